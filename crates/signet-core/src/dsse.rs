@@ -1,0 +1,71 @@
+//! DSSE envelopes and the pre-authentication encoding (PAE).
+
+use serde::{Deserialize, Serialize};
+
+use crate::encoding::base64_bytes;
+use crate::{Error, Result};
+
+/// The in-toto payload type.
+pub const INTOTO_PAYLOAD_TYPE: &str = "application/vnd.in-toto+json";
+
+/// A DSSE envelope.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Envelope {
+    /// Payload bytes.
+    #[serde(with = "base64_bytes")]
+    pub payload: Vec<u8>,
+    /// Payload type.
+    pub payload_type: String,
+    /// Signatures.
+    #[serde(default)]
+    pub signatures: Vec<Signature>,
+}
+
+/// A DSSE signature.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Signature {
+    /// Signature bytes.
+    #[serde(with = "base64_bytes")]
+    pub sig: Vec<u8>,
+    /// Optional key ID.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub keyid: String,
+}
+
+/// `PAE(type, body) = "DSSEv1" SP len(type) SP type SP len(body) SP body`.
+pub fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(payload.len() + payload_type.len() + 32);
+    out.extend_from_slice(b"DSSEv1 ");
+    out.extend_from_slice(payload_type.len().to_string().as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(payload_type.as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(payload.len().to_string().as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(payload);
+    out
+}
+
+impl Envelope {
+    /// Parse envelope JSON.
+    pub fn from_json(bytes: &[u8]) -> Result<Self> {
+        serde_json::from_slice(bytes).map_err(|source| Error::Json { what: "DSSE envelope", source })
+    }
+    /// The PAE of this envelope.
+    pub fn pae(&self) -> Vec<u8> {
+        pae(&self.payload_type, &self.payload)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn pae_vector() {
+        // From the DSSE spec.
+        assert_eq!(
+            super::pae("http://example.com/HelloWorld", b"hello world"),
+            b"DSSEv1 29 http://example.com/HelloWorld 11 hello world".to_vec()
+        );
+    }
+}

@@ -1,0 +1,153 @@
+//! Encoding helpers shared by the wire types: standard base64 (with and without padding) and
+//! serde adapters for Sigstore's "int64 as JSON string" convention.
+
+use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+use base64::Engine;
+
+use crate::{Error, Result};
+
+/// Decode standard base64; tolerates missing padding and URL-safe alphabets, as protobuf JSON
+/// parsers do.
+pub fn b64_decode(what: &str, s: &str) -> Result<Vec<u8>> {
+    let s = s.trim();
+    STANDARD
+        .decode(s)
+        .or_else(|_| STANDARD_NO_PAD.decode(s))
+        .or_else(|_| URL_SAFE.decode(s))
+        .or_else(|_| URL_SAFE_NO_PAD.decode(s))
+        .map_err(|e| Error::Base64 { what: what.to_string(), reason: e.to_string() })
+}
+
+/// Encode standard base64 with padding.
+pub fn b64_encode(bytes: impl AsRef<[u8]>) -> String {
+    STANDARD.encode(bytes)
+}
+
+/// SHA-256 of `data`.
+pub fn sha256(data: &[u8]) -> [u8; 32] {
+    let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, data);
+    let mut out = [0u8; 32];
+    out.copy_from_slice(d.as_ref());
+    out
+}
+
+/// Serde adapter: an `i64`/`u64` carried as a JSON string (protobuf JSON int64), accepting a
+/// bare number on input too.
+pub mod int_string {
+    use serde::{de::Error as _, Deserialize, Deserializer, Serializer};
+
+    /// Serialize as a decimal string.
+    pub fn serialize<S: Serializer, T: std::fmt::Display>(v: &T, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(v)
+    }
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum StrOrNum<'a> {
+        #[serde(borrow)]
+        Str(std::borrow::Cow<'a, str>),
+        Num(i128),
+    }
+
+    /// Deserialize from a string or number.
+    pub fn deserialize<'de, D, T>(d: D) -> Result<T, D::Error>
+    where
+        D: Deserializer<'de>,
+        T: TryFrom<i128> + std::str::FromStr,
+    {
+        match StrOrNum::deserialize(d)? {
+            StrOrNum::Str(s) => s
+                .parse::<T>()
+                .map_err(|_| D::Error::custom(format!("expected an integer string, found {s:?}"))),
+            StrOrNum::Num(n) => T::try_from(n)
+                .map_err(|_| D::Error::custom(format!("integer {n} out of range"))),
+        }
+    }
+
+    /// The same for `Option<T>`.
+    pub mod option {
+        use serde::{Deserialize, Deserializer, Serializer};
+
+        /// Serialize `Some` as a decimal string.
+        pub fn serialize<S: Serializer, T: std::fmt::Display>(
+            v: &Option<T>,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            match v {
+                Some(v) => s.collect_str(v),
+                None => s.serialize_none(),
+            }
+        }
+
+        /// Deserialize an optional integer string.
+        pub fn deserialize<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+        where
+            D: Deserializer<'de>,
+            T: TryFrom<i128> + std::str::FromStr,
+        {
+            #[derive(Deserialize)]
+            struct W<T: TryFrom<i128> + std::str::FromStr>(
+                #[serde(deserialize_with = "super::deserialize")] T,
+            );
+            Ok(Option::<W<T>>::deserialize(d)?.map(|w| w.0))
+        }
+    }
+}
+
+/// Serde adapter: bytes as standard base64 strings.
+pub mod base64_bytes {
+    use serde::{de::Error as _, Deserialize, Deserializer, Serializer};
+
+    /// Serialize bytes as padded standard base64.
+    pub fn serialize<S: Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&super::b64_encode(v))
+    }
+
+    /// Deserialize base64 (padding optional).
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let s = std::borrow::Cow::<str>::deserialize(d)?;
+        super::b64_decode("field", &s).map_err(D::Error::custom)
+    }
+
+    /// The same for `Option<Vec<u8>>`.
+    pub mod option {
+        use serde::{de::Error as _, Deserialize, Deserializer, Serializer};
+
+        /// Serialize `Some` as base64.
+        pub fn serialize<S: Serializer>(v: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> {
+            match v {
+                Some(v) => s.serialize_str(&super::super::b64_encode(v)),
+                None => s.serialize_none(),
+            }
+        }
+
+        /// Deserialize optional base64.
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<u8>>, D::Error> {
+            Option::<std::borrow::Cow<str>>::deserialize(d)?
+                .map(|s| super::super::b64_decode("field", &s).map_err(D::Error::custom))
+                .transpose()
+        }
+    }
+
+    /// The same for `Vec<Vec<u8>>`.
+    pub mod vec {
+        use serde::{de::Error as _, ser::SerializeSeq, Deserialize, Deserializer, Serializer};
+
+        /// Serialize a list of byte strings.
+        pub fn serialize<S: Serializer>(v: &[Vec<u8>], s: S) -> Result<S::Ok, S::Error> {
+            let mut seq = s.serialize_seq(Some(v.len()))?;
+            for b in v {
+                seq.serialize_element(&super::super::b64_encode(b))?;
+            }
+            seq.end()
+        }
+
+        /// Deserialize a list of base64 strings (JSON null is an empty list).
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Vec<u8>>, D::Error> {
+            let v = Option::<Vec<std::borrow::Cow<str>>>::deserialize(d)?.unwrap_or_default();
+            v.iter()
+                .map(|s| super::super::b64_decode("field", s).map_err(D::Error::custom))
+                .collect()
+        }
+    }
+}

@@ -1,0 +1,59 @@
+//! in-toto Statements (v0.1 and v1).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Error, Result};
+
+/// `_type` of an in-toto Statement v1.
+pub const STATEMENT_V1: &str = "https://in-toto.io/Statement/v1";
+/// `_type` of an in-toto Statement v0.1.
+pub const STATEMENT_V01: &str = "https://in-toto.io/Statement/v0.1";
+
+/// An in-toto Statement.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Statement {
+    /// Statement type URI.
+    #[serde(rename = "_type")]
+    pub type_: String,
+    /// Subjects.
+    #[serde(default)]
+    pub subject: Vec<Subject>,
+    /// Predicate type URI.
+    pub predicate_type: String,
+    /// The predicate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub predicate: Option<serde_json::Value>,
+}
+
+/// A subject: name and digests.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Subject {
+    /// Name.
+    #[serde(default)]
+    pub name: String,
+    /// Algorithm -> hex digest.
+    #[serde(default)]
+    pub digest: BTreeMap<String, String>,
+}
+
+impl Statement {
+    /// Parse a statement and check its `_type`.
+    pub fn from_json(bytes: &[u8]) -> Result<Self> {
+        let s: Statement = serde_json::from_slice(bytes).map_err(|source| Error::Json { what: "in-toto statement", source })?;
+        if s.type_ != STATEMENT_V1 && s.type_ != STATEMENT_V01 {
+            return Err(Error::invalid(
+                "in-toto statement",
+                format!("_type {:?}, expected {STATEMENT_V1} or {STATEMENT_V01}", s.type_),
+            ));
+        }
+        Ok(s)
+    }
+
+    /// Whether some subject has `sha256` equal to `hex_digest` (case-insensitive).
+    pub fn has_sha256_subject(&self, hex_digest: &str) -> bool {
+        self.subject.iter().any(|s| s.digest.get("sha256").is_some_and(|d| d.eq_ignore_ascii_case(hex_digest)))
+    }
+}

@@ -1,0 +1,316 @@
+//! Rekor entry bodies (hashedrekord 0.0.1/0.0.2, dsse 0.0.1/0.0.2, intoto 0.0.2), the signed
+//! entry timestamp (SET) payload, and the Rekor v1 `LogEntry` API type.
+
+use serde::{Deserialize, Serialize};
+
+use crate::encoding::base64_bytes;
+use crate::{Error, Result};
+
+/// `{algorithm, value}` with a hex value (Rekor v1 bodies).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HexHash {
+    /// `sha256`.
+    pub algorithm: String,
+    /// Hex digest.
+    pub value: String,
+}
+
+/// hashedrekord 0.0.1 spec.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HashedRekordV001 {
+    /// Signature.
+    pub signature: HashedRekordSignature,
+    /// Data.
+    pub data: HashedRekordData,
+}
+
+/// hashedrekord 0.0.1 signature.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HashedRekordSignature {
+    /// Signature bytes.
+    #[serde(with = "base64_bytes")]
+    pub content: Vec<u8>,
+    /// The verifier (PEM certificate or key).
+    pub public_key: PemContent,
+}
+
+/// `{content: base64(PEM)}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PemContent {
+    /// PEM bytes.
+    #[serde(with = "base64_bytes")]
+    pub content: Vec<u8>,
+}
+
+/// hashedrekord 0.0.1 data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HashedRekordData {
+    /// Artifact hash.
+    pub hash: HexHash,
+}
+
+/// dsse 0.0.1 spec.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DsseV001 {
+    /// Hash of the envelope.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub envelope_hash: Option<HexHash>,
+    /// Hash of the payload.
+    pub payload_hash: HexHash,
+    /// Signatures.
+    pub signatures: Vec<DsseV001Signature>,
+}
+
+/// dsse 0.0.1 signature.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DsseV001Signature {
+    /// Signature (base64 string as in the envelope).
+    pub signature: String,
+    /// Verifier PEM.
+    #[serde(with = "base64_bytes")]
+    pub verifier: Vec<u8>,
+}
+
+/// intoto 0.0.2 spec.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IntotoV002 {
+    /// Content.
+    pub content: IntotoV002Content,
+}
+
+/// intoto 0.0.2 content.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IntotoV002Content {
+    /// The envelope, with payload and signatures double-base64.
+    pub envelope: IntotoV002Envelope,
+    /// Envelope hash.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hash: Option<HexHash>,
+    /// Payload hash.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payload_hash: Option<HexHash>,
+}
+
+/// intoto 0.0.2 envelope.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IntotoV002Envelope {
+    /// base64(base64(payload)).
+    #[serde(default, with = "base64_bytes")]
+    pub payload: Vec<u8>,
+    /// Payload type.
+    pub payload_type: String,
+    /// Signatures.
+    pub signatures: Vec<IntotoV002Signature>,
+}
+
+/// intoto 0.0.2 signature.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IntotoV002Signature {
+    /// base64(base64(sig)).
+    #[serde(with = "base64_bytes")]
+    pub sig: Vec<u8>,
+    /// base64(PEM).
+    #[serde(with = "base64_bytes")]
+    pub public_key: Vec<u8>,
+    /// Key ID.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keyid: Option<String>,
+}
+
+/// Rekor v2 `HashOutput` (`{algorithm: SHA2_256, digest: b64}`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct V2HashOutput {
+    /// `SHA2_256`.
+    pub algorithm: String,
+    /// Digest.
+    #[serde(with = "base64_bytes")]
+    pub digest: Vec<u8>,
+}
+
+/// Rekor v2 verifier.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct V2Verifier {
+    /// Public key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_key: Option<V2RawBytes>,
+    /// Certificate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub x509_certificate: Option<V2RawBytes>,
+    /// Key details.
+    #[serde(default)]
+    pub key_details: String,
+}
+
+/// `{rawBytes}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct V2RawBytes {
+    /// DER.
+    #[serde(with = "base64_bytes")]
+    pub raw_bytes: Vec<u8>,
+}
+
+/// Rekor v2 signature.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct V2Signature {
+    /// Signature bytes.
+    #[serde(with = "base64_bytes")]
+    pub content: Vec<u8>,
+    /// Verifier.
+    pub verifier: V2Verifier,
+}
+
+/// hashedrekord 0.0.2.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HashedRekordV002 {
+    /// Digest.
+    pub data: V2HashOutput,
+    /// Signature.
+    pub signature: V2Signature,
+}
+
+/// dsse 0.0.2.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DsseV002 {
+    /// Payload hash.
+    pub payload_hash: V2HashOutput,
+    /// Signatures.
+    pub signatures: Vec<V2Signature>,
+}
+
+/// A decoded canonical entry body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EntryBody {
+    /// hashedrekord 0.0.1.
+    HashedRekordV001(HashedRekordV001),
+    /// hashedrekord 0.0.2.
+    HashedRekordV002(HashedRekordV002),
+    /// dsse 0.0.1.
+    DsseV001(DsseV001),
+    /// dsse 0.0.2.
+    DsseV002(DsseV002),
+    /// intoto 0.0.2.
+    IntotoV002(IntotoV002),
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawBody {
+    api_version: String,
+    kind: String,
+    spec: serde_json::Value,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct V2HashedSpec {
+    hashed_rekord_v002: HashedRekordV002,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct V2DsseSpec {
+    dsse_v002: DsseV002,
+}
+
+impl EntryBody {
+    /// Decode a canonicalized body, checking it against the expected kind and version.
+    pub fn parse(body: &[u8], kind: &str, version: &str) -> Result<Self> {
+        let raw: RawBody =
+            serde_json::from_slice(body).map_err(|source| Error::Json { what: "tlog entry body", source })?;
+        if raw.kind != kind || raw.api_version != version {
+            return Err(Error::invalid(
+                "tlog entry",
+                format!(
+                    "kindVersion says {kind} {version} but the body is {} {}",
+                    raw.kind, raw.api_version
+                ),
+            ));
+        }
+        let spec = |e| Error::Json { what: "tlog entry spec", source: e };
+        Ok(match (kind, version) {
+            ("hashedrekord", "0.0.1") => EntryBody::HashedRekordV001(serde_json::from_value(raw.spec).map_err(spec)?),
+            ("hashedrekord", "0.0.2") => EntryBody::HashedRekordV002(
+                serde_json::from_value::<V2HashedSpec>(raw.spec).map_err(spec)?.hashed_rekord_v002,
+            ),
+            ("dsse", "0.0.1") => EntryBody::DsseV001(serde_json::from_value(raw.spec).map_err(spec)?),
+            ("dsse", "0.0.2") => {
+                EntryBody::DsseV002(serde_json::from_value::<V2DsseSpec>(raw.spec).map_err(spec)?.dsse_v002)
+            }
+            ("intoto", "0.0.2") => EntryBody::IntotoV002(serde_json::from_value(raw.spec).map_err(spec)?),
+            (k, v) => {
+                return Err(Error::invalid(
+                    "tlog entry",
+                    format!("unsupported kind {k} {v}; expected hashedrekord 0.0.1/0.0.2, dsse 0.0.1/0.0.2 or intoto 0.0.2"),
+                ))
+            }
+        })
+    }
+}
+
+/// The RFC 8785 canonical JSON a Rekor v1 SET signs:
+/// `{"body":..,"integratedTime":..,"logID":..,"logIndex":..}` (keys already in canonical order).
+pub fn set_payload(body_b64: &str, integrated_time: i64, log_id_hex: &str, log_index: i64) -> Vec<u8> {
+    format!(
+        "{{\"body\":\"{body_b64}\",\"integratedTime\":{integrated_time},\"logID\":\"{log_id_hex}\",\"logIndex\":{log_index}}}"
+    )
+    .into_bytes()
+}
+
+/// Rekor v1 API `LogEntry` value (the map value keyed by UUID).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LogEntry {
+    /// Base64 canonical body.
+    pub body: String,
+    /// Integration time.
+    pub integrated_time: i64,
+    /// Hex log ID.
+    #[serde(rename = "logID")]
+    pub log_id: String,
+    /// Global index.
+    pub log_index: i64,
+    /// SET + proof.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verification: Option<LogEntryVerification>,
+    /// Attestation (optional).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attestation: Option<serde_json::Value>,
+}
+
+/// `verification` of a v1 LogEntry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LogEntryVerification {
+    /// Base64 SET.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signed_entry_timestamp: Option<String>,
+    /// Proof (hex hashes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inclusion_proof: Option<V1InclusionProof>,
+}
+
+/// v1 API inclusion proof (hex hashes).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct V1InclusionProof {
+    /// Index in the shard.
+    pub log_index: i64,
+    /// Hex root.
+    pub root_hash: String,
+    /// Tree size.
+    pub tree_size: i64,
+    /// Hex hashes.
+    pub hashes: Vec<String>,
+    /// Checkpoint note.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkpoint: Option<String>,
+}
+

@@ -1,0 +1,392 @@
+//! X.509 certificates with the Sigstore (Fulcio) profile: SAN identities, Fulcio extension OIDs,
+//! key usage checks, and the embedded SCT list.
+
+use const_oid::ObjectIdentifier;
+use der::asn1::{Ia5StringRef, OctetStringRef, Utf8StringRef};
+use der::{Decode, Encode};
+use x509_cert::ext::pkix::name::GeneralName;
+use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages, SubjectAltName};
+use x509_cert::ext::Extension;
+
+use crate::crypto::PublicKey;
+use crate::{Error, Result};
+
+/// Fulcio's OID arc, 1.3.6.1.4.1.57264.1.
+pub const FULCIO_ARC: &str = "1.3.6.1.4.1.57264.1";
+/// SCT list extension (RFC 6962).
+pub const OID_SCT_LIST: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.11129.2.4.2");
+/// Precertificate poison extension (RFC 6962).
+pub const OID_CT_POISON: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.11129.2.4.3");
+/// id-kp-codeSigning.
+pub const OID_EKU_CODE_SIGNING: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.3");
+/// id-kp-timeStamping.
+pub const OID_EKU_TIME_STAMPING: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.8");
+/// subjectAltName.
+pub const OID_SAN: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.17");
+/// keyUsage.
+pub const OID_KEY_USAGE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.15");
+/// extKeyUsage.
+pub const OID_EXT_KEY_USAGE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.37");
+/// basicConstraints.
+pub const OID_BASIC_CONSTRAINTS: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.19");
+/// Fulcio `otherName` SAN type for usernames.
+pub const OID_OTHERNAME_USERNAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.57264.1.7");
+
+/// The Fulcio certificate extensions (1.3.6.1.4.1.57264.1.N), with their upstream names.
+pub const FULCIO_EXTENSIONS: &[(u32, &str)] = &[
+    (1, "Issuer (deprecated)"),
+    (2, "GitHub Workflow Trigger (deprecated)"),
+    (3, "GitHub Workflow SHA (deprecated)"),
+    (4, "GitHub Workflow Name (deprecated)"),
+    (5, "GitHub Workflow Repository (deprecated)"),
+    (6, "GitHub Workflow Ref (deprecated)"),
+    (8, "Issuer"),
+    (9, "Build Signer URI"),
+    (10, "Build Signer Digest"),
+    (11, "Runner Environment"),
+    (12, "Source Repository URI"),
+    (13, "Source Repository Digest"),
+    (14, "Source Repository Ref"),
+    (15, "Source Repository Identifier"),
+    (16, "Source Repository Owner URI"),
+    (17, "Source Repository Owner Identifier"),
+    (18, "Build Config URI"),
+    (19, "Build Config Digest"),
+    (20, "Build Trigger"),
+    (21, "Run Invocation URI"),
+    (22, "Source Repository Visibility At Signing"),
+    (23, "Deployment Environment"),
+    (24, "Token Subject"),
+];
+
+/// The name of Fulcio extension `.N`, if known.
+pub fn fulcio_extension_name(n: u32) -> Option<&'static str> {
+    FULCIO_EXTENSIONS.iter().find(|(k, _)| *k == n).map(|(_, v)| *v)
+}
+
+/// The signer identity carried in the certificate's SAN.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SanIdentity {
+    /// rfc822Name.
+    Email(String),
+    /// uniformResourceIdentifier.
+    Uri(String),
+    /// Fulcio username otherName.
+    Username(String),
+}
+
+impl SanIdentity {
+    /// The identity string.
+    pub fn value(&self) -> &str {
+        match self {
+            SanIdentity::Email(s) | SanIdentity::Uri(s) | SanIdentity::Username(s) => s,
+        }
+    }
+    /// "email", "URI" or "username".
+    pub fn kind(&self) -> &'static str {
+        match self {
+            SanIdentity::Email(_) => "email",
+            SanIdentity::Uri(_) => "URI",
+            SanIdentity::Username(_) => "username",
+        }
+    }
+}
+
+/// A parsed certificate that keeps its DER.
+#[derive(Clone)]
+pub struct Certificate {
+    der: Vec<u8>,
+    cert: x509_cert::Certificate,
+    spki_der: Vec<u8>,
+}
+
+impl std::fmt::Debug for Certificate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Certificate(subject={})", self.cert.tbs_certificate.subject)
+    }
+}
+
+/// Length of a DER TLV's header and content at the start of `b`.
+fn tlv(b: &[u8]) -> Option<(usize, usize)> {
+    let first = *b.get(1)?;
+    if first < 0x80 {
+        return Some((2, first as usize));
+    }
+    let n = (first & 0x7f) as usize;
+    if n == 0 || n > 4 || b.len() < 2 + n {
+        return None;
+    }
+    let mut len = 0usize;
+    for &x in &b[2..2 + n] {
+        len = (len << 8) | x as usize;
+    }
+    Some((2 + n, len))
+}
+
+impl Certificate {
+    /// Parse DER.
+    pub fn from_der(der: &[u8]) -> Result<Self> {
+        let cert = x509_cert::Certificate::from_der(der).map_err(|e| Error::der("certificate", e))?;
+        let spki_der = cert
+            .tbs_certificate
+            .subject_public_key_info
+            .to_der()
+            .map_err(|e| Error::der("certificate public key", e))?;
+        Ok(Certificate { der: der.to_vec(), cert, spki_der })
+    }
+
+    /// Parse one PEM `CERTIFICATE`.
+    pub fn from_pem(text: &str) -> Result<Self> {
+        let p = pem::parse(text).map_err(|e| Error::invalid("PEM certificate", e.to_string()))?;
+        if p.tag() != "CERTIFICATE" {
+            return Err(Error::invalid("PEM", format!("expected a CERTIFICATE block, found {}", p.tag())));
+        }
+        Self::from_der(p.contents())
+    }
+
+    /// Parse every PEM `CERTIFICATE` block in `text`.
+    pub fn all_from_pem(text: &str) -> Result<Vec<Self>> {
+        pem::parse_many(text)
+            .map_err(|e| Error::invalid("PEM certificates", e.to_string()))?
+            .iter()
+            .filter(|p| p.tag() == "CERTIFICATE")
+            .map(|p| Self::from_der(p.contents()))
+            .collect()
+    }
+
+    /// PEM encoding.
+    pub fn to_pem(&self) -> String {
+        pem::encode_config(
+            &pem::Pem::new("CERTIFICATE", self.der.clone()),
+            pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF),
+        )
+    }
+
+    /// The DER bytes.
+    pub fn der(&self) -> &[u8] {
+        &self.der
+    }
+
+    /// The underlying x509-cert structure.
+    pub fn inner(&self) -> &x509_cert::Certificate {
+        &self.cert
+    }
+
+    /// The raw DER of the TBSCertificate (the signed bytes), sliced from the original encoding.
+    pub fn tbs_der(&self) -> Result<&[u8]> {
+        let err = || Error::der("certificate", "cannot locate TBSCertificate");
+        let (h, _) = tlv(&self.der).ok_or_else(err)?;
+        let inner = &self.der[h..];
+        let (h2, l2) = tlv(inner).ok_or_else(err)?;
+        inner.get(..h2 + l2).ok_or_else(err)
+    }
+
+    /// DER SubjectPublicKeyInfo.
+    pub fn spki_der(&self) -> &[u8] {
+        &self.spki_der
+    }
+
+    /// The subject public key.
+    pub fn public_key(&self) -> Result<PublicKey> {
+        PublicKey::from_spki_der(&self.spki_der)
+    }
+
+    /// Signature algorithm OID of the certificate's own signature.
+    pub fn signature_algorithm(&self) -> ObjectIdentifier {
+        self.cert.signature_algorithm.oid
+    }
+
+    /// The certificate's signature bytes.
+    pub fn signature(&self) -> &[u8] {
+        self.cert.signature.raw_bytes()
+    }
+
+    /// Verify that `issuer`'s key signed this certificate.
+    pub fn verify_signed_by(&self, issuer: &PublicKey) -> Result<()> {
+        issuer.verify_x509(&self.signature_algorithm(), self.tbs_der()?, self.signature())
+    }
+
+    /// notBefore as Unix seconds.
+    pub fn not_before(&self) -> i64 {
+        self.cert.tbs_certificate.validity.not_before.to_unix_duration().as_secs() as i64
+    }
+
+    /// notAfter as Unix seconds.
+    pub fn not_after(&self) -> i64 {
+        self.cert.tbs_certificate.validity.not_after.to_unix_duration().as_secs() as i64
+    }
+
+    /// Whether `t` (Unix seconds) lies in [notBefore, notAfter].
+    pub fn valid_at(&self, t: i64) -> bool {
+        self.not_before() <= t && t <= self.not_after()
+    }
+
+    /// Subject DN as DER.
+    pub fn subject_der(&self) -> Result<Vec<u8>> {
+        self.cert.tbs_certificate.subject.to_der().map_err(|e| Error::der("subject", e))
+    }
+
+    /// Issuer DN as DER.
+    pub fn issuer_der(&self) -> Result<Vec<u8>> {
+        self.cert.tbs_certificate.issuer.to_der().map_err(|e| Error::der("issuer", e))
+    }
+
+    /// Subject DN as text.
+    pub fn subject(&self) -> String {
+        self.cert.tbs_certificate.subject.to_string()
+    }
+
+    /// Issuer DN as text.
+    pub fn issuer(&self) -> String {
+        self.cert.tbs_certificate.issuer.to_string()
+    }
+
+    /// Serial number, hex.
+    pub fn serial_hex(&self) -> String {
+        hex::encode(self.cert.tbs_certificate.serial_number.as_bytes())
+    }
+
+    /// Serial number bytes.
+    pub fn serial_bytes(&self) -> &[u8] {
+        self.cert.tbs_certificate.serial_number.as_bytes()
+    }
+
+    /// All extensions.
+    pub fn extensions(&self) -> &[Extension] {
+        self.cert.tbs_certificate.extensions.as_deref().unwrap_or(&[])
+    }
+
+    /// The extension with `oid`, if present (duplicates are rejected).
+    pub fn extension(&self, oid: &ObjectIdentifier) -> Result<Option<&Extension>> {
+        let mut it = self.extensions().iter().filter(|e| e.extn_id == *oid);
+        let first = it.next();
+        if it.next().is_some() {
+            return Err(Error::invalid("certificate", format!("duplicate extension {oid}")));
+        }
+        Ok(first)
+    }
+
+    /// Decode extension `oid` as `T`.
+    fn decode_ext<'a, T: Decode<'a>>(&'a self, oid: &ObjectIdentifier, name: &str) -> Result<Option<(bool, T)>> {
+        match self.extension(oid)? {
+            None => Ok(None),
+            Some(e) => {
+                let v = T::from_der(e.extn_value.as_bytes()).map_err(|err| Error::der(name, err))?;
+                Ok(Some((e.critical, v)))
+            }
+        }
+    }
+
+    /// BasicConstraints (critical flag, value).
+    pub fn basic_constraints(&self) -> Result<Option<(bool, BasicConstraints)>> {
+        self.decode_ext(&OID_BASIC_CONSTRAINTS, "basicConstraints")
+    }
+
+    /// Whether the cert is a CA (basicConstraints cA = TRUE).
+    pub fn is_ca(&self) -> Result<bool> {
+        Ok(self.basic_constraints()?.is_some_and(|(_, bc)| bc.ca))
+    }
+
+    /// KeyUsage.
+    pub fn key_usage(&self) -> Result<Option<(bool, KeyUsage)>> {
+        self.decode_ext(&OID_KEY_USAGE, "keyUsage")
+    }
+
+    /// Whether KeyUsage includes `usage`.
+    pub fn has_key_usage(&self, usage: KeyUsages) -> Result<bool> {
+        Ok(self.key_usage()?.is_some_and(|(_, ku)| ku.0.contains(usage)))
+    }
+
+    /// ExtendedKeyUsage.
+    pub fn ext_key_usage(&self) -> Result<Option<(bool, ExtendedKeyUsage)>> {
+        self.decode_ext(&OID_EXT_KEY_USAGE, "extKeyUsage")
+    }
+
+    /// Whether EKU includes `oid`.
+    pub fn has_eku(&self, oid: &ObjectIdentifier) -> Result<bool> {
+        Ok(self.ext_key_usage()?.is_some_and(|(_, eku)| eku.0.contains(oid)))
+    }
+
+    /// The SAN identities (Sigstore certs carry exactly one).
+    pub fn san_identities(&self) -> Result<Vec<SanIdentity>> {
+        let Some((_, san)) = self.decode_ext::<SubjectAltName>(&OID_SAN, "subjectAltName")? else {
+            return Ok(vec![]);
+        };
+        let mut out = vec![];
+        for gn in san.0 {
+            match gn {
+                GeneralName::Rfc822Name(s) => out.push(SanIdentity::Email(s.to_string())),
+                GeneralName::UniformResourceIdentifier(s) => out.push(SanIdentity::Uri(s.to_string())),
+                GeneralName::OtherName(on) if on.type_id == OID_OTHERNAME_USERNAME => {
+                    let s: Utf8StringRef = on.value.decode_as().map_err(|e| Error::der("username SAN", e))?;
+                    out.push(SanIdentity::Username(s.to_string()))
+                }
+                _ => {}
+            }
+        }
+        Ok(out)
+    }
+
+    /// Fulcio extension `.n` as a string: raw UTF-8 for .1–.6, DER UTF8String for .8 and above.
+    pub fn fulcio_extension(&self, n: u32) -> Result<Option<String>> {
+        let oid = ObjectIdentifier::new(&format!("{FULCIO_ARC}.{n}"))
+            .map_err(|e| Error::invalid("OID", e.to_string()))?;
+        let Some(ext) = self.extension(&oid)? else { return Ok(None) };
+        let raw = ext.extn_value.as_bytes();
+        let s = if n <= 6 {
+            std::str::from_utf8(raw)
+                .map_err(|_| Error::invalid("certificate", format!("extension {oid} is not UTF-8")))?
+                .to_string()
+        } else {
+            match Utf8StringRef::from_der(raw) {
+                Ok(u) => u.to_string(),
+                Err(e) => Ia5StringRef::from_der(raw)
+                    .map_err(|_| Error::der(format!("extension {oid}"), e))?
+                    .to_string(),
+            }
+        };
+        Ok(Some(s))
+    }
+
+    /// Every Fulcio extension present, as (n, name, value).
+    pub fn fulcio_extensions(&self) -> Vec<(u32, &'static str, String)> {
+        let mut out = vec![];
+        for (n, name) in FULCIO_EXTENSIONS {
+            if let Ok(Some(v)) = self.fulcio_extension(*n) {
+                out.push((*n, *name, v));
+            }
+        }
+        out
+    }
+
+    /// The OIDC issuer: extension .8 if present, else the legacy .1.
+    pub fn oidc_issuer(&self) -> Result<Option<String>> {
+        match self.fulcio_extension(8)? {
+            Some(v) => Ok(Some(v)),
+            None => self.fulcio_extension(1),
+        }
+    }
+
+    /// The raw TLS-encoded SignedCertificateTimestampList from the SCT extension, if present.
+    pub fn sct_list(&self) -> Result<Option<Vec<u8>>> {
+        match self.extension(&OID_SCT_LIST)? {
+            None => Ok(None),
+            Some(e) => {
+                let inner = OctetStringRef::from_der(e.extn_value.as_bytes())
+                    .map_err(|err| Error::der("SCT list extension", err))?;
+                Ok(Some(inner.as_bytes().to_vec()))
+            }
+        }
+    }
+
+    /// The TBSCertificate with the SCT list extension removed, DER: what the CT log signed
+    /// (RFC 6962 section 3.2).
+    pub fn precert_tbs_der(&self) -> Result<Vec<u8>> {
+        let mut tbs = self.cert.tbs_certificate.clone();
+        if let Some(exts) = tbs.extensions.as_mut() {
+            exts.retain(|e| e.extn_id != OID_SCT_LIST);
+        }
+        tbs.to_der().map_err(|e| Error::der("precertificate TBS", e))
+    }
+}
+
