@@ -1,1 +1,95 @@
-fn main() {}
+//! `signet`: one binary for Sigstore signing, verification and a private instance.
+//!
+//! This crate only parses arguments, prints and maps errors to exit codes (0 ok, 1 failed
+//! verification, 2 usage); the logic lives in the library crates.
+#![forbid(unsafe_code)]
+
+mod bench;
+mod inspect;
+mod trust;
+mod verify;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Trust material selection, accepted before or after the subcommand.
+#[derive(Args, Debug, Clone, Default)]
+pub struct TrustArgs {
+    /// Use Sigstore's staging instance instead of the public-good production instance.
+    #[arg(long, global = true, conflicts_with_all = ["trust_config", "trusted_root"])]
+    pub staging: bool,
+    /// A ClientTrustConfig JSON (trusted root + signing config), e.g. from `signet serve`.
+    #[arg(long, global = true, value_name = "FILE", conflicts_with = "trusted_root")]
+    pub trust_config: Option<PathBuf>,
+    /// A trusted_root.json to verify against.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub trusted_root: Option<PathBuf>,
+    /// Never touch the network: use the given or embedded trust material only.
+    #[arg(long, global = true)]
+    pub offline: bool,
+}
+
+#[derive(Parser, Debug)]
+#[command(name = "signet", version, about = "Sigstore signing, verification and private instances in one binary")]
+struct Cli {
+    #[command(flatten)]
+    trust: TrustArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Verify Sigstore bundles.
+    #[command(subcommand)]
+    Verify(verify::VerifyCommand),
+    /// Show what a bundle, certificate or DSSE envelope contains.
+    Inspect(inspect::InspectArgs),
+    /// The sigstore-conformance CLI protocol (verify side).
+    #[command(subcommand)]
+    Conformance(verify::ConformanceCommand),
+    /// Benchmarks.
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
+}
+
+/// Outcome classes, mapped to exit codes.
+#[derive(Debug)]
+pub enum Failure {
+    /// Verification failed (exit 1); details already printed.
+    Verification,
+    /// Usage error (exit 2).
+    Usage(String),
+    /// Anything else (exit 1).
+    Other(anyhow::Error),
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(e: anyhow::Error) -> Self {
+        Failure::Other(e)
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let r = match cli.command {
+        Command::Verify(v) => verify::run(&cli.trust, v),
+        Command::Inspect(a) => inspect::run(a),
+        Command::Conformance(c) => verify::run_conformance(&cli.trust, c),
+        Command::Bench(b) => bench::run(&cli.trust, b),
+    };
+    match r {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Verification) => ExitCode::from(1),
+        Err(Failure::Usage(m)) => {
+            eprintln!("error: {m}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Other(e)) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}

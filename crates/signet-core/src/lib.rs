@@ -19,10 +19,12 @@ pub mod error;
 pub mod intoto;
 pub mod limits;
 pub mod merkle;
+pub mod pep740;
 pub mod rekor;
 pub mod sct;
 pub mod time;
 pub mod trust;
+pub mod tsa;
 pub mod x509;
 
 pub use error::{Error, Result};

@@ -1,0 +1,278 @@
+//! `signet verify identity|github` and `signet conformance verify-bundle`.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use anyhow::{anyhow, Context};
+use clap::{Args, Subcommand};
+use signet_core::bundle::Bundle;
+use signet_verify::{Artifact, IdentityMatcher, Policy, Verifier};
+
+use crate::{trust, Failure, TrustArgs};
+
+/// `signet verify ...`
+#[derive(Subcommand, Debug)]
+pub enum VerifyCommand {
+    /// Verify against an explicit signer identity and OIDC issuer.
+    Identity(IdentityArgs),
+    /// Verify a bundle signed by a GitHub Actions workflow.
+    Github(GithubArgs),
+}
+
+/// Inputs shared by both verify forms.
+#[derive(Args, Debug)]
+pub struct InputArgs {
+    /// Files to verify, or `sha256:HEX` digests (which need --bundle).
+    #[arg(required = true, value_name = "FILE|sha256:HEX")]
+    pub files: Vec<String>,
+    /// The bundle (default: FILE.sigstore.json, then FILE.sigstore). Only with one input.
+    #[arg(long, value_name = "FILE")]
+    pub bundle: Option<PathBuf>,
+    /// Verify inputs on N threads (default: all cores).
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<usize>,
+}
+
+/// `verify identity`.
+#[derive(Args, Debug)]
+pub struct IdentityArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// The expected signer identity (email, URI or username SAN).
+    #[arg(long, value_name = "IDENTITY", required_unless_present = "cert_identity_regexp")]
+    pub cert_identity: Option<String>,
+    /// A regular expression the signer identity must fully match.
+    #[arg(long, value_name = "REGEX", conflicts_with = "cert_identity")]
+    pub cert_identity_regexp: Option<String>,
+    /// The expected OIDC issuer URL.
+    #[arg(long, value_name = "URL", required = true)]
+    pub cert_oidc_issuer: String,
+}
+
+/// `verify github`.
+#[derive(Args, Debug)]
+pub struct GithubArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// The expected workflow identity (SAN), e.g. https://github.com/O/R/.github/workflows/w.yml@refs/tags/v1.
+    #[arg(long, value_name = "IDENTITY")]
+    pub cert_identity: Option<String>,
+    /// The expected workflow trigger event.
+    #[arg(long = "trigger", value_name = "EVENT")]
+    pub trigger: Option<String>,
+    /// The expected commit SHA.
+    #[arg(long = "sha", value_name = "SHA")]
+    pub sha: Option<String>,
+    /// The expected workflow name.
+    #[arg(long = "name", value_name = "NAME")]
+    pub name: Option<String>,
+    /// The expected repository, OWNER/REPO.
+    #[arg(long = "repository", value_name = "OWNER/REPO")]
+    pub repository: Option<String>,
+    /// The expected git ref, e.g. refs/heads/main.
+    #[arg(long = "ref", value_name = "REF")]
+    pub git_ref: Option<String>,
+}
+
+/// `signet conformance ...`
+#[derive(Subcommand, Debug)]
+pub enum ConformanceCommand {
+    /// sigstore-conformance `verify-bundle`.
+    VerifyBundle(ConformanceVerifyArgs),
+}
+
+/// Arguments of the conformance protocol's `verify-bundle`.
+#[derive(Args, Debug)]
+pub struct ConformanceVerifyArgs {
+    /// The bundle.
+    #[arg(long)]
+    pub bundle: PathBuf,
+    /// Expected identity.
+    #[arg(long)]
+    pub certificate_identity: String,
+    /// Expected issuer.
+    #[arg(long)]
+    pub certificate_oidc_issuer: String,
+    /// The artifact file or `sha256:HEX`.
+    pub file_or_digest: String,
+}
+
+enum Input {
+    File(PathBuf),
+    Digest([u8; 32]),
+}
+
+impl Input {
+    fn parse(s: &str) -> Result<Self, Failure> {
+        if let Some(hex_digest) = s.strip_prefix("sha256:") {
+            let b = hex::decode(hex_digest)
+                .ok()
+                .and_then(|b| <[u8; 32]>::try_from(b).ok())
+                .ok_or_else(|| Failure::Usage(format!("{s:?}: expected sha256: followed by 64 hex digits")))?;
+            return Ok(Input::Digest(b));
+        }
+        let p = PathBuf::from(s);
+        if !p.is_file() {
+            return Err(Failure::Usage(format!("Input must be a file: {s}")));
+        }
+        Ok(Input::File(p))
+    }
+}
+
+struct Job {
+    label: String,
+    input: Input,
+    bundle: PathBuf,
+}
+
+fn default_bundle(file: &Path) -> Result<PathBuf, Failure> {
+    let json = PathBuf::from(format!("{}.sigstore.json", file.display()));
+    let legacy = PathBuf::from(format!("{}.sigstore", file.display()));
+    match (json.is_file(), legacy.is_file()) {
+        (true, true) => Err(Failure::Usage(format!("Conflicting inputs: {} and {}", json.display(), legacy.display()))),
+        (false, true) => Ok(legacy),
+        _ => Ok(json),
+    }
+}
+
+fn collect_jobs(input: &InputArgs) -> Result<Vec<Job>, Failure> {
+    if input.bundle.is_some() && input.files.len() > 1 {
+        return Err(Failure::Usage("--bundle can only be used with a single input file or digest".into()));
+    }
+    let mut jobs = vec![];
+    for f in &input.files {
+        let inp = Input::parse(f)?;
+        let bundle = match (&input.bundle, &inp) {
+            (Some(b), _) => b.clone(),
+            (None, Input::File(p)) => default_bundle(p)?,
+            (None, Input::Digest(_)) => {
+                return Err(Failure::Usage("verifying a digest input (sha256:*) needs --bundle".into()))
+            }
+        };
+        if !bundle.is_file() {
+            return Err(Failure::Usage(format!("Missing verification materials for {f}: {}", bundle.display())));
+        }
+        jobs.push(Job { label: f.clone(), input: inp, bundle });
+    }
+    Ok(jobs)
+}
+
+/// Verify one job; Ok(statement payload) or a message.
+fn verify_one(verifier: &Verifier, policy: &Policy, job: &Job) -> anyhow::Result<Option<String>> {
+    let bundle_bytes = std::fs::read(&job.bundle).with_context(|| format!("reading bundle {}", job.bundle.display()))?;
+    let bundle = Bundle::from_json(&bundle_bytes).with_context(|| format!("bundle {}", job.bundle.display()))?;
+    let data;
+    let artifact = match &job.input {
+        Input::File(p) => {
+            data = std::fs::read(p).with_context(|| format!("reading {}", p.display()))?;
+            Artifact::Bytes(&data)
+        }
+        Input::Digest(d) => Artifact::Sha256(*d),
+    };
+    let v = verifier.verify(&bundle, artifact, policy).map_err(|e| anyhow!(e))?;
+    Ok(v.statement.map(|_| String::from_utf8_lossy(&bundle.dsse_envelope.map(|e| e.payload).unwrap_or_default()).into_owned()))
+}
+
+/// Run jobs on `threads` threads; results in input order.
+pub fn run_parallel<T: Sync, R: Send>(items: &[T], threads: usize, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = threads.clamp(1, items.len().max(1));
+    if threads == 1 {
+        return items.iter().map(f).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let mut out: Vec<(usize, R)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut local = vec![];
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        if i >= items.len() {
+                            break;
+                        }
+                        local.push((i, f(&items[i])));
+                    }
+                    local
+                })
+            })
+            .collect();
+        // A worker only panics on a bug; propagate it rather than lose results.
+        handles.into_iter().flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect()
+    });
+    out.sort_by_key(|(i, _)| *i);
+    out.into_iter().map(|(_, r)| r).collect()
+}
+
+fn default_jobs() -> usize {
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+}
+
+fn verify_all(trust_args: &TrustArgs, input: &InputArgs, policy: Policy) -> Result<(), Failure> {
+    let jobs = collect_jobs(input)?;
+    let (root, source) = trust::trusted_root(trust_args)?;
+    let verifier = Verifier::new(&root).with_context(|| format!("loading {source}"))?;
+    let results = run_parallel(&jobs, input.jobs.unwrap_or_else(default_jobs), |j| verify_one(&verifier, &policy, j));
+    let mut failed = false;
+    for (job, r) in jobs.iter().zip(results) {
+        match r {
+            Ok(statement) => {
+                eprintln!("OK: {}", job.label);
+                if let Some(s) = statement {
+                    println!("{s}");
+                }
+            }
+            Err(e) => {
+                failed = true;
+                let msg = format!("{e:#}");
+                eprintln!("FAIL: {}: {msg}", job.label);
+                if msg.contains("certificate chain") {
+                    eprintln!("hint: the certificate chain did not verify against the {source}; are you using the right Sigstore instance (--staging, --trust-config)?");
+                }
+            }
+        }
+    }
+    if failed {
+        Err(Failure::Verification)
+    } else {
+        Ok(())
+    }
+}
+
+/// Entry point for `signet verify`.
+pub fn run(trust_args: &TrustArgs, cmd: VerifyCommand) -> Result<(), Failure> {
+    match cmd {
+        VerifyCommand::Identity(a) => {
+            let policy = match (&a.cert_identity, &a.cert_identity_regexp) {
+                (Some(id), _) => Policy::identity(id.clone(), a.cert_oidc_issuer.clone()),
+                (None, Some(re)) => Policy::identity_regex(re, a.cert_oidc_issuer.clone())
+                    .map_err(|e| Failure::Usage(e.to_string()))?,
+                (None, None) => return Err(Failure::Usage("--cert-identity or --cert-identity-regexp is required".into())),
+            };
+            verify_all(trust_args, &a.input, policy)
+        }
+        VerifyCommand::Github(a) => {
+            if a.cert_identity.is_none() && a.repository.is_none() {
+                return Err(Failure::Usage("--cert-identity or --repository is required".into()));
+            }
+            let policy = Policy::github(
+                a.cert_identity.clone().map(IdentityMatcher::Exact),
+                a.trigger.clone(),
+                a.sha.clone(),
+                a.name.clone(),
+                a.repository.clone(),
+                a.git_ref.clone(),
+            );
+            verify_all(trust_args, &a.input, policy)
+        }
+    }
+}
+
+/// Entry point for `signet conformance`.
+pub fn run_conformance(trust_args: &TrustArgs, cmd: ConformanceCommand) -> Result<(), Failure> {
+    match cmd {
+        ConformanceCommand::VerifyBundle(a) => {
+            let input = InputArgs { files: vec![a.file_or_digest], bundle: Some(a.bundle), jobs: Some(1) };
+            verify_all(trust_args, &input, Policy::identity(a.certificate_identity, a.certificate_oidc_issuer))
+        }
+    }
+}
