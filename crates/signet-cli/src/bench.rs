@@ -49,17 +49,32 @@ struct Case {
     digest: [u8; 32],
 }
 
-const SUFFIXES: &[&str] = &[".intoto.jsonl", ".sigstore.json", ".sigstore", ".publish.attestation", ".slsa.attestation", ".attestation"];
+const SUFFIXES: &[&str] = &[
+    ".intoto.jsonl",
+    ".sigstore.json",
+    ".sigstore",
+    ".publish.attestation",
+    ".slsa.attestation",
+    ".attestation",
+];
 
 fn load(p: &Path) -> anyhow::Result<Case> {
     let s = p.to_string_lossy();
     let Some(suffix) = SUFFIXES.iter().find(|x| s.ends_with(*x)) else {
-        bail!("{}: expected a name ending in one of {}", p.display(), SUFFIXES.join(", "));
+        bail!(
+            "{}: expected a name ending in one of {}",
+            p.display(),
+            SUFFIXES.join(", ")
+        );
     };
     let artifact = PathBuf::from(&s[..s.len() - suffix.len()]);
-    let data = std::fs::read(&artifact).with_context(|| format!("reading artifact {}", artifact.display()))?;
+    let data = std::fs::read(&artifact)
+        .with_context(|| format!("reading artifact {}", artifact.display()))?;
     Ok(Case {
-        name: p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+        name: p
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
         bundle_bytes: std::fs::read(p).with_context(|| format!("reading {}", p.display()))?,
         attestation: suffix.ends_with(".attestation"),
         digest: sha256(&data),
@@ -67,7 +82,11 @@ fn load(p: &Path) -> anyhow::Result<Case> {
 }
 
 fn parse(c: &Case) -> anyhow::Result<Bundle> {
-    Ok(if c.attestation { Attestation::from_json(&c.bundle_bytes)?.to_bundle() } else { Bundle::from_json(&c.bundle_bytes)? })
+    Ok(if c.attestation {
+        Attestation::from_json(&c.bundle_bytes)?.to_bundle()
+    } else {
+        Bundle::from_json(&c.bundle_bytes)?
+    })
 }
 
 fn median(v: &mut [f64]) -> f64 {
@@ -83,12 +102,21 @@ fn median(v: &mut [f64]) -> f64 {
 }
 
 fn run_verify(a: BenchVerifyArgs, t: &TrustArgs) -> Result<(), Failure> {
-    let cases = a.bundles.iter().map(|p| load(p)).collect::<anyhow::Result<Vec<_>>>()?;
+    let cases = a
+        .bundles
+        .iter()
+        .map(|p| load(p))
+        .collect::<anyhow::Result<Vec<_>>>()?;
     let (root, source) = trust::trusted_root(t)?;
     bench_cases(a, &cases, &root, &source).map_err(Failure::Other)
 }
 
-fn bench_cases(a: BenchVerifyArgs, cases: &[Case], root: &signet_core::trust::TrustedRoot, source: &str) -> anyhow::Result<()> {
+fn bench_cases(
+    a: BenchVerifyArgs,
+    cases: &[Case],
+    root: &signet_core::trust::TrustedRoot,
+    source: &str,
+) -> anyhow::Result<()> {
     let verifier = Verifier::new(root)?;
     let policy = Policy::any_identity_unsafe();
     let verify = |c: &Case| -> anyhow::Result<()> {
@@ -96,8 +124,15 @@ fn bench_cases(a: BenchVerifyArgs, cases: &[Case], root: &signet_core::trust::Tr
         verifier.verify(&b, Artifact::Sha256(c.digest), &policy)?;
         Ok(())
     };
-    println!("trust: {source}; {} bundles; {} iterations each; artifact passed as its sha256", cases.len(), a.iterations);
-    println!("{:<58} {:>10} {:>10} {:>7}", "bundle", "verify µs", "floor µs", "ratio");
+    println!(
+        "trust: {source}; {} bundles; {} iterations each; artifact passed as its sha256",
+        cases.len(),
+        a.iterations
+    );
+    println!(
+        "{:<58} {:>10} {:>10} {:>7}",
+        "bundle", "verify µs", "floor µs", "ratio"
+    );
     let (mut all_v, mut all_f, mut ratios) = (vec![], vec![], vec![]);
     for c in cases {
         verify(c).with_context(|| format!("{} does not verify", c.name))?;
@@ -106,7 +141,10 @@ fn bench_cases(a: BenchVerifyArgs, cases: &[Case], root: &signet_core::trust::Tr
         if !checks.iter().all(|k| k.run()) {
             bail!("{}: a floor signature check failed", c.name);
         }
-        let (mut tv, mut tf) = (Vec::with_capacity(a.iterations), Vec::with_capacity(a.iterations));
+        let (mut tv, mut tf) = (
+            Vec::with_capacity(a.iterations),
+            Vec::with_capacity(a.iterations),
+        );
         for _ in 0..a.iterations {
             // Interleave the two measurements so both see the same machine state.
             let s = Instant::now();
@@ -137,7 +175,9 @@ fn bench_cases(a: BenchVerifyArgs, cases: &[Case], root: &signet_core::trust::Tr
         median(&mut all_f),
         median(&mut ratios)
     );
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
     for threads in [1, a.threads.unwrap_or(cores)] {
         let deadline = std::time::Duration::from_secs_f64(a.seconds);
         let per_thread: Vec<usize> = (0..threads).collect();
@@ -154,7 +194,10 @@ fn bench_cases(a: BenchVerifyArgs, cases: &[Case], root: &signet_core::trust::Tr
             n
         });
         let total: usize = counts.iter().sum();
-        println!("throughput on {threads} thread(s): {:.0} bundles/s", total as f64 / start.elapsed().as_secs_f64());
+        println!(
+            "throughput on {threads} thread(s): {:.0} bundles/s",
+            total as f64 / start.elapsed().as_secs_f64()
+        );
     }
     Ok(())
 }

@@ -34,16 +34,33 @@ fn cert_info(c: &Certificate) -> Value {
     m.insert("not_after".into(), json!(format_rfc3339(c.not_after())));
     m.insert(
         "public_key".into(),
-        json!(c.public_key().map(|k| k.kind().name().to_string()).unwrap_or_else(|e| format!("unparsable: {e}"))),
+        json!(c
+            .public_key()
+            .map(|k| k.kind().name().to_string())
+            .unwrap_or_else(|e| format!("unparsable: {e}"))),
     );
     if let Ok(sans) = c.san_identities() {
-        m.insert("san".into(), Value::Array(sans.iter().map(|s| json!({"type": s.kind(), "value": s.value()})).collect()));
+        m.insert(
+            "san".into(),
+            Value::Array(
+                sans.iter()
+                    .map(|s| json!({"type": s.kind(), "value": s.value()}))
+                    .collect(),
+            ),
+        );
     }
     if let Ok(true) = c.is_ca() {
         m.insert("ca".into(), json!(true));
     }
     if let Ok(Some((_, eku))) = c.ext_key_usage() {
-        m.insert("extended_key_usage".into(), json!(eku.0.iter().map(|o| eku_name(&o.to_string())).collect::<Vec<_>>()));
+        m.insert(
+            "extended_key_usage".into(),
+            json!(eku
+                .0
+                .iter()
+                .map(|o| eku_name(&o.to_string()))
+                .collect::<Vec<_>>()),
+        );
     }
     let exts = c.fulcio_extensions();
     if !exts.is_empty() {
@@ -104,7 +121,9 @@ fn bundle_info(b: &Bundle) -> Value {
     if let Some(der) = b.leaf_certificate_der() {
         m.insert(
             "certificate".into(),
-            Certificate::from_der(der).map(|c| cert_info(&c)).unwrap_or_else(|e| json!(format!("unparsable: {e}"))),
+            Certificate::from_der(der)
+                .map(|c| cert_info(&c))
+                .unwrap_or_else(|e| json!(format!("unparsable: {e}"))),
         );
     }
     if let Some(pk) = &b.verification_material.public_key {
@@ -113,7 +132,10 @@ fn bundle_info(b: &Bundle) -> Value {
     if let Some(ms) = &b.message_signature {
         let mut s = Map::new();
         if let Some(d) = &ms.message_digest {
-            s.insert("digest".into(), json!(format!("{}:{}", d.algorithm, hex::encode(&d.digest))));
+            s.insert(
+                "digest".into(),
+                json!(format!("{}:{}", d.algorithm, hex::encode(&d.digest))),
+            );
         }
         s.insert("signature_bytes".into(), json!(ms.signature.len()));
         m.insert("message_signature".into(), Value::Object(s));
@@ -129,11 +151,20 @@ fn bundle_info(b: &Bundle) -> Value {
             let mut t = Map::new();
             t.insert("log_index".into(), json!(e.log_index));
             t.insert("log_id".into(), json!(hex::encode(&e.log_id.key_id)));
-            t.insert("kind".into(), json!(format!("{} {}", e.kind_version.kind, e.kind_version.version)));
+            t.insert(
+                "kind".into(),
+                json!(format!(
+                    "{} {}",
+                    e.kind_version.kind, e.kind_version.version
+                )),
+            );
             if let Some(it) = e.integrated_time {
                 t.insert("integrated_time".into(), json!(format_rfc3339(it)));
             }
-            t.insert("inclusion_promise".into(), json!(e.inclusion_promise.is_some()));
+            t.insert(
+                "inclusion_promise".into(),
+                json!(e.inclusion_promise.is_some()),
+            );
             if let Some(p) = &e.inclusion_proof {
                 t.insert("tree_size".into(), json!(p.tree_size));
                 t.insert("shard_index".into(), json!(p.log_index));
@@ -201,18 +232,27 @@ fn scalar(v: &Value) -> String {
 
 /// Describe any supported file as JSON.
 pub fn describe(bytes: &[u8]) -> anyhow::Result<Value> {
-    let trimmed = bytes.iter().position(|b| !b.is_ascii_whitespace()).map(|i| &bytes[i..]).unwrap_or(&[]);
+    let trimmed = bytes
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .map(|i| &bytes[i..])
+        .unwrap_or(&[]);
     if trimmed.starts_with(b"-----BEGIN") {
         let text = std::str::from_utf8(bytes).context("PEM is not UTF-8")?;
         let certs = Certificate::all_from_pem(text)?;
         if certs.is_empty() {
             bail!("expected a PEM CERTIFICATE block, found none");
         }
-        return Ok(json!({"kind": "certificates", "certificates": certs.iter().map(cert_info).collect::<Vec<_>>()}));
+        return Ok(
+            json!({"kind": "certificates", "certificates": certs.iter().map(cert_info).collect::<Vec<_>>()}),
+        );
     }
     if trimmed.starts_with(b"{") {
         let v: Value = serde_json::from_slice(bytes).context("parsing JSON")?;
-        if v.get("mediaType").and_then(Value::as_str).is_some_and(|m| m.starts_with("application/vnd.dev.sigstore.bundle")) {
+        if v.get("mediaType")
+            .and_then(Value::as_str)
+            .is_some_and(|m| m.starts_with("application/vnd.dev.sigstore.bundle"))
+        {
             let b: Bundle = serde_json::from_value(v).context("parsing bundle")?;
             let mut info = bundle_info(&b);
             if let Err(e) = b.validate() {
@@ -226,7 +266,8 @@ pub fn describe(bytes: &[u8]) -> anyhow::Result<Value> {
         }
         bail!("expected a Sigstore bundle (mediaType application/vnd.dev.sigstore.bundle...) or a DSSE envelope (payloadType), found other JSON");
     }
-    let c = Certificate::from_der(bytes).context("expected a bundle, DSSE envelope, or PEM/DER certificate")?;
+    let c = Certificate::from_der(bytes)
+        .context("expected a bundle, DSSE envelope, or PEM/DER certificate")?;
     Ok(json!({"kind": "certificates", "certificates": [cert_info(&c)]}))
 }
 
@@ -235,7 +276,10 @@ pub fn run(a: InspectArgs) -> Result<(), Failure> {
     let bytes = std::fs::read(&a.file).with_context(|| format!("reading {}", a.file.display()))?;
     let v = describe(&bytes).with_context(|| format!("{}", a.file.display()))?;
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&v).map_err(|e| Failure::Other(e.into()))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&v).map_err(|e| Failure::Other(e.into()))?
+        );
     } else {
         let mut out = String::new();
         render(&v, 0, &mut out);

@@ -21,7 +21,12 @@ pub struct TrustArgs {
     #[arg(long, global = true, conflicts_with_all = ["trust_config", "trusted_root"])]
     pub staging: bool,
     /// A ClientTrustConfig JSON (trusted root + signing config), e.g. from `signet serve`.
-    #[arg(long, global = true, value_name = "FILE", conflicts_with = "trusted_root")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "FILE",
+        conflicts_with = "trusted_root"
+    )]
     pub trust_config: Option<PathBuf>,
     /// A trusted_root.json to verify against.
     #[arg(long, global = true, value_name = "FILE")]
@@ -32,7 +37,11 @@ pub struct TrustArgs {
 }
 
 #[derive(Parser, Debug)]
-#[command(name = "signet", version, about = "Sigstore signing, verification and private instances in one binary")]
+#[command(
+    name = "signet",
+    version,
+    about = "Sigstore signing, verification and private instances in one binary"
+)]
 struct Cli {
     #[command(flatten)]
     trust: TrustArgs,

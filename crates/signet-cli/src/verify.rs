@@ -39,7 +39,11 @@ pub struct IdentityArgs {
     #[command(flatten)]
     pub input: InputArgs,
     /// The expected signer identity (email, URI or username SAN).
-    #[arg(long, value_name = "IDENTITY", required_unless_present = "cert_identity_regexp")]
+    #[arg(
+        long,
+        value_name = "IDENTITY",
+        required_unless_present = "cert_identity_regexp"
+    )]
     pub cert_identity: Option<String>,
     /// A regular expression the signer identity must fully match.
     #[arg(long, value_name = "REGEX", conflicts_with = "cert_identity")]
@@ -108,7 +112,9 @@ impl Input {
             let b = hex::decode(hex_digest)
                 .ok()
                 .and_then(|b| <[u8; 32]>::try_from(b).ok())
-                .ok_or_else(|| Failure::Usage(format!("{s:?}: expected sha256: followed by 64 hex digits")))?;
+                .ok_or_else(|| {
+                    Failure::Usage(format!("{s:?}: expected sha256: followed by 64 hex digits"))
+                })?;
             return Ok(Input::Digest(b));
         }
         let p = PathBuf::from(s);
@@ -129,7 +135,11 @@ fn default_bundle(file: &Path) -> Result<PathBuf, Failure> {
     let json = PathBuf::from(format!("{}.sigstore.json", file.display()));
     let legacy = PathBuf::from(format!("{}.sigstore", file.display()));
     match (json.is_file(), legacy.is_file()) {
-        (true, true) => Err(Failure::Usage(format!("Conflicting inputs: {} and {}", json.display(), legacy.display()))),
+        (true, true) => Err(Failure::Usage(format!(
+            "Conflicting inputs: {} and {}",
+            json.display(),
+            legacy.display()
+        ))),
         (false, true) => Ok(legacy),
         _ => Ok(json),
     }
@@ -137,7 +147,9 @@ fn default_bundle(file: &Path) -> Result<PathBuf, Failure> {
 
 fn collect_jobs(input: &InputArgs) -> Result<Vec<Job>, Failure> {
     if input.bundle.is_some() && input.files.len() > 1 {
-        return Err(Failure::Usage("--bundle can only be used with a single input file or digest".into()));
+        return Err(Failure::Usage(
+            "--bundle can only be used with a single input file or digest".into(),
+        ));
     }
     let mut jobs = vec![];
     for f in &input.files {
@@ -146,21 +158,32 @@ fn collect_jobs(input: &InputArgs) -> Result<Vec<Job>, Failure> {
             (Some(b), _) => b.clone(),
             (None, Input::File(p)) => default_bundle(p)?,
             (None, Input::Digest(_)) => {
-                return Err(Failure::Usage("verifying a digest input (sha256:*) needs --bundle".into()))
+                return Err(Failure::Usage(
+                    "verifying a digest input (sha256:*) needs --bundle".into(),
+                ))
             }
         };
         if !bundle.is_file() {
-            return Err(Failure::Usage(format!("Missing verification materials for {f}: {}", bundle.display())));
+            return Err(Failure::Usage(format!(
+                "Missing verification materials for {f}: {}",
+                bundle.display()
+            )));
         }
-        jobs.push(Job { label: f.clone(), input: inp, bundle });
+        jobs.push(Job {
+            label: f.clone(),
+            input: inp,
+            bundle,
+        });
     }
     Ok(jobs)
 }
 
 /// Verify one job; Ok(statement payload) or a message.
 fn verify_one(verifier: &Verifier, policy: &Policy, job: &Job) -> anyhow::Result<Option<String>> {
-    let bundle_bytes = std::fs::read(&job.bundle).with_context(|| format!("reading bundle {}", job.bundle.display()))?;
-    let bundle = Bundle::from_json(&bundle_bytes).with_context(|| format!("bundle {}", job.bundle.display()))?;
+    let bundle_bytes = std::fs::read(&job.bundle)
+        .with_context(|| format!("reading bundle {}", job.bundle.display()))?;
+    let bundle = Bundle::from_json(&bundle_bytes)
+        .with_context(|| format!("bundle {}", job.bundle.display()))?;
     let data;
     let artifact = match &job.input {
         Input::File(p) => {
@@ -169,12 +192,21 @@ fn verify_one(verifier: &Verifier, policy: &Policy, job: &Job) -> anyhow::Result
         }
         Input::Digest(d) => Artifact::Sha256(*d),
     };
-    let v = verifier.verify(&bundle, artifact, policy).map_err(|e| anyhow!(e))?;
-    Ok(v.statement.map(|_| String::from_utf8_lossy(&bundle.dsse_envelope.map(|e| e.payload).unwrap_or_default()).into_owned()))
+    let v = verifier
+        .verify(&bundle, artifact, policy)
+        .map_err(|e| anyhow!(e))?;
+    Ok(v.statement.map(|_| {
+        String::from_utf8_lossy(&bundle.dsse_envelope.map(|e| e.payload).unwrap_or_default())
+            .into_owned()
+    }))
 }
 
 /// Run jobs on `threads` threads; results in input order.
-pub fn run_parallel<T: Sync, R: Send>(items: &[T], threads: usize, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+pub fn run_parallel<T: Sync, R: Send>(
+    items: &[T],
+    threads: usize,
+    f: impl Fn(&T) -> R + Sync,
+) -> Vec<R> {
     let threads = threads.clamp(1, items.len().max(1));
     if threads == 1 {
         return items.iter().map(f).collect();
@@ -197,21 +229,28 @@ pub fn run_parallel<T: Sync, R: Send>(items: &[T], threads: usize, f: impl Fn(&T
             })
             .collect();
         // A worker only panics on a bug; propagate it rather than lose results.
-        handles.into_iter().flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect()
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
     });
     out.sort_by_key(|(i, _)| *i);
     out.into_iter().map(|(_, r)| r).collect()
 }
 
 fn default_jobs() -> usize {
-    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
 }
 
 fn verify_all(trust_args: &TrustArgs, input: &InputArgs, policy: Policy) -> Result<(), Failure> {
     let jobs = collect_jobs(input)?;
     let (root, source) = trust::trusted_root(trust_args)?;
     let verifier = Verifier::new(&root).with_context(|| format!("loading {source}"))?;
-    let results = run_parallel(&jobs, input.jobs.unwrap_or_else(default_jobs), |j| verify_one(&verifier, &policy, j));
+    let results = run_parallel(&jobs, input.jobs.unwrap_or_else(default_jobs), |j| {
+        verify_one(&verifier, &policy, j)
+    });
     let mut failed = false;
     for (job, r) in jobs.iter().zip(results) {
         match r {
@@ -246,13 +285,19 @@ pub fn run(trust_args: &TrustArgs, cmd: VerifyCommand) -> Result<(), Failure> {
                 (Some(id), _) => Policy::identity(id.clone(), a.cert_oidc_issuer.clone()),
                 (None, Some(re)) => Policy::identity_regex(re, a.cert_oidc_issuer.clone())
                     .map_err(|e| Failure::Usage(e.to_string()))?,
-                (None, None) => return Err(Failure::Usage("--cert-identity or --cert-identity-regexp is required".into())),
+                (None, None) => {
+                    return Err(Failure::Usage(
+                        "--cert-identity or --cert-identity-regexp is required".into(),
+                    ))
+                }
             };
             verify_all(trust_args, &a.input, policy)
         }
         VerifyCommand::Github(a) => {
             if a.cert_identity.is_none() && a.repository.is_none() {
-                return Err(Failure::Usage("--cert-identity or --repository is required".into()));
+                return Err(Failure::Usage(
+                    "--cert-identity or --repository is required".into(),
+                ));
             }
             let policy = Policy::github(
                 a.cert_identity.clone().map(IdentityMatcher::Exact),
@@ -271,8 +316,16 @@ pub fn run(trust_args: &TrustArgs, cmd: VerifyCommand) -> Result<(), Failure> {
 pub fn run_conformance(trust_args: &TrustArgs, cmd: ConformanceCommand) -> Result<(), Failure> {
     match cmd {
         ConformanceCommand::VerifyBundle(a) => {
-            let input = InputArgs { files: vec![a.file_or_digest], bundle: Some(a.bundle), jobs: Some(1) };
-            verify_all(trust_args, &input, Policy::identity(a.certificate_identity, a.certificate_oidc_issuer))
+            let input = InputArgs {
+                files: vec![a.file_or_digest],
+                bundle: Some(a.bundle),
+                jobs: Some(1),
+            };
+            verify_all(
+                trust_args,
+                &input,
+                Policy::identity(a.certificate_identity, a.certificate_oidc_issuer),
+            )
         }
     }
 }

@@ -194,7 +194,11 @@ pub struct TransparencyLogEntry {
     /// Entry kind and version.
     pub kind_version: KindVersion,
     /// Integration time (Rekor v1 only).
-    #[serde(with = "int_string::option", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        with = "int_string::option",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub integrated_time: Option<i64>,
     /// SET.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -211,16 +215,26 @@ impl Bundle {
     /// Parse bundle JSON and check its structural rules.
     pub fn from_json(bytes: &[u8]) -> Result<Self> {
         if bytes.len() > limits::MAX_BUNDLE_BYTES {
-            return Err(Error::Limit { what: "bundle bytes", found: bytes.len(), limit: limits::MAX_BUNDLE_BYTES });
+            return Err(Error::Limit {
+                what: "bundle bytes",
+                found: bytes.len(),
+                limit: limits::MAX_BUNDLE_BYTES,
+            });
         }
-        let b: Bundle = serde_json::from_slice(bytes).map_err(|source| Error::Json { what: "bundle", source })?;
+        let b: Bundle = serde_json::from_slice(bytes).map_err(|source| Error::Json {
+            what: "bundle",
+            source,
+        })?;
         b.validate()?;
         Ok(b)
     }
 
     /// Serialize as JSON.
     pub fn to_json(&self) -> Result<String> {
-        serde_json::to_string(self).map_err(|source| Error::Json { what: "bundle", source })
+        serde_json::to_string(self).map_err(|source| Error::Json {
+            what: "bundle",
+            source,
+        })
     }
 
     /// The bundle version from its media type.
@@ -240,13 +254,27 @@ impl Bundle {
     pub fn validate(&self) -> Result<()> {
         let v = self.version()?;
         let vm = &self.verification_material;
-        match (self.message_signature.is_some(), self.dsse_envelope.is_some()) {
-            (true, true) => return Err(Error::invalid("bundle", "has both messageSignature and dsseEnvelope")),
-            (false, false) => return Err(Error::invalid("bundle", "has neither messageSignature nor dsseEnvelope")),
+        match (
+            self.message_signature.is_some(),
+            self.dsse_envelope.is_some(),
+        ) {
+            (true, true) => {
+                return Err(Error::invalid(
+                    "bundle",
+                    "has both messageSignature and dsseEnvelope",
+                ))
+            }
+            (false, false) => {
+                return Err(Error::invalid(
+                    "bundle",
+                    "has neither messageSignature nor dsseEnvelope",
+                ))
+            }
             _ => {}
         }
-        let n_material =
-            vm.certificate.is_some() as u8 + vm.x509_certificate_chain.is_some() as u8 + vm.public_key.is_some() as u8;
+        let n_material = vm.certificate.is_some() as u8
+            + vm.x509_certificate_chain.is_some() as u8
+            + vm.public_key.is_some() as u8;
         if n_material != 1 {
             return Err(Error::invalid(
                 "bundle",
@@ -254,10 +282,16 @@ impl Bundle {
             ));
         }
         if v < BundleVersion::V03 && vm.certificate.is_some() {
-            return Err(Error::invalid("bundle", "a single `certificate` needs bundle v0.3"));
+            return Err(Error::invalid(
+                "bundle",
+                "a single `certificate` needs bundle v0.3",
+            ));
         }
         if v == BundleVersion::V03 && vm.x509_certificate_chain.is_some() {
-            return Err(Error::invalid("bundle", "bundle v0.3 must carry `certificate`, not `x509CertificateChain`"));
+            return Err(Error::invalid(
+                "bundle",
+                "bundle v0.3 must carry `certificate`, not `x509CertificateChain`",
+            ));
         }
         if let Some(chain) = &vm.x509_certificate_chain {
             if chain.certificates.is_empty() {
@@ -278,23 +312,39 @@ impl Bundle {
                 limit: limits::MAX_TLOG_ENTRIES,
             });
         }
-        let n_ts = vm.timestamp_verification_data.as_ref().map_or(0, |t| t.rfc3161_timestamps.len());
+        let n_ts = vm
+            .timestamp_verification_data
+            .as_ref()
+            .map_or(0, |t| t.rfc3161_timestamps.len());
         if n_ts > limits::MAX_TIMESTAMPS {
-            return Err(Error::Limit { what: "RFC 3161 timestamps", found: n_ts, limit: limits::MAX_TIMESTAMPS });
+            return Err(Error::Limit {
+                what: "RFC 3161 timestamps",
+                found: n_ts,
+                limit: limits::MAX_TIMESTAMPS,
+            });
         }
         for (i, e) in vm.tlog_entries.iter().enumerate() {
             if v == BundleVersion::V01 && e.inclusion_promise.is_none() {
-                return Err(Error::invalid("bundle", format!("v0.1 tlog entry #{i} has no inclusion promise")));
+                return Err(Error::invalid(
+                    "bundle",
+                    format!("v0.1 tlog entry #{i} has no inclusion promise"),
+                ));
             }
             if v >= BundleVersion::V02 && e.inclusion_proof.is_none() {
-                return Err(Error::invalid("bundle", format!("tlog entry #{i} has no inclusion proof")));
+                return Err(Error::invalid(
+                    "bundle",
+                    format!("tlog entry #{i} has no inclusion proof"),
+                ));
             }
         }
         if let Some(env) = &self.dsse_envelope {
             if env.signatures.len() != 1 {
                 return Err(Error::invalid(
                     "bundle",
-                    format!("DSSE envelope must have exactly one signature, found {}", env.signatures.len()),
+                    format!(
+                        "DSSE envelope must have exactly one signature, found {}",
+                        env.signatures.len()
+                    ),
                 ));
             }
         }
@@ -307,7 +357,13 @@ impl Bundle {
         vm.certificate
             .as_ref()
             .map(|c| c.raw_bytes.as_slice())
-            .or_else(|| vm.x509_certificate_chain.as_ref()?.certificates.first().map(|c| c.raw_bytes.as_slice()))
+            .or_else(|| {
+                vm.x509_certificate_chain
+                    .as_ref()?
+                    .certificates
+                    .first()
+                    .map(|c| c.raw_bytes.as_slice())
+            })
     }
 
     /// The artifact signature bytes (message signature, or the DSSE signature).
@@ -315,11 +371,18 @@ impl Bundle {
         if let Some(m) = &self.message_signature {
             return Some(&m.signature);
         }
-        self.dsse_envelope.as_ref()?.signatures.first().map(|s| s.sig.as_slice())
+        self.dsse_envelope
+            .as_ref()?
+            .signatures
+            .first()
+            .map(|s| s.sig.as_slice())
     }
 
     /// RFC 3161 timestamps carried.
     pub fn rfc3161_timestamps(&self) -> &[Rfc3161SignedTimestamp] {
-        self.verification_material.timestamp_verification_data.as_ref().map_or(&[], |t| &t.rfc3161_timestamps)
+        self.verification_material
+            .timestamp_verification_data
+            .as_ref()
+            .map_or(&[], |t| &t.rfc3161_timestamps)
     }
 }

@@ -51,15 +51,27 @@ impl Checkpoint {
         let text = &envelope[..split + 1];
         let sig_block = &envelope[split + 2..];
         let mut lines = text.lines();
-        let origin = lines.next().filter(|l| !l.is_empty()).ok_or_else(|| bad("missing origin line".into()))?;
-        let size_line = lines.next().ok_or_else(|| bad("missing tree size line".into()))?;
-        let size: u64 = size_line
-            .parse()
-            .map_err(|_| bad(format!("tree size must be a decimal integer, found {size_line:?}")))?;
-        let root_line = lines.next().ok_or_else(|| bad("missing root hash line".into()))?;
+        let origin = lines
+            .next()
+            .filter(|l| !l.is_empty())
+            .ok_or_else(|| bad("missing origin line".into()))?;
+        let size_line = lines
+            .next()
+            .ok_or_else(|| bad("missing tree size line".into()))?;
+        let size: u64 = size_line.parse().map_err(|_| {
+            bad(format!(
+                "tree size must be a decimal integer, found {size_line:?}"
+            ))
+        })?;
+        let root_line = lines
+            .next()
+            .ok_or_else(|| bad("missing root hash line".into()))?;
         let root_hash = b64_decode("checkpoint root hash", root_line)?;
         if root_hash.len() != 32 {
-            return Err(bad(format!("root hash is {} bytes, expected 32", root_hash.len())));
+            return Err(bad(format!(
+                "root hash is {} bytes, expected 32",
+                root_hash.len()
+            )));
         }
         let extensions: Vec<String> = lines.map(str::to_string).collect();
         if extensions.iter().any(|l| l.is_empty()) {
@@ -77,21 +89,31 @@ impl Checkpoint {
                     limit: limits::MAX_NOTE_SIGNATURES,
                 });
             }
-            let rest = line
-                .strip_prefix(SIG_PREFIX)
-                .ok_or_else(|| bad(format!("signature line must start with \"— \", found {line:?}")))?;
-            let (name, b64) =
-                rest.rsplit_once(' ').ok_or_else(|| bad(format!("malformed signature line {line:?}")))?;
+            let rest = line.strip_prefix(SIG_PREFIX).ok_or_else(|| {
+                bad(format!(
+                    "signature line must start with \"— \", found {line:?}"
+                ))
+            })?;
+            let (name, b64) = rest
+                .rsplit_once(' ')
+                .ok_or_else(|| bad(format!("malformed signature line {line:?}")))?;
             if name.is_empty() || name.contains(char::is_whitespace) {
                 return Err(bad(format!("malformed signer name in {line:?}")));
             }
             let raw = b64_decode("checkpoint signature", b64)?;
             if raw.len() < 5 {
-                return Err(bad(format!("signature of {name} is too short ({} bytes)", raw.len())));
+                return Err(bad(format!(
+                    "signature of {name} is too short ({} bytes)",
+                    raw.len()
+                )));
             }
             let mut key_hint = [0u8; 4];
             key_hint.copy_from_slice(&raw[..4]);
-            signatures.push(NoteSignature { name: name.to_string(), key_hint, signature: raw[4..].to_vec() });
+            signatures.push(NoteSignature {
+                name: name.to_string(),
+                key_hint,
+                signature: raw[4..].to_vec(),
+            });
         }
         if signatures.is_empty() {
             return Err(bad("no signature lines".into()));
@@ -110,10 +132,21 @@ impl Checkpoint {
     /// this checkpoint with `key`. Lines with other key hints are ignored (cosignatures).
     pub fn verify(&self, key: &PublicKey, log_id: &[u8]) -> Result<()> {
         if log_id.len() < 4 {
-            return Err(Error::invalid("log ID", format!("{} bytes, expected at least 4", log_id.len())));
+            return Err(Error::invalid(
+                "log ID",
+                format!("{} bytes, expected at least 4", log_id.len()),
+            ));
         }
+        // The signer name is not covered by the signature, so bind it to the origin: Rekor v1
+        // names itself by the origin's host part (`rekor.sigstore.dev - 1193...`), tessera logs
+        // by the whole origin.
+        let log_name = self.origin.split(" - ").next().unwrap_or(&self.origin);
         let mut candidates = 0;
-        for s in self.signatures.iter().filter(|s| s.key_hint[..] == log_id[..4]) {
+        for s in self
+            .signatures
+            .iter()
+            .filter(|s| s.key_hint[..] == log_id[..4] && s.name == log_name)
+        {
             candidates += 1;
             if key.verify(self.text.as_bytes(), &s.signature).is_ok() {
                 return Ok(());
@@ -121,13 +154,20 @@ impl Checkpoint {
         }
         Err(Error::signature(if candidates == 0 {
             format!(
-                "checkpoint for {:?} has no signature with key hint {} (found hints: {})",
+                "checkpoint for {:?} has no signature by {log_name:?} with key hint {} (found: {})",
                 self.origin,
                 hex::encode(&log_id[..4]),
-                self.signatures.iter().map(|s| hex::encode(s.key_hint)).collect::<Vec<_>>().join(", ")
+                self.signatures
+                    .iter()
+                    .map(|s| format!("{} {}", s.name, hex::encode(s.key_hint)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )
         } else {
-            format!("checkpoint signature of {:?} does not verify with the trusted log key", self.origin)
+            format!(
+                "checkpoint signature of {:?} does not verify with the trusted log key",
+                self.origin
+            )
         }))
     }
 }
@@ -197,7 +237,10 @@ mod tests {
         let pk = PublicKey::from_spki_der(&spki).unwrap();
         c.verify(&pk, &id).unwrap();
         let tampered = env.replacen("\n10\n", "\n11\n", 1);
-        assert!(Checkpoint::parse(&tampered).unwrap().verify(&pk, &id).is_err());
+        assert!(Checkpoint::parse(&tampered)
+            .unwrap()
+            .verify(&pk, &id)
+            .is_err());
         let mut other = id;
         other[0] ^= 1;
         assert!(c.verify(&pk, &other).is_err());

@@ -170,13 +170,17 @@ impl std::fmt::Debug for PublicKey {
 impl PublicKey {
     /// Parse a DER SubjectPublicKeyInfo.
     pub fn from_spki_der(der: &[u8]) -> Result<Self> {
-        let spki = SubjectPublicKeyInfoRef::from_der(der).map_err(|e| Error::der("SubjectPublicKeyInfo", e))?;
+        let spki = SubjectPublicKeyInfoRef::from_der(der)
+            .map_err(|e| Error::der("SubjectPublicKeyInfo", e))?;
         let kind = match spki.algorithm.oid {
             OID_EC_PUBLIC_KEY => {
                 let curve: ObjectIdentifier = spki
                     .algorithm
                     .parameters
-                    .ok_or_else(|| Error::Key { what: "EC key".into(), reason: "no named curve".into() })?
+                    .ok_or_else(|| Error::Key {
+                        what: "EC key".into(),
+                        reason: "no named curve".into(),
+                    })?
                     .decode_as()
                     .map_err(|e| Error::der("EC curve parameters", e))?;
                 match curve {
@@ -186,7 +190,9 @@ impl PublicKey {
                     other => {
                         return Err(Error::Key {
                             what: "EC key".into(),
-                            reason: format!("unsupported curve {other}; expected P-256, P-384 or P-521"),
+                            reason: format!(
+                                "unsupported curve {other}; expected P-256, P-384 or P-521"
+                            ),
                         })
                     }
                 }
@@ -196,18 +202,32 @@ impl PublicKey {
             other => {
                 return Err(Error::Key {
                     what: "SubjectPublicKeyInfo".into(),
-                    reason: format!("unsupported key algorithm {other}; expected EC, Ed25519 or RSA"),
+                    reason: format!(
+                        "unsupported key algorithm {other}; expected EC, Ed25519 or RSA"
+                    ),
                 })
             }
         };
-        let parsed = ParsedPublicKey::new(algorithm_for(kind, kind.default_hash()), der)
-            .map_err(|e| Error::Key { what: kind.name().into(), reason: e.to_string() })?;
-        Ok(PublicKey { kind, spki_der: der.to_vec(), parsed })
+        let parsed =
+            ParsedPublicKey::new(algorithm_for(kind, kind.default_hash()), der).map_err(|e| {
+                Error::Key {
+                    what: kind.name().into(),
+                    reason: e.to_string(),
+                }
+            })?;
+        Ok(PublicKey {
+            kind,
+            spki_der: der.to_vec(),
+            parsed,
+        })
     }
 
     /// Parse a PEM `PUBLIC KEY`.
     pub fn from_pem(pem_text: &str) -> Result<Self> {
-        let p = pem::parse(pem_text).map_err(|e| Error::Key { what: "PEM".into(), reason: e.to_string() })?;
+        let p = pem::parse(pem_text).map_err(|e| Error::Key {
+            what: "PEM".into(),
+            reason: e.to_string(),
+        })?;
         if p.tag() != "PUBLIC KEY" {
             return Err(Error::Key {
                 what: "PEM".into(),
@@ -233,31 +253,49 @@ impl PublicKey {
     }
 
     /// Verify with an explicit hash (for X.509 and CMS signatures, whose algorithm names it).
-    pub fn verify_with_hash(&self, hash: HashAlg, message: &[u8], sig: &[u8]) -> std::result::Result<(), ()> {
+    pub fn verify_with_hash(
+        &self,
+        hash: HashAlg,
+        message: &[u8],
+        sig: &[u8],
+    ) -> std::result::Result<(), ()> {
         if self.kind == KeyKind::Ed25519 || hash == self.kind.default_hash() {
             return self.verify(message, sig);
         }
-        let key = ParsedPublicKey::new(algorithm_for(self.kind, hash), &self.spki_der).map_err(|_| ())?;
+        let key =
+            ParsedPublicKey::new(algorithm_for(self.kind, hash), &self.spki_der).map_err(|_| ())?;
         key.verify_sig(message, sig).map_err(|_| ())
     }
 
     /// Verify a signature over a message given only its digest (hashedrekord with a digest
     /// input). Not possible for Ed25519 (pure EdDSA signs the message itself).
-    pub fn verify_prehashed(&self, hash: HashAlg, digest_bytes: &[u8], sig: &[u8]) -> std::result::Result<(), ()> {
+    pub fn verify_prehashed(
+        &self,
+        hash: HashAlg,
+        digest_bytes: &[u8],
+        sig: &[u8],
+    ) -> std::result::Result<(), ()> {
         if self.kind == KeyKind::Ed25519 {
             return Err(());
         }
-        let d = digest::Digest::import_less_safe(digest_bytes, hash.digest_alg()).map_err(|_| ())?;
+        let d =
+            digest::Digest::import_less_safe(digest_bytes, hash.digest_alg()).map_err(|_| ())?;
         if hash == self.kind.default_hash() {
             self.parsed.verify_digest_sig(&d, sig).map_err(|_| ())
         } else {
-            let key = ParsedPublicKey::new(algorithm_for(self.kind, hash), &self.spki_der).map_err(|_| ())?;
+            let key = ParsedPublicKey::new(algorithm_for(self.kind, hash), &self.spki_der)
+                .map_err(|_| ())?;
             key.verify_digest_sig(&d, sig).map_err(|_| ())
         }
     }
 
     /// Verify an X.509-style signature whose algorithm is named by `sig_alg` OID.
-    pub fn verify_x509(&self, sig_alg: &ObjectIdentifier, message: &[u8], sig: &[u8]) -> Result<()> {
+    pub fn verify_x509(
+        &self,
+        sig_alg: &ObjectIdentifier,
+        message: &[u8],
+        sig: &[u8],
+    ) -> Result<()> {
         let hash = hash_for_signature_oid(sig_alg).ok_or_else(|| Error::Key {
             what: "signature algorithm".into(),
             reason: format!("unsupported signature algorithm {sig_alg}"),
@@ -266,7 +304,10 @@ impl PublicKey {
         if ed != (self.kind == KeyKind::Ed25519) {
             return Err(Error::Key {
                 what: "signature algorithm".into(),
-                reason: format!("algorithm {sig_alg} does not match a {} key", self.kind.name()),
+                reason: format!(
+                    "algorithm {sig_alg} does not match a {} key",
+                    self.kind.name()
+                ),
             });
         }
         self.verify_with_hash(hash, message, sig)
@@ -285,18 +326,24 @@ mod tests {
         let rng = SystemRandom::new();
         let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &rng).unwrap();
         let kp = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8.as_ref()).unwrap();
-        let spki = aws_lc_rs::encoding::AsDer::<aws_lc_rs::encoding::PublicKeyX509Der>::as_der(kp.public_key())
-            .unwrap();
+        let spki = aws_lc_rs::encoding::AsDer::<aws_lc_rs::encoding::PublicKeyX509Der>::as_der(
+            kp.public_key(),
+        )
+        .unwrap();
         let pk = PublicKey::from_spki_der(spki.as_ref()).unwrap();
         assert_eq!(pk.kind(), KeyKind::EcdsaP256);
         let sig = kp.sign(&rng, b"hello").unwrap();
         assert!(pk.verify(b"hello", sig.as_ref()).is_ok());
         assert!(pk.verify(b"hellp", sig.as_ref()).is_err());
         let d = HashAlg::Sha256.hash(b"hello");
-        assert!(pk.verify_prehashed(HashAlg::Sha256, &d, sig.as_ref()).is_ok());
+        assert!(pk
+            .verify_prehashed(HashAlg::Sha256, &d, sig.as_ref())
+            .is_ok());
         let mut d2 = d.clone();
         d2[0] ^= 1;
-        assert!(pk.verify_prehashed(HashAlg::Sha256, &d2, sig.as_ref()).is_err());
+        assert!(pk
+            .verify_prehashed(HashAlg::Sha256, &d2, sig.as_ref())
+            .is_err());
     }
 
     #[test]

@@ -50,7 +50,10 @@ pub fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
 impl Envelope {
     /// Parse envelope JSON.
     pub fn from_json(bytes: &[u8]) -> Result<Self> {
-        serde_json::from_slice(bytes).map_err(|source| Error::Json { what: "DSSE envelope", source })
+        serde_json::from_slice(bytes).map_err(|source| Error::Json {
+            what: "DSSE envelope",
+            source,
+        })
     }
     /// The PAE of this envelope.
     pub fn pae(&self) -> Vec<u8> {

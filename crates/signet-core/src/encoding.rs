@@ -15,7 +15,10 @@ pub fn b64_decode(what: &str, s: &str) -> Result<Vec<u8>> {
         .or_else(|_| STANDARD_NO_PAD.decode(s))
         .or_else(|_| URL_SAFE.decode(s))
         .or_else(|_| URL_SAFE_NO_PAD.decode(s))
-        .map_err(|e| Error::Base64 { what: what.to_string(), reason: e.to_string() })
+        .map_err(|e| Error::Base64 {
+            what: what.to_string(),
+            reason: e.to_string(),
+        })
 }
 
 /// Encode standard base64 with padding.
@@ -59,8 +62,9 @@ pub mod int_string {
             StrOrNum::Str(s) => s
                 .parse::<T>()
                 .map_err(|_| D::Error::custom(format!("expected an integer string, found {s:?}"))),
-            StrOrNum::Num(n) => T::try_from(n)
-                .map_err(|_| D::Error::custom(format!("integer {n} out of range"))),
+            StrOrNum::Num(n) => {
+                T::try_from(n).map_err(|_| D::Error::custom(format!("integer {n} out of range")))
+            }
         }
     }
 

@@ -85,11 +85,17 @@ pub enum Error {
 impl Error {
     /// Shorthand for [`Error::Invalid`].
     pub fn invalid(what: impl Into<String>, reason: impl Into<String>) -> Self {
-        Error::Invalid { what: what.into(), reason: reason.into() }
+        Error::Invalid {
+            what: what.into(),
+            reason: reason.into(),
+        }
     }
     /// Shorthand for [`Error::Der`].
     pub fn der(what: impl Into<String>, err: impl std::fmt::Display) -> Self {
-        Error::Der { what: what.into(), reason: err.to_string() }
+        Error::Der {
+            what: what.into(),
+            reason: err.to_string(),
+        }
     }
     /// Shorthand for [`Error::Signature`].
     pub fn signature(what: impl Into<String>) -> Self {

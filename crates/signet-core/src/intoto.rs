@@ -42,11 +42,17 @@ pub struct Subject {
 impl Statement {
     /// Parse a statement and check its `_type`.
     pub fn from_json(bytes: &[u8]) -> Result<Self> {
-        let s: Statement = serde_json::from_slice(bytes).map_err(|source| Error::Json { what: "in-toto statement", source })?;
+        let s: Statement = serde_json::from_slice(bytes).map_err(|source| Error::Json {
+            what: "in-toto statement",
+            source,
+        })?;
         if s.type_ != STATEMENT_V1 && s.type_ != STATEMENT_V01 {
             return Err(Error::invalid(
                 "in-toto statement",
-                format!("_type {:?}, expected {STATEMENT_V1} or {STATEMENT_V01}", s.type_),
+                format!(
+                    "_type {:?}, expected {STATEMENT_V1} or {STATEMENT_V01}",
+                    s.type_
+                ),
             ));
         }
         Ok(s)
@@ -54,6 +60,10 @@ impl Statement {
 
     /// Whether some subject has `sha256` equal to `hex_digest` (case-insensitive).
     pub fn has_sha256_subject(&self, hex_digest: &str) -> bool {
-        self.subject.iter().any(|s| s.digest.get("sha256").is_some_and(|d| d.eq_ignore_ascii_case(hex_digest)))
+        self.subject.iter().any(|s| {
+            s.digest
+                .get("sha256")
+                .is_some_and(|d| d.eq_ignore_ascii_case(hex_digest))
+        })
     }
 }

@@ -40,7 +40,9 @@ fn to_hash(b: &[u8]) -> Hash {
 
 fn check_hash(what: &str, b: &[u8]) -> Result<Hash> {
     if b.len() != 32 {
-        return Err(Error::Proof { reason: format!("{what} is {} bytes, expected 32", b.len()) });
+        return Err(Error::Proof {
+            reason: format!("{what} is {} bytes, expected 32", b.len()),
+        });
     }
     Ok(to_hash(b))
 }
@@ -58,7 +60,11 @@ fn decomp_incl_proof(index: u64, size: u64) -> (usize, usize) {
 
 fn chain_inner(mut seed: Hash, proof: &[Hash], index: u64) -> Hash {
     for (i, h) in proof.iter().enumerate() {
-        seed = if (index >> i) & 1 == 0 { node_hash(&seed, h) } else { node_hash(h, &seed) };
+        seed = if (index >> i) & 1 == 0 {
+            node_hash(&seed, h)
+        } else {
+            node_hash(h, &seed)
+        };
     }
     seed
 }
@@ -81,15 +87,30 @@ fn chain_border_right(mut seed: Hash, proof: &[Hash]) -> Hash {
 
 fn to_hashes(proof: &[impl AsRef<[u8]>]) -> Result<Vec<Hash>> {
     if proof.len() > limits::MAX_PROOF_HASHES {
-        return Err(Error::Limit { what: "proof hashes", found: proof.len(), limit: limits::MAX_PROOF_HASHES });
+        return Err(Error::Limit {
+            what: "proof hashes",
+            found: proof.len(),
+            limit: limits::MAX_PROOF_HASHES,
+        });
     }
-    proof.iter().enumerate().map(|(i, h)| check_hash(&format!("proof hash #{i}"), h.as_ref())).collect()
+    proof
+        .iter()
+        .enumerate()
+        .map(|(i, h)| check_hash(&format!("proof hash #{i}"), h.as_ref()))
+        .collect()
 }
 
 /// Compute the root implied by an inclusion proof of `leaf` at `index` in a tree of `size`.
-pub fn root_from_inclusion_proof(index: u64, size: u64, leaf: &[u8], proof: &[impl AsRef<[u8]>]) -> Result<Hash> {
+pub fn root_from_inclusion_proof(
+    index: u64,
+    size: u64,
+    leaf: &[u8],
+    proof: &[impl AsRef<[u8]>],
+) -> Result<Hash> {
     if index >= size {
-        return Err(Error::Proof { reason: format!("leaf index {index} is beyond tree size {size}") });
+        return Err(Error::Proof {
+            reason: format!("leaf index {index} is beyond tree size {size}"),
+        });
     }
     let leaf = check_hash("leaf hash", leaf)?;
     let proof = to_hashes(proof)?;
@@ -108,7 +129,13 @@ pub fn root_from_inclusion_proof(index: u64, size: u64, leaf: &[u8], proof: &[im
 }
 
 /// Verify an inclusion proof against `root`.
-pub fn verify_inclusion(index: u64, size: u64, leaf: &[u8], proof: &[impl AsRef<[u8]>], root: &[u8]) -> Result<()> {
+pub fn verify_inclusion(
+    index: u64,
+    size: u64,
+    leaf: &[u8],
+    proof: &[impl AsRef<[u8]>],
+    root: &[u8],
+) -> Result<()> {
     let root = check_hash("root hash", root)?;
     let got = root_from_inclusion_proof(index, size, leaf, proof)?;
     if got != root {
@@ -134,27 +161,38 @@ pub fn verify_consistency(
 ) -> Result<()> {
     let proof = to_hashes(proof)?;
     if size2 < size1 {
-        return Err(Error::Proof { reason: format!("tree shrank from {size1} to {size2}") });
+        return Err(Error::Proof {
+            reason: format!("tree shrank from {size1} to {size2}"),
+        });
     }
     if size1 == size2 {
         if !proof.is_empty() {
-            return Err(Error::Proof { reason: "equal sizes but the proof is not empty".into() });
+            return Err(Error::Proof {
+                reason: "equal sizes but the proof is not empty".into(),
+            });
         }
         return match_roots(root1, root2);
     }
     if size1 == 0 {
         // Every tree extends the empty tree; a "proof" of that proves nothing, so callers asking
         // for one have a bug (as in the additional transparency-dev vectors).
-        return Err(Error::Proof { reason: format!("consistency from the empty tree to size {size2} is meaningless") });
+        return Err(Error::Proof {
+            reason: format!("consistency from the empty tree to size {size2} is meaningless"),
+        });
     }
     if proof.is_empty() {
-        return Err(Error::Proof { reason: "empty consistency proof".into() });
+        return Err(Error::Proof {
+            reason: "empty consistency proof".into(),
+        });
     }
     let (mut inner, border) = decomp_incl_proof(size1 - 1, size2);
     let shift = size1.trailing_zeros() as usize;
     inner -= shift;
-    let (seed, start) =
-        if size1 == 1u64 << shift { (check_hash("first root", root1)?, 0) } else { (proof[0], 1) };
+    let (seed, start) = if size1 == 1u64 << shift {
+        (check_hash("first root", root1)?, 0)
+    } else {
+        (proof[0], 1)
+    };
     if proof.len() != start + inner + border {
         return Err(Error::Proof {
             reason: format!(
@@ -166,7 +204,10 @@ pub fn verify_consistency(
     }
     let proof = &proof[start..];
     let mask = (size1 - 1) >> shift;
-    let h1 = chain_border_right(chain_inner_right(seed, &proof[..inner], mask), &proof[inner..]);
+    let h1 = chain_border_right(
+        chain_inner_right(seed, &proof[..inner], mask),
+        &proof[inner..],
+    );
     match_roots(&h1, root1)?;
     let h2 = chain_border_right(chain_inner(seed, &proof[..inner], mask), &proof[inner..]);
     match_roots(&h2, root2)
@@ -175,7 +216,11 @@ pub fn verify_consistency(
 fn match_roots(got: &[u8], want: &[u8]) -> Result<()> {
     if got != want {
         return Err(Error::Proof {
-            reason: format!("computed root {} does not match expected {}", hex::encode(got), hex::encode(want)),
+            reason: format!(
+                "computed root {} does not match expected {}",
+                hex::encode(got),
+                hex::encode(want)
+            ),
         });
     }
     Ok(())
@@ -193,14 +238,20 @@ mod tests {
         if p.is_dir() {
             Some(p)
         } else {
-            assert!(std::env::var_os("CI").is_none(), "CI is set but {} is missing", p.display());
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI is set but {} is missing",
+                p.display()
+            );
             eprintln!("skipping: {} not present", p.display());
             None
         }
     }
 
     fn b64(s: &Option<String>) -> Vec<u8> {
-        s.as_deref().map(|s| b64_decode("t", s).unwrap()).unwrap_or_default()
+        s.as_deref()
+            .map(|s| b64_decode("t", s).unwrap())
+            .unwrap_or_default()
     }
 
     #[derive(Deserialize)]
@@ -247,10 +298,27 @@ mod tests {
         assert!(fs.len() > 50, "expected many vectors, found {}", fs.len());
         for f in fs {
             let v: Incl = serde_json::from_slice(&std::fs::read(&f).unwrap()).unwrap();
-            let proof: Vec<Vec<u8>> =
-                v.proof.unwrap_or_default().iter().map(|s| b64_decode("p", s).unwrap()).collect();
-            let r = verify_inclusion(v.leaf_idx, v.tree_size, &b64(&v.leaf_hash), &proof, &b64(&v.root));
-            assert_eq!(r.is_err(), v.want_err, "{}: {} ({:?})", f.display(), v.desc, r);
+            let proof: Vec<Vec<u8>> = v
+                .proof
+                .unwrap_or_default()
+                .iter()
+                .map(|s| b64_decode("p", s).unwrap())
+                .collect();
+            let r = verify_inclusion(
+                v.leaf_idx,
+                v.tree_size,
+                &b64(&v.leaf_hash),
+                &proof,
+                &b64(&v.root),
+            );
+            assert_eq!(
+                r.is_err(),
+                v.want_err,
+                "{}: {} ({:?})",
+                f.display(),
+                v.desc,
+                r
+            );
         }
     }
 
@@ -261,11 +329,22 @@ mod tests {
         assert!(fs.len() > 50);
         for f in fs {
             let v: Cons = serde_json::from_slice(&std::fs::read(&f).unwrap()).unwrap();
-            let proof: Vec<Vec<u8>> =
-                v.proof.unwrap_or_default().iter().map(|s| b64_decode("p", s).unwrap()).collect();
+            let proof: Vec<Vec<u8>> = v
+                .proof
+                .unwrap_or_default()
+                .iter()
+                .map(|s| b64_decode("p", s).unwrap())
+                .collect();
             let (r1, r2) = (b64(&v.root1), b64(&v.root2));
             let r = verify_consistency(v.size1, v.size2, &proof, &r1, &r2);
-            assert_eq!(r.is_err(), v.want_err, "{}: {} ({:?})", f.display(), v.desc, r);
+            assert_eq!(
+                r.is_err(),
+                v.want_err,
+                "{}: {} ({:?})",
+                f.display(),
+                v.desc,
+                r
+            );
         }
     }
 

@@ -3,7 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::bundle::{Bundle, TransparencyLogEntry, VerificationMaterial, X509Certificate, MEDIA_TYPE_V03};
+use crate::bundle::{
+    Bundle, TransparencyLogEntry, VerificationMaterial, X509Certificate, MEDIA_TYPE_V03,
+};
 use crate::dsse::{Envelope, Signature, INTOTO_PAYLOAD_TYPE};
 use crate::encoding::base64_bytes;
 use crate::{Error, Result};
@@ -43,10 +45,15 @@ pub struct AttestationEnvelope {
 impl Attestation {
     /// Parse attestation JSON.
     pub fn from_json(bytes: &[u8]) -> Result<Self> {
-        let a: Attestation =
-            serde_json::from_slice(bytes).map_err(|source| Error::Json { what: "PEP 740 attestation", source })?;
+        let a: Attestation = serde_json::from_slice(bytes).map_err(|source| Error::Json {
+            what: "PEP 740 attestation",
+            source,
+        })?;
         if a.version != 1 {
-            return Err(Error::invalid("PEP 740 attestation", format!("version {}, expected 1", a.version)));
+            return Err(Error::invalid(
+                "PEP 740 attestation",
+                format!("version {}, expected 1", a.version),
+            ));
         }
         Ok(a)
     }
@@ -56,7 +63,9 @@ impl Attestation {
         Bundle {
             media_type: MEDIA_TYPE_V03.into(),
             verification_material: VerificationMaterial {
-                certificate: Some(X509Certificate { raw_bytes: self.verification_material.certificate.clone() }),
+                certificate: Some(X509Certificate {
+                    raw_bytes: self.verification_material.certificate.clone(),
+                }),
                 tlog_entries: self.verification_material.transparency_entries.clone(),
                 ..Default::default()
             },
@@ -64,31 +73,53 @@ impl Attestation {
             dsse_envelope: Some(Envelope {
                 payload: self.envelope.statement.clone(),
                 payload_type: INTOTO_PAYLOAD_TYPE.into(),
-                signatures: vec![Signature { sig: self.envelope.signature.clone(), keyid: String::new() }],
+                signatures: vec![Signature {
+                    sig: self.envelope.signature.clone(),
+                    keyid: String::new(),
+                }],
             }),
         }
     }
 
     /// Convert a DSSE bundle with a leaf certificate to an attestation.
     pub fn from_bundle(b: &Bundle) -> Result<Self> {
-        let env = b
-            .dsse_envelope
-            .as_ref()
-            .ok_or_else(|| Error::invalid("bundle", "a PEP 740 attestation needs a DSSE envelope, found a message signature"))?;
+        let env = b.dsse_envelope.as_ref().ok_or_else(|| {
+            Error::invalid(
+                "bundle",
+                "a PEP 740 attestation needs a DSSE envelope, found a message signature",
+            )
+        })?;
         if env.payload_type != INTOTO_PAYLOAD_TYPE {
-            return Err(Error::invalid("bundle", format!("DSSE payload type {:?}, expected {INTOTO_PAYLOAD_TYPE:?}", env.payload_type)));
+            return Err(Error::invalid(
+                "bundle",
+                format!(
+                    "DSSE payload type {:?}, expected {INTOTO_PAYLOAD_TYPE:?}",
+                    env.payload_type
+                ),
+            ));
         }
         let [sig] = env.signatures.as_slice() else {
-            return Err(Error::invalid("bundle", format!("expected exactly one DSSE signature, found {}", env.signatures.len())));
+            return Err(Error::invalid(
+                "bundle",
+                format!(
+                    "expected exactly one DSSE signature, found {}",
+                    env.signatures.len()
+                ),
+            ));
         };
-        let cert = b.leaf_certificate_der().ok_or_else(|| Error::invalid("bundle", "no signing certificate"))?;
+        let cert = b
+            .leaf_certificate_der()
+            .ok_or_else(|| Error::invalid("bundle", "no signing certificate"))?;
         Ok(Attestation {
             version: 1,
             verification_material: AttestationMaterial {
                 certificate: cert.to_vec(),
                 transparency_entries: b.verification_material.tlog_entries.clone(),
             },
-            envelope: AttestationEnvelope { statement: env.payload.clone(), signature: sig.sig.clone() },
+            envelope: AttestationEnvelope {
+                statement: env.payload.clone(),
+                signature: sig.sig.clone(),
+            },
         })
     }
 }

@@ -223,8 +223,10 @@ struct V2DsseSpec {
 impl EntryBody {
     /// Decode a canonicalized body, checking it against the expected kind and version.
     pub fn parse(body: &[u8], kind: &str, version: &str) -> Result<Self> {
-        let raw: RawBody =
-            serde_json::from_slice(body).map_err(|source| Error::Json { what: "tlog entry body", source })?;
+        let raw: RawBody = serde_json::from_slice(body).map_err(|source| Error::Json {
+            what: "tlog entry body",
+            source,
+        })?;
         if raw.kind != kind || raw.api_version != version {
             return Err(Error::invalid(
                 "tlog entry",
@@ -234,7 +236,10 @@ impl EntryBody {
                 ),
             ));
         }
-        let spec = |e| Error::Json { what: "tlog entry spec", source: e };
+        let spec = |e| Error::Json {
+            what: "tlog entry spec",
+            source: e,
+        };
         Ok(match (kind, version) {
             ("hashedrekord", "0.0.1") => EntryBody::HashedRekordV001(serde_json::from_value(raw.spec).map_err(spec)?),
             ("hashedrekord", "0.0.2") => EntryBody::HashedRekordV002(
@@ -257,7 +262,12 @@ impl EntryBody {
 
 /// The RFC 8785 canonical JSON a Rekor v1 SET signs:
 /// `{"body":..,"integratedTime":..,"logID":..,"logIndex":..}` (keys already in canonical order).
-pub fn set_payload(body_b64: &str, integrated_time: i64, log_id_hex: &str, log_index: i64) -> Vec<u8> {
+pub fn set_payload(
+    body_b64: &str,
+    integrated_time: i64,
+    log_id_hex: &str,
+    log_index: i64,
+) -> Vec<u8> {
     format!(
         "{{\"body\":\"{body_b64}\",\"integratedTime\":{integrated_time},\"logID\":\"{log_id_hex}\",\"logIndex\":{log_index}}}"
     )
@@ -313,4 +323,3 @@ pub struct V1InclusionProof {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checkpoint: Option<String>,
 }
-

@@ -32,7 +32,10 @@ struct Reader<'a> {
 impl<'a> Reader<'a> {
     fn take(&mut self, n: usize) -> Result<&'a [u8]> {
         if self.b.len() < n {
-            return Err(Error::invalid("SCT list", format!("truncated: needed {n} bytes, {} left", self.b.len())));
+            return Err(Error::invalid(
+                "SCT list",
+                format!("truncated: needed {n} bytes, {} left", self.b.len()),
+            ));
         }
         let (h, t) = self.b.split_at(n);
         self.b = t;
@@ -67,12 +70,19 @@ pub fn parse_sct_list(bytes: &[u8]) -> Result<Vec<Sct>> {
     let mut out = vec![];
     while !list.b.is_empty() {
         if out.len() >= limits::MAX_SCTS {
-            return Err(Error::Limit { what: "SCTs", found: out.len() + 1, limit: limits::MAX_SCTS });
+            return Err(Error::Limit {
+                what: "SCTs",
+                found: out.len() + 1,
+                limit: limits::MAX_SCTS,
+            });
         }
         let mut r = Reader { b: list.vec16()? };
         let version = r.u8()?;
         if version != 0 {
-            return Err(Error::invalid("SCT", format!("version {version}, expected 0 (v1)")));
+            return Err(Error::invalid(
+                "SCT",
+                format!("version {version}, expected 0 (v1)"),
+            ));
         }
         let mut log_id = [0u8; 32];
         log_id.copy_from_slice(r.take(32)?);
@@ -84,7 +94,15 @@ pub fn parse_sct_list(bytes: &[u8]) -> Result<Vec<Sct>> {
         if !r.b.is_empty() {
             return Err(Error::invalid("SCT", "trailing bytes after the signature"));
         }
-        out.push(Sct { version, log_id, timestamp_ms, extensions, hash_alg, sig_alg, signature });
+        out.push(Sct {
+            version,
+            log_id,
+            timestamp_ms,
+            extensions,
+            hash_alg,
+            sig_alg,
+            signature,
+        });
     }
     Ok(out)
 }
@@ -111,7 +129,12 @@ pub fn encode_sct_list(scts: &[Sct]) -> Vec<u8> {
 }
 
 /// The data a CT log signs for a precertificate entry (RFC 6962 `digitally-signed` struct).
-pub fn precert_signed_data(timestamp_ms: u64, extensions: &[u8], issuer_key_hash: &[u8; 32], tbs: &[u8]) -> Vec<u8> {
+pub fn precert_signed_data(
+    timestamp_ms: u64,
+    extensions: &[u8],
+    issuer_key_hash: &[u8; 32],
+    tbs: &[u8],
+) -> Vec<u8> {
     let mut d = Vec::with_capacity(tbs.len() + 64);
     d.push(0); // version v1
     d.push(0); // signature_type certificate_timestamp

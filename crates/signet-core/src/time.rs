@@ -33,9 +33,20 @@ pub fn unix_from_parts(y: i64, mo: i64, d: i64, h: i64, mi: i64, s: i64) -> i64 
 /// Parse an RFC 3339 timestamp (`2022-04-13T20:06:15.000Z`, offsets allowed) to Unix seconds;
 /// fractional seconds are truncated.
 pub fn parse_rfc3339(s: &str) -> Result<i64> {
-    let bad = || Error::invalid("timestamp", format!("expected RFC 3339 (YYYY-MM-DDTHH:MM:SSZ), found {s:?}"));
+    let bad = || {
+        Error::invalid(
+            "timestamp",
+            format!("expected RFC 3339 (YYYY-MM-DDTHH:MM:SSZ), found {s:?}"),
+        )
+    };
     let b = s.as_bytes();
-    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !(b[10] == b'T' || b[10] == b't' || b[10] == b' ') || b[13] != b':' || b[16] != b':' {
+    if b.len() < 20
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || !(b[10] == b'T' || b[10] == b't' || b[10] == b' ')
+        || b[13] != b':'
+        || b[16] != b':'
+    {
         return Err(bad());
     }
     let num = |r: std::ops::Range<usize>| -> Result<i64> {
@@ -45,7 +56,14 @@ pub fn parse_rfc3339(s: &str) -> Result<i64> {
         }
         t.parse::<i64>().map_err(|_| bad())
     };
-    let (y, mo, d, h, mi, sec) = (num(0..4)?, num(5..7)?, num(8..10)?, num(11..13)?, num(14..16)?, num(17..19)?);
+    let (y, mo, d, h, mi, sec) = (
+        num(0..4)?,
+        num(5..7)?,
+        num(8..10)?,
+        num(11..13)?,
+        num(14..16)?,
+        num(17..19)?,
+    );
     if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || sec > 60 {
         return Err(bad());
     }
@@ -79,7 +97,12 @@ pub fn format_rfc3339(t: i64) -> String {
     let days = t.div_euclid(86400);
     let secs = t.rem_euclid(86400);
     let (y, m, d) = civil_from_days(days);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", secs / 3600, secs / 60 % 60, secs % 60)
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    )
 }
 
 #[cfg(test)]
@@ -89,13 +112,25 @@ mod tests {
     #[test]
     fn roundtrip() {
         assert_eq!(parse_rfc3339("1970-01-01T00:00:00Z").unwrap(), 0);
-        assert_eq!(parse_rfc3339("2022-04-13T20:06:15.000Z").unwrap(), 1649880375);
-        assert_eq!(parse_rfc3339("2022-04-13T22:06:15+02:00").unwrap(), 1649880375);
+        assert_eq!(
+            parse_rfc3339("2022-04-13T20:06:15.000Z").unwrap(),
+            1649880375
+        );
+        assert_eq!(
+            parse_rfc3339("2022-04-13T22:06:15+02:00").unwrap(),
+            1649880375
+        );
         assert_eq!(format_rfc3339(1649880375), "2022-04-13T20:06:15Z");
         for t in [0, 951782400, 4102444800, 1740520730] {
             assert_eq!(parse_rfc3339(&format_rfc3339(t)).unwrap(), t);
         }
-        for bad in ["", "2022-04-13", "2022-13-13T00:00:00Z", "2022-04-13T20:06:15", "2022-04-13T20:06:15.Z"] {
+        for bad in [
+            "",
+            "2022-04-13",
+            "2022-13-13T00:00:00Z",
+            "2022-04-13T20:06:15",
+            "2022-04-13T20:06:15.Z",
+        ] {
             assert!(parse_rfc3339(bad).is_err(), "{bad}");
         }
     }

@@ -7,11 +7,13 @@ use crate::encoding::base64_bytes;
 use crate::{Error, Result};
 
 /// TrustedRoot media type.
-pub const TRUSTED_ROOT_MEDIA_TYPE: &str = "application/vnd.dev.sigstore.trustedroot+json;version=0.1";
+pub const TRUSTED_ROOT_MEDIA_TYPE: &str =
+    "application/vnd.dev.sigstore.trustedroot+json;version=0.1";
 /// SigningConfig v0.2 media type.
 pub const SIGNING_CONFIG_MEDIA_TYPE: &str = "application/vnd.dev.sigstore.signingconfig.v0.2+json";
 /// ClientTrustConfig media type.
-pub const CLIENT_TRUST_CONFIG_MEDIA_TYPE: &str = "application/vnd.dev.sigstore.clienttrustconfig.v0.1+json";
+pub const CLIENT_TRUST_CONFIG_MEDIA_TYPE: &str =
+    "application/vnd.dev.sigstore.clienttrustconfig.v0.1+json";
 
 /// `TimeRange` with RFC 3339 strings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -43,8 +45,14 @@ impl TimeRange {
     /// Parsed bounds (Unix seconds).
     pub fn bounds(&self) -> Result<(Option<i64>, Option<i64>)> {
         Ok((
-            self.start.as_deref().map(crate::time::parse_rfc3339).transpose()?,
-            self.end.as_deref().map(crate::time::parse_rfc3339).transpose()?,
+            self.start
+                .as_deref()
+                .map(crate::time::parse_rfc3339)
+                .transpose()?,
+            self.end
+                .as_deref()
+                .map(crate::time::parse_rfc3339)
+                .transpose()?,
         ))
     }
 }
@@ -54,7 +62,11 @@ impl TimeRange {
 #[serde(rename_all = "camelCase")]
 pub struct PublicKeyDetails {
     /// DER SPKI.
-    #[serde(with = "base64_bytes::option", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        with = "base64_bytes::option",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub raw_bytes: Option<Vec<u8>>,
     /// e.g. `PKIX_ECDSA_P256_SHA_256`.
     #[serde(default)]
@@ -150,19 +162,27 @@ pub struct TrustedRoot {
 impl TrustedRoot {
     /// Parse and check the media type.
     pub fn from_json(bytes: &[u8]) -> Result<Self> {
-        let r: TrustedRoot =
-            serde_json::from_slice(bytes).map_err(|source| Error::Json { what: "trusted root", source })?;
+        let r: TrustedRoot = serde_json::from_slice(bytes).map_err(|source| Error::Json {
+            what: "trusted root",
+            source,
+        })?;
         if r.media_type != TRUSTED_ROOT_MEDIA_TYPE {
             return Err(Error::invalid(
                 "trusted root",
-                format!("media type {:?}, expected {TRUSTED_ROOT_MEDIA_TYPE:?}", r.media_type),
+                format!(
+                    "media type {:?}, expected {TRUSTED_ROOT_MEDIA_TYPE:?}",
+                    r.media_type
+                ),
             ));
         }
         Ok(r)
     }
     /// Serialize.
     pub fn to_json_pretty(&self) -> Result<String> {
-        serde_json::to_string_pretty(self).map_err(|source| Error::Json { what: "trusted root", source })
+        serde_json::to_string_pretty(self).map_err(|source| Error::Json {
+            what: "trusted root",
+            source,
+        })
     }
 }
 
@@ -222,12 +242,17 @@ pub struct SigningConfig {
 impl SigningConfig {
     /// Parse and check the media type.
     pub fn from_json(bytes: &[u8]) -> Result<Self> {
-        let c: SigningConfig =
-            serde_json::from_slice(bytes).map_err(|source| Error::Json { what: "signing config", source })?;
+        let c: SigningConfig = serde_json::from_slice(bytes).map_err(|source| Error::Json {
+            what: "signing config",
+            source,
+        })?;
         if c.media_type != SIGNING_CONFIG_MEDIA_TYPE {
             return Err(Error::invalid(
                 "signing config",
-                format!("media type {:?}, expected {SIGNING_CONFIG_MEDIA_TYPE:?}", c.media_type),
+                format!(
+                    "media type {:?}, expected {SIGNING_CONFIG_MEDIA_TYPE:?}",
+                    c.media_type
+                ),
             ));
         }
         Ok(c)
@@ -249,12 +274,17 @@ pub struct ClientTrustConfig {
 impl ClientTrustConfig {
     /// Parse and check the media type.
     pub fn from_json(bytes: &[u8]) -> Result<Self> {
-        let c: ClientTrustConfig =
-            serde_json::from_slice(bytes).map_err(|source| Error::Json { what: "client trust config", source })?;
+        let c: ClientTrustConfig = serde_json::from_slice(bytes).map_err(|source| Error::Json {
+            what: "client trust config",
+            source,
+        })?;
         if c.media_type != CLIENT_TRUST_CONFIG_MEDIA_TYPE {
             return Err(Error::invalid(
                 "client trust config",
-                format!("media type {:?}, expected {CLIENT_TRUST_CONFIG_MEDIA_TYPE:?}", c.media_type),
+                format!(
+                    "media type {:?}, expected {CLIENT_TRUST_CONFIG_MEDIA_TYPE:?}",
+                    c.media_type
+                ),
             ));
         }
         Ok(c)

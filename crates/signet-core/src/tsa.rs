@@ -17,32 +17,33 @@
 
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{
-    EcdsaKeyPair, EcdsaSigningAlgorithm, KeyPair, ECDSA_P256_SHA256_ASN1_SIGNING, ECDSA_P384_SHA384_ASN1_SIGNING,
+    EcdsaKeyPair, EcdsaSigningAlgorithm, KeyPair, ECDSA_P256_SHA256_ASN1_SIGNING,
+    ECDSA_P384_SHA384_ASN1_SIGNING,
 };
 use cms::cert::{CertificateChoices, IssuerAndSerialNumber};
 use cms::content_info::{CmsVersion, ContentInfo};
 use cms::signed_data::{
-    CertificateSet, EncapsulatedContentInfo, SignedData, SignerIdentifier as CmsSignerIdentifier, SignerInfo,
-    SignerInfos,
+    CertificateSet, EncapsulatedContentInfo, SignedData, SignerIdentifier as CmsSignerIdentifier,
+    SignerInfo, SignerInfos,
 };
 use const_oid::ObjectIdentifier;
-use der::asn1::{
-    BitStringRef, IntRef, OctetString, OctetStringRef, SetOfVec, Utf8StringRef,
-};
+use der::asn1::{BitStringRef, IntRef, OctetString, OctetStringRef, SetOfVec, Utf8StringRef};
 use der::{
-    Any, AnyRef, Decode, DecodeValue, Encode, EncodeValue, FixedTag, Header, Length, Reader, Sequence, SliceReader, Tagged,
-    Tag, TagNumber, Writer,
+    Any, AnyRef, Decode, DecodeValue, Encode, EncodeValue, FixedTag, Header, Length, Reader,
+    Sequence, SliceReader, Tag, TagNumber, Tagged, Writer,
 };
 use spki::{AlgorithmIdentifierOwned, AlgorithmIdentifierRef};
 use x509_cert::attr::Attribute;
-use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages, SubjectKeyIdentifier};
+use x509_cert::ext::pkix::{
+    BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages, SubjectKeyIdentifier,
+};
 use x509_cert::ext::Extensions;
 use x509_cert::name::Name;
 use x509_cert::Certificate;
 
 use crate::crypto::{
-    KeyKind, PublicKey, HashAlg, OID_ECDSA_SHA256, OID_ECDSA_SHA384, OID_EC_PUBLIC_KEY, OID_RSA, OID_SHA256,
-    OID_SHA384, OID_SHA512,
+    HashAlg, KeyKind, PublicKey, OID_ECDSA_SHA256, OID_ECDSA_SHA384, OID_EC_PUBLIC_KEY, OID_RSA,
+    OID_SHA256, OID_SHA384, OID_SHA512,
 };
 use crate::encoding::sha256;
 use crate::limits::MAX_CHAIN_CERTS;
@@ -51,11 +52,14 @@ use crate::{Error, Result};
 /// OID id-signedData (RFC 5652).
 pub const OID_SIGNED_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.2");
 /// OID id-ct-TSTInfo (RFC 3161).
-pub const OID_TST_INFO: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.1.4");
+pub const OID_TST_INFO: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.1.4");
 /// OID of the CMS content-type signed attribute.
-pub const OID_ATTR_CONTENT_TYPE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.3");
+pub const OID_ATTR_CONTENT_TYPE: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.3");
 /// OID of the CMS message-digest signed attribute.
-pub const OID_ATTR_MESSAGE_DIGEST: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.4");
+pub const OID_ATTR_MESSAGE_DIGEST: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.4");
 /// OID of the ESS signing-certificate attribute (RFC 2634, ESSCertID with SHA-1).
 pub const OID_ATTR_SIGNING_CERTIFICATE: ObjectIdentifier =
     ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.12");
@@ -63,7 +67,8 @@ pub const OID_ATTR_SIGNING_CERTIFICATE: ObjectIdentifier =
 pub const OID_ATTR_SIGNING_CERTIFICATE_V2: ObjectIdentifier =
     ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.47");
 /// OID id-kp-timeStamping.
-pub const OID_KP_TIME_STAMPING: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.8");
+pub const OID_KP_TIME_STAMPING: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.8");
 /// OID of the extended key usage certificate extension.
 pub const OID_EXT_EXTENDED_KEY_USAGE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.37");
 /// OID of the basic constraints certificate extension.
@@ -71,7 +76,8 @@ pub const OID_EXT_BASIC_CONSTRAINTS: ObjectIdentifier = ObjectIdentifier::new_un
 /// OID of the key usage certificate extension.
 pub const OID_EXT_KEY_USAGE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.15");
 /// OID of the subject key identifier certificate extension.
-pub const OID_EXT_SUBJECT_KEY_IDENTIFIER: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.14");
+pub const OID_EXT_SUBJECT_KEY_IDENTIFIER: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("2.5.29.14");
 
 /// Most certificates accepted in a token's embedded certificate set.
 const MAX_EMBEDDED_CERTS: usize = 32;
@@ -106,7 +112,9 @@ struct RawGeneralizedTime<'a>(&'a str);
 impl<'a> DecodeValue<'a> for RawGeneralizedTime<'a> {
     fn decode_value<R: Reader<'a>>(reader: &mut R, header: Header) -> der::Result<Self> {
         let bytes = reader.read_slice(header.length)?;
-        std::str::from_utf8(bytes).map(RawGeneralizedTime).map_err(|_| Tag::GeneralizedTime.value_error())
+        std::str::from_utf8(bytes)
+            .map(RawGeneralizedTime)
+            .map_err(|_| Tag::GeneralizedTime.value_error())
     }
 }
 
@@ -138,7 +146,12 @@ struct TstInfoAsn1<'a> {
     /// `tsa [0] GeneralName` (a tagged CHOICE, hence explicit).
     #[asn1(context_specific = "0", tag_mode = "EXPLICIT", optional = "true")]
     tsa: Option<AnyRef<'a>>,
-    #[asn1(context_specific = "1", tag_mode = "IMPLICIT", constructed = "true", optional = "true")]
+    #[asn1(
+        context_specific = "1",
+        tag_mode = "IMPLICIT",
+        constructed = "true",
+        optional = "true"
+    )]
     extensions: Option<Extensions>,
 }
 
@@ -160,7 +173,12 @@ struct TimeStampReqAsn1<'a> {
     nonce: Option<IntRef<'a>>,
     #[asn1(default = "Default::default")]
     cert_req: bool,
-    #[asn1(context_specific = "0", tag_mode = "IMPLICIT", constructed = "true", optional = "true")]
+    #[asn1(
+        context_specific = "0",
+        tag_mode = "IMPLICIT",
+        constructed = "true",
+        optional = "true"
+    )]
     extensions: Option<Extensions>,
 }
 
@@ -231,10 +249,14 @@ impl std::fmt::Display for SignerIdentifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             SignerIdentifier::IssuerAndSerialNumber { issuer_der, serial } => {
-                let issuer = Name::from_der(issuer_der).map(|n| n.to_string()).unwrap_or_else(|_| "?".into());
+                let issuer = Name::from_der(issuer_der)
+                    .map(|n| n.to_string())
+                    .unwrap_or_else(|_| "?".into());
                 write!(f, "issuer \"{issuer}\" serial {}", hex::encode(serial))
             }
-            SignerIdentifier::SubjectKeyIdentifier(ski) => write!(f, "subject key identifier {}", hex::encode(ski)),
+            SignerIdentifier::SubjectKeyIdentifier(ski) => {
+                write!(f, "subject key identifier {}", hex::encode(ski))
+            }
         }
     }
 }
@@ -308,11 +330,16 @@ struct SignerInfoParsed {
 // ---------------------------------------------------------------------------------------------
 
 fn ts_err(reason: impl Into<String>) -> Error {
-    Error::Timestamp { reason: reason.into() }
+    Error::Timestamp {
+        reason: reason.into(),
+    }
 }
 
 fn ctx_tag(number: u8, constructed: bool) -> Tag {
-    Tag::ContextSpecific { constructed, number: TagNumber::new(number) }
+    Tag::ContextSpecific {
+        constructed,
+        number: TagNumber::new(number),
+    }
 }
 
 /// Parse a DER `TimeStampResp` (RFC 3161 §2.4.2) or a bare `TimeStampToken` (a CMS
@@ -344,23 +371,28 @@ pub fn parse_timestamp_response(der: &[u8]) -> Result<TimestampToken> {
                 5 => "revocationNotification",
                 _ => "unknown",
             };
-            let text: Vec<String> =
-                status.status_string.iter().flatten().map(|s| format!("{:?}", s.as_str())).collect();
-            let mut reason = format!(
-                "TSA response status is {other} ({name}); expected granted (0) or grantedWithMods (1)"
-            );
+            let text: Vec<String> = status
+                .status_string
+                .iter()
+                .flatten()
+                .map(|s| format!("{:?}", s.as_str()))
+                .collect();
+            let mut reason =
+                format!("TSA response status is {other} ({name}); expected granted (0) or grantedWithMods (1)");
             if !text.is_empty() {
                 reason.push_str(&format!("; status text: {}", text.join(", ")));
             }
             if let Some(fail) = status.fail_info {
-                reason.push_str(&format!("; failInfo bits {}", hex::encode(fail.raw_bytes())));
+                reason.push_str(&format!(
+                    "; failInfo bits {}",
+                    hex::encode(fail.raw_bytes())
+                ));
             }
             return Err(ts_err(reason));
         }
     }
-    let token = token.ok_or_else(|| {
-        ts_err("TSA response status is granted but it carries no timeStampToken")
-    })?;
+    let token = token
+        .ok_or_else(|| ts_err("TSA response status is granted but it carries no timeStampToken"))?;
     parse_timestamp_token(token)
 }
 
@@ -369,7 +401,11 @@ fn split_response(der: &[u8]) -> der::Result<(PkiStatusInfoAsn1<'_>, Option<&[u8
     let mut r = SliceReader::new(der)?;
     let out = r.sequence(|r| {
         let status: PkiStatusInfoAsn1<'_> = r.decode()?;
-        let token = if r.is_finished() { None } else { Some(r.tlv_bytes()?) };
+        let token = if r.is_finished() {
+            None
+        } else {
+            Some(r.tlv_bytes()?)
+        };
         Ok((status, token))
     })?;
     r.finish(out)
@@ -377,13 +413,15 @@ fn split_response(der: &[u8]) -> der::Result<(PkiStatusInfoAsn1<'_>, Option<&[u8
 
 /// Parse a ContentInfo carrying SignedData over a TSTInfo.
 fn parse_timestamp_token(der: &[u8]) -> Result<TimestampToken> {
-    let (content_type, signed_data) = split_content_info(der).map_err(|e| Error::der("timestamp token ContentInfo", e))?;
+    let (content_type, signed_data) =
+        split_content_info(der).map_err(|e| Error::der("timestamp token ContentInfo", e))?;
     if content_type != OID_SIGNED_DATA {
         return Err(ts_err(format!(
             "timestamp token content type is {content_type}; expected id-signedData ({OID_SIGNED_DATA})"
         )));
     }
-    let sd = parse_signed_data(signed_data).map_err(|e| Error::der("timestamp token SignedData", e))?;
+    let sd =
+        parse_signed_data(signed_data).map_err(|e| Error::der("timestamp token SignedData", e))?;
     if sd.certificates.len() > MAX_EMBEDDED_CERTS {
         return Err(Error::Limit {
             what: "certificates embedded in a timestamp token",
@@ -397,11 +435,13 @@ fn parse_timestamp_token(der: &[u8]) -> Result<TimestampToken> {
             sd.signer_infos.len()
         )));
     }
-    let tst_der = sd
-        .econtent
-        .ok_or_else(|| ts_err("timestamp token has no encapsulated content (detached TSTInfo is not allowed)"))?;
+    let tst_der = sd.econtent.ok_or_else(|| {
+        ts_err("timestamp token has no encapsulated content (detached TSTInfo is not allowed)")
+    })?;
     let info = parse_tst_info(tst_der)?;
-    let signer = parse_signer_info(sd.signer_infos[0]).map_err(|e| Error::der("timestamp SignerInfo", e))?;
+    // Exactly one SignerInfo was checked above.
+    let signer =
+        parse_signer_info(sd.signer_infos[0]).map_err(|e| Error::der("timestamp SignerInfo", e))?;
     Ok(TimestampToken {
         token_der: der.to_vec(),
         sd_version: sd.version,
@@ -493,7 +533,14 @@ fn parse_signed_data(der: &[u8]) -> der::Result<RawSignedData<'_>> {
             r.tlv_bytes()?;
         }
         let signer_infos = read_elements(r, Tag::Set)?;
-        Ok(RawSignedData { version, digest_algorithms, econtent_type, econtent, certificates, signer_infos })
+        Ok(RawSignedData {
+            version,
+            digest_algorithms,
+            econtent_type,
+            econtent,
+            certificates,
+            signer_infos,
+        })
     })?;
     r.finish(out)
 }
@@ -518,6 +565,7 @@ fn parse_signer_info(der: &[u8]) -> der::Result<SignerInfoParsed> {
         if r.peek_tag()? == ctx_tag(0, true) {
             let tlv = r.tlv_bytes()?;
             let mut as_set = tlv.to_vec();
+            // `tlv` is a complete TLV (at least two bytes), so index 0 exists.
             // RFC 5652 §5.4: the signature covers the DER of SET OF Attribute, i.e. the
             // transmitted bytes with the implicit [0] tag replaced by the universal SET tag.
             as_set[0] = 0x31;
@@ -525,7 +573,10 @@ fn parse_signer_info(der: &[u8]) -> der::Result<SignerInfoParsed> {
                 let mut ar = SliceReader::new(attr)?;
                 let parsed = ar.sequence(|ar| {
                     let oid: ObjectIdentifier = ar.decode()?;
-                    let values = read_elements(ar, Tag::Set)?.into_iter().map(|v| v.to_vec()).collect();
+                    let values = read_elements(ar, Tag::Set)?
+                        .into_iter()
+                        .map(|v| v.to_vec())
+                        .collect();
                     Ok((oid, values))
                 })?;
                 signed_attrs.push(ar.finish(parsed)?);
@@ -540,7 +591,15 @@ fn parse_signer_info(der: &[u8]) -> der::Result<SignerInfoParsed> {
             header.tag.assert_eq(ctx_tag(1, true))?;
             r.tlv_bytes()?;
         }
-        Ok(SignerInfoParsed { version, sid, digest_alg, signed_attrs_der, signed_attrs, signature_alg, signature })
+        Ok(SignerInfoParsed {
+            version,
+            sid,
+            digest_alg,
+            signed_attrs_der,
+            signed_attrs,
+            signature_alg,
+            signature,
+        })
     })?;
     r.finish(out)
 }
@@ -557,7 +616,10 @@ fn int_magnitude(int: &IntRef<'_>) -> Vec<u8> {
 fn parse_tst_info(der: &[u8]) -> Result<TstInfoParsed> {
     let tst = TstInfoAsn1::from_der(der).map_err(|e| Error::der("TSTInfo", e))?;
     if tst.version != 1 {
-        return Err(ts_err(format!("TSTInfo version is {}; expected 1", tst.version)));
+        return Err(ts_err(format!(
+            "TSTInfo version is {}; expected 1",
+            tst.version
+        )));
     }
     let imprint_oid = alg_oid(&tst.message_imprint.hash_algorithm)
         .map_err(|e| Error::der("TSTInfo messageImprint hashAlgorithm", e))?;
@@ -642,7 +704,11 @@ fn is_leap(y: i64) -> bool {
 
 /// Parse an RFC 3161 GeneralizedTime `YYYYMMDDHHMMSS[.f+]Z` to unix seconds (fraction dropped).
 fn parse_generalized_time(s: &str) -> Result<i64> {
-    let bad = |why: &str| ts_err(format!("genTime {s:?} is not a valid GeneralizedTime: {why}"));
+    let bad = |why: &str| {
+        ts_err(format!(
+            "genTime {s:?} is not a valid GeneralizedTime: {why}"
+        ))
+    };
     let b = s.as_bytes();
     if b.len() < 15 || b[b.len() - 1] != b'Z' {
         return Err(bad("expected YYYYMMDDHHMMSS[.fff]Z"));
@@ -652,12 +718,38 @@ fn parse_generalized_time(s: &str) -> Result<i64> {
         return Err(bad("expected digits in YYYYMMDDHHMMSS"));
     }
     let frac = &b[14..b.len() - 1];
-    if !frac.is_empty() && (frac[0] != b'.' || frac.len() < 2 || !frac[1..].iter().all(u8::is_ascii_digit)) {
+    if !frac.is_empty()
+        && (frac[0] != b'.' || frac.len() < 2 || !frac[1..].iter().all(u8::is_ascii_digit))
+    {
         return Err(bad("fractional seconds must be '.' followed by digits"));
     }
-    let num = |r: std::ops::Range<usize>| digits[r].iter().fold(0i64, |acc, d| acc * 10 + i64::from(d - b'0'));
-    let (y, mo, d, h, mi, se) = (num(0..4), num(4..6), num(6..8), num(8..10), num(10..12), num(12..14));
-    let month_days = [31, if is_leap(y) { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    let num = |r: std::ops::Range<usize>| {
+        digits[r]
+            .iter()
+            .fold(0i64, |acc, d| acc * 10 + i64::from(d - b'0'))
+    };
+    let (y, mo, d, h, mi, se) = (
+        num(0..4),
+        num(4..6),
+        num(6..8),
+        num(8..10),
+        num(10..12),
+        num(12..14),
+    );
+    let month_days = [
+        31,
+        if is_leap(y) { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
     if !(1..=12).contains(&mo) {
         return Err(bad("month out of range"));
     }
@@ -675,17 +767,29 @@ fn parse_generalized_time(s: &str) -> Result<i64> {
 fn fmt_unix(t: i64) -> String {
     let (y, m, d) = civil_from_days(t.div_euclid(86_400));
     let s = t.rem_euclid(86_400);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", s / 3600, s / 60 % 60, s % 60)
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        s / 3600,
+        s / 60 % 60,
+        s % 60
+    )
 }
 
 /// Format unix seconds as a DER GeneralizedTime string `YYYYMMDDHHMMSSZ`.
 fn generalized_time_string(t: i64) -> Result<String> {
     let (y, m, d) = civil_from_days(t.div_euclid(86_400));
     if !(0..=9999).contains(&y) {
-        return Err(ts_err(format!("genTime {t} is outside the years 0000..9999")));
+        return Err(ts_err(format!(
+            "genTime {t} is outside the years 0000..9999"
+        )));
     }
     let s = t.rem_euclid(86_400);
-    Ok(format!("{y:04}{m:02}{d:02}{:02}{:02}{:02}Z", s / 3600, s / 60 % 60, s % 60))
+    Ok(format!(
+        "{y:04}{m:02}{d:02}{:02}{:02}{:02}Z",
+        s / 3600,
+        s / 60 % 60,
+        s % 60
+    ))
 }
 
 fn hash_label(h: HashAlg) -> &'static str {
@@ -806,8 +910,15 @@ fn parse_chain_cert(index: usize, der: &[u8]) -> Result<ChainCert<'_>> {
         r.finish(tbs)
     })()
     .map_err(|e| Error::der(what, e))?;
-    let label = format!("certificate {index} (subject \"{}\")", cert.tbs_certificate.subject);
-    Ok(ChainCert { cert, tbs_raw, label })
+    let label = format!(
+        "certificate {index} (subject \"{}\")",
+        cert.tbs_certificate.subject
+    );
+    Ok(ChainCert {
+        cert,
+        tbs_raw,
+        label,
+    })
 }
 
 /// The single extension with `oid`, or an error if it occurs twice.
@@ -820,7 +931,10 @@ fn find_extension<'c>(
     for ext in cc.cert.tbs_certificate.extensions.iter().flatten() {
         if ext.extn_id == oid {
             if found.is_some() {
-                return Err(ts_err(format!("{} has more than one {name} extension", cc.label)));
+                return Err(ts_err(format!(
+                    "{} has more than one {name} extension",
+                    cc.label
+                )));
             }
             found = Some(ext);
         }
@@ -856,7 +970,10 @@ fn verify_cms_signature(
     };
     match *sig_alg {
         OID_EC_PUBLIC_KEY | OID_RSA => {
-            let is_ec = matches!(key.kind(), KeyKind::EcdsaP256 | KeyKind::EcdsaP384 | KeyKind::EcdsaP521);
+            let is_ec = matches!(
+                key.kind(),
+                KeyKind::EcdsaP256 | KeyKind::EcdsaP384 | KeyKind::EcdsaP521
+            );
             let wants_ec = *sig_alg == OID_EC_PUBLIC_KEY;
             if is_ec != wants_ec || (!is_ec && key.kind() != KeyKind::Rsa) {
                 return Err(ts_err(format!(
@@ -869,7 +986,9 @@ fn verify_cms_signature(
         _ => match key.verify_x509(sig_alg, msg, sig) {
             Ok(()) => Ok(()),
             Err(Error::Signature { .. }) => Err(fail()),
-            Err(Error::Key { reason, .. }) => Err(ts_err(format!("SignerInfo signature algorithm: {reason}"))),
+            Err(Error::Key { reason, .. }) => {
+                Err(ts_err(format!("SignerInfo signature algorithm: {reason}")))
+            }
             Err(other) => Err(other),
         },
     }
@@ -888,7 +1007,7 @@ impl TimestampToken {
                     "the {name} signed attribute must occur once with exactly one value"
                 )));
             }
-            found = Some(&values[0]);
+            found = Some(&values[0]); // values.len() == 1 was checked just above
         }
         Ok(found)
     }
@@ -912,13 +1031,23 @@ impl TimestampToken {
     /// certificate's validity; the message imprint equals the hash of `signed_data`.
     pub fn verify(&self, signed_data: &[u8], chain: &[Vec<u8>]) -> Result<()> {
         if chain.is_empty() {
-            return Err(ts_err("no TSA certificate chain given; expected at least the TSA leaf certificate"));
+            return Err(ts_err(
+                "no TSA certificate chain given; expected at least the TSA leaf certificate",
+            ));
         }
         if chain.len() > MAX_CHAIN_CERTS {
-            return Err(Error::Limit { what: "TSA chain certificates", found: chain.len(), limit: MAX_CHAIN_CERTS });
+            return Err(Error::Limit {
+                what: "TSA chain certificates",
+                found: chain.len(),
+                limit: MAX_CHAIN_CERTS,
+            });
         }
-        let certs = chain.iter().enumerate().map(|(i, c)| parse_chain_cert(i, c)).collect::<Result<Vec<_>>>()?;
-        let leaf = &certs[0];
+        let certs = chain
+            .iter()
+            .enumerate()
+            .map(|(i, c)| parse_chain_cert(i, c))
+            .collect::<Result<Vec<_>>>()?;
+        let leaf = &certs[0]; // the chain is not empty (checked above)
 
         // --- CMS structure -------------------------------------------------------------
         if !(3..=5).contains(&self.sd_version) {
@@ -953,20 +1082,22 @@ impl TimestampToken {
             return Err(ts_err(format!(
                 "SignerInfo digest algorithm {} is not listed in SignedData.digestAlgorithms {:?}",
                 self.signer.digest_alg,
-                self.digest_algorithms.iter().map(|o| o.to_string()).collect::<Vec<_>>()
+                self.digest_algorithms
+                    .iter()
+                    .map(|o| o.to_string())
+                    .collect::<Vec<_>>()
             )));
         }
 
         // --- Signed attributes -----------------------------------------------------------
-        let signed_attrs = self
-            .signer
-            .signed_attrs_der
-            .as_deref()
-            .ok_or_else(|| ts_err("SignerInfo has no signed attributes; RFC 3161 tokens must carry them"))?;
+        let signed_attrs = self.signer.signed_attrs_der.as_deref().ok_or_else(|| {
+            ts_err("SignerInfo has no signed attributes; RFC 3161 tokens must carry them")
+        })?;
         let ct = self
             .single_attr(OID_ATTR_CONTENT_TYPE, "content-type")?
             .ok_or_else(|| ts_err("the content-type signed attribute is missing"))?;
-        let ct_oid = ObjectIdentifier::from_der(ct).map_err(|e| Error::der("content-type attribute", e))?;
+        let ct_oid =
+            ObjectIdentifier::from_der(ct).map_err(|e| Error::der("content-type attribute", e))?;
         if ct_oid != OID_TST_INFO {
             return Err(ts_err(format!(
                 "content-type signed attribute is {ct_oid}; expected id-ct-TSTInfo ({OID_TST_INFO})"
@@ -975,7 +1106,8 @@ impl TimestampToken {
         let md = self
             .single_attr(OID_ATTR_MESSAGE_DIGEST, "message-digest")?
             .ok_or_else(|| ts_err("the message-digest signed attribute is missing"))?;
-        let md = OctetStringRef::from_der(md).map_err(|e| Error::der("message-digest attribute", e))?;
+        let md =
+            OctetStringRef::from_der(md).map_err(|e| Error::der("message-digest attribute", e))?;
         let computed = digest.hash(&self.tst_info_der);
         if md.as_bytes() != computed.as_slice() {
             return Err(ts_err(format!(
@@ -989,7 +1121,13 @@ impl TimestampToken {
         // --- Signer identity and signature ---------------------------------------------
         self.check_signer_is(leaf)?;
         let key = spki_key(leaf)?;
-        verify_cms_signature(&key, &self.signer.signature_alg, digest, signed_attrs, &self.signer.signature)?;
+        verify_cms_signature(
+            &key,
+            &self.signer.signature_alg,
+            digest,
+            signed_attrs,
+            &self.signer.signature,
+        )?;
         self.check_ess_signing_certificate(&chain[0])?;
 
         // --- Certificates ----------------------------------------------------------------
@@ -1002,7 +1140,10 @@ impl TimestampToken {
             let validity = &cc.cert.tbs_certificate.validity;
             let nb = validity.not_before.to_unix_duration().as_secs();
             let na = validity.not_after.to_unix_duration().as_secs();
-            let (nb, na) = (i64::try_from(nb).unwrap_or(i64::MAX), i64::try_from(na).unwrap_or(i64::MAX));
+            let (nb, na) = (
+                i64::try_from(nb).unwrap_or(i64::MAX),
+                i64::try_from(na).unwrap_or(i64::MAX),
+            );
             if gen < nb || gen > na {
                 return Err(ts_err(format!(
                     "genTime {} is outside the validity of TSA chain {}: not before {}, not after {}",
@@ -1032,7 +1173,10 @@ impl TimestampToken {
         let tbs = &leaf.cert.tbs_certificate;
         match &self.signer.sid {
             SignerIdentifier::IssuerAndSerialNumber { issuer_der, serial } => {
-                let leaf_issuer = tbs.issuer.to_der().map_err(|e| Error::der("certificate issuer", e))?;
+                let leaf_issuer = tbs
+                    .issuer
+                    .to_der()
+                    .map_err(|e| Error::der("certificate issuer", e))?;
                 if *issuer_der != leaf_issuer || serial.as_slice() != tbs.serial_number.as_bytes() {
                     return Err(ts_err(format!(
                         "SignerInfo names {}, but the TSA leaf is issuer \"{}\" serial {}",
@@ -1043,13 +1187,17 @@ impl TimestampToken {
                 }
             }
             SignerIdentifier::SubjectKeyIdentifier(ski) => {
-                let ext = find_extension(leaf, OID_EXT_SUBJECT_KEY_IDENTIFIER, "subject key identifier")?
-                    .ok_or_else(|| {
-                        ts_err(format!(
-                            "SignerInfo names {}, but the TSA leaf has no subject key identifier",
-                            self.signer.sid
-                        ))
-                    })?;
+                let ext = find_extension(
+                    leaf,
+                    OID_EXT_SUBJECT_KEY_IDENTIFIER,
+                    "subject key identifier",
+                )?
+                .ok_or_else(|| {
+                    ts_err(format!(
+                        "SignerInfo names {}, but the TSA leaf has no subject key identifier",
+                        self.signer.sid
+                    ))
+                })?;
                 let leaf_ski = SubjectKeyIdentifier::from_der(ext.extn_value.as_bytes())
                     .map_err(|e| Error::der("subject key identifier extension", e))?;
                 if leaf_ski.0.as_bytes() != ski.as_slice() {
@@ -1074,27 +1222,48 @@ impl TimestampToken {
                 hex::encode(found)
             ))
         };
-        if let Some(v2) = self.single_attr(OID_ATTR_SIGNING_CERTIFICATE_V2, "signing-certificate-v2")? {
-            let sc = SigningCertificateV2Asn1::from_der(v2).map_err(|e| Error::der("signing-certificate-v2", e))?;
-            let first = sc.certs.first().ok_or_else(|| ts_err("signing-certificate-v2 attribute lists no certificate"))?;
+        if let Some(v2) =
+            self.single_attr(OID_ATTR_SIGNING_CERTIFICATE_V2, "signing-certificate-v2")?
+        {
+            let sc = SigningCertificateV2Asn1::from_der(v2)
+                .map_err(|e| Error::der("signing-certificate-v2", e))?;
+            let first = sc
+                .certs
+                .first()
+                .ok_or_else(|| ts_err("signing-certificate-v2 attribute lists no certificate"))?;
             let oid = match &first.hash_algorithm {
                 Some(a) => alg_oid(a).map_err(|e| Error::der("ESSCertIDv2 hashAlgorithm", e))?,
                 None => OID_SHA256,
             };
             let h = HashAlg::from_digest_oid(&oid).ok_or_else(|| {
-                ts_err(format!("ESSCertIDv2 hash algorithm {oid} is not supported; expected SHA-256/384/512"))
+                ts_err(format!(
+                    "ESSCertIDv2 hash algorithm {oid} is not supported; expected SHA-256/384/512"
+                ))
             })?;
             let expected = h.hash(leaf_der);
             if first.cert_hash.as_bytes() != expected.as_slice() {
-                return Err(mismatch(hash_label(h), first.cert_hash.as_bytes(), &expected));
+                return Err(mismatch(
+                    hash_label(h),
+                    first.cert_hash.as_bytes(),
+                    &expected,
+                ));
             }
         }
         if let Some(v1) = self.single_attr(OID_ATTR_SIGNING_CERTIFICATE, "signing-certificate")? {
-            let sc = SigningCertificateAsn1::from_der(v1).map_err(|e| Error::der("signing-certificate", e))?;
-            let first = sc.certs.first().ok_or_else(|| ts_err("signing-certificate attribute lists no certificate"))?;
-            let expected = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, leaf_der);
+            let sc = SigningCertificateAsn1::from_der(v1)
+                .map_err(|e| Error::der("signing-certificate", e))?;
+            let first = sc
+                .certs
+                .first()
+                .ok_or_else(|| ts_err("signing-certificate attribute lists no certificate"))?;
+            let expected =
+                aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, leaf_der);
             if first.cert_hash.as_bytes() != expected.as_ref() {
-                return Err(mismatch("sha1", first.cert_hash.as_bytes(), expected.as_ref()));
+                return Err(mismatch(
+                    "sha1",
+                    first.cert_hash.as_bytes(),
+                    expected.as_ref(),
+                ));
             }
         }
         Ok(())
@@ -1103,13 +1272,15 @@ impl TimestampToken {
 
 /// RFC 3161 §2.3: the TSA certificate has exactly one, critical, EKU: id-kp-timeStamping.
 fn check_leaf_eku(leaf: &ChainCert<'_>) -> Result<()> {
-    let ext = find_extension(leaf, OID_EXT_EXTENDED_KEY_USAGE, "extended key usage")?.ok_or_else(|| {
-        ts_err(format!(
-            "TSA leaf {} has no extended key usage extension; expected a critical EKU with \
+    let ext = find_extension(leaf, OID_EXT_EXTENDED_KEY_USAGE, "extended key usage")?.ok_or_else(
+        || {
+            ts_err(format!(
+                "TSA leaf {} has no extended key usage extension; expected a critical EKU with \
              id-kp-timeStamping ({OID_KP_TIME_STAMPING})",
-            leaf.label
-        ))
-    })?;
+                leaf.label
+            ))
+        },
+    )?;
     if !ext.critical {
         return Err(ts_err(format!(
             "TSA leaf {} has a non-critical extended key usage extension; RFC 3161 requires it to be critical",
@@ -1131,7 +1302,11 @@ fn check_leaf_eku(leaf: &ChainCert<'_>) -> Result<()> {
 /// `child` is issued by `parent`: names link, `parent` is a CA allowed to sign certificates,
 /// and the signature verifies. `parent_is_anchor` tolerates a trust anchor without
 /// basicConstraints (v1 roots).
-fn check_issued_by(child: &ChainCert<'_>, parent: &ChainCert<'_>, parent_is_anchor: bool) -> Result<()> {
+fn check_issued_by(
+    child: &ChainCert<'_>,
+    parent: &ChainCert<'_>,
+    parent_is_anchor: bool,
+) -> Result<()> {
     let (ct, pt) = (&child.cert.tbs_certificate, &parent.cert.tbs_certificate);
     if ct.issuer != pt.subject {
         return Err(ts_err(format!(
@@ -1144,7 +1319,10 @@ fn check_issued_by(child: &ChainCert<'_>, parent: &ChainCert<'_>, parent_is_anch
             let bc = BasicConstraints::from_der(ext.extn_value.as_bytes())
                 .map_err(|e| Error::der("basic constraints extension", e))?;
             if !bc.ca {
-                return Err(ts_err(format!("TSA chain {} issues {} but is not a CA", parent.label, child.label)));
+                return Err(ts_err(format!(
+                    "TSA chain {} issues {} but is not a CA",
+                    parent.label, child.label
+                )));
             }
         }
         None if parent_is_anchor => {}
@@ -1156,7 +1334,8 @@ fn check_issued_by(child: &ChainCert<'_>, parent: &ChainCert<'_>, parent_is_anch
         }
     }
     if let Some(ext) = find_extension(parent, OID_EXT_KEY_USAGE, "key usage")? {
-        let ku = KeyUsage::from_der(ext.extn_value.as_bytes()).map_err(|e| Error::der("key usage extension", e))?;
+        let ku = KeyUsage::from_der(ext.extn_value.as_bytes())
+            .map_err(|e| Error::der("key usage extension", e))?;
         if !ku.0.contains(KeyUsages::KeyCertSign) {
             return Err(ts_err(format!(
                 "TSA chain {} issues {} but its key usage does not include keyCertSign",
@@ -1172,16 +1351,20 @@ fn check_issued_by(child: &ChainCert<'_>, parent: &ChainCert<'_>, parent_is_anch
         )));
     }
     let sig = child.cert.signature.as_bytes().ok_or_else(|| {
-        ts_err(format!("{} has a signature BIT STRING with unused bits", child.label))
+        ts_err(format!(
+            "{} has a signature BIT STRING with unused bits",
+            child.label
+        ))
     })?;
     let key = spki_key(parent)?;
-    key.verify_x509(&sig_alg, child.tbs_raw, sig).map_err(|e| match e {
-        Error::Signature { .. } => Error::signature(format!(
-            "TSA chain {} is not signed by {} ({sig_alg})",
-            child.label, parent.label
-        )),
-        other => other,
-    })
+    key.verify_x509(&sig_alg, child.tbs_raw, sig)
+        .map_err(|e| match e {
+            Error::Signature { .. } => Error::signature(format!(
+                "TSA chain {} is not signed by {} ({sig_alg})",
+                child.label, parent.label
+            )),
+            other => other,
+        })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1212,7 +1395,10 @@ pub struct TimestampRequest {
 pub fn parse_timestamp_request(der: &[u8]) -> Result<TimestampRequest> {
     let req = TimeStampReqAsn1::from_der(der).map_err(|e| Error::der("TimeStampReq", e))?;
     if req.version != 1 {
-        return Err(ts_err(format!("TimeStampReq version is {}; expected 1", req.version)));
+        return Err(ts_err(format!(
+            "TimeStampReq version is {}; expected 1",
+            req.version
+        )));
     }
     let oid = alg_oid(&req.message_imprint.hash_algorithm)
         .map_err(|e| Error::der("TimeStampReq messageImprint hashAlgorithm", e))?;
@@ -1241,10 +1427,13 @@ pub fn parse_timestamp_request(der: &[u8]) -> Result<TimestampRequest> {
 
 /// Minimal two's complement DER INTEGER content for an unsigned big-endian magnitude.
 fn uint_content(magnitude: &[u8]) -> Vec<u8> {
-    let first = magnitude.iter().position(|&b| b != 0).unwrap_or(magnitude.len());
+    let first = magnitude
+        .iter()
+        .position(|&b| b != 0)
+        .unwrap_or(magnitude.len());
     let trimmed = &magnitude[first..];
     let mut out = Vec::with_capacity(trimmed.len() + 1);
-    if trimmed.first().map_or(true, |&b| b & 0x80 != 0) {
+    if !matches!(trimmed.first(), Some(&b) if b & 0x80 == 0) {
         out.push(0);
     }
     out.extend_from_slice(trimmed);
@@ -1263,7 +1452,11 @@ pub struct TimestampSigner {
 
 impl std::fmt::Debug for TimestampSigner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "TimestampSigner(subject \"{}\")", self.leaf.tbs_certificate.subject)
+        write!(
+            f,
+            "TimestampSigner(subject \"{}\")",
+            self.leaf.tbs_certificate.subject
+        )
     }
 }
 
@@ -1272,22 +1465,42 @@ impl TimestampSigner {
     /// the TSA chain, DER, leaf first. The leaf's public key must be the key's.
     pub fn new(pkcs8: &[u8], chain: Vec<Vec<u8>>) -> Result<Self> {
         let candidates: [(&'static EcdsaSigningAlgorithm, HashAlg, ObjectIdentifier); 2] = [
-            (&ECDSA_P256_SHA256_ASN1_SIGNING, HashAlg::Sha256, OID_ECDSA_SHA256),
-            (&ECDSA_P384_SHA384_ASN1_SIGNING, HashAlg::Sha384, OID_ECDSA_SHA384),
+            (
+                &ECDSA_P256_SHA256_ASN1_SIGNING,
+                HashAlg::Sha256,
+                OID_ECDSA_SHA256,
+            ),
+            (
+                &ECDSA_P384_SHA384_ASN1_SIGNING,
+                HashAlg::Sha384,
+                OID_ECDSA_SHA384,
+            ),
         ];
         let (key, digest, sig_alg) = candidates
             .iter()
-            .find_map(|(alg, h, oid)| EcdsaKeyPair::from_pkcs8(alg, pkcs8).ok().map(|k| (k, *h, *oid)))
+            .find_map(|(alg, h, oid)| {
+                EcdsaKeyPair::from_pkcs8(alg, pkcs8)
+                    .ok()
+                    .map(|k| (k, *h, *oid))
+            })
             .ok_or_else(|| Error::Key {
                 what: "TSA signing key".into(),
                 reason: "expected a PKCS#8 ECDSA P-256 or P-384 private key".into(),
             })?;
-        let leaf_der = chain.first().ok_or_else(|| ts_err("TSA signer needs a certificate chain; found none"))?;
-        let leaf = Certificate::from_der(leaf_der).map_err(|e| Error::der("TSA leaf certificate", e))?;
+        let leaf_der = chain
+            .first()
+            .ok_or_else(|| ts_err("TSA signer needs a certificate chain; found none"))?;
+        let leaf =
+            Certificate::from_der(leaf_der).map_err(|e| Error::der("TSA leaf certificate", e))?;
         for (i, c) in chain.iter().enumerate().skip(1) {
-            Certificate::from_der(c).map_err(|e| Error::der(format!("TSA chain certificate {i}"), e))?;
+            Certificate::from_der(c)
+                .map_err(|e| Error::der(format!("TSA chain certificate {i}"), e))?;
         }
-        let leaf_point = leaf.tbs_certificate.subject_public_key_info.subject_public_key.raw_bytes();
+        let leaf_point = leaf
+            .tbs_certificate
+            .subject_public_key_info
+            .subject_public_key
+            .raw_bytes();
         if leaf_point != key.public_key().as_ref() {
             return Err(Error::Key {
                 what: "TSA signing key".into(),
@@ -1297,7 +1510,14 @@ impl TimestampSigner {
                 ),
             });
         }
-        Ok(TimestampSigner { key, digest, sig_alg, chain, leaf, rng: SystemRandom::new() })
+        Ok(TimestampSigner {
+            key,
+            digest,
+            sig_alg,
+            chain,
+            leaf,
+            rng: SystemRandom::new(),
+        })
     }
 
     /// The TSA chain (DER, leaf first).
@@ -1331,7 +1551,9 @@ impl TimestampSigner {
             )));
         }
         if serial.iter().all(|&b| b == 0) || serial.len() > 20 {
-            return Err(ts_err("serial number must be positive and at most 20 bytes"));
+            return Err(ts_err(
+                "serial number must be positive and at most 20 bytes",
+            ));
         }
         let policy: ObjectIdentifier = policy
             .parse()
@@ -1343,19 +1565,27 @@ impl TimestampSigner {
             version: 1,
             policy,
             message_imprint: MessageImprintAsn1 {
-                hash_algorithm: AlgorithmIdentifierRef { oid: hash_oid(imprint_alg), parameters: None },
+                hash_algorithm: AlgorithmIdentifierRef {
+                    oid: hash_oid(imprint_alg),
+                    parameters: None,
+                },
                 hashed_message: OctetStringRef::new(imprint).map_err(enc("message imprint"))?,
             },
             serial_number: IntRef::new(&serial_content).map_err(enc("serial number"))?,
             gen_time: RawGeneralizedTime(&gen_time),
             accuracy: None,
             ordering: false,
-            nonce: nonce_content.as_deref().map(IntRef::new).transpose().map_err(enc("nonce"))?,
+            nonce: nonce_content
+                .as_deref()
+                .map(IntRef::new)
+                .transpose()
+                .map_err(enc("nonce"))?,
             tsa: None,
             extensions: None,
         };
         let tst_der = tst.to_der().map_err(enc("TSTInfo"))?;
 
+        // `new` rejects an empty chain, so index 0 exists.
         let leaf_hash = sha256(&self.chain[0]);
         let ess = SigningCertificateV2Asn1 {
             certs: vec![EssCertIdV2Asn1 {
@@ -1371,11 +1601,16 @@ impl TimestampSigner {
         };
         let digest_of_tst = self.digest.hash(&tst_der);
         let attrs = SetOfVec::try_from(vec![
-            attr(OID_ATTR_CONTENT_TYPE, Any::encode_from(&OID_TST_INFO).map_err(enc("content-type"))?)?,
+            attr(
+                OID_ATTR_CONTENT_TYPE,
+                Any::encode_from(&OID_TST_INFO).map_err(enc("content-type"))?,
+            )?,
             attr(
                 OID_ATTR_MESSAGE_DIGEST,
-                Any::encode_from(&OctetStringRef::new(&digest_of_tst).map_err(enc("message-digest"))?)
-                    .map_err(enc("message-digest"))?,
+                Any::encode_from(
+                    &OctetStringRef::new(&digest_of_tst).map_err(enc("message-digest"))?,
+                )
+                .map_err(enc("message-digest"))?,
             )?,
             attr(
                 OID_ATTR_SIGNING_CERTIFICATE_V2,
@@ -1384,10 +1619,9 @@ impl TimestampSigner {
         ])
         .map_err(enc("signed attributes"))?;
         let attrs_der = attrs.to_der().map_err(enc("signed attributes"))?;
-        let signature = self
-            .key
-            .sign(&self.rng, &attrs_der)
-            .map_err(|_| Error::signature("ECDSA signing of the timestamp signed attributes failed"))?;
+        let signature = self.key.sign(&self.rng, &attrs_der).map_err(|_| {
+            Error::signature("ECDSA signing of the timestamp signed attributes failed")
+        })?;
 
         let signer_info = SignerInfo {
             version: CmsVersion::V1,
@@ -1395,9 +1629,15 @@ impl TimestampSigner {
                 issuer: self.leaf.tbs_certificate.issuer.clone(),
                 serial_number: self.leaf.tbs_certificate.serial_number.clone(),
             }),
-            digest_alg: AlgorithmIdentifierOwned { oid: hash_oid(self.digest), parameters: None },
+            digest_alg: AlgorithmIdentifierOwned {
+                oid: hash_oid(self.digest),
+                parameters: None,
+            },
             signed_attrs: Some(attrs),
-            signature_algorithm: AlgorithmIdentifierOwned { oid: self.sig_alg, parameters: None },
+            signature_algorithm: AlgorithmIdentifierOwned {
+                oid: self.sig_alg,
+                parameters: None,
+            },
             signature: OctetString::new(signature.as_ref()).map_err(enc("signature"))?,
             unsigned_attrs: None,
         };
@@ -1435,5 +1675,980 @@ impl TimestampSigner {
             },
         };
         resp.to_der().map_err(enc("TimeStampResp"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_lc_rs::encoding::{AsDer, PublicKeyX509Der};
+    use der::asn1::{BitString, UtcTime};
+    use spki::SubjectPublicKeyInfoOwned;
+    use std::str::FromStr;
+    use std::time::Duration;
+    use x509_cert::certificate::{TbsCertificate, Version};
+    use x509_cert::ext::Extension;
+    use x509_cert::serial_number::SerialNumber;
+    use x509_cert::time::{Time, Validity};
+
+    const GEN_TIME: i64 = 1_700_000_000; // 2023-11-14T22:13:20Z
+    const POLICY: &str = "1.3.6.1.4.1.57264.2";
+    const ARTIFACT_SIG: &[u8] = b"the artifact signature bytes";
+    const OID_KP_CODE_SIGNING: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.3");
+
+    // ----- certificate builder ---------------------------------------------------------------
+
+    struct Key {
+        pkcs8: Vec<u8>,
+        pair: EcdsaKeyPair,
+        alg: ObjectIdentifier,
+    }
+
+    fn gen_key(p384: bool) -> Key {
+        let (alg, oid): (&'static EcdsaSigningAlgorithm, _) = if p384 {
+            (&ECDSA_P384_SHA384_ASN1_SIGNING, OID_ECDSA_SHA384)
+        } else {
+            (&ECDSA_P256_SHA256_ASN1_SIGNING, OID_ECDSA_SHA256)
+        };
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(alg, &SystemRandom::new()).unwrap();
+        let pair = EcdsaKeyPair::from_pkcs8(alg, pkcs8.as_ref()).unwrap();
+        Key {
+            pkcs8: pkcs8.as_ref().to_vec(),
+            pair,
+            alg: oid,
+        }
+    }
+
+    fn spki_der(k: &Key) -> Vec<u8> {
+        AsDer::<PublicKeyX509Der>::as_der(k.pair.public_key())
+            .unwrap()
+            .as_ref()
+            .to_vec()
+    }
+
+    fn time(t: i64) -> Time {
+        Time::UtcTime(UtcTime::from_unix_duration(Duration::from_secs(t as u64)).unwrap())
+    }
+
+    fn ext(oid: ObjectIdentifier, critical: bool, value: &impl Encode) -> Extension {
+        Extension {
+            extn_id: oid,
+            critical,
+            extn_value: OctetString::new(value.to_der().unwrap()).unwrap(),
+        }
+    }
+
+    /// (purposes, critical); None = no EKU extension.
+    type EkuSpec = Option<(Vec<ObjectIdentifier>, bool)>;
+
+    struct CertSpec<'s> {
+        subject: &'s str,
+        issuer: &'s str,
+        serial: u8,
+        validity: (i64, i64),
+        ca: bool,
+        eku: EkuSpec,
+    }
+
+    fn make_cert(spec: &CertSpec<'_>, subject_key: &Key, issuer_key: &Key) -> Vec<u8> {
+        let mut exts = vec![];
+        if spec.ca {
+            exts.push(ext(
+                OID_EXT_BASIC_CONSTRAINTS,
+                true,
+                &BasicConstraints {
+                    ca: true,
+                    path_len_constraint: None,
+                },
+            ));
+            exts.push(ext(
+                OID_EXT_KEY_USAGE,
+                true,
+                &KeyUsage(KeyUsages::KeyCertSign | KeyUsages::CRLSign),
+            ));
+        } else {
+            exts.push(ext(
+                OID_EXT_KEY_USAGE,
+                true,
+                &KeyUsage(KeyUsages::DigitalSignature.into()),
+            ));
+        }
+        if let Some((purposes, critical)) = &spec.eku {
+            exts.push(ext(
+                OID_EXT_EXTENDED_KEY_USAGE,
+                *critical,
+                &ExtendedKeyUsage(purposes.clone()),
+            ));
+        }
+        let ski = &sha256(&spki_der(subject_key))[..20];
+        exts.push(ext(
+            OID_EXT_SUBJECT_KEY_IDENTIFIER,
+            false,
+            &SubjectKeyIdentifier(OctetString::new(ski).unwrap()),
+        ));
+        let sig_alg = AlgorithmIdentifierOwned {
+            oid: issuer_key.alg,
+            parameters: None,
+        };
+        let tbs = TbsCertificate {
+            version: Version::V3,
+            serial_number: SerialNumber::new(&[spec.serial]).unwrap(),
+            signature: sig_alg.clone(),
+            issuer: Name::from_str(spec.issuer).unwrap(),
+            validity: Validity {
+                not_before: time(spec.validity.0),
+                not_after: time(spec.validity.1),
+            },
+            subject: Name::from_str(spec.subject).unwrap(),
+            subject_public_key_info: SubjectPublicKeyInfoOwned::from_der(&spki_der(subject_key))
+                .unwrap(),
+            issuer_unique_id: None,
+            subject_unique_id: None,
+            extensions: Some(exts),
+        };
+        let sig = issuer_key
+            .pair
+            .sign(&SystemRandom::new(), &tbs.to_der().unwrap())
+            .unwrap();
+        Certificate {
+            tbs_certificate: tbs,
+            signature_algorithm: sig_alg,
+            signature: BitString::from_bytes(sig.as_ref()).unwrap(),
+        }
+        .to_der()
+        .unwrap()
+    }
+
+    const ROOT_NAME: &str = "CN=Signet Test TSA Root,O=Signet";
+    const LEAF_NAME: &str = "CN=Signet Test TSA,O=Signet";
+    const ROOT_VALIDITY: (i64, i64) = (1_600_000_000, 2_100_000_000);
+    const LEAF_VALIDITY: (i64, i64) = (1_650_000_000, 2_000_000_000);
+
+    struct Pki {
+        root_key: Key,
+        root: Vec<u8>,
+        leaf_key: Key,
+        leaf: Vec<u8>,
+    }
+
+    impl Pki {
+        fn chain(&self) -> Vec<Vec<u8>> {
+            vec![self.leaf.clone(), self.root.clone()]
+        }
+        fn signer(&self) -> TimestampSigner {
+            TimestampSigner::new(&self.leaf_key.pkcs8, self.chain()).unwrap()
+        }
+    }
+
+    fn make_root(key: &Key, name: &str) -> Vec<u8> {
+        let spec = CertSpec {
+            subject: name,
+            issuer: name,
+            serial: 1,
+            validity: ROOT_VALIDITY,
+            ca: true,
+            eku: None,
+        };
+        make_cert(&spec, key, key)
+    }
+
+    fn pki_with(leaf_eku: EkuSpec, leaf_validity: (i64, i64), p384: bool) -> Pki {
+        let root_key = gen_key(false);
+        let root = make_root(&root_key, ROOT_NAME);
+        let leaf_key = gen_key(p384);
+        let spec = CertSpec {
+            subject: LEAF_NAME,
+            issuer: ROOT_NAME,
+            serial: 2,
+            validity: leaf_validity,
+            ca: false,
+            eku: leaf_eku,
+        };
+        let leaf = make_cert(&spec, &leaf_key, &root_key);
+        Pki {
+            root_key,
+            root,
+            leaf_key,
+            leaf,
+        }
+    }
+
+    fn pki() -> Pki {
+        pki_with(
+            Some((vec![OID_KP_TIME_STAMPING], true)),
+            LEAF_VALIDITY,
+            false,
+        )
+    }
+
+    fn sign_with(signer: &TimestampSigner, cert_req: bool, gen_time: i64) -> Vec<u8> {
+        let imprint = HashAlg::Sha256.hash(ARTIFACT_SIG);
+        signer
+            .sign(
+                HashAlg::Sha256,
+                &imprint,
+                Some(&[0x85, 0x01, 0x02]),
+                cert_req,
+                gen_time,
+                &[0x01, 0x23, 0x45],
+                POLICY,
+            )
+            .unwrap()
+    }
+
+    fn verify_err(resp: &[u8], data: &[u8], chain: &[Vec<u8>]) -> String {
+        match parse_timestamp_response(resp).and_then(|t| t.verify(data, chain)) {
+            Ok(()) => panic!("verification unexpectedly succeeded"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    fn find(hay: &[u8], needle: &[u8]) -> usize {
+        hay.windows(needle.len())
+            .position(|w| w == needle)
+            .expect("needle present")
+    }
+
+    // ----- round trips -------------------------------------------------------------------------
+
+    #[test]
+    fn round_trip_sign_parse_verify() {
+        let pki = pki();
+        let resp = sign_with(&pki.signer(), true, GEN_TIME);
+        let tok = parse_timestamp_response(&resp).unwrap();
+        assert_eq!(tok.gen_time(), GEN_TIME);
+        assert_eq!(tok.gen_time_raw(), "20231114221320Z");
+        assert_eq!(tok.policy(), POLICY);
+        assert_eq!(tok.serial_number(), &[0x01, 0x23, 0x45]);
+        assert_eq!(tok.nonce(), Some(&[0x85, 0x01, 0x02][..]));
+        assert_eq!(
+            tok.message_imprint(),
+            (HashAlg::Sha256, HashAlg::Sha256.hash(ARTIFACT_SIG))
+        );
+        assert_eq!(tok.version(), 1);
+        assert!(!tok.ordering());
+        assert_eq!(tok.accuracy(), None);
+        assert_eq!(tok.certificates().len(), 2);
+        assert!(tok.certificates().contains(&pki.leaf));
+        let leaf = Certificate::from_der(&pki.leaf).unwrap();
+        assert_eq!(
+            tok.signer_identifier(),
+            &SignerIdentifier::IssuerAndSerialNumber {
+                issuer_der: leaf.tbs_certificate.issuer.to_der().unwrap(),
+                serial: vec![2],
+            }
+        );
+        tok.verify(ARTIFACT_SIG, &pki.chain()).unwrap();
+        // A bare TimeStampToken (ContentInfo) parses and verifies the same.
+        let bare = parse_timestamp_response(tok.token_der()).unwrap();
+        bare.verify(ARTIFACT_SIG, &pki.chain()).unwrap();
+        // Without embedded certificates.
+        let resp = sign_with(&pki.signer(), false, GEN_TIME);
+        let tok = parse_timestamp_response(&resp).unwrap();
+        assert!(tok.certificates().is_empty());
+        tok.verify(ARTIFACT_SIG, &pki.chain()).unwrap();
+        // The leaf alone (no root) still verifies the token itself.
+        tok.verify(ARTIFACT_SIG, &pki.chain()[..1]).unwrap();
+    }
+
+    #[test]
+    fn round_trip_p384_sha512_imprint_no_nonce() {
+        let pki = pki_with(
+            Some((vec![OID_KP_TIME_STAMPING], true)),
+            LEAF_VALIDITY,
+            true,
+        );
+        let imprint = HashAlg::Sha512.hash(ARTIFACT_SIG);
+        let resp = pki
+            .signer()
+            .sign(
+                HashAlg::Sha512,
+                &imprint,
+                None,
+                false,
+                GEN_TIME,
+                &[0xff; 20],
+                POLICY,
+            )
+            .unwrap();
+        let tok = parse_timestamp_response(&resp).unwrap();
+        assert_eq!(tok.nonce(), None);
+        assert_eq!(tok.serial_number(), &[0xff; 20]);
+        assert_eq!(tok.message_imprint().0, HashAlg::Sha512);
+        tok.verify(ARTIFACT_SIG, &pki.chain()).unwrap();
+    }
+
+    #[test]
+    fn signer_rejects_bad_inputs() {
+        let pki = pki();
+        let other = gen_key(false);
+        let err = TimestampSigner::new(&other.pkcs8, pki.chain())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("does not match the public key of the leaf"),
+            "{err}"
+        );
+        let err = TimestampSigner::new(b"not a key", pki.chain())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("PKCS#8"), "{err}");
+        let s = pki.signer();
+        let err = s
+            .sign(
+                HashAlg::Sha256,
+                &[0; 31],
+                None,
+                false,
+                GEN_TIME,
+                &[1],
+                POLICY,
+            )
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("expected 32"), "{err}");
+        let err = s
+            .sign(
+                HashAlg::Sha256,
+                &[0; 32],
+                None,
+                false,
+                GEN_TIME,
+                &[1],
+                "nope",
+            )
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("not a valid OID"), "{err}");
+        let err = s
+            .sign(
+                HashAlg::Sha256,
+                &[0; 32],
+                None,
+                false,
+                GEN_TIME,
+                &[0],
+                POLICY,
+            )
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("serial"), "{err}");
+    }
+
+    // ----- generalized time --------------------------------------------------------------------
+
+    #[test]
+    fn generalized_time_parsing() {
+        assert_eq!(
+            parse_generalized_time("20240101120000Z").unwrap(),
+            1_704_110_400
+        );
+        assert_eq!(
+            parse_generalized_time("20240101120000.123Z").unwrap(),
+            1_704_110_400
+        );
+        assert_eq!(
+            parse_generalized_time("20240229000000.5Z").unwrap(),
+            1_709_164_800
+        );
+        assert_eq!(parse_generalized_time("19700101000000Z").unwrap(), 0);
+        for bad in [
+            "20240101120000",
+            "2024010112000Z",
+            "20241301120000Z",
+            "20230229000000Z",
+            "20240101240000Z",
+            "20240101120000.Z",
+            "20240101120000,5Z",
+            "20240101120000+0100",
+            "2024010112000aZ",
+            "",
+        ] {
+            assert!(parse_generalized_time(bad).is_err(), "{bad}");
+        }
+        for t in [0, 951_782_400, GEN_TIME, 4_102_444_799] {
+            assert_eq!(
+                parse_generalized_time(&generalized_time_string(t).unwrap()).unwrap(),
+                t
+            );
+        }
+        assert_eq!(fmt_unix(GEN_TIME), "2023-11-14T22:13:20Z");
+    }
+
+    #[test]
+    fn fractional_gen_time_in_token() {
+        // Build a TSTInfo with fractional seconds and check it parses (der's GeneralizedTime
+        // would reject it).
+        let imprint = HashAlg::Sha256.hash(b"x");
+        let tst = TstInfoAsn1 {
+            version: 1,
+            policy: ObjectIdentifier::new_unwrap(POLICY),
+            message_imprint: MessageImprintAsn1 {
+                hash_algorithm: AlgorithmIdentifierRef {
+                    oid: OID_SHA256,
+                    parameters: None,
+                },
+                hashed_message: OctetStringRef::new(&imprint).unwrap(),
+            },
+            serial_number: IntRef::new(&[5]).unwrap(),
+            gen_time: RawGeneralizedTime("20240101120000.123Z"),
+            accuracy: Some(AccuracyAsn1 {
+                seconds: Some(1),
+                millis: Some(500),
+                micros: None,
+            }),
+            ordering: true,
+            nonce: None,
+            tsa: None,
+            extensions: None,
+        };
+        let info = parse_tst_info(&tst.to_der().unwrap()).unwrap();
+        assert_eq!(info.gen_time, 1_704_110_400);
+        assert_eq!(info.gen_time_raw, "20240101120000.123Z");
+        assert_eq!(
+            info.accuracy,
+            Some(Accuracy {
+                seconds: 1,
+                millis: 500,
+                micros: 0
+            })
+        );
+        assert!(info.ordering);
+    }
+
+    // ----- requests ----------------------------------------------------------------------------
+
+    #[test]
+    fn request_parsing() {
+        let imprint = HashAlg::Sha384.hash(b"data");
+        let req = TimeStampReqAsn1 {
+            version: 1,
+            message_imprint: MessageImprintAsn1 {
+                hash_algorithm: AlgorithmIdentifierRef {
+                    oid: OID_SHA384,
+                    parameters: Some(AnyRef::NULL),
+                },
+                hashed_message: OctetStringRef::new(&imprint).unwrap(),
+            },
+            req_policy: Some(ObjectIdentifier::new_unwrap(POLICY)),
+            nonce: Some(IntRef::new(&[0x00, 0x99]).unwrap()),
+            cert_req: true,
+            extensions: None,
+        };
+        let parsed = parse_timestamp_request(&req.to_der().unwrap()).unwrap();
+        assert_eq!(
+            parsed,
+            TimestampRequest {
+                version: 1,
+                imprint_alg: HashAlg::Sha384,
+                imprint: imprint.clone(),
+                policy: Some(POLICY.into()),
+                nonce: Some(vec![0x99]),
+                cert_req: true,
+                has_extensions: false,
+            }
+        );
+        let mut bad = req.clone();
+        bad.version = 2;
+        assert!(parse_timestamp_request(&bad.to_der().unwrap())
+            .unwrap_err()
+            .to_string()
+            .contains("version is 2"));
+        let mut bad = req.clone();
+        bad.message_imprint.hashed_message = OctetStringRef::new(&imprint[..20]).unwrap();
+        assert!(parse_timestamp_request(&bad.to_der().unwrap())
+            .unwrap_err()
+            .to_string()
+            .contains("expected 48"));
+        let minimal = TimeStampReqAsn1 {
+            req_policy: None,
+            nonce: None,
+            cert_req: false,
+            ..req
+        };
+        let parsed = parse_timestamp_request(&minimal.to_der().unwrap()).unwrap();
+        assert!(!parsed.cert_req && parsed.nonce.is_none() && parsed.policy.is_none());
+        assert!(parse_timestamp_request(b"\x30\x00").is_err());
+    }
+
+    // ----- tampering -----------------------------------------------------------------------
+
+    #[test]
+    fn wrong_signed_data_is_an_imprint_mismatch() {
+        let pki = pki();
+        let resp = sign_with(&pki.signer(), false, GEN_TIME);
+        let err = verify_err(&resp, b"some other signature", &pki.chain());
+        assert!(
+            err.contains("message imprint does not match the signature: expected sha256"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn flipped_cms_signature_byte() {
+        let pki = pki();
+        let resp = sign_with(&pki.signer(), false, GEN_TIME);
+        let tok = parse_timestamp_response(&resp).unwrap();
+        let sig = &tok.signer.signature;
+        let at = find(&resp, sig) + sig.len() - 1;
+        let mut bad = resp.clone();
+        bad[at] ^= 0x01;
+        let err = verify_err(&bad, ARTIFACT_SIG, &pki.chain());
+        assert!(
+            err.starts_with(
+                "signature verification failed: RFC 3161 timestamp SignerInfo signature"
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn modified_gen_time_breaks_message_digest() {
+        let pki = pki();
+        let resp = sign_with(&pki.signer(), false, GEN_TIME);
+        let at = find(&resp, b"20231114221320Z");
+        let mut bad = resp.clone();
+        bad[at + 3] = b'4'; // 2023 -> 2024
+        let tok = parse_timestamp_response(&bad).unwrap();
+        assert_eq!(tok.gen_time_raw(), "20241114221320Z");
+        let err = tok
+            .verify(ARTIFACT_SIG, &pki.chain())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(
+                "message-digest signed attribute does not match the TSTInfo: expected sha256"
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn chain_with_a_different_root() {
+        let pki = pki();
+        let resp = sign_with(&pki.signer(), false, GEN_TIME);
+        // Same name, different key: the leaf signature does not verify.
+        let other_key = gen_key(false);
+        let other_root = make_root(&other_key, ROOT_NAME);
+        let err = verify_err(&resp, ARTIFACT_SIG, &[pki.leaf.clone(), other_root]);
+        assert!(
+            err.contains("TSA chain certificate 0 (subject \"CN=Signet Test TSA,O=Signet\") is not signed by"),
+            "{err}"
+        );
+        // Different name: the chain does not link.
+        let other_root = make_root(&other_key, "CN=Someone Else");
+        let err = verify_err(&resp, ARTIFACT_SIG, &[pki.leaf.clone(), other_root]);
+        assert!(err.contains("TSA chain is broken"), "{err}");
+        // A leaf that is not the signer.
+        let other_leaf_key = gen_key(false);
+        let spec = CertSpec {
+            subject: LEAF_NAME,
+            issuer: ROOT_NAME,
+            serial: 3,
+            validity: LEAF_VALIDITY,
+            ca: false,
+            eku: Some((vec![OID_KP_TIME_STAMPING], true)),
+        };
+        let other_leaf = make_cert(&spec, &other_leaf_key, &pki.root_key);
+        let err = verify_err(&resp, ARTIFACT_SIG, &[other_leaf, pki.root.clone()]);
+        assert!(err.contains("SignerInfo names issuer"), "{err}");
+        // The root in leaf position.
+        let err = verify_err(&resp, ARTIFACT_SIG, std::slice::from_ref(&pki.root));
+        assert!(err.contains("SignerInfo names issuer"), "{err}");
+        // A non-CA issuer (no basicConstraints, key usage digitalSignature only).
+        let spec = CertSpec {
+            subject: ROOT_NAME,
+            issuer: ROOT_NAME,
+            serial: 9,
+            validity: ROOT_VALIDITY,
+            ca: false,
+            eku: None,
+        };
+        let not_ca = make_cert(&spec, &pki.root_key, &pki.root_key);
+        let err = verify_err(&resp, ARTIFACT_SIG, &[pki.leaf.clone(), not_ca]);
+        assert!(
+            err.contains("key usage does not include keyCertSign"),
+            "{err}"
+        );
+        // Empty chain, garbage chain.
+        assert!(verify_err(&resp, ARTIFACT_SIG, &[]).contains("no TSA certificate chain"));
+        assert!(verify_err(&resp, ARTIFACT_SIG, &[b"junk".to_vec()])
+            .contains("TSA chain certificate 0"));
+    }
+
+    #[test]
+    fn leaf_eku_rules() {
+        let cases: [(EkuSpec, &str); 4] = [
+            (None, "has no extended key usage extension"),
+            (
+                Some((vec![OID_KP_TIME_STAMPING], false)),
+                "non-critical extended key usage",
+            ),
+            (
+                Some((vec![OID_KP_CODE_SIGNING], true)),
+                "expected exactly id-kp-timeStamping",
+            ),
+            (
+                Some((vec![OID_KP_TIME_STAMPING, OID_KP_CODE_SIGNING], true)),
+                "expected exactly id-kp-timeStamping",
+            ),
+        ];
+        for (eku, expected) in cases {
+            let pki = pki_with(eku, LEAF_VALIDITY, false);
+            let resp = sign_with(&pki.signer(), false, GEN_TIME);
+            let err = verify_err(&resp, ARTIFACT_SIG, &pki.chain());
+            assert!(err.contains(expected), "{expected}: {err}");
+        }
+    }
+
+    #[test]
+    fn gen_time_outside_validity() {
+        let pki = pki();
+        let before = sign_with(&pki.signer(), false, LEAF_VALIDITY.0 - 1);
+        let err = verify_err(&before, ARTIFACT_SIG, &pki.chain());
+        assert!(
+            err.contains("is outside the validity of TSA chain certificate 0"),
+            "{err}"
+        );
+        let after = sign_with(&pki.signer(), false, LEAF_VALIDITY.1 + 1);
+        let err = verify_err(&after, ARTIFACT_SIG, &pki.chain());
+        assert!(err.contains("not after 2033-05-18T03:33:20Z"), "{err}");
+        // Inside the leaf but after the root expires is caught on the root.
+        let long_leaf = pki_with(
+            Some((vec![OID_KP_TIME_STAMPING], true)),
+            (1_650_000_000, 2_200_000_000),
+            false,
+        );
+        let late = sign_with(&long_leaf.signer(), false, 2_150_000_000);
+        let err = verify_err(&late, ARTIFACT_SIG, &long_leaf.chain());
+        assert!(err.contains("validity of TSA chain certificate 1"), "{err}");
+        // Boundaries are inclusive.
+        for t in [LEAF_VALIDITY.0, LEAF_VALIDITY.1] {
+            let resp = sign_with(&pki.signer(), false, t);
+            parse_timestamp_response(&resp)
+                .unwrap()
+                .verify(ARTIFACT_SIG, &pki.chain())
+                .unwrap();
+        }
+    }
+
+    #[derive(Sequence)]
+    struct StatusOnly<'a> {
+        status: PkiStatusInfoAsn1<'a>,
+    }
+
+    #[test]
+    fn status_rejection() {
+        let text = [Utf8StringRef::new("bad alg").unwrap()];
+        let resp = StatusOnly {
+            status: PkiStatusInfoAsn1 {
+                status: 2,
+                status_string: Some(text.to_vec()),
+                fail_info: Some(BitStringRef::new(7, &[0x80]).unwrap()),
+            },
+        };
+        let err = parse_timestamp_response(&resp.to_der().unwrap())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("status is 2 (rejection); expected granted (0) or grantedWithMods (1)"),
+            "{err}"
+        );
+        assert!(err.contains("\"bad alg\""), "{err}");
+        let granted_without_token = StatusOnly {
+            status: PkiStatusInfoAsn1 {
+                status: 0,
+                status_string: None,
+                fail_info: None,
+            },
+        };
+        let err = parse_timestamp_response(&granted_without_token.to_der().unwrap())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("carries no timeStampToken"), "{err}");
+    }
+
+    #[test]
+    fn garbage_and_truncation_do_not_panic() {
+        let pki = pki();
+        let resp = sign_with(&pki.signer(), true, GEN_TIME);
+        for len in 0..resp.len() {
+            assert!(
+                parse_timestamp_response(&resp[..len]).is_err(),
+                "prefix of {len} bytes parsed"
+            );
+        }
+        let mut extended = resp.clone();
+        extended.push(0);
+        assert!(parse_timestamp_response(&extended).is_err());
+        for junk in [
+            &b""[..],
+            b"\x00",
+            b"\x30",
+            b"\x30\x80",
+            b"\x30\x00",
+            b"\x06\x01\x00",
+            b"hello world",
+        ] {
+            assert!(parse_timestamp_response(junk).is_err());
+        }
+        // Pseudo-random garbage (xorshift), deterministic.
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        for _ in 0..2000 {
+            let mut buf = vec![0x30, 0x82, 0x01, 0x00];
+            for _ in 0..256 {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                buf.push(state as u8);
+            }
+            assert!(parse_timestamp_response(&buf).is_err());
+        }
+    }
+
+    /// Flip bits at every position of a valid response with several masks; a mutated response
+    /// must never verify, except for the positions listed in `irrelevant` (documented by the
+    /// callers). Panics are failures by themselves.
+    fn mutation_sweep(
+        resp: &[u8],
+        chain: &[Vec<u8>],
+        irrelevant: &dyn Fn(usize, u8) -> bool,
+    ) -> usize {
+        let mut checked = 0;
+        for pos in 0..resp.len() {
+            for mask in [0x01u8, 0x80, 0xff] {
+                let mut m = resp.to_vec();
+                m[pos] ^= mask;
+                let ok = parse_timestamp_response(&m)
+                    .and_then(|t| t.verify(ARTIFACT_SIG, chain))
+                    .is_ok();
+                if irrelevant(pos, mask) {
+                    continue;
+                }
+                checked += 1;
+                assert!(
+                    !ok,
+                    "mutation at byte {pos} (xor {mask:#04x}) still verifies"
+                );
+            }
+        }
+        checked
+    }
+
+    #[test]
+    fn mutations_never_verify() {
+        let pki = pki();
+        let resp = sign_with(&pki.signer(), false, GEN_TIME);
+        parse_timestamp_response(&resp)
+            .unwrap()
+            .verify(ARTIFACT_SIG, &pki.chain())
+            .unwrap();
+        // The only legitimately irrelevant mutation: PKIStatus 0 (granted) xor 1 is
+        // 1 (grantedWithMods), which is also a success status.
+        let status_at = find(&resp, &[0x30, 0x03, 0x02, 0x01, 0x00]) + 4;
+        let checked = mutation_sweep(&resp, &pki.chain(), &|pos, mask| {
+            pos == status_at && mask == 0x01
+        });
+        assert_eq!(checked, resp.len() * 3 - 1);
+    }
+
+    #[test]
+    fn mutations_with_embedded_certificates() {
+        let pki = pki();
+        let resp = sign_with(&pki.signer(), true, GEN_TIME);
+        let tok = parse_timestamp_response(&resp).unwrap();
+        // The embedded certificate set ([0] IMPLICIT, including its tag and length) is not used
+        // for verification (the chain comes from the trusted root), so mutations inside it may
+        // legitimately still verify; they must only not panic. Everything else must fail.
+        let starts: Vec<usize> = tok.certificates().iter().map(|c| find(&resp, c)).collect();
+        let ends: Vec<usize> = tok
+            .certificates()
+            .iter()
+            .zip(&starts)
+            .map(|(c, s)| s + c.len())
+            .collect();
+        let (start, end) = (
+            starts.iter().min().unwrap() - 4,
+            *ends.iter().max().unwrap(),
+        );
+        assert_eq!(resp[start], 0xa0);
+        assert_eq!(resp[start + 1], 0x82);
+        let status_at = find(&resp, &[0x30, 0x03, 0x02, 0x01, 0x00]) + 4;
+        let checked = mutation_sweep(&resp, &pki.chain(), &|pos, mask| {
+            (start..end).contains(&pos) || (pos == status_at && mask == 0x01)
+        });
+        assert_eq!(checked, (resp.len() - (end - start)) * 3 - 1);
+    }
+
+    #[test]
+    fn bare_key_oid_signature_algorithms() {
+        let key = gen_key(false);
+        let pk = PublicKey::from_spki_der(&spki_der(&key)).unwrap();
+        let msg = b"signed attributes";
+        let sig = key.pair.sign(&SystemRandom::new(), msg).unwrap();
+        verify_cms_signature(&pk, &OID_EC_PUBLIC_KEY, HashAlg::Sha256, msg, sig.as_ref()).unwrap();
+        verify_cms_signature(&pk, &OID_ECDSA_SHA256, HashAlg::Sha256, msg, sig.as_ref()).unwrap();
+        let err = verify_cms_signature(&pk, &OID_EC_PUBLIC_KEY, HashAlg::Sha384, msg, sig.as_ref())
+            .unwrap_err();
+        assert!(matches!(err, Error::Signature { .. }), "{err}");
+        let err = verify_cms_signature(&pk, &OID_RSA, HashAlg::Sha256, msg, sig.as_ref())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("does not match the TSA leaf's ECDSA P-256 key"),
+            "{err}"
+        );
+        let err = verify_cms_signature(&pk, &OID_SHA256, HashAlg::Sha256, msg, sig.as_ref())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("unsupported signature algorithm"), "{err}");
+    }
+
+    // ----- OpenSSL interoperability ---------------------------------------------------------
+
+    #[test]
+    fn openssl_accepts_our_responses() {
+        let openssl_present = std::process::Command::new("openssl")
+            .arg("version")
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !openssl_present {
+            eprintln!("openssl not found; skipping");
+            return;
+        }
+        let pki = pki();
+        let dir = std::env::temp_dir().join(format!("signet-tsa-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let pem_of = |der: &[u8]| pem::encode(&pem::Pem::new("CERTIFICATE", der.to_vec()));
+        std::fs::write(dir.join("root.pem"), pem_of(&pki.root)).unwrap();
+        std::fs::write(dir.join("leaf.pem"), pem_of(&pki.leaf)).unwrap();
+        std::fs::write(dir.join("data.bin"), ARTIFACT_SIG).unwrap();
+        for cert_req in [true, false] {
+            let resp = sign_with(&pki.signer(), cert_req, GEN_TIME);
+            let path = dir.join("resp.der");
+            std::fs::write(&path, &resp).unwrap();
+            let out = std::process::Command::new("openssl")
+                .args(["ts", "-reply", "-in"])
+                .arg(&path)
+                .arg("-text")
+                .output()
+                .unwrap();
+            let text = String::from_utf8_lossy(&out.stdout);
+            assert!(
+                out.status.success(),
+                "openssl ts -reply failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert!(text.contains("Status: Granted."), "{text}");
+            assert!(text.contains(&format!("Policy OID: {POLICY}")), "{text}");
+            assert!(text.contains("Nonce: 0x850102"), "{text}");
+            let out = std::process::Command::new("openssl")
+                .args(["ts", "-verify", "-data"])
+                .arg(dir.join("data.bin"))
+                .arg("-in")
+                .arg(&path)
+                .arg("-CAfile")
+                .arg(dir.join("root.pem"))
+                .arg("-untrusted")
+                .arg(dir.join("leaf.pem"))
+                .output()
+                .unwrap();
+            let all = format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert!(
+                out.status.success() && all.contains("Verification: OK"),
+                "cert_req={cert_req}: {all}"
+            );
+            // And OpenSSL rejects the wrong data.
+            std::fs::write(dir.join("other.bin"), b"other").unwrap();
+            let out = std::process::Command::new("openssl")
+                .args(["ts", "-verify", "-data"])
+                .arg(dir.join("other.bin"))
+                .arg("-in")
+                .arg(&path)
+                .arg("-CAfile")
+                .arg(dir.join("root.pem"))
+                .arg("-untrusted")
+                .arg(dir.join("leaf.pem"))
+                .output()
+                .unwrap();
+            assert!(!out.status.success());
+        }
+        // An OpenSSL-made request parses.
+        let out = std::process::Command::new("openssl")
+            .args(["ts", "-query", "-data"])
+            .arg(dir.join("data.bin"))
+            .args(["-sha384", "-cert", "-out"])
+            .arg(dir.join("req.tsq"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let req = parse_timestamp_request(&std::fs::read(dir.join("req.tsq")).unwrap()).unwrap();
+        assert_eq!(req.imprint_alg, HashAlg::Sha384);
+        assert_eq!(req.imprint, HashAlg::Sha384.hash(ARTIFACT_SIG));
+        assert!(req.cert_req && req.nonce.is_some());
+
+        // And an OpenSSL-made response (signing-time, ESS signing-certificate-v2, accuracy,
+        // ordering, tsa name, fractional genTime) parses and verifies with our verifier.
+        let key_pem = pem::encode(&pem::Pem::new("PRIVATE KEY", pki.leaf_key.pkcs8.clone()));
+        std::fs::write(dir.join("leaf.key"), key_pem).unwrap();
+        std::fs::write(dir.join("serial"), "0A\n").unwrap();
+        let d = dir.display();
+        let cnf = format!(
+            "[ tsa ]\ndefault_tsa = tsa1\n[ tsa1 ]\nserial = {d}/serial\nsigner_cert = {d}/leaf.pem\n\
+             certs = {d}/leaf.pem\nsigner_key = {d}/leaf.key\nsigner_digest = sha256\n\
+             default_policy = 1.2.3.4.1\ndigests = sha256, sha384, sha512\n\
+             accuracy = secs:1, millisecs:500, microsecs:100\nclock_precision_digits = 3\n\
+             ordering = yes\ntsa_name = yes\ness_cert_id_alg = sha256\n"
+        );
+        std::fs::write(dir.join("tsa.cnf"), cnf).unwrap();
+        let out = std::process::Command::new("openssl")
+            .args(["ts", "-reply", "-config"])
+            .arg(dir.join("tsa.cnf"))
+            .arg("-queryfile")
+            .arg(dir.join("req.tsq"))
+            .arg("-out")
+            .arg(dir.join("openssl-resp.der"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let tok = parse_timestamp_response(&std::fs::read(dir.join("openssl-resp.der")).unwrap())
+            .unwrap();
+        assert_eq!(tok.policy(), "1.2.3.4.1");
+        assert_eq!(tok.serial_number(), &[0x0b]); // OpenSSL increments the serial file first.
+        assert_eq!(
+            tok.accuracy(),
+            Some(Accuracy {
+                seconds: 1,
+                millis: 500,
+                micros: 100
+            })
+        );
+        assert!(tok.ordering());
+        assert!(tok.tsa_name_der().is_some());
+        assert_eq!(tok.nonce(), req.nonce.as_deref());
+        assert!(
+            tok.gen_time_raw().contains('.') || tok.gen_time_raw().len() == 15,
+            "{}",
+            tok.gen_time_raw()
+        );
+        tok.verify(ARTIFACT_SIG, &pki.chain()).unwrap();
+        let err = tok.verify(b"other", &pki.chain()).unwrap_err().to_string();
+        assert!(
+            err.contains("message imprint does not match the signature: expected sha384"),
+            "{err}"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

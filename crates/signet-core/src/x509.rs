@@ -5,7 +5,9 @@ use const_oid::ObjectIdentifier;
 use der::asn1::{Ia5StringRef, OctetStringRef, Utf8StringRef};
 use der::{Decode, Encode};
 use x509_cert::ext::pkix::name::GeneralName;
-use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages, SubjectAltName};
+use x509_cert::ext::pkix::{
+    BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages, SubjectAltName,
+};
 use x509_cert::ext::Extension;
 
 use crate::crypto::PublicKey;
@@ -18,9 +20,11 @@ pub const OID_SCT_LIST: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1
 /// Precertificate poison extension (RFC 6962).
 pub const OID_CT_POISON: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.11129.2.4.3");
 /// id-kp-codeSigning.
-pub const OID_EKU_CODE_SIGNING: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.3");
+pub const OID_EKU_CODE_SIGNING: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.3");
 /// id-kp-timeStamping.
-pub const OID_EKU_TIME_STAMPING: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.8");
+pub const OID_EKU_TIME_STAMPING: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.8");
 /// subjectAltName.
 pub const OID_SAN: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.17");
 /// keyUsage.
@@ -30,7 +34,8 @@ pub const OID_EXT_KEY_USAGE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.
 /// basicConstraints.
 pub const OID_BASIC_CONSTRAINTS: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.19");
 /// Fulcio `otherName` SAN type for usernames.
-pub const OID_OTHERNAME_USERNAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.57264.1.7");
+pub const OID_OTHERNAME_USERNAME: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.3.6.1.4.1.57264.1.7");
 
 /// The Fulcio certificate extensions (1.3.6.1.4.1.57264.1.N), with their upstream names.
 pub const FULCIO_EXTENSIONS: &[(u32, &str)] = &[
@@ -61,7 +66,10 @@ pub const FULCIO_EXTENSIONS: &[(u32, &str)] = &[
 
 /// The name of Fulcio extension `.N`, if known.
 pub fn fulcio_extension_name(n: u32) -> Option<&'static str> {
-    FULCIO_EXTENSIONS.iter().find(|(k, _)| *k == n).map(|(_, v)| *v)
+    FULCIO_EXTENSIONS
+        .iter()
+        .find(|(k, _)| *k == n)
+        .map(|(_, v)| *v)
 }
 
 /// The signer identity carried in the certificate's SAN.
@@ -102,7 +110,11 @@ pub struct Certificate {
 
 impl std::fmt::Debug for Certificate {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Certificate(subject={})", self.cert.tbs_certificate.subject)
+        write!(
+            f,
+            "Certificate(subject={})",
+            self.cert.tbs_certificate.subject
+        )
     }
 }
 
@@ -126,20 +138,28 @@ fn tlv(b: &[u8]) -> Option<(usize, usize)> {
 impl Certificate {
     /// Parse DER.
     pub fn from_der(der: &[u8]) -> Result<Self> {
-        let cert = x509_cert::Certificate::from_der(der).map_err(|e| Error::der("certificate", e))?;
+        let cert =
+            x509_cert::Certificate::from_der(der).map_err(|e| Error::der("certificate", e))?;
         let spki_der = cert
             .tbs_certificate
             .subject_public_key_info
             .to_der()
             .map_err(|e| Error::der("certificate public key", e))?;
-        Ok(Certificate { der: der.to_vec(), cert, spki_der })
+        Ok(Certificate {
+            der: der.to_vec(),
+            cert,
+            spki_der,
+        })
     }
 
     /// Parse one PEM `CERTIFICATE`.
     pub fn from_pem(text: &str) -> Result<Self> {
         let p = pem::parse(text).map_err(|e| Error::invalid("PEM certificate", e.to_string()))?;
         if p.tag() != "CERTIFICATE" {
-            return Err(Error::invalid("PEM", format!("expected a CERTIFICATE block, found {}", p.tag())));
+            return Err(Error::invalid(
+                "PEM",
+                format!("expected a CERTIFICATE block, found {}", p.tag()),
+            ));
         }
         Self::from_der(p.contents())
     }
@@ -203,17 +223,31 @@ impl Certificate {
 
     /// Verify that `issuer`'s key signed this certificate.
     pub fn verify_signed_by(&self, issuer: &PublicKey) -> Result<()> {
-        issuer.verify_x509(&self.signature_algorithm(), self.tbs_der()?, self.signature())
+        issuer.verify_x509(
+            &self.signature_algorithm(),
+            self.tbs_der()?,
+            self.signature(),
+        )
     }
 
     /// notBefore as Unix seconds.
     pub fn not_before(&self) -> i64 {
-        self.cert.tbs_certificate.validity.not_before.to_unix_duration().as_secs() as i64
+        self.cert
+            .tbs_certificate
+            .validity
+            .not_before
+            .to_unix_duration()
+            .as_secs() as i64
     }
 
     /// notAfter as Unix seconds.
     pub fn not_after(&self) -> i64 {
-        self.cert.tbs_certificate.validity.not_after.to_unix_duration().as_secs() as i64
+        self.cert
+            .tbs_certificate
+            .validity
+            .not_after
+            .to_unix_duration()
+            .as_secs() as i64
     }
 
     /// Whether `t` (Unix seconds) lies in [notBefore, notAfter].
@@ -223,12 +257,20 @@ impl Certificate {
 
     /// Subject DN as DER.
     pub fn subject_der(&self) -> Result<Vec<u8>> {
-        self.cert.tbs_certificate.subject.to_der().map_err(|e| Error::der("subject", e))
+        self.cert
+            .tbs_certificate
+            .subject
+            .to_der()
+            .map_err(|e| Error::der("subject", e))
     }
 
     /// Issuer DN as DER.
     pub fn issuer_der(&self) -> Result<Vec<u8>> {
-        self.cert.tbs_certificate.issuer.to_der().map_err(|e| Error::der("issuer", e))
+        self.cert
+            .tbs_certificate
+            .issuer
+            .to_der()
+            .map_err(|e| Error::der("issuer", e))
     }
 
     /// Subject DN as text.
@@ -253,7 +295,11 @@ impl Certificate {
 
     /// All extensions.
     pub fn extensions(&self) -> &[Extension] {
-        self.cert.tbs_certificate.extensions.as_deref().unwrap_or(&[])
+        self.cert
+            .tbs_certificate
+            .extensions
+            .as_deref()
+            .unwrap_or(&[])
     }
 
     /// The extension with `oid`, if present (duplicates are rejected).
@@ -261,17 +307,25 @@ impl Certificate {
         let mut it = self.extensions().iter().filter(|e| e.extn_id == *oid);
         let first = it.next();
         if it.next().is_some() {
-            return Err(Error::invalid("certificate", format!("duplicate extension {oid}")));
+            return Err(Error::invalid(
+                "certificate",
+                format!("duplicate extension {oid}"),
+            ));
         }
         Ok(first)
     }
 
     /// Decode extension `oid` as `T`.
-    fn decode_ext<'a, T: Decode<'a>>(&'a self, oid: &ObjectIdentifier, name: &str) -> Result<Option<(bool, T)>> {
+    fn decode_ext<'a, T: Decode<'a>>(
+        &'a self,
+        oid: &ObjectIdentifier,
+        name: &str,
+    ) -> Result<Option<(bool, T)>> {
         match self.extension(oid)? {
             None => Ok(None),
             Some(e) => {
-                let v = T::from_der(e.extn_value.as_bytes()).map_err(|err| Error::der(name, err))?;
+                let v =
+                    T::from_der(e.extn_value.as_bytes()).map_err(|err| Error::der(name, err))?;
                 Ok(Some((e.critical, v)))
             }
         }
@@ -294,7 +348,9 @@ impl Certificate {
 
     /// Whether KeyUsage includes `usage`.
     pub fn has_key_usage(&self, usage: KeyUsages) -> Result<bool> {
-        Ok(self.key_usage()?.is_some_and(|(_, ku)| ku.0.contains(usage)))
+        Ok(self
+            .key_usage()?
+            .is_some_and(|(_, ku)| ku.0.contains(usage)))
     }
 
     /// ExtendedKeyUsage.
@@ -304,7 +360,9 @@ impl Certificate {
 
     /// Whether EKU includes `oid`.
     pub fn has_eku(&self, oid: &ObjectIdentifier) -> Result<bool> {
-        Ok(self.ext_key_usage()?.is_some_and(|(_, eku)| eku.0.contains(oid)))
+        Ok(self
+            .ext_key_usage()?
+            .is_some_and(|(_, eku)| eku.0.contains(oid)))
     }
 
     /// The SAN identities (Sigstore certs carry exactly one).
@@ -316,9 +374,14 @@ impl Certificate {
         for gn in san.0 {
             match gn {
                 GeneralName::Rfc822Name(s) => out.push(SanIdentity::Email(s.to_string())),
-                GeneralName::UniformResourceIdentifier(s) => out.push(SanIdentity::Uri(s.to_string())),
+                GeneralName::UniformResourceIdentifier(s) => {
+                    out.push(SanIdentity::Uri(s.to_string()))
+                }
                 GeneralName::OtherName(on) if on.type_id == OID_OTHERNAME_USERNAME => {
-                    let s: Utf8StringRef = on.value.decode_as().map_err(|e| Error::der("username SAN", e))?;
+                    let s: Utf8StringRef = on
+                        .value
+                        .decode_as()
+                        .map_err(|e| Error::der("username SAN", e))?;
                     out.push(SanIdentity::Username(s.to_string()))
                 }
                 _ => {}
@@ -331,11 +394,15 @@ impl Certificate {
     pub fn fulcio_extension(&self, n: u32) -> Result<Option<String>> {
         let oid = ObjectIdentifier::new(&format!("{FULCIO_ARC}.{n}"))
             .map_err(|e| Error::invalid("OID", e.to_string()))?;
-        let Some(ext) = self.extension(&oid)? else { return Ok(None) };
+        let Some(ext) = self.extension(&oid)? else {
+            return Ok(None);
+        };
         let raw = ext.extn_value.as_bytes();
         let s = if n <= 6 {
             std::str::from_utf8(raw)
-                .map_err(|_| Error::invalid("certificate", format!("extension {oid} is not UTF-8")))?
+                .map_err(|_| {
+                    Error::invalid("certificate", format!("extension {oid} is not UTF-8"))
+                })?
                 .to_string()
         } else {
             match Utf8StringRef::from_der(raw) {
@@ -386,7 +453,7 @@ impl Certificate {
         if let Some(exts) = tbs.extensions.as_mut() {
             exts.retain(|e| e.extn_id != OID_SCT_LIST);
         }
-        tbs.to_der().map_err(|e| Error::der("precertificate TBS", e))
+        tbs.to_der()
+            .map_err(|e| Error::der("precertificate TBS", e))
     }
 }
-

@@ -100,15 +100,24 @@ mod tests {
     #[test]
     fn embedded_hashes_match_source_md() {
         let src = include_str!("../embedded/SOURCE.md");
-        for (inst, dir) in [(Instance::Production, "prod"), (Instance::Staging, "staging")] {
+        for (inst, dir) in [
+            (Instance::Production, "prod"),
+            (Instance::Staging, "staging"),
+        ] {
             for (name, bytes) in [
                 ("root.json", inst.tuf_root_json()),
                 ("trusted_root.json", inst.trusted_root_json()),
                 ("signing_config.v0.2.json", inst.signing_config_json()),
             ] {
                 let line = format!("| {dir}/{name} |");
-                let row = src.lines().find(|l| l.starts_with(&line)).expect("row in SOURCE.md");
-                assert!(row.contains(&sha(bytes)), "{dir}/{name} hash differs from SOURCE.md");
+                let row = src
+                    .lines()
+                    .find(|l| l.starts_with(&line))
+                    .expect("row in SOURCE.md");
+                assert!(
+                    row.contains(&sha(bytes)),
+                    "{dir}/{name} hash differs from SOURCE.md"
+                );
             }
         }
     }
@@ -117,7 +126,11 @@ mod tests {
     fn embedded_parse() {
         for inst in [Instance::Production, Instance::Staging] {
             let r = inst.trusted_root().unwrap();
-            assert!(!r.tlogs.is_empty() && !r.certificate_authorities.is_empty() && !r.ctlogs.is_empty());
+            assert!(
+                !r.tlogs.is_empty()
+                    && !r.certificate_authorities.is_empty()
+                    && !r.ctlogs.is_empty()
+            );
             inst.signing_config().unwrap();
         }
     }
@@ -127,7 +140,8 @@ mod tests {
         for inst in [Instance::Production, Instance::Staging] {
             let orig: serde_json::Value = serde_json::from_slice(inst.trusted_root_json()).unwrap();
             let again: serde_json::Value =
-                serde_json::from_str(&inst.trusted_root().unwrap().to_json_pretty().unwrap()).unwrap();
+                serde_json::from_str(&inst.trusted_root().unwrap().to_json_pretty().unwrap())
+                    .unwrap();
             assert_eq!(orig, again, "{}", inst.name());
         }
     }

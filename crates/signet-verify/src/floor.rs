@@ -33,7 +33,10 @@ impl SignatureCheck {
         match &self.check {
             Check::Plain => self.key.verify(&self.message, &self.sig).is_ok(),
             Check::X509(oid) => self.key.verify_x509(oid, &self.message, &self.sig).is_ok(),
-            Check::Prehashed => self.key.verify_prehashed(HashAlg::Sha256, &self.message, &self.sig).is_ok(),
+            Check::Prehashed => self
+                .key
+                .verify_prehashed(HashAlg::Sha256, &self.message, &self.sig)
+                .is_ok(),
         }
     }
 }
@@ -41,8 +44,16 @@ impl SignatureCheck {
 impl Verifier {
     /// The signature checks a verification of `bundle` must perform (CA chain links excluded:
     /// they are checked once per trusted root, not per bundle).
-    pub fn mandatory_signature_checks(&self, bundle: &Bundle, artifact: Artifact<'_>) -> Result<Vec<SignatureCheck>> {
-        let leaf = Certificate::from_der(bundle.leaf_certificate_der().ok_or_else(|| Error::Usage("no certificate".into()))?)?;
+    pub fn mandatory_signature_checks(
+        &self,
+        bundle: &Bundle,
+        artifact: Artifact<'_>,
+    ) -> Result<Vec<SignatureCheck>> {
+        let leaf = Certificate::from_der(
+            bundle
+                .leaf_certificate_der()
+                .ok_or_else(|| Error::Usage("no certificate".into()))?,
+        )?;
         let ca = self
             .cas
             .iter()
@@ -71,19 +82,30 @@ impl Verifier {
             }
         }
         for e in &bundle.verification_material.tlog_entries {
-            let Some(t) = self.tlogs.iter().find(|k| k.log_id == e.log_id.key_id) else { continue };
+            let Some(t) = self.tlogs.iter().find(|k| k.log_id == e.log_id.key_id) else {
+                continue;
+            };
             if let (Some(p), Some(it)) = (&e.inclusion_promise, e.integrated_time) {
                 out.push(SignatureCheck {
                     what: "SET",
                     key: t.key.clone(),
                     check: Check::Plain,
-                    message: set_payload(&b64_encode(&e.canonicalized_body), it, &hex::encode(&e.log_id.key_id), e.log_index),
+                    message: set_payload(
+                        &b64_encode(&e.canonicalized_body),
+                        it,
+                        &hex::encode(&e.log_id.key_id),
+                        e.log_index,
+                    ),
                     sig: p.signed_entry_timestamp.clone(),
                 });
             }
             if let Some(p) = &e.inclusion_proof {
                 let cp = Checkpoint::parse(&p.checkpoint.envelope)?;
-                if let Some(s) = cp.signatures.iter().find(|s| s.key_hint[..] == t.log_id[..4]) {
+                if let Some(s) = cp
+                    .signatures
+                    .iter()
+                    .find(|s| s.key_hint[..] == t.log_id[..4])
+                {
                     out.push(SignatureCheck {
                         what: "checkpoint",
                         key: t.key.clone(),
@@ -100,14 +122,24 @@ impl Verifier {
                 Artifact::Bytes(b) => (Check::Plain, b.to_vec()),
                 Artifact::Sha256(d) => (Check::Prehashed, d.to_vec()),
             };
-            out.push(SignatureCheck { what: "artifact", key, check, message, sig: ms.signature.clone() });
+            out.push(SignatureCheck {
+                what: "artifact",
+                key,
+                check,
+                message,
+                sig: ms.signature.clone(),
+            });
         } else if let Some(env) = &bundle.dsse_envelope {
             out.push(SignatureCheck {
                 what: "artifact",
                 key,
                 check: Check::Plain,
                 message: env.pae(),
-                sig: env.signatures.first().map(|s| s.sig.clone()).unwrap_or_default(),
+                sig: env
+                    .signatures
+                    .first()
+                    .map(|s| s.sig.clone())
+                    .unwrap_or_default(),
             });
         }
         Ok(out)

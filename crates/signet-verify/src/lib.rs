@@ -131,7 +131,11 @@ pub struct Thresholds {
 
 impl Default for Thresholds {
     fn default() -> Self {
-        Thresholds { tlog: 1, signing_times: 1, sct: 1 }
+        Thresholds {
+            tlog: 1,
+            signing_times: 1,
+            sct: 1,
+        }
     }
 }
 
@@ -178,22 +182,48 @@ impl Verifier {
     pub fn with_thresholds(root: &TrustedRoot, thresholds: Thresholds) -> Result<Self> {
         let mut tlogs = vec![];
         for (i, t) in root.tlogs.iter().enumerate() {
-            let Some(raw) = &t.public_key.raw_bytes else { continue };
+            let Some(raw) = &t.public_key.raw_bytes else {
+                continue;
+            };
             let key = PublicKey::from_spki_der(raw)
                 .map_err(|e| Error::TrustedRoot(format!("tlog #{i} ({}) key: {e}", t.base_url)))?;
-            let (start, end) = t.public_key.valid_for.clone().unwrap_or_default().bounds()?;
-            tlogs.push(TlogKey { log_id: t.log_id.key_id.clone(), key, start, end, base_url: t.base_url.clone() });
+            let (start, end) = t
+                .public_key
+                .valid_for
+                .clone()
+                .unwrap_or_default()
+                .bounds()?;
+            tlogs.push(TlogKey {
+                log_id: t.log_id.key_id.clone(),
+                key,
+                start,
+                end,
+                base_url: t.base_url.clone(),
+            });
         }
         let mut ctlogs: HashMap<[u8; 32], Vec<CtKey>> = HashMap::new();
         for (i, t) in root.ctlogs.iter().enumerate() {
-            let Some(raw) = &t.public_key.raw_bytes else { continue };
+            let Some(raw) = &t.public_key.raw_bytes else {
+                continue;
+            };
             let key = PublicKey::from_spki_der(raw)
                 .map_err(|e| Error::TrustedRoot(format!("ctlog #{i} ({}) key: {e}", t.base_url)))?;
-            let (start, end) = t.public_key.valid_for.clone().unwrap_or_default().bounds()?;
+            let (start, end) = t
+                .public_key
+                .valid_for
+                .clone()
+                .unwrap_or_default()
+                .bounds()?;
             let id: [u8; 32] = t.log_id.key_id.as_slice().try_into().map_err(|_| {
-                Error::TrustedRoot(format!("ctlog #{i} log ID is {} bytes, expected 32", t.log_id.key_id.len()))
+                Error::TrustedRoot(format!(
+                    "ctlog #{i} log ID is {} bytes, expected 32",
+                    t.log_id.key_id.len()
+                ))
             })?;
-            ctlogs.entry(id).or_default().push(CtKey { key, start, end });
+            ctlogs
+                .entry(id)
+                .or_default()
+                .push(CtKey { key, start, end });
         }
         let mut cas = vec![];
         for (i, ca) in root.certificate_authorities.iter().enumerate() {
@@ -204,16 +234,28 @@ impl Verifier {
             let (start, end) = ca.valid_for.bounds()?;
             tsas.push(TsaChain {
                 uri: ca.uri.clone(),
-                certs_der: ca.cert_chain.certificates.iter().map(|c| c.raw_bytes.clone()).collect(),
+                certs_der: ca
+                    .cert_chain
+                    .certificates
+                    .iter()
+                    .map(|c| c.raw_bytes.clone())
+                    .collect(),
                 start,
                 end,
             });
         }
-        Ok(Verifier { tlogs, ctlogs, cas, tsas, thresholds })
+        Ok(Verifier {
+            tlogs,
+            ctlogs,
+            cas,
+            tsas,
+            thresholds,
+        })
     }
 
     fn load_ca(i: usize, ca: &CertificateAuthority) -> Result<CaChain> {
-        let ctx = |m: String| Error::TrustedRoot(format!("certificate authority #{i} ({}): {m}", ca.uri));
+        let ctx =
+            |m: String| Error::TrustedRoot(format!("certificate authority #{i} ({}): {m}", ca.uri));
         let certs = ca
             .cert_chain
             .certificates
@@ -221,20 +263,36 @@ impl Verifier {
             .map(|c| Certificate::from_der(&c.raw_bytes))
             .collect::<std::result::Result<Vec<_>, _>>()
             .map_err(|e| ctx(e.to_string()))?;
-        let first = certs.first().ok_or_else(|| ctx("empty certificate chain".into()))?;
+        let first = certs
+            .first()
+            .ok_or_else(|| ctx("empty certificate chain".into()))?;
         for (j, c) in certs.iter().enumerate() {
             if !c.is_ca().map_err(|e| ctx(e.to_string()))? {
-                return Err(ctx(format!("chain certificate #{j} ({}) is not a CA", c.subject())));
+                return Err(ctx(format!(
+                    "chain certificate #{j} ({}) is not a CA",
+                    c.subject()
+                )));
             }
-            if !c.has_key_usage(KeyUsages::KeyCertSign).map_err(|e| ctx(e.to_string()))? {
-                return Err(ctx(format!("chain certificate #{j} ({}) lacks keyCertSign", c.subject())));
+            if !c
+                .has_key_usage(KeyUsages::KeyCertSign)
+                .map_err(|e| ctx(e.to_string()))?
+            {
+                return Err(ctx(format!(
+                    "chain certificate #{j} ({}) lacks keyCertSign",
+                    c.subject()
+                )));
             }
             if let Some(parent) = certs.get(j + 1) {
                 if c.issuer_der()? != parent.subject_der()? {
-                    return Err(ctx(format!("certificate #{j} issuer {} is not the next certificate's subject {}", c.issuer(), parent.subject())));
+                    return Err(ctx(format!(
+                        "certificate #{j} issuer {} is not the next certificate's subject {}",
+                        c.issuer(),
+                        parent.subject()
+                    )));
                 }
-                c.verify_signed_by(&parent.public_key()?)
-                    .map_err(|e| ctx(format!("certificate #{j} is not signed by #{}: {e}", j + 1)))?;
+                c.verify_signed_by(&parent.public_key()?).map_err(|e| {
+                    ctx(format!("certificate #{j} is not signed by #{}: {e}", j + 1))
+                })?;
             }
         }
         let issuer_key = first.public_key()?;
@@ -251,7 +309,12 @@ impl Verifier {
     }
 
     /// Verify `bundle` over `artifact` under `policy`.
-    pub fn verify(&self, bundle: &Bundle, artifact: Artifact<'_>, policy: &Policy) -> Result<Verified> {
+    pub fn verify(
+        &self,
+        bundle: &Bundle,
+        artifact: Artifact<'_>,
+        policy: &Policy,
+    ) -> Result<Verified> {
         bundle.validate()?;
         let vm = &bundle.verification_material;
         let leaf_der = bundle.leaf_certificate_der().ok_or_else(|| {
@@ -269,11 +332,21 @@ impl Verifier {
             let key = self.tlog_key(i, e)?;
             tlog_keys.push(key);
             if let (Some(promise), Some(t)) = (&e.inclusion_promise, e.integrated_time) {
-                let payload = set_payload(&b64_encode(&e.canonicalized_body), t, &hex::encode(&e.log_id.key_id), e.log_index);
-                key.key.verify(&payload, &promise.signed_entry_timestamp).map_err(|_| Error::Tlog {
-                    index: i,
-                    reason: format!("signed entry timestamp does not verify with the key of {}", key.base_url),
-                })?;
+                let payload = set_payload(
+                    &b64_encode(&e.canonicalized_body),
+                    t,
+                    &hex::encode(&e.log_id.key_id),
+                    e.log_index,
+                );
+                key.key
+                    .verify(&payload, &promise.signed_entry_timestamp)
+                    .map_err(|_| Error::Tlog {
+                        index: i,
+                        reason: format!(
+                            "signed entry timestamp does not verify with the key of {}",
+                            key.base_url
+                        ),
+                    })?;
                 if !in_range(t, key.start, key.end) {
                     return Err(Error::Tlog {
                         index: i,
@@ -284,7 +357,12 @@ impl Verifier {
                         ),
                     });
                 }
-                times.push((t, TimeSource::TransparencyLog { log_index: e.log_index }));
+                times.push((
+                    t,
+                    TimeSource::TransparencyLog {
+                        log_index: e.log_index,
+                    },
+                ));
             }
         }
         for (i, ts) in bundle.rfc3161_timestamps().iter().enumerate() {
@@ -305,13 +383,19 @@ impl Verifier {
         // 2. Certificate chain at every signing time, and the leaf profile.
         let ca = self.verify_chain(&leaf, &times)?;
         if leaf.is_ca()? {
-            return Err(Error::Certificate("leaf certificate is a CA certificate".into()));
+            return Err(Error::Certificate(
+                "leaf certificate is a CA certificate".into(),
+            ));
         }
         if !leaf.has_key_usage(KeyUsages::DigitalSignature)? {
-            return Err(Error::Certificate("leaf key usage lacks digitalSignature".into()));
+            return Err(Error::Certificate(
+                "leaf key usage lacks digitalSignature".into(),
+            ));
         }
         if !leaf.has_eku(&OID_EKU_CODE_SIGNING)? {
-            return Err(Error::Certificate("leaf extended key usage lacks codeSigning (1.3.6.1.5.5.7.3.3)".into()));
+            return Err(Error::Certificate(
+                "leaf extended key usage lacks codeSigning (1.3.6.1.5.5.7.3.3)".into(),
+            ));
         }
 
         // 3. Embedded SCT.
@@ -321,7 +405,11 @@ impl Verifier {
         if vm.tlog_entries.len() < self.thresholds.tlog {
             return Err(Error::Tlog {
                 index: 0,
-                reason: format!("bundle has {} transparency log entries, need {}", vm.tlog_entries.len(), self.thresholds.tlog),
+                reason: format!(
+                    "bundle has {} transparency log entries, need {}",
+                    vm.tlog_entries.len(),
+                    self.thresholds.tlog
+                ),
             });
         }
         for (i, (e, key)) in vm.tlog_entries.iter().zip(&tlog_keys).enumerate() {
@@ -338,28 +426,47 @@ impl Verifier {
         // 6. Identity.
         policy.check(&leaf)?;
 
-        Ok(Verified { certificate: leaf, signing_times: times, statement })
-    }
-
-    fn tlog_key(&self, i: usize, e: &TransparencyLogEntry) -> Result<&TlogKey> {
-        self.tlogs.iter().find(|k| k.log_id == e.log_id.key_id).ok_or_else(|| Error::Tlog {
-            index: i,
-            reason: format!(
-                "log ID {} is not a transparency log in the trusted root (trusted: {})",
-                hex::encode(&e.log_id.key_id),
-                self.tlogs.iter().map(|k| format!("{} {}", k.base_url, hex::encode(&k.log_id))).collect::<Vec<_>>().join(", ")
-            ),
+        Ok(Verified {
+            certificate: leaf,
+            signing_times: times,
+            statement,
         })
     }
 
+    fn tlog_key(&self, i: usize, e: &TransparencyLogEntry) -> Result<&TlogKey> {
+        self.tlogs
+            .iter()
+            .find(|k| k.log_id == e.log_id.key_id)
+            .ok_or_else(|| Error::Tlog {
+                index: i,
+                reason: format!(
+                    "log ID {} is not a transparency log in the trusted root (trusted: {})",
+                    hex::encode(&e.log_id.key_id),
+                    self.tlogs
+                        .iter()
+                        .map(|k| format!("{} {}", k.base_url, hex::encode(&k.log_id)))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            })
+    }
+
     fn verify_timestamp(&self, i: usize, der: &[u8], signature: &[u8]) -> Result<(i64, String)> {
-        let token = signet_core::tsa::parse_timestamp_response(der)
-            .map_err(|e| Error::Timestamp { index: i, reason: e.to_string() })?;
+        let token =
+            signet_core::tsa::parse_timestamp_response(der).map_err(|e| Error::Timestamp {
+                index: i,
+                reason: e.to_string(),
+            })?;
         let gen = token.gen_time();
         let mut reasons = vec![];
         for tsa in &self.tsas {
             if !in_range(gen, tsa.start, tsa.end) {
-                reasons.push(format!("{}: time {} outside {}", tsa.uri, format_rfc3339(gen), fmt_range(tsa.start, tsa.end)));
+                reasons.push(format!(
+                    "{}: time {} outside {}",
+                    tsa.uri,
+                    format_rfc3339(gen),
+                    fmt_range(tsa.start, tsa.end)
+                ));
                 continue;
             }
             match token.verify(signature, &tsa.certs_der) {
@@ -372,7 +479,10 @@ impl Verifier {
             reason: if self.tsas.is_empty() {
                 "the trusted root has no timestamp authorities".into()
             } else {
-                format!("no trusted timestamp authority verifies it ({})", reasons.join("; "))
+                format!(
+                    "no trusted timestamp authority verifies it ({})",
+                    reasons.join("; ")
+                )
             },
         })
     }
@@ -383,7 +493,12 @@ impl Verifier {
         'ca: for ca in self.cas.iter().filter(|ca| ca.subject_der == issuer) {
             for (t, _) in times {
                 if !in_range(*t, ca.start, ca.end) {
-                    reasons.push(format!("{}: signing time {} outside its validity {}", ca.uri, format_rfc3339(*t), fmt_range(ca.start, ca.end)));
+                    reasons.push(format!(
+                        "{}: signing time {} outside its validity {}",
+                        ca.uri,
+                        format_rfc3339(*t),
+                        fmt_range(ca.start, ca.end)
+                    ));
                     continue 'ca;
                 }
                 if !leaf.valid_at(*t) {
@@ -395,7 +510,12 @@ impl Verifier {
                     )));
                 }
                 if let Some(c) = ca.certs.iter().find(|c| !c.valid_at(*t)) {
-                    reasons.push(format!("{}: CA certificate {} not valid at {}", ca.uri, c.subject(), format_rfc3339(*t)));
+                    reasons.push(format!(
+                        "{}: CA certificate {} not valid at {}",
+                        ca.uri,
+                        c.subject(),
+                        format_rfc3339(*t)
+                    ));
                     continue 'ca;
                 }
             }
@@ -408,15 +528,24 @@ impl Verifier {
             format!(
                 "leaf issuer {:?} is not a certificate authority in the trusted root (trusted: {})",
                 leaf.issuer(),
-                self.cas.iter().map(|c| c.certs[0].subject()).collect::<Vec<_>>().join("; ")
+                self.cas
+                    .iter()
+                    .map(|c| c.certs[0].subject())
+                    .collect::<Vec<_>>()
+                    .join("; ")
             )
         } else {
-            format!("no trusted certificate authority verifies the leaf: {}", reasons.join("; "))
+            format!(
+                "no trusted certificate authority verifies the leaf: {}",
+                reasons.join("; ")
+            )
         }))
     }
 
     fn verify_scts(&self, leaf: &Certificate, ca: &CaChain) -> Result<()> {
-        let list = leaf.sct_list()?.ok_or_else(|| Error::Sct("leaf certificate has no embedded SCT list".into()))?;
+        let list = leaf
+            .sct_list()?
+            .ok_or_else(|| Error::Sct("leaf certificate has no embedded SCT list".into()))?;
         let scts = sct::parse_sct_list(&list)?;
         let tbs = leaf.precert_tbs_der()?;
         let mut verified = 0;
@@ -428,11 +557,16 @@ impl Verifier {
             };
             let t = (s.timestamp_ms / 1000) as i64;
             let data = s.signed_data(&ca.issuer_key_hash, &tbs);
-            let ok = keys.iter().any(|k| in_range(t, k.start, k.end) && k.key.verify(&data, &s.signature).is_ok());
+            let ok = keys
+                .iter()
+                .any(|k| in_range(t, k.start, k.end) && k.key.verify(&data, &s.signature).is_ok());
             if ok {
                 verified += 1;
             } else {
-                reasons.push(format!("SCT from log {} does not verify", hex::encode(s.log_id)));
+                reasons.push(format!(
+                    "SCT from log {} does not verify",
+                    hex::encode(s.log_id)
+                ));
             }
         }
         if verified < self.thresholds.sct {
@@ -448,14 +582,27 @@ impl Verifier {
     }
 }
 
-fn verify_inclusion(i: usize, e: &TransparencyLogEntry, p: &signet_core::bundle::InclusionProof, key: &TlogKey) -> Result<()> {
+fn verify_inclusion(
+    i: usize,
+    e: &TransparencyLogEntry,
+    p: &signet_core::bundle::InclusionProof,
+    key: &TlogKey,
+) -> Result<()> {
     let err = |reason: String| Error::Tlog { index: i, reason };
     if p.log_index < 0 || p.tree_size < 0 {
-        return Err(err("negative index or tree size in the inclusion proof".into()));
+        return Err(err(
+            "negative index or tree size in the inclusion proof".into()
+        ));
     }
     let leaf = merkle::leaf_hash(&e.canonicalized_body);
-    merkle::verify_inclusion(p.log_index as u64, p.tree_size as u64, &leaf, &p.hashes, &p.root_hash)
-        .map_err(|x| err(x.to_string()))?;
+    merkle::verify_inclusion(
+        p.log_index as u64,
+        p.tree_size as u64,
+        &leaf,
+        &p.hashes,
+        &p.root_hash,
+    )
+    .map_err(|x| err(x.to_string()))?;
     let cp = Checkpoint::parse(&p.checkpoint.envelope).map_err(|x| err(x.to_string()))?;
     if cp.size != p.tree_size as u64 || cp.root_hash != p.root_hash {
         return Err(err(format!(
@@ -466,36 +613,58 @@ fn verify_inclusion(i: usize, e: &TransparencyLogEntry, p: &signet_core::bundle:
             hex::encode(&p.root_hash)
         )));
     }
-    cp.verify(&key.key, &key.log_id).map_err(|x| err(x.to_string()))
+    cp.verify(&key.key, &key.log_id)
+        .map_err(|x| err(x.to_string()))
 }
 
 fn pem_to_der(what: &str, pem_bytes: &[u8]) -> Result<Vec<u8>> {
-    let text = std::str::from_utf8(pem_bytes).map_err(|_| Error::Format(signet_core::Error::invalid(what, "PEM is not UTF-8")))?;
-    let p = pem::parse(text).map_err(|e| Error::Format(signet_core::Error::invalid(what, e.to_string())))?;
+    let text = std::str::from_utf8(pem_bytes)
+        .map_err(|_| Error::Format(signet_core::Error::invalid(what, "PEM is not UTF-8")))?;
+    let p = pem::parse(text)
+        .map_err(|e| Error::Format(signet_core::Error::invalid(what, e.to_string())))?;
     Ok(p.into_contents())
 }
 
 /// Check that the canonical body describes this bundle's signature, artifact and certificate.
 fn check_body(i: usize, e: &TransparencyLogEntry, bundle: &Bundle, leaf_der: &[u8]) -> Result<()> {
     let err = |reason: String| Error::Tlog { index: i, reason };
-    let body = EntryBody::parse(&e.canonicalized_body, &e.kind_version.kind, &e.kind_version.version)?;
+    let body = EntryBody::parse(
+        &e.canonicalized_body,
+        &e.kind_version.kind,
+        &e.kind_version.version,
+    )?;
     let same_cert = |what: &str, der: &[u8]| -> Result<()> {
         if der != leaf_der {
-            return Err(err(format!("{what} in the log entry is not the bundle's certificate")));
+            return Err(err(format!(
+                "{what} in the log entry is not the bundle's certificate"
+            )));
         }
         Ok(())
     };
     match (&body, &bundle.message_signature, &bundle.dsse_envelope) {
         (EntryBody::HashedRekordV001(h), Some(ms), None) => {
             if h.signature.content != ms.signature {
-                return Err(err("signature in the log entry differs from the bundle's signature".into()));
+                return Err(err(
+                    "signature in the log entry differs from the bundle's signature".into(),
+                ));
             }
-            same_cert("certificate", &pem_to_der("hashedrekord public key", &h.signature.public_key.content)?)?;
+            same_cert(
+                "certificate",
+                &pem_to_der("hashedrekord public key", &h.signature.public_key.content)?,
+            )?;
             if !h.data.hash.algorithm.eq_ignore_ascii_case("sha256") {
-                return Err(err(format!("hashedrekord hash algorithm {:?}, expected sha256", h.data.hash.algorithm)));
+                return Err(err(format!(
+                    "hashedrekord hash algorithm {:?}, expected sha256",
+                    h.data.hash.algorithm
+                )));
             }
             if let Some(d) = &ms.message_digest {
-                if !h.data.hash.value.eq_ignore_ascii_case(&hex::encode(&d.digest)) {
+                if !h
+                    .data
+                    .hash
+                    .value
+                    .eq_ignore_ascii_case(&hex::encode(&d.digest))
+                {
                     return Err(err(format!(
                         "log entry digest {} differs from the bundle's message digest {}",
                         h.data.hash.value,
@@ -506,9 +675,16 @@ fn check_body(i: usize, e: &TransparencyLogEntry, bundle: &Bundle, leaf_der: &[u
         }
         (EntryBody::HashedRekordV002(h), Some(ms), None) => {
             if h.signature.content != ms.signature {
-                return Err(err("signature in the log entry differs from the bundle's signature".into()));
+                return Err(err(
+                    "signature in the log entry differs from the bundle's signature".into(),
+                ));
             }
-            let cert = h.signature.verifier.x509_certificate.as_ref().ok_or_else(|| err("log entry verifier is not a certificate".into()))?;
+            let cert = h
+                .signature
+                .verifier
+                .x509_certificate
+                .as_ref()
+                .ok_or_else(|| err("log entry verifier is not a certificate".into()))?;
             same_cert("certificate", &cert.raw_bytes)?;
             if let Some(d) = &ms.message_digest {
                 if h.data.digest != d.digest {
@@ -523,65 +699,116 @@ fn check_body(i: usize, e: &TransparencyLogEntry, bundle: &Bundle, leaf_der: &[u
         (EntryBody::HashedRekordV002(h), None, Some(env)) => {
             // New clients log a DSSE signature as a hashedrekord over the PAE.
             if h.signature.content != env.signatures[0].sig {
-                return Err(err("signature in the log entry differs from the envelope signature".into()));
+                return Err(err(
+                    "signature in the log entry differs from the envelope signature".into(),
+                ));
             }
-            let cert = h.signature.verifier.x509_certificate.as_ref().ok_or_else(|| err("log entry verifier is not a certificate".into()))?;
+            let cert = h
+                .signature
+                .verifier
+                .x509_certificate
+                .as_ref()
+                .ok_or_else(|| err("log entry verifier is not a certificate".into()))?;
             same_cert("certificate", &cert.raw_bytes)?;
             if h.data.digest != sha256(&env.pae()) {
-                return Err(err("log entry digest is not the SHA-256 of the envelope's PAE".into()));
+                return Err(err(
+                    "log entry digest is not the SHA-256 of the envelope's PAE".into(),
+                ));
             }
         }
         (EntryBody::DsseV001(d), None, Some(env)) => {
             let want = hex::encode(sha256(&env.payload));
-            if !d.payload_hash.algorithm.eq_ignore_ascii_case("sha256") || !d.payload_hash.value.eq_ignore_ascii_case(&want) {
-                return Err(err(format!("log entry payload hash {} differs from the envelope payload's {want}", d.payload_hash.value)));
+            if !d.payload_hash.algorithm.eq_ignore_ascii_case("sha256")
+                || !d.payload_hash.value.eq_ignore_ascii_case(&want)
+            {
+                return Err(err(format!(
+                    "log entry payload hash {} differs from the envelope payload's {want}",
+                    d.payload_hash.value
+                )));
             }
             if d.signatures.len() != env.signatures.len() {
-                return Err(err(format!("log entry has {} signatures, the envelope {}", d.signatures.len(), env.signatures.len())));
+                return Err(err(format!(
+                    "log entry has {} signatures, the envelope {}",
+                    d.signatures.len(),
+                    env.signatures.len()
+                )));
             }
             for (s, es) in d.signatures.iter().zip(&env.signatures) {
                 let sig = signet_core::encoding::b64_decode("dsse signature", &s.signature)?;
                 if sig != es.sig {
-                    return Err(err("signature in the log entry differs from the envelope signature".into()));
+                    return Err(err(
+                        "signature in the log entry differs from the envelope signature".into(),
+                    ));
                 }
                 same_cert("verifier", &pem_to_der("dsse verifier", &s.verifier)?)?;
             }
         }
         (EntryBody::DsseV002(d), None, Some(env)) => {
             if d.payload_hash.digest != sha256(&env.payload) {
-                return Err(err("log entry payload hash differs from the envelope payload's".into()));
+                return Err(err(
+                    "log entry payload hash differs from the envelope payload's".into(),
+                ));
             }
             if d.signatures.len() != env.signatures.len() {
-                return Err(err(format!("log entry has {} signatures, the envelope {}", d.signatures.len(), env.signatures.len())));
+                return Err(err(format!(
+                    "log entry has {} signatures, the envelope {}",
+                    d.signatures.len(),
+                    env.signatures.len()
+                )));
             }
             for (s, es) in d.signatures.iter().zip(&env.signatures) {
                 if s.content != es.sig {
-                    return Err(err("signature in the log entry differs from the envelope signature".into()));
+                    return Err(err(
+                        "signature in the log entry differs from the envelope signature".into(),
+                    ));
                 }
-                let cert = s.verifier.x509_certificate.as_ref().ok_or_else(|| err("log entry verifier is not a certificate".into()))?;
+                let cert = s
+                    .verifier
+                    .x509_certificate
+                    .as_ref()
+                    .ok_or_else(|| err("log entry verifier is not a certificate".into()))?;
                 same_cert("verifier", &cert.raw_bytes)?;
             }
         }
         (EntryBody::IntotoV002(t), None, Some(env)) => {
             let envb = &t.content.envelope;
             if envb.payload != b64_encode(&env.payload).as_bytes() {
-                return Err(err("intoto entry payload differs from the envelope payload".into()));
+                return Err(err(
+                    "intoto entry payload differs from the envelope payload".into(),
+                ));
             }
             if envb.payload_type != env.payload_type {
-                return Err(err(format!("intoto entry payload type {:?} differs from the envelope's {:?}", envb.payload_type, env.payload_type)));
+                return Err(err(format!(
+                    "intoto entry payload type {:?} differs from the envelope's {:?}",
+                    envb.payload_type, env.payload_type
+                )));
             }
             if envb.signatures.len() != env.signatures.len() {
-                return Err(err(format!("log entry has {} signatures, the envelope {}", envb.signatures.len(), env.signatures.len())));
+                return Err(err(format!(
+                    "log entry has {} signatures, the envelope {}",
+                    envb.signatures.len(),
+                    env.signatures.len()
+                )));
             }
             for (s, es) in envb.signatures.iter().zip(&env.signatures) {
                 if s.sig != b64_encode(&es.sig).as_bytes() {
-                    return Err(err("signature in the log entry differs from the envelope signature".into()));
+                    return Err(err(
+                        "signature in the log entry differs from the envelope signature".into(),
+                    ));
                 }
-                same_cert("public key", &pem_to_der("intoto public key", &s.public_key)?)?;
+                same_cert(
+                    "public key",
+                    &pem_to_der("intoto public key", &s.public_key)?,
+                )?;
             }
             if let Some(ph) = &t.content.payload_hash {
-                if !ph.value.eq_ignore_ascii_case(&hex::encode(sha256(&env.payload))) {
-                    return Err(err("intoto entry payload hash differs from the envelope payload's".into()));
+                if !ph
+                    .value
+                    .eq_ignore_ascii_case(&hex::encode(sha256(&env.payload)))
+                {
+                    return Err(err(
+                        "intoto entry payload hash differs from the envelope payload's".into(),
+                    ));
                 }
             }
         }
@@ -590,19 +817,30 @@ fn check_body(i: usize, e: &TransparencyLogEntry, bundle: &Bundle, leaf_der: &[u
                 "a {} {} entry cannot record a {} bundle",
                 e.kind_version.kind,
                 e.kind_version.version,
-                if bundle.dsse_envelope.is_some() { "DSSE" } else { "message signature" }
+                if bundle.dsse_envelope.is_some() {
+                    "DSSE"
+                } else {
+                    "message signature"
+                }
             )))
         }
     }
     Ok(())
 }
 
-fn verify_artifact(bundle: &Bundle, key: &PublicKey, artifact: Artifact<'_>) -> Result<Option<Statement>> {
+fn verify_artifact(
+    bundle: &Bundle,
+    key: &PublicKey,
+    artifact: Artifact<'_>,
+) -> Result<Option<Statement>> {
     if let Some(ms) = &bundle.message_signature {
         let digest = artifact.sha256();
         if let Some(md) = &ms.message_digest {
             if md.algorithm != "SHA2_256" {
-                return Err(Error::Artifact(format!("message digest algorithm {:?}, expected SHA2_256", md.algorithm)));
+                return Err(Error::Artifact(format!(
+                    "message digest algorithm {:?}, expected SHA2_256",
+                    md.algorithm
+                )));
             }
             if md.digest != digest {
                 return Err(Error::Artifact(format!(
@@ -616,14 +854,27 @@ fn verify_artifact(bundle: &Bundle, key: &PublicKey, artifact: Artifact<'_>) -> 
             Artifact::Bytes(b) => key.verify_with_hash(HashAlg::Sha256, b, &ms.signature),
             Artifact::Sha256(d) => key.verify_prehashed(HashAlg::Sha256, &d, &ms.signature),
         };
-        ok.map_err(|_| Error::Artifact(format!("signature does not verify over the artifact (sha256 {})", hex::encode(digest))))?;
+        ok.map_err(|_| {
+            Error::Artifact(format!(
+                "signature does not verify over the artifact (sha256 {})",
+                hex::encode(digest)
+            ))
+        })?;
         return Ok(None);
     }
-    let env = bundle.dsse_envelope.as_ref().ok_or_else(|| Error::Artifact("bundle carries no signature".into()))?;
+    let env = bundle
+        .dsse_envelope
+        .as_ref()
+        .ok_or_else(|| Error::Artifact("bundle carries no signature".into()))?;
     key.verify_with_hash(HashAlg::Sha256, &env.pae(), &env.signatures[0].sig)
-        .map_err(|_| Error::Artifact("DSSE signature does not verify over the envelope's PAE".into()))?;
+        .map_err(|_| {
+            Error::Artifact("DSSE signature does not verify over the envelope's PAE".into())
+        })?;
     if env.payload_type != INTOTO_PAYLOAD_TYPE {
-        return Err(Error::Artifact(format!("DSSE payload type {:?}, expected {INTOTO_PAYLOAD_TYPE:?}", env.payload_type)));
+        return Err(Error::Artifact(format!(
+            "DSSE payload type {:?}, expected {INTOTO_PAYLOAD_TYPE:?}",
+            env.payload_type
+        )));
     }
     let st = Statement::from_json(&env.payload)?;
     let digest = hex::encode(artifact.sha256());
@@ -632,7 +883,11 @@ fn verify_artifact(bundle: &Bundle, key: &PublicKey, artifact: Artifact<'_>) -> 
             "artifact sha256 {digest} is not a subject of the in-toto statement (subjects: {})",
             st.subject
                 .iter()
-                .map(|s| format!("{} sha256:{}", s.name, s.digest.get("sha256").map(String::as_str).unwrap_or("-")))
+                .map(|s| format!(
+                    "{} sha256:{}",
+                    s.name,
+                    s.digest.get("sha256").map(String::as_str).unwrap_or("-")
+                ))
                 .collect::<Vec<_>>()
                 .join(", ")
         )));

@@ -47,19 +47,32 @@ pub const GITHUB_ISSUER: &str = "https://token.actions.githubusercontent.com";
 impl Policy {
     /// SAN must equal `identity`; issuer must equal `issuer`.
     pub fn identity(identity: impl Into<String>, issuer: impl Into<String>) -> Self {
-        Policy { identity: IdentityMatcher::Exact(identity.into()), issuer: Some(issuer.into()), extensions: vec![] }
+        Policy {
+            identity: IdentityMatcher::Exact(identity.into()),
+            issuer: Some(issuer.into()),
+            extensions: vec![],
+        }
     }
 
     /// SAN must fully match `pattern`; issuer must equal `issuer`.
     pub fn identity_regex(pattern: &str, issuer: impl Into<String>) -> Result<Self> {
-        let re = Regex::new(&format!("^(?:{pattern})$"))
-            .map_err(|e| Error::Usage(format!("invalid --cert-identity-regexp {pattern:?}: {e}")))?;
-        Ok(Policy { identity: IdentityMatcher::Regex(re), issuer: Some(issuer.into()), extensions: vec![] })
+        let re = Regex::new(&format!("^(?:{pattern})$")).map_err(|e| {
+            Error::Usage(format!("invalid --cert-identity-regexp {pattern:?}: {e}"))
+        })?;
+        Ok(Policy {
+            identity: IdentityMatcher::Regex(re),
+            issuer: Some(issuer.into()),
+            extensions: vec![],
+        })
     }
 
     /// Accept any SAN and issuer. Only for inspection and tests.
     pub fn any_identity_unsafe() -> Self {
-        Policy { identity: IdentityMatcher::AnyUnsafe, issuer: None, extensions: vec![] }
+        Policy {
+            identity: IdentityMatcher::AnyUnsafe,
+            issuer: None,
+            extensions: vec![],
+        }
     }
 
     /// Replace the SAN matcher.
@@ -75,8 +88,17 @@ impl Policy {
     }
 
     /// Add an extension requirement.
-    pub fn with_extension(mut self, label: &'static str, oids: &[u32], value: impl Into<String>) -> Self {
-        self.extensions.push(ExtensionMatcher { label, oids: oids.to_vec(), value: value.into() });
+    pub fn with_extension(
+        mut self,
+        label: &'static str,
+        oids: &[u32],
+        value: impl Into<String>,
+    ) -> Self {
+        self.extensions.push(ExtensionMatcher {
+            label,
+            oids: oids.to_vec(),
+            value: value.into(),
+        });
         self
     }
 
@@ -119,7 +141,11 @@ impl Policy {
         let sans = leaf.san_identities()?;
         let san = match sans.as_slice() {
             [one] => one,
-            [] => return Err(Error::Identity("certificate has no email, URI or username SAN".into())),
+            [] => {
+                return Err(Error::Identity(
+                    "certificate has no email, URI or username SAN".into(),
+                ))
+            }
             many => {
                 return Err(Error::Identity(format!(
                     "certificate has {} SAN entries, expected exactly one",
@@ -145,7 +171,9 @@ impl Policy {
                         san.kind(),
                         san.value(),
                         // Show the user's pattern, not our anchoring.
-                        re.as_str().trim_start_matches("^(?:").trim_end_matches(")$")
+                        re.as_str()
+                            .trim_start_matches("^(?:")
+                            .trim_end_matches(")$")
                     )));
                 }
             }
@@ -188,7 +216,11 @@ impl Policy {
                     return Err(Error::Identity(format!(
                         "certificate has no {} extension (OIDs {}); expected {:?}",
                         m.label,
-                        m.oids.iter().map(|n| format!("1.3.6.1.4.1.57264.1.{n}")).collect::<Vec<_>>().join(", "),
+                        m.oids
+                            .iter()
+                            .map(|n| format!("1.3.6.1.4.1.57264.1.{n}"))
+                            .collect::<Vec<_>>()
+                            .join(", "),
                         m.value
                     )))
                 }
