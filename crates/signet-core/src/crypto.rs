@@ -222,6 +222,21 @@ impl PublicKey {
         })
     }
 
+    /// Parse a trusted-root key: DER SPKI, or for `PKCS1_RSA_*` key details a bare PKCS#1
+    /// `RSAPublicKey` (as in the staging root's oldest CT log).
+    pub fn from_trusted_root(raw: &[u8], key_details: &str) -> Result<Self> {
+        match Self::from_spki_der(raw) {
+            Ok(k) => Ok(k),
+            Err(e) if key_details.starts_with("PKCS1_RSA") => {
+                let alg = algorithm_for(KeyKind::Rsa, HashAlg::Sha256);
+                let parsed = ParsedPublicKey::new(alg, raw)
+                    .map_err(|err| Error::Key { what: key_details.into(), reason: format!("{err} (and as SPKI: {e})") })?;
+                Ok(PublicKey { kind: KeyKind::Rsa, spki_der: raw.to_vec(), parsed })
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     /// Parse a PEM `PUBLIC KEY`.
     pub fn from_pem(pem_text: &str) -> Result<Self> {
         let p = pem::parse(pem_text).map_err(|e| Error::Key {

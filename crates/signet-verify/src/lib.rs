@@ -185,7 +185,7 @@ impl Verifier {
             let Some(raw) = &t.public_key.raw_bytes else {
                 continue;
             };
-            let key = PublicKey::from_spki_der(raw)
+            let key = PublicKey::from_trusted_root(raw, &t.public_key.key_details)
                 .map_err(|e| Error::TrustedRoot(format!("tlog #{i} ({}) key: {e}", t.base_url)))?;
             let (start, end) = t
                 .public_key
@@ -206,7 +206,7 @@ impl Verifier {
             let Some(raw) = &t.public_key.raw_bytes else {
                 continue;
             };
-            let key = PublicKey::from_spki_der(raw)
+            let key = PublicKey::from_trusted_root(raw, &t.public_key.key_details)
                 .map_err(|e| Error::TrustedRoot(format!("ctlog #{i} ({}) key: {e}", t.base_url)))?;
             let (start, end) = t
                 .public_key
