@@ -157,13 +157,26 @@ fn bench_cases(
             tf.push(s.elapsed().as_secs_f64() * 1e6);
         }
         let (mv, mf) = (median(&mut tv), median(&mut tf));
+        let per_check: Vec<String> = checks
+            .iter()
+            .map(|k| {
+                let mut t: Vec<f64> = (0..a.iterations.min(100))
+                    .map(|_| {
+                        let s = Instant::now();
+                        std::hint::black_box(k.run());
+                        s.elapsed().as_secs_f64() * 1e6
+                    })
+                    .collect();
+                format!("{} {:.0}", k.what, median(&mut t))
+            })
+            .collect();
         println!(
-            "{:<58} {:>10.1} {:>10.1} {:>7.3}   [{}]",
+            "{:<58} {:>10.1} {:>10.1} {:>7.3}   [µs: {}]",
             c.name,
             mv,
             mf,
             mv / mf,
-            checks.iter().map(|k| k.what).collect::<Vec<_>>().join(", ")
+            per_check.join(", ")
         );
         all_v.push(mv);
         all_f.push(mf);

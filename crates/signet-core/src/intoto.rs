@@ -58,6 +58,37 @@ impl Statement {
         Ok(s)
     }
 
+    /// Parse a statement's type, subjects and predicate type, skipping the predicate (which can
+    /// be large and is not needed to match subjects). `predicate` is `None` in the result.
+    pub fn from_json_without_predicate(bytes: &[u8]) -> Result<Self> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Head {
+            #[serde(rename = "_type")]
+            type_: String,
+            #[serde(default)]
+            subject: Vec<Subject>,
+            predicate_type: String,
+            #[serde(default)]
+            #[allow(dead_code)]
+            predicate: serde::de::IgnoredAny,
+        }
+        let h: Head = serde_json::from_slice(bytes).map_err(|source| Error::Json { what: "in-toto statement", source })?;
+        let s = Statement { type_: h.type_, subject: h.subject, predicate_type: h.predicate_type, predicate: None };
+        s.check_type()?;
+        Ok(s)
+    }
+
+    fn check_type(&self) -> Result<()> {
+        if self.type_ != STATEMENT_V1 && self.type_ != STATEMENT_V01 {
+            return Err(Error::invalid(
+                "in-toto statement",
+                format!("_type {:?}, expected {STATEMENT_V1} or {STATEMENT_V01}", self.type_),
+            ));
+        }
+        Ok(())
+    }
+
     /// Whether some subject has `sha256` equal to `hex_digest` (case-insensitive).
     pub fn has_sha256_subject(&self, hex_digest: &str) -> bool {
         self.subject.iter().any(|s| {

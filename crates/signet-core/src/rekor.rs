@@ -202,10 +202,13 @@ pub enum EntryBody {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct RawBody {
-    api_version: String,
-    kind: String,
-    spec: serde_json::Value,
+struct RawBody<'a> {
+    #[serde(borrow)]
+    api_version: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    kind: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    spec: &'a serde_json::value::RawValue,
 }
 
 #[derive(Deserialize)]
@@ -241,15 +244,15 @@ impl EntryBody {
             source: e,
         };
         Ok(match (kind, version) {
-            ("hashedrekord", "0.0.1") => EntryBody::HashedRekordV001(serde_json::from_value(raw.spec).map_err(spec)?),
+            ("hashedrekord", "0.0.1") => EntryBody::HashedRekordV001(serde_json::from_str(raw.spec.get()).map_err(spec)?),
             ("hashedrekord", "0.0.2") => EntryBody::HashedRekordV002(
-                serde_json::from_value::<V2HashedSpec>(raw.spec).map_err(spec)?.hashed_rekord_v002,
+                serde_json::from_str::<V2HashedSpec>(raw.spec.get()).map_err(spec)?.hashed_rekord_v002,
             ),
-            ("dsse", "0.0.1") => EntryBody::DsseV001(serde_json::from_value(raw.spec).map_err(spec)?),
+            ("dsse", "0.0.1") => EntryBody::DsseV001(serde_json::from_str(raw.spec.get()).map_err(spec)?),
             ("dsse", "0.0.2") => {
-                EntryBody::DsseV002(serde_json::from_value::<V2DsseSpec>(raw.spec).map_err(spec)?.dsse_v002)
+                EntryBody::DsseV002(serde_json::from_str::<V2DsseSpec>(raw.spec.get()).map_err(spec)?.dsse_v002)
             }
-            ("intoto", "0.0.2") => EntryBody::IntotoV002(serde_json::from_value(raw.spec).map_err(spec)?),
+            ("intoto", "0.0.2") => EntryBody::IntotoV002(serde_json::from_str(raw.spec.get()).map_err(spec)?),
             (k, v) => {
                 return Err(Error::invalid(
                     "tlog entry",

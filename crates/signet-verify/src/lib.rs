@@ -81,7 +81,8 @@ pub struct Verified {
     pub certificate: Certificate,
     /// Verified signing times (Unix seconds) and their sources.
     pub signing_times: Vec<(i64, TimeSource)>,
-    /// The in-toto statement, for DSSE bundles.
+    /// The in-toto statement's type, subjects and predicate type, for DSSE bundles (the
+    /// predicate is not parsed here; callers that need it parse the envelope payload).
     pub statement: Option<Statement>,
 }
 
@@ -876,7 +877,7 @@ fn verify_artifact(
             env.payload_type
         )));
     }
-    let st = Statement::from_json(&env.payload)?;
+    let st = Statement::from_json_without_predicate(&env.payload)?;
     let digest = hex::encode(artifact.sha256());
     if !st.has_sha256_subject(&digest) {
         return Err(Error::Artifact(format!(
