@@ -264,7 +264,9 @@ fn verify_all(trust_args: &TrustArgs, input: &InputArgs, policy: Policy) -> Resu
                 failed = true;
                 let msg = format!("{e:#}");
                 eprintln!("FAIL: {}: {msg}", job.label);
-                if msg.contains("certificate chain") || msg.contains("not a transparency log in the trusted root") {
+                if msg.contains("certificate chain")
+                    || msg.contains("not a transparency log in the trusted root")
+                {
                     eprintln!("hint: the certificate chain did not verify against the {source}; are you using the right Sigstore instance (--staging, --trust-config)?");
                 }
             }

@@ -8,17 +8,27 @@ fn shared() -> Option<PathBuf> {
     if p.is_dir() {
         return Some(p);
     }
-    assert!(std::env::var_os("CI").is_none(), "CI is set but the shared data {} is missing", p.display());
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "CI is set but the shared data {} is missing",
+        p.display()
+    );
     eprintln!("skipping: {} is missing", p.display());
     None
 }
 
 fn signet(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_signet")).args(args).output().expect("run signet")
+    Command::new(env!("CARGO_BIN_EXE_signet"))
+        .args(args)
+        .output()
+        .expect("run signet")
 }
 
 fn text(o: &Output) -> (String, String) {
-    (String::from_utf8_lossy(&o.stdout).into_owned(), String::from_utf8_lossy(&o.stderr).into_owned())
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
 }
 
 const GENERIC: &str =
@@ -27,18 +37,35 @@ const GH: &str = "https://token.actions.githubusercontent.com";
 
 fn slsa(d: &std::path::Path, name: &str) -> (String, String) {
     let a = d.join("slsa/gha_generic/v2.1.0").join(name);
-    (a.to_string_lossy().into_owned(), format!("{}.intoto.jsonl", a.to_string_lossy()))
+    (
+        a.to_string_lossy().into_owned(),
+        format!("{}.intoto.jsonl", a.to_string_lossy()),
+    )
 }
 
 #[test]
 fn verify_identity_ok_and_prints_statement() {
     let Some(d) = shared() else { return };
     let (art, bundle) = slsa(&d, "binary-linux-amd64-push-v14");
-    let o = signet(&["verify", "identity", "--offline", "--bundle", &bundle, "--cert-identity", GENERIC, "--cert-oidc-issuer", GH, &art]);
+    let o = signet(&[
+        "verify",
+        "identity",
+        "--offline",
+        "--bundle",
+        &bundle,
+        "--cert-identity",
+        GENERIC,
+        "--cert-oidc-issuer",
+        GH,
+        &art,
+    ]);
     let (out, err) = text(&o);
     assert_eq!(o.status.code(), Some(0), "{err}");
     assert_eq!(err.trim(), format!("OK: {art}"));
-    assert!(out.contains("https://slsa.dev/provenance/v0.2"), "statement printed: {out}");
+    assert!(
+        out.contains("https://slsa.dev/provenance/v0.2"),
+        "statement printed: {out}"
+    );
 }
 
 #[test]
@@ -46,7 +73,18 @@ fn global_flags_after_subcommand_and_digest_input() {
     let Some(d) = shared() else { return };
     let (art, bundle) = slsa(&d, "binary-linux-amd64-push-v14");
     let digest = format!("sha256:{}", hex_sha256(&std::fs::read(&art).unwrap()));
-    let o = signet(&["--offline", "verify", "identity", "--bundle", &bundle, "--cert-identity", GENERIC, "--cert-oidc-issuer", GH, &digest]);
+    let o = signet(&[
+        "--offline",
+        "verify",
+        "identity",
+        "--bundle",
+        &bundle,
+        "--cert-identity",
+        GENERIC,
+        "--cert-oidc-issuer",
+        GH,
+        &digest,
+    ]);
     assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
     assert_eq!(text(&o).1.trim(), format!("OK: {digest}"));
 }
@@ -60,7 +98,18 @@ fn wrong_identity_fails_with_exit_1_naming_both() {
     let Some(d) = shared() else { return };
     let (art, bundle) = slsa(&d, "binary-linux-amd64-push-v14");
     let wrong = GENERIC.replace("v2.1.0", "v2.0.0");
-    let o = signet(&["verify", "identity", "--offline", "--bundle", &bundle, "--cert-identity", &wrong, "--cert-oidc-issuer", GH, &art]);
+    let o = signet(&[
+        "verify",
+        "identity",
+        "--offline",
+        "--bundle",
+        &bundle,
+        "--cert-identity",
+        &wrong,
+        "--cert-oidc-issuer",
+        GH,
+        &art,
+    ]);
     let (_, err) = text(&o);
     assert_eq!(o.status.code(), Some(1));
     assert!(err.starts_with(&format!("FAIL: {art}: ")), "{err}");
@@ -71,7 +120,19 @@ fn wrong_identity_fails_with_exit_1_naming_both() {
 fn prod_bundle_fails_under_staging() {
     let Some(d) = shared() else { return };
     let (art, bundle) = slsa(&d, "binary-linux-amd64-push-v14");
-    let o = signet(&["verify", "identity", "--staging", "--offline", "--bundle", &bundle, "--cert-identity", GENERIC, "--cert-oidc-issuer", GH, &art]);
+    let o = signet(&[
+        "verify",
+        "identity",
+        "--staging",
+        "--offline",
+        "--bundle",
+        &bundle,
+        "--cert-identity",
+        GENERIC,
+        "--cert-oidc-issuer",
+        GH,
+        &art,
+    ]);
     assert_eq!(o.status.code(), Some(1), "{:?}", text(&o));
     assert!(text(&o).1.contains("staging"), "{:?}", text(&o));
 }
@@ -86,8 +147,18 @@ fn staging_bundle_verifies_only_under_staging() {
         if staging {
             v.push("--staging");
         }
-        v.extend(["--offline", "--bundle", bundle.to_str().unwrap(), "--cert-identity", "william@yossarian.net"]);
-        v.extend(["--cert-oidc-issuer", "https://github.com/login/oauth", dist.to_str().unwrap()]);
+        v.extend([
+            "--offline",
+            "--bundle",
+            bundle.to_str().unwrap(),
+            "--cert-identity",
+            "william@yossarian.net",
+        ]);
+        v.extend([
+            "--cert-oidc-issuer",
+            "https://github.com/login/oauth",
+            dist.to_str().unwrap(),
+        ]);
         v
     };
     assert_eq!(signet(&args(true)).status.code(), Some(0));
@@ -99,28 +170,98 @@ fn usage_errors_exit_2() {
     let Some(d) = shared() else { return };
     let (art, bundle) = slsa(&d, "binary-linux-amd64-push-v14");
     // Missing issuer.
-    assert_eq!(signet(&["verify", "identity", "--bundle", &bundle, "--cert-identity", "x", &art]).status.code(), Some(2));
+    assert_eq!(
+        signet(&[
+            "verify",
+            "identity",
+            "--bundle",
+            &bundle,
+            "--cert-identity",
+            "x",
+            &art
+        ])
+        .status
+        .code(),
+        Some(2)
+    );
     // Digest without --bundle.
-    let o = signet(&["verify", "identity", "--cert-identity", "x", "--cert-oidc-issuer", "y", &format!("sha256:{}", "00".repeat(32))]);
+    let o = signet(&[
+        "verify",
+        "identity",
+        "--cert-identity",
+        "x",
+        "--cert-oidc-issuer",
+        "y",
+        &format!("sha256:{}", "00".repeat(32)),
+    ]);
     assert_eq!(o.status.code(), Some(2));
     // Missing default bundle.
-    let o = signet(&["verify", "identity", "--cert-identity", "x", "--cert-oidc-issuer", "y", &art]);
+    let o = signet(&[
+        "verify",
+        "identity",
+        "--cert-identity",
+        "x",
+        "--cert-oidc-issuer",
+        "y",
+        &art,
+    ]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(text(&o).1.contains("Missing verification materials"), "{:?}", text(&o));
+    assert!(
+        text(&o).1.contains("Missing verification materials"),
+        "{:?}",
+        text(&o)
+    );
     // Bad digest.
-    let o = signet(&["verify", "identity", "--bundle", &bundle, "--cert-identity", "x", "--cert-oidc-issuer", "y", "sha256:zz"]);
+    let o = signet(&[
+        "verify",
+        "identity",
+        "--bundle",
+        &bundle,
+        "--cert-identity",
+        "x",
+        "--cert-oidc-issuer",
+        "y",
+        "sha256:zz",
+    ]);
     assert_eq!(o.status.code(), Some(2));
     // github without identity or repository.
-    assert_eq!(signet(&["verify", "github", "--bundle", &bundle, &art]).status.code(), Some(2));
+    assert_eq!(
+        signet(&["verify", "github", "--bundle", &bundle, &art])
+            .status
+            .code(),
+        Some(2)
+    );
 }
 
 #[test]
 fn verify_github_checks_extensions() {
     let Some(d) = shared() else { return };
     let (art, bundle) = slsa(&d, "binary-linux-amd64-workflow_dispatch");
-    let ok = signet(&["verify", "github", "--bundle", &bundle, "--repository", "slsa-framework/example-package", "--trigger", "workflow_dispatch", "--ref", "refs/heads/main", &art]);
+    let ok = signet(&[
+        "verify",
+        "github",
+        "--bundle",
+        &bundle,
+        "--repository",
+        "slsa-framework/example-package",
+        "--trigger",
+        "workflow_dispatch",
+        "--ref",
+        "refs/heads/main",
+        &art,
+    ]);
     assert_eq!(ok.status.code(), Some(0), "{:?}", text(&ok));
-    let bad = signet(&["verify", "github", "--bundle", &bundle, "--repository", "slsa-framework/example-package", "--trigger", "push", &art]);
+    let bad = signet(&[
+        "verify",
+        "github",
+        "--bundle",
+        &bundle,
+        "--repository",
+        "slsa-framework/example-package",
+        "--trigger",
+        "push",
+        &art,
+    ]);
     assert_eq!(bad.status.code(), Some(1));
     assert!(text(&bad).1.contains("\"push\""), "{:?}", text(&bad));
 }
@@ -130,7 +271,11 @@ fn batch_jobs_report_each_input() {
     let Some(d) = shared() else { return };
     let tmp = tempfile::tempdir().unwrap();
     let mut files = vec![];
-    for n in ["binary-linux-amd64-push-v14", "binary-linux-amd64-push-v14.2", "binary-linux-amd64-workflow_dispatch"] {
+    for n in [
+        "binary-linux-amd64-push-v14",
+        "binary-linux-amd64-push-v14.2",
+        "binary-linux-amd64-workflow_dispatch",
+    ] {
         let (art, bundle) = slsa(&d, n);
         let a = tmp.path().join(n);
         std::fs::copy(&art, &a).unwrap();
@@ -139,14 +284,29 @@ fn batch_jobs_report_each_input() {
     }
     // One artifact with the wrong content: its bundle no longer matches.
     std::fs::write(&files[1], b"tampered").unwrap();
-    let mut args = vec!["verify", "identity", "--jobs", "2", "--cert-identity", GENERIC, "--cert-oidc-issuer", GH];
+    let mut args = vec![
+        "verify",
+        "identity",
+        "--jobs",
+        "2",
+        "--cert-identity",
+        GENERIC,
+        "--cert-oidc-issuer",
+        GH,
+    ];
     args.extend(files.iter().map(String::as_str));
     let o = signet(&args);
     let (_, err) = text(&o);
     assert_eq!(o.status.code(), Some(1), "{err}");
-    let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("OK:") || l.starts_with("FAIL:")).collect();
+    let lines: Vec<&str> = err
+        .lines()
+        .filter(|l| l.starts_with("OK:") || l.starts_with("FAIL:"))
+        .collect();
     assert_eq!(lines.len(), 3, "{err}");
-    assert!(lines[0].starts_with("OK:") && lines[1].starts_with("FAIL:") && lines[2].starts_with("OK:"), "{err}");
+    assert!(
+        lines[0].starts_with("OK:") && lines[1].starts_with("FAIL:") && lines[2].starts_with("OK:"),
+        "{err}"
+    );
     assert!(lines[1].contains("not a subject"), "{err}");
 }
 
@@ -180,20 +340,44 @@ fn inspect_certificate_pem_and_der_and_envelope() {
     let Some(d) = shared() else { return };
     let (_, bundle) = slsa(&d, "binary-linux-amd64-push-v14");
     let b: serde_json::Value = serde_json::from_slice(&std::fs::read(bundle).unwrap()).unwrap();
-    let der = signet_core::encoding::b64_decode("t", b["verificationMaterial"]["certificate"]["rawBytes"].as_str().unwrap()).unwrap();
+    let der = signet_core::encoding::b64_decode(
+        "t",
+        b["verificationMaterial"]["certificate"]["rawBytes"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let derp = tmp.path().join("c.der");
     std::fs::write(&derp, &der).unwrap();
     let pemp = tmp.path().join("c.pem");
-    std::fs::write(&pemp, signet_core::x509::Certificate::from_der(&der).unwrap().to_pem()).unwrap();
+    std::fs::write(
+        &pemp,
+        signet_core::x509::Certificate::from_der(&der)
+            .unwrap()
+            .to_pem(),
+    )
+    .unwrap();
     for p in [&derp, &pemp] {
         let o = signet(&["inspect", p.to_str().unwrap()]);
         assert_eq!(o.status.code(), Some(0));
-        assert!(text(&o).0.contains("Build Config URI (1.3.6.1.4.1.57264.1.18)"), "{:?}", text(&o));
+        assert!(
+            text(&o)
+                .0
+                .contains("Build Config URI (1.3.6.1.4.1.57264.1.18)"),
+            "{:?}",
+            text(&o)
+        );
     }
     let env = d.join("slsa/gha_generic/v2.0.0/binary-linux-amd64-push-v14.intoto.jsonl");
     let o = signet(&["inspect", env.to_str().unwrap()]);
-    assert!(text(&o).0.contains("payload type: application/vnd.in-toto+json"), "{:?}", text(&o));
+    assert!(
+        text(&o)
+            .0
+            .contains("payload type: application/vnd.in-toto+json"),
+        "{:?}",
+        text(&o)
+    );
     // Garbage: clear error, exit 1, no panic.
     let g = tmp.path().join("g");
     std::fs::write(&g, b"\x00\x01garbage").unwrap();
@@ -208,8 +392,22 @@ fn garbage_bundle_is_a_clear_failure() {
     let (art, _) = slsa(&d, "binary-linux-amd64-push-v14");
     let tmp = tempfile::tempdir().unwrap();
     let b = tmp.path().join("b.json");
-    std::fs::write(&b, br#"{"mediaType":"application/vnd.dev.sigstore.bundle.v0.4+json"}"#).unwrap();
-    let o = signet(&["verify", "identity", "--bundle", b.to_str().unwrap(), "--cert-identity", "x", "--cert-oidc-issuer", "y", &art]);
+    std::fs::write(
+        &b,
+        br#"{"mediaType":"application/vnd.dev.sigstore.bundle.v0.4+json"}"#,
+    )
+    .unwrap();
+    let o = signet(&[
+        "verify",
+        "identity",
+        "--bundle",
+        b.to_str().unwrap(),
+        "--cert-identity",
+        "x",
+        "--cert-oidc-issuer",
+        "y",
+        &art,
+    ]);
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o).1.contains("FAIL:"), "{:?}", text(&o));
 }
@@ -218,9 +416,29 @@ fn garbage_bundle_is_a_clear_failure() {
 fn conformance_verify_bundle() {
     let Some(d) = shared() else { return };
     let (art, bundle) = slsa(&d, "binary-linux-amd64-push-v14");
-    let o = signet(&["conformance", "verify-bundle", "--bundle", &bundle, "--certificate-identity", GENERIC, "--certificate-oidc-issuer", GH, &art]);
+    let o = signet(&[
+        "conformance",
+        "verify-bundle",
+        "--bundle",
+        &bundle,
+        "--certificate-identity",
+        GENERIC,
+        "--certificate-oidc-issuer",
+        GH,
+        &art,
+    ]);
     assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
-    let o = signet(&["conformance", "verify-bundle", "--bundle", &bundle, "--certificate-identity", "x", "--certificate-oidc-issuer", GH, &art]);
+    let o = signet(&[
+        "conformance",
+        "verify-bundle",
+        "--bundle",
+        &bundle,
+        "--certificate-identity",
+        "x",
+        "--certificate-oidc-issuer",
+        GH,
+        &art,
+    ]);
     assert_eq!(o.status.code(), Some(1));
 }
 
@@ -228,9 +446,15 @@ fn conformance_verify_bundle() {
 #[test]
 fn offline_verify_opens_no_socket() {
     let Some(d) = shared() else { return };
-    let have_strace = Command::new("strace").arg("-V").output().is_ok_and(|o| o.status.success());
+    let have_strace = Command::new("strace")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success());
     if !have_strace {
-        assert!(std::env::var_os("CI").is_none(), "CI is set but strace is missing (.ci/run installs it)");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI is set but strace is missing (.ci/run installs it)"
+        );
         eprintln!("skipping: strace not installed");
         return;
     }
@@ -238,20 +462,54 @@ fn offline_verify_opens_no_socket() {
     let tmp = tempfile::tempdir().unwrap();
     let log = tmp.path().join("trace");
     let o = Command::new("strace")
-        .args(["-f", "-qq", "-e", "trace=socket,connect,sendto,sendmsg", "-o", log.to_str().unwrap()])
+        .args([
+            "-f",
+            "-qq",
+            "-e",
+            "trace=socket,connect,sendto,sendmsg",
+            "-o",
+            log.to_str().unwrap(),
+        ])
         .arg(env!("CARGO_BIN_EXE_signet"))
-        .args(["verify", "identity", "--offline", "--bundle", &bundle, "--cert-identity", GENERIC, "--cert-oidc-issuer", GH, &art])
+        .args([
+            "verify",
+            "identity",
+            "--offline",
+            "--bundle",
+            &bundle,
+            "--cert-identity",
+            GENERIC,
+            "--cert-oidc-issuer",
+            GH,
+            &art,
+        ])
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
     let trace = std::fs::read_to_string(&log).unwrap();
-    assert!(!trace.contains("socket(") && !trace.contains("connect("), "network syscalls under --offline:\n{trace}");
+    assert!(
+        !trace.contains("socket(") && !trace.contains("connect("),
+        "network syscalls under --offline:\n{trace}"
+    );
     // The tracer itself works: a program that does open a socket shows up.
     let probe = tmp.path().join("probe");
     let _ = Command::new("strace")
-        .args(["-f", "-qq", "-e", "trace=socket", "-o", probe.to_str().unwrap(), "python3", "-c", "import socket; socket.socket()"])
+        .args([
+            "-f",
+            "-qq",
+            "-e",
+            "trace=socket",
+            "-o",
+            probe.to_str().unwrap(),
+            "python3",
+            "-c",
+            "import socket; socket.socket()",
+        ])
         .output();
     if let Ok(p) = std::fs::read_to_string(&probe) {
-        assert!(p.contains("socket("), "strace did not record a known socket call: {p}");
+        assert!(
+            p.contains("socket("),
+            "strace did not record a known socket call: {p}"
+        );
     }
 }

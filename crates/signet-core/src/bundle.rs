@@ -323,6 +323,33 @@ impl Bundle {
                 limit: limits::MAX_TIMESTAMPS,
             });
         }
+        // Duplicates would count one piece of evidence twice towards a threshold.
+        for (i, e) in vm.tlog_entries.iter().enumerate() {
+            if vm.tlog_entries[..i].iter().any(|o| {
+                (o.log_id == e.log_id && o.log_index == e.log_index)
+                    || o.canonicalized_body == e.canonicalized_body
+            }) {
+                return Err(Error::invalid(
+                    "bundle",
+                    format!(
+                        "tlog entry #{i} duplicates an earlier entry (log index {})",
+                        e.log_index
+                    ),
+                ));
+            }
+        }
+        let ts = self.rfc3161_timestamps();
+        for (i, t) in ts.iter().enumerate() {
+            if ts[..i]
+                .iter()
+                .any(|o| o.signed_timestamp == t.signed_timestamp)
+            {
+                return Err(Error::invalid(
+                    "bundle",
+                    format!("RFC 3161 timestamp #{i} duplicates an earlier one"),
+                ));
+            }
+        }
         for (i, e) in vm.tlog_entries.iter().enumerate() {
             if v == BundleVersion::V01 && e.inclusion_promise.is_none() {
                 return Err(Error::invalid(

@@ -229,9 +229,15 @@ impl PublicKey {
             Ok(k) => Ok(k),
             Err(e) if key_details.starts_with("PKCS1_RSA") => {
                 let alg = algorithm_for(KeyKind::Rsa, HashAlg::Sha256);
-                let parsed = ParsedPublicKey::new(alg, raw)
-                    .map_err(|err| Error::Key { what: key_details.into(), reason: format!("{err} (and as SPKI: {e})") })?;
-                Ok(PublicKey { kind: KeyKind::Rsa, spki_der: raw.to_vec(), parsed })
+                let parsed = ParsedPublicKey::new(alg, raw).map_err(|err| Error::Key {
+                    what: key_details.into(),
+                    reason: format!("{err} (and as SPKI: {e})"),
+                })?;
+                Ok(PublicKey {
+                    kind: KeyKind::Rsa,
+                    spki_der: raw.to_vec(),
+                    parsed,
+                })
             }
             Err(e) => Err(e),
         }

@@ -73,8 +73,16 @@ impl Statement {
             #[allow(dead_code)]
             predicate: serde::de::IgnoredAny,
         }
-        let h: Head = serde_json::from_slice(bytes).map_err(|source| Error::Json { what: "in-toto statement", source })?;
-        let s = Statement { type_: h.type_, subject: h.subject, predicate_type: h.predicate_type, predicate: None };
+        let h: Head = serde_json::from_slice(bytes).map_err(|source| Error::Json {
+            what: "in-toto statement",
+            source,
+        })?;
+        let s = Statement {
+            type_: h.type_,
+            subject: h.subject,
+            predicate_type: h.predicate_type,
+            predicate: None,
+        };
         s.check_type()?;
         Ok(s)
     }
@@ -83,7 +91,10 @@ impl Statement {
         if self.type_ != STATEMENT_V1 && self.type_ != STATEMENT_V01 {
             return Err(Error::invalid(
                 "in-toto statement",
-                format!("_type {:?}, expected {STATEMENT_V1} or {STATEMENT_V01}", self.type_),
+                format!(
+                    "_type {:?}, expected {STATEMENT_V1} or {STATEMENT_V01}",
+                    self.type_
+                ),
             ));
         }
         Ok(())

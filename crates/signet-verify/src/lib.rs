@@ -413,8 +413,9 @@ impl Verifier {
                 ),
             });
         }
+        let artifact_digest = artifact.sha256();
         for (i, (e, key)) in vm.tlog_entries.iter().zip(&tlog_keys).enumerate() {
-            check_body(i, e, bundle, leaf_der)?;
+            check_body(i, e, bundle, leaf_der, &artifact_digest)?;
             if let Some(p) = &e.inclusion_proof {
                 verify_inclusion(i, e, p, key)?;
             }
@@ -468,6 +469,19 @@ impl Verifier {
                     format_rfc3339(gen),
                     fmt_range(tsa.start, tsa.end)
                 ));
+                continue;
+            }
+            // Certificates carried in the token are not what we trust (the trusted root's chain
+            // is); accept them only if they are that chain's own, so no byte goes unchecked.
+            if let Some(c) = token
+                .certificates()
+                .iter()
+                .find(|c| !tsa.certs_der.contains(c))
+            {
+                let subject = signet_core::x509::Certificate::from_der(c)
+                    .map(|c| c.subject())
+                    .unwrap_or_else(|_| "unparsable".into());
+                reasons.push(format!("{}: the token embeds a certificate ({subject}) that is not in this TSA's trusted chain", tsa.uri));
                 continue;
             }
             match token.verify(signature, &tsa.certs_der) {
@@ -595,6 +609,14 @@ fn verify_inclusion(
             "negative index or tree size in the inclusion proof".into()
         ));
     }
+    // Rekor v2 (tile) logs are unsharded and sign no SET, so nothing but the proof vouches for
+    // the entry's index: it must be the proof's.
+    if e.inclusion_promise.is_none() && e.integrated_time.is_none() && e.log_index != p.log_index {
+        return Err(err(format!(
+            "log index {} differs from the inclusion proof's index {} (a log without signed entry timestamps is not sharded)",
+            e.log_index, p.log_index
+        )));
+    }
     let leaf = merkle::leaf_hash(&e.canonicalized_body);
     merkle::verify_inclusion(
         p.log_index as u64,
@@ -627,7 +649,15 @@ fn pem_to_der(what: &str, pem_bytes: &[u8]) -> Result<Vec<u8>> {
 }
 
 /// Check that the canonical body describes this bundle's signature, artifact and certificate.
-fn check_body(i: usize, e: &TransparencyLogEntry, bundle: &Bundle, leaf_der: &[u8]) -> Result<()> {
+/// For message signatures the logged digest must be the artifact's own (not only the bundle's
+/// optional `messageDigest`), so the log always records what was verified.
+fn check_body(
+    i: usize,
+    e: &TransparencyLogEntry,
+    bundle: &Bundle,
+    leaf_der: &[u8],
+    artifact: &[u8; 32],
+) -> Result<()> {
     let err = |reason: String| Error::Tlog { index: i, reason };
     let body = EntryBody::parse(
         &e.canonicalized_body,
@@ -659,6 +689,18 @@ fn check_body(i: usize, e: &TransparencyLogEntry, bundle: &Bundle, leaf_der: &[u
                     h.data.hash.algorithm
                 )));
             }
+            if !h
+                .data
+                .hash
+                .value
+                .eq_ignore_ascii_case(&hex::encode(artifact))
+            {
+                return Err(err(format!(
+                    "log entry records artifact sha256 {}, but the artifact's is {}",
+                    h.data.hash.value,
+                    hex::encode(artifact)
+                )));
+            }
             if let Some(d) = &ms.message_digest {
                 if !h
                     .data
@@ -687,6 +729,14 @@ fn check_body(i: usize, e: &TransparencyLogEntry, bundle: &Bundle, leaf_der: &[u
                 .as_ref()
                 .ok_or_else(|| err("log entry verifier is not a certificate".into()))?;
             same_cert("certificate", &cert.raw_bytes)?;
+            if h.data.algorithm != "SHA2_256" || h.data.digest != artifact {
+                return Err(err(format!(
+                    "log entry records artifact {} {}, but the artifact's sha256 is {}",
+                    h.data.algorithm,
+                    hex::encode(&h.data.digest),
+                    hex::encode(artifact)
+                )));
+            }
             if let Some(d) = &ms.message_digest {
                 if h.data.digest != d.digest {
                     return Err(err(format!(

@@ -9,6 +9,9 @@ use signet_core::pep740::Attestation;
 use signet_tuf::Instance;
 use signet_verify::{Artifact, Policy, Verifier};
 
+mod common;
+use common::mutants;
+
 const GH: &str = "https://token.actions.githubusercontent.com";
 const GENERIC: &str =
     "https://github.com/slsa-framework/slsa-github-generator/.github/workflows/generator_generic_slsa3.yml@refs/tags/v2.1.0";
@@ -20,7 +23,11 @@ fn shared() -> Option<PathBuf> {
     if p.is_dir() {
         return Some(p);
     }
-    assert!(std::env::var_os("CI").is_none(), "CI is set but the shared data {} is missing", p.display());
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "CI is set but the shared data {} is missing",
+        p.display()
+    );
     eprintln!("skipping: {} is missing", p.display());
     None
 }
@@ -51,7 +58,10 @@ fn digest_of(path: &Path) -> [u8; 32] {
 
 fn cases(d: &Path) -> Vec<Case> {
     let mut out = vec![];
-    for (dir, identity) in [("slsa/gha_generic/v2.1.0", GENERIC), ("slsa/gha_go/v2.1.0", GO)] {
+    for (dir, identity) in [
+        ("slsa/gha_generic/v2.1.0", GENERIC),
+        ("slsa/gha_go/v2.1.0", GO),
+    ] {
         for e in std::fs::read_dir(d.join(dir)).unwrap() {
             let p = e.unwrap().path();
             let s = p.to_string_lossy().into_owned();
@@ -116,7 +126,9 @@ fn cases(d: &Path) -> Vec<Case> {
     }
     // The spt3g distribution is not shipped; CASES.md gives its digest.
     let mut spt = [0u8; 32];
-    spt.copy_from_slice(&hex::decode("d2772f9a5199f05ed1be8d9aa78b879e51772e3ead9d73fe8057257b1aec7cf8").unwrap());
+    spt.copy_from_slice(
+        &hex::decode("d2772f9a5199f05ed1be8d9aa78b879e51772e3ead9d73fe8057257b1aec7cf8").unwrap(),
+    );
     out.push(Case {
         name: "spt3g publish attestation".into(),
         bundle: load_bundle(&pypi.join("spt3g-1.0-cp310-cp310-manylinux_2_17_x86_64.manylinux2014_x86_64.whl.publish.attestation")),
@@ -161,16 +173,42 @@ fn every_real_bundle_verifies_with_its_identity() {
     let Some(d) = shared() else { return };
     let (prod, staging) = (verifier(Instance::Production), verifier(Instance::Staging));
     let cases = cases(&d);
-    assert!(cases.len() >= 19, "expected at least 19 real bundles, found {}", cases.len());
+    assert!(
+        cases.len() >= 19,
+        "expected at least 19 real bundles, found {}",
+        cases.len()
+    );
     for c in &cases {
-        let v = if c.instance == Instance::Production { &prod } else { &staging };
-        let r = v.verify(&c.bundle, Artifact::Sha256(c.digest), &Policy::identity(c.identity, c.issuer));
+        let v = if c.instance == Instance::Production {
+            &prod
+        } else {
+            &staging
+        };
+        let r = v.verify(
+            &c.bundle,
+            Artifact::Sha256(c.digest),
+            &Policy::identity(c.identity, c.issuer),
+        );
         assert!(r.is_ok(), "{}: {:?}", c.name, r.err());
         // The other instance must reject it (the chain does not lead to its CAs).
-        let other = if c.instance == Instance::Production { &staging } else { &prod };
-        let e = other.verify(&c.bundle, Artifact::Sha256(c.digest), &Policy::identity(c.identity, c.issuer)).unwrap_err();
+        let other = if c.instance == Instance::Production {
+            &staging
+        } else {
+            &prod
+        };
+        let e = other
+            .verify(
+                &c.bundle,
+                Artifact::Sha256(c.digest),
+                &Policy::identity(c.identity, c.issuer),
+            )
+            .unwrap_err();
         let m = e.to_string();
-        assert!(m.contains("not a transparency log") || m.contains("certificate chain"), "{}: {m}", c.name);
+        assert!(
+            m.contains("not a transparency log") || m.contains("certificate chain"),
+            "{}: {m}",
+            c.name
+        );
     }
 }
 
@@ -184,7 +222,8 @@ fn real_bundles_round_trip_json() {
     // Byte-level JSON equality with an upstream file (modulo formatting).
     let p = d.join("slsa/gha_generic/v2.1.0/binary-linux-amd64-push-v14.intoto.jsonl");
     let orig: serde_json::Value = serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap();
-    let again: serde_json::Value = serde_json::from_str(&load_bundle(&p).to_json().unwrap()).unwrap();
+    let again: serde_json::Value =
+        serde_json::from_str(&load_bundle(&p).to_json().unwrap()).unwrap();
     assert_eq!(orig, again);
 }
 
@@ -192,30 +231,69 @@ fn real_bundles_round_trip_json() {
 fn wrong_identity_issuer_or_artifact_fails_naming_both() {
     let Some(d) = shared() else { return };
     let prod = verifier(Instance::Production);
-    let c = cases(&d).into_iter().find(|c| c.name.contains("pypi_attestations-0.0.19.tar.gz.publish")).unwrap();
+    let c = cases(&d)
+        .into_iter()
+        .find(|c| c.name.contains("pypi_attestations-0.0.19.tar.gz.publish"))
+        .unwrap();
     let wrong_id = POA.replace("v0.0.19", "v0.0.18");
-    let e = prod.verify(&c.bundle, Artifact::Sha256(c.digest), &Policy::identity(&wrong_id, GH)).unwrap_err().to_string();
+    let e = prod
+        .verify(
+            &c.bundle,
+            Artifact::Sha256(c.digest),
+            &Policy::identity(&wrong_id, GH),
+        )
+        .unwrap_err()
+        .to_string();
     assert!(e.contains(POA) && e.contains(&wrong_id), "{e}");
     let e = prod
-        .verify(&c.bundle, Artifact::Sha256(c.digest), &Policy::identity(POA, "https://accounts.google.com"))
+        .verify(
+            &c.bundle,
+            Artifact::Sha256(c.digest),
+            &Policy::identity(POA, "https://accounts.google.com"),
+        )
         .unwrap_err()
         .to_string();
-    assert!(e.contains(GH) && e.contains("https://accounts.google.com"), "{e}");
+    assert!(
+        e.contains(GH) && e.contains("https://accounts.google.com"),
+        "{e}"
+    );
     let e = prod
-        .verify(&c.bundle, Artifact::Sha256([7; 32]), &Policy::identity(POA, GH))
+        .verify(
+            &c.bundle,
+            Artifact::Sha256([7; 32]),
+            &Policy::identity(POA, GH),
+        )
         .unwrap_err()
         .to_string();
-    assert!(e.contains(&hex::encode([7u8; 32])) && e.contains(&hex::encode(c.digest)), "{e}");
+    assert!(
+        e.contains(&hex::encode([7u8; 32])) && e.contains(&hex::encode(c.digest)),
+        "{e}"
+    );
     let e = prod
-        .verify(&c.bundle, Artifact::Sha256(c.digest), &Policy::identity_regex("https://github.com/other/.*", GH).unwrap())
+        .verify(
+            &c.bundle,
+            Artifact::Sha256(c.digest),
+            &Policy::identity_regex("https://github.com/other/.*", GH).unwrap(),
+        )
         .unwrap_err()
         .to_string();
-    assert!(e.contains("https://github.com/other/.*") && e.contains(POA), "{e}");
-    prod.verify(&c.bundle, Artifact::Sha256(c.digest), &Policy::identity_regex("https://github.com/trailofbits/.*", GH).unwrap())
-        .unwrap();
+    assert!(
+        e.contains("https://github.com/other/.*") && e.contains(POA),
+        "{e}"
+    );
+    prod.verify(
+        &c.bundle,
+        Artifact::Sha256(c.digest),
+        &Policy::identity_regex("https://github.com/trailofbits/.*", GH).unwrap(),
+    )
+    .unwrap();
     // A regex must match the whole SAN, not a part of it.
     assert!(prod
-        .verify(&c.bundle, Artifact::Sha256(c.digest), &Policy::identity_regex("trailofbits", GH).unwrap())
+        .verify(
+            &c.bundle,
+            Artifact::Sha256(c.digest),
+            &Policy::identity_regex("trailofbits", GH).unwrap()
+        )
         .is_err());
 }
 
@@ -223,7 +301,13 @@ fn wrong_identity_issuer_or_artifact_fails_naming_both() {
 fn github_policy_matches_extensions() {
     let Some(d) = shared() else { return };
     let prod = verifier(Instance::Production);
-    let c = cases(&d).into_iter().find(|c| c.name.ends_with("binary-linux-amd64-workflow_dispatch.intoto.jsonl")).unwrap();
+    let c = cases(&d)
+        .into_iter()
+        .find(|c| {
+            c.name
+                .ends_with("binary-linux-amd64-workflow_dispatch.intoto.jsonl")
+        })
+        .unwrap();
     let ok = Policy::github(
         None,
         Some("workflow_dispatch".into()),
@@ -232,193 +316,36 @@ fn github_policy_matches_extensions() {
         Some("slsa-framework/example-package".into()),
         Some("refs/heads/main".into()),
     );
-    prod.verify(&c.bundle, Artifact::Sha256(c.digest), &ok).unwrap();
+    prod.verify(&c.bundle, Artifact::Sha256(c.digest), &ok)
+        .unwrap();
     for (p, want, found) in [
-        (Policy::github(None, Some("push".into()), None, None, None, None), "push", "workflow_dispatch"),
-        (Policy::github(None, None, None, None, Some("other/repo".into()), None), "other/repo", "slsa-framework/example-package"),
-        (Policy::github(None, None, None, None, None, Some("refs/heads/dev".into())), "refs/heads/dev", "refs/heads/main"),
-        (Policy::github(None, None, Some("00".into()), None, None, None), "00", "4d329c75e7ec1725f7c9ce917a8799d408d06be3"),
+        (
+            Policy::github(None, Some("push".into()), None, None, None, None),
+            "push",
+            "workflow_dispatch",
+        ),
+        (
+            Policy::github(None, None, None, None, Some("other/repo".into()), None),
+            "other/repo",
+            "slsa-framework/example-package",
+        ),
+        (
+            Policy::github(None, None, None, None, None, Some("refs/heads/dev".into())),
+            "refs/heads/dev",
+            "refs/heads/main",
+        ),
+        (
+            Policy::github(None, None, Some("00".into()), None, None, None),
+            "00",
+            "4d329c75e7ec1725f7c9ce917a8799d408d06be3",
+        ),
     ] {
-        let e = prod.verify(&c.bundle, Artifact::Sha256(c.digest), &p).unwrap_err().to_string();
+        let e = prod
+            .verify(&c.bundle, Artifact::Sha256(c.digest), &p)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains(want) && e.contains(found), "{e}");
     }
-}
-
-/// Flip one byte of a byte field.
-fn flip(v: &mut [u8], i: usize) {
-    let i = i % v.len();
-    v[i] ^= 0x01;
-}
-
-/// Positions to flip in a field of `len` bytes: both ends and ~12 spread through it.
-fn positions(len: usize) -> Vec<usize> {
-    if len == 0 {
-        return vec![];
-    }
-    let mut p: Vec<usize> = (0..12).map(|k| k * len / 12).collect();
-    p.push(len - 1);
-    p.dedup();
-    p
-}
-
-type Mutator = Box<dyn Fn(&mut Bundle) -> bool>;
-
-/// Generate every mutant of a bundle: (description, mutation). A mutation returns false when
-/// the field is absent in this bundle.
-fn mutants(b: &Bundle) -> Vec<(String, Mutator)> {
-    let mut out: Vec<(String, Mutator)> = vec![];
-    let leaf_len = b.leaf_certificate_der().map_or(0, <[u8]>::len);
-    for i in positions(leaf_len) {
-        out.push((
-            format!("certificate byte {i}"),
-            Box::new(move |b: &mut Bundle| {
-                let vm = &mut b.verification_material;
-                if let Some(c) = vm.certificate.as_mut() {
-                    flip(&mut c.raw_bytes, i);
-                } else if let Some(ch) = vm.x509_certificate_chain.as_mut() {
-                    flip(&mut ch.certificates[0].raw_bytes, i);
-                }
-                true
-            }),
-        ));
-    }
-    let sig_len = b.signature_bytes().map_or(0, <[u8]>::len);
-    for i in positions(sig_len) {
-        out.push((
-            format!("signature byte {i}"),
-            Box::new(move |b: &mut Bundle| {
-                if let Some(m) = b.message_signature.as_mut() {
-                    flip(&mut m.signature, i);
-                } else if let Some(e) = b.dsse_envelope.as_mut() {
-                    flip(&mut e.signatures[0].sig, i);
-                }
-                true
-            }),
-        ));
-    }
-    if let Some(e) = &b.dsse_envelope {
-        for i in positions(e.payload.len()) {
-            out.push((
-                format!("DSSE payload byte {i}"),
-                Box::new(move |b: &mut Bundle| {
-                    flip(&mut b.dsse_envelope.as_mut().unwrap().payload, i);
-                    true
-                }),
-            ));
-        }
-        out.push((
-            "DSSE payload type".into(),
-            Box::new(|b: &mut Bundle| {
-                b.dsse_envelope.as_mut().unwrap().payload_type.push('x');
-                true
-            }),
-        ));
-    }
-    if let Some(m) = &b.message_signature {
-        if m.message_digest.is_some() {
-            out.push((
-                "message digest".into(),
-                Box::new(|b: &mut Bundle| {
-                    flip(&mut b.message_signature.as_mut().unwrap().message_digest.as_mut().unwrap().digest, 3);
-                    true
-                }),
-            ));
-        }
-    }
-    for (ti, e) in b.verification_material.tlog_entries.iter().enumerate() {
-        for i in positions(e.canonicalized_body.len()) {
-            out.push((
-                format!("tlog {ti} canonical body byte {i}"),
-                Box::new(move |b: &mut Bundle| {
-                    flip(&mut b.verification_material.tlog_entries[ti].canonicalized_body, i);
-                    true
-                }),
-            ));
-        }
-        out.push((
-            format!("tlog {ti} integrated time"),
-            Box::new(move |b: &mut Bundle| {
-                let e = &mut b.verification_material.tlog_entries[ti];
-                e.integrated_time = e.integrated_time.map(|t| t + 1);
-                e.integrated_time.is_some()
-            }),
-        ));
-        out.push((
-            format!("tlog {ti} log index"),
-            Box::new(move |b: &mut Bundle| {
-                b.verification_material.tlog_entries[ti].log_index += 1;
-                true
-            }),
-        ));
-        out.push((
-            format!("tlog {ti} log id"),
-            Box::new(move |b: &mut Bundle| {
-                flip(&mut b.verification_material.tlog_entries[ti].log_id.key_id, 5);
-                true
-            }),
-        ));
-        if let Some(p) = &e.inclusion_promise {
-            for i in positions(p.signed_entry_timestamp.len()) {
-                out.push((
-                    format!("tlog {ti} SET byte {i}"),
-                    Box::new(move |b: &mut Bundle| {
-                        flip(&mut b.verification_material.tlog_entries[ti].inclusion_promise.as_mut().unwrap().signed_entry_timestamp, i);
-                        true
-                    }),
-                ));
-            }
-        }
-        if let Some(p) = &e.inclusion_proof {
-            for h in 0..p.hashes.len() {
-                out.push((
-                    format!("tlog {ti} proof hash {h}"),
-                    Box::new(move |b: &mut Bundle| {
-                        flip(&mut b.verification_material.tlog_entries[ti].inclusion_proof.as_mut().unwrap().hashes[h], h * 7);
-                        true
-                    }),
-                ));
-            }
-            out.push((
-                format!("tlog {ti} root hash"),
-                Box::new(move |b: &mut Bundle| {
-                    flip(&mut b.verification_material.tlog_entries[ti].inclusion_proof.as_mut().unwrap().root_hash, 9);
-                    true
-                }),
-            ));
-            out.push((
-                format!("tlog {ti} proof index"),
-                Box::new(move |b: &mut Bundle| {
-                    b.verification_material.tlog_entries[ti].inclusion_proof.as_mut().unwrap().log_index += 1;
-                    true
-                }),
-            ));
-            out.push((
-                format!("tlog {ti} tree size"),
-                Box::new(move |b: &mut Bundle| {
-                    b.verification_material.tlog_entries[ti].inclusion_proof.as_mut().unwrap().tree_size += 1;
-                    true
-                }),
-            ));
-            for i in positions(p.checkpoint.envelope.len()) {
-                out.push((
-                    format!("tlog {ti} checkpoint byte {i}"),
-                    Box::new(move |b: &mut Bundle| {
-                        let cp = &mut b.verification_material.tlog_entries[ti].inclusion_proof.as_mut().unwrap().checkpoint.envelope;
-                        let mut bytes = cp.clone().into_bytes();
-                        flip(&mut bytes, i);
-                        match String::from_utf8(bytes) {
-                            Ok(s) => {
-                                *cp = s;
-                                true
-                            }
-                            Err(_) => false, // not representable in JSON; skip
-                        }
-                    }),
-                ));
-            }
-        }
-    }
-    out
 }
 
 #[test]
@@ -427,7 +354,11 @@ fn tampering_with_any_field_fails_verification() {
     let (prod, staging) = (verifier(Instance::Production), verifier(Instance::Staging));
     let mut total = 0;
     for c in cases(&d) {
-        let v = if c.instance == Instance::Production { &prod } else { &staging };
+        let v = if c.instance == Instance::Production {
+            &prod
+        } else {
+            &staging
+        };
         let policy = Policy::identity(c.identity, c.issuer);
         for (what, m) in mutants(&c.bundle) {
             let mut b = c.bundle.clone();
@@ -436,8 +367,14 @@ fn tampering_with_any_field_fails_verification() {
             }
             total += 1;
             // Through JSON as a user would see it: a mutant that no longer parses also fails.
-            let r = match b.to_json().ok().and_then(|j| Bundle::from_json(j.as_bytes()).ok()) {
-                Some(b2) => v.verify(&b2, Artifact::Sha256(c.digest), &policy).map(|_| ()),
+            let r = match b
+                .to_json()
+                .ok()
+                .and_then(|j| Bundle::from_json(j.as_bytes()).ok())
+            {
+                Some(b2) => v
+                    .verify(&b2, Artifact::Sha256(c.digest), &policy)
+                    .map(|_| ()),
                 None => Err(signet_verify::Error::Usage("does not parse".into())),
             };
             assert!(r.is_err(), "{}: mutant {what:?} still verifies", c.name);
@@ -453,8 +390,17 @@ fn message_signature_bundle_checks_digest_and_signature() {
     // path with generated bundles. Here: a DSSE bundle with a statement about another artifact.
     let Some(d) = shared() else { return };
     let prod = verifier(Instance::Production);
-    let c = cases(&d).into_iter().find(|c| c.name.ends_with("push-v14.intoto.jsonl")).unwrap();
+    let c = cases(&d)
+        .into_iter()
+        .find(|c| c.name.ends_with("push-v14.intoto.jsonl"))
+        .unwrap();
     let other = digest_of(&d.join("slsa/gha_go/v2.1.0/binary-linux-amd64-workflow_dispatch"));
-    let e = prod.verify(&c.bundle, Artifact::Sha256(other), &Policy::identity(c.identity, c.issuer)).unwrap_err();
+    let e = prod
+        .verify(
+            &c.bundle,
+            Artifact::Sha256(other),
+            &Policy::identity(c.identity, c.issuer),
+        )
+        .unwrap_err();
     assert!(e.to_string().contains("not a subject"), "{e}");
 }

@@ -1,0 +1,158 @@
+//! Key generation and signing on aws-lc-rs, plus randomness.
+
+use aws_lc_rs::encoding::{AsDer, PublicKeyX509Der};
+use aws_lc_rs::rand::{SecureRandom, SystemRandom};
+use aws_lc_rs::signature::{
+    EcdsaKeyPair, EcdsaSigningAlgorithm, Ed25519KeyPair, KeyPair, ECDSA_P256_SHA256_ASN1_SIGNING,
+    ECDSA_P384_SHA384_ASN1_SIGNING,
+};
+use const_oid::ObjectIdentifier;
+use signet_core::crypto::{OID_ECDSA_SHA256, OID_ECDSA_SHA384};
+use signet_core::{Error, Result};
+
+/// A key-handling error from aws-lc-rs.
+pub(crate) fn key_err(what: &str, reason: impl std::fmt::Display) -> Error {
+    Error::Key {
+        what: what.to_string(),
+        reason: reason.to_string(),
+    }
+}
+
+/// `N` bytes from the system CSPRNG.
+pub fn random_bytes<const N: usize>() -> Result<[u8; N]> {
+    let mut out = [0u8; N];
+    SystemRandom::new()
+        .fill(&mut out)
+        .map_err(|e| key_err("random number generator", e))?;
+    Ok(out)
+}
+
+/// A NIST curve for ECDSA keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Curve {
+    /// P-256, signing with SHA-256.
+    P256,
+    /// P-384, signing with SHA-384.
+    P384,
+}
+
+impl Curve {
+    fn alg(self) -> &'static EcdsaSigningAlgorithm {
+        match self {
+            Curve::P256 => &ECDSA_P256_SHA256_ASN1_SIGNING,
+            Curve::P384 => &ECDSA_P384_SHA384_ASN1_SIGNING,
+        }
+    }
+}
+
+/// An ECDSA key pair (ASN.1 DER signatures), with its PKCS#8 and SPKI encodings.
+pub struct EcKey {
+    curve: Curve,
+    pkcs8: Vec<u8>,
+    pair: EcdsaKeyPair,
+    spki: Vec<u8>,
+    rng: SystemRandom,
+}
+
+impl std::fmt::Debug for EcKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "EcKey({:?})", self.curve)
+    }
+}
+
+impl EcKey {
+    /// Generate a fresh key on `curve`.
+    pub fn generate(curve: Curve) -> Result<Self> {
+        let rng = SystemRandom::new();
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(curve.alg(), &rng)
+            .map_err(|e| key_err("ECDSA key generation", e))?;
+        let pair = EcdsaKeyPair::from_pkcs8(curve.alg(), pkcs8.as_ref())
+            .map_err(|e| key_err("ECDSA key generation", e))?;
+        let spki = AsDer::<PublicKeyX509Der>::as_der(pair.public_key())
+            .map_err(|e| key_err("ECDSA public key encoding", e))?
+            .as_ref()
+            .to_vec();
+        Ok(EcKey {
+            curve,
+            pkcs8: pkcs8.as_ref().to_vec(),
+            pair,
+            spki,
+            rng,
+        })
+    }
+
+    /// The curve.
+    pub fn curve(&self) -> Curve {
+        self.curve
+    }
+
+    /// Sign `msg` (hashing it with the curve's hash), DER-encoded ECDSA signature.
+    pub fn sign(&self, msg: &[u8]) -> Result<Vec<u8>> {
+        self.pair
+            .sign(&self.rng, msg)
+            .map(|s| s.as_ref().to_vec())
+            .map_err(|e| key_err("ECDSA signing", e))
+    }
+
+    /// DER SubjectPublicKeyInfo.
+    pub fn spki_der(&self) -> &[u8] {
+        &self.spki
+    }
+
+    /// PKCS#8 private key DER.
+    pub fn pkcs8_der(&self) -> &[u8] {
+        &self.pkcs8
+    }
+
+    /// The uncompressed public point (the SPKI's BIT STRING contents).
+    pub fn public_point(&self) -> &[u8] {
+        self.pair.public_key().as_ref()
+    }
+
+    /// The X.509 signature algorithm this key signs with (ecdsa-with-SHA256 / -SHA384).
+    pub fn x509_signature_oid(&self) -> ObjectIdentifier {
+        match self.curve {
+            Curve::P256 => OID_ECDSA_SHA256,
+            Curve::P384 => OID_ECDSA_SHA384,
+        }
+    }
+}
+
+/// An Ed25519 key pair.
+pub struct EdKey {
+    pair: Ed25519KeyPair,
+}
+
+impl std::fmt::Debug for EdKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "EdKey")
+    }
+}
+
+impl EdKey {
+    /// Generate a fresh Ed25519 key.
+    pub fn generate() -> Result<Self> {
+        Ok(EdKey {
+            pair: Ed25519KeyPair::generate().map_err(|e| key_err("Ed25519 key generation", e))?,
+        })
+    }
+
+    /// The raw 32-byte public key.
+    pub fn raw_public_key(&self) -> &[u8] {
+        self.pair.public_key().as_ref()
+    }
+
+    /// DER SubjectPublicKeyInfo (`302a300506032b6570032100 || raw`).
+    pub fn spki_der(&self) -> Vec<u8> {
+        let mut spki = vec![
+            0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
+        ];
+        spki.extend_from_slice(self.raw_public_key());
+        spki
+    }
+
+    /// Sign `msg`.
+    pub fn sign(&self, msg: &[u8]) -> Vec<u8> {
+        self.pair.sign(msg).as_ref().to_vec()
+    }
+}

@@ -1,0 +1,773 @@
+//! Test support for Signet: [`VirtualSigstore`], an in-process fake Sigstore deployment (after
+//! sigstore-go's `pkg/testing/ca.VirtualSigstore`).
+//!
+//! A `VirtualSigstore` holds a Fulcio-like CA (P-384 root and intermediate), a CT log, a Rekor v1
+//! log, a Rekor v2 log and an RFC 3161 TSA, all with fresh keys. It signs artifacts with
+//! ephemeral P-256 keys and returns real, cryptographically valid [`Bundle`]s, and describes
+//! itself as a [`TrustedRoot`] that verifies them:
+//!
+//! ```no_run
+//! use signet_testing::{Identity, SignOptions, VirtualSigstore};
+//! let vs = VirtualSigstore::new()?;
+//! let opts = SignOptions::new(Identity::email("alice@example.com"), "https://issuer.example");
+//! let bundle = vs.sign_message(b"hello", &opts)?;
+//! let root = vs.trusted_root();
+//! # let _ = (bundle, root);
+//! # Ok::<(), signet_core::Error>(())
+//! ```
+//!
+//! Nothing is random-but-fixed: every instance has new keys, so fixtures cannot go stale.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod certs;
+pub mod keys;
+pub mod logs;
+pub mod tree;
+
+use der::asn1::{Ia5String, OctetString, Utf8StringRef};
+use der::{Decode, Encode};
+use serde_json::json;
+use signet_core::bundle::{
+    Bundle, HashOutput, MessageSignature, Rfc3161SignedTimestamp, TimestampVerificationData,
+    TransparencyLogEntry, VerificationMaterial, X509Certificate, X509CertificateChain,
+    MEDIA_TYPE_V01, MEDIA_TYPE_V02, MEDIA_TYPE_V03,
+};
+use signet_core::crypto::HashAlg;
+use signet_core::dsse::{self, Envelope, INTOTO_PAYLOAD_TYPE};
+use signet_core::encoding::{b64_encode, sha256};
+use signet_core::trust::{
+    CertChain, CertificateAuthority, DistinguishedName, PublicKeyDetails, TimeRange,
+    TransparencyLogInstance, TrustedRoot, TRUSTED_ROOT_MEDIA_TYPE,
+};
+use signet_core::tsa::{TimestampSigner, OID_KP_TIME_STAMPING};
+use signet_core::x509::{Certificate, FULCIO_ARC, OID_EKU_CODE_SIGNING, OID_SAN, OID_SCT_LIST};
+use signet_core::{Error, Result};
+use x509_cert::ext::pkix::name::GeneralName;
+use x509_cert::ext::pkix::{KeyUsage, KeyUsages, SubjectAltName};
+
+use crate::certs::{der_err, eku_ext, ext, ku_ext, poison_ext, raw_ext, Ca};
+use crate::keys::{random_bytes, Curve, EcKey};
+use crate::logs::{CtLog, RekorV1Log, RekorV2Log};
+
+/// Re-exported so callers can pick a bundle version without importing signet-core.
+pub use signet_core::bundle::BundleVersion;
+
+/// Host of the virtual Rekor v1 log (its checkpoint signer name).
+pub const REKOR_V1_HOST: &str = "rekor.virtual.sigstore.test";
+/// Origin of the virtual Rekor v2 log.
+pub const REKOR_V2_ORIGIN: &str = "log2025-1.rekor.virtual.sigstore.test";
+/// URI of the virtual Fulcio.
+pub const FULCIO_URL: &str = "https://fulcio.virtual.sigstore.test";
+/// URL of the virtual CT log.
+pub const CTLOG_URL: &str = "https://ctfe.virtual.sigstore.test/test";
+/// URL of the virtual TSA.
+pub const TSA_URL: &str = "https://timestamp.virtual.sigstore.test/api/v1/timestamp";
+/// The Sigstore TSA policy OID used in timestamps.
+pub const TSA_POLICY: &str = "1.3.6.1.4.1.57264.2";
+/// Start of every key's and CA's validity: 2015-01-01T00:00:00Z.
+pub const VALID_FROM: i64 = 1_420_070_400;
+/// End of the CA certificates' validity: 2049-12-31T23:59:59Z.
+pub const VALID_UNTIL: i64 = 2_524_607_999;
+/// Fulcio leaf lifetime in seconds.
+pub const LEAF_LIFETIME: i64 = 600;
+/// Offset of the Rekor v1 shard's first entry in the global log index.
+pub const REKOR_V1_SHARD_OFFSET: i64 = 1_000_000;
+
+/// The SAN identity of a signing certificate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Identity {
+    /// An rfc822Name (email) SAN.
+    Email(String),
+    /// A uniformResourceIdentifier SAN (e.g. a GitHub workflow URI).
+    Uri(String),
+}
+
+impl Identity {
+    /// An email identity.
+    pub fn email(s: impl Into<String>) -> Self {
+        Identity::Email(s.into())
+    }
+    /// A URI identity.
+    pub fn uri(s: impl Into<String>) -> Self {
+        Identity::Uri(s.into())
+    }
+    /// The identity string.
+    pub fn value(&self) -> &str {
+        match self {
+            Identity::Email(s) | Identity::Uri(s) => s,
+        }
+    }
+}
+
+/// Which transparency log records the signature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RekorVersion {
+    /// Rekor v1: hashedrekord/dsse 0.0.1, integrated time, SET, ECDSA checkpoint.
+    V1,
+    /// Rekor v2: hashedrekord/dsse 0.0.2, no integrated time or SET, Ed25519 checkpoint.
+    V2,
+}
+
+/// How a DSSE signature is logged in Rekor v2.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DsseV2Entry {
+    /// A dsse 0.0.2 entry (payload hash and signatures).
+    Dsse,
+    /// A hashedrekord 0.0.2 entry over the SHA-256 of the PAE, as new clients do.
+    HashedRekordOverPae,
+}
+
+/// Options of one signing operation.
+#[derive(Debug, Clone)]
+pub struct SignOptions {
+    /// The certificate's SAN.
+    pub identity: Identity,
+    /// The OIDC issuer (extensions 1.3.6.1.4.1.57264.1.1 and .8).
+    pub issuer: String,
+    /// Extra Fulcio extensions `(N, value)` for 1.3.6.1.4.1.57264.1.N: N in 2..=6 raw UTF-8,
+    /// N >= 9 DER UTF8String. (.1, .7 and .8 are reserved.)
+    pub extensions: Vec<(u32, String)>,
+    /// Signing time (Unix seconds): the certificate's notBefore, the SCT time, the Rekor v1
+    /// integrated time and the TSA genTime unless overridden below.
+    pub signing_time: i64,
+    /// Override of the certificate's notBefore (its notAfter is 10 minutes later).
+    pub cert_not_before: Option<i64>,
+    /// Override of the Rekor v1 integrated time.
+    pub integrated_time: Option<i64>,
+    /// Override of the RFC 3161 genTime.
+    pub timestamp_time: Option<i64>,
+    /// Which Rekor logs the entry.
+    pub rekor: RekorVersion,
+    /// Whether to add an RFC 3161 timestamp over the signature.
+    pub timestamp: bool,
+    /// Bundle format version (v0.3 by default; v0.1 and v0.2 carry the full chain).
+    pub bundle_version: BundleVersion,
+    /// How DSSE signatures are logged in Rekor v2.
+    pub dsse_v2_entry: DsseV2Entry,
+    /// Have the SCT signed by a CT log that is not in the trusted root.
+    pub sct_from_untrusted_log: bool,
+}
+
+/// Current Unix time in seconds (0 if the clock is before 1970).
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+impl SignOptions {
+    /// Defaults: signing time now, Rekor v1, no timestamp, bundle v0.3, no extra extensions.
+    pub fn new(identity: Identity, issuer: impl Into<String>) -> Self {
+        SignOptions {
+            identity,
+            issuer: issuer.into(),
+            extensions: vec![],
+            signing_time: now(),
+            cert_not_before: None,
+            integrated_time: None,
+            timestamp_time: None,
+            rekor: RekorVersion::V1,
+            timestamp: false,
+            bundle_version: BundleVersion::V03,
+            dsse_v2_entry: DsseV2Entry::Dsse,
+            sct_from_untrusted_log: false,
+        }
+    }
+    /// Set the signing time.
+    pub fn at(mut self, t: i64) -> Self {
+        self.signing_time = t;
+        self
+    }
+    /// Choose the Rekor version.
+    pub fn rekor(mut self, v: RekorVersion) -> Self {
+        self.rekor = v;
+        self
+    }
+    /// Rekor v2 plus an RFC 3161 timestamp (what a Rekor v2 deployment needs).
+    pub fn rekor_v2_with_tsa(self) -> Self {
+        self.rekor(RekorVersion::V2).with_timestamp(true)
+    }
+    /// Add (or not) an RFC 3161 timestamp.
+    pub fn with_timestamp(mut self, yes: bool) -> Self {
+        self.timestamp = yes;
+        self
+    }
+    /// Choose the bundle version.
+    pub fn bundle_version(mut self, v: BundleVersion) -> Self {
+        self.bundle_version = v;
+        self
+    }
+    /// Add Fulcio extension `1.3.6.1.4.1.57264.1.n`.
+    pub fn extension(mut self, n: u32, value: impl Into<String>) -> Self {
+        self.extensions.push((n, value.into()));
+        self
+    }
+    /// Override the certificate's notBefore.
+    pub fn cert_not_before(mut self, t: i64) -> Self {
+        self.cert_not_before = Some(t);
+        self
+    }
+    /// Choose how DSSE is logged in Rekor v2.
+    pub fn dsse_v2_entry(mut self, e: DsseV2Entry) -> Self {
+        self.dsse_v2_entry = e;
+        self
+    }
+}
+
+/// A leaf certificate issued by the virtual Fulcio.
+#[derive(Debug, Clone)]
+pub struct IssuedLeaf {
+    /// Final certificate DER (with the embedded SCT list).
+    pub der: Vec<u8>,
+    /// The precertificate DER (with the poison extension), as submitted to the CT log.
+    pub precert_der: Vec<u8>,
+    /// The TBS the SCT signs (precertificate TBS with the poison removed).
+    pub sct_signed_tbs: Vec<u8>,
+}
+
+/// An in-process fake Sigstore deployment. See the crate documentation.
+#[derive(Debug)]
+pub struct VirtualSigstore {
+    fulcio_root: Ca,
+    fulcio_intermediate: Ca,
+    ctlog: CtLog,
+    rogue_ctlog: CtLog,
+    rekor_v1: RekorV1Log,
+    rekor_v2: RekorV2Log,
+    tsa_root: Ca,
+    tsa_leaf_der: Vec<u8>,
+    tsa: TimestampSigner,
+}
+
+fn utf8_der(s: &str) -> Result<Vec<u8>> {
+    Utf8StringRef::new(s)
+        .and_then(|u| u.to_der())
+        .map_err(der_err("UTF8String"))
+}
+
+fn fulcio_oid(n: u32) -> Result<const_oid::ObjectIdentifier> {
+    const_oid::ObjectIdentifier::new(&format!("{FULCIO_ARC}.{n}"))
+        .map_err(|e| Error::invalid("OID", e.to_string()))
+}
+
+fn canonical_json(v: &serde_json::Value) -> Result<Vec<u8>> {
+    serde_json_canonicalizer::to_vec(v).map_err(|source| Error::Json {
+        what: "canonical entry body",
+        source,
+    })
+}
+
+impl VirtualSigstore {
+    /// A new deployment with fresh keys for every component.
+    pub fn new() -> Result<Self> {
+        let validity = (VALID_FROM, VALID_UNTIL);
+        let fulcio_root = Ca::root(
+            EcKey::generate(Curve::P384)?,
+            "CN=virtual-sigstore,O=sigstore.dev",
+            validity,
+        )?;
+        let fulcio_intermediate = fulcio_root.intermediate(
+            EcKey::generate(Curve::P384)?,
+            "CN=virtual-sigstore-intermediate,O=sigstore.dev",
+            validity,
+            Some(vec![OID_EKU_CODE_SIGNING]),
+        )?;
+        let tsa_root = Ca::root(
+            EcKey::generate(Curve::P384)?,
+            "CN=virtual-sigstore-tsa-root,O=sigstore.dev",
+            validity,
+        )?;
+        let tsa_key = EcKey::generate(Curve::P256)?;
+        let tsa_leaf_der = tsa_root.end_entity(
+            &tsa_key,
+            "CN=virtual-sigstore-tsa,O=sigstore.dev",
+            validity,
+            vec![
+                ku_ext(KeyUsage(KeyUsages::DigitalSignature.into()))?,
+                eku_ext(vec![OID_KP_TIME_STAMPING], true)?,
+            ],
+        )?;
+        let tsa = TimestampSigner::new(
+            tsa_key.pkcs8_der(),
+            vec![tsa_leaf_der.clone(), tsa_root.cert_der.clone()],
+        )?;
+        Ok(VirtualSigstore {
+            fulcio_root,
+            fulcio_intermediate,
+            ctlog: CtLog::new()?,
+            rogue_ctlog: CtLog::new()?,
+            rekor_v1: RekorV1Log::new(REKOR_V1_HOST, REKOR_V1_SHARD_OFFSET)?,
+            rekor_v2: RekorV2Log::new(REKOR_V2_ORIGIN)?,
+            tsa_root,
+            tsa_leaf_der,
+            tsa,
+        })
+    }
+
+    /// The Fulcio chain, DER: intermediate, then root.
+    pub fn fulcio_chain_der(&self) -> Vec<Vec<u8>> {
+        vec![
+            self.fulcio_intermediate.cert_der.clone(),
+            self.fulcio_root.cert_der.clone(),
+        ]
+    }
+
+    /// The TSA chain, DER: leaf, then root.
+    pub fn tsa_chain_der(&self) -> Vec<Vec<u8>> {
+        vec![self.tsa_leaf_der.clone(), self.tsa_root.cert_der.clone()]
+    }
+
+    /// The Rekor v1 log.
+    pub fn rekor_v1(&self) -> &RekorV1Log {
+        &self.rekor_v1
+    }
+
+    /// The Rekor v2 log.
+    pub fn rekor_v2(&self) -> &RekorV2Log {
+        &self.rekor_v2
+    }
+
+    /// The (trusted) CT log.
+    pub fn ctlog(&self) -> &CtLog {
+        &self.ctlog
+    }
+
+    /// The trusted root describing this deployment: both Rekor logs, the CT log, the Fulcio CA
+    /// and the TSA, all valid from [`VALID_FROM`] with open end.
+    pub fn trusted_root(&self) -> TrustedRoot {
+        let valid_for = || TimeRange {
+            start: Some(signet_core::time::format_rfc3339(VALID_FROM)),
+            end: None,
+        };
+        let log = |url: &str, spki: Vec<u8>, details: &str, id: &[u8]| TransparencyLogInstance {
+            base_url: url.to_string(),
+            hash_algorithm: "SHA2_256".into(),
+            public_key: PublicKeyDetails {
+                raw_bytes: Some(spki),
+                key_details: details.into(),
+                valid_for: Some(valid_for()),
+            },
+            log_id: signet_core::bundle::LogId {
+                key_id: id.to_vec(),
+            },
+            checkpoint_key_id: None,
+            operator: None,
+        };
+        let chain = |certs: Vec<Vec<u8>>| CertChain {
+            certificates: certs
+                .into_iter()
+                .map(|raw_bytes| X509Certificate { raw_bytes })
+                .collect(),
+        };
+        TrustedRoot {
+            media_type: TRUSTED_ROOT_MEDIA_TYPE.into(),
+            tlogs: vec![
+                log(
+                    &format!("https://{REKOR_V1_HOST}"),
+                    self.rekor_v1.spki_der().to_vec(),
+                    "PKIX_ECDSA_P256_SHA_256",
+                    self.rekor_v1.log_id(),
+                ),
+                log(
+                    &format!("https://{REKOR_V2_ORIGIN}"),
+                    self.rekor_v2.spki_der(),
+                    "PKIX_ED25519",
+                    self.rekor_v2.log_id(),
+                ),
+            ],
+            certificate_authorities: vec![CertificateAuthority {
+                subject: DistinguishedName {
+                    organization: "sigstore.dev".into(),
+                    common_name: "virtual-sigstore".into(),
+                },
+                uri: FULCIO_URL.into(),
+                cert_chain: chain(self.fulcio_chain_der()),
+                valid_for: valid_for(),
+                operator: None,
+            }],
+            ctlogs: vec![log(
+                CTLOG_URL,
+                self.ctlog.spki_der().to_vec(),
+                "PKIX_ECDSA_P256_SHA_256",
+                self.ctlog.log_id(),
+            )],
+            timestamp_authorities: vec![CertificateAuthority {
+                subject: DistinguishedName {
+                    organization: "sigstore.dev".into(),
+                    common_name: "virtual-sigstore-tsa".into(),
+                },
+                uri: TSA_URL.into(),
+                cert_chain: chain(self.tsa_chain_der()),
+                valid_for: valid_for(),
+                operator: None,
+            }],
+        }
+    }
+
+    /// The trusted root as JSON.
+    pub fn trusted_root_json(&self) -> Result<String> {
+        self.trusted_root().to_json_pretty()
+    }
+
+    /// Issue a Fulcio-profile leaf for `subject_spki_der` (the leaf's key), valid for 10 minutes
+    /// from `opts.cert_not_before` (default `opts.signing_time`), with an embedded SCT.
+    pub fn issue_certificate(
+        &self,
+        subject_spki_der: &[u8],
+        opts: &SignOptions,
+    ) -> Result<IssuedLeaf> {
+        let not_before = opts.cert_not_before.unwrap_or(opts.signing_time);
+        let san = match &opts.identity {
+            Identity::Email(s) => {
+                GeneralName::Rfc822Name(Ia5String::new(s).map_err(der_err("email SAN"))?)
+            }
+            Identity::Uri(s) => GeneralName::UniformResourceIdentifier(
+                Ia5String::new(s).map_err(der_err("URI SAN"))?,
+            ),
+        };
+        let mut exts = vec![
+            ku_ext(KeyUsage(KeyUsages::DigitalSignature.into()))?,
+            eku_ext(vec![OID_EKU_CODE_SIGNING], false)?,
+            ext(OID_SAN, true, &SubjectAltName(vec![san]))?,
+            raw_ext(fulcio_oid(1)?, false, opts.issuer.as_bytes().to_vec())?,
+            raw_ext(fulcio_oid(8)?, false, utf8_der(&opts.issuer)?)?,
+        ];
+        for (n, v) in &opts.extensions {
+            let value = match n {
+                2..=6 => v.as_bytes().to_vec(),
+                9.. => utf8_der(v)?,
+                _ => {
+                    return Err(Error::invalid(
+                        "SignOptions",
+                        format!("extension {FULCIO_ARC}.{n} cannot be set: expected 2..=6 or >= 9 (.1 and .8 come from `issuer`)"),
+                    ))
+                }
+            };
+            exts.push(raw_ext(fulcio_oid(*n)?, false, value)?);
+        }
+        let ca = &self.fulcio_intermediate;
+        let spki = spki::SubjectPublicKeyInfoOwned::from_der(subject_spki_der)
+            .map_err(der_err("leaf public key"))?;
+        let spki_point = spki.subject_public_key.raw_bytes().to_vec();
+        let base = certs::TbsSpec {
+            subject: x509_cert::name::Name::default(),
+            issuer: ca.name.clone(),
+            serial: certs::random_serial()?,
+            not_before,
+            not_after: not_before + LEAF_LIFETIME,
+            spki_der: subject_spki_der.to_vec(),
+            extensions: {
+                let mut e = vec![
+                    certs::ski_ext(&certs::key_id(&spki_point))?,
+                    certs::aki_ext(&ca.ski)?,
+                ];
+                e.append(&mut exts);
+                e
+            },
+        };
+        let sig_alg = ca.key.x509_signature_oid();
+        // 1. The precertificate: the same TBS plus the critical poison extension.
+        let mut pre_tbs = base.tbs(sig_alg)?;
+        let mut with_poison = pre_tbs.extensions.take().unwrap_or_default();
+        with_poison.push(poison_ext()?);
+        pre_tbs.extensions = Some(with_poison);
+        let precert_der = certs::sign_tbs(pre_tbs.clone(), &ca.key)?;
+        // 2. The CT log signs the precertificate TBS without the poison.
+        if let Some(e) = pre_tbs.extensions.as_mut() {
+            e.retain(|x| x.extn_id != signet_core::x509::OID_CT_POISON);
+        }
+        let sct_signed_tbs = pre_tbs.to_der().map_err(der_err("precertificate TBS"))?;
+        let issuer_key_hash = sha256(ca.key.spki_der());
+        let log = if opts.sct_from_untrusted_log {
+            &self.rogue_ctlog
+        } else {
+            &self.ctlog
+        };
+        let ts_ms = u64::try_from(not_before)
+            .map_err(|_| Error::invalid("SignOptions", "negative certificate time"))?
+            * 1000;
+        let sct = log.sign_precert(ts_ms, &issuer_key_hash, &sct_signed_tbs)?;
+        // 3. The final certificate: the SCT list (TLS-encoded, inside an OCTET STRING) replaces
+        //    the poison.
+        let list = signet_core::sct::encode_sct_list(&[sct]);
+        let mut final_tbs = base.tbs(sig_alg)?;
+        let mut with_sct = final_tbs.extensions.take().unwrap_or_default();
+        with_sct.push(ext(
+            OID_SCT_LIST,
+            false,
+            &OctetString::new(list).map_err(der_err("SCT list"))?,
+        )?);
+        final_tbs.extensions = Some(with_sct);
+        let der = certs::sign_tbs(final_tbs, &ca.key)?;
+        Ok(IssuedLeaf {
+            der,
+            precert_der,
+            sct_signed_tbs,
+        })
+    }
+
+    /// An RFC 3161 response (DER TimeStampResp) from the virtual TSA over `signature`
+    /// (message imprint SHA-256 of it), with genTime `gen_time`, and the chain embedded.
+    pub fn timestamp(&self, signature: &[u8], gen_time: i64) -> Result<Vec<u8>> {
+        let nonce = random_bytes::<8>()?;
+        let mut serial = random_bytes::<16>()?;
+        serial[0] |= 1;
+        self.tsa.sign(
+            HashAlg::Sha256,
+            &sha256(signature),
+            Some(&nonce),
+            true,
+            gen_time,
+            &serial,
+            TSA_POLICY,
+        )
+    }
+
+    fn check_opts(opts: &SignOptions) -> Result<()> {
+        if opts.bundle_version == BundleVersion::V01 && opts.rekor == RekorVersion::V2 {
+            return Err(Error::invalid(
+                "SignOptions",
+                "bundle v0.1 requires an inclusion promise (SET), which Rekor v2 does not give; use v0.2 or v0.3",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Sign `artifact` (ECDSA P-256 SHA-256 with an ephemeral key) and log it as hashedrekord.
+    pub fn sign_message(&self, artifact: &[u8], opts: &SignOptions) -> Result<Bundle> {
+        Self::check_opts(opts)?;
+        let key = EcKey::generate(Curve::P256)?;
+        let leaf = self.issue_certificate(key.spki_der(), opts)?;
+        let signature = key.sign(artifact)?;
+        let digest = sha256(artifact);
+        let entry = match opts.rekor {
+            RekorVersion::V1 => self.log_v1(
+                json!({
+                    "apiVersion": "0.0.1",
+                    "kind": "hashedrekord",
+                    "spec": {
+                        "data": {"hash": {"algorithm": "sha256", "value": hex::encode(digest)}},
+                        "signature": {
+                            "content": b64_encode(&signature),
+                            "publicKey": {"content": b64_encode(pem_cert(&leaf.der)?)}
+                        }
+                    }
+                }),
+                "hashedrekord",
+                opts,
+            )?,
+            RekorVersion::V2 => self.log_v2(
+                hashedrekord_v2(&digest, &signature, &leaf.der),
+                "hashedrekord",
+            )?,
+        };
+        let content = Content::Message(MessageSignature {
+            message_digest: Some(HashOutput {
+                algorithm: "SHA2_256".into(),
+                digest: digest.to_vec(),
+            }),
+            signature: signature.clone(),
+        });
+        self.assemble(opts, &leaf, content, entry, &signature)
+    }
+
+    /// Sign a DSSE envelope over `payload` (ECDSA over the PAE) and log it: dsse 0.0.1 in
+    /// Rekor v1; dsse 0.0.2 (or hashedrekord 0.0.2 over the PAE) in Rekor v2.
+    pub fn sign_dsse(
+        &self,
+        payload_type: &str,
+        payload: &[u8],
+        opts: &SignOptions,
+    ) -> Result<Bundle> {
+        Self::check_opts(opts)?;
+        let key = EcKey::generate(Curve::P256)?;
+        let leaf = self.issue_certificate(key.spki_der(), opts)?;
+        let pae = dsse::pae(payload_type, payload);
+        let signature = key.sign(&pae)?;
+        let envelope = Envelope {
+            payload: payload.to_vec(),
+            payload_type: payload_type.to_string(),
+            signatures: vec![dsse::Signature {
+                sig: signature.clone(),
+                keyid: String::new(),
+            }],
+        };
+        let entry = match (opts.rekor, opts.dsse_v2_entry) {
+            (RekorVersion::V1, _) => {
+                let env_json = canonical_json(&json!({
+                    "payload": b64_encode(payload),
+                    "payloadType": payload_type,
+                    "signatures": [{"sig": b64_encode(&signature)}],
+                }))?;
+                self.log_v1(
+                    json!({
+                        "apiVersion": "0.0.1",
+                        "kind": "dsse",
+                        "spec": {
+                            "envelopeHash": {"algorithm": "sha256", "value": hex::encode(sha256(&env_json))},
+                            "payloadHash": {"algorithm": "sha256", "value": hex::encode(sha256(payload))},
+                            "signatures": [{
+                                "signature": b64_encode(&signature),
+                                "verifier": b64_encode(pem_cert(&leaf.der)?),
+                            }]
+                        }
+                    }),
+                    "dsse",
+                    opts,
+                )?
+            }
+            (RekorVersion::V2, DsseV2Entry::Dsse) => self.log_v2(
+                json!({
+                    "apiVersion": "0.0.2",
+                    "kind": "dsse",
+                    "spec": {"dsseV002": {
+                        "payloadHash": {"algorithm": "SHA2_256", "digest": b64_encode(sha256(payload))},
+                        "signatures": [v2_signature(&signature, &leaf.der)],
+                    }}
+                }),
+                "dsse",
+            )?,
+            (RekorVersion::V2, DsseV2Entry::HashedRekordOverPae) => self.log_v2(
+                hashedrekord_v2(&sha256(&pae), &signature, &leaf.der),
+                "hashedrekord",
+            )?,
+        };
+        self.assemble(opts, &leaf, Content::Dsse(envelope), entry, &signature)
+    }
+
+    /// Sign an in-toto Statement v1 whose single subject is `name` with the SHA-256 of
+    /// `artifact` (see [`intoto_statement`]).
+    pub fn sign_intoto(&self, name: &str, artifact: &[u8], opts: &SignOptions) -> Result<Bundle> {
+        self.sign_dsse(
+            INTOTO_PAYLOAD_TYPE,
+            &intoto_statement(name, artifact)?,
+            opts,
+        )
+    }
+
+    fn log_v1(
+        &self,
+        body: serde_json::Value,
+        kind: &str,
+        opts: &SignOptions,
+    ) -> Result<TransparencyLogEntry> {
+        self.rekor_v1.append(
+            canonical_json(&body)?,
+            kind,
+            "0.0.1",
+            opts.integrated_time.unwrap_or(opts.signing_time),
+        )
+    }
+
+    fn log_v2(&self, body: serde_json::Value, kind: &str) -> Result<TransparencyLogEntry> {
+        self.rekor_v2.append(canonical_json(&body)?, kind, "0.0.2")
+    }
+
+    fn assemble(
+        &self,
+        opts: &SignOptions,
+        leaf: &IssuedLeaf,
+        content: Content,
+        entry: TransparencyLogEntry,
+        signature: &[u8],
+    ) -> Result<Bundle> {
+        let (media_type, certificate, chain) = match opts.bundle_version {
+            BundleVersion::V03 => (
+                MEDIA_TYPE_V03,
+                Some(X509Certificate {
+                    raw_bytes: leaf.der.clone(),
+                }),
+                None,
+            ),
+            v => (
+                if v == BundleVersion::V01 {
+                    MEDIA_TYPE_V01
+                } else {
+                    MEDIA_TYPE_V02
+                },
+                None,
+                Some(X509CertificateChain {
+                    certificates: [leaf.der.clone()]
+                        .into_iter()
+                        .chain(self.fulcio_chain_der())
+                        .map(|raw_bytes| X509Certificate { raw_bytes })
+                        .collect(),
+                }),
+            ),
+        };
+        let timestamp_verification_data = if opts.timestamp {
+            Some(TimestampVerificationData {
+                rfc3161_timestamps: vec![Rfc3161SignedTimestamp {
+                    signed_timestamp: self
+                        .timestamp(signature, opts.timestamp_time.unwrap_or(opts.signing_time))?,
+                }],
+            })
+        } else {
+            None
+        };
+        let (message_signature, dsse_envelope) = match content {
+            Content::Message(m) => (Some(m), None),
+            Content::Dsse(e) => (None, Some(e)),
+        };
+        let bundle = Bundle {
+            media_type: media_type.into(),
+            verification_material: VerificationMaterial {
+                certificate,
+                x509_certificate_chain: chain,
+                public_key: None,
+                tlog_entries: vec![entry],
+                timestamp_verification_data,
+            },
+            message_signature,
+            dsse_envelope,
+        };
+        bundle.validate()?;
+        Ok(bundle)
+    }
+}
+
+enum Content {
+    Message(MessageSignature),
+    Dsse(Envelope),
+}
+
+fn pem_cert(der: &[u8]) -> Result<String> {
+    Ok(Certificate::from_der(der)?.to_pem())
+}
+
+fn v2_signature(signature: &[u8], cert_der: &[u8]) -> serde_json::Value {
+    json!({
+        "content": b64_encode(signature),
+        "verifier": {
+            "x509Certificate": {"rawBytes": b64_encode(cert_der)},
+            "keyDetails": "PKIX_ECDSA_P256_SHA_256",
+        }
+    })
+}
+
+fn hashedrekord_v2(digest: &[u8], signature: &[u8], cert_der: &[u8]) -> serde_json::Value {
+    json!({
+        "apiVersion": "0.0.2",
+        "kind": "hashedrekord",
+        "spec": {"hashedRekordV002": {
+            "data": {"algorithm": "SHA2_256", "digest": b64_encode(digest)},
+            "signature": v2_signature(signature, cert_der),
+        }}
+    })
+}
+
+/// An in-toto Statement v1 (JSON bytes) with one subject `name` whose sha256 is the artifact's,
+/// and an empty SLSA provenance v1 predicate.
+pub fn intoto_statement(name: &str, artifact: &[u8]) -> Result<Vec<u8>> {
+    serde_json::to_vec(&json!({
+        "_type": signet_core::intoto::STATEMENT_V1,
+        "subject": [{"name": name, "digest": {"sha256": hex::encode(sha256(artifact))}}],
+        "predicateType": "https://slsa.dev/provenance/v1",
+        "predicate": {"buildDefinition": {"buildType": "https://virtual.sigstore.test/build/v1"}},
+    }))
+    .map_err(|source| Error::Json {
+        what: "in-toto statement",
+        source,
+    })
+}

@@ -1,0 +1,304 @@
+//! Fake transparency logs: Rekor v1 (ECDSA P-256, SETs) and Rekor v2 (Ed25519, tessera-style
+//! checkpoints), and a CT log issuing embedded SCTs.
+
+use std::sync::{Mutex, MutexGuard};
+
+use signet_core::bundle::{
+    CheckpointEnvelope, InclusionPromise, InclusionProof, KindVersion, LogId, TransparencyLogEntry,
+};
+use signet_core::checkpoint::{ed25519_key_id, format_body};
+use signet_core::encoding::{b64_encode, sha256};
+use signet_core::rekor::set_payload;
+use signet_core::sct::{precert_signed_data, Sct};
+use signet_core::{Error, Result};
+
+use crate::keys::{random_bytes, Curve, EcKey, EdKey};
+use crate::tree::MerkleTree;
+
+/// The em dash that starts a signed-note signature line.
+const EM_DASH: &str = "\u{2014}";
+
+fn lock(m: &Mutex<MerkleTree>) -> Result<MutexGuard<'_, MerkleTree>> {
+    m.lock()
+        .map_err(|_| Error::invalid("virtual log", "tree mutex poisoned by a panic"))
+}
+
+/// Append `prefill` random leaves.
+fn prefilled_tree(prefill: usize) -> Result<MerkleTree> {
+    let mut t = MerkleTree::new();
+    for _ in 0..prefill {
+        t.append(&random_bytes::<32>()?);
+    }
+    Ok(t)
+}
+
+/// A random pre-fill size in 3..=40, so that indices and proofs are non-trivial.
+pub(crate) fn random_prefill() -> Result<usize> {
+    Ok(3 + (random_bytes::<1>()?[0] as usize % 38))
+}
+
+fn entry_with_proof(
+    tree: &MerkleTree,
+    index: u64,
+    checkpoint: String,
+) -> Result<(InclusionProof, i64)> {
+    let size = tree.size();
+    let root = tree.root(size)?;
+    let hashes = tree
+        .inclusion_proof(index, size)?
+        .iter()
+        .map(|h| h.to_vec())
+        .collect();
+    let as_i64 =
+        |v: u64| i64::try_from(v).map_err(|_| Error::invalid("virtual log", "index overflows i64"));
+    Ok((
+        InclusionProof {
+            log_index: as_i64(index)?,
+            root_hash: root.to_vec(),
+            tree_size: as_i64(size)?,
+            hashes,
+            checkpoint: CheckpointEnvelope {
+                envelope: checkpoint,
+            },
+        },
+        as_i64(index)?,
+    ))
+}
+
+/// A Rekor v1 log: ECDSA P-256 key, log ID `SHA256(SPKI)`, SETs, and checkpoints with origin
+/// `"<host> - <treeID>"` signed as `<host>`.
+#[derive(Debug)]
+pub struct RekorV1Log {
+    key: EcKey,
+    log_id: [u8; 32],
+    host: String,
+    tree_id: i64,
+    shard_offset: i64,
+    tree: Mutex<MerkleTree>,
+}
+
+impl RekorV1Log {
+    /// A log for `host` with a random key, tree ID and pre-fill, whose global log indices are
+    /// `shard_offset` + the index inside the tree (as Rekor's sharded log).
+    pub fn new(host: &str, shard_offset: i64) -> Result<Self> {
+        let key = EcKey::generate(Curve::P256)?;
+        let log_id = sha256(key.spki_der());
+        let tree_id = i64::from_be_bytes(random_bytes::<8>()?) & i64::MAX;
+        Ok(RekorV1Log {
+            key,
+            log_id,
+            host: host.to_string(),
+            tree_id,
+            shard_offset,
+            tree: Mutex::new(prefilled_tree(random_prefill()?)?),
+        })
+    }
+
+    /// The log ID (SHA-256 of the SPKI).
+    pub fn log_id(&self) -> &[u8; 32] {
+        &self.log_id
+    }
+
+    /// The public key SPKI DER.
+    pub fn spki_der(&self) -> &[u8] {
+        self.key.spki_der()
+    }
+
+    /// The host name (checkpoint signer name).
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// The checkpoint origin, `"<host> - <treeID>"`.
+    pub fn origin(&self) -> String {
+        format!("{} - {}", self.host, self.tree_id)
+    }
+
+    /// Current number of entries in the (shard's) tree.
+    pub fn size(&self) -> Result<u64> {
+        Ok(lock(&self.tree)?.size())
+    }
+
+    /// Sign a checkpoint for the given tree state.
+    pub fn sign_checkpoint(&self, size: u64, root: &[u8]) -> Result<String> {
+        let body = format_body(&self.origin(), size, root);
+        let mut sig = self.log_id[..4].to_vec();
+        sig.extend_from_slice(&self.key.sign(body.as_bytes())?);
+        Ok(format!(
+            "{body}\n{EM_DASH} {} {}\n",
+            self.host,
+            b64_encode(&sig)
+        ))
+    }
+
+    /// Integrate a canonical body at `integrated_time` and return the bundle entry (SET,
+    /// inclusion proof and checkpoint included).
+    pub fn append(
+        &self,
+        body: Vec<u8>,
+        kind: &str,
+        version: &str,
+        integrated_time: i64,
+    ) -> Result<TransparencyLogEntry> {
+        let mut tree = lock(&self.tree)?;
+        let index = tree.append(&body);
+        let size = tree.size();
+        let checkpoint = self.sign_checkpoint(size, &tree.root(size)?)?;
+        let (proof, shard_index) = entry_with_proof(&tree, index, checkpoint)?;
+        drop(tree);
+        let log_index = self.shard_offset + shard_index;
+        let set = self.key.sign(&set_payload(
+            &b64_encode(&body),
+            integrated_time,
+            &hex::encode(self.log_id),
+            log_index,
+        ))?;
+        Ok(TransparencyLogEntry {
+            log_index,
+            log_id: LogId {
+                key_id: self.log_id.to_vec(),
+            },
+            kind_version: KindVersion {
+                kind: kind.into(),
+                version: version.into(),
+            },
+            integrated_time: Some(integrated_time),
+            inclusion_promise: Some(InclusionPromise {
+                signed_entry_timestamp: set,
+            }),
+            inclusion_proof: Some(proof),
+            canonicalized_body: body,
+        })
+    }
+}
+
+/// A Rekor v2 (rekor-tiles) log: Ed25519 checkpoint key, origin = host, log ID = the C2SP
+/// signed-note key ID. Entries have no integrated time and no SET.
+#[derive(Debug)]
+pub struct RekorV2Log {
+    key: EdKey,
+    origin: String,
+    key_id: [u8; 32],
+    tree: Mutex<MerkleTree>,
+}
+
+impl RekorV2Log {
+    /// A log whose origin (and signer name) is `origin`, with a random key and pre-fill.
+    pub fn new(origin: &str) -> Result<Self> {
+        let key = EdKey::generate()?;
+        let key_id = ed25519_key_id(origin, key.raw_public_key());
+        Ok(RekorV2Log {
+            key,
+            origin: origin.to_string(),
+            key_id,
+            tree: Mutex::new(prefilled_tree(random_prefill()?)?),
+        })
+    }
+
+    /// The log ID: `SHA256(origin || 0x0A || 0x01 || pubkey)`.
+    pub fn log_id(&self) -> &[u8; 32] {
+        &self.key_id
+    }
+
+    /// The public key SPKI DER.
+    pub fn spki_der(&self) -> Vec<u8> {
+        self.key.spki_der()
+    }
+
+    /// The origin line of checkpoints.
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    /// Current number of entries.
+    pub fn size(&self) -> Result<u64> {
+        Ok(lock(&self.tree)?.size())
+    }
+
+    /// Sign a checkpoint for the given tree state.
+    pub fn sign_checkpoint(&self, size: u64, root: &[u8]) -> Result<String> {
+        let body = format_body(&self.origin, size, root);
+        let mut sig = self.key_id[..4].to_vec();
+        sig.extend_from_slice(&self.key.sign(body.as_bytes()));
+        Ok(format!(
+            "{body}\n{EM_DASH} {} {}\n",
+            self.origin,
+            b64_encode(&sig)
+        ))
+    }
+
+    /// Integrate a canonical body and return the bundle entry (inclusion proof + checkpoint).
+    pub fn append(&self, body: Vec<u8>, kind: &str, version: &str) -> Result<TransparencyLogEntry> {
+        let mut tree = lock(&self.tree)?;
+        let index = tree.append(&body);
+        let size = tree.size();
+        let checkpoint = self.sign_checkpoint(size, &tree.root(size)?)?;
+        let (proof, log_index) = entry_with_proof(&tree, index, checkpoint)?;
+        drop(tree);
+        Ok(TransparencyLogEntry {
+            log_index,
+            log_id: LogId {
+                key_id: self.key_id.to_vec(),
+            },
+            kind_version: KindVersion {
+                kind: kind.into(),
+                version: version.into(),
+            },
+            integrated_time: None,
+            inclusion_promise: None,
+            inclusion_proof: Some(proof),
+            canonicalized_body: body,
+        })
+    }
+}
+
+/// A CT log that signs precertificate SCTs (ECDSA P-256, log ID `SHA256(SPKI)`).
+#[derive(Debug)]
+pub struct CtLog {
+    key: EcKey,
+    log_id: [u8; 32],
+}
+
+impl CtLog {
+    /// A CT log with a fresh key.
+    pub fn new() -> Result<Self> {
+        let key = EcKey::generate(Curve::P256)?;
+        let log_id = sha256(key.spki_der());
+        Ok(CtLog { key, log_id })
+    }
+
+    /// The log ID.
+    pub fn log_id(&self) -> &[u8; 32] {
+        &self.log_id
+    }
+
+    /// The public key SPKI DER.
+    pub fn spki_der(&self) -> &[u8] {
+        self.key.spki_der()
+    }
+
+    /// Issue an SCT for a precertificate whose TBS (poison removed) is `tbs`, issued by the CA
+    /// whose SPKI hashes to `issuer_key_hash`.
+    pub fn sign_precert(
+        &self,
+        timestamp_ms: u64,
+        issuer_key_hash: &[u8; 32],
+        tbs: &[u8],
+    ) -> Result<Sct> {
+        let signature = self.key.sign(&precert_signed_data(
+            timestamp_ms,
+            &[],
+            issuer_key_hash,
+            tbs,
+        ))?;
+        Ok(Sct {
+            version: 0,
+            log_id: self.log_id,
+            timestamp_ms,
+            extensions: vec![],
+            hash_alg: 4,
+            sig_alg: 3,
+            signature,
+        })
+    }
+}

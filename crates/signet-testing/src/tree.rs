@@ -1,0 +1,122 @@
+//! An in-memory RFC 6962 Merkle tree with roots and inclusion proofs at any past size.
+
+use signet_core::merkle::{empty_root, leaf_hash, node_hash, Hash};
+use signet_core::{Error, Result};
+
+/// An append-only in-memory Merkle tree (RFC 6962 / RFC 9162 hashing from
+/// [`signet_core::merkle`]). Fine for test-sized trees: roots and proofs are recomputed from the
+/// leaves on every call.
+#[derive(Debug, Clone, Default)]
+pub struct MerkleTree {
+    leaves: Vec<Hash>,
+}
+
+/// Largest power of two strictly less than `n` (`n >= 2`).
+fn split(n: usize) -> usize {
+    1usize << (usize::BITS - (n - 1).leading_zeros() - 1)
+}
+
+fn mth(leaves: &[Hash]) -> Hash {
+    match leaves.len() {
+        0 => empty_root(),
+        1 => leaves[0],
+        n => {
+            let k = split(n);
+            node_hash(&mth(&leaves[..k]), &mth(&leaves[k..]))
+        }
+    }
+}
+
+fn path(leaves: &[Hash], i: usize, out: &mut Vec<Hash>) {
+    let n = leaves.len();
+    if n <= 1 {
+        return;
+    }
+    let k = split(n);
+    if i < k {
+        path(&leaves[..k], i, out);
+        out.push(mth(&leaves[k..]));
+    } else {
+        path(&leaves[k..], i - k, out);
+        out.push(mth(&leaves[..k]));
+    }
+}
+
+impl MerkleTree {
+    /// An empty tree.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Append an entry (its leaf hash is `SHA256(0x00 || data)`); returns its index.
+    pub fn append(&mut self, data: &[u8]) -> u64 {
+        self.append_leaf_hash(leaf_hash(data))
+    }
+
+    /// Append an already-hashed leaf; returns its index.
+    pub fn append_leaf_hash(&mut self, h: Hash) -> u64 {
+        self.leaves.push(h);
+        (self.leaves.len() - 1) as u64
+    }
+
+    /// Number of leaves.
+    pub fn size(&self) -> u64 {
+        self.leaves.len() as u64
+    }
+
+    fn prefix(&self, size: u64) -> Result<&[Hash]> {
+        usize::try_from(size)
+            .ok()
+            .and_then(|s| self.leaves.get(..s))
+            .ok_or_else(|| Error::Proof {
+                reason: format!(
+                    "tree size {size} is beyond the tree ({} leaves)",
+                    self.size()
+                ),
+            })
+    }
+
+    /// The root of the tree's first `size` leaves.
+    pub fn root(&self, size: u64) -> Result<Hash> {
+        Ok(mth(self.prefix(size)?))
+    }
+
+    /// The audit path of leaf `index` in the tree of the first `size` leaves (leaf side first).
+    pub fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>> {
+        let leaves = self.prefix(size)?;
+        if index >= size {
+            return Err(Error::Proof {
+                reason: format!("leaf index {index} is beyond tree size {size}"),
+            });
+        }
+        let mut out = vec![];
+        // index < size <= leaves.len(), so it fits in usize.
+        path(leaves, index as usize, &mut out);
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use signet_core::merkle::verify_inclusion;
+
+    #[test]
+    fn proofs_verify_at_every_size() {
+        let mut t = MerkleTree::new();
+        assert_eq!(t.root(0).unwrap(), empty_root());
+        for i in 0..40u32 {
+            t.append(&i.to_be_bytes());
+        }
+        for size in 1..=40u64 {
+            let root = t.root(size).unwrap();
+            for index in 0..size {
+                let p = t.inclusion_proof(index, size).unwrap();
+                let leaf = leaf_hash(&(index as u32).to_be_bytes());
+                verify_inclusion(index, size, &leaf, &p, &root).unwrap();
+            }
+        }
+        assert!(t.root(41).is_err());
+        assert!(t.inclusion_proof(5, 5).is_err());
+    }
+}
