@@ -153,6 +153,19 @@ fn algorithm_for(kind: KeyKind, hash: HashAlg) -> &'static dyn VerificationAlgor
     }
 }
 
+/// A signature that did not verify (or a key that cannot check it). Callers turn this into an
+/// [`Error`] naming which signature failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BadSignature;
+
+impl std::fmt::Display for BadSignature {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("signature does not verify")
+    }
+}
+
+impl std::error::Error for BadSignature {}
+
 /// A parsed public key, ready to verify signatures.
 #[derive(Clone)]
 pub struct PublicKey {
@@ -269,8 +282,10 @@ impl PublicKey {
     }
 
     /// Verify with the key's natural hash (P-256: SHA-256, P-384: SHA-384, RSA: PKCS#1 SHA-256).
-    pub fn verify(&self, message: &[u8], sig: &[u8]) -> std::result::Result<(), ()> {
-        self.parsed.verify_sig(message, sig).map_err(|_| ())
+    pub fn verify(&self, message: &[u8], sig: &[u8]) -> std::result::Result<(), BadSignature> {
+        self.parsed
+            .verify_sig(message, sig)
+            .map_err(|_| BadSignature)
     }
 
     /// Verify with an explicit hash (for X.509 and CMS signatures, whose algorithm names it).
@@ -279,13 +294,13 @@ impl PublicKey {
         hash: HashAlg,
         message: &[u8],
         sig: &[u8],
-    ) -> std::result::Result<(), ()> {
+    ) -> std::result::Result<(), BadSignature> {
         if self.kind == KeyKind::Ed25519 || hash == self.kind.default_hash() {
             return self.verify(message, sig);
         }
-        let key =
-            ParsedPublicKey::new(algorithm_for(self.kind, hash), &self.spki_der).map_err(|_| ())?;
-        key.verify_sig(message, sig).map_err(|_| ())
+        let key = ParsedPublicKey::new(algorithm_for(self.kind, hash), &self.spki_der)
+            .map_err(|_| BadSignature)?;
+        key.verify_sig(message, sig).map_err(|_| BadSignature)
     }
 
     /// Verify a signature over a message given only its digest (hashedrekord with a digest
@@ -295,18 +310,20 @@ impl PublicKey {
         hash: HashAlg,
         digest_bytes: &[u8],
         sig: &[u8],
-    ) -> std::result::Result<(), ()> {
+    ) -> std::result::Result<(), BadSignature> {
         if self.kind == KeyKind::Ed25519 {
-            return Err(());
+            return Err(BadSignature);
         }
-        let d =
-            digest::Digest::import_less_safe(digest_bytes, hash.digest_alg()).map_err(|_| ())?;
+        let d = digest::Digest::import_less_safe(digest_bytes, hash.digest_alg())
+            .map_err(|_| BadSignature)?;
         if hash == self.kind.default_hash() {
-            self.parsed.verify_digest_sig(&d, sig).map_err(|_| ())
+            self.parsed
+                .verify_digest_sig(&d, sig)
+                .map_err(|_| BadSignature)
         } else {
             let key = ParsedPublicKey::new(algorithm_for(self.kind, hash), &self.spki_der)
-                .map_err(|_| ())?;
-            key.verify_digest_sig(&d, sig).map_err(|_| ())
+                .map_err(|_| BadSignature)?;
+            key.verify_digest_sig(&d, sig).map_err(|_| BadSignature)
         }
     }
 

@@ -10,6 +10,10 @@ use crate::{Error, Result};
 /// parsers do.
 pub fn b64_decode(what: &str, s: &str) -> Result<Vec<u8>> {
     let s = s.trim();
+    // The SIMD decoder handles the common, canonical case; the rest falls back.
+    if let Ok(v) = base64_simd::STANDARD.decode_to_vec(s) {
+        return Ok(v);
+    }
     STANDARD
         .decode(s)
         .or_else(|_| STANDARD_NO_PAD.decode(s))
@@ -23,7 +27,7 @@ pub fn b64_decode(what: &str, s: &str) -> Result<Vec<u8>> {
 
 /// Encode standard base64 with padding.
 pub fn b64_encode(bytes: impl AsRef<[u8]>) -> String {
-    STANDARD.encode(bytes)
+    base64_simd::STANDARD.encode_to_string(bytes)
 }
 
 /// SHA-256 of `data`.

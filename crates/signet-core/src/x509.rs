@@ -135,6 +135,23 @@ fn tlv(b: &[u8]) -> Option<(usize, usize)> {
     Some((2 + n, len))
 }
 
+/// Encode a definite-length DER TLV.
+fn der_wrap(tag: u8, content: &[u8]) -> Vec<u8> {
+    let n = content.len();
+    let mut out = Vec::with_capacity(n + 6);
+    out.push(tag);
+    if n < 0x80 {
+        out.push(n as u8);
+    } else {
+        let bytes = (n as u32).to_be_bytes();
+        let skip = bytes.iter().take_while(|b| **b == 0).count();
+        out.push(0x80 | (4 - skip) as u8);
+        out.extend_from_slice(&bytes[skip..]);
+    }
+    out.extend_from_slice(content);
+    out
+}
+
 impl Certificate {
     /// Parse DER.
     pub fn from_der(der: &[u8]) -> Result<Self> {
@@ -447,8 +464,69 @@ impl Certificate {
     }
 
     /// The TBSCertificate with the SCT list extension removed, DER: what the CT log signed
-    /// (RFC 6962 section 3.2).
+    /// (RFC 6962 section 3.2). Cut from the original bytes (no re-encoding) when the layout is
+    /// the usual one; [`Certificate::precert_tbs_der_reencoded`] otherwise.
     pub fn precert_tbs_der(&self) -> Result<Vec<u8>> {
+        match self.precert_tbs_der_cut() {
+            Some(v) => Ok(v),
+            None => self.precert_tbs_der_reencoded(),
+        }
+    }
+
+    fn precert_tbs_der_cut(&self) -> Option<Vec<u8>> {
+        // DER of OBJECT IDENTIFIER 1.3.6.1.4.1.11129.2.4.2.
+        const SCT_OID_TLV: &[u8] = &[
+            0x06, 0x0a, 0x2b, 0x06, 0x01, 0x04, 0x01, 0xd6, 0x79, 0x02, 0x04, 0x02,
+        ];
+        let tbs = self.tbs_der().ok()?;
+        let (th, tl) = tlv(tbs)?;
+        let body = tbs.get(th..th + tl)?;
+        // Find the [3] EXPLICIT extensions field among the TBS fields.
+        let mut pos = 0;
+        let (ext_start, ext_h, ext_l) = loop {
+            let (h, l) = tlv(body.get(pos..)?)?;
+            if body[pos] == 0xa3 {
+                break (pos, h, l);
+            }
+            pos += h + l;
+            if pos >= body.len() {
+                return None;
+            }
+        };
+        let wrapped = body.get(ext_start + ext_h..ext_start + ext_h + ext_l)?;
+        let (sh, sl) = tlv(wrapped)?;
+        if wrapped[0] != 0x30 || sh + sl != wrapped.len() {
+            return None;
+        }
+        let exts = &wrapped[sh..];
+        let mut kept = Vec::with_capacity(exts.len());
+        let mut p = 0;
+        let mut removed = false;
+        while p < exts.len() {
+            let (h, l) = tlv(&exts[p..])?;
+            let ext = exts.get(p..p + h + l)?;
+            if ext[h..].starts_with(SCT_OID_TLV) {
+                removed = true;
+            } else {
+                kept.extend_from_slice(ext);
+            }
+            p += h + l;
+        }
+        if !removed {
+            return None;
+        }
+        let seq = der_wrap(0x30, &kept);
+        let explicit = der_wrap(0xa3, &seq);
+        let mut out_body = Vec::with_capacity(body.len());
+        out_body.extend_from_slice(&body[..ext_start]);
+        out_body.extend_from_slice(&explicit);
+        out_body.extend_from_slice(body.get(ext_start + ext_h + ext_l..)?);
+        Some(der_wrap(0x30, &out_body))
+    }
+
+    /// [`Certificate::precert_tbs_der`] by decoding and re-encoding the TBSCertificate (the
+    /// reference the fast path is tested against).
+    pub fn precert_tbs_der_reencoded(&self) -> Result<Vec<u8>> {
         let mut tbs = self.cert.tbs_certificate.clone();
         if let Some(exts) = tbs.extensions.as_mut() {
             exts.retain(|e| e.extn_id != OID_SCT_LIST);

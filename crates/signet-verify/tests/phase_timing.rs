@@ -26,6 +26,15 @@ fn phases() {
         bundle::Bundle::from_json(&bytes).unwrap()
     });
     let b = bundle::Bundle::from_json(&bytes).unwrap();
+    let pl = encoding::b64_encode(&b.dsse_envelope.as_ref().unwrap().payload);
+    t("b64 decode payload", n, || {
+        encoding::b64_decode("p", &pl).unwrap()
+    });
+    let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    t("json value parse", n, || {
+        serde_json::from_slice::<serde_json::Value>(&bytes).unwrap()
+    });
+    drop(v);
     let der = b.leaf_certificate_der().unwrap().to_vec();
     t("cert parse", n, || {
         x509::Certificate::from_der(&der).unwrap()

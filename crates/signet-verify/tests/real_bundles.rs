@@ -213,6 +213,22 @@ fn every_real_bundle_verifies_with_its_identity() {
 }
 
 #[test]
+fn precert_tbs_fast_path_matches_reencoding() {
+    let Some(d) = shared() else { return };
+    for c in cases(&d) {
+        let leaf =
+            signet_core::x509::Certificate::from_der(c.bundle.leaf_certificate_der().unwrap())
+                .unwrap();
+        assert_eq!(
+            leaf.precert_tbs_der().unwrap(),
+            leaf.precert_tbs_der_reencoded().unwrap(),
+            "{}",
+            c.name
+        );
+    }
+}
+
+#[test]
 fn real_bundles_round_trip_json() {
     let Some(d) = shared() else { return };
     for c in cases(&d) {
