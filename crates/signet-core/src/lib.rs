@@ -11,12 +11,14 @@
 #![warn(missing_docs)]
 
 pub mod bundle;
+pub mod certs;
 pub mod checkpoint;
 pub mod crypto;
 pub mod dsse;
 pub mod encoding;
 pub mod error;
 pub mod intoto;
+pub mod keys;
 pub mod limits;
 pub mod merkle;
 pub mod pep740;

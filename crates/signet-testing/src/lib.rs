@@ -20,13 +20,11 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-mod certs;
-pub mod keys;
+use signet_core::certs;
+pub use signet_core::keys;
 pub mod logs;
 pub mod tree;
 
-use der::asn1::{Ia5String, OctetString, Utf8StringRef};
-use der::{Decode, Encode};
 use serde_json::json;
 use signet_core::bundle::{
     Bundle, HashOutput, MessageSignature, Rfc3161SignedTimestamp, TimestampVerificationData,
@@ -41,14 +39,13 @@ use signet_core::trust::{
     TransparencyLogInstance, TrustedRoot, TRUSTED_ROOT_MEDIA_TYPE,
 };
 use signet_core::tsa::{TimestampSigner, OID_KP_TIME_STAMPING};
-use signet_core::x509::{Certificate, FULCIO_ARC, OID_EKU_CODE_SIGNING, OID_SAN, OID_SCT_LIST};
+use signet_core::x509::{Certificate, OID_EKU_CODE_SIGNING};
 use signet_core::{Error, Result};
-use x509_cert::ext::pkix::name::GeneralName;
-use x509_cert::ext::pkix::{KeyUsage, KeyUsages, SubjectAltName};
+use x509_cert::ext::pkix::{KeyUsage, KeyUsages};
 
-use crate::certs::{der_err, eku_ext, ext, ku_ext, poison_ext, raw_ext, Ca};
-use crate::keys::{random_bytes, Curve, EcKey};
 use crate::logs::{CtLog, RekorV1Log, RekorV2Log};
+use signet_core::certs::{eku_ext, ku_ext, Ca};
+use signet_core::keys::{random_bytes, Curve, EcKey};
 
 /// Re-exported so callers can pick a bundle version without importing signet-core.
 pub use signet_core::bundle::BundleVersion;
@@ -215,16 +212,7 @@ impl SignOptions {
     }
 }
 
-/// A leaf certificate issued by the virtual Fulcio.
-#[derive(Debug, Clone)]
-pub struct IssuedLeaf {
-    /// Final certificate DER (with the embedded SCT list).
-    pub der: Vec<u8>,
-    /// The precertificate DER (with the poison extension), as submitted to the CT log.
-    pub precert_der: Vec<u8>,
-    /// The TBS the SCT signs (precertificate TBS with the poison removed).
-    pub sct_signed_tbs: Vec<u8>,
-}
+pub use signet_core::certs::IssuedLeaf;
 
 /// An in-process fake Sigstore deployment. See the crate documentation.
 #[derive(Debug)]
@@ -238,17 +226,6 @@ pub struct VirtualSigstore {
     tsa_root: Ca,
     tsa_leaf_der: Vec<u8>,
     tsa: TimestampSigner,
-}
-
-fn utf8_der(s: &str) -> Result<Vec<u8>> {
-    Utf8StringRef::new(s)
-        .and_then(|u| u.to_der())
-        .map_err(der_err("UTF8String"))
-}
-
-fn fulcio_oid(n: u32) -> Result<const_oid::ObjectIdentifier> {
-    const_oid::ObjectIdentifier::new(&format!("{FULCIO_ARC}.{n}"))
-        .map_err(|e| Error::invalid("OID", e.to_string()))
 }
 
 fn canonical_json(v: &serde_json::Value) -> Result<Vec<u8>> {
@@ -417,94 +394,34 @@ impl VirtualSigstore {
         subject_spki_der: &[u8],
         opts: &SignOptions,
     ) -> Result<IssuedLeaf> {
-        let not_before = opts.cert_not_before.unwrap_or(opts.signing_time);
         let san = match &opts.identity {
-            Identity::Email(s) => {
-                GeneralName::Rfc822Name(Ia5String::new(s).map_err(der_err("email SAN"))?)
-            }
-            Identity::Uri(s) => GeneralName::UniformResourceIdentifier(
-                Ia5String::new(s).map_err(der_err("URI SAN"))?,
-            ),
+            Identity::Email(s) => signet_core::x509::SanIdentity::Email(s.clone()),
+            Identity::Uri(s) => signet_core::x509::SanIdentity::Uri(s.clone()),
         };
-        let mut exts = vec![
-            ku_ext(KeyUsage(KeyUsages::DigitalSignature.into()))?,
-            eku_ext(vec![OID_EKU_CODE_SIGNING], false)?,
-            ext(OID_SAN, true, &SubjectAltName(vec![san]))?,
-            raw_ext(fulcio_oid(1)?, false, opts.issuer.as_bytes().to_vec())?,
-            raw_ext(fulcio_oid(8)?, false, utf8_der(&opts.issuer)?)?,
-        ];
-        for (n, v) in &opts.extensions {
-            let value = match n {
-                2..=6 => v.as_bytes().to_vec(),
-                9.. => utf8_der(v)?,
-                _ => {
-                    return Err(Error::invalid(
-                        "SignOptions",
-                        format!("extension {FULCIO_ARC}.{n} cannot be set: expected 2..=6 or >= 9 (.1 and .8 come from `issuer`)"),
-                    ))
-                }
-            };
-            exts.push(raw_ext(fulcio_oid(*n)?, false, value)?);
-        }
-        let ca = &self.fulcio_intermediate;
-        let spki = spki::SubjectPublicKeyInfoOwned::from_der(subject_spki_der)
-            .map_err(der_err("leaf public key"))?;
-        let spki_point = spki.subject_public_key.raw_bytes().to_vec();
-        let base = certs::TbsSpec {
-            subject: x509_cert::name::Name::default(),
-            issuer: ca.name.clone(),
-            serial: certs::random_serial()?,
+        let not_before = opts.cert_not_before.unwrap_or(opts.signing_time);
+        let spec = certs::LeafSpec {
+            spki_der: subject_spki_der,
+            san: &san,
+            issuer: &opts.issuer,
+            extensions: &opts.extensions,
             not_before,
-            not_after: not_before + LEAF_LIFETIME,
-            spki_der: subject_spki_der.to_vec(),
-            extensions: {
-                let mut e = vec![
-                    certs::ski_ext(&certs::key_id(&spki_point))?,
-                    certs::aki_ext(&ca.ski)?,
-                ];
-                e.append(&mut exts);
-                e
-            },
+            lifetime: LEAF_LIFETIME,
         };
-        let sig_alg = ca.key.x509_signature_oid();
-        // 1. The precertificate: the same TBS plus the critical poison extension.
-        let mut pre_tbs = base.tbs(sig_alg)?;
-        let mut with_poison = pre_tbs.extensions.take().unwrap_or_default();
-        with_poison.push(poison_ext()?);
-        pre_tbs.extensions = Some(with_poison);
-        let precert_der = certs::sign_tbs(pre_tbs.clone(), &ca.key)?;
-        // 2. The CT log signs the precertificate TBS without the poison.
-        if let Some(e) = pre_tbs.extensions.as_mut() {
-            e.retain(|x| x.extn_id != signet_core::x509::OID_CT_POISON);
-        }
-        let sct_signed_tbs = pre_tbs.to_der().map_err(der_err("precertificate TBS"))?;
-        let issuer_key_hash = sha256(ca.key.spki_der());
         let log = if opts.sct_from_untrusted_log {
             &self.rogue_ctlog
         } else {
             &self.ctlog
         };
-        let ts_ms = u64::try_from(not_before)
-            .map_err(|_| Error::invalid("SignOptions", "negative certificate time"))?
-            * 1000;
-        let sct = log.sign_precert(ts_ms, &issuer_key_hash, &sct_signed_tbs)?;
-        // 3. The final certificate: the SCT list (TLS-encoded, inside an OCTET STRING) replaces
-        //    the poison.
-        let list = signet_core::sct::encode_sct_list(&[sct]);
-        let mut final_tbs = base.tbs(sig_alg)?;
-        let mut with_sct = final_tbs.extensions.take().unwrap_or_default();
-        with_sct.push(ext(
-            OID_SCT_LIST,
-            false,
-            &OctetString::new(list).map_err(der_err("SCT list"))?,
-        )?);
-        final_tbs.extensions = Some(with_sct);
-        let der = certs::sign_tbs(final_tbs, &ca.key)?;
-        Ok(IssuedLeaf {
-            der,
-            precert_der,
-            sct_signed_tbs,
-        })
+        certs::issue_fulcio_leaf(
+            &self.fulcio_intermediate,
+            &spec,
+            |_, tbs, issuer_key_hash| {
+                let ts_ms = u64::try_from(not_before)
+                    .map_err(|_| Error::invalid("SignOptions", "negative certificate time"))?
+                    * 1000;
+                Ok(vec![log.sign_precert(ts_ms, issuer_key_hash, tbs)?])
+            },
+        )
     }
 
     /// An RFC 3161 response (DER TimeStampResp) from the virtual TSA over `signature`

@@ -12,8 +12,8 @@ use signet_core::rekor::set_payload;
 use signet_core::sct::{precert_signed_data, Sct};
 use signet_core::{Error, Result};
 
-use crate::keys::{random_bytes, Curve, EcKey, EdKey};
 use crate::tree::MerkleTree;
+use signet_core::keys::{random_bytes, Curve, EcKey, EdKey};
 
 /// The em dash that starts a signed-note signature line.
 const EM_DASH: &str = "\u{2014}";

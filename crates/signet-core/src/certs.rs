@@ -1,13 +1,14 @@
-//! A small X.509 builder on x509-cert types, signed with aws-lc-rs (generalised from the test
-//! builder in `signet_core::tsa`).
+//! A small X.509 builder on x509-cert types, signed with aws-lc-rs: CA hierarchies, TSA
+//! certificates and Fulcio-profile leaves with embedded SCTs. Used by Signet's own CA and by
+//! the test instance.
 
 use std::str::FromStr;
 use std::time::Duration;
 
+use crate::{Error, Result};
 use const_oid::{AssociatedOid, ObjectIdentifier};
 use der::asn1::{BitString, GeneralizedTime, Null, OctetString, UtcTime};
 use der::{Decode, Encode};
-use signet_core::{Error, Result};
 use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
 use x509_cert::certificate::{TbsCertificate, Version};
 use x509_cert::ext::pkix::{
@@ -25,12 +26,13 @@ use crate::keys::{random_bytes, EcKey};
 /// 2050-01-01T00:00:00Z: from here on X.509 uses GeneralizedTime.
 const Y2050: i64 = 2_524_608_000;
 
-pub(crate) fn der_err(what: &str) -> impl Fn(der::Error) -> Error + '_ {
+/// Map a der error to [`Error::Der`] naming `what`.
+pub fn der_err(what: &str) -> impl Fn(der::Error) -> Error + '_ {
     move |e| Error::der(what, e)
 }
 
 /// X.509 `Time` for Unix seconds (UTCTime before 2050, GeneralizedTime after).
-pub(crate) fn x509_time(t: i64) -> Result<Time> {
+pub fn x509_time(t: i64) -> Result<Time> {
     let secs = u64::try_from(t)
         .map_err(|_| Error::invalid("certificate validity", format!("negative time {t}")))?;
     let d = Duration::from_secs(secs);
@@ -44,7 +46,7 @@ pub(crate) fn x509_time(t: i64) -> Result<Time> {
 }
 
 /// An extension whose value is the DER of `value`.
-pub(crate) fn ext(oid: ObjectIdentifier, critical: bool, value: &impl Encode) -> Result<Extension> {
+pub fn ext(oid: ObjectIdentifier, critical: bool, value: &impl Encode) -> Result<Extension> {
     raw_ext(
         oid,
         critical,
@@ -53,7 +55,7 @@ pub(crate) fn ext(oid: ObjectIdentifier, critical: bool, value: &impl Encode) ->
 }
 
 /// An extension whose value is `bytes` as given.
-pub(crate) fn raw_ext(oid: ObjectIdentifier, critical: bool, bytes: Vec<u8>) -> Result<Extension> {
+pub fn raw_ext(oid: ObjectIdentifier, critical: bool, bytes: Vec<u8>) -> Result<Extension> {
     Ok(Extension {
         extn_id: oid,
         critical,
@@ -62,12 +64,12 @@ pub(crate) fn raw_ext(oid: ObjectIdentifier, critical: bool, bytes: Vec<u8>) -> 
 }
 
 /// The RFC 6962 precertificate poison extension (critical, NULL).
-pub(crate) fn poison_ext() -> Result<Extension> {
-    ext(signet_core::x509::OID_CT_POISON, true, &Null)
+pub fn poison_ext() -> Result<Extension> {
+    ext(crate::x509::OID_CT_POISON, true, &Null)
 }
 
 /// A random positive 20-byte serial number.
-pub(crate) fn random_serial() -> Result<Vec<u8>> {
+pub fn random_serial() -> Result<Vec<u8>> {
     let mut s = random_bytes::<20>()?;
     s[0] &= 0x7f;
     if s[0] == 0 {
@@ -77,18 +79,19 @@ pub(crate) fn random_serial() -> Result<Vec<u8>> {
 }
 
 /// SHA-1 of the public key bits (RFC 5280 4.2.1.2 method 1), as Go's x509 computes SKIs.
-pub(crate) fn key_id(public_point: &[u8]) -> Vec<u8> {
+pub fn key_id(public_point: &[u8]) -> Vec<u8> {
     aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, public_point)
         .as_ref()
         .to_vec()
 }
 
 /// Parse a DN such as `CN=Signet,O=Example`.
-pub(crate) fn name(dn: &str) -> Result<Name> {
+pub fn name(dn: &str) -> Result<Name> {
     Name::from_str(dn).map_err(|e| Error::der(format!("distinguished name {dn:?}"), e))
 }
 
-pub(crate) fn ski_ext(ski: &[u8]) -> Result<Extension> {
+/// SubjectKeyIdentifier extension.
+pub fn ski_ext(ski: &[u8]) -> Result<Extension> {
     ext(
         SubjectKeyIdentifier::OID,
         false,
@@ -96,7 +99,8 @@ pub(crate) fn ski_ext(ski: &[u8]) -> Result<Extension> {
     )
 }
 
-pub(crate) fn aki_ext(issuer_ski: &[u8]) -> Result<Extension> {
+/// AuthorityKeyIdentifier extension (key identifier only).
+pub fn aki_ext(issuer_ski: &[u8]) -> Result<Extension> {
     ext(
         AuthorityKeyIdentifier::OID,
         false,
@@ -108,15 +112,18 @@ pub(crate) fn aki_ext(issuer_ski: &[u8]) -> Result<Extension> {
     )
 }
 
-pub(crate) fn ku_ext(usages: KeyUsage) -> Result<Extension> {
+/// KeyUsage extension (critical).
+pub fn ku_ext(usages: KeyUsage) -> Result<Extension> {
     ext(KeyUsage::OID, true, &usages)
 }
 
-pub(crate) fn eku_ext(purposes: Vec<ObjectIdentifier>, critical: bool) -> Result<Extension> {
+/// ExtendedKeyUsage extension.
+pub fn eku_ext(purposes: Vec<ObjectIdentifier>, critical: bool) -> Result<Extension> {
     ext(ExtendedKeyUsage::OID, critical, &ExtendedKeyUsage(purposes))
 }
 
-pub(crate) fn bc_ext(path_len: Option<u8>) -> Result<Extension> {
+/// BasicConstraints cA=TRUE (critical) with an optional path length.
+pub fn bc_ext(path_len: Option<u8>) -> Result<Extension> {
     ext(
         BasicConstraints::OID,
         true,
@@ -128,13 +135,20 @@ pub(crate) fn bc_ext(path_len: Option<u8>) -> Result<Extension> {
 }
 
 /// Everything needed for a TBSCertificate except who signs it.
-pub(crate) struct TbsSpec {
+pub struct TbsSpec {
+    /// Subject DN.
     pub subject: Name,
+    /// Issuer DN.
     pub issuer: Name,
+    /// Serial number bytes (positive).
     pub serial: Vec<u8>,
+    /// notBefore, Unix seconds.
     pub not_before: i64,
+    /// notAfter, Unix seconds.
     pub not_after: i64,
+    /// Subject public key, DER SPKI.
     pub spki_der: Vec<u8>,
+    /// Extensions in order.
     pub extensions: Vec<Extension>,
 }
 
@@ -169,7 +183,7 @@ impl TbsSpec {
 
 /// Sign `tbs` with `issuer_key` and return the certificate DER. `tbs.signature` must name the
 /// issuer key's algorithm (see [`EcKey::x509_signature_oid`]).
-pub(crate) fn sign_tbs(tbs: TbsCertificate, issuer_key: &EcKey) -> Result<Vec<u8>> {
+pub fn sign_tbs(tbs: TbsCertificate, issuer_key: &EcKey) -> Result<Vec<u8>> {
     if tbs.signature.oid != issuer_key.x509_signature_oid() {
         return Err(Error::invalid(
             "certificate",
@@ -192,10 +206,14 @@ pub(crate) fn sign_tbs(tbs: TbsCertificate, issuer_key: &EcKey) -> Result<Vec<u8
 
 /// A certificate authority: key, certificate, DN and key identifier.
 #[derive(Debug)]
-pub(crate) struct Ca {
+pub struct Ca {
+    /// The CA's signing key.
     pub key: EcKey,
+    /// Its certificate.
     pub cert_der: Vec<u8>,
+    /// Its subject DN.
     pub name: Name,
+    /// Its subject key identifier.
     pub ski: Vec<u8>,
 }
 
@@ -288,4 +306,146 @@ impl Ca {
         };
         sign_tbs(spec.tbs(self.key.x509_signature_oid())?, &self.key)
     }
+}
+
+/// Fulcio's leaf lifetime: 10 minutes.
+pub const FULCIO_LEAF_LIFETIME: i64 = 600;
+
+/// What goes into a Fulcio-profile signing certificate.
+#[derive(Debug, Clone)]
+pub struct LeafSpec<'a> {
+    /// The signer's public key, DER SPKI.
+    pub spki_der: &'a [u8],
+    /// The one SAN.
+    pub san: &'a crate::x509::SanIdentity,
+    /// The OIDC issuer (extensions .1 raw and .8 UTF8String).
+    pub issuer: &'a str,
+    /// Further Fulcio extensions (N, value): .2–.6 raw UTF-8, .9 and up UTF8String.
+    pub extensions: &'a [(u32, String)],
+    /// notBefore, Unix seconds; notAfter is `not_before + lifetime`.
+    pub not_before: i64,
+    /// Lifetime in seconds (Fulcio: [`FULCIO_LEAF_LIFETIME`]).
+    pub lifetime: i64,
+}
+
+/// A leaf issued with [`issue_fulcio_leaf`].
+#[derive(Debug, Clone)]
+pub struct IssuedLeaf {
+    /// Final certificate DER (with the embedded SCT list).
+    pub der: Vec<u8>,
+    /// The precertificate DER (with the poison extension), as submitted to the CT log.
+    pub precert_der: Vec<u8>,
+    /// The TBS the SCT signs (precertificate TBS with the poison removed).
+    pub sct_signed_tbs: Vec<u8>,
+}
+
+fn fulcio_oid(n: u32) -> Result<ObjectIdentifier> {
+    ObjectIdentifier::new(&format!("{}.{n}", crate::x509::FULCIO_ARC))
+        .map_err(|e| Error::invalid("OID", e.to_string()))
+}
+
+fn utf8_der(s: &str) -> Result<Vec<u8>> {
+    der::asn1::Utf8StringRef::new(s)
+        .and_then(|u| u.to_der())
+        .map_err(der_err("UTF8String"))
+}
+
+/// Issue a Fulcio-profile leaf as Fulcio does: empty subject, random serial, KU
+/// digitalSignature (critical), EKU codeSigning, SKI/AKI, critical SAN with exactly one entry,
+/// the Fulcio extensions, and an embedded SCT list. `get_scts` receives the precertificate DER,
+/// the TBS the CT log must sign (precertificate TBS without the poison) and the SHA-256 of the
+/// issuer's SPKI, and returns the SCTs to embed (from the CT log's `add-pre-chain`).
+pub fn issue_fulcio_leaf(
+    ca: &Ca,
+    spec: &LeafSpec<'_>,
+    get_scts: impl FnOnce(&[u8], &[u8], &[u8; 32]) -> Result<Vec<crate::sct::Sct>>,
+) -> Result<IssuedLeaf> {
+    use crate::x509::{
+        SanIdentity, OID_EKU_CODE_SIGNING, OID_OTHERNAME_USERNAME, OID_SAN, OID_SCT_LIST,
+    };
+    use der::asn1::{Any, Ia5String};
+    use x509_cert::ext::pkix::name::{GeneralName, OtherName};
+    use x509_cert::ext::pkix::SubjectAltName;
+
+    let san = match spec.san {
+        SanIdentity::Email(s) => {
+            GeneralName::Rfc822Name(Ia5String::new(s).map_err(der_err("email SAN"))?)
+        }
+        SanIdentity::Uri(s) => {
+            GeneralName::UniformResourceIdentifier(Ia5String::new(s).map_err(der_err("URI SAN"))?)
+        }
+        SanIdentity::Username(s) => GeneralName::OtherName(OtherName {
+            type_id: OID_OTHERNAME_USERNAME,
+            value: Any::from_der(&utf8_der(s)?).map_err(der_err("username SAN"))?,
+        }),
+    };
+    let mut exts = vec![
+        ku_ext(KeyUsage(KeyUsages::DigitalSignature.into()))?,
+        eku_ext(vec![OID_EKU_CODE_SIGNING], false)?,
+        ext(OID_SAN, true, &SubjectAltName(vec![san]))?,
+        raw_ext(fulcio_oid(1)?, false, spec.issuer.as_bytes().to_vec())?,
+        raw_ext(fulcio_oid(8)?, false, utf8_der(spec.issuer)?)?,
+    ];
+    for (n, v) in spec.extensions {
+        let value = match n {
+            2..=6 => v.as_bytes().to_vec(),
+            9.. => utf8_der(v)?,
+            _ => {
+                return Err(Error::invalid(
+                    "certificate extensions",
+                    format!("extension {}.{n} cannot be set: expected 2..=6 or >= 9 (.1 and .8 come from the issuer)", crate::x509::FULCIO_ARC),
+                ))
+            }
+        };
+        exts.push(raw_ext(fulcio_oid(*n)?, false, value)?);
+    }
+    let spki =
+        SubjectPublicKeyInfoOwned::from_der(spec.spki_der).map_err(der_err("leaf public key"))?;
+    let base = TbsSpec {
+        subject: Name::default(),
+        issuer: ca.name.clone(),
+        serial: random_serial()?,
+        not_before: spec.not_before,
+        not_after: spec.not_before + spec.lifetime,
+        spki_der: spec.spki_der.to_vec(),
+        extensions: {
+            let mut e = vec![
+                ski_ext(&key_id(spki.subject_public_key.raw_bytes()))?,
+                aki_ext(&ca.ski)?,
+            ];
+            e.append(&mut exts);
+            e
+        },
+    };
+    let sig_alg = ca.key.x509_signature_oid();
+    // 1. The precertificate: the same TBS plus the critical poison extension.
+    let mut pre_tbs = base.tbs(sig_alg)?;
+    let mut with_poison = pre_tbs.extensions.take().unwrap_or_default();
+    with_poison.push(poison_ext()?);
+    pre_tbs.extensions = Some(with_poison);
+    let precert_der = sign_tbs(pre_tbs.clone(), &ca.key)?;
+    // 2. The CT log signs the precertificate TBS without the poison.
+    if let Some(e) = pre_tbs.extensions.as_mut() {
+        e.retain(|x| x.extn_id != crate::x509::OID_CT_POISON);
+    }
+    let sct_signed_tbs = pre_tbs.to_der().map_err(der_err("precertificate TBS"))?;
+    let issuer_key_hash = crate::encoding::sha256(ca.key.spki_der());
+    let scts = get_scts(&precert_der, &sct_signed_tbs, &issuer_key_hash)?;
+    // 3. The final certificate: the SCT list (TLS-encoded, inside an OCTET STRING) replaces
+    //    the poison.
+    let list = crate::sct::encode_sct_list(&scts);
+    let mut final_tbs = base.tbs(sig_alg)?;
+    let mut with_sct = final_tbs.extensions.take().unwrap_or_default();
+    with_sct.push(ext(
+        OID_SCT_LIST,
+        false,
+        &OctetString::new(list).map_err(der_err("SCT list"))?,
+    )?);
+    final_tbs.extensions = Some(with_sct);
+    let der = sign_tbs(final_tbs, &ca.key)?;
+    Ok(IssuedLeaf {
+        der,
+        precert_der,
+        sct_signed_tbs,
+    })
 }

@@ -1,5 +1,7 @@
 //! Key generation and signing on aws-lc-rs, plus randomness.
 
+use crate::crypto::{OID_ECDSA_SHA256, OID_ECDSA_SHA384};
+use crate::{Error, Result};
 use aws_lc_rs::encoding::{AsDer, PublicKeyX509Der};
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use aws_lc_rs::signature::{
@@ -7,8 +9,6 @@ use aws_lc_rs::signature::{
     ECDSA_P384_SHA384_ASN1_SIGNING,
 };
 use const_oid::ObjectIdentifier;
-use signet_core::crypto::{OID_ECDSA_SHA256, OID_ECDSA_SHA384};
-use signet_core::{Error, Result};
 
 /// A key-handling error from aws-lc-rs.
 pub(crate) fn key_err(what: &str, reason: impl std::fmt::Display) -> Error {
