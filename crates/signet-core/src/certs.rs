@@ -218,6 +218,30 @@ pub struct Ca {
 }
 
 impl Ca {
+    /// A CA from a stored key and its certificate.
+    pub fn from_parts(key: EcKey, cert_der: Vec<u8>) -> Result<Self> {
+        let cert = Certificate::from_der(&cert_der).map_err(der_err("CA certificate"))?;
+        if cert
+            .tbs_certificate
+            .subject_public_key_info
+            .to_der()
+            .map_err(der_err("CA public key"))?
+            != key.spki_der()
+        {
+            return Err(Error::invalid(
+                "CA",
+                "the certificate's public key is not the key's",
+            ));
+        }
+        let ski = key_id(key.public_point());
+        Ok(Ca {
+            name: cert.tbs_certificate.subject.clone(),
+            key,
+            cert_der,
+            ski,
+        })
+    }
+
     /// A self-signed root CA (basicConstraints CA critical, KU keyCertSign|cRLSign critical).
     pub fn root(key: EcKey, dn: &str, validity: (i64, i64)) -> Result<Self> {
         let n = name(dn)?;
@@ -360,9 +384,49 @@ pub fn issue_fulcio_leaf(
     spec: &LeafSpec<'_>,
     get_scts: impl FnOnce(&[u8], &[u8], &[u8; 32]) -> Result<Vec<crate::sct::Sct>>,
 ) -> Result<IssuedLeaf> {
-    use crate::x509::{
-        SanIdentity, OID_EKU_CODE_SIGNING, OID_OTHERNAME_USERNAME, OID_SAN, OID_SCT_LIST,
-    };
+    let p = prepare_fulcio_leaf(ca, spec)?;
+    let scts = get_scts(&p.precert_der, &p.sct_signed_tbs, &p.issuer_key_hash)?;
+    p.finish(ca, &scts)
+}
+
+/// A leaf whose precertificate is built and signed, waiting for its SCTs (the CT log call may
+/// be asynchronous).
+#[derive(Debug, Clone)]
+pub struct PreparedLeaf {
+    /// The precertificate DER (with the poison extension).
+    pub precert_der: Vec<u8>,
+    /// What the CT log signs: the precertificate TBS without the poison.
+    pub sct_signed_tbs: Vec<u8>,
+    /// SHA-256 of the issuing CA's SPKI.
+    pub issuer_key_hash: [u8; 32],
+    final_tbs: TbsCertificate,
+}
+
+impl PreparedLeaf {
+    /// Embed `scts` and sign the final certificate.
+    pub fn finish(self, ca: &Ca, scts: &[crate::sct::Sct]) -> Result<IssuedLeaf> {
+        use crate::x509::OID_SCT_LIST;
+        let list = crate::sct::encode_sct_list(scts);
+        let mut final_tbs = self.final_tbs;
+        let mut with_sct = final_tbs.extensions.take().unwrap_or_default();
+        with_sct.push(ext(
+            OID_SCT_LIST,
+            false,
+            &OctetString::new(list).map_err(der_err("SCT list"))?,
+        )?);
+        final_tbs.extensions = Some(with_sct);
+        let der = sign_tbs(final_tbs, &ca.key)?;
+        Ok(IssuedLeaf {
+            der,
+            precert_der: self.precert_der,
+            sct_signed_tbs: self.sct_signed_tbs,
+        })
+    }
+}
+
+/// Build and sign the precertificate of a Fulcio-profile leaf (see [`issue_fulcio_leaf`]).
+pub fn prepare_fulcio_leaf(ca: &Ca, spec: &LeafSpec<'_>) -> Result<PreparedLeaf> {
+    use crate::x509::{SanIdentity, OID_EKU_CODE_SIGNING, OID_OTHERNAME_USERNAME, OID_SAN};
     use der::asn1::{Any, Ia5String};
     use x509_cert::ext::pkix::name::{GeneralName, OtherName};
     use x509_cert::ext::pkix::SubjectAltName;
@@ -430,22 +494,10 @@ pub fn issue_fulcio_leaf(
     }
     let sct_signed_tbs = pre_tbs.to_der().map_err(der_err("precertificate TBS"))?;
     let issuer_key_hash = crate::encoding::sha256(ca.key.spki_der());
-    let scts = get_scts(&precert_der, &sct_signed_tbs, &issuer_key_hash)?;
-    // 3. The final certificate: the SCT list (TLS-encoded, inside an OCTET STRING) replaces
-    //    the poison.
-    let list = crate::sct::encode_sct_list(&scts);
-    let mut final_tbs = base.tbs(sig_alg)?;
-    let mut with_sct = final_tbs.extensions.take().unwrap_or_default();
-    with_sct.push(ext(
-        OID_SCT_LIST,
-        false,
-        &OctetString::new(list).map_err(der_err("SCT list"))?,
-    )?);
-    final_tbs.extensions = Some(with_sct);
-    let der = sign_tbs(final_tbs, &ca.key)?;
-    Ok(IssuedLeaf {
-        der,
+    Ok(PreparedLeaf {
         precert_der,
         sct_signed_tbs,
+        issuer_key_hash,
+        final_tbs: base.tbs(sig_alg)?,
     })
 }

@@ -81,6 +81,23 @@ impl EcKey {
         })
     }
 
+    /// Load a key from PKCS#8 DER (as written by [`EcKey::pkcs8_der`]).
+    pub fn from_pkcs8(curve: Curve, pkcs8: &[u8]) -> Result<Self> {
+        let pair = EcdsaKeyPair::from_pkcs8(curve.alg(), pkcs8)
+            .map_err(|e| key_err("ECDSA PKCS#8 key", e))?;
+        let spki = AsDer::<PublicKeyX509Der>::as_der(pair.public_key())
+            .map_err(|e| key_err("ECDSA public key encoding", e))?
+            .as_ref()
+            .to_vec();
+        Ok(EcKey {
+            curve,
+            pkcs8: pkcs8.to_vec(),
+            pair,
+            spki,
+            rng: SystemRandom::new(),
+        })
+    }
+
     /// The curve.
     pub fn curve(&self) -> Curve {
         self.curve
@@ -121,6 +138,7 @@ impl EcKey {
 /// An Ed25519 key pair.
 pub struct EdKey {
     pair: Ed25519KeyPair,
+    pkcs8: Vec<u8>,
 }
 
 impl std::fmt::Debug for EdKey {
@@ -132,9 +150,24 @@ impl std::fmt::Debug for EdKey {
 impl EdKey {
     /// Generate a fresh Ed25519 key.
     pub fn generate() -> Result<Self> {
+        let doc = Ed25519KeyPair::generate_pkcs8(&SystemRandom::new())
+            .map_err(|e| key_err("Ed25519 key generation", e))?;
+        Self::from_pkcs8(doc.as_ref())
+    }
+
+    /// Load from PKCS#8 DER (as written by [`EdKey::pkcs8_der`]).
+    pub fn from_pkcs8(pkcs8: &[u8]) -> Result<Self> {
+        let pair =
+            Ed25519KeyPair::from_pkcs8(pkcs8).map_err(|e| key_err("Ed25519 PKCS#8 key", e))?;
         Ok(EdKey {
-            pair: Ed25519KeyPair::generate().map_err(|e| key_err("Ed25519 key generation", e))?,
+            pair,
+            pkcs8: pkcs8.to_vec(),
         })
+    }
+
+    /// PKCS#8 private key DER.
+    pub fn pkcs8_der(&self) -> &[u8] {
+        &self.pkcs8
     }
 
     /// The raw 32-byte public key.

@@ -524,6 +524,16 @@ impl Certificate {
         Some(der_wrap(0x30, &out_body))
     }
 
+    /// The TBSCertificate DER with extension `oid` removed (re-encoded): for a CT log, a
+    /// precertificate's TBS without the poison extension.
+    pub fn precert_tbs_without(&self, oid: &ObjectIdentifier) -> Result<Vec<u8>> {
+        let mut tbs = self.cert.tbs_certificate.clone();
+        if let Some(exts) = tbs.extensions.as_mut() {
+            exts.retain(|e| e.extn_id != *oid);
+        }
+        tbs.to_der().map_err(|e| Error::der("TBS", e))
+    }
+
     /// [`Certificate::precert_tbs_der`] by decoding and re-encoding the TBSCertificate (the
     /// reference the fast path is tested against).
     pub fn precert_tbs_der_reencoded(&self) -> Result<Vec<u8>> {

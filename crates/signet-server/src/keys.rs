@@ -1,0 +1,121 @@
+//! The instance's long-lived keys and certificates, generated on first start and kept in
+//! `DATA_DIR/keys` (PKCS#8 / DER files, mode 0600 where the platform supports it).
+
+use std::path::{Path, PathBuf};
+
+use signet_core::certs::Ca;
+use signet_core::keys::{Curve, EcKey, EdKey};
+use signet_core::time::format_rfc3339;
+
+use crate::{Error, Result};
+
+/// Every key and certificate of the instance.
+pub struct InstanceKeys {
+    /// Fulcio root CA (P-384).
+    pub ca_root: Ca,
+    /// Fulcio issuing CA (P-384).
+    pub ca_intermediate: Ca,
+    /// CT log key (P-256).
+    pub ct: EcKey,
+    /// Rekor v1 key (P-256).
+    pub rekor_v1: EcKey,
+    /// Rekor v2 checkpoint key (Ed25519).
+    pub rekor_v2: EdKey,
+    /// TSA root (P-384).
+    pub tsa_root: Ca,
+    /// TSA signing key (P-256) and leaf certificate DER.
+    pub tsa_key: EcKey,
+    /// TSA leaf certificate.
+    pub tsa_leaf_der: Vec<u8>,
+    /// OIDC development issuer key (P-256).
+    pub oidc: EcKey,
+    /// When the keys were created (Unix seconds): the start of every `validFor`.
+    pub created: i64,
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600)).map_err(|e| Error::io(&tmp, e))?;
+    }
+    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+}
+
+fn read(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| Error::io(path, e))
+}
+
+/// Years of validity for the CA and TSA certificates.
+const CA_YEARS: i64 = 10;
+
+impl InstanceKeys {
+    /// Load the keys from `dir`, or create them all if `dir/created` does not exist.
+    pub fn load_or_create(dir: &Path, now: i64) -> Result<Self> {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        let p = |n: &str| -> PathBuf { dir.join(n) };
+        if p("created").exists() {
+            return Self::load(dir);
+        }
+        let validity = (now - 60, now + CA_YEARS * 365 * 86400);
+        let ca_root = Ca::root(EcKey::generate(Curve::P384)?, "CN=signet-root,O=signet.dev", validity)?;
+        let ca_intermediate =
+            ca_root.intermediate(EcKey::generate(Curve::P384)?, "CN=signet-intermediate,O=signet.dev", validity, None)?;
+        let tsa_root = Ca::root(EcKey::generate(Curve::P384)?, "CN=signet-tsa-root,O=signet.dev", validity)?;
+        let tsa_key = EcKey::generate(Curve::P256)?;
+        let tsa_leaf_der = signet_core::certs::tsa_leaf(&tsa_root, &tsa_key, "CN=signet-tsa,O=signet.dev", validity)?;
+        let keys = InstanceKeys {
+            ca_root,
+            ca_intermediate,
+            ct: EcKey::generate(Curve::P256)?,
+            rekor_v1: EcKey::generate(Curve::P256)?,
+            rekor_v2: EdKey::generate()?,
+            tsa_root,
+            tsa_key,
+            tsa_leaf_der,
+            oidc: EcKey::generate(Curve::P256)?,
+            created: now - 60,
+        };
+        for (name, ca) in [("ca-root", &keys.ca_root), ("ca-intermediate", &keys.ca_intermediate), ("tsa-root", &keys.tsa_root)] {
+            write_private(&p(&format!("{name}.pk8")), ca.key.pkcs8_der())?;
+            write_private(&p(&format!("{name}.der")), &ca.cert_der)?;
+        }
+        write_private(&p("tsa.pk8"), keys.tsa_key.pkcs8_der())?;
+        write_private(&p("tsa.der"), &keys.tsa_leaf_der)?;
+        write_private(&p("ct.pk8"), keys.ct.pkcs8_der())?;
+        write_private(&p("rekor-v1.pk8"), keys.rekor_v1.pkcs8_der())?;
+        write_private(&p("rekor-v2.pk8"), keys.rekor_v2.pkcs8_der())?;
+        write_private(&p("oidc.pk8"), keys.oidc.pkcs8_der())?;
+        // Written last: its presence means every other file is complete.
+        write_private(&p("created"), format!("{}\n{}\n", keys.created, format_rfc3339(keys.created)).as_bytes())?;
+        Ok(keys)
+    }
+
+    fn load(dir: &Path) -> Result<Self> {
+        let p = |n: &str| dir.join(n);
+        let created_text = String::from_utf8_lossy(&read(&p("created"))?).into_owned();
+        let created: i64 = created_text
+            .lines()
+            .next()
+            .and_then(|l| l.trim().parse().ok())
+            .ok_or_else(|| Error::Config(format!("{}: expected Unix seconds on the first line", p("created").display())))?;
+        let ca = |name: &str, curve| -> Result<Ca> {
+            Ca::from_parts(EcKey::from_pkcs8(curve, &read(&p(&format!("{name}.pk8")))?)?, read(&p(&format!("{name}.der")))?)
+                .map_err(Error::from)
+        };
+        Ok(InstanceKeys {
+            ca_root: ca("ca-root", Curve::P384)?,
+            ca_intermediate: ca("ca-intermediate", Curve::P384)?,
+            tsa_root: ca("tsa-root", Curve::P384)?,
+            tsa_key: EcKey::from_pkcs8(Curve::P256, &read(&p("tsa.pk8"))?)?,
+            tsa_leaf_der: read(&p("tsa.der"))?,
+            ct: EcKey::from_pkcs8(Curve::P256, &read(&p("ct.pk8"))?)?,
+            rekor_v1: EcKey::from_pkcs8(Curve::P256, &read(&p("rekor-v1.pk8"))?)?,
+            rekor_v2: EdKey::from_pkcs8(&read(&p("rekor-v2.pk8"))?)?,
+            oidc: EcKey::from_pkcs8(Curve::P256, &read(&p("oidc.pk8"))?)?,
+            created,
+        })
+    }
+}
