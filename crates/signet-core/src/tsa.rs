@@ -1390,6 +1390,56 @@ pub struct TimestampRequest {
     pub has_extensions: bool,
 }
 
+/// Build a DER `TimeStampReq` (version 1) over `imprint` with an optional nonce (unsigned
+/// big-endian magnitude) and certReq, as a client sends to a TSA.
+pub fn build_timestamp_request(
+    imprint_alg: HashAlg,
+    imprint: &[u8],
+    nonce: Option<&[u8]>,
+    cert_req: bool,
+) -> Result<Vec<u8>> {
+    let oid = match imprint_alg {
+        HashAlg::Sha256 => OID_SHA256,
+        HashAlg::Sha384 => OID_SHA384,
+        HashAlg::Sha512 => OID_SHA512,
+    };
+    // INTEGER contents must be minimal and positive: strip leading zeros, re-add one if the top
+    // bit is set.
+    let nonce_bytes = nonce.map(|n| {
+        let n: Vec<u8> = n.iter().copied().skip_while(|b| *b == 0).collect();
+        let mut v = if n.first().is_some_and(|b| b & 0x80 != 0) {
+            vec![0]
+        } else {
+            vec![]
+        };
+        v.extend(n);
+        if v.is_empty() {
+            v.push(0);
+        }
+        v
+    });
+    let req = TimeStampReqAsn1 {
+        version: 1,
+        message_imprint: MessageImprintAsn1 {
+            hash_algorithm: AlgorithmIdentifierRef {
+                oid,
+                parameters: Some(AnyRef::NULL),
+            },
+            hashed_message: OctetStringRef::new(imprint)
+                .map_err(|e| Error::der("messageImprint", e))?,
+        },
+        req_policy: None,
+        nonce: nonce_bytes
+            .as_deref()
+            .map(IntRef::new)
+            .transpose()
+            .map_err(|e| Error::der("nonce", e))?,
+        cert_req,
+        extensions: None,
+    };
+    req.to_der().map_err(|e| Error::der("TimeStampReq", e))
+}
+
 /// Parse a DER `TimeStampReq` (RFC 3161 §2.4.1). The version must be 1 and the imprint a
 /// SHA-256/384/512 hash of the right length.
 pub fn parse_timestamp_request(der: &[u8]) -> Result<TimestampRequest> {
@@ -2117,6 +2167,18 @@ mod tests {
     }
 
     // ----- requests ----------------------------------------------------------------------------
+
+    #[test]
+    fn request_builder_roundtrip() {
+        let imprint = HashAlg::Sha256.hash(b"sig");
+        let der =
+            build_timestamp_request(HashAlg::Sha256, &imprint, Some(&[0x80, 0x01]), true).unwrap();
+        let r = parse_timestamp_request(&der).unwrap();
+        assert_eq!(
+            (r.imprint, r.nonce, r.cert_req),
+            (imprint, Some(vec![0x80, 0x01]), true)
+        );
+    }
 
     #[test]
     fn request_parsing() {

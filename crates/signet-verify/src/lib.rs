@@ -435,6 +435,19 @@ impl Verifier {
         })
     }
 
+    /// Check a freshly issued signing certificate as a signer does on receipt: it chains to a
+    /// trusted CA valid at `at` (Unix seconds), has the code-signing profile, and carries a
+    /// valid embedded SCT from a trusted CT log.
+    pub fn check_leaf(&self, leaf: &Certificate, at: i64) -> Result<()> {
+        let ca = self.verify_chain(leaf, &[(at, TimeSource::Timestamp { tsa: "now".into() })])?;
+        if !leaf.has_eku(&OID_EKU_CODE_SIGNING)? {
+            return Err(Error::Certificate(
+                "leaf extended key usage lacks codeSigning".into(),
+            ));
+        }
+        self.verify_scts(leaf, ca)
+    }
+
     fn tlog_key(&self, i: usize, e: &TransparencyLogEntry) -> Result<&TlogKey> {
         self.tlogs
             .iter()

@@ -1,0 +1,74 @@
+//! `signet serve` configuration: command-line settings plus an optional JSON file in the shape
+//! of Fulcio's config (`OIDCIssuers`, `MetaIssuers`) for real external issuers.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::{Error, Result};
+
+/// The JSON config file.
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct ConfigFile {
+    /// Public base URL (default `http://<listen>`).
+    #[serde(rename = "publicUrl", default)]
+    pub public_url: Option<String>,
+    /// Checkpoint interval in milliseconds (default 1000).
+    #[serde(rename = "checkpointIntervalMs", default)]
+    pub checkpoint_interval_ms: Option<u64>,
+}
+
+/// Everything `signet serve` needs.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    /// State directory.
+    pub data_dir: PathBuf,
+    /// Listen address.
+    pub listen: SocketAddr,
+    /// Advertised base URL.
+    pub public_url: Option<String>,
+    /// External OIDC issuers, as in Fulcio's config (`OIDCIssuers`, `MetaIssuers`).
+    pub issuers: signet_oidc::FulcioConfig,
+    /// Checkpoint interval.
+    pub checkpoint_interval: Duration,
+    /// Request body limit (413 above).
+    pub max_body_bytes: usize,
+}
+
+impl ServeConfig {
+    /// Defaults for `data_dir` and `listen`, merged with an optional config file.
+    pub fn new(data_dir: PathBuf, listen: SocketAddr, file: Option<&Path>) -> Result<Self> {
+        let (f, issuers): (ConfigFile, signet_oidc::FulcioConfig) = match file {
+            Some(p) => {
+                let bytes = std::fs::read(p).map_err(|e| Error::io(p, e))?;
+                (
+                    serde_json::from_slice(&bytes).map_err(|e| Error::Config(format!("{}: {e}", p.display())))?,
+                    signet_oidc::FulcioConfig::from_json(&bytes).map_err(|e| Error::Config(format!("{}: {e}", p.display())))?,
+                )
+            }
+            None => (ConfigFile::default(), signet_oidc::FulcioConfig::default()),
+        };
+        Ok(ServeConfig {
+            data_dir,
+            listen,
+            public_url: f.public_url,
+            issuers,
+            checkpoint_interval: Duration::from_millis(f.checkpoint_interval_ms.unwrap_or(1000)),
+            max_body_bytes: 4 * 1024 * 1024,
+        })
+    }
+
+    /// The advertised base URL.
+    pub fn public_url(&self) -> String {
+        self.public_url.clone().unwrap_or_else(|| format!("http://{}", self.listen))
+    }
+
+    /// A log engine config for a log in `dir` with `origin`.
+    pub fn log_config(&self, dir: PathBuf, origin: String) -> signet_log::LogConfig {
+        let mut c = signet_log::LogConfig::new(dir, origin);
+        c.checkpoint_interval = self.checkpoint_interval;
+        c
+    }
+}

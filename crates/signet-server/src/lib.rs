@@ -1,0 +1,245 @@
+//! `signet serve`: a whole private Sigstore instance in one process.
+//!
+//! One axum router serves every service under one base URL:
+//!
+//! | service | paths |
+//! |---|---|
+//! | CA (Fulcio v2 API) | `/api/v2/signingCert`, `/api/v2/trustBundle`, `/api/v2/configuration` |
+//! | CT log (RFC 6962) | `/ct/v1/add-pre-chain`, `/ct/v1/add-chain`, `/ct/v1/get-sth` |
+//! | Rekor v1 | `/api/v1/log/...`, `/api/v1/index/retrieve` |
+//! | Rekor v2 | `/rekor2/api/v2/log/entries`, tiles and checkpoint under `/rekor2/` and `/rekor2/api/v2/` |
+//! | TSA (RFC 3161) | `/api/v1/timestamp`, `/api/v1/timestamp/certchain` |
+//! | OIDC issuer (development) | `/oidc/.well-known/openid-configuration`, `/oidc/jwks`, `/oidc/authorize`, `/oidc/token`, `/oidc/device/code` |
+//! | trust material | `/trust/trusted_root.json`, `/trust/signing_config.v0.2.json`, `/trust/client_trust_config.json` |
+//! | operations | `/healthz`, `/metrics` |
+//!
+//! State lives under the data directory: keys (generated on first start), the two Rekor logs
+//! and the CT log (signet-log, embedded storage), and the generated trust material.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod ca;
+pub mod config;
+pub mod ct;
+mod error;
+pub mod keys;
+pub mod oidc;
+pub mod rekor;
+pub mod trust;
+pub mod tsa;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::Router;
+
+pub use config::ServeConfig;
+pub use error::{Error, Result};
+
+/// Current Unix time, seconds.
+pub fn now_secs() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+}
+
+/// Current Unix time, milliseconds.
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}
+
+/// Request counters for `/metrics`.
+#[derive(Default)]
+pub struct Metrics {
+    /// Certificates issued.
+    pub certificates: AtomicU64,
+    /// Rekor v1 entries created.
+    pub rekor_v1_entries: AtomicU64,
+    /// Rekor v2 entries created.
+    pub rekor_v2_entries: AtomicU64,
+    /// Timestamps issued.
+    pub timestamps: AtomicU64,
+}
+
+/// Everything a request handler needs.
+pub struct App {
+    /// Keys and certificates.
+    pub keys: keys::InstanceKeys,
+    /// Public URLs.
+    pub urls: trust::Urls,
+    /// The CT log.
+    pub ct: ct::CtLog,
+    /// The TSA signer.
+    pub tsa: signet_core::tsa::TimestampSigner,
+    /// OIDC: the development issuer and token verification for the CA.
+    pub oidc: oidc::OidcService,
+    /// Rekor v1.
+    pub rekor_v1: rekor::RekorV1,
+    /// Rekor v2.
+    pub rekor_v2: rekor::RekorV2,
+    /// Counters.
+    pub metrics: Metrics,
+    /// Serialized trust material.
+    pub trusted_root_json: String,
+    /// Serialized signing config.
+    pub signing_config_json: String,
+    /// Serialized ClientTrustConfig.
+    pub client_trust_config_json: String,
+    /// The data directory.
+    pub data_dir: PathBuf,
+}
+
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+}
+
+impl App {
+    /// Open (or create) the instance in `cfg.data_dir`.
+    pub async fn open(cfg: &ServeConfig) -> Result<Arc<Self>> {
+        let data = &cfg.data_dir;
+        std::fs::create_dir_all(data).map_err(|e| Error::io(data, e))?;
+        let keys = keys::InstanceKeys::load_or_create(&data.join("keys"), now_secs())?;
+        let urls = trust::Urls { base: cfg.public_url().trim_end_matches('/').to_string() };
+        let ct_log = signet_log::Log::open(
+            cfg.log_config(data.join("ctlog"), format!("{}/ct", urls.host())),
+            Arc::new(signet_log::EcdsaNoteSigner::from_pkcs8(&urls.host(), keys.ct.pkcs8_der())?),
+        )
+        .await?;
+        let ct = ct::CtLog::new(
+            signet_core::keys::EcKey::from_pkcs8(signet_core::keys::Curve::P256, keys.ct.pkcs8_der())?,
+            vec![keys.ca_intermediate.key.spki_der().to_vec()],
+            ct_log,
+        );
+        let tsa = tsa::signer(&keys)?;
+        let secret_path = data.join("keys/client-secret");
+        let client_secret = match std::fs::read_to_string(&secret_path) {
+            Ok(s) => s.trim().to_string(),
+            Err(_) => {
+                let s = hex::encode(signet_core::keys::random_bytes::<24>()?);
+                write_atomic(&secret_path, s.as_bytes())?;
+                s
+            }
+        };
+        let oidc = oidc::OidcService::new(&keys, &urls, &cfg.issuers, client_secret)?;
+        let rekor_v1 = rekor::RekorV1::open(cfg, &keys, &urls).await?;
+        let rekor_v2 = rekor::RekorV2::open(cfg, &keys, &urls).await?;
+        let ctc = trust::client_trust_config(&keys, &urls);
+        let to_json = |v: &dyn erased::Json| v.json();
+        let app = App {
+            trusted_root_json: to_json(&ctc.trusted_root),
+            signing_config_json: to_json(&ctc.signing_config),
+            client_trust_config_json: to_json(&ctc),
+            keys,
+            urls,
+            ct,
+            tsa,
+            oidc,
+            rekor_v1,
+            rekor_v2,
+            metrics: Metrics::default(),
+            data_dir: data.clone(),
+        };
+        write_atomic(&data.join("trusted_root.json"), app.trusted_root_json.as_bytes())?;
+        write_atomic(&data.join("signing_config.v0.2.json"), app.signing_config_json.as_bytes())?;
+        write_atomic(&data.join("trust_config.json"), app.client_trust_config_json.as_bytes())?;
+        write_atomic(
+            &data.join("instance.json"),
+            serde_json::json!({"url": app.urls.base, "oidc_issuer": app.urls.oidc()}).to_string().as_bytes(),
+        )?;
+        Ok(Arc::new(app))
+    }
+}
+
+mod erased {
+    /// Pretty JSON of any serializable value.
+    pub trait Json {
+        fn json(&self) -> String;
+    }
+    impl<T: serde::Serialize> Json for T {
+        fn json(&self) -> String {
+            // Serializing these plain structs cannot fail (no maps with non-string keys).
+            serde_json::to_string_pretty(self).unwrap_or_default()
+        }
+    }
+}
+
+async fn healthz() -> &'static str {
+    "ok\n"
+}
+
+async fn metrics(State(app): State<Arc<App>>) -> impl IntoResponse {
+    let m = &app.metrics;
+    let body = format!(
+        "# TYPE signet_certificates_issued_total counter\nsignet_certificates_issued_total {}\n\
+         # TYPE signet_rekor_v1_entries_total counter\nsignet_rekor_v1_entries_total {}\n\
+         # TYPE signet_rekor_v2_entries_total counter\nsignet_rekor_v2_entries_total {}\n\
+         # TYPE signet_timestamps_issued_total counter\nsignet_timestamps_issued_total {}\n\
+         # TYPE signet_rekor_v1_tree_size gauge\nsignet_rekor_v1_tree_size {}\n\
+         # TYPE signet_rekor_v2_tree_size gauge\nsignet_rekor_v2_tree_size {}\n",
+        m.certificates.load(Ordering::Relaxed),
+        m.rekor_v1_entries.load(Ordering::Relaxed),
+        m.rekor_v2_entries.load(Ordering::Relaxed),
+        m.timestamps.load(Ordering::Relaxed),
+        app.rekor_v1.log.size(),
+        app.rekor_v2.log.size(),
+    );
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
+}
+
+fn json_response(body: String) -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], body)
+}
+
+/// The router with every service.
+pub fn router(app: Arc<App>, max_body: usize) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .route("/trust/trusted_root.json", get(|State(a): State<Arc<App>>| async move { json_response(a.trusted_root_json.clone()) }))
+        .route("/trust/signing_config.v0.2.json", get(|State(a): State<Arc<App>>| async move { json_response(a.signing_config_json.clone()) }))
+        .route("/trust/client_trust_config.json", get(|State(a): State<Arc<App>>| async move { json_response(a.client_trust_config_json.clone()) }))
+        .route("/api/v2/signingCert", post(ca::signing_cert))
+        .route("/api/v2/trustBundle", get(ca::trust_bundle))
+        .route("/api/v2/configuration", get(ca::configuration))
+        .route("/ct/v1/add-pre-chain", post(ct::add_pre_chain))
+        .route("/ct/v1/get-sth", get(ct::get_sth))
+        .route("/api/v1/timestamp", post(tsa::timestamp))
+        .route("/api/v1/timestamp/certchain", get(tsa::certchain))
+        .merge(rekor::routes())
+        .merge(oidc::routes())
+        .layer(DefaultBodyLimit::max(max_body))
+        .with_state(app)
+}
+
+/// Run the instance until SIGINT/SIGTERM.
+pub async fn serve(mut cfg: ServeConfig) -> Result<()> {
+    let listener = tokio::net::TcpListener::bind(cfg.listen).await.map_err(|e| Error::Config(format!("cannot listen on {}: {e}", cfg.listen)))?;
+    let addr: SocketAddr = listener.local_addr().map_err(|e| Error::Config(e.to_string()))?;
+    // With port 0 the advertised URL must name the port actually bound.
+    cfg.listen = addr;
+    let app = App::open(&cfg).await?;
+    tracing::info!(%addr, url = %app.urls.base, data_dir = %cfg.data_dir.display(), "signet serve: CA, CT, Rekor v1/v2, TSA, OIDC ready");
+    eprintln!("signet serve listening on {addr}; instance URL {}; trust config {}", app.urls.base, cfg.data_dir.join("trust_config.json").display());
+    axum::serve(listener, router(app, cfg.max_body_bytes))
+        .with_graceful_shutdown(async {
+            let ctrl_c = tokio::signal::ctrl_c();
+            #[cfg(unix)]
+            {
+                let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                    Ok(s) => s,
+                    Err(_) => return,
+                };
+                tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
+            }
+            #[cfg(not(unix))]
+            let _ = ctrl_c.await;
+        })
+        .await
+        .map_err(|e| Error::Config(format!("server error: {e}")))
+}

@@ -1,0 +1,382 @@
+//! OIDC for the instance: a development issuer (discovery, JWKS, authorization code + PKCE
+//! with a small login page, device flow, client credentials) and token verification for the CA
+//! (the development issuer plus external issuers configured as in Fulcio, with discovery and
+//! JWKS fetched over HTTPS and cached).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::extract::{Form, Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use signet_oidc::{DevIssuer, FulcioConfig, IssuerConfig, IssuerType, Jwks, Principal, TokenRequest, TokenVerifier};
+
+use crate::keys::InstanceKeys;
+use crate::trust::Urls;
+use crate::{now_secs, App, Error, Result};
+
+const JWKS_TTL: Duration = Duration::from_secs(300);
+const CODE_TTL: Duration = Duration::from_secs(300);
+
+struct AuthCode {
+    email: String,
+    challenge: Option<String>,
+    redirect_uri: String,
+    nonce: Option<String>,
+    created: Instant,
+}
+
+struct DeviceCode {
+    user_code: String,
+    approved_email: Option<String>,
+    created: Instant,
+}
+
+/// The OIDC side of the instance.
+pub struct OidcService {
+    dev: DevIssuer,
+    verifier: TokenVerifier,
+    http: reqwest::Client,
+    jwks_cache: Mutex<HashMap<String, (Jwks, Instant)>>,
+    codes: Mutex<HashMap<String, AuthCode>>,
+    devices: Mutex<HashMap<String, DeviceCode>>,
+    client_secret: String,
+}
+
+fn random_token(n: usize) -> Result<String> {
+    let mut out = String::new();
+    while out.len() < n * 2 {
+        out.push_str(&hex::encode(signet_core::keys::random_bytes::<16>()?));
+    }
+    out.truncate(n * 2);
+    Ok(out)
+}
+
+fn oidc_err(e: signet_oidc::Error) -> Error {
+    Error::unauthorized(format!("identity token rejected: {e}"))
+}
+
+impl OidcService {
+    /// The development issuer at `urls.oidc()` plus the external issuers of `external`.
+    pub fn new(keys: &InstanceKeys, urls: &Urls, external: &FulcioConfig, client_secret: String) -> Result<Self> {
+        let dev = DevIssuer::from_pkcs8(urls.oidc(), keys.oidc.pkcs8_der()).map_err(|e| Error::Config(format!("OIDC issuer key: {e}")))?;
+        let mut cfg = external.clone();
+        cfg.add_issuer(IssuerConfig::new(urls.oidc(), IssuerType::Email));
+        let verifier = TokenVerifier::new(cfg).map_err(|e| Error::Config(format!("OIDC issuers: {e}")))?;
+        Ok(OidcService {
+            dev,
+            verifier,
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(10))
+                .build()
+                .map_err(|e| Error::Config(format!("HTTP client: {e}")))?,
+            jwks_cache: Mutex::new(HashMap::new()),
+            codes: Mutex::new(HashMap::new()),
+            devices: Mutex::new(HashMap::new()),
+            client_secret,
+        })
+    }
+
+    /// The development issuer.
+    pub fn dev(&self) -> &DevIssuer {
+        &self.dev
+    }
+
+    async fn jwks_for(&self, issuer: &str) -> Result<Jwks> {
+        if issuer == self.dev.issuer() {
+            return Ok(self.dev.jwk_set());
+        }
+        if let Some((j, at)) = self.jwks_cache.lock().map_err(|_| Error::Config("JWKS cache poisoned".into()))?.get(issuer) {
+            if at.elapsed() < JWKS_TTL {
+                return Ok(j.clone());
+            }
+        }
+        let disc_url = signet_oidc::discovery_url(issuer);
+        let fetch = |url: String| async move {
+            let r = self.http.get(&url).send().await.map_err(|e| Error::unauthorized(format!("cannot fetch {url}: {e}")))?;
+            if !r.status().is_success() {
+                return Err(Error::unauthorized(format!("{url} answered {}", r.status())));
+            }
+            r.bytes().await.map_err(|e| Error::unauthorized(format!("reading {url}: {e}")))
+        };
+        let disc = signet_oidc::DiscoveryDocument::from_json_for_issuer(&fetch(disc_url).await?, issuer).map_err(oidc_err)?;
+        let jwks = Jwks::from_json(&fetch(disc.jwks_uri.clone()).await?).map_err(oidc_err)?;
+        if let Ok(mut c) = self.jwks_cache.lock() {
+            c.insert(issuer.to_string(), (jwks.clone(), Instant::now()));
+        }
+        Ok(jwks)
+    }
+
+    /// Verify an identity token and map it to what the certificate will say.
+    pub async fn authenticate(&self, token: &str) -> Result<Principal> {
+        let issuer = signet_oidc::peek_issuer(token).map_err(oidc_err)?;
+        // Unknown issuers are rejected before any network access.
+        self.verifier.issuer_config(&issuer).map_err(oidc_err)?;
+        let jwks = self.jwks_for(&issuer).await?;
+        let (_, p) = self.verifier.verify_principal(token, &jwks, now_secs()).map_err(oidc_err)?;
+        Ok(p)
+    }
+
+    /// Fulcio's `/api/v2/configuration` body.
+    pub fn fulcio_configuration(&self) -> Value {
+        let cfg = self.verifier.config();
+        let mut issuers = vec![];
+        for (url, c) in cfg.oidc_issuers.iter() {
+            issuers.push(json!({"issuerUrl": url, "audience": c.client_id, "challengeClaim": c.challenge_claim_name()}));
+        }
+        for (pat, c) in cfg.meta_issuers.iter() {
+            issuers.push(json!({"wildcardIssuerUrl": pat, "audience": c.client_id, "challengeClaim": c.challenge_claim_name()}));
+        }
+        json!({"issuers": issuers})
+    }
+
+    /// Mint a development token for `email`.
+    pub fn mint_email(&self, email: &str, nonce: Option<String>) -> Result<String> {
+        let mut req = TokenRequest::email(email);
+        if let Some(n) = nonce {
+            req.extra_claims.insert("nonce".into(), Value::String(n));
+        }
+        self.dev.mint(&req).map_err(|e| Error::Config(format!("minting a token: {e}")))
+    }
+}
+
+/// Mint a development token outside the server (`signet serve token`): reads the issuer key and
+/// URL from the data directory.
+pub fn mint_offline(data_dir: &std::path::Path, email: &str) -> Result<String> {
+    let inst = data_dir.join("instance.json");
+    let bytes = std::fs::read(&inst).map_err(|e| Error::io(&inst, e))?;
+    let v: Value = serde_json::from_slice(&bytes).map_err(|e| Error::Config(format!("{}: {e}", inst.display())))?;
+    let issuer = v["oidc_issuer"].as_str().ok_or_else(|| Error::Config(format!("{}: no oidc_issuer", inst.display())))?;
+    let keyp = data_dir.join("keys/oidc.pk8");
+    let key = std::fs::read(&keyp).map_err(|e| Error::io(&keyp, e))?;
+    let dev = DevIssuer::from_pkcs8(issuer, &key).map_err(|e| Error::Config(format!("OIDC issuer key: {e}")))?;
+    dev.mint(&TokenRequest::email(email)).map_err(|e| Error::Config(format!("minting a token: {e}")))
+}
+
+fn valid_email(e: &str) -> bool {
+    let mut parts = e.split('@');
+    matches!((parts.next(), parts.next(), parts.next()), (Some(u), Some(d), None) if !u.is_empty() && d.contains('.') && !e.contains(char::is_whitespace))
+}
+
+#[derive(Deserialize)]
+struct AuthorizeQuery {
+    #[serde(default)]
+    client_id: String,
+    #[serde(default)]
+    redirect_uri: String,
+    #[serde(default)]
+    state: String,
+    #[serde(default)]
+    code_challenge: Option<String>,
+    #[serde(default)]
+    code_challenge_method: Option<String>,
+    #[serde(default)]
+    nonce: Option<String>,
+    #[serde(default)]
+    response_type: Option<String>,
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+}
+
+async fn authorize_page(Query(q): Query<AuthorizeQuery>) -> Result<Html<String>> {
+    if q.response_type.as_deref().is_some_and(|r| r != "code") {
+        return Err(Error::bad_request("response_type must be \"code\""));
+    }
+    if q.code_challenge.is_some() && q.code_challenge_method.as_deref().unwrap_or("plain") != "S256" {
+        return Err(Error::bad_request("code_challenge_method must be S256"));
+    }
+    let hidden = |n: &str, v: &str| format!("<input type=\"hidden\" name=\"{n}\" value=\"{}\">", html_escape(v));
+    Ok(Html(format!(
+        "<!doctype html><html><head><title>Signet sign-in</title></head><body>\
+         <h1>Signet development sign-in</h1><p>Client <code>{}</code> asks for an identity token.</p>\
+         <form method=\"post\" action=\"authorize\">{}{}{}{}{}\
+         <label>Email <input name=\"email\" type=\"email\" required autofocus></label> \
+         <button type=\"submit\">Sign in</button></form></body></html>",
+        html_escape(&q.client_id),
+        hidden("redirect_uri", &q.redirect_uri),
+        hidden("state", &q.state),
+        hidden("code_challenge", q.code_challenge.as_deref().unwrap_or("")),
+        hidden("nonce", q.nonce.as_deref().unwrap_or("")),
+        hidden("client_id", &q.client_id),
+    )))
+}
+
+#[derive(Deserialize)]
+struct AuthorizeForm {
+    email: String,
+    redirect_uri: String,
+    #[serde(default)]
+    state: String,
+    #[serde(default)]
+    code_challenge: String,
+    #[serde(default)]
+    nonce: String,
+}
+
+async fn authorize_submit(State(app): State<Arc<App>>, Form(f): Form<AuthorizeForm>) -> Result<Response> {
+    if !valid_email(&f.email) {
+        return Err(Error::bad_request(format!("{:?} is not an email address", f.email)));
+    }
+    let url = reqwest::Url::parse(&f.redirect_uri).map_err(|e| Error::bad_request(format!("redirect_uri: {e}")))?;
+    let code = random_token(16)?;
+    let mut codes = app.oidc.codes.lock().map_err(|_| Error::Config("code table poisoned".into()))?;
+    codes.retain(|_, c| c.created.elapsed() < CODE_TTL);
+    codes.insert(
+        code.clone(),
+        AuthCode {
+            email: f.email,
+            challenge: Some(f.code_challenge).filter(|c| !c.is_empty()),
+            redirect_uri: f.redirect_uri.clone(),
+            nonce: Some(f.nonce).filter(|n| !n.is_empty()),
+            created: Instant::now(),
+        },
+    );
+    let mut target = url;
+    target.query_pairs_mut().append_pair("code", &code).append_pair("state", &f.state);
+    Ok(Redirect::to(target.as_str()).into_response())
+}
+
+#[derive(Deserialize)]
+struct TokenForm {
+    grant_type: String,
+    #[serde(default)]
+    code: Option<String>,
+    #[serde(default)]
+    code_verifier: Option<String>,
+    #[serde(default)]
+    redirect_uri: Option<String>,
+    #[serde(default)]
+    device_code: Option<String>,
+    #[serde(default)]
+    client_secret: Option<String>,
+    #[serde(default)]
+    email: Option<String>,
+}
+
+fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
+    (status, Json(json!({"error": error, "error_description": description}))).into_response()
+}
+
+fn token_response(id_token: String) -> Response {
+    Json(json!({"access_token": id_token, "id_token": id_token, "token_type": "Bearer", "expires_in": 600})).into_response()
+}
+
+async fn token(State(app): State<Arc<App>>, Form(f): Form<TokenForm>) -> Result<Response> {
+    let o = &app.oidc;
+    match f.grant_type.as_str() {
+        "authorization_code" => {
+            let code = f.code.unwrap_or_default();
+            let entry = o.codes.lock().map_err(|_| Error::Config("code table poisoned".into()))?.remove(&code);
+            let Some(c) = entry.filter(|c| c.created.elapsed() < CODE_TTL) else {
+                return Ok(oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "unknown or expired authorization code"));
+            };
+            if f.redirect_uri.as_deref().is_some_and(|r| r != c.redirect_uri) {
+                return Ok(oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "redirect_uri differs from the authorization request's"));
+            }
+            if let Some(ch) = &c.challenge {
+                let ok = f.code_verifier.as_deref().is_some_and(|v| signet_oidc::verify_pkce_s256(v, ch));
+                if !ok {
+                    return Ok(oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "PKCE code_verifier does not match the code_challenge"));
+                }
+            }
+            Ok(token_response(o.mint_email(&c.email, c.nonce)?))
+        }
+        "client_credentials" => {
+            if f.client_secret.as_deref() != Some(o.client_secret.as_str()) {
+                return Ok(oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "client_secret does not match this instance's (DATA_DIR/keys/client-secret)"));
+            }
+            let email = f.email.unwrap_or_default();
+            if !valid_email(&email) {
+                return Ok(oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "client_credentials needs an email parameter"));
+            }
+            Ok(token_response(o.mint_email(&email, None)?))
+        }
+        "urn:ietf:params:oauth:grant-type:device_code" => {
+            let dc = f.device_code.unwrap_or_default();
+            let mut devices = o.devices.lock().map_err(|_| Error::Config("device table poisoned".into()))?;
+            match devices.get(&dc) {
+                None => Ok(oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "unknown device_code")),
+                Some(d) if d.created.elapsed() > CODE_TTL => Ok(oauth_error(StatusCode::BAD_REQUEST, "expired_token", "device code expired")),
+                Some(d) => match d.approved_email.clone() {
+                    None => Ok(oauth_error(StatusCode::BAD_REQUEST, "authorization_pending", "waiting for the user to approve")),
+                    Some(email) => {
+                        devices.remove(&dc);
+                        Ok(token_response(o.mint_email(&email, None)?))
+                    }
+                },
+            }
+        }
+        other => Ok(oauth_error(StatusCode::BAD_REQUEST, "unsupported_grant_type", &format!("grant_type {other:?} is not supported"))),
+    }
+}
+
+async fn device_code(State(app): State<Arc<App>>) -> Result<Json<Value>> {
+    let dc = random_token(16)?;
+    let user_code = random_token(4)?.to_uppercase();
+    app.oidc
+        .devices
+        .lock()
+        .map_err(|_| Error::Config("device table poisoned".into()))?
+        .insert(dc.clone(), DeviceCode { user_code: user_code.clone(), approved_email: None, created: Instant::now() });
+    let verify = format!("{}/device", app.urls.oidc());
+    Ok(Json(json!({
+        "device_code": dc,
+        "user_code": user_code,
+        "verification_uri": verify,
+        "verification_uri_complete": format!("{verify}?user_code={user_code}"),
+        "expires_in": CODE_TTL.as_secs(),
+        "interval": 1,
+    })))
+}
+
+#[derive(Deserialize)]
+struct DeviceQuery {
+    #[serde(default)]
+    user_code: String,
+}
+
+async fn device_page(Query(q): Query<DeviceQuery>) -> Html<String> {
+    Html(format!(
+        "<!doctype html><html><body><h1>Signet device sign-in</h1><form method=\"post\" action=\"device\">\
+         <label>Code <input name=\"user_code\" value=\"{}\" required></label> \
+         <label>Email <input name=\"email\" type=\"email\" required></label> <button type=\"submit\">Approve</button></form></body></html>",
+        html_escape(&q.user_code)
+    ))
+}
+
+#[derive(Deserialize)]
+struct DeviceForm {
+    user_code: String,
+    email: String,
+}
+
+async fn device_approve(State(app): State<Arc<App>>, Form(f): Form<DeviceForm>) -> Result<Html<String>> {
+    if !valid_email(&f.email) {
+        return Err(Error::bad_request(format!("{:?} is not an email address", f.email)));
+    }
+    let mut devices = app.oidc.devices.lock().map_err(|_| Error::Config("device table poisoned".into()))?;
+    let d = devices
+        .values_mut()
+        .find(|d| d.user_code.eq_ignore_ascii_case(f.user_code.trim()) && d.created.elapsed() < CODE_TTL)
+        .ok_or_else(|| Error::bad_request(format!("unknown or expired code {:?}", f.user_code)))?;
+    d.approved_email = Some(f.email);
+    Ok(Html("<!doctype html><html><body><p>Approved. You can return to your terminal.</p></body></html>".into()))
+}
+
+/// The OIDC routes under `/oidc`.
+pub fn routes() -> Router<Arc<App>> {
+    Router::new()
+        .route("/oidc/.well-known/openid-configuration", get(|State(a): State<Arc<App>>| async move { Json(a.oidc.dev.discovery_document()) }))
+        .route("/oidc/jwks", get(|State(a): State<Arc<App>>| async move { Json(a.oidc.dev.jwks()) }))
+        .route("/oidc/authorize", get(authorize_page).post(authorize_submit))
+        .route("/oidc/token", post(token))
+        .route("/oidc/device/code", post(device_code))
+        .route("/oidc/device", get(device_page).post(device_approve))
+}

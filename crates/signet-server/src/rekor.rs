@@ -1,0 +1,626 @@
+//! Rekor: the v1 REST API (sigstore/rekor openapi) and the v2 API (rekor-tiles), each on its
+//! own signet-log instance.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use redb::{MultimapTableDefinition, ReadableMultimapTable};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use signet_core::crypto::{HashAlg, KeyKind, PublicKey};
+use signet_core::dsse::{pae, Envelope};
+use signet_core::encoding::{b64_decode, b64_encode, sha256};
+use signet_core::keys::{Curve, EcKey};
+use signet_core::merkle::leaf_hash;
+use signet_core::rekor::set_payload;
+use signet_core::x509::Certificate;
+
+use crate::keys::InstanceKeys;
+use crate::trust::Urls;
+use crate::{App, Error, Result, ServeConfig};
+
+const INDEX: MultimapTableDefinition<&str, &str> = MultimapTableDefinition::new("search_index");
+
+fn canonical(v: &Value) -> Result<Vec<u8>> {
+    serde_json_canonicalizer::to_vec(v).map_err(|e| Error::bad_request(format!("cannot canonicalize entry: {e}")))
+}
+
+fn bad(msg: impl Into<String>) -> Error {
+    Error::bad_request(msg)
+}
+
+/// A verifier from PEM bytes: a certificate or a public key. Returns (key, certificate if any).
+fn verifier_from_pem(pem_bytes: &[u8]) -> Result<(PublicKey, Option<Certificate>)> {
+    let text = std::str::from_utf8(pem_bytes).map_err(|_| bad("public key is not PEM text"))?;
+    let p = pem::parse(text).map_err(|e| bad(format!("public key: expected PEM, {e}")))?;
+    match p.tag() {
+        "CERTIFICATE" => {
+            let c = Certificate::from_der(p.contents()).map_err(|e| bad(format!("certificate: {e}")))?;
+            Ok((c.public_key().map_err(|e| bad(format!("certificate key: {e}")))?, Some(c)))
+        }
+        "PUBLIC KEY" => Ok((PublicKey::from_spki_der(p.contents()).map_err(|e| bad(format!("public key: {e}")))?, None)),
+        other => Err(bad(format!("public key: expected a CERTIFICATE or PUBLIC KEY PEM block, found {other}"))),
+    }
+}
+
+fn verify_over_digest(key: &PublicKey, digest: &[u8], sig: &[u8]) -> Result<()> {
+    let ok = match key.kind() {
+        KeyKind::Ed25519 => Err(signet_core::crypto::BadSignature),
+        _ => key.verify_prehashed(HashAlg::Sha256, digest, sig),
+    };
+    ok.map_err(|_| bad("signature does not verify over the given digest with the given public key"))
+}
+
+/// Search-index keys for an entry's verifier.
+fn verifier_index_keys(key: &PublicKey, cert: Option<&Certificate>) -> Vec<String> {
+    let mut v = vec![format!("pk:{}", hex::encode(sha256(key.spki_der())))];
+    if let Some(c) = cert {
+        for san in c.san_identities().unwrap_or_default() {
+            if let signet_core::x509::SanIdentity::Email(e) = san {
+                v.push(format!("email:{}", e.to_lowercase()));
+            }
+        }
+    }
+    v
+}
+
+/// A validated, canonicalized entry ready to append.
+struct Canonical {
+    body: Vec<u8>,
+    index_keys: Vec<String>,
+}
+
+/// Validate a proposed v1 entry and canonicalize it.
+fn canonicalize_v1(proposed: &Value) -> Result<Canonical> {
+    let kind = proposed.get("kind").and_then(Value::as_str).ok_or_else(|| bad("missing \"kind\""))?;
+    let version = proposed.get("apiVersion").and_then(Value::as_str).ok_or_else(|| bad("missing \"apiVersion\""))?;
+    let spec = proposed.get("spec").ok_or_else(|| bad("missing \"spec\""))?;
+    let s = |v: &Value, path: &str| -> Result<String> {
+        let mut cur = v;
+        for p in path.split('.') {
+            cur = cur.get(p).ok_or_else(|| bad(format!("{kind} {version}: missing spec.{path}")))?;
+        }
+        cur.as_str().map(str::to_string).ok_or_else(|| bad(format!("{kind} {version}: spec.{path} must be a string")))
+    };
+    match (kind, version) {
+        ("hashedrekord", "0.0.1") => {
+            let alg = s(spec, "data.hash.algorithm")?;
+            if alg != "sha256" {
+                return Err(bad(format!("hashedrekord: hash algorithm {alg:?}, expected \"sha256\"")));
+            }
+            let value = s(spec, "data.hash.value")?.to_lowercase();
+            let digest = hex::decode(&value).ok().filter(|d| d.len() == 32).ok_or_else(|| bad(format!("hashedrekord: hash value {value:?} is not 64 hex digits")))?;
+            let sig_b64 = s(spec, "signature.content")?;
+            let sig = b64_decode("signature", &sig_b64).map_err(|e| bad(e.to_string()))?;
+            let pk_b64 = s(spec, "signature.publicKey.content")?;
+            let pk_pem = b64_decode("publicKey", &pk_b64).map_err(|e| bad(e.to_string()))?;
+            let (key, cert) = verifier_from_pem(&pk_pem)?;
+            verify_over_digest(&key, &digest, &sig)?;
+            let body = json!({"apiVersion":"0.0.1","kind":"hashedrekord","spec":{
+                "data":{"hash":{"algorithm":"sha256","value":value}},
+                "signature":{"content":b64_encode(&sig),"publicKey":{"content":b64_encode(&pk_pem)}}}});
+            let mut index_keys = verifier_index_keys(&key, cert.as_ref());
+            index_keys.push(format!("sha256:{value}"));
+            Ok(Canonical { body: canonical(&body)?, index_keys })
+        }
+        ("dsse", "0.0.1") => {
+            let env_str = s(spec, "proposedContent.envelope")?;
+            let env = Envelope::from_json(env_str.as_bytes()).map_err(|e| bad(format!("dsse: envelope: {e}")))?;
+            let verifiers = spec
+                .pointer("/proposedContent/verifiers")
+                .and_then(Value::as_array)
+                .ok_or_else(|| bad("dsse 0.0.1: missing spec.proposedContent.verifiers"))?;
+            if env.signatures.is_empty() || env.signatures.len() > signet_core::limits::MAX_DSSE_SIGNATURES {
+                return Err(bad(format!("dsse: envelope has {} signatures, expected 1..=16", env.signatures.len())));
+            }
+            let keys = verifiers
+                .iter()
+                .map(|v| {
+                    let pem = b64_decode("verifier", v.as_str().unwrap_or_default()).map_err(|e| bad(e.to_string()))?;
+                    Ok((verifier_from_pem(&pem)?, pem))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let msg = pae(&env.payload_type, &env.payload);
+            let mut sigs = vec![];
+            let mut index_keys = vec![];
+            for (i, s) in env.signatures.iter().enumerate() {
+                let ((key, cert), pem) = keys
+                    .iter()
+                    .find(|((k, _), _)| k.verify_with_hash(HashAlg::Sha256, &msg, &s.sig).is_ok())
+                    .ok_or_else(|| bad(format!("dsse: envelope signature #{i} does not verify with any given verifier")))?;
+                sigs.push(json!({"signature": b64_encode(&s.sig), "verifier": b64_encode(pem)}));
+                index_keys.extend(verifier_index_keys(key, cert.as_ref()));
+            }
+            sigs.sort_by(|a, b| a["signature"].as_str().cmp(&b["signature"].as_str()));
+            let payload_hash = hex::encode(sha256(&env.payload));
+            index_keys.push(format!("sha256:{payload_hash}"));
+            if let Ok(st) = signet_core::intoto::Statement::from_json_without_predicate(&env.payload) {
+                for sub in st.subject {
+                    if let Some(d) = sub.digest.get("sha256") {
+                        index_keys.push(format!("sha256:{}", d.to_lowercase()));
+                    }
+                }
+            }
+            let body = json!({"apiVersion":"0.0.1","kind":"dsse","spec":{
+                "envelopeHash":{"algorithm":"sha256","value":hex::encode(sha256(env_str.as_bytes()))},
+                "payloadHash":{"algorithm":"sha256","value":payload_hash},
+                "signatures": sigs}});
+            Ok(Canonical { body: canonical(&body)?, index_keys })
+        }
+        (k, v) => Err(bad(format!("unsupported entry kind {k} {v}; this log accepts hashedrekord 0.0.1 and dsse 0.0.1"))),
+    }
+}
+
+/// Rekor v1: a log, the SET key, and a search index.
+pub struct RekorV1 {
+    /// The log.
+    pub log: signet_log::Log,
+    key: EcKey,
+    log_id: [u8; 32],
+    tree_id: u64,
+    index: redb::Database,
+}
+
+fn tree_id(dir: &std::path::Path) -> Result<u64> {
+    let p = dir.join("tree_id");
+    if let Ok(s) = std::fs::read_to_string(&p) {
+        return s.trim().parse().map_err(|_| Error::Config(format!("{}: not an integer", p.display())));
+    }
+    let b = signet_core::keys::random_bytes::<8>()?;
+    let id = u64::from_be_bytes(b) >> 1;
+    std::fs::write(&p, format!("{id}\n")).map_err(|e| Error::io(&p, e))?;
+    Ok(id)
+}
+
+impl RekorV1 {
+    /// Open the v1 log under `DATA/rekor-v1`.
+    pub async fn open(cfg: &ServeConfig, keys: &InstanceKeys, urls: &Urls) -> Result<Self> {
+        let dir = cfg.data_dir.join("rekor-v1");
+        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        let tree_id = tree_id(&dir)?;
+        let mut lc = cfg.log_config(dir.join("log"), urls.rekor_v1_origin(tree_id));
+        lc.publish_on_demand = true;
+        let log = signet_log::Log::open(lc, Arc::new(signet_log::EcdsaNoteSigner::from_pkcs8(urls.host(), keys.rekor_v1.pkcs8_der())?)).await?;
+        let index = redb::Database::create(dir.join("index.redb")).map_err(|e| Error::Config(format!("rekor index: {e}")))?;
+        Ok(RekorV1 {
+            log,
+            key: EcKey::from_pkcs8(Curve::P256, keys.rekor_v1.pkcs8_der())?,
+            log_id: sha256(keys.rekor_v1.spki_der()),
+            tree_id,
+            index,
+        })
+    }
+
+    fn entry_id(&self, uuid: &str) -> String {
+        format!("{:016x}{uuid}", self.tree_id)
+    }
+
+    /// The full v1 LogEntry JSON for `index`, with SET and a proof against the latest checkpoint.
+    async fn log_entry(&self, index: u64, cp: Option<signet_log::SignedCheckpoint>) -> Result<(String, Value)> {
+        let body = self.log.entry(index)?;
+        let t = self.log.integrated_time(index)?;
+        let cp = match cp {
+            Some(c) => c,
+            None => self.log.await_checkpoint(index).await?,
+        };
+        let proof = self.log.inclusion_proof(index, cp.size)?;
+        let uuid = hex::encode(leaf_hash(&body));
+        let body_b64 = b64_encode(&body);
+        let log_id = hex::encode(self.log_id);
+        let set = self.key.sign(&set_payload(&body_b64, t, &log_id, index as i64))?;
+        let v = json!({
+            "body": body_b64,
+            "integratedTime": t,
+            "logID": log_id,
+            "logIndex": index,
+            "verification": {
+                "signedEntryTimestamp": b64_encode(set),
+                "inclusionProof": {
+                    "logIndex": index,
+                    "rootHash": hex::encode(cp.root),
+                    "treeSize": cp.size,
+                    "hashes": proof.iter().map(hex::encode).collect::<Vec<_>>(),
+                    "checkpoint": cp.note,
+                }
+            }
+        });
+        Ok((self.entry_id(&uuid), v))
+    }
+
+    fn add_index(&self, keys: &[String], uuid: &str) -> Result<()> {
+        let tx = self.index.begin_write().map_err(|e| Error::Config(format!("rekor index: {e}")))?;
+        {
+            let mut t = tx.open_multimap_table(INDEX).map_err(|e| Error::Config(format!("rekor index: {e}")))?;
+            for k in keys {
+                t.insert(k.as_str(), uuid).map_err(|e| Error::Config(format!("rekor index: {e}")))?;
+            }
+        }
+        tx.commit().map_err(|e| Error::Config(format!("rekor index: {e}")))
+    }
+
+    fn search(&self, key: &str) -> Result<Vec<String>> {
+        let tx = self.index.begin_read().map_err(|e| Error::Config(format!("rekor index: {e}")))?;
+        let t = match tx.open_multimap_table(INDEX) {
+            Ok(t) => t,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(vec![]),
+            Err(e) => return Err(Error::Config(format!("rekor index: {e}"))),
+        };
+        let mut out = vec![];
+        for v in t.get(key).map_err(|e| Error::Config(format!("rekor index: {e}")))? {
+            let v = v.map_err(|e| Error::Config(format!("rekor index: {e}")))?;
+            out.push(self.entry_id(v.value()));
+        }
+        Ok(out)
+    }
+
+    /// Resolve a UUID (64 hex) or entry ID (80 hex) to a log index.
+    fn resolve(&self, id: &str) -> Result<u64> {
+        let id = id.to_lowercase();
+        let uuid = match id.len() {
+            64 => id.as_str(),
+            80 => &id[16..],
+            n => return Err(bad(format!("entry UUID must be 64 hex digits (or an 80-digit entry ID), found {n} characters"))),
+        };
+        let h: [u8; 32] = hex::decode(uuid).ok().and_then(|b| b.try_into().ok()).ok_or_else(|| bad(format!("entry UUID {uuid:?} is not hex")))?;
+        self.log.index_of_leaf_hash(&h).ok_or_else(|| Error::not_found(format!("no entry with UUID {uuid}")))
+    }
+}
+
+async fn v1_create(State(app): State<Arc<App>>, Json(proposed): Json<Value>) -> Result<Response> {
+    let c = canonicalize_v1(&proposed)?;
+    let r = &app.rekor_v1;
+    let appended = r.log.append(c.body.clone()).await?;
+    let uuid = hex::encode(leaf_hash(&c.body));
+    if appended.duplicate {
+        let eid = r.entry_id(&uuid);
+        return Ok((
+            StatusCode::CONFLICT,
+            [(header::LOCATION, format!("/api/v1/log/entries/{eid}"))],
+            Json(json!({"code": 409, "message": format!("an equivalent entry already exists in the transparency log with UUID {eid}")})),
+        )
+            .into_response());
+    }
+    r.add_index(&c.index_keys, &uuid)?;
+    let (eid, entry) = r.log_entry(appended.index, None).await?;
+    app.metrics.rekor_v1_entries.fetch_add(1, Ordering::Relaxed);
+    Ok((StatusCode::CREATED, [(header::LOCATION, format!("/api/v1/log/entries/{eid}"))], Json(json!({ eid: entry }))).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct IndexQuery {
+    log_index: Option<String>,
+}
+
+async fn v1_get_by_index(State(app): State<Arc<App>>, Query(q): Query<IndexQuery>) -> Result<Json<Value>> {
+    let raw = q.log_index.ok_or_else(|| bad("missing logIndex query parameter"))?;
+    let i: u64 = raw.parse().map_err(|_| bad(format!("logIndex must be a non-negative integer, found {raw:?}")))?;
+    let r = &app.rekor_v1;
+    if i >= r.log.integrated_size() {
+        return Err(Error::not_found(format!("no entry at log index {i} (log size {})", r.log.integrated_size())));
+    }
+    let (eid, e) = r.log_entry(i, r.log.latest_checkpoint().filter(|c| c.size > i)).await?;
+    Ok(Json(json!({ eid: e })))
+}
+
+async fn v1_get_by_uuid(State(app): State<Arc<App>>, Path(id): Path<String>) -> Result<Json<Value>> {
+    let r = &app.rekor_v1;
+    let i = r.resolve(&id)?;
+    let (eid, e) = r.log_entry(i, r.log.latest_checkpoint().filter(|c| c.size > i)).await?;
+    Ok(Json(json!({ eid: e })))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct RetrieveRequest {
+    #[serde(default)]
+    entry_uuids: Vec<String>,
+    #[serde(default)]
+    log_indexes: Vec<i64>,
+    #[serde(default)]
+    entries: Vec<Value>,
+}
+
+async fn v1_retrieve(State(app): State<Arc<App>>, Json(req): Json<RetrieveRequest>) -> Result<Json<Value>> {
+    let r = &app.rekor_v1;
+    if req.entry_uuids.len() + req.log_indexes.len() + req.entries.len() > 10 {
+        return Err(bad("at most 10 UUIDs, indexes or entries per request"));
+    }
+    let mut indices = vec![];
+    for u in &req.entry_uuids {
+        if let Ok(i) = r.resolve(u) {
+            indices.push(i);
+        }
+    }
+    for &i in &req.log_indexes {
+        if i >= 0 && (i as u64) < r.log.integrated_size() {
+            indices.push(i as u64);
+        }
+    }
+    for e in &req.entries {
+        let c = canonicalize_v1(e)?;
+        if let Some(i) = r.log.index_of_leaf_hash(&leaf_hash(&c.body)) {
+            indices.push(i);
+        }
+    }
+    let mut out = vec![];
+    for i in indices {
+        let (eid, e) = r.log_entry(i, r.log.latest_checkpoint().filter(|c| c.size > i)).await?;
+        out.push(json!({ eid: e }));
+    }
+    Ok(Json(Value::Array(out)))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct SearchRequest {
+    #[serde(default)]
+    hash: Option<String>,
+    #[serde(default)]
+    email: Option<String>,
+    #[serde(default)]
+    public_key: Option<SearchKey>,
+}
+
+#[derive(Deserialize)]
+struct SearchKey {
+    #[serde(default)]
+    content: Option<String>,
+}
+
+async fn v1_index_retrieve(State(app): State<Arc<App>>, Json(req): Json<SearchRequest>) -> Result<Json<Value>> {
+    let r = &app.rekor_v1;
+    let mut keys = vec![];
+    if let Some(h) = &req.hash {
+        let hexd = h.strip_prefix("sha256:").unwrap_or(h).to_lowercase();
+        if hexd.len() != 64 || hex::decode(&hexd).is_err() {
+            return Err(bad(format!("hash must be sha256:<64 hex digits>, found {h:?}")));
+        }
+        keys.push(format!("sha256:{hexd}"));
+    }
+    if let Some(e) = &req.email {
+        keys.push(format!("email:{}", e.to_lowercase()));
+    }
+    if let Some(pk) = req.public_key.as_ref().and_then(|p| p.content.as_ref()) {
+        let pem = b64_decode("publicKey.content", pk).map_err(|e| bad(e.to_string()))?;
+        let (key, _) = verifier_from_pem(&pem)?;
+        keys.push(format!("pk:{}", hex::encode(sha256(key.spki_der()))));
+    }
+    if keys.is_empty() {
+        return Err(bad("search needs one of hash, email or publicKey"));
+    }
+    let mut out: Option<Vec<String>> = None;
+    for k in keys {
+        let found = r.search(&k)?;
+        out = Some(match out {
+            None => found,
+            Some(prev) => prev.into_iter().filter(|x| found.contains(x)).collect(),
+        });
+    }
+    let mut v = out.unwrap_or_default();
+    v.sort();
+    v.dedup();
+    Ok(Json(json!(v)))
+}
+
+async fn v1_log_info(State(app): State<Arc<App>>) -> Result<Json<Value>> {
+    let r = &app.rekor_v1;
+    let cp = r.log.latest_checkpoint();
+    let (size, root, note) = match cp {
+        Some(c) => (c.size, c.root, c.note),
+        None => (0, signet_core::merkle::empty_root(), String::new()),
+    };
+    Ok(Json(json!({
+        "rootHash": hex::encode(root),
+        "treeSize": size,
+        "signedTreeHead": note,
+        "treeID": r.tree_id.to_string(),
+        "inactiveShards": [],
+    })))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ProofQuery {
+    first_size: Option<String>,
+    last_size: Option<String>,
+}
+
+async fn v1_proof(State(app): State<Arc<App>>, Query(q): Query<ProofQuery>) -> Result<Json<Value>> {
+    let r = &app.rekor_v1;
+    let parse = |s: Option<String>, name: &str| -> Result<Option<u64>> {
+        s.map(|v| v.parse::<u64>().map_err(|_| bad(format!("{name} must be a non-negative integer, found {v:?}")))).transpose()
+    };
+    let first = parse(q.first_size, "firstSize")?.unwrap_or(1);
+    let cp = r.log.latest_checkpoint().ok_or_else(|| bad("the log is empty"))?;
+    let last = parse(q.last_size, "lastSize")?.unwrap_or(cp.size);
+    if first == 0 || first > last || last > cp.size {
+        return Err(bad(format!("need 1 <= firstSize <= lastSize <= {} (the signed tree size); found firstSize {first}, lastSize {last}", cp.size)));
+    }
+    let proof = r.log.consistency_proof(first, last)?;
+    Ok(Json(json!({"rootHash": hex::encode(r.log.root_at(last)?), "hashes": proof.iter().map(hex::encode).collect::<Vec<_>>()})))
+}
+
+async fn v1_public_key(State(app): State<Arc<App>>) -> Response {
+    let pem = pem::encode_config(
+        &pem::Pem::new("PUBLIC KEY", app.rekor_v1.key.spki_der().to_vec()),
+        pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF),
+    );
+    ([(header::CONTENT_TYPE, "application/x-pem-file")], pem).into_response()
+}
+
+/// Rekor v2: a tile log with an Ed25519 checkpoint key.
+pub struct RekorV2 {
+    /// The log.
+    pub log: signet_log::Log,
+    log_id: Vec<u8>,
+}
+
+impl RekorV2 {
+    /// Open the v2 log under `DATA/rekor-v2`.
+    pub async fn open(cfg: &ServeConfig, keys: &InstanceKeys, urls: &Urls) -> Result<Self> {
+        let origin = urls.rekor_v2_origin();
+        let lc = cfg.log_config(cfg.data_dir.join("rekor-v2"), origin.clone());
+        let log = signet_log::Log::open(lc, Arc::new(signet_log::Ed25519NoteSigner::from_pkcs8(origin.clone(), keys.rekor_v2.pkcs8_der())?)).await?;
+        let log_id = signet_core::checkpoint::ed25519_key_id(&origin, keys.rekor_v2.raw_public_key()).to_vec();
+        Ok(RekorV2 { log, log_id })
+    }
+}
+
+fn v2_verifier(v: &Value) -> Result<(Vec<u8>, Value)> {
+    // Returns (SPKI DER, canonical verifier JSON).
+    let details = v.get("keyDetails").and_then(Value::as_str).unwrap_or("").to_string();
+    if let Some(raw) = v.pointer("/x509Certificate/rawBytes").and_then(Value::as_str) {
+        let der = b64_decode("x509Certificate.rawBytes", raw).map_err(|e| bad(e.to_string()))?;
+        let c = Certificate::from_der(&der).map_err(|e| bad(format!("verifier certificate: {e}")))?;
+        return Ok((c.spki_der().to_vec(), json!({"x509Certificate": {"rawBytes": b64_encode(&der)}, "keyDetails": details})));
+    }
+    if let Some(raw) = v.pointer("/publicKey/rawBytes").and_then(Value::as_str) {
+        let der = b64_decode("publicKey.rawBytes", raw).map_err(|e| bad(e.to_string()))?;
+        return Ok((der.clone(), json!({"publicKey": {"rawBytes": b64_encode(&der)}, "keyDetails": details})));
+    }
+    Err(bad("verifier needs x509Certificate.rawBytes or publicKey.rawBytes"))
+}
+
+fn canonicalize_v2(req: &Value) -> Result<(Vec<u8>, &'static str)> {
+    if let Some(h) = req.get("hashedRekordRequestV002") {
+        let digest = b64_decode("digest", h.get("digest").and_then(Value::as_str).ok_or_else(|| bad("hashedRekordRequestV002: missing digest"))?)
+            .map_err(|e| bad(e.to_string()))?;
+        if digest.len() != 32 {
+            return Err(bad(format!("digest is {} bytes, expected 32 (SHA2_256)", digest.len())));
+        }
+        let sig = h.get("signature").ok_or_else(|| bad("hashedRekordRequestV002: missing signature"))?;
+        let content = b64_decode("signature.content", sig.get("content").and_then(Value::as_str).unwrap_or(""))
+            .map_err(|e| bad(e.to_string()))?;
+        let (spki, verifier) = v2_verifier(sig.get("verifier").ok_or_else(|| bad("missing signature.verifier"))?)?;
+        let key = PublicKey::from_spki_der(&spki).map_err(|e| bad(format!("verifier key: {e}")))?;
+        verify_over_digest(&key, &digest, &content)?;
+        let body = json!({"apiVersion":"0.0.2","kind":"hashedrekord","spec":{"hashedRekordV002":{
+            "data":{"algorithm":"SHA2_256","digest":b64_encode(&digest)},
+            "signature":{"content":b64_encode(&content),"verifier":verifier}}}});
+        return Ok((canonical(&body)?, "hashedrekord"));
+    }
+    if let Some(d) = req.get("dsseRequestV002") {
+        let env: Envelope = serde_json::from_value(d.get("envelope").cloned().ok_or_else(|| bad("dsseRequestV002: missing envelope"))?)
+            .map_err(|e| bad(format!("dsseRequestV002 envelope: {e}")))?;
+        let verifiers = d.get("verifiers").and_then(Value::as_array).ok_or_else(|| bad("dsseRequestV002: missing verifiers"))?;
+        let keys = verifiers.iter().map(v2_verifier).collect::<Result<Vec<_>>>()?;
+        let msg = env.pae();
+        let mut sigs = vec![];
+        for (i, s) in env.signatures.iter().enumerate() {
+            let (_, v) = keys
+                .iter()
+                .find(|(spki, _)| PublicKey::from_spki_der(spki).is_ok_and(|k| k.verify_with_hash(HashAlg::Sha256, &msg, &s.sig).is_ok()))
+                .ok_or_else(|| bad(format!("dsse: envelope signature #{i} does not verify with any given verifier")))?;
+            sigs.push(json!({"content": b64_encode(&s.sig), "verifier": v}));
+        }
+        if sigs.is_empty() {
+            return Err(bad("dsse: envelope has no signatures"));
+        }
+        let body = json!({"apiVersion":"0.0.2","kind":"dsse","spec":{"dsseV002":{
+            "payloadHash":{"algorithm":"SHA2_256","digest":b64_encode(sha256(&env.payload))},
+            "signatures":sigs}}});
+        return Ok((canonical(&body)?, "dsse"));
+    }
+    Err(bad("expected hashedRekordRequestV002 or dsseRequestV002"))
+}
+
+async fn v2_create(State(app): State<Arc<App>>, Json(req): Json<Value>) -> Result<Response> {
+    let (body, kind) = canonicalize_v2(&req)?;
+    let r = &app.rekor_v2;
+    let appended = r.log.append(body.clone()).await?;
+    let cp = r.log.await_checkpoint(appended.index).await?;
+    let proof = r.log.inclusion_proof(appended.index, cp.size)?;
+    app.metrics.rekor_v2_entries.fetch_add(1, Ordering::Relaxed);
+    let tle = json!({
+        "logIndex": appended.index.to_string(),
+        "logId": {"keyId": b64_encode(&r.log_id)},
+        "kindVersion": {"kind": kind, "version": "0.0.2"},
+        "inclusionProof": {
+            "logIndex": appended.index.to_string(),
+            "rootHash": b64_encode(cp.root),
+            "treeSize": cp.size.to_string(),
+            "hashes": proof.iter().map(b64_encode).collect::<Vec<_>>(),
+            "checkpoint": {"envelope": cp.note},
+        },
+        "canonicalizedBody": b64_encode(&body),
+    });
+    Ok((StatusCode::CREATED, Json(tle)).into_response())
+}
+
+async fn v2_checkpoint(State(app): State<Arc<App>>) -> Result<Response> {
+    let b = app.rekor_v2.log.read_checkpoint()?;
+    Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], b).into_response())
+}
+
+/// Parse a C2SP tile index path (`x001/x234/067`) into a number.
+fn parse_tile_index(parts: &[&str]) -> Option<u64> {
+    let mut n: u64 = 0;
+    for (i, p) in parts.iter().enumerate() {
+        let last = i == parts.len() - 1;
+        let digits = if last { *p } else { p.strip_prefix('x')? };
+        if digits.len() != 3 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        n = n.checked_mul(1000)?.checked_add(digits.parse().ok()?)?;
+    }
+    Some(n)
+}
+
+async fn v2_tile(State(app): State<Arc<App>>, Path(path): Path<String>) -> Result<Response> {
+    let parts: Vec<&str> = path.split('/').collect();
+    let (parts, width) = match parts.iter().position(|p| p.ends_with(".p")) {
+        Some(i) => {
+            let w: u8 = parts.get(i + 1).and_then(|w| w.parse().ok()).filter(|w| (1..=255).contains(w)).ok_or_else(|| Error::not_found("bad partial tile width"))?;
+            let mut idx: Vec<&str> = parts[..=i].to_vec();
+            let last = idx.pop().map(|l| l.trim_end_matches(".p")).unwrap_or_default();
+            idx.push(last);
+            (idx, Some(w))
+        }
+        None => (parts, None),
+    };
+    let bytes = if parts.first() == Some(&"entries") {
+        let n = parse_tile_index(&parts[1..]).ok_or_else(|| Error::not_found(format!("bad tile path {path:?}")))?;
+        app.rekor_v2.log.read_entry_bundle(n, width)?
+    } else {
+        let level: u8 = parts.first().and_then(|l| l.parse().ok()).ok_or_else(|| Error::not_found(format!("bad tile path {path:?}")))?;
+        let n = parse_tile_index(&parts[1..]).ok_or_else(|| Error::not_found(format!("bad tile path {path:?}")))?;
+        app.rekor_v2.log.read_tile(level, n, width)?
+    };
+    Ok(([(header::CONTENT_TYPE, "application/octet-stream")], bytes).into_response())
+}
+
+/// Rekor routes (v1 at the root, v2 under `/rekor2`).
+pub fn routes() -> Router<Arc<App>> {
+    let v2_read = Router::new().route("/checkpoint", get(v2_checkpoint)).route("/tile/{*path}", get(v2_tile));
+    Router::new()
+        .route("/api/v1/log/entries", post(v1_create).get(v1_get_by_index))
+        .route("/api/v1/log/entries/retrieve", post(v1_retrieve))
+        .route("/api/v1/log/entries/retrieve/", post(v1_retrieve))
+        .route("/api/v1/log/entries/{id}", get(v1_get_by_uuid))
+        .route("/api/v1/index/retrieve", post(v1_index_retrieve))
+        .route("/api/v1/log", get(v1_log_info))
+        .route("/api/v1/log/proof", get(v1_proof))
+        .route("/api/v1/log/publicKey", get(v1_public_key))
+        .route("/rekor2/api/v2/log/entries", post(v2_create))
+        .nest("/rekor2", v2_read.clone())
+        .nest("/rekor2/api/v2", v2_read)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tile_index_paths() {
+        assert_eq!(parse_tile_index(&["067"]), Some(67));
+        assert_eq!(parse_tile_index(&["x001", "x234", "067"]), Some(1_234_067));
+        assert_eq!(parse_tile_index(&["x01", "067"]), None);
+        assert_eq!(parse_tile_index(&["001", "067"]), None);
+    }
+}

@@ -1,0 +1,532 @@
+//! Keyless signing, as sigstore-python's `SigningContext` does it: an ephemeral P-256 key, a
+//! short-lived certificate from the CA for an OIDC identity (SCT checked on receipt), the
+//! signature, a transparency log entry (Rekor v1 or v2), an RFC 3161 timestamp where the
+//! signing config names a TSA, and a bundle v0.3 verified before it is returned.
+//!
+//! Network access happens only here (and in `identity`), through a blocking `reqwest` client
+//! with rustls; services come from the SigningConfig, trust from the TrustedRoot.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod identity;
+
+use std::time::Duration;
+
+use der::asn1::BitString;
+use der::{Decode, Encode};
+use serde_json::{json, Value};
+use signet_core::bundle::{
+    Bundle, CheckpointEnvelope, HashOutput, InclusionPromise, InclusionProof, KindVersion, LogId,
+    MessageSignature, Rfc3161SignedTimestamp, TimestampVerificationData, TransparencyLogEntry,
+    VerificationMaterial, X509Certificate, MEDIA_TYPE_V03,
+};
+use signet_core::crypto::HashAlg;
+use signet_core::dsse::{Envelope, Signature, INTOTO_PAYLOAD_TYPE};
+use signet_core::encoding::{b64_decode, b64_encode, sha256};
+use signet_core::keys::{Curve, EcKey};
+use signet_core::trust::{ClientTrustConfig, Service, SigningConfig, TrustedRoot};
+use signet_core::x509::Certificate;
+use signet_verify::{Artifact, Policy, Verifier};
+
+/// Errors of the signing flow.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A service answered with an error or could not be reached.
+    #[error("{service} ({url}): {message}")]
+    Service {
+        /// Which service (CA, Rekor, TSA, OIDC).
+        service: &'static str,
+        /// The URL.
+        url: String,
+        /// What happened.
+        message: String,
+    },
+    /// The signing config has no usable service of a kind.
+    #[error("signing config: {0}")]
+    Config(String),
+    /// A format or crypto error.
+    #[error(transparent)]
+    Core(#[from] signet_core::Error),
+    /// The result did not verify (the instance or the trust material is inconsistent).
+    #[error("verification after signing failed: {0}")]
+    Verify(#[from] signet_verify::Error),
+    /// No identity token.
+    #[error("identity: {0}")]
+    Identity(String),
+}
+
+/// Convenience alias.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Which Rekor API to log to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RekorVersion {
+    /// Rekor v1 (REST, SET + proof).
+    V1,
+    /// Rekor v2 (tiles; needs a TSA for the signing time).
+    V2,
+}
+
+/// A signing context: trust material, selected services, an HTTP client.
+pub struct SigningContext {
+    trusted_root: TrustedRoot,
+    ca_url: String,
+    rekor_url: String,
+    rekor_version: RekorVersion,
+    tsa_urls: Vec<String>,
+    http: reqwest::blocking::Client,
+    verifier: Verifier,
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+fn valid_now(s: &Service) -> bool {
+    s.valid_for.contains(now()).unwrap_or(false)
+}
+
+/// What the signer gets back.
+pub struct Signed {
+    /// The bundle.
+    pub bundle: Bundle,
+    /// The signing certificate.
+    pub certificate: Certificate,
+}
+
+impl SigningContext {
+    /// Build from a ClientTrustConfig, picking services from its signing config. With
+    /// `rekor_version` None, Rekor v1 is preferred when offered (widest client support).
+    pub fn new(cfg: &ClientTrustConfig, rekor_version: Option<RekorVersion>) -> Result<Self> {
+        Self::from_parts(&cfg.trusted_root, &cfg.signing_config, rekor_version)
+    }
+
+    /// Build from a trusted root and signing config.
+    pub fn from_parts(
+        root: &TrustedRoot,
+        sc: &SigningConfig,
+        rekor_version: Option<RekorVersion>,
+    ) -> Result<Self> {
+        let ca = sc
+            .ca_urls
+            .iter()
+            .find(|s| valid_now(s))
+            .ok_or_else(|| Error::Config("no CA URL valid now".into()))?;
+        let pick = |v: u32| {
+            sc.rekor_tlog_urls
+                .iter()
+                .find(|s| valid_now(s) && s.major_api_version == v)
+        };
+        let (rekor, version) = match rekor_version {
+            Some(RekorVersion::V1) => (
+                pick(1)
+                    .ok_or_else(|| Error::Config("no Rekor v1 URL in the signing config".into()))?,
+                RekorVersion::V1,
+            ),
+            Some(RekorVersion::V2) => (
+                pick(2)
+                    .ok_or_else(|| Error::Config("no Rekor v2 URL in the signing config".into()))?,
+                RekorVersion::V2,
+            ),
+            None => match (pick(1), pick(2)) {
+                (Some(s), _) => (s, RekorVersion::V1),
+                (None, Some(s)) => (s, RekorVersion::V2),
+                (None, None) => return Err(Error::Config("no Rekor URL valid now".into())),
+            },
+        };
+        let tsa_urls: Vec<String> = sc
+            .tsa_urls
+            .iter()
+            .filter(|s| valid_now(s))
+            .map(|s| s.url.clone())
+            .collect();
+        if version == RekorVersion::V2 && tsa_urls.is_empty() {
+            return Err(Error::Config(
+                "Rekor v2 gives no signing time: the signing config must name a TSA".into(),
+            ));
+        }
+        Ok(SigningContext {
+            trusted_root: root.clone(),
+            ca_url: ca.url.trim_end_matches('/').to_string(),
+            rekor_url: rekor.url.trim_end_matches('/').to_string(),
+            rekor_version: version,
+            tsa_urls,
+            http: reqwest::blocking::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .user_agent(concat!("signet/", env!("CARGO_PKG_VERSION")))
+                .build()
+                .map_err(|e| Error::Config(format!("HTTP client: {e}")))?,
+            verifier: Verifier::new(root)?,
+        })
+    }
+
+    /// The trusted root in use.
+    pub fn trusted_root(&self) -> &TrustedRoot {
+        &self.trusted_root
+    }
+
+    fn post_json(&self, service: &'static str, url: &str, body: &Value) -> Result<(u16, Value)> {
+        let err = |m: String| Error::Service {
+            service,
+            url: url.to_string(),
+            message: m,
+        };
+        let r = self
+            .http
+            .post(url)
+            .json(body)
+            .send()
+            .map_err(|e| err(e.to_string()))?;
+        let status = r.status().as_u16();
+        let text = r.text().map_err(|e| err(e.to_string()))?;
+        let v: Value = serde_json::from_str(&text).map_err(|_| {
+            err(format!(
+                "HTTP {status}, not JSON: {}",
+                text.chars().take(300).collect::<String>()
+            ))
+        })?;
+        if !(200..300).contains(&status) {
+            let msg = v
+                .get("message")
+                .or_else(|| v.get("error"))
+                .and_then(Value::as_str)
+                .unwrap_or(&text)
+                .to_string();
+            return Err(err(format!("HTTP {status}: {msg}")));
+        }
+        Ok((status, v))
+    }
+
+    /// Get a signing certificate for `key` from the CA.
+    fn certificate(&self, token: &str, key: &EcKey) -> Result<Certificate> {
+        let url = format!("{}/api/v2/signingCert", self.ca_url);
+        let csr = build_csr(key)?;
+        let csr_pem = pem::encode(&pem::Pem::new("CERTIFICATE REQUEST", csr));
+        let (_, v) = self.post_json(
+            "CA",
+            &url,
+            &json!({"credentials": {"oidcIdentityToken": token}, "certificateSigningRequest": b64_encode(csr_pem)}),
+        )?;
+        let chain = v
+            .pointer("/signedCertificateEmbeddedSct/chain/certificates")
+            .and_then(Value::as_array)
+            .ok_or_else(|| Error::Service {
+                service: "CA",
+                url: url.clone(),
+                message: "response has no signedCertificateEmbeddedSct.chain".into(),
+            })?;
+        let leaf_pem = chain
+            .first()
+            .and_then(Value::as_str)
+            .ok_or_else(|| Error::Service {
+                service: "CA",
+                url: url.clone(),
+                message: "empty chain".into(),
+            })?;
+        let leaf = Certificate::from_pem(leaf_pem)?;
+        if leaf.spki_der() != key.spki_der() {
+            return Err(Error::Service {
+                service: "CA",
+                url,
+                message: "the certificate is for another key".into(),
+            });
+        }
+        // SCT and chain checked on receipt, before anything is signed with the key.
+        self.verifier.check_leaf(&leaf, now())?;
+        Ok(leaf)
+    }
+
+    fn timestamp(&self, signature: &[u8]) -> Result<Vec<Rfc3161SignedTimestamp>> {
+        let mut out = vec![];
+        for url in &self.tsa_urls {
+            let nonce = signet_core::keys::random_bytes::<8>()?;
+            let req = signet_core::tsa::build_timestamp_request(
+                HashAlg::Sha256,
+                &sha256(signature),
+                Some(&nonce),
+                true,
+            )?;
+            let err = |m: String| Error::Service {
+                service: "TSA",
+                url: url.clone(),
+                message: m,
+            };
+            let r = self
+                .http
+                .post(url)
+                .header("Content-Type", "application/timestamp-query")
+                .body(req)
+                .send()
+                .map_err(|e| err(e.to_string()))?;
+            let status = r.status();
+            let body = r.bytes().map_err(|e| err(e.to_string()))?.to_vec();
+            if !status.is_success() {
+                return Err(err(format!(
+                    "HTTP {status}: {}",
+                    String::from_utf8_lossy(&body)
+                        .chars()
+                        .take(300)
+                        .collect::<String>()
+                )));
+            }
+            let tok = signet_core::tsa::parse_timestamp_response(&body)?;
+            let nonce_trim: Vec<u8> = nonce.iter().copied().skip_while(|b| *b == 0).collect();
+            if tok.nonce() != Some(&nonce_trim[..]) {
+                return Err(err("the response does not echo our nonce".into()));
+            }
+            out.push(Rfc3161SignedTimestamp {
+                signed_timestamp: body,
+            });
+            break; // one timestamp satisfies the threshold
+        }
+        Ok(out)
+    }
+
+    fn log_v1(&self, proposed: Value) -> Result<TransparencyLogEntry> {
+        let url = format!("{}/api/v1/log/entries", self.rekor_url);
+        let (_, v) = self.post_json("Rekor", &url, &proposed)?;
+        let (_, e) = v
+            .as_object()
+            .and_then(|m| m.iter().next())
+            .ok_or_else(|| Error::Service {
+                service: "Rekor",
+                url: url.clone(),
+                message: "empty response".into(),
+            })?;
+        let entry: signet_core::rekor::LogEntry =
+            serde_json::from_value(e.clone()).map_err(|err| Error::Service {
+                service: "Rekor",
+                url: url.clone(),
+                message: format!("malformed LogEntry: {err}"),
+            })?;
+        tle_from_v1(&entry).map_err(|m| Error::Service {
+            service: "Rekor",
+            url,
+            message: m,
+        })
+    }
+
+    fn log_v2(&self, request: Value) -> Result<TransparencyLogEntry> {
+        let url = format!("{}/api/v2/log/entries", self.rekor_url);
+        let (_, v) = self.post_json("Rekor", &url, &request)?;
+        serde_json::from_value(v).map_err(|e| Error::Service {
+            service: "Rekor",
+            url,
+            message: format!("malformed TransparencyLogEntry: {e}"),
+        })
+    }
+
+    fn assemble(
+        &self,
+        leaf: &Certificate,
+        tlog: TransparencyLogEntry,
+        ts: Vec<Rfc3161SignedTimestamp>,
+        ms: Option<MessageSignature>,
+        env: Option<Envelope>,
+    ) -> Bundle {
+        Bundle {
+            media_type: MEDIA_TYPE_V03.into(),
+            verification_material: VerificationMaterial {
+                certificate: Some(X509Certificate {
+                    raw_bytes: leaf.der().to_vec(),
+                }),
+                tlog_entries: vec![tlog],
+                timestamp_verification_data: if ts.is_empty() {
+                    None
+                } else {
+                    Some(TimestampVerificationData {
+                        rfc3161_timestamps: ts,
+                    })
+                },
+                ..Default::default()
+            },
+            message_signature: ms,
+            dsse_envelope: env,
+        }
+    }
+
+    fn verify_after(
+        &self,
+        bundle: &Bundle,
+        leaf: &Certificate,
+        artifact: Artifact<'_>,
+    ) -> Result<()> {
+        let san = leaf
+            .san_identities()?
+            .into_iter()
+            .next()
+            .ok_or_else(|| Error::Identity("certificate has no SAN".into()))?;
+        let issuer = leaf.oidc_issuer()?.unwrap_or_default();
+        self.verifier
+            .verify(bundle, artifact, &Policy::identity(san.value(), issuer))?;
+        Ok(())
+    }
+
+    fn verifier_json(leaf: &Certificate) -> Value {
+        json!({"x509Certificate": {"rawBytes": b64_encode(leaf.der())}, "keyDetails": "PKIX_ECDSA_P256_SHA_256"})
+    }
+
+    /// Sign `artifact` (message signature over its bytes).
+    pub fn sign_artifact(&self, token: &str, artifact: &[u8]) -> Result<Signed> {
+        let key = EcKey::generate(Curve::P256)?;
+        let leaf = self.certificate(token, &key)?;
+        let sig = key.sign(artifact)?;
+        let digest = sha256(artifact);
+        let ts = self.timestamp(&sig)?;
+        let tlog = match self.rekor_version {
+            RekorVersion::V1 => self.log_v1(json!({"apiVersion": "0.0.1", "kind": "hashedrekord", "spec": {
+                "data": {"hash": {"algorithm": "sha256", "value": hex::encode(digest)}},
+                "signature": {"content": b64_encode(&sig), "publicKey": {"content": b64_encode(leaf.to_pem())}}}}))?,
+            RekorVersion::V2 => self.log_v2(json!({"hashedRekordRequestV002": {
+                "digest": b64_encode(digest),
+                "signature": {"content": b64_encode(&sig), "verifier": Self::verifier_json(&leaf)}}}))?,
+        };
+        let ms = MessageSignature {
+            message_digest: Some(HashOutput {
+                algorithm: "SHA2_256".into(),
+                digest: digest.to_vec(),
+            }),
+            signature: sig,
+        };
+        let bundle = self.assemble(&leaf, tlog, ts, Some(ms), None);
+        self.verify_after(&bundle, &leaf, Artifact::Bytes(artifact))?;
+        Ok(Signed {
+            bundle,
+            certificate: leaf,
+        })
+    }
+
+    /// Sign an in-toto statement as a DSSE envelope. `subject_digest` is one subject's sha256,
+    /// used for the verify-after-sign check.
+    pub fn sign_statement(
+        &self,
+        token: &str,
+        statement: &[u8],
+        subject_digest: [u8; 32],
+    ) -> Result<Signed> {
+        let key = EcKey::generate(Curve::P256)?;
+        let leaf = self.certificate(token, &key)?;
+        let env0 = Envelope {
+            payload: statement.to_vec(),
+            payload_type: INTOTO_PAYLOAD_TYPE.into(),
+            signatures: vec![],
+        };
+        let sig = key.sign(&env0.pae())?;
+        let env = Envelope {
+            signatures: vec![Signature {
+                sig: sig.clone(),
+                keyid: String::new(),
+            }],
+            ..env0
+        };
+        let ts = self.timestamp(&sig)?;
+        let tlog = match self.rekor_version {
+            RekorVersion::V1 => {
+                let env_json =
+                    serde_json::to_string(&env).map_err(|e| Error::Config(e.to_string()))?;
+                self.log_v1(
+                    json!({"apiVersion": "0.0.1", "kind": "dsse", "spec": {"proposedContent": {
+                    "envelope": env_json, "verifiers": [b64_encode(leaf.to_pem())]}}}),
+                )?
+            }
+            RekorVersion::V2 => self.log_v2(json!({"dsseRequestV002": {
+                "envelope": serde_json::to_value(&env).map_err(|e| Error::Config(e.to_string()))?,
+                "verifiers": [Self::verifier_json(&leaf)]}}))?,
+        };
+        let bundle = self.assemble(&leaf, tlog, ts, None, Some(env));
+        self.verify_after(&bundle, &leaf, Artifact::Sha256(subject_digest))?;
+        Ok(Signed {
+            bundle,
+            certificate: leaf,
+        })
+    }
+}
+
+/// A Rekor v1 LogEntry as a bundle TransparencyLogEntry.
+pub fn tle_from_v1(
+    e: &signet_core::rekor::LogEntry,
+) -> std::result::Result<TransparencyLogEntry, String> {
+    let body = b64_decode("body", &e.body).map_err(|x| x.to_string())?;
+    let head: Value =
+        serde_json::from_slice(&body).map_err(|x| format!("body is not JSON: {x}"))?;
+    let kind = head
+        .get("kind")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    let version = head
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    let v = e.verification.as_ref().ok_or("entry has no verification")?;
+    let set = v
+        .signed_entry_timestamp
+        .as_ref()
+        .ok_or("entry has no signedEntryTimestamp")?;
+    let p = v
+        .inclusion_proof
+        .as_ref()
+        .ok_or("entry has no inclusion proof")?;
+    let hex32 = |s: &str| hex::decode(s).map_err(|_| format!("{s:?} is not hex"));
+    Ok(TransparencyLogEntry {
+        log_index: e.log_index,
+        log_id: LogId {
+            key_id: hex::decode(&e.log_id).map_err(|_| "logID is not hex".to_string())?,
+        },
+        kind_version: KindVersion { kind, version },
+        integrated_time: Some(e.integrated_time),
+        inclusion_promise: Some(InclusionPromise {
+            signed_entry_timestamp: b64_decode("signedEntryTimestamp", set)
+                .map_err(|x| x.to_string())?,
+        }),
+        inclusion_proof: Some(InclusionProof {
+            log_index: p.log_index,
+            root_hash: hex32(&p.root_hash)?,
+            tree_size: p.tree_size,
+            hashes: p
+                .hashes
+                .iter()
+                .map(|h| hex32(h))
+                .collect::<std::result::Result<_, _>>()?,
+            checkpoint: CheckpointEnvelope {
+                envelope: p
+                    .checkpoint
+                    .clone()
+                    .ok_or("inclusion proof has no checkpoint")?,
+            },
+        }),
+        canonicalized_body: body,
+    })
+}
+
+/// A PKCS#10 CSR for `key` (empty subject, ecdsa-with-SHA256), DER.
+pub fn build_csr(key: &EcKey) -> Result<Vec<u8>> {
+    use x509_cert::request::{CertReq, CertReqInfo, Version};
+    let info = CertReqInfo {
+        version: Version::V1,
+        subject: x509_cert::name::Name::default(),
+        public_key: spki::SubjectPublicKeyInfoOwned::from_der(key.spki_der())
+            .map_err(|e| signet_core::Error::der("CSR key", e))?,
+        attributes: Default::default(),
+    };
+    let tbs = info
+        .to_der()
+        .map_err(|e| signet_core::Error::der("CSR", e))?;
+    let sig = key.sign(&tbs)?;
+    CertReq {
+        info,
+        algorithm: spki::AlgorithmIdentifierOwned {
+            oid: key.x509_signature_oid(),
+            parameters: None,
+        },
+        signature: BitString::from_bytes(&sig)
+            .map_err(|e| signet_core::Error::der("CSR signature", e))?,
+    }
+    .to_der()
+    .map_err(|e| signet_core::Error::der("CSR", e).into())
+}
