@@ -241,8 +241,9 @@ impl SigningContext {
     }
 
     fn timestamp(&self, signature: &[u8]) -> Result<Vec<Rfc3161SignedTimestamp>> {
+        // One timestamp satisfies the verification threshold: use the first TSA.
         let mut out = vec![];
-        for url in &self.tsa_urls {
+        if let Some(url) = self.tsa_urls.first() {
             let nonce = signet_core::keys::random_bytes::<8>()?;
             let req = signet_core::tsa::build_timestamp_request(
                 HashAlg::Sha256,
