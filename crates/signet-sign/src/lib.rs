@@ -282,7 +282,6 @@ impl SigningContext {
             out.push(Rfc3161SignedTimestamp {
                 signed_timestamp: body,
             });
-            break; // one timestamp satisfies the threshold
         }
         Ok(out)
     }
