@@ -6,6 +6,7 @@
 
 mod bench;
 mod inspect;
+mod sign;
 mod trust;
 mod verify;
 
@@ -54,6 +55,12 @@ enum Command {
     /// Verify Sigstore bundles.
     #[command(subcommand)]
     Verify(verify::VerifyCommand),
+    /// Sign files keylessly (OIDC identity, short-lived certificate, transparency log).
+    Sign(sign::SignArgs),
+    /// Sign an in-toto statement about files (DSSE).
+    Attest(sign::AttestArgs),
+    /// Print an OIDC identity token (from the environment or an interactive sign-in).
+    GetIdentityToken(sign::TokenArgs),
     /// Show what a bundle, certificate or DSSE envelope contains.
     Inspect(inspect::InspectArgs),
     /// The sigstore-conformance CLI protocol (verify side).
@@ -86,6 +93,9 @@ fn main() -> ExitCode {
     let r = match cli.command {
         Command::Verify(v) => verify::run(&cli.trust, v),
         Command::Inspect(a) => inspect::run(a),
+        Command::Sign(a) => sign::run_sign(&cli.trust, a),
+        Command::Attest(a) => sign::run_attest(&cli.trust, a),
+        Command::GetIdentityToken(a) => sign::run_token(&cli.trust, a),
         Command::Conformance(c) => verify::run_conformance(&cli.trust, c),
         Command::Bench(b) => bench::run(&cli.trust, b),
     };

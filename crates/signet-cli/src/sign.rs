@@ -1,0 +1,276 @@
+//! `signet sign`, `signet attest` and `signet get-identity-token`.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args;
+use signet_core::trust::{ClientTrustConfig, CLIENT_TRUST_CONFIG_MEDIA_TYPE};
+use signet_sign::{identity, RekorVersion, SigningContext};
+
+use crate::{Failure, TrustArgs};
+
+/// Where to sign: trust config and identity options shared by sign and attest.
+#[derive(Args, Debug)]
+pub struct SignCommon {
+    /// An OIDC identity token (else SIGSTORE_ID_TOKEN, ambient CI, or an interactive sign-in).
+    #[arg(long, value_name = "TOKEN")]
+    pub identity_token: Option<String>,
+    /// A Signet (or any Sigstore) instance serving /trust/client_trust_config.json.
+    #[arg(long, value_name = "URL")]
+    pub instance: Option<String>,
+    /// Rekor API version to log to (default: 1 when offered).
+    #[arg(long, value_name = "1|2", value_parser = ["1", "2"])]
+    pub rekor_version: Option<String>,
+    /// Use the device flow instead of a browser redirect for interactive sign-in.
+    #[arg(long)]
+    pub device: bool,
+    /// OAuth client ID for interactive sign-in.
+    #[arg(long, default_value = "sigstore")]
+    pub oidc_client_id: String,
+    /// Overwrite existing bundles.
+    #[arg(long)]
+    pub overwrite: bool,
+}
+
+/// `signet sign FILE...`.
+#[derive(Args, Debug)]
+pub struct SignArgs {
+    #[command(flatten)]
+    pub common: SignCommon,
+    /// Write the bundle here (only with one input; default FILE.sigstore.json).
+    #[arg(long, value_name = "FILE")]
+    pub bundle: Option<PathBuf>,
+    /// Files to sign.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+}
+
+/// `signet attest FILE... --predicate-type URI --predicate P.json`.
+#[derive(Args, Debug)]
+pub struct AttestArgs {
+    #[command(flatten)]
+    pub common: SignCommon,
+    /// The predicate type URI.
+    #[arg(long, required = true)]
+    pub predicate_type: String,
+    /// The predicate JSON file.
+    #[arg(long, required = true)]
+    pub predicate: PathBuf,
+    /// Write the bundle here (only with one input; default FILE.sigstore.json).
+    #[arg(long, value_name = "FILE")]
+    pub bundle: Option<PathBuf>,
+    /// Files the statement is about (its subjects).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+}
+
+/// `signet get-identity-token`.
+#[derive(Args, Debug)]
+pub struct TokenArgs {
+    #[command(flatten)]
+    pub common: SignCommon,
+}
+
+/// The trust config for signing, from the flags.
+pub fn trust_config(t: &TrustArgs, instance: Option<&str>) -> Result<ClientTrustConfig, Failure> {
+    if let Some(p) = &t.trust_config {
+        let bytes =
+            std::fs::read(p).with_context(|| format!("reading trust config {}", p.display()))?;
+        return Ok(ClientTrustConfig::from_json(&bytes)
+            .with_context(|| format!("parsing {}", p.display()))?);
+    }
+    if let Some(url) = instance {
+        if t.offline {
+            return Err(Failure::Usage(
+                "--instance needs the network; use --trust-config with --offline".into(),
+            ));
+        }
+        let u = format!(
+            "{}/trust/client_trust_config.json",
+            url.trim_end_matches('/')
+        );
+        let bytes = reqwest::blocking::get(&u)
+            .and_then(|r| r.error_for_status())
+            .and_then(|r| r.bytes())
+            .with_context(|| format!("fetching {u}"))?;
+        return Ok(ClientTrustConfig::from_json(&bytes).with_context(|| format!("parsing {u}"))?);
+    }
+    if t.trusted_root.is_some() {
+        return Err(Failure::Usage("signing needs a signing config too: use --trust-config (a ClientTrustConfig) or --instance".into()));
+    }
+    let inst = if t.staging {
+        signet_tuf::Instance::Staging
+    } else {
+        signet_tuf::Instance::Production
+    };
+    Ok(ClientTrustConfig {
+        media_type: CLIENT_TRUST_CONFIG_MEDIA_TYPE.into(),
+        trusted_root: inst.trusted_root().map_err(|e| Failure::Other(e.into()))?,
+        signing_config: inst
+            .signing_config()
+            .map_err(|e| Failure::Other(e.into()))?,
+    })
+}
+
+fn get_token(common: &SignCommon, cfg: &ClientTrustConfig) -> Result<String, Failure> {
+    if let Some((t, _)) = identity::ambient(common.identity_token.clone(), &common.oidc_client_id)
+        .map_err(|e| Failure::Other(e.into()))?
+    {
+        return Ok(t);
+    }
+    let issuer = cfg
+        .signing_config
+        .oidc_urls
+        .first()
+        .map(|s| s.url.clone())
+        .ok_or_else(|| Failure::Usage("No identity token supplied or detected, and the signing config names no OIDC provider".into()))?;
+    let t = if common.device {
+        identity::device(&issuer, &common.oidc_client_id)
+    } else {
+        identity::browser(&issuer, &common.oidc_client_id)
+    };
+    t.map_err(|e| Failure::Other(e.into()))
+}
+
+fn context(t: &TrustArgs, common: &SignCommon) -> Result<(SigningContext, String), Failure> {
+    let cfg = trust_config(t, common.instance.as_deref())?;
+    let v = match common.rekor_version.as_deref() {
+        Some("1") => Some(RekorVersion::V1),
+        Some("2") => Some(RekorVersion::V2),
+        _ => None,
+    };
+    let ctx = SigningContext::new(&cfg, v).map_err(|e| Failure::Other(e.into()))?;
+    let token = get_token(common, &cfg)?;
+    Ok((ctx, token))
+}
+
+fn outputs(
+    files: &[PathBuf],
+    bundle: &Option<PathBuf>,
+    overwrite: bool,
+) -> Result<Vec<PathBuf>, Failure> {
+    if bundle.is_some() && files.len() > 1 {
+        return Err(Failure::Usage(
+            "--bundle can only be used with a single input file".into(),
+        ));
+    }
+    let mut out = vec![];
+    for f in files {
+        if !f.is_file() {
+            return Err(Failure::Usage(format!(
+                "Input must be a file: {}",
+                f.display()
+            )));
+        }
+        let b = bundle
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(format!("{}.sigstore.json", f.display())));
+        if b.exists() && !overwrite {
+            return Err(Failure::Usage(format!(
+                "refusing to overwrite {} (use --overwrite)",
+                b.display()
+            )));
+        }
+        out.push(b);
+    }
+    Ok(out)
+}
+
+fn identity_of(cert: &signet_core::x509::Certificate) -> String {
+    cert.san_identities()
+        .ok()
+        .and_then(|s| s.into_iter().next())
+        .map(|s| s.value().to_string())
+        .unwrap_or_default()
+}
+
+/// `signet sign`.
+pub fn run_sign(t: &TrustArgs, a: SignArgs) -> Result<(), Failure> {
+    let outs = outputs(&a.files, &a.bundle, a.common.overwrite)?;
+    let (ctx, token) = context(t, &a.common)?;
+    for (f, out) in a.files.iter().zip(outs) {
+        let data = std::fs::read(f).with_context(|| format!("reading {}", f.display()))?;
+        let signed = ctx
+            .sign_artifact(&token, &data)
+            .with_context(|| format!("signing {}", f.display()))?;
+        std::fs::write(
+            &out,
+            signed
+                .bundle
+                .to_json()
+                .map_err(|e| Failure::Other(e.into()))?,
+        )
+        .with_context(|| format!("writing {}", out.display()))?;
+        eprintln!(
+            "Signed {} as {}; bundle written to {}",
+            f.display(),
+            identity_of(&signed.certificate),
+            out.display()
+        );
+    }
+    Ok(())
+}
+
+/// `signet attest`.
+pub fn run_attest(t: &TrustArgs, a: AttestArgs) -> Result<(), Failure> {
+    let outs = outputs(&a.files, &a.bundle, a.common.overwrite)?;
+    let pred_bytes = std::fs::read(&a.predicate)
+        .with_context(|| format!("reading {}", a.predicate.display()))?;
+    let predicate: serde_json::Value = serde_json::from_slice(&pred_bytes)
+        .with_context(|| format!("{} is not JSON", a.predicate.display()))?;
+    if !predicate.is_object() {
+        return Err(Failure::Usage(format!(
+            "{}: the predicate must be a JSON object",
+            a.predicate.display()
+        )));
+    }
+    let (ctx, token) = context(t, &a.common)?;
+    for (f, out) in a.files.iter().zip(outs) {
+        let data = std::fs::read(f).with_context(|| format!("reading {}", f.display()))?;
+        let digest = signet_core::encoding::sha256(&data);
+        let name = f
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let statement = serde_json::json!({
+            "_type": signet_core::intoto::STATEMENT_V1,
+            "subject": [{"name": name, "digest": {"sha256": hex::encode(digest)}}],
+            "predicateType": a.predicate_type,
+            "predicate": predicate,
+        });
+        let bytes = serde_json::to_vec(&statement).map_err(|e| Failure::Other(e.into()))?;
+        let signed = ctx
+            .sign_statement(&token, &bytes, digest)
+            .with_context(|| format!("attesting {}", f.display()))?;
+        std::fs::write(
+            &out,
+            signed
+                .bundle
+                .to_json()
+                .map_err(|e| Failure::Other(e.into()))?,
+        )
+        .with_context(|| format!("writing {}", out.display()))?;
+        eprintln!(
+            "Attested {} as {}; bundle written to {}",
+            f.display(),
+            identity_of(&signed.certificate),
+            out.display()
+        );
+    }
+    Ok(())
+}
+
+/// `signet get-identity-token`.
+pub fn run_token(t: &TrustArgs, a: TokenArgs) -> Result<(), Failure> {
+    let cfg = trust_config(t, a.common.instance.as_deref())?;
+    let tok = get_token(&a.common, &cfg)?;
+    if tok.split('.').count() != 3 {
+        bail_usage("the identity token is not a JWT")?;
+    }
+    println!("{tok}");
+    Ok(())
+}
+
+fn bail_usage(m: &str) -> Result<(), Failure> {
+    Err(Failure::Usage(m.into()))
+}
