@@ -6,6 +6,7 @@
 
 mod bench;
 mod inspect;
+mod serve;
 mod sign;
 mod trust;
 mod verify;
@@ -55,6 +56,8 @@ enum Command {
     /// Verify Sigstore bundles.
     #[command(subcommand)]
     Verify(verify::VerifyCommand),
+    /// Run a private Sigstore instance: CA, CT log, Rekor v1/v2, TSA, OIDC issuer.
+    Serve(serve::ServeArgs),
     /// Sign files keylessly (OIDC identity, short-lived certificate, transparency log).
     Sign(sign::SignArgs),
     /// Sign an in-toto statement about files (DSSE).
@@ -93,6 +96,7 @@ fn main() -> ExitCode {
     let r = match cli.command {
         Command::Verify(v) => verify::run(&cli.trust, v),
         Command::Inspect(a) => inspect::run(a),
+        Command::Serve(a) => serve::run(a),
         Command::Sign(a) => sign::run_sign(&cli.trust, a),
         Command::Attest(a) => sign::run_attest(&cli.trust, a),
         Command::GetIdentityToken(a) => sign::run_token(&cli.trust, a),

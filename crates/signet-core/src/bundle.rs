@@ -167,13 +167,13 @@ pub struct CheckpointEnvelope {
 #[serde(rename_all = "camelCase")]
 pub struct InclusionProof {
     /// Index of the leaf within this log shard.
-    #[serde(with = "int_string")]
+    #[serde(with = "int_string", default)]
     pub log_index: i64,
     /// Root hash.
     #[serde(with = "base64_bytes")]
     pub root_hash: Vec<u8>,
     /// Tree size.
-    #[serde(with = "int_string")]
+    #[serde(with = "int_string", default)]
     pub tree_size: i64,
     /// Audit path.
     #[serde(with = "base64_bytes::vec", default)]
@@ -182,12 +182,13 @@ pub struct InclusionProof {
     pub checkpoint: CheckpointEnvelope,
 }
 
-/// `TransparencyLogEntry`.
+/// `TransparencyLogEntry`. Protobuf JSON omits zero values, so a missing `logIndex` (or proof
+/// `logIndex`/`treeSize`) means 0.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TransparencyLogEntry {
     /// Global log index.
-    #[serde(with = "int_string")]
+    #[serde(with = "int_string", default)]
     pub log_index: i64,
     /// Log key ID.
     pub log_id: LogId,

@@ -501,3 +501,17 @@ pub fn prepare_fulcio_leaf(ca: &Ca, spec: &LeafSpec<'_>) -> Result<PreparedLeaf>
         final_tbs: base.tbs(sig_alg)?,
     })
 }
+
+/// A TSA signing certificate issued by `ca`: KU digitalSignature, EKU timeStamping (critical),
+/// as RFC 3161 and Sigstore's timestamp-authority require.
+pub fn tsa_leaf(ca: &Ca, key: &EcKey, dn: &str, validity: (i64, i64)) -> Result<Vec<u8>> {
+    ca.end_entity(
+        key,
+        dn,
+        validity,
+        vec![
+            ku_ext(KeyUsage(KeyUsages::DigitalSignature.into()))?,
+            eku_ext(vec![crate::x509::OID_EKU_TIME_STAMPING], true)?,
+        ],
+    )
+}

@@ -54,16 +54,30 @@ pub struct SigningCertRequest {
 }
 
 fn pem_of(der: &[u8]) -> String {
-    pem::encode_config(&pem::Pem::new("CERTIFICATE", der.to_vec()), pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF))
+    pem::encode_config(
+        &pem::Pem::new("CERTIFICATE", der.to_vec()),
+        pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF),
+    )
 }
 
 /// The token from the body or an `Authorization: Bearer` header.
 fn token(headers: &HeaderMap, body: &SigningCertRequest) -> Result<String> {
-    if let Some(t) = body.credentials.as_ref().and_then(|c| c.oidc_identity_token.clone()).filter(|t| !t.is_empty()) {
+    if let Some(t) = body
+        .credentials
+        .as_ref()
+        .and_then(|c| c.oidc_identity_token.clone())
+        .filter(|t| !t.is_empty())
+    {
         return Ok(t);
     }
-    if let Some(h) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
-        if let Some(t) = h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")) {
+    if let Some(h) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    {
+        if let Some(t) = h
+            .strip_prefix("Bearer ")
+            .or_else(|| h.strip_prefix("bearer "))
+        {
             return Ok(t.trim().to_string());
         }
     }
@@ -72,27 +86,56 @@ fn token(headers: &HeaderMap, body: &SigningCertRequest) -> Result<String> {
 
 /// Verify a PKCS#10 CSR's self-signature and return its public key (DER SPKI).
 pub fn csr_public_key(csr_field: &str) -> Result<Vec<u8>> {
-    let raw = b64_decode("certificateSigningRequest", csr_field).map_err(|e| Error::bad_request(e.to_string()))?;
+    let raw = b64_decode("certificateSigningRequest", csr_field)
+        .map_err(|e| Error::bad_request(e.to_string()))?;
     // The field is base64 of a PEM CSR (sigstore-python); accept base64 of DER too.
-    let der = match std::str::from_utf8(&raw).ok().and_then(|t| pem::parse(t).ok()) {
-        Some(p) if p.tag() == "CERTIFICATE REQUEST" || p.tag() == "NEW CERTIFICATE REQUEST" => p.into_contents(),
-        Some(p) => return Err(Error::bad_request(format!("expected a CERTIFICATE REQUEST PEM block, found {}", p.tag()))),
+    let der = match std::str::from_utf8(&raw)
+        .ok()
+        .and_then(|t| pem::parse(t).ok())
+    {
+        Some(p) if p.tag() == "CERTIFICATE REQUEST" || p.tag() == "NEW CERTIFICATE REQUEST" => {
+            p.into_contents()
+        }
+        Some(p) => {
+            return Err(Error::bad_request(format!(
+                "expected a CERTIFICATE REQUEST PEM block, found {}",
+                p.tag()
+            )))
+        }
         None => raw,
     };
-    let req = x509_cert::request::CertReq::from_der(&der).map_err(|e| Error::bad_request(format!("malformed CSR: {e}")))?;
-    let spki = req.info.public_key.to_der().map_err(|e| Error::bad_request(format!("CSR public key: {e}")))?;
-    let key = PublicKey::from_spki_der(&spki).map_err(|e| Error::bad_request(format!("CSR public key: {e}")))?;
-    let info = req.info.to_der().map_err(|e| Error::bad_request(format!("CSR: {e}")))?;
-    let sig = req.signature.as_bytes().ok_or_else(|| Error::bad_request("CSR signature has unused bits"))?;
+    let req = x509_cert::request::CertReq::from_der(&der)
+        .map_err(|e| Error::bad_request(format!("malformed CSR: {e}")))?;
+    let spki = req
+        .info
+        .public_key
+        .to_der()
+        .map_err(|e| Error::bad_request(format!("CSR public key: {e}")))?;
+    let key = PublicKey::from_spki_der(&spki)
+        .map_err(|e| Error::bad_request(format!("CSR public key: {e}")))?;
+    let info = req
+        .info
+        .to_der()
+        .map_err(|e| Error::bad_request(format!("CSR: {e}")))?;
+    let sig = req
+        .signature
+        .as_bytes()
+        .ok_or_else(|| Error::bad_request("CSR signature has unused bits"))?;
     key.verify_x509(&req.algorithm.oid, &info, sig)
         .map_err(|e| Error::bad_request(format!("CSR self-signature does not verify: {e}")))?;
     Ok(spki)
 }
 
 /// Check a proof of possession: a signature by `key` over the challenge (`email` or `sub`).
-pub fn check_proof_of_possession(pem_key: &str, proof_b64: &str, challenge: &str) -> Result<Vec<u8>> {
-    let key = PublicKey::from_pem(pem_key).map_err(|e| Error::bad_request(format!("publicKeyRequest.publicKey: {e}")))?;
-    let sig = b64_decode("proofOfPossession", proof_b64).map_err(|e| Error::bad_request(e.to_string()))?;
+pub fn check_proof_of_possession(
+    pem_key: &str,
+    proof_b64: &str,
+    challenge: &str,
+) -> Result<Vec<u8>> {
+    let key = PublicKey::from_pem(pem_key)
+        .map_err(|e| Error::bad_request(format!("publicKeyRequest.publicKey: {e}")))?;
+    let sig = b64_decode("proofOfPossession", proof_b64)
+        .map_err(|e| Error::bad_request(e.to_string()))?;
     let ok = match key.kind() {
         KeyKind::Ed25519 => key.verify(challenge.as_bytes(), &sig),
         _ => key.verify_with_hash(HashAlg::Sha256, challenge.as_bytes(), &sig),
@@ -114,10 +157,22 @@ pub async fn signing_cert(
     let token = token(&headers, &body)?;
     let principal = app.oidc.authenticate(&token).await?;
     let spki = match (&body.public_key_request, &body.certificate_signing_request) {
-        (Some(pk), None) => check_proof_of_possession(&pk.public_key.content, &pk.proof_of_possession, &principal.challenge_name)?,
+        (Some(pk), None) => check_proof_of_possession(
+            &pk.public_key.content,
+            &pk.proof_of_possession,
+            &principal.challenge_name,
+        )?,
         (None, Some(csr)) => csr_public_key(csr)?,
-        (Some(_), Some(_)) => return Err(Error::bad_request("send either publicKeyRequest or certificateSigningRequest, not both")),
-        (None, None) => return Err(Error::bad_request("missing publicKeyRequest or certificateSigningRequest")),
+        (Some(_), Some(_)) => {
+            return Err(Error::bad_request(
+                "send either publicKeyRequest or certificateSigningRequest, not both",
+            ))
+        }
+        (None, None) => {
+            return Err(Error::bad_request(
+                "missing publicKeyRequest or certificateSigningRequest",
+            ))
+        }
     };
     let san = match &principal.san {
         signet_oidc::San::Email(s) => SanIdentity::Email(s.clone()),
@@ -135,9 +190,14 @@ pub async fn signing_cert(
     // Precertificate first; its SCT comes from our CT log (an async append); then the leaf.
     let ca = &app.keys.ca_intermediate;
     let prepared = prepare_fulcio_leaf(ca, &spec)?;
-    let sct = app.ct.add_precert(&prepared.sct_signed_tbs, ca.key.spki_der()).await?;
+    let sct = app
+        .ct
+        .add_precert(&prepared.sct_signed_tbs, ca.key.spki_der())
+        .await?;
     let der = prepared.finish(ca, &[sct])?.der;
-    app.metrics.certificates.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    app.metrics
+        .certificates
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     Ok(Json(serde_json::json!({
         "signedCertificateEmbeddedSct": {
             "chain": { "certificates": [pem_of(&der), pem_of(&ca.cert_der), pem_of(&app.keys.ca_root.cert_der)] }
@@ -161,6 +221,11 @@ pub async fn configuration(State(app): State<Arc<App>>) -> Json<serde_json::Valu
 pub fn issued_by_us(app: &App, der: &[u8]) -> bool {
     Certificate::from_der(der)
         .ok()
-        .and_then(|c| c.verify_signed_by(&PublicKey::from_spki_der(app.keys.ca_intermediate.key.spki_der()).ok()?).ok())
+        .and_then(|c| {
+            c.verify_signed_by(
+                &PublicKey::from_spki_der(app.keys.ca_intermediate.key.spki_der()).ok()?,
+            )
+            .ok()
+        })
         .is_some()
 }

@@ -44,8 +44,10 @@ impl ServeConfig {
             Some(p) => {
                 let bytes = std::fs::read(p).map_err(|e| Error::io(p, e))?;
                 (
-                    serde_json::from_slice(&bytes).map_err(|e| Error::Config(format!("{}: {e}", p.display())))?,
-                    signet_oidc::FulcioConfig::from_json(&bytes).map_err(|e| Error::Config(format!("{}: {e}", p.display())))?,
+                    serde_json::from_slice(&bytes)
+                        .map_err(|e| Error::Config(format!("{}: {e}", p.display())))?,
+                    signet_oidc::FulcioConfig::from_json(&bytes)
+                        .map_err(|e| Error::Config(format!("{}: {e}", p.display())))?,
                 )
             }
             None => (ConfigFile::default(), signet_oidc::FulcioConfig::default()),
@@ -62,7 +64,9 @@ impl ServeConfig {
 
     /// The advertised base URL.
     pub fn public_url(&self) -> String {
-        self.public_url.clone().unwrap_or_else(|| format!("http://{}", self.listen))
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.listen))
     }
 
     /// A log engine config for a log in `dir` with `origin`.

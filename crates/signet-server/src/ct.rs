@@ -59,7 +59,12 @@ impl CtLog {
     /// A CT log signing with `key`, accepting precertificates issued by the given CA keys.
     pub fn new(key: EcKey, issuers: Vec<Vec<u8>>, log: signet_log::Log) -> Self {
         let log_id = sha256(key.spki_der());
-        CtLog { key, log_id, issuers, log }
+        CtLog {
+            key,
+            log_id,
+            issuers,
+            log,
+        }
     }
 
     /// The log ID (SHA-256 of the SPKI).
@@ -76,13 +81,27 @@ impl CtLog {
     /// poison; `issuer_spki` the issuing CA's key.
     pub async fn add_precert(&self, tbs: &[u8], issuer_spki: &[u8]) -> Result<Sct> {
         if !self.issuers.iter().any(|i| i == issuer_spki) {
-            return Err(Error::bad_request("precertificate issuer is not a CA this log accepts"));
+            return Err(Error::bad_request(
+                "precertificate issuer is not a CA this log accepts",
+            ));
         }
         let issuer_key_hash = sha256(issuer_spki);
         let ts = now_ms();
-        self.log.append(precert_leaf(ts, &issuer_key_hash, tbs)).await?;
-        let signature = self.key.sign(&precert_signed_data(ts, &[], &issuer_key_hash, tbs))?;
-        Ok(Sct { version: 0, log_id: self.log_id, timestamp_ms: ts, extensions: vec![], hash_alg: 4, sig_alg: 3, signature })
+        self.log
+            .append(precert_leaf(ts, &issuer_key_hash, tbs))
+            .await?;
+        let signature = self
+            .key
+            .sign(&precert_signed_data(ts, &[], &issuer_key_hash, tbs))?;
+        Ok(Sct {
+            version: 0,
+            log_id: self.log_id,
+            timestamp_ms: ts,
+            extensions: vec![],
+            hash_alg: 4,
+            sig_alg: 3,
+            signature,
+        })
     }
 
     fn response(&self, s: &Sct) -> AddChainResponse {
@@ -110,22 +129,31 @@ fn parse_chain(req: &AddChainRequest) -> Result<Vec<Certificate>> {
         .iter()
         .enumerate()
         .map(|(i, c)| {
-            let der = b64_decode("chain certificate", c).map_err(|e| Error::bad_request(format!("chain[{i}]: {e}")))?;
+            let der = b64_decode("chain certificate", c)
+                .map_err(|e| Error::bad_request(format!("chain[{i}]: {e}")))?;
             Certificate::from_der(&der).map_err(|e| Error::bad_request(format!("chain[{i}]: {e}")))
         })
         .collect()
 }
 
 /// `POST /ct/v1/add-pre-chain`.
-pub async fn add_pre_chain(State(app): State<Arc<App>>, Json(req): Json<AddChainRequest>) -> Result<Json<AddChainResponse>> {
+pub async fn add_pre_chain(
+    State(app): State<Arc<App>>,
+    Json(req): Json<AddChainRequest>,
+) -> Result<Json<AddChainResponse>> {
     let chain = parse_chain(&req)?;
     let (pre, issuer) = (&chain[0], &chain[1]);
     match pre.extension(&OID_CT_POISON)? {
         Some(e) if e.critical => {}
-        _ => return Err(Error::bad_request("chain[0] is not a precertificate (no critical poison extension)")),
+        _ => {
+            return Err(Error::bad_request(
+                "chain[0] is not a precertificate (no critical poison extension)",
+            ))
+        }
     }
-    pre.verify_signed_by(&issuer.public_key()?)
-        .map_err(|e| Error::bad_request(format!("precertificate is not signed by chain[1]: {e}")))?;
+    pre.verify_signed_by(&issuer.public_key()?).map_err(|e| {
+        Error::bad_request(format!("precertificate is not signed by chain[1]: {e}"))
+    })?;
     let tbs = pre.precert_tbs_without(&OID_CT_POISON)?;
     let sct = app.ct.add_precert(&tbs, issuer.spki_der()).await?;
     Ok(Json(app.ct.response(&sct)))
@@ -134,7 +162,9 @@ pub async fn add_pre_chain(State(app): State<Arc<App>>, Json(req): Json<AddChain
 /// `GET /ct/v1/get-sth`.
 pub async fn get_sth(State(app): State<Arc<App>>) -> Result<Json<serde_json::Value>> {
     let cp = app.ct.log.latest_checkpoint();
-    let (size, root) = cp.map(|c| (c.size, c.root)).unwrap_or((0, signet_core::merkle::empty_root()));
+    let (size, root) = cp
+        .map(|c| (c.size, c.root))
+        .unwrap_or((0, signet_core::merkle::empty_root()));
     let ts = now_ms();
     // TreeHeadSignature: version, signature_type tree_hash(1), timestamp, tree_size, root.
     let mut th = vec![0u8, 1u8];

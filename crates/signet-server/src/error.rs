@@ -44,19 +44,31 @@ pub enum Error {
 impl Error {
     /// An I/O error at `path`.
     pub fn io(path: &Path, source: std::io::Error) -> Self {
-        Error::Io { path: path.display().to_string(), source }
+        Error::Io {
+            path: path.display().to_string(),
+            source,
+        }
     }
     /// 400 Bad Request.
     pub fn bad_request(message: impl Into<String>) -> Self {
-        Error::Request { status: StatusCode::BAD_REQUEST, message: message.into() }
+        Error::Request {
+            status: StatusCode::BAD_REQUEST,
+            message: message.into(),
+        }
     }
     /// 401 Unauthorized.
     pub fn unauthorized(message: impl Into<String>) -> Self {
-        Error::Request { status: StatusCode::UNAUTHORIZED, message: message.into() }
+        Error::Request {
+            status: StatusCode::UNAUTHORIZED,
+            message: message.into(),
+        }
     }
     /// 404 Not Found.
     pub fn not_found(message: impl Into<String>) -> Self {
-        Error::Request { status: StatusCode::NOT_FOUND, message: message.into() }
+        Error::Request {
+            status: StatusCode::NOT_FOUND,
+            message: message.into(),
+        }
     }
     /// The HTTP status of this error.
     pub fn status(&self) -> StatusCode {

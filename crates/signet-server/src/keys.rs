@@ -39,7 +39,8 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600)).map_err(|e| Error::io(&tmp, e))?;
+        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600))
+            .map_err(|e| Error::io(&tmp, e))?;
     }
     std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
 }
@@ -60,12 +61,29 @@ impl InstanceKeys {
             return Self::load(dir);
         }
         let validity = (now - 60, now + CA_YEARS * 365 * 86400);
-        let ca_root = Ca::root(EcKey::generate(Curve::P384)?, "CN=signet-root,O=signet.dev", validity)?;
-        let ca_intermediate =
-            ca_root.intermediate(EcKey::generate(Curve::P384)?, "CN=signet-intermediate,O=signet.dev", validity, None)?;
-        let tsa_root = Ca::root(EcKey::generate(Curve::P384)?, "CN=signet-tsa-root,O=signet.dev", validity)?;
+        let ca_root = Ca::root(
+            EcKey::generate(Curve::P384)?,
+            "CN=signet-root,O=signet.dev",
+            validity,
+        )?;
+        let ca_intermediate = ca_root.intermediate(
+            EcKey::generate(Curve::P384)?,
+            "CN=signet-intermediate,O=signet.dev",
+            validity,
+            None,
+        )?;
+        let tsa_root = Ca::root(
+            EcKey::generate(Curve::P384)?,
+            "CN=signet-tsa-root,O=signet.dev",
+            validity,
+        )?;
         let tsa_key = EcKey::generate(Curve::P256)?;
-        let tsa_leaf_der = signet_core::certs::tsa_leaf(&tsa_root, &tsa_key, "CN=signet-tsa,O=signet.dev", validity)?;
+        let tsa_leaf_der = signet_core::certs::tsa_leaf(
+            &tsa_root,
+            &tsa_key,
+            "CN=signet-tsa,O=signet.dev",
+            validity,
+        )?;
         let keys = InstanceKeys {
             ca_root,
             ca_intermediate,
@@ -78,7 +96,11 @@ impl InstanceKeys {
             oidc: EcKey::generate(Curve::P256)?,
             created: now - 60,
         };
-        for (name, ca) in [("ca-root", &keys.ca_root), ("ca-intermediate", &keys.ca_intermediate), ("tsa-root", &keys.tsa_root)] {
+        for (name, ca) in [
+            ("ca-root", &keys.ca_root),
+            ("ca-intermediate", &keys.ca_intermediate),
+            ("tsa-root", &keys.tsa_root),
+        ] {
             write_private(&p(&format!("{name}.pk8")), ca.key.pkcs8_der())?;
             write_private(&p(&format!("{name}.der")), &ca.cert_der)?;
         }
@@ -89,7 +111,10 @@ impl InstanceKeys {
         write_private(&p("rekor-v2.pk8"), keys.rekor_v2.pkcs8_der())?;
         write_private(&p("oidc.pk8"), keys.oidc.pkcs8_der())?;
         // Written last: its presence means every other file is complete.
-        write_private(&p("created"), format!("{}\n{}\n", keys.created, format_rfc3339(keys.created)).as_bytes())?;
+        write_private(
+            &p("created"),
+            format!("{}\n{}\n", keys.created, format_rfc3339(keys.created)).as_bytes(),
+        )?;
         Ok(keys)
     }
 
@@ -100,10 +125,18 @@ impl InstanceKeys {
             .lines()
             .next()
             .and_then(|l| l.trim().parse().ok())
-            .ok_or_else(|| Error::Config(format!("{}: expected Unix seconds on the first line", p("created").display())))?;
+            .ok_or_else(|| {
+                Error::Config(format!(
+                    "{}: expected Unix seconds on the first line",
+                    p("created").display()
+                ))
+            })?;
         let ca = |name: &str, curve| -> Result<Ca> {
-            Ca::from_parts(EcKey::from_pkcs8(curve, &read(&p(&format!("{name}.pk8")))?)?, read(&p(&format!("{name}.der")))?)
-                .map_err(Error::from)
+            Ca::from_parts(
+                EcKey::from_pkcs8(curve, &read(&p(&format!("{name}.pk8")))?)?,
+                read(&p(&format!("{name}.der")))?,
+            )
+            .map_err(Error::from)
         };
         Ok(InstanceKeys {
             ca_root: ca("ca-root", Curve::P384)?,

@@ -44,12 +44,18 @@ pub use error::{Error, Result};
 
 /// Current Unix time, seconds.
 pub fn now_secs() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
 }
 
 /// Current Unix time, milliseconds.
 pub fn now_ms() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
 }
 
 /// Request counters for `/metrics`.
@@ -105,14 +111,23 @@ impl App {
         let data = &cfg.data_dir;
         std::fs::create_dir_all(data).map_err(|e| Error::io(data, e))?;
         let keys = keys::InstanceKeys::load_or_create(&data.join("keys"), now_secs())?;
-        let urls = trust::Urls { base: cfg.public_url().trim_end_matches('/').to_string() };
+        let urls = trust::Urls {
+            base: cfg.public_url().trim_end_matches('/').to_string(),
+        };
+        let ct_origin = format!("{}/ct", urls.host());
         let ct_log = signet_log::Log::open(
-            cfg.log_config(data.join("ctlog"), format!("{}/ct", urls.host())),
-            Arc::new(signet_log::EcdsaNoteSigner::from_pkcs8(&urls.host(), keys.ct.pkcs8_der())?),
+            cfg.log_config(data.join("ctlog"), ct_origin.clone()),
+            Arc::new(signet_log::EcdsaNoteSigner::from_pkcs8(
+                ct_origin,
+                keys.ct.pkcs8_der(),
+            )?),
         )
         .await?;
         let ct = ct::CtLog::new(
-            signet_core::keys::EcKey::from_pkcs8(signet_core::keys::Curve::P256, keys.ct.pkcs8_der())?,
+            signet_core::keys::EcKey::from_pkcs8(
+                signet_core::keys::Curve::P256,
+                keys.ct.pkcs8_der(),
+            )?,
             vec![keys.ca_intermediate.key.spki_der().to_vec()],
             ct_log,
         );
@@ -145,12 +160,23 @@ impl App {
             metrics: Metrics::default(),
             data_dir: data.clone(),
         };
-        write_atomic(&data.join("trusted_root.json"), app.trusted_root_json.as_bytes())?;
-        write_atomic(&data.join("signing_config.v0.2.json"), app.signing_config_json.as_bytes())?;
-        write_atomic(&data.join("trust_config.json"), app.client_trust_config_json.as_bytes())?;
+        write_atomic(
+            &data.join("trusted_root.json"),
+            app.trusted_root_json.as_bytes(),
+        )?;
+        write_atomic(
+            &data.join("signing_config.v0.2.json"),
+            app.signing_config_json.as_bytes(),
+        )?;
+        write_atomic(
+            &data.join("trust_config.json"),
+            app.client_trust_config_json.as_bytes(),
+        )?;
         write_atomic(
             &data.join("instance.json"),
-            serde_json::json!({"url": app.urls.base, "oidc_issuer": app.urls.oidc()}).to_string().as_bytes(),
+            serde_json::json!({"url": app.urls.base, "oidc_issuer": app.urls.oidc()})
+                .to_string()
+                .as_bytes(),
         )?;
         Ok(Arc::new(app))
     }
@@ -219,22 +245,32 @@ pub fn router(app: Arc<App>, max_body: usize) -> Router {
 
 /// Run the instance until SIGINT/SIGTERM.
 pub async fn serve(mut cfg: ServeConfig) -> Result<()> {
-    let listener = tokio::net::TcpListener::bind(cfg.listen).await.map_err(|e| Error::Config(format!("cannot listen on {}: {e}", cfg.listen)))?;
-    let addr: SocketAddr = listener.local_addr().map_err(|e| Error::Config(e.to_string()))?;
+    let listener = tokio::net::TcpListener::bind(cfg.listen)
+        .await
+        .map_err(|e| Error::Config(format!("cannot listen on {}: {e}", cfg.listen)))?;
+    let addr: SocketAddr = listener
+        .local_addr()
+        .map_err(|e| Error::Config(e.to_string()))?;
     // With port 0 the advertised URL must name the port actually bound.
     cfg.listen = addr;
     let app = App::open(&cfg).await?;
     tracing::info!(%addr, url = %app.urls.base, data_dir = %cfg.data_dir.display(), "signet serve: CA, CT, Rekor v1/v2, TSA, OIDC ready");
-    eprintln!("signet serve listening on {addr}; instance URL {}; trust config {}", app.urls.base, cfg.data_dir.join("trust_config.json").display());
+    eprintln!(
+        "signet serve listening on {addr}; instance URL {}; trust config {}",
+        app.urls.base,
+        cfg.data_dir.join("trust_config.json").display()
+    );
     axum::serve(listener, router(app, cfg.max_body_bytes))
         .with_graceful_shutdown(async {
             let ctrl_c = tokio::signal::ctrl_c();
             #[cfg(unix)]
             {
-                let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                    Ok(s) => s,
-                    Err(_) => return,
-                };
+                let mut term =
+                    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                    {
+                        Ok(s) => s,
+                        Err(_) => return,
+                    };
                 tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
             }
             #[cfg(not(unix))]

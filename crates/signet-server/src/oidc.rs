@@ -14,7 +14,9 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use signet_oidc::{DevIssuer, FulcioConfig, IssuerConfig, IssuerType, Jwks, Principal, TokenRequest, TokenVerifier};
+use signet_oidc::{
+    DevIssuer, FulcioConfig, IssuerConfig, IssuerType, Jwks, Principal, TokenRequest, TokenVerifier,
+};
 
 use crate::keys::InstanceKeys;
 use crate::trust::Urls;
@@ -63,11 +65,18 @@ fn oidc_err(e: signet_oidc::Error) -> Error {
 
 impl OidcService {
     /// The development issuer at `urls.oidc()` plus the external issuers of `external`.
-    pub fn new(keys: &InstanceKeys, urls: &Urls, external: &FulcioConfig, client_secret: String) -> Result<Self> {
-        let dev = DevIssuer::from_pkcs8(urls.oidc(), keys.oidc.pkcs8_der()).map_err(|e| Error::Config(format!("OIDC issuer key: {e}")))?;
+    pub fn new(
+        keys: &InstanceKeys,
+        urls: &Urls,
+        external: &FulcioConfig,
+        client_secret: String,
+    ) -> Result<Self> {
+        let dev = DevIssuer::from_pkcs8(urls.oidc(), keys.oidc.pkcs8_der())
+            .map_err(|e| Error::Config(format!("OIDC issuer key: {e}")))?;
         let mut cfg = external.clone();
         cfg.add_issuer(IssuerConfig::new(urls.oidc(), IssuerType::Email));
-        let verifier = TokenVerifier::new(cfg).map_err(|e| Error::Config(format!("OIDC issuers: {e}")))?;
+        let verifier =
+            TokenVerifier::new(cfg).map_err(|e| Error::Config(format!("OIDC issuers: {e}")))?;
         Ok(OidcService {
             dev,
             verifier,
@@ -91,20 +100,37 @@ impl OidcService {
         if issuer == self.dev.issuer() {
             return Ok(self.dev.jwk_set());
         }
-        if let Some((j, at)) = self.jwks_cache.lock().map_err(|_| Error::Config("JWKS cache poisoned".into()))?.get(issuer) {
+        if let Some((j, at)) = self
+            .jwks_cache
+            .lock()
+            .map_err(|_| Error::Config("JWKS cache poisoned".into()))?
+            .get(issuer)
+        {
             if at.elapsed() < JWKS_TTL {
                 return Ok(j.clone());
             }
         }
         let disc_url = signet_oidc::discovery_url(issuer);
         let fetch = |url: String| async move {
-            let r = self.http.get(&url).send().await.map_err(|e| Error::unauthorized(format!("cannot fetch {url}: {e}")))?;
+            let r = self
+                .http
+                .get(&url)
+                .send()
+                .await
+                .map_err(|e| Error::unauthorized(format!("cannot fetch {url}: {e}")))?;
             if !r.status().is_success() {
-                return Err(Error::unauthorized(format!("{url} answered {}", r.status())));
+                return Err(Error::unauthorized(format!(
+                    "{url} answered {}",
+                    r.status()
+                )));
             }
-            r.bytes().await.map_err(|e| Error::unauthorized(format!("reading {url}: {e}")))
+            r.bytes()
+                .await
+                .map_err(|e| Error::unauthorized(format!("reading {url}: {e}")))
         };
-        let disc = signet_oidc::DiscoveryDocument::from_json_for_issuer(&fetch(disc_url).await?, issuer).map_err(oidc_err)?;
+        let disc =
+            signet_oidc::DiscoveryDocument::from_json_for_issuer(&fetch(disc_url).await?, issuer)
+                .map_err(oidc_err)?;
         let jwks = Jwks::from_json(&fetch(disc.jwks_uri.clone()).await?).map_err(oidc_err)?;
         if let Ok(mut c) = self.jwks_cache.lock() {
             c.insert(issuer.to_string(), (jwks.clone(), Instant::now()));
@@ -118,7 +144,10 @@ impl OidcService {
         // Unknown issuers are rejected before any network access.
         self.verifier.issuer_config(&issuer).map_err(oidc_err)?;
         let jwks = self.jwks_for(&issuer).await?;
-        let (_, p) = self.verifier.verify_principal(token, &jwks, now_secs()).map_err(oidc_err)?;
+        let (_, p) = self
+            .verifier
+            .verify_principal(token, &jwks, now_secs())
+            .map_err(oidc_err)?;
         Ok(p)
     }
 
@@ -141,7 +170,9 @@ impl OidcService {
         if let Some(n) = nonce {
             req.extra_claims.insert("nonce".into(), Value::String(n));
         }
-        self.dev.mint(&req).map_err(|e| Error::Config(format!("minting a token: {e}")))
+        self.dev
+            .mint(&req)
+            .map_err(|e| Error::Config(format!("minting a token: {e}")))
     }
 }
 
@@ -150,12 +181,17 @@ impl OidcService {
 pub fn mint_offline(data_dir: &std::path::Path, email: &str) -> Result<String> {
     let inst = data_dir.join("instance.json");
     let bytes = std::fs::read(&inst).map_err(|e| Error::io(&inst, e))?;
-    let v: Value = serde_json::from_slice(&bytes).map_err(|e| Error::Config(format!("{}: {e}", inst.display())))?;
-    let issuer = v["oidc_issuer"].as_str().ok_or_else(|| Error::Config(format!("{}: no oidc_issuer", inst.display())))?;
+    let v: Value = serde_json::from_slice(&bytes)
+        .map_err(|e| Error::Config(format!("{}: {e}", inst.display())))?;
+    let issuer = v["oidc_issuer"]
+        .as_str()
+        .ok_or_else(|| Error::Config(format!("{}: no oidc_issuer", inst.display())))?;
     let keyp = data_dir.join("keys/oidc.pk8");
     let key = std::fs::read(&keyp).map_err(|e| Error::io(&keyp, e))?;
-    let dev = DevIssuer::from_pkcs8(issuer, &key).map_err(|e| Error::Config(format!("OIDC issuer key: {e}")))?;
-    dev.mint(&TokenRequest::email(email)).map_err(|e| Error::Config(format!("minting a token: {e}")))
+    let dev = DevIssuer::from_pkcs8(issuer, &key)
+        .map_err(|e| Error::Config(format!("OIDC issuer key: {e}")))?;
+    dev.mint(&TokenRequest::email(email))
+        .map_err(|e| Error::Config(format!("minting a token: {e}")))
 }
 
 fn valid_email(e: &str) -> bool {
@@ -182,17 +218,27 @@ struct AuthorizeQuery {
 }
 
 fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
 }
 
 async fn authorize_page(Query(q): Query<AuthorizeQuery>) -> Result<Html<String>> {
     if q.response_type.as_deref().is_some_and(|r| r != "code") {
         return Err(Error::bad_request("response_type must be \"code\""));
     }
-    if q.code_challenge.is_some() && q.code_challenge_method.as_deref().unwrap_or("plain") != "S256" {
+    if q.code_challenge.is_some() && q.code_challenge_method.as_deref().unwrap_or("plain") != "S256"
+    {
         return Err(Error::bad_request("code_challenge_method must be S256"));
     }
-    let hidden = |n: &str, v: &str| format!("<input type=\"hidden\" name=\"{n}\" value=\"{}\">", html_escape(v));
+    let hidden = |n: &str, v: &str| {
+        format!(
+            "<input type=\"hidden\" name=\"{n}\" value=\"{}\">",
+            html_escape(v)
+        )
+    };
     Ok(Html(format!(
         "<!doctype html><html><head><title>Signet sign-in</title></head><body>\
          <h1>Signet development sign-in</h1><p>Client <code>{}</code> asks for an identity token.</p>\
@@ -220,13 +266,24 @@ struct AuthorizeForm {
     nonce: String,
 }
 
-async fn authorize_submit(State(app): State<Arc<App>>, Form(f): Form<AuthorizeForm>) -> Result<Response> {
+async fn authorize_submit(
+    State(app): State<Arc<App>>,
+    Form(f): Form<AuthorizeForm>,
+) -> Result<Response> {
     if !valid_email(&f.email) {
-        return Err(Error::bad_request(format!("{:?} is not an email address", f.email)));
+        return Err(Error::bad_request(format!(
+            "{:?} is not an email address",
+            f.email
+        )));
     }
-    let url = reqwest::Url::parse(&f.redirect_uri).map_err(|e| Error::bad_request(format!("redirect_uri: {e}")))?;
+    let url = reqwest::Url::parse(&f.redirect_uri)
+        .map_err(|e| Error::bad_request(format!("redirect_uri: {e}")))?;
     let code = random_token(16)?;
-    let mut codes = app.oidc.codes.lock().map_err(|_| Error::Config("code table poisoned".into()))?;
+    let mut codes = app
+        .oidc
+        .codes
+        .lock()
+        .map_err(|_| Error::Config("code table poisoned".into()))?;
     codes.retain(|_, c| c.created.elapsed() < CODE_TTL);
     codes.insert(
         code.clone(),
@@ -239,7 +296,10 @@ async fn authorize_submit(State(app): State<Arc<App>>, Form(f): Form<AuthorizeFo
         },
     );
     let mut target = url;
-    target.query_pairs_mut().append_pair("code", &code).append_pair("state", &f.state);
+    target
+        .query_pairs_mut()
+        .append_pair("code", &code)
+        .append_pair("state", &f.state);
     Ok(Redirect::to(target.as_str()).into_response())
 }
 
@@ -261,7 +321,11 @@ struct TokenForm {
 }
 
 fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
-    (status, Json(json!({"error": error, "error_description": description}))).into_response()
+    (
+        status,
+        Json(json!({"error": error, "error_description": description})),
+    )
+        .into_response()
 }
 
 fn token_response(id_token: String) -> Response {
@@ -273,39 +337,84 @@ async fn token(State(app): State<Arc<App>>, Form(f): Form<TokenForm>) -> Result<
     match f.grant_type.as_str() {
         "authorization_code" => {
             let code = f.code.unwrap_or_default();
-            let entry = o.codes.lock().map_err(|_| Error::Config("code table poisoned".into()))?.remove(&code);
+            let entry = o
+                .codes
+                .lock()
+                .map_err(|_| Error::Config("code table poisoned".into()))?
+                .remove(&code);
             let Some(c) = entry.filter(|c| c.created.elapsed() < CODE_TTL) else {
-                return Ok(oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "unknown or expired authorization code"));
+                return Ok(oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_grant",
+                    "unknown or expired authorization code",
+                ));
             };
-            if f.redirect_uri.as_deref().is_some_and(|r| r != c.redirect_uri) {
-                return Ok(oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "redirect_uri differs from the authorization request's"));
+            if f.redirect_uri
+                .as_deref()
+                .is_some_and(|r| r != c.redirect_uri)
+            {
+                return Ok(oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_grant",
+                    "redirect_uri differs from the authorization request's",
+                ));
             }
             if let Some(ch) = &c.challenge {
-                let ok = f.code_verifier.as_deref().is_some_and(|v| signet_oidc::verify_pkce_s256(v, ch));
+                let ok = f
+                    .code_verifier
+                    .as_deref()
+                    .is_some_and(|v| signet_oidc::verify_pkce_s256(v, ch));
                 if !ok {
-                    return Ok(oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "PKCE code_verifier does not match the code_challenge"));
+                    return Ok(oauth_error(
+                        StatusCode::BAD_REQUEST,
+                        "invalid_grant",
+                        "PKCE code_verifier does not match the code_challenge",
+                    ));
                 }
             }
             Ok(token_response(o.mint_email(&c.email, c.nonce)?))
         }
         "client_credentials" => {
             if f.client_secret.as_deref() != Some(o.client_secret.as_str()) {
-                return Ok(oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "client_secret does not match this instance's (DATA_DIR/keys/client-secret)"));
+                return Ok(oauth_error(
+                    StatusCode::UNAUTHORIZED,
+                    "invalid_client",
+                    "client_secret does not match this instance's (DATA_DIR/keys/client-secret)",
+                ));
             }
             let email = f.email.unwrap_or_default();
             if !valid_email(&email) {
-                return Ok(oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "client_credentials needs an email parameter"));
+                return Ok(oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request",
+                    "client_credentials needs an email parameter",
+                ));
             }
             Ok(token_response(o.mint_email(&email, None)?))
         }
         "urn:ietf:params:oauth:grant-type:device_code" => {
             let dc = f.device_code.unwrap_or_default();
-            let mut devices = o.devices.lock().map_err(|_| Error::Config("device table poisoned".into()))?;
+            let mut devices = o
+                .devices
+                .lock()
+                .map_err(|_| Error::Config("device table poisoned".into()))?;
             match devices.get(&dc) {
-                None => Ok(oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "unknown device_code")),
-                Some(d) if d.created.elapsed() > CODE_TTL => Ok(oauth_error(StatusCode::BAD_REQUEST, "expired_token", "device code expired")),
+                None => Ok(oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_grant",
+                    "unknown device_code",
+                )),
+                Some(d) if d.created.elapsed() > CODE_TTL => Ok(oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "expired_token",
+                    "device code expired",
+                )),
                 Some(d) => match d.approved_email.clone() {
-                    None => Ok(oauth_error(StatusCode::BAD_REQUEST, "authorization_pending", "waiting for the user to approve")),
+                    None => Ok(oauth_error(
+                        StatusCode::BAD_REQUEST,
+                        "authorization_pending",
+                        "waiting for the user to approve",
+                    )),
                     Some(email) => {
                         devices.remove(&dc);
                         Ok(token_response(o.mint_email(&email, None)?))
@@ -313,7 +422,11 @@ async fn token(State(app): State<Arc<App>>, Form(f): Form<TokenForm>) -> Result<
                 },
             }
         }
-        other => Ok(oauth_error(StatusCode::BAD_REQUEST, "unsupported_grant_type", &format!("grant_type {other:?} is not supported"))),
+        other => Ok(oauth_error(
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            &format!("grant_type {other:?} is not supported"),
+        )),
     }
 }
 
@@ -324,7 +437,14 @@ async fn device_code(State(app): State<Arc<App>>) -> Result<Json<Value>> {
         .devices
         .lock()
         .map_err(|_| Error::Config("device table poisoned".into()))?
-        .insert(dc.clone(), DeviceCode { user_code: user_code.clone(), approved_email: None, created: Instant::now() });
+        .insert(
+            dc.clone(),
+            DeviceCode {
+                user_code: user_code.clone(),
+                approved_email: None,
+                created: Instant::now(),
+            },
+        );
     let verify = format!("{}/device", app.urls.oidc());
     Ok(Json(json!({
         "device_code": dc,
@@ -357,14 +477,26 @@ struct DeviceForm {
     email: String,
 }
 
-async fn device_approve(State(app): State<Arc<App>>, Form(f): Form<DeviceForm>) -> Result<Html<String>> {
+async fn device_approve(
+    State(app): State<Arc<App>>,
+    Form(f): Form<DeviceForm>,
+) -> Result<Html<String>> {
     if !valid_email(&f.email) {
-        return Err(Error::bad_request(format!("{:?} is not an email address", f.email)));
+        return Err(Error::bad_request(format!(
+            "{:?} is not an email address",
+            f.email
+        )));
     }
-    let mut devices = app.oidc.devices.lock().map_err(|_| Error::Config("device table poisoned".into()))?;
+    let mut devices = app
+        .oidc
+        .devices
+        .lock()
+        .map_err(|_| Error::Config("device table poisoned".into()))?;
     let d = devices
         .values_mut()
-        .find(|d| d.user_code.eq_ignore_ascii_case(f.user_code.trim()) && d.created.elapsed() < CODE_TTL)
+        .find(|d| {
+            d.user_code.eq_ignore_ascii_case(f.user_code.trim()) && d.created.elapsed() < CODE_TTL
+        })
         .ok_or_else(|| Error::bad_request(format!("unknown or expired code {:?}", f.user_code)))?;
     d.approved_email = Some(f.email);
     Ok(Html("<!doctype html><html><body><p>Approved. You can return to your terminal.</p></body></html>".into()))
@@ -373,9 +505,18 @@ async fn device_approve(State(app): State<Arc<App>>, Form(f): Form<DeviceForm>) 
 /// The OIDC routes under `/oidc`.
 pub fn routes() -> Router<Arc<App>> {
     Router::new()
-        .route("/oidc/.well-known/openid-configuration", get(|State(a): State<Arc<App>>| async move { Json(a.oidc.dev.discovery_document()) }))
-        .route("/oidc/jwks", get(|State(a): State<Arc<App>>| async move { Json(a.oidc.dev.jwks()) }))
-        .route("/oidc/authorize", get(authorize_page).post(authorize_submit))
+        .route(
+            "/oidc/.well-known/openid-configuration",
+            get(|State(a): State<Arc<App>>| async move { Json(a.oidc.dev.discovery_document()) }),
+        )
+        .route(
+            "/oidc/jwks",
+            get(|State(a): State<Arc<App>>| async move { Json(a.oidc.dev.jwks()) }),
+        )
+        .route(
+            "/oidc/authorize",
+            get(authorize_page).post(authorize_submit),
+        )
         .route("/oidc/token", post(token))
         .route("/oidc/device/code", post(device_code))
         .route("/oidc/device", get(device_page).post(device_approve))

@@ -9,7 +9,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use redb::{MultimapTableDefinition, ReadableMultimapTable};
+use redb::MultimapTableDefinition;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use signet_core::crypto::{HashAlg, KeyKind, PublicKey};
@@ -27,7 +27,8 @@ use crate::{App, Error, Result, ServeConfig};
 const INDEX: MultimapTableDefinition<&str, &str> = MultimapTableDefinition::new("search_index");
 
 fn canonical(v: &Value) -> Result<Vec<u8>> {
-    serde_json_canonicalizer::to_vec(v).map_err(|e| Error::bad_request(format!("cannot canonicalize entry: {e}")))
+    serde_json_canonicalizer::to_vec(v)
+        .map_err(|e| Error::bad_request(format!("cannot canonicalize entry: {e}")))
 }
 
 fn bad(msg: impl Into<String>) -> Error {
@@ -40,11 +41,21 @@ fn verifier_from_pem(pem_bytes: &[u8]) -> Result<(PublicKey, Option<Certificate>
     let p = pem::parse(text).map_err(|e| bad(format!("public key: expected PEM, {e}")))?;
     match p.tag() {
         "CERTIFICATE" => {
-            let c = Certificate::from_der(p.contents()).map_err(|e| bad(format!("certificate: {e}")))?;
-            Ok((c.public_key().map_err(|e| bad(format!("certificate key: {e}")))?, Some(c)))
+            let c = Certificate::from_der(p.contents())
+                .map_err(|e| bad(format!("certificate: {e}")))?;
+            Ok((
+                c.public_key()
+                    .map_err(|e| bad(format!("certificate key: {e}")))?,
+                Some(c),
+            ))
         }
-        "PUBLIC KEY" => Ok((PublicKey::from_spki_der(p.contents()).map_err(|e| bad(format!("public key: {e}")))?, None)),
-        other => Err(bad(format!("public key: expected a CERTIFICATE or PUBLIC KEY PEM block, found {other}"))),
+        "PUBLIC KEY" => Ok((
+            PublicKey::from_spki_der(p.contents()).map_err(|e| bad(format!("public key: {e}")))?,
+            None,
+        )),
+        other => Err(bad(format!(
+            "public key: expected a CERTIFICATE or PUBLIC KEY PEM block, found {other}"
+        ))),
     }
 }
 
@@ -77,24 +88,45 @@ struct Canonical {
 
 /// Validate a proposed v1 entry and canonicalize it.
 fn canonicalize_v1(proposed: &Value) -> Result<Canonical> {
-    let kind = proposed.get("kind").and_then(Value::as_str).ok_or_else(|| bad("missing \"kind\""))?;
-    let version = proposed.get("apiVersion").and_then(Value::as_str).ok_or_else(|| bad("missing \"apiVersion\""))?;
-    let spec = proposed.get("spec").ok_or_else(|| bad("missing \"spec\""))?;
+    let kind = proposed
+        .get("kind")
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad("missing \"kind\""))?;
+    let version = proposed
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad("missing \"apiVersion\""))?;
+    let spec = proposed
+        .get("spec")
+        .ok_or_else(|| bad("missing \"spec\""))?;
     let s = |v: &Value, path: &str| -> Result<String> {
         let mut cur = v;
         for p in path.split('.') {
-            cur = cur.get(p).ok_or_else(|| bad(format!("{kind} {version}: missing spec.{path}")))?;
+            cur = cur
+                .get(p)
+                .ok_or_else(|| bad(format!("{kind} {version}: missing spec.{path}")))?;
         }
-        cur.as_str().map(str::to_string).ok_or_else(|| bad(format!("{kind} {version}: spec.{path} must be a string")))
+        cur.as_str()
+            .map(str::to_string)
+            .ok_or_else(|| bad(format!("{kind} {version}: spec.{path} must be a string")))
     };
     match (kind, version) {
         ("hashedrekord", "0.0.1") => {
             let alg = s(spec, "data.hash.algorithm")?;
             if alg != "sha256" {
-                return Err(bad(format!("hashedrekord: hash algorithm {alg:?}, expected \"sha256\"")));
+                return Err(bad(format!(
+                    "hashedrekord: hash algorithm {alg:?}, expected \"sha256\""
+                )));
             }
             let value = s(spec, "data.hash.value")?.to_lowercase();
-            let digest = hex::decode(&value).ok().filter(|d| d.len() == 32).ok_or_else(|| bad(format!("hashedrekord: hash value {value:?} is not 64 hex digits")))?;
+            let digest = hex::decode(&value)
+                .ok()
+                .filter(|d| d.len() == 32)
+                .ok_or_else(|| {
+                    bad(format!(
+                        "hashedrekord: hash value {value:?} is not 64 hex digits"
+                    ))
+                })?;
             let sig_b64 = s(spec, "signature.content")?;
             let sig = b64_decode("signature", &sig_b64).map_err(|e| bad(e.to_string()))?;
             let pk_b64 = s(spec, "signature.publicKey.content")?;
@@ -106,22 +138,32 @@ fn canonicalize_v1(proposed: &Value) -> Result<Canonical> {
                 "signature":{"content":b64_encode(&sig),"publicKey":{"content":b64_encode(&pk_pem)}}}});
             let mut index_keys = verifier_index_keys(&key, cert.as_ref());
             index_keys.push(format!("sha256:{value}"));
-            Ok(Canonical { body: canonical(&body)?, index_keys })
+            Ok(Canonical {
+                body: canonical(&body)?,
+                index_keys,
+            })
         }
         ("dsse", "0.0.1") => {
             let env_str = s(spec, "proposedContent.envelope")?;
-            let env = Envelope::from_json(env_str.as_bytes()).map_err(|e| bad(format!("dsse: envelope: {e}")))?;
+            let env = Envelope::from_json(env_str.as_bytes())
+                .map_err(|e| bad(format!("dsse: envelope: {e}")))?;
             let verifiers = spec
                 .pointer("/proposedContent/verifiers")
                 .and_then(Value::as_array)
                 .ok_or_else(|| bad("dsse 0.0.1: missing spec.proposedContent.verifiers"))?;
-            if env.signatures.is_empty() || env.signatures.len() > signet_core::limits::MAX_DSSE_SIGNATURES {
-                return Err(bad(format!("dsse: envelope has {} signatures, expected 1..=16", env.signatures.len())));
+            if env.signatures.is_empty()
+                || env.signatures.len() > signet_core::limits::MAX_DSSE_SIGNATURES
+            {
+                return Err(bad(format!(
+                    "dsse: envelope has {} signatures, expected 1..=16",
+                    env.signatures.len()
+                )));
             }
             let keys = verifiers
                 .iter()
                 .map(|v| {
-                    let pem = b64_decode("verifier", v.as_str().unwrap_or_default()).map_err(|e| bad(e.to_string()))?;
+                    let pem = b64_decode("verifier", v.as_str().unwrap_or_default())
+                        .map_err(|e| bad(e.to_string()))?;
                     Ok((verifier_from_pem(&pem)?, pem))
                 })
                 .collect::<Result<Vec<_>>>()?;
@@ -132,14 +174,20 @@ fn canonicalize_v1(proposed: &Value) -> Result<Canonical> {
                 let ((key, cert), pem) = keys
                     .iter()
                     .find(|((k, _), _)| k.verify_with_hash(HashAlg::Sha256, &msg, &s.sig).is_ok())
-                    .ok_or_else(|| bad(format!("dsse: envelope signature #{i} does not verify with any given verifier")))?;
+                    .ok_or_else(|| {
+                        bad(format!(
+                            "dsse: envelope signature #{i} does not verify with any given verifier"
+                        ))
+                    })?;
                 sigs.push(json!({"signature": b64_encode(&s.sig), "verifier": b64_encode(pem)}));
                 index_keys.extend(verifier_index_keys(key, cert.as_ref()));
             }
             sigs.sort_by(|a, b| a["signature"].as_str().cmp(&b["signature"].as_str()));
             let payload_hash = hex::encode(sha256(&env.payload));
             index_keys.push(format!("sha256:{payload_hash}"));
-            if let Ok(st) = signet_core::intoto::Statement::from_json_without_predicate(&env.payload) {
+            if let Ok(st) =
+                signet_core::intoto::Statement::from_json_without_predicate(&env.payload)
+            {
                 for sub in st.subject {
                     if let Some(d) = sub.digest.get("sha256") {
                         index_keys.push(format!("sha256:{}", d.to_lowercase()));
@@ -150,9 +198,14 @@ fn canonicalize_v1(proposed: &Value) -> Result<Canonical> {
                 "envelopeHash":{"algorithm":"sha256","value":hex::encode(sha256(env_str.as_bytes()))},
                 "payloadHash":{"algorithm":"sha256","value":payload_hash},
                 "signatures": sigs}});
-            Ok(Canonical { body: canonical(&body)?, index_keys })
+            Ok(Canonical {
+                body: canonical(&body)?,
+                index_keys,
+            })
         }
-        (k, v) => Err(bad(format!("unsupported entry kind {k} {v}; this log accepts hashedrekord 0.0.1 and dsse 0.0.1"))),
+        (k, v) => Err(bad(format!(
+            "unsupported entry kind {k} {v}; this log accepts hashedrekord 0.0.1 and dsse 0.0.1"
+        ))),
     }
 }
 
@@ -169,7 +222,10 @@ pub struct RekorV1 {
 fn tree_id(dir: &std::path::Path) -> Result<u64> {
     let p = dir.join("tree_id");
     if let Ok(s) = std::fs::read_to_string(&p) {
-        return s.trim().parse().map_err(|_| Error::Config(format!("{}: not an integer", p.display())));
+        return s
+            .trim()
+            .parse()
+            .map_err(|_| Error::Config(format!("{}: not an integer", p.display())));
     }
     let b = signet_core::keys::random_bytes::<8>()?;
     let id = u64::from_be_bytes(b) >> 1;
@@ -185,8 +241,16 @@ impl RekorV1 {
         let tree_id = tree_id(&dir)?;
         let mut lc = cfg.log_config(dir.join("log"), urls.rekor_v1_origin(tree_id));
         lc.publish_on_demand = true;
-        let log = signet_log::Log::open(lc, Arc::new(signet_log::EcdsaNoteSigner::from_pkcs8(urls.host(), keys.rekor_v1.pkcs8_der())?)).await?;
-        let index = redb::Database::create(dir.join("index.redb")).map_err(|e| Error::Config(format!("rekor index: {e}")))?;
+        let log = signet_log::Log::open(
+            lc,
+            Arc::new(signet_log::EcdsaNoteSigner::from_pkcs8(
+                urls.host(),
+                keys.rekor_v1.pkcs8_der(),
+            )?),
+        )
+        .await?;
+        let index = redb::Database::create(dir.join("index.redb"))
+            .map_err(|e| Error::Config(format!("rekor index: {e}")))?;
         Ok(RekorV1 {
             log,
             key: EcKey::from_pkcs8(Curve::P256, keys.rekor_v1.pkcs8_der())?,
@@ -201,7 +265,11 @@ impl RekorV1 {
     }
 
     /// The full v1 LogEntry JSON for `index`, with SET and a proof against the latest checkpoint.
-    async fn log_entry(&self, index: u64, cp: Option<signet_log::SignedCheckpoint>) -> Result<(String, Value)> {
+    async fn log_entry(
+        &self,
+        index: u64,
+        cp: Option<signet_log::SignedCheckpoint>,
+    ) -> Result<(String, Value)> {
         let body = self.log.entry(index)?;
         let t = self.log.integrated_time(index)?;
         let cp = match cp {
@@ -212,7 +280,9 @@ impl RekorV1 {
         let uuid = hex::encode(leaf_hash(&body));
         let body_b64 = b64_encode(&body);
         let log_id = hex::encode(self.log_id);
-        let set = self.key.sign(&set_payload(&body_b64, t, &log_id, index as i64))?;
+        let set = self
+            .key
+            .sign(&set_payload(&body_b64, t, &log_id, index as i64))?;
         let v = json!({
             "body": body_b64,
             "integratedTime": t,
@@ -233,25 +303,38 @@ impl RekorV1 {
     }
 
     fn add_index(&self, keys: &[String], uuid: &str) -> Result<()> {
-        let tx = self.index.begin_write().map_err(|e| Error::Config(format!("rekor index: {e}")))?;
+        let tx = self
+            .index
+            .begin_write()
+            .map_err(|e| Error::Config(format!("rekor index: {e}")))?;
         {
-            let mut t = tx.open_multimap_table(INDEX).map_err(|e| Error::Config(format!("rekor index: {e}")))?;
+            let mut t = tx
+                .open_multimap_table(INDEX)
+                .map_err(|e| Error::Config(format!("rekor index: {e}")))?;
             for k in keys {
-                t.insert(k.as_str(), uuid).map_err(|e| Error::Config(format!("rekor index: {e}")))?;
+                t.insert(k.as_str(), uuid)
+                    .map_err(|e| Error::Config(format!("rekor index: {e}")))?;
             }
         }
-        tx.commit().map_err(|e| Error::Config(format!("rekor index: {e}")))
+        tx.commit()
+            .map_err(|e| Error::Config(format!("rekor index: {e}")))
     }
 
     fn search(&self, key: &str) -> Result<Vec<String>> {
-        let tx = self.index.begin_read().map_err(|e| Error::Config(format!("rekor index: {e}")))?;
+        let tx = self
+            .index
+            .begin_read()
+            .map_err(|e| Error::Config(format!("rekor index: {e}")))?;
         let t = match tx.open_multimap_table(INDEX) {
             Ok(t) => t,
             Err(redb::TableError::TableDoesNotExist(_)) => return Ok(vec![]),
             Err(e) => return Err(Error::Config(format!("rekor index: {e}"))),
         };
         let mut out = vec![];
-        for v in t.get(key).map_err(|e| Error::Config(format!("rekor index: {e}")))? {
+        for v in t
+            .get(key)
+            .map_err(|e| Error::Config(format!("rekor index: {e}")))?
+        {
             let v = v.map_err(|e| Error::Config(format!("rekor index: {e}")))?;
             out.push(self.entry_id(v.value()));
         }
@@ -264,10 +347,17 @@ impl RekorV1 {
         let uuid = match id.len() {
             64 => id.as_str(),
             80 => &id[16..],
-            n => return Err(bad(format!("entry UUID must be 64 hex digits (or an 80-digit entry ID), found {n} characters"))),
+            n => return Err(bad(format!(
+                "entry UUID must be 64 hex digits (or an 80-digit entry ID), found {n} characters"
+            ))),
         };
-        let h: [u8; 32] = hex::decode(uuid).ok().and_then(|b| b.try_into().ok()).ok_or_else(|| bad(format!("entry UUID {uuid:?} is not hex")))?;
-        self.log.index_of_leaf_hash(&h).ok_or_else(|| Error::not_found(format!("no entry with UUID {uuid}")))
+        let h: [u8; 32] = hex::decode(uuid)
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| bad(format!("entry UUID {uuid:?} is not hex")))?;
+        self.log
+            .index_of_leaf_hash(&h)?
+            .ok_or_else(|| Error::not_found(format!("no entry with UUID {uuid}")))
     }
 }
 
@@ -288,7 +378,12 @@ async fn v1_create(State(app): State<Arc<App>>, Json(proposed): Json<Value>) -> 
     r.add_index(&c.index_keys, &uuid)?;
     let (eid, entry) = r.log_entry(appended.index, None).await?;
     app.metrics.rekor_v1_entries.fetch_add(1, Ordering::Relaxed);
-    Ok((StatusCode::CREATED, [(header::LOCATION, format!("/api/v1/log/entries/{eid}"))], Json(json!({ eid: entry }))).into_response())
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, format!("/api/v1/log/entries/{eid}"))],
+        Json(json!({ eid: entry })),
+    )
+        .into_response())
 }
 
 #[derive(Deserialize)]
@@ -297,21 +392,40 @@ struct IndexQuery {
     log_index: Option<String>,
 }
 
-async fn v1_get_by_index(State(app): State<Arc<App>>, Query(q): Query<IndexQuery>) -> Result<Json<Value>> {
-    let raw = q.log_index.ok_or_else(|| bad("missing logIndex query parameter"))?;
-    let i: u64 = raw.parse().map_err(|_| bad(format!("logIndex must be a non-negative integer, found {raw:?}")))?;
+async fn v1_get_by_index(
+    State(app): State<Arc<App>>,
+    Query(q): Query<IndexQuery>,
+) -> Result<Json<Value>> {
+    let raw = q
+        .log_index
+        .ok_or_else(|| bad("missing logIndex query parameter"))?;
+    let i: u64 = raw.parse().map_err(|_| {
+        bad(format!(
+            "logIndex must be a non-negative integer, found {raw:?}"
+        ))
+    })?;
     let r = &app.rekor_v1;
     if i >= r.log.integrated_size() {
-        return Err(Error::not_found(format!("no entry at log index {i} (log size {})", r.log.integrated_size())));
+        return Err(Error::not_found(format!(
+            "no entry at log index {i} (log size {})",
+            r.log.integrated_size()
+        )));
     }
-    let (eid, e) = r.log_entry(i, r.log.latest_checkpoint().filter(|c| c.size > i)).await?;
+    let (eid, e) = r
+        .log_entry(i, r.log.latest_checkpoint().filter(|c| c.size > i))
+        .await?;
     Ok(Json(json!({ eid: e })))
 }
 
-async fn v1_get_by_uuid(State(app): State<Arc<App>>, Path(id): Path<String>) -> Result<Json<Value>> {
+async fn v1_get_by_uuid(
+    State(app): State<Arc<App>>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>> {
     let r = &app.rekor_v1;
     let i = r.resolve(&id)?;
-    let (eid, e) = r.log_entry(i, r.log.latest_checkpoint().filter(|c| c.size > i)).await?;
+    let (eid, e) = r
+        .log_entry(i, r.log.latest_checkpoint().filter(|c| c.size > i))
+        .await?;
     Ok(Json(json!({ eid: e })))
 }
 
@@ -326,7 +440,10 @@ struct RetrieveRequest {
     entries: Vec<Value>,
 }
 
-async fn v1_retrieve(State(app): State<Arc<App>>, Json(req): Json<RetrieveRequest>) -> Result<Json<Value>> {
+async fn v1_retrieve(
+    State(app): State<Arc<App>>,
+    Json(req): Json<RetrieveRequest>,
+) -> Result<Json<Value>> {
     let r = &app.rekor_v1;
     if req.entry_uuids.len() + req.log_indexes.len() + req.entries.len() > 10 {
         return Err(bad("at most 10 UUIDs, indexes or entries per request"));
@@ -344,13 +461,15 @@ async fn v1_retrieve(State(app): State<Arc<App>>, Json(req): Json<RetrieveReques
     }
     for e in &req.entries {
         let c = canonicalize_v1(e)?;
-        if let Some(i) = r.log.index_of_leaf_hash(&leaf_hash(&c.body)) {
+        if let Some(i) = r.log.index_of_leaf_hash(&leaf_hash(&c.body))? {
             indices.push(i);
         }
     }
     let mut out = vec![];
     for i in indices {
-        let (eid, e) = r.log_entry(i, r.log.latest_checkpoint().filter(|c| c.size > i)).await?;
+        let (eid, e) = r
+            .log_entry(i, r.log.latest_checkpoint().filter(|c| c.size > i))
+            .await?;
         out.push(json!({ eid: e }));
     }
     Ok(Json(Value::Array(out)))
@@ -373,13 +492,18 @@ struct SearchKey {
     content: Option<String>,
 }
 
-async fn v1_index_retrieve(State(app): State<Arc<App>>, Json(req): Json<SearchRequest>) -> Result<Json<Value>> {
+async fn v1_index_retrieve(
+    State(app): State<Arc<App>>,
+    Json(req): Json<SearchRequest>,
+) -> Result<Json<Value>> {
     let r = &app.rekor_v1;
     let mut keys = vec![];
     if let Some(h) = &req.hash {
         let hexd = h.strip_prefix("sha256:").unwrap_or(h).to_lowercase();
         if hexd.len() != 64 || hex::decode(&hexd).is_err() {
-            return Err(bad(format!("hash must be sha256:<64 hex digits>, found {h:?}")));
+            return Err(bad(format!(
+                "hash must be sha256:<64 hex digits>, found {h:?}"
+            )));
         }
         keys.push(format!("sha256:{hexd}"));
     }
@@ -434,16 +558,28 @@ struct ProofQuery {
 async fn v1_proof(State(app): State<Arc<App>>, Query(q): Query<ProofQuery>) -> Result<Json<Value>> {
     let r = &app.rekor_v1;
     let parse = |s: Option<String>, name: &str| -> Result<Option<u64>> {
-        s.map(|v| v.parse::<u64>().map_err(|_| bad(format!("{name} must be a non-negative integer, found {v:?}")))).transpose()
+        s.map(|v| {
+            v.parse::<u64>().map_err(|_| {
+                bad(format!(
+                    "{name} must be a non-negative integer, found {v:?}"
+                ))
+            })
+        })
+        .transpose()
     };
     let first = parse(q.first_size, "firstSize")?.unwrap_or(1);
-    let cp = r.log.latest_checkpoint().ok_or_else(|| bad("the log is empty"))?;
+    let cp = r
+        .log
+        .latest_checkpoint()
+        .ok_or_else(|| bad("the log is empty"))?;
     let last = parse(q.last_size, "lastSize")?.unwrap_or(cp.size);
     if first == 0 || first > last || last > cp.size {
         return Err(bad(format!("need 1 <= firstSize <= lastSize <= {} (the signed tree size); found firstSize {first}, lastSize {last}", cp.size)));
     }
     let proof = r.log.consistency_proof(first, last)?;
-    Ok(Json(json!({"rootHash": hex::encode(r.log.root_at(last)?), "hashes": proof.iter().map(hex::encode).collect::<Vec<_>>()})))
+    Ok(Json(
+        json!({"rootHash": hex::encode(r.log.root_at(last)?), "hashes": proof.iter().map(hex::encode).collect::<Vec<_>>()}),
+    ))
 }
 
 async fn v1_public_key(State(app): State<Arc<App>>) -> Response {
@@ -466,38 +602,79 @@ impl RekorV2 {
     pub async fn open(cfg: &ServeConfig, keys: &InstanceKeys, urls: &Urls) -> Result<Self> {
         let origin = urls.rekor_v2_origin();
         let lc = cfg.log_config(cfg.data_dir.join("rekor-v2"), origin.clone());
-        let log = signet_log::Log::open(lc, Arc::new(signet_log::Ed25519NoteSigner::from_pkcs8(origin.clone(), keys.rekor_v2.pkcs8_der())?)).await?;
-        let log_id = signet_core::checkpoint::ed25519_key_id(&origin, keys.rekor_v2.raw_public_key()).to_vec();
+        let log = signet_log::Log::open(
+            lc,
+            Arc::new(signet_log::Ed25519NoteSigner::from_pkcs8(
+                origin.clone(),
+                keys.rekor_v2.pkcs8_der(),
+            )?),
+        )
+        .await?;
+        let log_id =
+            signet_core::checkpoint::ed25519_key_id(&origin, keys.rekor_v2.raw_public_key())
+                .to_vec();
         Ok(RekorV2 { log, log_id })
     }
 }
 
 fn v2_verifier(v: &Value) -> Result<(Vec<u8>, Value)> {
     // Returns (SPKI DER, canonical verifier JSON).
-    let details = v.get("keyDetails").and_then(Value::as_str).unwrap_or("").to_string();
-    if let Some(raw) = v.pointer("/x509Certificate/rawBytes").and_then(Value::as_str) {
+    let details = v
+        .get("keyDetails")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    if let Some(raw) = v
+        .pointer("/x509Certificate/rawBytes")
+        .and_then(Value::as_str)
+    {
         let der = b64_decode("x509Certificate.rawBytes", raw).map_err(|e| bad(e.to_string()))?;
-        let c = Certificate::from_der(&der).map_err(|e| bad(format!("verifier certificate: {e}")))?;
-        return Ok((c.spki_der().to_vec(), json!({"x509Certificate": {"rawBytes": b64_encode(&der)}, "keyDetails": details})));
+        let c =
+            Certificate::from_der(&der).map_err(|e| bad(format!("verifier certificate: {e}")))?;
+        return Ok((
+            c.spki_der().to_vec(),
+            json!({"x509Certificate": {"rawBytes": b64_encode(&der)}, "keyDetails": details}),
+        ));
     }
     if let Some(raw) = v.pointer("/publicKey/rawBytes").and_then(Value::as_str) {
         let der = b64_decode("publicKey.rawBytes", raw).map_err(|e| bad(e.to_string()))?;
-        return Ok((der.clone(), json!({"publicKey": {"rawBytes": b64_encode(&der)}, "keyDetails": details})));
+        return Ok((
+            der.clone(),
+            json!({"publicKey": {"rawBytes": b64_encode(&der)}, "keyDetails": details}),
+        ));
     }
-    Err(bad("verifier needs x509Certificate.rawBytes or publicKey.rawBytes"))
+    Err(bad(
+        "verifier needs x509Certificate.rawBytes or publicKey.rawBytes",
+    ))
 }
 
 fn canonicalize_v2(req: &Value) -> Result<(Vec<u8>, &'static str)> {
     if let Some(h) = req.get("hashedRekordRequestV002") {
-        let digest = b64_decode("digest", h.get("digest").and_then(Value::as_str).ok_or_else(|| bad("hashedRekordRequestV002: missing digest"))?)
-            .map_err(|e| bad(e.to_string()))?;
+        let digest = b64_decode(
+            "digest",
+            h.get("digest")
+                .and_then(Value::as_str)
+                .ok_or_else(|| bad("hashedRekordRequestV002: missing digest"))?,
+        )
+        .map_err(|e| bad(e.to_string()))?;
         if digest.len() != 32 {
-            return Err(bad(format!("digest is {} bytes, expected 32 (SHA2_256)", digest.len())));
+            return Err(bad(format!(
+                "digest is {} bytes, expected 32 (SHA2_256)",
+                digest.len()
+            )));
         }
-        let sig = h.get("signature").ok_or_else(|| bad("hashedRekordRequestV002: missing signature"))?;
-        let content = b64_decode("signature.content", sig.get("content").and_then(Value::as_str).unwrap_or(""))
-            .map_err(|e| bad(e.to_string()))?;
-        let (spki, verifier) = v2_verifier(sig.get("verifier").ok_or_else(|| bad("missing signature.verifier"))?)?;
+        let sig = h
+            .get("signature")
+            .ok_or_else(|| bad("hashedRekordRequestV002: missing signature"))?;
+        let content = b64_decode(
+            "signature.content",
+            sig.get("content").and_then(Value::as_str).unwrap_or(""),
+        )
+        .map_err(|e| bad(e.to_string()))?;
+        let (spki, verifier) = v2_verifier(
+            sig.get("verifier")
+                .ok_or_else(|| bad("missing signature.verifier"))?,
+        )?;
         let key = PublicKey::from_spki_der(&spki).map_err(|e| bad(format!("verifier key: {e}")))?;
         verify_over_digest(&key, &digest, &content)?;
         let body = json!({"apiVersion":"0.0.2","kind":"hashedrekord","spec":{"hashedRekordV002":{
@@ -506,17 +683,34 @@ fn canonicalize_v2(req: &Value) -> Result<(Vec<u8>, &'static str)> {
         return Ok((canonical(&body)?, "hashedrekord"));
     }
     if let Some(d) = req.get("dsseRequestV002") {
-        let env: Envelope = serde_json::from_value(d.get("envelope").cloned().ok_or_else(|| bad("dsseRequestV002: missing envelope"))?)
-            .map_err(|e| bad(format!("dsseRequestV002 envelope: {e}")))?;
-        let verifiers = d.get("verifiers").and_then(Value::as_array).ok_or_else(|| bad("dsseRequestV002: missing verifiers"))?;
-        let keys = verifiers.iter().map(v2_verifier).collect::<Result<Vec<_>>>()?;
+        let env: Envelope = serde_json::from_value(
+            d.get("envelope")
+                .cloned()
+                .ok_or_else(|| bad("dsseRequestV002: missing envelope"))?,
+        )
+        .map_err(|e| bad(format!("dsseRequestV002 envelope: {e}")))?;
+        let verifiers = d
+            .get("verifiers")
+            .and_then(Value::as_array)
+            .ok_or_else(|| bad("dsseRequestV002: missing verifiers"))?;
+        let keys = verifiers
+            .iter()
+            .map(v2_verifier)
+            .collect::<Result<Vec<_>>>()?;
         let msg = env.pae();
         let mut sigs = vec![];
         for (i, s) in env.signatures.iter().enumerate() {
             let (_, v) = keys
                 .iter()
-                .find(|(spki, _)| PublicKey::from_spki_der(spki).is_ok_and(|k| k.verify_with_hash(HashAlg::Sha256, &msg, &s.sig).is_ok()))
-                .ok_or_else(|| bad(format!("dsse: envelope signature #{i} does not verify with any given verifier")))?;
+                .find(|(spki, _)| {
+                    PublicKey::from_spki_der(spki)
+                        .is_ok_and(|k| k.verify_with_hash(HashAlg::Sha256, &msg, &s.sig).is_ok())
+                })
+                .ok_or_else(|| {
+                    bad(format!(
+                        "dsse: envelope signature #{i} does not verify with any given verifier"
+                    ))
+                })?;
             sigs.push(json!({"content": b64_encode(&s.sig), "verifier": v}));
         }
         if sigs.is_empty() {
@@ -576,20 +770,32 @@ async fn v2_tile(State(app): State<Arc<App>>, Path(path): Path<String>) -> Resul
     let parts: Vec<&str> = path.split('/').collect();
     let (parts, width) = match parts.iter().position(|p| p.ends_with(".p")) {
         Some(i) => {
-            let w: u8 = parts.get(i + 1).and_then(|w| w.parse().ok()).filter(|w| (1..=255).contains(w)).ok_or_else(|| Error::not_found("bad partial tile width"))?;
+            let w: u8 = parts
+                .get(i + 1)
+                .and_then(|w| w.parse().ok())
+                .filter(|w| (1..=255).contains(w))
+                .ok_or_else(|| Error::not_found("bad partial tile width"))?;
             let mut idx: Vec<&str> = parts[..=i].to_vec();
-            let last = idx.pop().map(|l| l.trim_end_matches(".p")).unwrap_or_default();
+            let last = idx
+                .pop()
+                .map(|l| l.trim_end_matches(".p"))
+                .unwrap_or_default();
             idx.push(last);
             (idx, Some(w))
         }
         None => (parts, None),
     };
     let bytes = if parts.first() == Some(&"entries") {
-        let n = parse_tile_index(&parts[1..]).ok_or_else(|| Error::not_found(format!("bad tile path {path:?}")))?;
+        let n = parse_tile_index(&parts[1..])
+            .ok_or_else(|| Error::not_found(format!("bad tile path {path:?}")))?;
         app.rekor_v2.log.read_entry_bundle(n, width)?
     } else {
-        let level: u8 = parts.first().and_then(|l| l.parse().ok()).ok_or_else(|| Error::not_found(format!("bad tile path {path:?}")))?;
-        let n = parse_tile_index(&parts[1..]).ok_or_else(|| Error::not_found(format!("bad tile path {path:?}")))?;
+        let level: u8 = parts
+            .first()
+            .and_then(|l| l.parse().ok())
+            .ok_or_else(|| Error::not_found(format!("bad tile path {path:?}")))?;
+        let n = parse_tile_index(&parts[1..])
+            .ok_or_else(|| Error::not_found(format!("bad tile path {path:?}")))?;
         app.rekor_v2.log.read_tile(level, n, width)?
     };
     Ok(([(header::CONTENT_TYPE, "application/octet-stream")], bytes).into_response())
@@ -597,7 +803,9 @@ async fn v2_tile(State(app): State<Arc<App>>, Path(path): Path<String>) -> Resul
 
 /// Rekor routes (v1 at the root, v2 under `/rekor2`).
 pub fn routes() -> Router<Arc<App>> {
-    let v2_read = Router::new().route("/checkpoint", get(v2_checkpoint)).route("/tile/{*path}", get(v2_tile));
+    let v2_read = Router::new()
+        .route("/checkpoint", get(v2_checkpoint))
+        .route("/tile/{*path}", get(v2_tile));
     Router::new()
         .route("/api/v1/log/entries", post(v1_create).get(v1_get_by_index))
         .route("/api/v1/log/entries/retrieve", post(v1_retrieve))

@@ -6,9 +6,9 @@ use signet_core::checkpoint::ed25519_key_id;
 use signet_core::encoding::sha256;
 use signet_core::time::format_rfc3339;
 use signet_core::trust::{
-    CertChain, CertificateAuthority, ClientTrustConfig, DistinguishedName, PublicKeyDetails, Service, ServiceConfiguration,
-    SigningConfig, TimeRange, TransparencyLogInstance, TrustedRoot, CLIENT_TRUST_CONFIG_MEDIA_TYPE,
-    SIGNING_CONFIG_MEDIA_TYPE, TRUSTED_ROOT_MEDIA_TYPE,
+    CertChain, CertificateAuthority, ClientTrustConfig, DistinguishedName, PublicKeyDetails,
+    Service, ServiceConfiguration, SigningConfig, TimeRange, TransparencyLogInstance, TrustedRoot,
+    CLIENT_TRUST_CONFIG_MEDIA_TYPE, SIGNING_CONFIG_MEDIA_TYPE, TRUSTED_ROOT_MEDIA_TYPE,
 };
 
 use crate::keys::InstanceKeys;
@@ -35,7 +35,12 @@ impl Urls {
     }
     /// The host[:port] part, used as log origin names.
     pub fn host(&self) -> String {
-        self.base.split("://").nth(1).unwrap_or(&self.base).trim_end_matches('/').to_string()
+        self.base
+            .split("://")
+            .nth(1)
+            .unwrap_or(&self.base)
+            .trim_end_matches('/')
+            .to_string()
     }
     /// Rekor v1 checkpoint origin: `<host> - <tree id>`.
     pub fn rekor_v1_origin(&self, tree_id: u64) -> String {
@@ -48,7 +53,10 @@ impl Urls {
 }
 
 fn since(t: i64) -> TimeRange {
-    TimeRange { start: Some(format_rfc3339(t)), end: None }
+    TimeRange {
+        start: Some(format_rfc3339(t)),
+        end: None,
+    }
 }
 
 /// The trusted root describing this instance.
@@ -66,7 +74,9 @@ pub fn trusted_root(keys: &InstanceKeys, urls: &Urls) -> TrustedRoot {
                     key_details: "PKIX_ECDSA_P256_SHA_256".into(),
                     valid_for: Some(since(start)),
                 },
-                log_id: LogId { key_id: sha256(keys.rekor_v1.spki_der()).to_vec() },
+                log_id: LogId {
+                    key_id: sha256(keys.rekor_v1.spki_der()).to_vec(),
+                },
                 checkpoint_key_id: None,
                 operator: None,
             },
@@ -78,18 +88,27 @@ pub fn trusted_root(keys: &InstanceKeys, urls: &Urls) -> TrustedRoot {
                     key_details: "PKIX_ED25519".into(),
                     valid_for: Some(since(start)),
                 },
-                log_id: LogId { key_id: v2_key_id.to_vec() },
+                log_id: LogId {
+                    key_id: v2_key_id.to_vec(),
+                },
                 checkpoint_key_id: None,
                 operator: None,
             },
         ],
         certificate_authorities: vec![CertificateAuthority {
-            subject: DistinguishedName { organization: "signet.dev".into(), common_name: "signet-intermediate".into() },
+            subject: DistinguishedName {
+                organization: "signet.dev".into(),
+                common_name: "signet-intermediate".into(),
+            },
             uri: urls.base.clone(),
             cert_chain: CertChain {
                 certificates: vec![
-                    X509Certificate { raw_bytes: keys.ca_intermediate.cert_der.clone() },
-                    X509Certificate { raw_bytes: keys.ca_root.cert_der.clone() },
+                    X509Certificate {
+                        raw_bytes: keys.ca_intermediate.cert_der.clone(),
+                    },
+                    X509Certificate {
+                        raw_bytes: keys.ca_root.cert_der.clone(),
+                    },
                 ],
             },
             valid_for: since(start),
@@ -103,17 +122,26 @@ pub fn trusted_root(keys: &InstanceKeys, urls: &Urls) -> TrustedRoot {
                 key_details: "PKIX_ECDSA_P256_SHA_256".into(),
                 valid_for: Some(since(start)),
             },
-            log_id: LogId { key_id: sha256(keys.ct.spki_der()).to_vec() },
+            log_id: LogId {
+                key_id: sha256(keys.ct.spki_der()).to_vec(),
+            },
             checkpoint_key_id: None,
             operator: None,
         }],
         timestamp_authorities: vec![CertificateAuthority {
-            subject: DistinguishedName { organization: "signet.dev".into(), common_name: "signet-tsa".into() },
+            subject: DistinguishedName {
+                organization: "signet.dev".into(),
+                common_name: "signet-tsa".into(),
+            },
             uri: urls.tsa(),
             cert_chain: CertChain {
                 certificates: vec![
-                    X509Certificate { raw_bytes: keys.tsa_leaf_der.clone() },
-                    X509Certificate { raw_bytes: keys.tsa_root.cert_der.clone() },
+                    X509Certificate {
+                        raw_bytes: keys.tsa_leaf_der.clone(),
+                    },
+                    X509Certificate {
+                        raw_bytes: keys.tsa_root.cert_der.clone(),
+                    },
                 ],
             },
             valid_for: since(start),
@@ -123,7 +151,12 @@ pub fn trusted_root(keys: &InstanceKeys, urls: &Urls) -> TrustedRoot {
 }
 
 fn service(url: String, version: u32, start: i64) -> Service {
-    Service { url, major_api_version: version, valid_for: since(start), operator: "signet".into() }
+    Service {
+        url,
+        major_api_version: version,
+        valid_for: since(start),
+        operator: "signet".into(),
+    }
 }
 
 /// The signing config for this instance.
@@ -133,10 +166,19 @@ pub fn signing_config(keys: &InstanceKeys, urls: &Urls) -> SigningConfig {
         media_type: SIGNING_CONFIG_MEDIA_TYPE.into(),
         ca_urls: vec![service(urls.base.clone(), 1, start)],
         oidc_urls: vec![service(urls.oidc(), 1, start)],
-        rekor_tlog_urls: vec![service(urls.rekor_v2(), 2, start), service(urls.base.clone(), 1, start)],
-        rekor_tlog_config: Some(ServiceConfiguration { selector: "ANY".into(), count: None }),
+        rekor_tlog_urls: vec![
+            service(urls.rekor_v2(), 2, start),
+            service(urls.base.clone(), 1, start),
+        ],
+        rekor_tlog_config: Some(ServiceConfiguration {
+            selector: "ANY".into(),
+            count: None,
+        }),
         tsa_urls: vec![service(urls.tsa(), 1, start)],
-        tsa_config: Some(ServiceConfiguration { selector: "ANY".into(), count: None }),
+        tsa_config: Some(ServiceConfiguration {
+            selector: "ANY".into(),
+            count: None,
+        }),
     }
 }
 

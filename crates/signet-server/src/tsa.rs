@@ -36,14 +36,20 @@ fn hash_alg(name: &str) -> Result<HashAlg> {
         "sha256" => Ok(HashAlg::Sha256),
         "sha384" => Ok(HashAlg::Sha384),
         "sha512" => Ok(HashAlg::Sha512),
-        other => Err(Error::bad_request(format!("unsupported hashAlgorithm {other:?}; expected sha256, sha384 or sha512"))),
+        other => Err(Error::bad_request(format!(
+            "unsupported hashAlgorithm {other:?}; expected sha256, sha384 or sha512"
+        ))),
     }
 }
 
 fn nonce_bytes(v: &serde_json::Value) -> Result<Vec<u8>> {
     let n = match v {
-        serde_json::Value::Number(n) => n.as_u64().ok_or_else(|| Error::bad_request("nonce must be a non-negative integer"))?,
-        serde_json::Value::String(s) => s.parse::<u64>().map_err(|_| Error::bad_request(format!("nonce {s:?} is not an integer")))?,
+        serde_json::Value::Number(n) => n
+            .as_u64()
+            .ok_or_else(|| Error::bad_request("nonce must be a non-negative integer"))?,
+        serde_json::Value::String(s) => s
+            .parse::<u64>()
+            .map_err(|_| Error::bad_request(format!("nonce {s:?} is not an integer")))?,
         _ => return Err(Error::bad_request("nonce must be an integer")),
     };
     let b = n.to_be_bytes();
@@ -52,19 +58,31 @@ fn nonce_bytes(v: &serde_json::Value) -> Result<Vec<u8>> {
 }
 
 /// `POST /api/v1/timestamp`.
-pub async fn timestamp(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Result<Response> {
-    let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+pub async fn timestamp(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response> {
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     let (alg, imprint, nonce, cert_req) = if ct.starts_with("application/json") {
-        let r: JsonRequest = serde_json::from_slice(&body).map_err(|e| Error::bad_request(format!("malformed JSON timestamp request: {e}")))?;
+        let r: JsonRequest = serde_json::from_slice(&body)
+            .map_err(|e| Error::bad_request(format!("malformed JSON timestamp request: {e}")))?;
         let alg = hash_alg(r.hash_algorithm.as_deref().unwrap_or("sha256"))?;
-        let imprint = b64_decode("artifactHash", &r.artifact_hash).map_err(|e| Error::bad_request(e.to_string()))?;
+        let imprint = b64_decode("artifactHash", &r.artifact_hash)
+            .map_err(|e| Error::bad_request(e.to_string()))?;
         let nonce = r.nonce.as_ref().map(nonce_bytes).transpose()?;
         (alg, imprint, nonce, r.certificates.unwrap_or(false))
     } else {
-        let r = parse_timestamp_request(&body).map_err(|e| Error::bad_request(format!("malformed TimeStampReq: {e}")))?;
+        let r = parse_timestamp_request(&body)
+            .map_err(|e| Error::bad_request(format!("malformed TimeStampReq: {e}")))?;
         if let Some(p) = &r.policy {
             if p != TSA_POLICY {
-                return Err(Error::bad_request(format!("unsupported reqPolicy {p}; this TSA issues {TSA_POLICY}")));
+                return Err(Error::bad_request(format!(
+                    "unsupported reqPolicy {p}; this TSA issues {TSA_POLICY}"
+                )));
             }
         }
         (r.imprint_alg, r.imprint, r.nonce, r.cert_req)
@@ -75,12 +93,28 @@ pub async fn timestamp(State(app): State<Arc<App>>, headers: HeaderMap, body: By
         HashAlg::Sha512 => 64,
     };
     if imprint.len() != expected {
-        return Err(Error::bad_request(format!("message imprint is {} bytes, expected {expected} for {alg:?}", imprint.len())));
+        return Err(Error::bad_request(format!(
+            "message imprint is {} bytes, expected {expected} for {alg:?}",
+            imprint.len()
+        )));
     }
     let mut serial = random_bytes::<16>()?;
     serial[0] = (serial[0] & 0x7f) | 1;
-    let resp = app.tsa.sign(alg, &imprint, nonce.as_deref(), cert_req, now_secs(), &serial, TSA_POLICY)?;
-    Ok((StatusCode::OK, [(header::CONTENT_TYPE, "application/timestamp-reply")], resp).into_response())
+    let resp = app.tsa.sign(
+        alg,
+        &imprint,
+        nonce.as_deref(),
+        cert_req,
+        now_secs(),
+        &serial,
+        TSA_POLICY,
+    )?;
+    Ok((
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/timestamp-reply")],
+        resp,
+    )
+        .into_response())
 }
 
 /// `GET /api/v1/timestamp/certchain`: PEM chain, leaf first.
@@ -89,12 +123,24 @@ pub async fn certchain(State(app): State<Arc<App>>) -> Response {
         .tsa
         .chain()
         .iter()
-        .map(|d| pem::encode_config(&pem::Pem::new("CERTIFICATE", d.clone()), pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF)))
+        .map(|d| {
+            pem::encode_config(
+                &pem::Pem::new("CERTIFICATE", d.clone()),
+                pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF),
+            )
+        })
         .collect();
-    ([(header::CONTENT_TYPE, "application/pem-certificate-chain")], pem).into_response()
+    (
+        [(header::CONTENT_TYPE, "application/pem-certificate-chain")],
+        pem,
+    )
+        .into_response()
 }
 
 /// Build the TSA signer from the instance keys.
 pub fn signer(keys: &crate::keys::InstanceKeys) -> Result<TimestampSigner> {
-    Ok(TimestampSigner::new(keys.tsa_key.pkcs8_der(), vec![keys.tsa_leaf_der.clone(), keys.tsa_root.cert_der.clone()])?)
+    Ok(TimestampSigner::new(
+        keys.tsa_key.pkcs8_der(),
+        vec![keys.tsa_leaf_der.clone(), keys.tsa_root.cert_der.clone()],
+    )?)
 }

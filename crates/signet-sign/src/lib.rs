@@ -433,9 +433,11 @@ impl SigningContext {
                     "envelope": env_json, "verifiers": [b64_encode(leaf.to_pem())]}}}),
                 )?
             }
-            RekorVersion::V2 => self.log_v2(json!({"dsseRequestV002": {
-                "envelope": serde_json::to_value(&env).map_err(|e| Error::Config(e.to_string()))?,
-                "verifiers": [Self::verifier_json(&leaf)]}}))?,
+            // Rekor v2 records a DSSE envelope as a hashedrekord over its PAE
+            // (rekor-v2-spec 6.1.4), as sigstore-python does.
+            RekorVersion::V2 => self.log_v2(json!({"hashedRekordRequestV002": {
+                "digest": b64_encode(sha256(&env.pae())),
+                "signature": {"content": b64_encode(&sig), "verifier": Self::verifier_json(&leaf)}}}))?,
         };
         let bundle = self.assemble(&leaf, tlog, ts, None, Some(env));
         self.verify_after(&bundle, &leaf, Artifact::Sha256(subject_digest))?;

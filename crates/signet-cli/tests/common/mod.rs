@@ -1,0 +1,119 @@
+//! A real `signet serve` on a loopback port for end-to-end tests.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+/// A running instance; killed on drop.
+pub struct Instance {
+    child: Child,
+    /// Base URL.
+    pub url: String,
+    /// Data directory.
+    pub dir: tempfile::TempDir,
+}
+
+impl Instance {
+    /// Start `signet serve` on a free port in a fresh data dir.
+    pub fn start() -> Instance {
+        let dir = tempfile::tempdir().unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_signet"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(dir.path())
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start signet serve");
+        let stderr = child.stderr.take().unwrap();
+        let mut reader = BufReader::new(stderr);
+        let mut url = None;
+        let mut seen = String::new();
+        for _ in 0..50 {
+            let mut line = String::new();
+            if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                break;
+            }
+            seen.push_str(&line);
+            if let Some(rest) = line.split("instance URL ").nth(1) {
+                url = Some(rest.split(';').next().unwrap().trim().to_string());
+                break;
+            }
+        }
+        let url = url.unwrap_or_else(|| panic!("signet serve did not start:\n{seen}"));
+        // Keep draining stderr so the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in reader.lines() {});
+        Instance { child, url, dir }
+    }
+
+    /// `DATA/trust_config.json`.
+    pub fn trust_config(&self) -> PathBuf {
+        self.dir.path().join("trust_config.json")
+    }
+
+    /// `DATA/trusted_root.json`.
+    pub fn trusted_root(&self) -> PathBuf {
+        self.dir.path().join("trusted_root.json")
+    }
+
+    /// The development issuer URL.
+    pub fn issuer(&self) -> String {
+        format!("{}/oidc", self.url)
+    }
+
+    /// A development identity token for `email`.
+    pub fn token(&self, email: &str) -> String {
+        let o = signet(&[
+            "serve",
+            "token",
+            "--data-dir",
+            self.dir.path().to_str().unwrap(),
+            "--email",
+            email,
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8(o.stdout).unwrap().trim().to_string()
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Run the signet binary.
+pub fn signet(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_signet"))
+        .args(args)
+        .output()
+        .expect("run signet")
+}
+
+/// (stdout, stderr) as text.
+pub fn text(o: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+/// Where .ci/run installs the peer clients (a venv and node_modules).
+pub fn peers_dir() -> Option<PathBuf> {
+    let p = std::env::var_os("SIGNET_PEERS_DIR")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache/signet")))?;
+    let ok = p.join("venv/bin/sigstore").is_file() && p.join("node/node_modules/sigstore").is_dir();
+    if ok {
+        return Some(p);
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "CI is set but the peer clients are missing under {} (.ci/run installs them)",
+        p.display()
+    );
+    eprintln!("skipping: peer clients not installed under {}", p.display());
+    None
+}

@@ -1,0 +1,257 @@
+//! End-to-end: `signet serve` on loopback, `signet sign`/`attest` against it, verification, and
+//! the CA's rejections.
+
+mod common;
+use common::{signet, text, Instance};
+
+fn sign_and_verify(inst: &Instance, rekor: &str, attest: bool) {
+    let work = tempfile::tempdir().unwrap();
+    let f = work.path().join("README.md");
+    std::fs::write(&f, format!("artifact for rekor v{rekor} attest={attest}\n")).unwrap();
+    let token = inst.token("alice@example.com");
+    let tc = inst.trust_config();
+    let mut args = vec!["--trust-config", tc.to_str().unwrap()];
+    let pred = work.path().join("p.json");
+    std::fs::write(&pred, r#"{"built":"yes"}"#).unwrap();
+    if attest {
+        args.extend([
+            "attest",
+            "--predicate-type",
+            "https://example.com/p/v1",
+            "--predicate",
+            pred.to_str().unwrap(),
+        ]);
+    } else {
+        args.push("sign");
+    }
+    args.extend([
+        "--rekor-version",
+        rekor,
+        "--identity-token",
+        &token,
+        f.to_str().unwrap(),
+    ]);
+    let o = signet(&args);
+    assert!(o.status.success(), "sign: {:?}", text(&o));
+    let issuer = inst.issuer();
+    let o = signet(&[
+        "--trust-config",
+        tc.to_str().unwrap(),
+        "verify",
+        "identity",
+        "--offline",
+        "--cert-identity",
+        "alice@example.com",
+        "--cert-oidc-issuer",
+        &issuer,
+        f.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "verify: {:?}", text(&o));
+    assert_eq!(text(&o).1.trim(), format!("OK: {}", f.display()));
+    // Another identity fails, naming both.
+    let o = signet(&[
+        "--trust-config",
+        tc.to_str().unwrap(),
+        "verify",
+        "identity",
+        "--cert-identity",
+        "mallory@example.com",
+        "--cert-oidc-issuer",
+        &issuer,
+        f.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o).1.contains("alice@example.com") && text(&o).1.contains("mallory@example.com"),
+        "{:?}",
+        text(&o)
+    );
+    // The public-good root does not trust this instance.
+    let o = signet(&[
+        "verify",
+        "identity",
+        "--cert-identity",
+        "alice@example.com",
+        "--cert-oidc-issuer",
+        &issuer,
+        f.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+}
+
+#[test]
+fn sign_and_attest_with_rekor_v1_and_v2() {
+    let inst = Instance::start();
+    for rekor in ["1", "2"] {
+        for attest in [false, true] {
+            sign_and_verify(&inst, rekor, attest);
+        }
+    }
+}
+
+fn post(url: &str, body: &str, bearer: Option<&str>) -> (u16, String) {
+    let c = reqwest::blocking::Client::new();
+    let mut r = c
+        .post(url)
+        .header("content-type", "application/json")
+        .body(body.to_string());
+    if let Some(b) = bearer {
+        r = r.bearer_auth(b);
+    }
+    let resp = r.send().unwrap();
+    (resp.status().as_u16(), resp.text().unwrap())
+}
+
+#[test]
+fn ca_rejects_bad_tokens_and_requests() {
+    let inst = Instance::start();
+    let url = format!("{}/api/v2/signingCert", inst.url);
+    let good = inst.token("alice@example.com");
+    let pk = "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE7Tq0b7XJ0z9YkU4bYq3bq3k3k0Yk9w6b1cG3o9fJwqJ4bq2v8Qm4H2j0cJk1f9qWzv1o6t4o3b5V9r5b2q1w==\n-----END PUBLIC KEY-----\n";
+    let body = |tok: &str| {
+        serde_json::json!({"credentials": {"oidcIdentityToken": tok}, "publicKeyRequest": {"publicKey": {"algorithm": "ECDSA", "content": pk}, "proofOfPossession": "MEUCIQ=="}}).to_string()
+    };
+    // No token.
+    let (s, m) = post(
+        &url,
+        r#"{"publicKeyRequest":{"publicKey":{"content":"x"},"proofOfPossession":"x"}}"#,
+        None,
+    );
+    assert_eq!(s, 401, "{m}");
+    assert!(m.contains("no OIDC identity token"), "{m}");
+    // Tampered signature.
+    let mut parts: Vec<String> = good.split('.').map(str::to_string).collect();
+    let mut sig = parts[2].clone().into_bytes();
+    sig[5] = if sig[5] == b'A' { b'B' } else { b'A' };
+    parts[2] = String::from_utf8(sig).unwrap();
+    let (s, m) = post(&url, &body(&parts.join(".")), None);
+    assert_eq!(s, 401, "{m}");
+    // Unknown issuer: a token from a different development issuer.
+    let other = signet_oidc::DevIssuer::generate("https://issuer.invalid").unwrap();
+    let (s, m) = post(
+        &url,
+        &body(
+            &other
+                .mint(&signet_oidc::TokenRequest::email("a@b.example"))
+                .unwrap(),
+        ),
+        None,
+    );
+    assert_eq!(s, 401, "{m}");
+    assert!(m.contains("issuer.invalid"), "{m}");
+    // Garbage token.
+    let (s, _) = post(&url, &body("not-a-jwt"), None);
+    assert_eq!(s, 401);
+    // Good token, bad proof of possession.
+    let (s, m) = post(&url, &body(&good), None);
+    assert_eq!(s, 400, "{m}");
+    assert!(
+        m.contains("proof of possession") || m.contains("public key"),
+        "{m}"
+    );
+    // Malformed JSON.
+    let (s, _) = post(&url, "{not json", Some(&good));
+    assert!(s == 400 || s == 422, "{s}");
+    // Oversize request.
+    let big = "x".repeat(5 * 1024 * 1024);
+    let (s, _) = post(&url, &format!(r#"{{"junk":"{big}"}}"#), Some(&good));
+    assert_eq!(s, 413);
+    // The server is still up.
+    let r = reqwest::blocking::get(format!("{}/healthz", inst.url)).unwrap();
+    assert!(r.status().is_success());
+}
+
+#[test]
+fn expired_and_wrong_audience_tokens_are_rejected() {
+    let inst = Instance::start();
+    // Mint with the instance's own issuer key but bad claims.
+    let key = std::fs::read(inst.dir.path().join("keys/oidc.pk8")).unwrap();
+    let dev = signet_oidc::DevIssuer::from_pkcs8(inst.issuer(), &key).unwrap();
+    let url = format!("{}/api/v2/signingCert", inst.url);
+    let mut expired = signet_oidc::TokenRequest::email("alice@example.com");
+    expired.issued_at = Some(1_600_000_000);
+    let mut aud = signet_oidc::TokenRequest::email("alice@example.com");
+    aud.audience = vec!["not-sigstore".into()];
+    let mut unverified = signet_oidc::TokenRequest::email("alice@example.com");
+    unverified.email_verified = Some(false);
+    for (req, want) in [
+        (expired, "expired"),
+        (aud, "client id"),
+        (unverified, "verified"),
+    ] {
+        let tok = dev.mint(&req).unwrap();
+        let (s, m) = post(&url, r#"{"certificateSigningRequest":"AAAA"}"#, Some(&tok));
+        assert_eq!(s, 401, "{m}");
+        assert!(m.to_lowercase().contains(want), "{want}: {m}");
+    }
+}
+
+#[test]
+fn rekor_rejects_bad_entries() {
+    let inst = Instance::start();
+    let url = format!("{}/api/v1/log/entries", inst.url);
+    for (body, want) in [
+        ("{", 400),
+        (r#"{"kind":"rpm","apiVersion":"0.0.1","spec":{}}"#, 400),
+        (
+            r#"{"kind":"hashedrekord","apiVersion":"0.0.1","spec":{"data":{"hash":{"algorithm":"sha256","value":"zz"}}}}"#,
+            400,
+        ),
+        (
+            r#"{"kind":"hashedrekord","apiVersion":"0.0.1","spec":{"data":{"hash":{"algorithm":"sha256","value":"00000000000000000000000000000000000000000000000000000000000000ff"}},"signature":{"content":"MEUCIQ==","publicKey":{"content":"bm90IHBlbQ=="}}}}"#,
+            400,
+        ),
+    ] {
+        let (s, m) = post(&url, body, None);
+        assert!(s == want || (want == 400 && s == 422), "{body}: {s} {m}");
+    }
+    let c = reqwest::blocking::Client::new();
+    let r = c
+        .get(format!("{}/api/v1/log/entries/abc", inst.url))
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    let r = c
+        .get(format!(
+            "{}/api/v1/log/entries/{}",
+            inst.url,
+            "ab".repeat(32)
+        ))
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 404);
+    let (s, _) = post(
+        &format!("{}/rekor2/api/v2/log/entries", inst.url),
+        r#"{"hashedRekordRequestV002":{"digest":"AAAA"}}"#,
+        None,
+    );
+    assert_eq!(s, 400);
+    let r = reqwest::blocking::get(format!("{}/healthz", inst.url)).unwrap();
+    assert!(r.status().is_success());
+}
+
+#[test]
+fn trust_material_is_served() {
+    let inst = Instance::start();
+    for p in [
+        "trust/trusted_root.json",
+        "trust/signing_config.v0.2.json",
+        "trust/client_trust_config.json",
+        "oidc/.well-known/openid-configuration",
+        "oidc/jwks",
+        "api/v2/trustBundle",
+        "api/v2/configuration",
+        "api/v1/log",
+        "api/v1/timestamp/certchain",
+        "metrics",
+    ] {
+        let r = reqwest::blocking::get(format!("{}/{p}", inst.url)).unwrap();
+        assert!(r.status().is_success(), "{p}: {}", r.status());
+    }
+    let served = reqwest::blocking::get(format!("{}/trust/trusted_root.json", inst.url))
+        .unwrap()
+        .bytes()
+        .unwrap();
+    signet_core::trust::TrustedRoot::from_json(&served).unwrap();
+    assert_eq!(served.to_vec(), std::fs::read(inst.trusted_root()).unwrap());
+}
