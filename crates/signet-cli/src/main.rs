@@ -6,6 +6,7 @@
 
 mod bench;
 mod inspect;
+mod rekor;
 mod serve;
 mod sign;
 mod trust;
@@ -64,6 +65,11 @@ enum Command {
     Attest(sign::AttestArgs),
     /// Print an OIDC identity token (from the environment or an interactive sign-in).
     GetIdentityToken(sign::TokenArgs),
+    /// A Rekor client (rekor-cli): get, search, loginfo, verify, consistency.
+    Rekor(rekor::RekorArgs),
+    /// Operate a local transparency log's data directory.
+    #[command(subcommand)]
+    Log(rekor::LogCommand),
     /// Show what a bundle, certificate or DSSE envelope contains.
     Inspect(inspect::InspectArgs),
     /// The sigstore-conformance CLI protocol (verify side).
@@ -97,6 +103,8 @@ fn main() -> ExitCode {
         Command::Verify(v) => verify::run(&cli.trust, v),
         Command::Inspect(a) => inspect::run(a),
         Command::Serve(a) => serve::run(a),
+        Command::Rekor(a) => rekor::run(&cli.trust, a),
+        Command::Log(c) => rekor::run_log(c),
         Command::Sign(a) => sign::run_sign(&cli.trust, a),
         Command::Attest(a) => sign::run_attest(&cli.trust, a),
         Command::GetIdentityToken(a) => sign::run_token(&cli.trust, a),

@@ -255,3 +255,206 @@ fn trust_material_is_served() {
     signet_core::trust::TrustedRoot::from_json(&served).unwrap();
     assert_eq!(served.to_vec(), std::fs::read(inst.trusted_root()).unwrap());
 }
+
+#[test]
+fn rekor_client_against_the_instance() {
+    let inst = Instance::start();
+    let work = tempfile::tempdir().unwrap();
+    let f = work.path().join("a.txt");
+    std::fs::write(&f, b"rekor client test\n").unwrap();
+    let tc = inst.trust_config();
+    let tcs = tc.to_str().unwrap();
+    let token = inst.token("alice@example.com");
+    let o = signet(&[
+        "--trust-config",
+        tcs,
+        "sign",
+        "--identity-token",
+        &token,
+        f.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let pred = work.path().join("p.json");
+    std::fs::write(&pred, "{}").unwrap();
+    let g = work.path().join("b.txt");
+    std::fs::write(&g, b"attested\n").unwrap();
+    let o = signet(&[
+        "--trust-config",
+        tcs,
+        "attest",
+        "--predicate-type",
+        "https://example.com/p",
+        "--predicate",
+        pred.to_str().unwrap(),
+        "--identity-token",
+        &token,
+        g.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let url = &inst.url;
+    // get by index, JSON form: the body decoded, the SET and proof checked.
+    let o = signet(&[
+        "--trust-config",
+        tcs,
+        "rekor",
+        "--rekor-url",
+        url,
+        "get",
+        "--log-index",
+        "0",
+        "--format",
+        "json",
+    ]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(
+        v["Body"]["HashedRekordObj"]["data"]["hash"]["value"].is_string(),
+        "{v}"
+    );
+    assert!(
+        text(&o).1.contains("SET verified") && text(&o).1.contains("checkpoint signature verified"),
+        "{:?}",
+        text(&o)
+    );
+    // Text form names the certificate identity.
+    let o = signet(&[
+        "--trust-config",
+        tcs,
+        "rekor",
+        "--rekor-url",
+        url,
+        "get",
+        "--log-index",
+        "1",
+    ]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    assert!(
+        text(&o).0.contains("dsse") && text(&o).0.contains("alice@example.com"),
+        "{:?}",
+        text(&o)
+    );
+    // search by artifact and email.
+    let o = signet(&[
+        "rekor",
+        "--rekor-url",
+        url,
+        "search",
+        "--artifact",
+        f.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let uuid = text(&o).0.lines().next().unwrap().to_string();
+    assert_eq!(uuid.len(), 80, "{uuid}");
+    let o = signet(&[
+        "--trust-config",
+        tcs,
+        "rekor",
+        "--rekor-url",
+        url,
+        "get",
+        "--uuid",
+        &uuid,
+    ]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let o = signet(&[
+        "rekor",
+        "--rekor-url",
+        url,
+        "search",
+        "--email",
+        "alice@example.com",
+    ]);
+    assert_eq!(text(&o).0.lines().count(), 2, "{:?}", text(&o));
+    // loginfo, verify, consistency.
+    let o = signet(&[
+        "--trust-config",
+        tcs,
+        "rekor",
+        "--rekor-url",
+        url,
+        "loginfo",
+    ]);
+    assert!(
+        o.status.success() && text(&o).0.contains("Tree size: 2"),
+        "{:?}",
+        text(&o)
+    );
+    let bundle = work.path().join("a.txt.sigstore.json");
+    let o = signet(&[
+        "--trust-config",
+        tcs,
+        "rekor",
+        "--rekor-url",
+        url,
+        "verify",
+        "--bundle",
+        bundle.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let state = work.path().join("state.json");
+    let o = signet(&[
+        "--trust-config",
+        tcs,
+        "rekor",
+        "--rekor-url",
+        url,
+        "consistency",
+        "--state",
+        state.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let token = inst.token("alice@example.com");
+    std::fs::write(&f, b"another\n").unwrap();
+    let o = signet(&[
+        "--trust-config",
+        tcs,
+        "sign",
+        "--overwrite",
+        "--identity-token",
+        &token,
+        f.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let o = signet(&[
+        "--trust-config",
+        tcs,
+        "rekor",
+        "--rekor-url",
+        url,
+        "consistency",
+        "--state",
+        state.to_str().unwrap(),
+    ]);
+    assert!(
+        o.status.success() && text(&o).1.contains("consistent from size 2 to 3"),
+        "{:?}",
+        text(&o)
+    );
+    // A forged earlier root is caught.
+    let o = signet(&[
+        "--trust-config",
+        tcs,
+        "rekor",
+        "--rekor-url",
+        url,
+        "consistency",
+        "--state",
+        state.to_str().unwrap(),
+        "--from",
+        "2",
+        "--root",
+        &"00".repeat(32),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{:?}", text(&o));
+    // Without the instance's trust root, the signed tree head is not trusted.
+    let o = signet(&["rekor", "--rekor-url", url, "loginfo"]);
+    assert_eq!(o.status.code(), Some(1), "{:?}", text(&o));
+    // After a kill -9, every log of the instance passes fsck.
+    let mut inst = inst;
+    inst.stop();
+    for log in ["rekor-v1/log", "rekor-v2", "ctlog"] {
+        let d = inst.dir.path().join(log);
+        let o = signet(&["log", "fsck", d.to_str().unwrap()]);
+        assert!(o.status.success(), "{log}: {:?}", text(&o));
+    }
+}

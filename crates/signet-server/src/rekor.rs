@@ -347,9 +347,11 @@ impl RekorV1 {
         let uuid = match id.len() {
             64 => id.as_str(),
             80 => &id[16..],
-            n => return Err(bad(format!(
+            n => {
+                return Err(bad(format!(
                 "entry UUID must be 64 hex digits (or an 80-digit entry ID), found {n} characters"
-            ))),
+            )))
+            }
         };
         let h: [u8; 32] = hex::decode(uuid)
             .ok()

@@ -47,6 +47,12 @@ impl Instance {
         Instance { child, url, dir }
     }
 
+    /// Stop the server (SIGKILL), keeping the data directory.
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     /// `DATA/trust_config.json`.
     pub fn trust_config(&self) -> PathBuf {
         self.dir.path().join("trust_config.json")

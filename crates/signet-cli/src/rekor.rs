@@ -1,0 +1,608 @@
+//! `signet rekor`: a Rekor client (as rekor-cli) for v1 logs, with responses checked by the
+//! verification engine against the trusted root; and `signet log`: operate a local log.
+
+use std::path::PathBuf;
+
+use anyhow::{anyhow, bail, Context};
+use clap::{Args, Subcommand};
+use serde_json::{json, Value};
+use signet_core::bundle::Bundle;
+use signet_core::checkpoint::Checkpoint;
+use signet_core::crypto::PublicKey;
+use signet_core::encoding::{b64_decode, sha256};
+use signet_core::merkle;
+use signet_core::rekor::{set_payload, LogEntry};
+use signet_core::time::format_rfc3339;
+use signet_core::trust::TrustedRoot;
+use signet_core::x509::Certificate;
+
+use crate::{trust, Failure, TrustArgs};
+
+/// `signet rekor ...`.
+#[derive(Args, Debug)]
+pub struct RekorArgs {
+    /// The Rekor server.
+    #[arg(long, global = true, default_value = "https://rekor.sigstore.dev")]
+    pub rekor_url: String,
+    #[command(subcommand)]
+    pub cmd: RekorCommand,
+}
+
+/// Rekor subcommands.
+#[derive(Subcommand, Debug)]
+pub enum RekorCommand {
+    /// Fetch an entry by log index or UUID and check its SET and inclusion proof.
+    Get {
+        /// Global log index.
+        #[arg(long, conflicts_with = "uuid", required_unless_present = "uuid")]
+        log_index: Option<u64>,
+        /// Entry UUID (64 hex) or entry ID (80 hex).
+        #[arg(long)]
+        uuid: Option<String>,
+        /// `json` for rekor-cli's JSON form, `default` for text.
+        #[arg(long, default_value = "default", value_parser = ["default", "json"])]
+        format: String,
+    },
+    /// Search the index by artifact digest, email or public key; prints entry UUIDs.
+    Search {
+        /// SHA-256 of an artifact (hex).
+        #[arg(long)]
+        sha256: Option<String>,
+        /// An artifact file (hashed locally).
+        #[arg(long)]
+        artifact: Option<PathBuf>,
+        /// Signer email.
+        #[arg(long)]
+        email: Option<String>,
+        /// A PEM public key or certificate file.
+        #[arg(long)]
+        public_key: Option<PathBuf>,
+    },
+    /// Show the log's signed tree head (verified against the trusted root when it knows the log).
+    Loginfo,
+    /// Check that a bundle's entries are in the log now (fresh inclusion proof against the
+    /// current signed checkpoint).
+    Verify {
+        /// The bundle.
+        #[arg(long)]
+        bundle: PathBuf,
+    },
+    /// Check the log grew append-only since the last checkpoint this command verified (kept in
+    /// the state file), or since `--from SIZE --root HEX`.
+    Consistency {
+        /// Earlier tree size.
+        #[arg(long)]
+        from: Option<u64>,
+        /// Root hash (hex) at that size.
+        #[arg(long, requires = "from")]
+        root: Option<String>,
+        /// Where the last verified checkpoint is kept.
+        #[arg(long)]
+        state: Option<PathBuf>,
+    },
+}
+
+struct Client {
+    base: String,
+    http: reqwest::blocking::Client,
+    root: TrustedRoot,
+}
+
+fn log_key(root: &TrustedRoot, log_id: &[u8]) -> Option<PublicKey> {
+    root.tlogs
+        .iter()
+        .find(|t| t.log_id.key_id == log_id)
+        .and_then(|t| {
+            t.public_key
+                .raw_bytes
+                .as_ref()
+                .and_then(|r| PublicKey::from_trusted_root(r, &t.public_key.key_details).ok())
+        })
+}
+
+impl Client {
+    fn get(&self, path: &str) -> anyhow::Result<Value> {
+        let url = format!("{}{path}", self.base);
+        let r = self
+            .http
+            .get(&url)
+            .send()
+            .with_context(|| format!("GET {url}"))?;
+        let status = r.status();
+        let body = r.text().with_context(|| format!("reading {url}"))?;
+        if !status.is_success() {
+            bail!(
+                "GET {url}: HTTP {status}: {}",
+                body.chars().take(300).collect::<String>()
+            );
+        }
+        serde_json::from_str(&body).with_context(|| format!("{url}: not JSON"))
+    }
+
+    fn post(&self, path: &str, body: &Value) -> anyhow::Result<Value> {
+        let url = format!("{}{path}", self.base);
+        let r = self
+            .http
+            .post(&url)
+            .json(body)
+            .send()
+            .with_context(|| format!("POST {url}"))?;
+        let status = r.status();
+        let text = r.text().with_context(|| format!("reading {url}"))?;
+        if !status.is_success() {
+            bail!(
+                "POST {url}: HTTP {status}: {}",
+                text.chars().take(300).collect::<String>()
+            );
+        }
+        serde_json::from_str(&text).with_context(|| format!("{url}: not JSON"))
+    }
+
+    /// Check an entry's SET, inclusion proof and checkpoint; returns notes on what was checked.
+    fn check_entry(&self, e: &LogEntry) -> anyhow::Result<Vec<String>> {
+        let mut notes = vec![];
+        let body = b64_decode("body", &e.body)?;
+        let log_id = hex::decode(&e.log_id).context("logID is not hex")?;
+        let key = log_key(&self.root, &log_id);
+        let v = e
+            .verification
+            .as_ref()
+            .ok_or_else(|| anyhow!("entry carries no verification data"))?;
+        if let (Some(set), Some(k)) = (&v.signed_entry_timestamp, &key) {
+            let sig = b64_decode("signedEntryTimestamp", set)?;
+            k.verify(
+                &set_payload(&e.body, e.integrated_time, &e.log_id, e.log_index),
+                &sig,
+            )
+            .map_err(|_| {
+                anyhow!("signed entry timestamp does not verify with the trusted log key")
+            })?;
+            notes.push("SET verified".into());
+        }
+        if let Some(p) = &v.inclusion_proof {
+            let hashes: Vec<Vec<u8>> = p
+                .hashes
+                .iter()
+                .map(|h| hex::decode(h))
+                .collect::<Result<_, _>>()
+                .context("proof hash not hex")?;
+            let root = hex::decode(&p.root_hash).context("rootHash not hex")?;
+            merkle::verify_inclusion(
+                p.log_index as u64,
+                p.tree_size as u64,
+                &merkle::leaf_hash(&body),
+                &hashes,
+                &root,
+            )?;
+            notes.push(format!(
+                "inclusion proof verified (tree size {})",
+                p.tree_size
+            ));
+            if let (Some(cp), Some(k)) = (&p.checkpoint, &key) {
+                let c = Checkpoint::parse(cp)?;
+                if c.size != p.tree_size as u64 || c.root_hash != root {
+                    bail!(
+                        "checkpoint (size {}) does not match the proof (size {})",
+                        c.size,
+                        p.tree_size
+                    );
+                }
+                c.verify(k, &log_id)?;
+                notes.push("checkpoint signature verified".into());
+            }
+        }
+        if key.is_none() {
+            notes.push(format!(
+                "log {} is not in the trusted root: SET and checkpoint not verified",
+                e.log_id
+            ));
+        }
+        Ok(notes)
+    }
+}
+
+fn first_entry(v: &Value) -> anyhow::Result<(String, LogEntry)> {
+    let obj = match v {
+        Value::Array(a) => a
+            .first()
+            .and_then(Value::as_object)
+            .ok_or_else(|| anyhow!("no entry found"))?,
+        Value::Object(o) => o,
+        _ => bail!("unexpected response shape"),
+    };
+    let (uuid, e) = obj.iter().next().ok_or_else(|| anyhow!("no entry found"))?;
+    Ok((
+        uuid.clone(),
+        serde_json::from_value(e.clone()).context("malformed LogEntry")?,
+    ))
+}
+
+fn body_kind_key(kind: &str) -> &'static str {
+    match kind {
+        "hashedrekord" => "HashedRekordObj",
+        "dsse" => "DSSEObj",
+        "intoto" => "IntotoObj",
+        "rekord" => "RekordObj",
+        _ => "Obj",
+    }
+}
+
+/// Certificates found in a body: base64 PEM strings under known fields.
+fn certs_in_body(body: &Value) -> Vec<Certificate> {
+    let mut out = vec![];
+    let mut stack = vec![body];
+    while let Some(v) = stack.pop() {
+        match v {
+            Value::Object(m) => stack.extend(m.values()),
+            Value::Array(a) => stack.extend(a.iter()),
+            Value::String(s) if s.len() > 100 => {
+                if let Ok(b) = b64_decode("x", s) {
+                    if let Ok(t) = std::str::from_utf8(&b) {
+                        if t.contains("BEGIN CERTIFICATE") {
+                            out.extend(Certificate::all_from_pem(t).unwrap_or_default());
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+fn run_get(
+    c: &Client,
+    log_index: Option<u64>,
+    uuid: Option<String>,
+    format: &str,
+) -> anyhow::Result<()> {
+    let v = match (log_index, uuid) {
+        (Some(i), _) => c.get(&format!("/api/v1/log/entries?logIndex={i}"))?,
+        (None, Some(u)) => c.get(&format!("/api/v1/log/entries/{u}"))?,
+        (None, None) => bail!("--log-index or --uuid is required"),
+    };
+    let (uuid, e) = first_entry(&v)?;
+    let notes = c.check_entry(&e)?;
+    let body: Value =
+        serde_json::from_slice(&b64_decode("body", &e.body)?).context("body is not JSON")?;
+    let kind = body
+        .get("kind")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    if format == "json" {
+        let out = json!({
+            "Attestation": "",
+            "AttestationType": "",
+            "Body": { body_kind_key(&kind): body.get("spec").cloned().unwrap_or(Value::Null) },
+            "LogIndex": e.log_index,
+            "IntegratedTime": e.integrated_time,
+            "UUID": uuid,
+            "LogID": e.log_id,
+        });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        println!(
+            "LogID: {}\nIndex: {}\nIntegratedTime: {} ({})\nUUID: {uuid}",
+            e.log_id,
+            e.log_index,
+            format_rfc3339(e.integrated_time),
+            e.integrated_time
+        );
+        println!(
+            "Body: {} {}",
+            kind,
+            body.get("apiVersion").and_then(Value::as_str).unwrap_or("")
+        );
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&body.get("spec").cloned().unwrap_or(Value::Null))?
+        );
+        for cert in certs_in_body(&body) {
+            let san = cert
+                .san_identities()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|s| s.value().to_string())
+                .collect::<Vec<_>>()
+                .join(", ");
+            println!(
+                "Certificate: SAN {san}; OIDC issuer {}; valid {} .. {}",
+                cert.oidc_issuer().ok().flatten().unwrap_or_default(),
+                format_rfc3339(cert.not_before()),
+                format_rfc3339(cert.not_after())
+            );
+        }
+    }
+    for n in notes {
+        eprintln!("{n}");
+    }
+    Ok(())
+}
+
+fn run_search(
+    c: &Client,
+    sha: Option<String>,
+    artifact: Option<PathBuf>,
+    email: Option<String>,
+    pk: Option<PathBuf>,
+) -> Result<(), Failure> {
+    let mut q = serde_json::Map::new();
+    let digest = match (sha, artifact) {
+        (Some(s), _) => Some(s.trim_start_matches("sha256:").to_lowercase()),
+        (None, Some(p)) => Some(hex::encode(sha256(
+            &std::fs::read(&p).with_context(|| format!("reading {}", p.display()))?,
+        ))),
+        _ => None,
+    };
+    if let Some(d) = digest {
+        q.insert("hash".into(), json!(format!("sha256:{d}")));
+    }
+    if let Some(e) = email {
+        q.insert("email".into(), json!(e));
+    }
+    if let Some(p) = pk {
+        let b = std::fs::read(&p).with_context(|| format!("reading {}", p.display()))?;
+        q.insert(
+            "publicKey".into(),
+            json!({"format": "x509", "content": signet_core::encoding::b64_encode(b)}),
+        );
+    }
+    if q.is_empty() {
+        return Err(Failure::Usage(
+            "search needs --sha256, --artifact, --email or --public-key".into(),
+        ));
+    }
+    let v = c.post("/api/v1/index/retrieve", &Value::Object(q))?;
+    let list = v
+        .as_array()
+        .ok_or_else(|| anyhow!("unexpected search response"))?;
+    if list.is_empty() {
+        eprintln!("no matching entries");
+    }
+    for u in list {
+        println!("{}", u.as_str().unwrap_or_default());
+    }
+    Ok(())
+}
+
+fn loginfo(c: &Client) -> anyhow::Result<(u64, Vec<u8>, Option<Checkpoint>)> {
+    let v = c.get("/api/v1/log")?;
+    let size = v
+        .get("treeSize")
+        .and_then(Value::as_u64)
+        .ok_or_else(|| anyhow!("no treeSize"))?;
+    let root = hex::decode(v.get("rootHash").and_then(Value::as_str).unwrap_or(""))
+        .context("rootHash not hex")?;
+    let note = v
+        .get("signedTreeHead")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let cp = if note.is_empty() {
+        None
+    } else {
+        Some(Checkpoint::parse(note)?)
+    };
+    if let Some(cp) = &cp {
+        if cp.size != size || cp.root_hash != root {
+            bail!(
+                "signed tree head (size {}) does not match the reported tree (size {size})",
+                cp.size
+            );
+        }
+        let verified = c.root.tlogs.iter().any(|t| {
+            t.public_key
+                .raw_bytes
+                .as_ref()
+                .and_then(|r| PublicKey::from_trusted_root(r, &t.public_key.key_details).ok())
+                .is_some_and(|k| cp.verify(&k, &t.log_id.key_id).is_ok())
+        });
+        if !verified {
+            bail!("the signed tree head is not signed by any transparency log in the trusted root");
+        }
+    }
+    Ok((size, root, cp))
+}
+
+fn state_path(c: &Client, given: Option<PathBuf>) -> PathBuf {
+    given.unwrap_or_else(|| {
+        let host = c
+            .base
+            .split("://")
+            .nth(1)
+            .unwrap_or(&c.base)
+            .replace(['/', ':'], "_");
+        std::env::var_os("HOME")
+            .map(PathBuf::from)
+            .unwrap_or_default()
+            .join(".cache/signet/rekor-state")
+            .join(format!("{host}.json"))
+    })
+}
+
+fn run_consistency(
+    c: &Client,
+    from: Option<u64>,
+    root: Option<String>,
+    state: Option<PathBuf>,
+) -> Result<(), Failure> {
+    let sp = state_path(c, state);
+    let (size2, root2, _) = loginfo(c)?;
+    let earlier = match (from, root) {
+        (Some(s), Some(r)) => Some((
+            s,
+            hex::decode(&r).map_err(|_| Failure::Usage(format!("--root {r:?} is not hex")))?,
+        )),
+        (Some(_), None) => {
+            return Err(Failure::Usage(
+                "--from needs --root (the root hash you trust at that size)".into(),
+            ))
+        }
+        _ => std::fs::read(&sp)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+            .and_then(|v| {
+                Some((
+                    v.get("size")?.as_u64()?,
+                    hex::decode(v.get("root")?.as_str()?).ok()?,
+                ))
+            }),
+    };
+    if let Some((s1, r1)) = earlier {
+        if s1 > size2 {
+            eprintln!("FAIL: the log shrank: {s1} entries before, {size2} now");
+            return Err(Failure::Verification);
+        }
+        if s1 < size2 && s1 > 0 {
+            let v = c.get(&format!(
+                "/api/v1/log/proof?firstSize={s1}&lastSize={size2}"
+            ))?;
+            let hashes: Vec<Vec<u8>> = v
+                .get("hashes")
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|h| h.as_str().and_then(|h| hex::decode(h).ok()))
+                        .collect()
+                })
+                .unwrap_or_default();
+            if let Err(e) = merkle::verify_consistency(s1, size2, &hashes, &r1, &root2) {
+                eprintln!("FAIL: not append-only from size {s1} to {size2}: {e}");
+                return Err(Failure::Verification);
+            }
+        } else if s1 == size2 && r1 != root2 {
+            eprintln!("FAIL: two different roots for size {s1}");
+            return Err(Failure::Verification);
+        }
+        eprintln!("OK: consistent from size {s1} to {size2}");
+    } else {
+        eprintln!("no earlier checkpoint known; recording size {size2}");
+    }
+    if let Some(d) = sp.parent() {
+        std::fs::create_dir_all(d).with_context(|| format!("creating {}", d.display()))?;
+    }
+    std::fs::write(
+        &sp,
+        json!({"size": size2, "root": hex::encode(&root2)}).to_string(),
+    )
+    .with_context(|| format!("writing {}", sp.display()))?;
+    Ok(())
+}
+
+fn run_verify_bundle(c: &Client, path: &PathBuf) -> Result<(), Failure> {
+    let b = Bundle::from_json(
+        &std::fs::read(path).with_context(|| format!("reading {}", path.display()))?,
+    )
+    .with_context(|| format!("{}", path.display()))?;
+    if b.verification_material.tlog_entries.is_empty() {
+        return Err(Failure::Usage(format!(
+            "{}: the bundle has no transparency log entries",
+            path.display()
+        )));
+    }
+    for (i, e) in b.verification_material.tlog_entries.iter().enumerate() {
+        let uuid = hex::encode(merkle::leaf_hash(&e.canonicalized_body));
+        let r = c
+            .get(&format!("/api/v1/log/entries/{uuid}"))
+            .and_then(|v| first_entry(&v))
+            .and_then(|(_, le)| {
+                if b64_decode("body", &le.body)? != e.canonicalized_body {
+                    bail!("the log holds a different body for UUID {uuid}");
+                }
+                c.check_entry(&le)
+            });
+        match r {
+            Ok(notes) => eprintln!(
+                "OK: {} entry #{i} (UUID {uuid}): {}",
+                path.display(),
+                notes.join(", ")
+            ),
+            Err(err) => {
+                eprintln!("FAIL: {} entry #{i} (UUID {uuid}): {err:#}", path.display());
+                return Err(Failure::Verification);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Entry point for `signet rekor`.
+pub fn run(t: &TrustArgs, a: RekorArgs) -> Result<(), Failure> {
+    if t.offline {
+        return Err(Failure::Usage(
+            "`signet rekor` talks to a Rekor server; it cannot run with --offline".into(),
+        ));
+    }
+    let (root, _) = trust::trusted_root(t)?;
+    let c = Client {
+        base: a.rekor_url.trim_end_matches('/').to_string(),
+        http: reqwest::blocking::Client::builder()
+            .timeout(std::time::Duration::from_secs(30))
+            .build()
+            .context("HTTP client")?,
+        root,
+    };
+    match a.cmd {
+        RekorCommand::Get {
+            log_index,
+            uuid,
+            format,
+        } => run_get(&c, log_index, uuid, &format).map_err(Failure::Other),
+        RekorCommand::Search {
+            sha256,
+            artifact,
+            email,
+            public_key,
+        } => run_search(&c, sha256, artifact, email, public_key),
+        RekorCommand::Loginfo => {
+            let (size, root, cp) = loginfo(&c)?;
+            println!("Tree size: {size}\nRoot hash: {}", hex::encode(root));
+            if let Some(cp) = cp {
+                println!(
+                    "Origin: {}\nSigned checkpoint verified against the trusted root",
+                    cp.origin
+                );
+            }
+            Ok(())
+        }
+        RekorCommand::Verify { bundle } => run_verify_bundle(&c, &bundle),
+        RekorCommand::Consistency { from, root, state } => run_consistency(&c, from, root, state),
+    }
+}
+
+/// `signet log ...`: operate a local log's data directory.
+#[derive(Subcommand, Debug)]
+pub enum LogCommand {
+    /// Recompute and check everything in a log data directory (entries, antispam index, tiles,
+    /// entry bundles, checkpoints).
+    Fsck {
+        /// The log's data directory (e.g. DATA/rekor-v1/log, DATA/rekor-v2, DATA/ctlog).
+        dir: PathBuf,
+    },
+}
+
+/// Entry point for `signet log`.
+pub fn run_log(cmd: LogCommand) -> Result<(), Failure> {
+    match cmd {
+        LogCommand::Fsck { dir } => {
+            let r = signet_log::fsck(&dir).map_err(|e| Failure::Other(e.into()))?;
+            if r.is_ok() {
+                eprintln!(
+                    "OK: {}: {} entries, {} checkpoints, {} tiles, {} entry bundles",
+                    dir.display(),
+                    r.entries,
+                    r.checkpoints,
+                    r.tiles_checked,
+                    r.bundles_checked
+                );
+                Ok(())
+            } else {
+                for p in &r.problems {
+                    eprintln!("problem: {p}");
+                }
+                eprintln!("FAIL: {}: {} problem(s)", dir.display(), r.problems_total);
+                Err(Failure::Verification)
+            }
+        }
+    }
+}
