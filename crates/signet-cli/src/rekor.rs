@@ -163,7 +163,7 @@ impl Client {
             let hashes: Vec<Vec<u8>> = p
                 .hashes
                 .iter()
-                .map(|h| hex::decode(h))
+                .map(hex::decode)
                 .collect::<Result<_, _>>()
                 .context("proof hash not hex")?;
             let root = hex::decode(&p.root_hash).context("rootHash not hex")?;
