@@ -22,6 +22,8 @@ use crate::{trust, verify::run_parallel, Failure, TrustArgs};
 pub enum BenchCommand {
     /// Benchmark bundle verification.
     Verify(BenchVerifyArgs),
+    /// Benchmark a private instance: sign latency, CA certificates/s, Rekor v1/v2 creates.
+    Instance(crate::bench_instance::BenchInstanceArgs),
 }
 
 /// `signet bench verify`.
@@ -219,5 +221,6 @@ fn bench_cases(
 pub fn run(t: &TrustArgs, cmd: BenchCommand) -> Result<(), Failure> {
     match cmd {
         BenchCommand::Verify(a) => run_verify(a, t),
+        BenchCommand::Instance(a) => crate::bench_instance::run(a),
     }
 }

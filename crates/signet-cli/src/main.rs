@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 mod bench;
+mod bench_instance;
 mod inspect;
 mod rekor;
 mod serve;

@@ -243,6 +243,26 @@ pub fn router(app: Arc<App>, max_body: usize) -> Router {
         .with_state(app)
 }
 
+/// Start an instance in the current tokio runtime on `cfg.listen` (port 0 picks a free one) and
+/// return its base URL; it serves until the runtime stops. For benchmarks and tests.
+pub async fn spawn(mut cfg: ServeConfig) -> Result<(String, Arc<App>)> {
+    let listener = tokio::net::TcpListener::bind(cfg.listen)
+        .await
+        .map_err(|e| Error::Config(format!("cannot listen on {}: {e}", cfg.listen)))?;
+    cfg.listen = listener
+        .local_addr()
+        .map_err(|e| Error::Config(e.to_string()))?;
+    let app = App::open(&cfg).await?;
+    let url = app.urls.base.clone();
+    let r = router(app.clone(), cfg.max_body_bytes);
+    tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, r).await {
+            tracing::error!(error = %e, "server stopped");
+        }
+    });
+    Ok((url, app))
+}
+
 /// Run the instance until SIGINT/SIGTERM.
 pub async fn serve(mut cfg: ServeConfig) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(cfg.listen)
