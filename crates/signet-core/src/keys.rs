@@ -63,22 +63,9 @@ impl std::fmt::Debug for EcKey {
 impl EcKey {
     /// Generate a fresh key on `curve`.
     pub fn generate(curve: Curve) -> Result<Self> {
-        let rng = SystemRandom::new();
-        let pkcs8 = EcdsaKeyPair::generate_pkcs8(curve.alg(), &rng)
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(curve.alg(), &SystemRandom::new())
             .map_err(|e| key_err("ECDSA key generation", e))?;
-        let pair = EcdsaKeyPair::from_pkcs8(curve.alg(), pkcs8.as_ref())
-            .map_err(|e| key_err("ECDSA key generation", e))?;
-        let spki = AsDer::<PublicKeyX509Der>::as_der(pair.public_key())
-            .map_err(|e| key_err("ECDSA public key encoding", e))?
-            .as_ref()
-            .to_vec();
-        Ok(EcKey {
-            curve,
-            pkcs8: pkcs8.as_ref().to_vec(),
-            pair,
-            spki,
-            rng,
-        })
+        Self::from_pkcs8(curve, pkcs8.as_ref())
     }
 
     /// Load a key from PKCS#8 DER (as written by [`EcKey::pkcs8_der`]).

@@ -160,6 +160,26 @@ impl std::fmt::Debug for Verifier {
     }
 }
 
+/// A trusted-root log's key and validity, or None when it carries no key bytes.
+fn log_key(
+    what: &str,
+    i: usize,
+    t: &signet_core::trust::TransparencyLogInstance,
+) -> Result<Option<(PublicKey, Option<i64>, Option<i64>)>> {
+    let Some(raw) = &t.public_key.raw_bytes else {
+        return Ok(None);
+    };
+    let key = PublicKey::from_trusted_root(raw, &t.public_key.key_details)
+        .map_err(|e| Error::TrustedRoot(format!("{what} #{i} ({}) key: {e}", t.base_url)))?;
+    let (start, end) = t
+        .public_key
+        .valid_for
+        .clone()
+        .unwrap_or_default()
+        .bounds()?;
+    Ok(Some((key, start, end)))
+}
+
 fn in_range(t: i64, start: Option<i64>, end: Option<i64>) -> bool {
     start.is_none_or(|s| t >= s) && end.is_none_or(|e| t <= e)
 }
@@ -183,17 +203,9 @@ impl Verifier {
     pub fn with_thresholds(root: &TrustedRoot, thresholds: Thresholds) -> Result<Self> {
         let mut tlogs = vec![];
         for (i, t) in root.tlogs.iter().enumerate() {
-            let Some(raw) = &t.public_key.raw_bytes else {
+            let Some((key, start, end)) = log_key("tlog", i, t)? else {
                 continue;
             };
-            let key = PublicKey::from_trusted_root(raw, &t.public_key.key_details)
-                .map_err(|e| Error::TrustedRoot(format!("tlog #{i} ({}) key: {e}", t.base_url)))?;
-            let (start, end) = t
-                .public_key
-                .valid_for
-                .clone()
-                .unwrap_or_default()
-                .bounds()?;
             tlogs.push(TlogKey {
                 log_id: t.log_id.key_id.clone(),
                 key,
@@ -204,17 +216,9 @@ impl Verifier {
         }
         let mut ctlogs: HashMap<[u8; 32], Vec<CtKey>> = HashMap::new();
         for (i, t) in root.ctlogs.iter().enumerate() {
-            let Some(raw) = &t.public_key.raw_bytes else {
+            let Some((key, start, end)) = log_key("ctlog", i, t)? else {
                 continue;
             };
-            let key = PublicKey::from_trusted_root(raw, &t.public_key.key_details)
-                .map_err(|e| Error::TrustedRoot(format!("ctlog #{i} ({}) key: {e}", t.base_url)))?;
-            let (start, end) = t
-                .public_key
-                .valid_for
-                .clone()
-                .unwrap_or_default()
-                .bounds()?;
             let id: [u8; 32] = t.log_id.key_id.as_slice().try_into().map_err(|_| {
                 Error::TrustedRoot(format!(
                     "ctlog #{i} log ID is {} bytes, expected 32",
