@@ -160,12 +160,15 @@ impl std::fmt::Debug for Verifier {
     }
 }
 
+/// A key and its validity bounds (Unix seconds).
+type KeyWithValidity = (PublicKey, Option<i64>, Option<i64>);
+
 /// A trusted-root log's key and validity, or None when it carries no key bytes.
 fn log_key(
     what: &str,
     i: usize,
     t: &signet_core::trust::TransparencyLogInstance,
-) -> Result<Option<(PublicKey, Option<i64>, Option<i64>)>> {
+) -> Result<Option<KeyWithValidity>> {
     let Some(raw) = &t.public_key.raw_bytes else {
         return Ok(None);
     };
