@@ -10,6 +10,7 @@ mod inspect;
 mod rekor;
 mod serve;
 mod sign;
+mod slsa;
 mod trust;
 mod verify;
 
@@ -79,6 +80,9 @@ enum Command {
     /// Benchmarks.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
+    /// SLSA provenance verification (slsa-verifier semantics).
+    #[command(subcommand)]
+    Slsa(slsa::SlsaCommand),
 }
 
 /// Outcome classes, mapped to exit codes.
@@ -111,6 +115,7 @@ fn main() -> ExitCode {
         Command::GetIdentityToken(a) => sign::run_token(&cli.trust, a),
         Command::Conformance(c) => verify::run_conformance(&cli.trust, c),
         Command::Bench(b) => bench::run(&cli.trust, b),
+        Command::Slsa(c) => slsa::run(&cli.trust, c),
     };
     match r {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,327 @@
+//! `signet slsa verify-artifact`: slsa-verifier's `verify-artifact` for slsa-github-generator
+//! provenance.
+//!
+//! The provenance is either a Sigstore bundle (verified offline) or a bare DSSE envelope, as
+//! older slsa-github-generator releases wrote. A bare envelope carries neither the signing
+//! certificate nor the log entry, so they are looked up in Rekor (v1 search index by artifact
+//! digest, then by payload digest; then the entries), assembled into a bundle and verified as
+//! usual. That lookup is the only network I/O, and `--offline` refuses it.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{anyhow, Context};
+use clap::{Args, Subcommand};
+use serde_json::{json, Value};
+use signet_core::bundle::{Bundle, VerificationMaterial, X509Certificate, MEDIA_TYPE_V03};
+use signet_core::dsse::Envelope;
+use signet_core::encoding::{b64_decode, sha256};
+use signet_core::rekor::LogEntry;
+use signet_core::x509::Certificate;
+use signet_verify::slsa::{self, Options};
+use signet_verify::{Artifact, Verifier};
+
+use crate::{trust, Failure, TrustArgs};
+
+/// The public-good Rekor.
+pub const DEFAULT_REKOR_URL: &str = "https://rekor.sigstore.dev";
+
+/// Most candidate entries fetched for one bare envelope.
+const MAX_CANDIDATES: usize = 16;
+
+/// `signet slsa ...`
+#[derive(Subcommand, Debug)]
+pub enum SlsaCommand {
+    /// Verify artifacts against SLSA provenance from slsa-github-generator (as slsa-verifier).
+    VerifyArtifact(VerifyArtifactArgs),
+}
+
+/// `slsa verify-artifact`.
+#[derive(Args, Debug)]
+pub struct VerifyArtifactArgs {
+    /// The artifacts.
+    #[arg(required = true, value_name = "ARTIFACT")]
+    pub artifacts: Vec<PathBuf>,
+    /// The provenance: a Sigstore bundle, or a bare DSSE envelope (`.intoto.jsonl`).
+    #[arg(long, value_name = "FILE")]
+    pub provenance_path: PathBuf,
+    /// The expected source repository, e.g. github.com/OWNER/REPO.
+    #[arg(long, value_name = "URI")]
+    pub source_uri: String,
+    /// The expected source tag (exact).
+    #[arg(long, value_name = "TAG", conflicts_with = "source_versioned_tag")]
+    pub source_tag: Option<String>,
+    /// The expected source tag as a semver prefix (v1, v1.2 or v1.2.3).
+    #[arg(long, value_name = "TAG")]
+    pub source_versioned_tag: Option<String>,
+    /// The expected source branch.
+    #[arg(long, value_name = "BRANCH")]
+    pub source_branch: Option<String>,
+    /// The expected builder: NAME, NAME@vX.Y.Z or NAME@refs/tags/vX.Y.Z.
+    #[arg(long, value_name = "ID")]
+    pub builder_id: Option<String>,
+    /// An expected workflow_dispatch input, KEY=VALUE (repeatable).
+    #[arg(long = "build-workflow-input", value_name = "KEY=VALUE")]
+    pub build_workflow_inputs: Vec<String>,
+    /// Print the verified provenance statement (JSON) on stdout.
+    #[arg(long)]
+    pub print_provenance: bool,
+    /// Rekor instance searched for bare DSSE envelopes.
+    #[arg(long, value_name = "URL", default_value = DEFAULT_REKOR_URL)]
+    pub rekor_url: String,
+}
+
+/// Run `signet slsa ...`.
+pub fn run(t: &TrustArgs, cmd: SlsaCommand) -> Result<(), Failure> {
+    match cmd {
+        SlsaCommand::VerifyArtifact(a) => verify_artifact(t, a),
+    }
+}
+
+/// The provenance file's content.
+enum Provenance {
+    Bundle(Box<Bundle>),
+    Envelope(Envelope),
+}
+
+fn load_provenance(p: &std::path::Path) -> anyhow::Result<Provenance> {
+    let bytes = std::fs::read(p).with_context(|| format!("reading {}", p.display()))?;
+    let text = String::from_utf8_lossy(&bytes);
+    // `.intoto.jsonl`: one JSON document per line; the first one is the provenance.
+    let first = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .ok_or_else(|| anyhow!("{} is empty", p.display()))?;
+    let v: Value =
+        serde_json::from_str(first).with_context(|| format!("parsing {}", p.display()))?;
+    if v.get("mediaType").is_some() || v.get("verificationMaterial").is_some() {
+        let b = Bundle::from_json(first.as_bytes())
+            .with_context(|| format!("parsing {} as a Sigstore bundle", p.display()))?;
+        return Ok(Provenance::Bundle(Box::new(b)));
+    }
+    if v.get("payloadType").is_some() {
+        let e = Envelope::from_json(first.as_bytes())
+            .with_context(|| format!("parsing {} as a DSSE envelope", p.display()))?;
+        return Ok(Provenance::Envelope(e));
+    }
+    Err(anyhow!(
+        "{} is neither a Sigstore bundle (mediaType) nor a DSSE envelope (payloadType)",
+        p.display()
+    ))
+}
+
+fn options(a: &VerifyArtifactArgs) -> Result<Options, Failure> {
+    let mut inputs = vec![];
+    for kv in &a.build_workflow_inputs {
+        let (k, v) = kv.split_once('=').ok_or_else(|| {
+            Failure::Usage(format!("--build-workflow-input {kv:?}: expected KEY=VALUE"))
+        })?;
+        inputs.push((k.to_string(), v.to_string()));
+    }
+    Ok(Options {
+        source_uri: a.source_uri.clone(),
+        source_tag: a.source_tag.clone(),
+        source_versioned_tag: a.source_versioned_tag.clone(),
+        source_branch: a.source_branch.clone(),
+        builder_id: a.builder_id.clone(),
+        workflow_inputs: inputs,
+    })
+}
+
+fn failed(reason: impl std::fmt::Display) -> Failure {
+    eprintln!("FAILED: SLSA verification failed: {reason}");
+    Failure::Verification
+}
+
+fn verify_artifact(t: &TrustArgs, a: VerifyArtifactArgs) -> Result<(), Failure> {
+    let opts = options(&a)?;
+    let prov = load_provenance(&a.provenance_path)?;
+    if let Provenance::Envelope(_) = &prov {
+        if t.offline {
+            return Err(failed(format!(
+                "{} is a bare DSSE envelope without certificate or log entry: verifying it needs a transparency log lookup (Rekor search at {}), which --offline forbids; use a Sigstore bundle to verify offline",
+                a.provenance_path.display(),
+                a.rekor_url
+            )));
+        }
+    }
+    let (root, _) = trust::trusted_root(t)?;
+    let verifier = Verifier::new(&root).map_err(|e| Failure::Other(e.into()))?;
+    let policy = slsa::builder_policy();
+    let mut statements = vec![];
+    for art in &a.artifacts {
+        let bytes = std::fs::read(art).with_context(|| format!("reading {}", art.display()))?;
+        let digest = sha256(&bytes);
+        let digest_hex = hex::encode(digest);
+        let verified = match &prov {
+            Provenance::Bundle(b) => verifier
+                .verify(b, Artifact::Sha256(digest), &policy)
+                .map_err(|e| failed(format!("{}: {e}", art.display())))?,
+            Provenance::Envelope(env) => {
+                let candidates = rekor_candidates(&a.rekor_url, env, &digest_hex)
+                    .map_err(|e| failed(format!("{}: {e:#}", art.display())))?;
+                let mut errors = vec![];
+                let mut ok = None;
+                for (uuid, b) in candidates {
+                    match verifier.verify(&b, Artifact::Sha256(digest), &policy) {
+                        Ok(v) => {
+                            ok = Some(v);
+                            break;
+                        }
+                        Err(e) => errors.push(format!("entry {uuid}: {e}")),
+                    }
+                }
+                ok.ok_or_else(|| {
+                    failed(format!(
+                        "{}: no valid transparency log entry for the provenance at {} (artifact sha256 {digest_hex}){}",
+                        art.display(),
+                        a.rekor_url,
+                        if errors.is_empty() {
+                            String::new()
+                        } else {
+                            format!(": {}", errors.join("; "))
+                        }
+                    ))
+                })?
+            }
+        };
+        let payload = match &prov {
+            Provenance::Bundle(b) => b
+                .dsse_envelope
+                .as_ref()
+                .map(|e| e.payload.as_slice())
+                .ok_or_else(|| failed("the provenance bundle carries no DSSE envelope"))?,
+            Provenance::Envelope(e) => e.payload.as_slice(),
+        };
+        let out = slsa::verify_provenance(&verified.certificate, payload, &digest_hex, &opts)
+            .map_err(|e| failed(format!("{}: {e}", art.display())))?;
+        eprintln!(
+            "Verified build using builder \"{}\" at commit {}",
+            out.builder_id, out.commit
+        );
+        statements.push(out.statement);
+    }
+    if a.print_provenance {
+        for s in &statements {
+            println!(
+                "{}",
+                serde_json::to_string(s).map_err(|e| Failure::Other(e.into()))?
+            );
+        }
+    }
+    eprintln!("PASSED: SLSA verification passed");
+    Ok(())
+}
+
+/// Search Rekor v1 for entries that may log `env`: by the artifact digest (intoto entries index
+/// their subjects), then by the payload digest. Returns (UUID, bundle) pairs assembled from each
+/// entry that logs this envelope's payload: the certificate from the entry body, the log entry
+/// (SET, inclusion proof) and the envelope.
+fn rekor_candidates(
+    rekor_url: &str,
+    env: &Envelope,
+    artifact_hex: &str,
+) -> anyhow::Result<Vec<(String, Bundle)>> {
+    let base = rekor_url.trim_end_matches('/');
+    let http = reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .context("building the HTTP client")?;
+    let payload_hex = hex::encode(sha256(&env.payload));
+    let mut uuids: Vec<String> = vec![];
+    for h in [artifact_hex, payload_hex.as_str()] {
+        let u = format!("{base}/api/v1/index/retrieve");
+        let found: Vec<String> = http
+            .post(&u)
+            .json(&json!({ "hash": format!("sha256:{h}") }))
+            .send()
+            .and_then(|r| r.error_for_status())
+            .and_then(|r| r.json())
+            .with_context(|| format!("searching {u} for sha256:{h}"))?;
+        for f in found {
+            if !uuids.contains(&f) {
+                uuids.push(f);
+            }
+        }
+    }
+    if uuids.is_empty() {
+        return Err(anyhow!(
+            "no transparency log entry found at {base} for artifact sha256 {artifact_hex} or payload sha256 {payload_hex} (was the provenance uploaded?)"
+        ));
+    }
+    let mut out = vec![];
+    let mut skipped = vec![];
+    for uuid in uuids.iter().take(MAX_CANDIDATES) {
+        let u = format!("{base}/api/v1/log/entries/{uuid}");
+        let m: serde_json::Map<String, Value> = http
+            .get(&u)
+            .send()
+            .and_then(|r| r.error_for_status())
+            .and_then(|r| r.json())
+            .with_context(|| format!("fetching {u}"))?;
+        let Some(entry) = m.into_iter().next().map(|(_, v)| v) else {
+            skipped.push(format!("{uuid}: empty response"));
+            continue;
+        };
+        let entry: LogEntry =
+            serde_json::from_value(entry).with_context(|| format!("parsing entry {uuid}"))?;
+        match bundle_from_entry(&entry, env, &payload_hex) {
+            Ok(b) => out.push((uuid.clone(), b)),
+            Err(e) => skipped.push(format!("{uuid}: {e}")),
+        }
+    }
+    if out.is_empty() {
+        return Err(anyhow!(
+            "no transparency log entry at {base} logs this provenance ({})",
+            skipped.join("; ")
+        ));
+    }
+    Ok(out)
+}
+
+/// A v0.3 bundle from a Rekor v1 dsse 0.0.1 or intoto 0.0.2 entry logging `env`.
+fn bundle_from_entry(e: &LogEntry, env: &Envelope, payload_hex: &str) -> anyhow::Result<Bundle> {
+    let body = b64_decode("body", &e.body)?;
+    let v: Value = serde_json::from_slice(&body).context("entry body is not JSON")?;
+    let kind = v.get("kind").and_then(Value::as_str).unwrap_or_default();
+    let spec = v.get("spec").cloned().unwrap_or(Value::Null);
+    let (logged_payload, pem_b64) = match kind {
+        "dsse" => (
+            spec.pointer("/payloadHash/value").and_then(Value::as_str),
+            spec.pointer("/signatures/0/verifier")
+                .and_then(Value::as_str),
+        ),
+        "intoto" => (
+            spec.pointer("/content/payloadHash/value")
+                .and_then(Value::as_str),
+            spec.pointer("/content/envelope/signatures/0/publicKey")
+                .and_then(Value::as_str),
+        ),
+        other => return Err(anyhow!("entry kind {other:?}, expected dsse or intoto")),
+    };
+    match logged_payload {
+        Some(h) if h.eq_ignore_ascii_case(payload_hex) => {}
+        other => {
+            return Err(anyhow!(
+                "entry logs payload sha256 {other:?}, the provenance payload is {payload_hex}"
+            ))
+        }
+    }
+    let pem = b64_decode("signature verifier", pem_b64.unwrap_or_default())?;
+    let cert = Certificate::from_pem(&String::from_utf8_lossy(&pem))
+        .context("entry signature verifier is not a PEM certificate")?;
+    let tle = signet_sign::tle_from_v1(e).map_err(|m| anyhow!("entry: {m}"))?;
+    Ok(Bundle {
+        media_type: MEDIA_TYPE_V03.into(),
+        verification_material: VerificationMaterial {
+            certificate: Some(X509Certificate {
+                raw_bytes: cert.der().to_vec(),
+            }),
+            tlog_entries: vec![tle],
+            ..Default::default()
+        },
+        message_signature: None,
+        dsse_envelope: Some(env.clone()),
+    })
+}
