@@ -1,0 +1,586 @@
+//! `signet slsa verify-artifact`: one test per cell of ../shared/data/slsa/CASES.md (offline
+//! rows), the bare-envelope rows offline, and the online (Rekor search) path against a loopback
+//! Rekor serving entries made by `signet_testing::VirtualSigstore`.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::{json, Value};
+use signet_core::bundle::Bundle;
+use signet_core::dsse::INTOTO_PAYLOAD_TYPE;
+use signet_core::encoding::{b64_encode, sha256};
+use signet_testing::{Identity, SignOptions, VirtualSigstore};
+
+const G: &str = "https://github.com/slsa-framework/slsa-github-generator/.github/workflows";
+const SRC: &str = "github.com/slsa-framework/example-package";
+const GH: &str = "https://token.actions.githubusercontent.com";
+
+fn shared() -> Option<PathBuf> {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data");
+    if p.is_dir() {
+        return Some(p);
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "CI is set but the shared data {} is missing",
+        p.display()
+    );
+    eprintln!("skipping: {} is missing", p.display());
+    None
+}
+
+fn signet(args: &[&str]) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_signet"));
+    for v in [
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "all_proxy",
+    ] {
+        c.env_remove(v);
+    }
+    c.args(args).output().expect("run signet")
+}
+
+fn text(o: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+/// Run `signet --offline slsa verify-artifact` on `dir/artifact` with its `.intoto.jsonl` and
+/// the default source URI unless `extra` has `--source-uri`.
+fn run_offline(d: &Path, dir: &str, artifact: &str, extra: &[&str]) -> Output {
+    run_with(d, dir, artifact, artifact, extra)
+}
+
+fn run_with(d: &Path, dir: &str, artifact: &str, provenance: &str, extra: &[&str]) -> Output {
+    let base = d.join("slsa").join(dir);
+    let art = base.join(artifact).to_string_lossy().into_owned();
+    let prov = base
+        .join(format!("{provenance}.intoto.jsonl"))
+        .to_string_lossy()
+        .into_owned();
+    let mut args = vec![
+        "--offline",
+        "slsa",
+        "verify-artifact",
+        &art,
+        "--provenance-path",
+        &prov,
+    ];
+    if !extra.contains(&"--source-uri") {
+        args.extend(["--source-uri", SRC]);
+    }
+    args.extend(extra);
+    signet(&args)
+}
+
+fn assert_pass(o: &Output, builder: &str) {
+    let (_, err) = text(o);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains(&format!(
+            "Verified build using builder \"{G}/{builder}@refs/tags/v2.1.0\" at commit "
+        )),
+        "{err}"
+    );
+    assert!(
+        err.trim_end().ends_with("PASSED: SLSA verification passed"),
+        "{err}"
+    );
+}
+
+fn assert_fail(o: &Output, reason: &str) {
+    let (_, err) = text(o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.starts_with("FAILED: SLSA verification failed: "),
+        "{err}"
+    );
+    assert!(
+        err.to_lowercase().contains(reason),
+        "expected {reason:?} in: {err}"
+    );
+    assert!(!err.contains("PASSED"), "{err}");
+}
+
+/// `case!(name, dir, artifact, [args], pass builder)` or `... fail "reason"`.
+macro_rules! case {
+    ($name:ident, $dir:expr, $art:expr, [$($a:expr),*], pass $builder:expr) => {
+        #[test]
+        fn $name() {
+            let Some(d) = shared() else { return };
+            let o = run_offline(&d, $dir, $art, &[$($a),*]);
+            assert_pass(&o, $builder);
+        }
+    };
+    ($name:ident, $dir:expr, $art:expr, [$($a:expr),*], fail $reason:expr) => {
+        #[test]
+        fn $name() {
+            let Some(d) = shared() else { return };
+            let o = run_offline(&d, $dir, $art, &[$($a),*]);
+            assert_fail(&o, $reason);
+        }
+    };
+}
+
+const GEN: &str = "gha_generic/v2.1.0";
+const GO: &str = "gha_go/v2.1.0";
+const WD: &str = "binary-linux-amd64-workflow_dispatch";
+const V13: &str = "binary-linux-amd64-push-v13.0.30";
+const V14: &str = "binary-linux-amd64-push-v14";
+const V142: &str = "binary-linux-amd64-push-v14.2";
+const GENERIC_YML: &str = "generator_generic_slsa3.yml";
+const GO_YML: &str = "builder_go_slsa3.yml";
+
+// gha_generic/v2.1.0 workflow_dispatch.
+case!(generic_wd_pass, GEN, WD, [], pass GENERIC_YML);
+case!(generic_wd_branch_main_pass, GEN, WD, ["--source-branch", "main"], pass GENERIC_YML);
+case!(generic_wd_branch_master_fail, GEN, WD, ["--source-branch", "master"], fail "branch");
+case!(generic_wd_tag_fail_not_a_tag_ref, GEN, WD, ["--source-tag", "v1.2.3"], fail "tag");
+case!(
+    generic_wd_builder_id_untrusted_fail,
+    GEN,
+    WD,
+    ["--builder-id", "https://github.com/slsa-framework/slsa-github-generator/.github/workflows/not-trusted.yml"],
+    fail "builder"
+);
+case!(
+    generic_wd_other_source_fail,
+    GEN,
+    WD,
+    ["--source-uri", "github.com/slsa-framework/other-package"],
+    fail "source"
+);
+case!(
+    generic_wd_builder_id_name_pass,
+    GEN,
+    WD,
+    ["--builder-id", "https://github.com/slsa-framework/slsa-github-generator/.github/workflows/generator_generic_slsa3.yml"],
+    pass GENERIC_YML
+);
+case!(
+    generic_wd_builder_id_version_pass,
+    GEN,
+    WD,
+    ["--builder-id", "https://github.com/slsa-framework/slsa-github-generator/.github/workflows/generator_generic_slsa3.yml@v2.1.0"],
+    pass GENERIC_YML
+);
+case!(
+    generic_wd_builder_id_ref_pass,
+    GEN,
+    WD,
+    ["--builder-id", "https://github.com/slsa-framework/slsa-github-generator/.github/workflows/generator_generic_slsa3.yml@refs/tags/v2.1.0"],
+    pass GENERIC_YML
+);
+case!(
+    generic_wd_builder_id_other_version_fail,
+    GEN,
+    WD,
+    ["--builder-id", "https://github.com/slsa-framework/slsa-github-generator/.github/workflows/generator_generic_slsa3.yml@v2.0.0"],
+    fail "builder"
+);
+
+// gha_generic/v2.1.0 push-v13.0.30.
+case!(v13_tag_exact_pass, GEN, V13, ["--source-tag", "v13.0.30"], pass GENERIC_YML);
+case!(v13_tag_other_fail, GEN, V13, ["--source-tag", "v13.0.29"], fail "tag");
+case!(v13_vtag_full_pass, GEN, V13, ["--source-versioned-tag", "v13.0.30"], pass GENERIC_YML);
+case!(v13_vtag_minor_pass, GEN, V13, ["--source-versioned-tag", "v13.0"], pass GENERIC_YML);
+case!(v13_vtag_major_pass, GEN, V13, ["--source-versioned-tag", "v13"], pass GENERIC_YML);
+case!(v13_vtag_v2_fail, GEN, V13, ["--source-versioned-tag", "v2"], fail "versioned tag");
+case!(v13_vtag_v13_1_fail, GEN, V13, ["--source-versioned-tag", "v13.1"], fail "versioned tag");
+case!(v13_vtag_v12_9_fail, GEN, V13, ["--source-versioned-tag", "v12.9"], fail "versioned tag");
+case!(v13_vtag_v13_0_29_fail, GEN, V13, ["--source-versioned-tag", "v13.0.29"], fail "versioned tag");
+case!(v13_vtag_v13_0_31_fail, GEN, V13, ["--source-versioned-tag", "v13.0.31"], fail "versioned tag");
+
+// gha_generic/v2.1.0 push-v14.
+case!(v14_vtag_major_pass, GEN, V14, ["--source-versioned-tag", "v14"], pass GENERIC_YML);
+case!(v14_vtag_minor_pass, GEN, V14, ["--source-versioned-tag", "v14.0"], pass GENERIC_YML);
+case!(v14_vtag_v14_1_fail, GEN, V14, ["--source-versioned-tag", "v14.1"], fail "versioned tag");
+case!(v14_vtag_v13_fail, GEN, V14, ["--source-versioned-tag", "v13"], fail "versioned tag");
+case!(v14_vtag_v15_fail, GEN, V14, ["--source-versioned-tag", "v15"], fail "versioned tag");
+case!(v14_branch_main_pass, GEN, V14, ["--source-branch", "main"], pass GENERIC_YML);
+
+// gha_generic/v2.1.0 push-v14.2.
+case!(v142_vtag_minor_pass, GEN, V142, ["--source-versioned-tag", "v14.2"], pass GENERIC_YML);
+case!(v142_vtag_major_pass, GEN, V142, ["--source-versioned-tag", "v14"], pass GENERIC_YML);
+case!(v142_vtag_v14_2_1_fail, GEN, V142, ["--source-versioned-tag", "v14.2.1"], fail "versioned tag");
+case!(v142_vtag_v14_1_fail, GEN, V142, ["--source-versioned-tag", "v14.1"], fail "versioned tag");
+case!(v142_vtag_v15_fail, GEN, V142, ["--source-versioned-tag", "v15"], fail "versioned tag");
+
+// gha_go/v2.1.0: as the generic ones, builder G/builder_go_slsa3.yml.
+case!(go_wd_pass, GO, WD, [], pass GO_YML);
+case!(go_wd_branch_main_pass, GO, WD, ["--source-branch", "main"], pass GO_YML);
+case!(go_wd_branch_master_fail, GO, WD, ["--source-branch", "master"], fail "branch");
+case!(go_wd_tag_fail_not_a_tag_ref, GO, WD, ["--source-tag", "v1.2.3"], fail "tag");
+case!(
+    go_wd_builder_id_untrusted_fail,
+    GO,
+    WD,
+    ["--builder-id", "https://github.com/slsa-framework/slsa-github-generator/.github/workflows/not-trusted.yml"],
+    fail "builder"
+);
+case!(
+    go_wd_builder_id_generic_fail,
+    GO,
+    WD,
+    ["--builder-id", "https://github.com/slsa-framework/slsa-github-generator/.github/workflows/generator_generic_slsa3.yml"],
+    fail "builder"
+);
+case!(
+    go_wd_other_source_fail,
+    GO,
+    WD,
+    ["--source-uri", "github.com/slsa-framework/other-package"],
+    fail "source"
+);
+case!(
+    go_wd_builder_id_name_pass,
+    GO,
+    WD,
+    ["--builder-id", "https://github.com/slsa-framework/slsa-github-generator/.github/workflows/builder_go_slsa3.yml"],
+    pass GO_YML
+);
+case!(
+    go_wd_builder_id_version_pass,
+    GO,
+    WD,
+    ["--builder-id", "https://github.com/slsa-framework/slsa-github-generator/.github/workflows/builder_go_slsa3.yml@v2.1.0"],
+    pass GO_YML
+);
+case!(
+    go_wd_builder_id_ref_pass,
+    GO,
+    WD,
+    ["--builder-id", "https://github.com/slsa-framework/slsa-github-generator/.github/workflows/builder_go_slsa3.yml@refs/tags/v2.1.0"],
+    pass GO_YML
+);
+case!(go_v14_tag_exact_pass, GO, V14, ["--source-tag", "v14"], pass GO_YML);
+case!(go_v14_vtag_major_pass, GO, V14, ["--source-versioned-tag", "v14"], pass GO_YML);
+case!(go_v14_vtag_minor_pass, GO, V14, ["--source-versioned-tag", "v14.0"], pass GO_YML);
+case!(go_v14_vtag_v14_1_fail, GO, V14, ["--source-versioned-tag", "v14.1"], fail "versioned tag");
+case!(go_v14_vtag_v13_fail, GO, V14, ["--source-versioned-tag", "v13"], fail "versioned tag");
+case!(go_v14_vtag_v15_fail, GO, V14, ["--source-versioned-tag", "v15"], fail "versioned tag");
+case!(go_v14_branch_main_pass, GO, V14, ["--source-branch", "main"], pass GO_YML);
+
+/// Any artifact whose sha256 is not a subject: the Go binary against the generic provenance.
+#[test]
+fn digest_not_a_subject_fails() {
+    let Some(d) = shared() else { return };
+    let art = d.join("slsa").join(GO).join(WD);
+    let prov = d.join("slsa").join(GEN).join(format!("{WD}.intoto.jsonl"));
+    let o = signet(&[
+        "--offline",
+        "slsa",
+        "verify-artifact",
+        art.to_str().unwrap(),
+        "--provenance-path",
+        prov.to_str().unwrap(),
+        "--source-uri",
+        SRC,
+    ]);
+    assert_fail(&o, "not a subject");
+}
+
+#[test]
+fn print_provenance_prints_the_statement() {
+    let Some(d) = shared() else { return };
+    let o = run_offline(&d, GEN, V14, &["--print-provenance"]);
+    assert_pass(&o, GENERIC_YML);
+    let st: Value = serde_json::from_str(text(&o).0.trim()).expect("statement JSON on stdout");
+    assert_eq!(st["predicateType"], "https://slsa.dev/provenance/v0.2");
+}
+
+/// Bare DSSE envelopes (v2.0.0 and root/) need a Rekor search: offline they fail clearly.
+#[test]
+fn bare_envelopes_offline_need_a_tlog_lookup() {
+    let Some(d) = shared() else { return };
+    let mut n = 0;
+    for dir in ["gha_generic/v2.0.0", "root"] {
+        for e in std::fs::read_dir(d.join("slsa").join(dir)).unwrap() {
+            let p = e.unwrap().path();
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            let Some(art) = name.strip_suffix(".intoto.jsonl") else {
+                continue;
+            };
+            let source = if art == "annotated-tag" || art.contains("untrusted") {
+                "github.com/asraa/slsa-on-github-test"
+            } else {
+                SRC
+            };
+            let o = run_with(&d, dir, art, art, &["--source-uri", source]);
+            let (_, err) = text(&o);
+            assert_eq!(o.status.code(), Some(1), "{dir}/{art}: {err}");
+            assert!(
+                err.starts_with("FAILED: SLSA verification failed: ")
+                    && err.contains("needs a transparency log lookup"),
+                "{dir}/{art}: {err}"
+            );
+            n += 1;
+        }
+    }
+    assert_eq!(n, 10, "expected 3 v2.0.0 + 7 root envelopes");
+}
+
+// ---- Online path: a loopback Rekor v1 serving entries from VirtualSigstore. ----
+
+/// A minimal HTTP/1.1 server answering `POST /api/v1/index/retrieve` with `uuids` and
+/// `GET /api/v1/log/entries/{uuid}` with `entries[uuid]`. Returns the base URL.
+fn serve_rekor(uuids: Vec<String>, entries: serde_json::Map<String, Value>) -> String {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", l.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for s in l.incoming() {
+            let Ok(mut s) = s else { continue };
+            let mut r = BufReader::new(s.try_clone().unwrap());
+            let mut line = String::new();
+            if r.read_line(&mut line).is_err() {
+                continue;
+            }
+            let mut len = 0usize;
+            loop {
+                let mut h = String::new();
+                if r.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
+                    break;
+                }
+                let lower = h.to_ascii_lowercase();
+                if let Some(v) = lower.strip_prefix("content-length:") {
+                    len = v.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0; len];
+            let _ = r.read_exact(&mut body);
+            let path = line.split_whitespace().nth(1).unwrap_or("").to_string();
+            let (status, resp) = if path == "/api/v1/index/retrieve" {
+                let req: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+                assert!(req["hash"].as_str().unwrap().starts_with("sha256:"));
+                ("200 OK", json!(uuids))
+            } else if let Some(u) = path.strip_prefix("/api/v1/log/entries/") {
+                match entries.get(u) {
+                    Some(e) => ("200 OK", json!({ u: e })),
+                    None => (
+                        "404 Not Found",
+                        json!({"code": 404, "message": "not found"}),
+                    ),
+                }
+            } else {
+                (
+                    "404 Not Found",
+                    json!({"code": 404, "message": "not found"}),
+                )
+            };
+            let b = resp.to_string();
+            let _ = write!(
+                s,
+                "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{b}",
+                b.len()
+            );
+        }
+    });
+    url
+}
+
+/// The bundle's Rekor v1 entry as an API `LogEntry` (the inverse of `tle_from_v1`) and its UUID.
+fn log_entry(b: &Bundle) -> (String, Value) {
+    let t = &b.verification_material.tlog_entries[0];
+    let p = t.inclusion_proof.as_ref().unwrap();
+    let mut leaf = vec![0u8];
+    leaf.extend_from_slice(&t.canonicalized_body);
+    let uuid = hex::encode(sha256(&leaf));
+    let e = json!({
+        "body": b64_encode(&t.canonicalized_body),
+        "integratedTime": t.integrated_time.unwrap(),
+        "logID": hex::encode(&t.log_id.key_id),
+        "logIndex": t.log_index,
+        "verification": {
+            "signedEntryTimestamp": b64_encode(&t.inclusion_promise.as_ref().unwrap().signed_entry_timestamp),
+            "inclusionProof": {
+                "logIndex": p.log_index,
+                "rootHash": hex::encode(&p.root_hash),
+                "treeSize": p.tree_size,
+                "hashes": p.hashes.iter().map(hex::encode).collect::<Vec<_>>(),
+                "checkpoint": p.checkpoint.envelope,
+            }
+        }
+    });
+    (uuid, e)
+}
+
+const COMMIT: &str = "0123456789abcdef0123456789abcdef01234567";
+
+/// SLSA v0.2 provenance as generator_generic_slsa3.yml@refs/tags/v2.1.0 writes it for a tag
+/// push of `refs/tags/v1.2.3` (branch main) of slsa-framework/example-package.
+fn provenance(artifact: &[u8], builder: &str) -> Vec<u8> {
+    let uri = "git+https://github.com/slsa-framework/example-package@refs/tags/v1.2.3";
+    serde_json::to_vec(&json!({
+        "_type": "https://in-toto.io/Statement/v0.1",
+        "predicateType": "https://slsa.dev/provenance/v0.2",
+        "subject": [{"name": "artifact", "digest": {"sha256": hex::encode(sha256(artifact))}}],
+        "predicate": {
+            "builder": {"id": builder},
+            "buildType": "https://github.com/slsa-framework/slsa-github-generator/generic@v1",
+            "invocation": {
+                "configSource": {"uri": uri, "digest": {"sha1": COMMIT}, "entryPoint": ".github/workflows/release.yml"},
+                "environment": {
+                    "github_base_ref": "",
+                    "github_event_name": "push",
+                    "github_event_payload": {"base_ref": "refs/heads/main", "ref": "refs/tags/v1.2.3"},
+                    "github_ref": "refs/tags/v1.2.3",
+                    "github_ref_type": "tag",
+                    "github_sha1": COMMIT
+                }
+            },
+            "materials": [{"uri": uri, "digest": {"sha1": COMMIT}}]
+        }
+    }))
+    .unwrap()
+}
+
+struct Online {
+    _dir: tempfile::TempDir,
+    artifact: String,
+    envelope: String,
+    root: String,
+    rekor: String,
+}
+
+/// Sign `provenance` as `san` with VirtualSigstore (dsse 0.0.1 in its Rekor v1), write the bare
+/// envelope and the trusted root, and serve the entry from a loopback Rekor (`serve_entry`:
+/// whether the search finds it).
+fn online_fixture(san: &str, serve_entry: bool) -> Online {
+    let vs = VirtualSigstore::new().unwrap();
+    let artifact = b"online slsa artifact\n".to_vec();
+    let builder = format!("{G}/{GENERIC_YML}@refs/tags/v2.1.0");
+    let payload = provenance(&artifact, &builder);
+    let opts = SignOptions::new(Identity::uri(san), GH)
+        .extension(2, "push")
+        .extension(3, COMMIT)
+        .extension(5, "slsa-framework/example-package")
+        .extension(6, "refs/tags/v1.2.3")
+        .extension(12, "https://github.com/slsa-framework/example-package")
+        .extension(13, COMMIT)
+        .extension(14, "refs/tags/v1.2.3")
+        .extension(20, "push");
+    let b = vs.sign_dsse(INTOTO_PAYLOAD_TYPE, &payload, &opts).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let art = dir.path().join("artifact");
+    std::fs::write(&art, &artifact).unwrap();
+    let env = dir.path().join("artifact.intoto.jsonl");
+    std::fs::write(
+        &env,
+        serde_json::to_string(b.dsse_envelope.as_ref().unwrap()).unwrap() + "\n",
+    )
+    .unwrap();
+    let root = dir.path().join("trusted_root.json");
+    std::fs::write(&root, vs.trusted_root_json().unwrap()).unwrap();
+    let (uuid, entry) = log_entry(&b);
+    let mut m = serde_json::Map::new();
+    m.insert(uuid.clone(), entry);
+    let rekor = serve_rekor(if serve_entry { vec![uuid] } else { vec![] }, m);
+    Online {
+        artifact: art.to_string_lossy().into_owned(),
+        envelope: env.to_string_lossy().into_owned(),
+        root: root.to_string_lossy().into_owned(),
+        rekor,
+        _dir: dir,
+    }
+}
+
+fn run_online(f: &Online, offline: bool, extra: &[&str]) -> Output {
+    let mut args = vec![];
+    if offline {
+        args.push("--offline");
+    }
+    args.extend([
+        "--trusted-root",
+        &f.root,
+        "slsa",
+        "verify-artifact",
+        &f.artifact,
+        "--provenance-path",
+        &f.envelope,
+        "--source-uri",
+        SRC,
+        "--rekor-url",
+        &f.rekor,
+    ]);
+    args.extend(extra);
+    signet(&args)
+}
+
+#[test]
+fn online_bare_envelope_verifies_via_rekor_search() {
+    let f = online_fixture(&format!("{G}/{GENERIC_YML}@refs/tags/v2.1.0"), true);
+    let o = run_online(
+        &f,
+        false,
+        &[
+            "--source-tag",
+            "v1.2.3",
+            "--source-branch",
+            "main",
+            "--builder-id",
+            &format!("{G}/{GENERIC_YML}@v2.1.0"),
+        ],
+    );
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains(&format!(
+            "Verified build using builder \"{G}/{GENERIC_YML}@refs/tags/v2.1.0\" at commit {COMMIT}"
+        )),
+        "{err}"
+    );
+    assert!(err.contains("PASSED: SLSA verification passed"), "{err}");
+    let o = run_online(&f, false, &["--source-versioned-tag", "v1.2"]);
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    let o = run_online(&f, false, &["--source-versioned-tag", "v1.3"]);
+    assert_fail(&o, "versioned tag");
+}
+
+#[test]
+fn online_bare_envelope_wrong_branch_fails() {
+    let f = online_fixture(&format!("{G}/{GENERIC_YML}@refs/tags/v2.1.0"), true);
+    let o = run_online(&f, false, &["--source-branch", "dev"]);
+    assert_fail(&o, "branch");
+}
+
+#[test]
+fn online_bare_envelope_offline_needs_a_tlog_lookup() {
+    let f = online_fixture(&format!("{G}/{GENERIC_YML}@refs/tags/v2.1.0"), true);
+    let o = run_online(&f, true, &[]);
+    assert_fail(&o, "needs a transparency log lookup");
+}
+
+#[test]
+fn online_untrusted_builder_fails() {
+    // The CASES.md root/*-untrusted-builder shape: a fork's builder workflow.
+    let f = online_fixture(
+        "https://github.com/asraa/slsa-github-generator/.github/workflows/builder_go_slsa3.yml@refs/tags/v1.4.0",
+        true,
+    );
+    let o = run_online(&f, false, &[]);
+    assert_fail(&o, "identity");
+}
+
+#[test]
+fn online_branch_builder_ref_fails() {
+    // A trusted workflow at refs/heads/main (the testing override is not implemented).
+    let f = online_fixture(&format!("{G}/{GENERIC_YML}@refs/heads/main"), true);
+    let o = run_online(&f, false, &[]);
+    assert_fail(&o, "builder ref");
+}
+
+#[test]
+fn online_no_log_entry_fails() {
+    // The CASES.md *-no-tlog-upload shape: the search finds nothing.
+    let f = online_fixture(&format!("{G}/{GENERIC_YML}@refs/tags/v2.1.0"), false);
+    let o = run_online(&f, false, &[]);
+    assert_fail(&o, "no transparency log entry");
+}
