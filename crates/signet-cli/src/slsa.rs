@@ -34,6 +34,64 @@ const MAX_CANDIDATES: usize = 16;
 pub enum SlsaCommand {
     /// Verify artifacts against SLSA provenance from slsa-github-generator (as slsa-verifier).
     VerifyArtifact(VerifyArtifactArgs),
+    /// Verify artifacts against a GitHub artifact attestation (actions/attest-build-provenance,
+    /// SLSA v1 in a Sigstore bundle); the builder workflow must be named with --builder-id.
+    VerifyGithubAttestation(VerifyGithubAttestationArgs),
+}
+
+/// `slsa verify-github-attestation`.
+#[derive(Args, Debug)]
+pub struct VerifyGithubAttestationArgs {
+    /// The artifacts.
+    #[arg(required = true, value_name = "ARTIFACT")]
+    pub artifacts: Vec<PathBuf>,
+    /// The attestation: a Sigstore bundle (as `gh attestation download` writes, one per line).
+    #[arg(long, value_name = "FILE")]
+    pub attestation_path: PathBuf,
+    /// The expected source repository, e.g. github.com/OWNER/REPO.
+    #[arg(long, value_name = "URI")]
+    pub source_uri: String,
+    /// The expected source tag (exact).
+    #[arg(long, value_name = "TAG", conflicts_with = "source_versioned_tag")]
+    pub source_tag: Option<String>,
+    /// The expected source tag as a semver prefix (v1, v1.2 or v1.2.3).
+    #[arg(long, value_name = "TAG")]
+    pub source_versioned_tag: Option<String>,
+    /// The expected source branch.
+    #[arg(long, value_name = "BRANCH")]
+    pub source_branch: Option<String>,
+    /// The workflow that built the artifact: https://github.com/O/R/.github/workflows/W.yml[@REF].
+    #[arg(long, value_name = "ID", required = true)]
+    pub builder_id: String,
+    /// Print the verified provenance statement (JSON) on stdout.
+    #[arg(long)]
+    pub print_provenance: bool,
+}
+
+impl From<VerifyGithubAttestationArgs> for VerifyArtifactArgs {
+    fn from(a: VerifyGithubAttestationArgs) -> Self {
+        VerifyArtifactArgs {
+            artifacts: a.artifacts,
+            provenance_path: a.attestation_path,
+            source_uri: a.source_uri,
+            source_tag: a.source_tag,
+            source_versioned_tag: a.source_versioned_tag,
+            source_branch: a.source_branch,
+            builder_id: Some(a.builder_id),
+            build_workflow_inputs: vec![],
+            print_provenance: a.print_provenance,
+            rekor_url: DEFAULT_REKOR_URL.into(),
+        }
+    }
+}
+
+/// Which kind of provenance is being verified.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// slsa-github-generator provenance (trusted reusable workflows).
+    Generator,
+    /// A GitHub artifact attestation (the workflow named by --builder-id).
+    GithubAttestation,
 }
 
 /// `slsa verify-artifact`.
@@ -74,7 +132,10 @@ pub struct VerifyArtifactArgs {
 /// Run `signet slsa ...`.
 pub fn run(t: &TrustArgs, cmd: SlsaCommand) -> Result<(), Failure> {
     match cmd {
-        SlsaCommand::VerifyArtifact(a) => verify_artifact(t, a),
+        SlsaCommand::VerifyArtifact(a) => verify_artifact(t, a, Mode::Generator),
+        SlsaCommand::VerifyGithubAttestation(a) => {
+            verify_artifact(t, a.into(), Mode::GithubAttestation)
+        }
     }
 }
 
@@ -93,10 +154,14 @@ fn load_provenance(p: &std::path::Path) -> anyhow::Result<Provenance> {
         .map(str::trim)
         .find(|l| !l.is_empty())
         .ok_or_else(|| anyhow!("{} is empty", p.display()))?;
-    let v: Value =
+    let mut v: Value =
         serde_json::from_str(first).with_context(|| format!("parsing {}", p.display()))?;
+    // The GitHub attestations API wraps the bundle: {"bundle": {...}, ...}.
+    if let Some(inner) = v.get("bundle").filter(|b| b.is_object()) {
+        v = inner.clone();
+    }
     if v.get("mediaType").is_some() || v.get("verificationMaterial").is_some() {
-        let b = Bundle::from_json(first.as_bytes())
+        let b = Bundle::from_json(v.to_string().as_bytes())
             .with_context(|| format!("parsing {} as a Sigstore bundle", p.display()))?;
         return Ok(Provenance::Bundle(Box::new(b)));
     }
@@ -134,9 +199,15 @@ fn failed(reason: impl std::fmt::Display) -> Failure {
     Failure::Verification
 }
 
-fn verify_artifact(t: &TrustArgs, a: VerifyArtifactArgs) -> Result<(), Failure> {
+fn verify_artifact(t: &TrustArgs, a: VerifyArtifactArgs, mode: Mode) -> Result<(), Failure> {
     let opts = options(&a)?;
     let prov = load_provenance(&a.provenance_path)?;
+    if let (Provenance::Envelope(_), Mode::GithubAttestation) = (&prov, mode) {
+        return Err(failed(format!(
+            "{} is a bare DSSE envelope; GitHub attestations are Sigstore bundles",
+            a.provenance_path.display()
+        )));
+    }
     if let Provenance::Envelope(_) = &prov {
         if t.offline {
             return Err(failed(format!(
@@ -148,7 +219,10 @@ fn verify_artifact(t: &TrustArgs, a: VerifyArtifactArgs) -> Result<(), Failure> 
     }
     let (root, _) = trust::trusted_root(t)?;
     let verifier = Verifier::new(&root).map_err(|e| Failure::Other(e.into()))?;
-    let policy = slsa::builder_policy();
+    let policy = match mode {
+        Mode::Generator => slsa::builder_policy(),
+        Mode::GithubAttestation => slsa::github_attestation_policy(),
+    };
     let mut statements = vec![];
     for art in &a.artifacts {
         let bytes = std::fs::read(art).with_context(|| format!("reading {}", art.display()))?;
@@ -194,8 +268,15 @@ fn verify_artifact(t: &TrustArgs, a: VerifyArtifactArgs) -> Result<(), Failure> 
                 .ok_or_else(|| failed("the provenance bundle carries no DSSE envelope"))?,
             Provenance::Envelope(e) => e.payload.as_slice(),
         };
-        let out = slsa::verify_provenance(&verified.certificate, payload, &digest_hex, &opts)
-            .map_err(|e| failed(format!("{}: {e}", art.display())))?;
+        let out = match mode {
+            Mode::Generator => {
+                slsa::verify_provenance(&verified.certificate, payload, &digest_hex, &opts)
+            }
+            Mode::GithubAttestation => {
+                slsa::verify_github_attestation(&verified.certificate, payload, &digest_hex, &opts)
+            }
+        }
+        .map_err(|e| failed(format!("{}: {e}", art.display())))?;
         eprintln!(
             "Verified build using builder \"{}\" at commit {}",
             out.builder_id, out.commit

@@ -584,3 +584,153 @@ fn online_no_log_entry_fails() {
     let o = run_online(&f, false, &[]);
     assert_fail(&o, "no transparency log entry");
 }
+
+// ---- verify-github-attestation: SLSA v1 from actions/attest-build-provenance. ----
+
+const WORKFLOW: &str = "https://github.com/acme/widget/.github/workflows/release.yml";
+
+/// A GitHub artifact attestation bundle (SLSA v1, signed by VirtualSigstore as the workflow
+/// `WORKFLOW@refs/tags/v1.0.0` on a tag push) for an artifact, with its trusted root.
+fn github_attestation_fixture() -> (tempfile::TempDir, String, String, String) {
+    let vs = VirtualSigstore::new().unwrap();
+    let artifact = b"widget release binary\n".to_vec();
+    let san = format!("{WORKFLOW}@refs/tags/v1.0.0");
+    let statement = json!({
+        "_type": "https://in-toto.io/Statement/v1",
+        "subject": [{"name": "widget", "digest": {"sha256": hex::encode(sha256(&artifact))}}],
+        "predicateType": "https://slsa.dev/provenance/v1",
+        "predicate": {
+            "buildDefinition": {
+                "buildType": "https://actions.github.io/buildtypes/workflow/v1",
+                "externalParameters": {"workflow": {
+                    "ref": "refs/tags/v1.0.0",
+                    "repository": "https://github.com/acme/widget",
+                    "path": ".github/workflows/release.yml"
+                }},
+                "internalParameters": {"github": {
+                    "event_name": "push",
+                    "repository_id": "1",
+                    "repository_owner_id": "2"
+                }},
+                "resolvedDependencies": [{
+                    "uri": "git+https://github.com/acme/widget@refs/tags/v1.0.0",
+                    "digest": {"gitCommit": COMMIT}
+                }]
+            },
+            "runDetails": {"builder": {"id": san}, "metadata": {"invocationId": "run/1"}}
+        }
+    });
+    let opts = SignOptions::new(Identity::uri(&san), GH)
+        .extension(12, "https://github.com/acme/widget")
+        .extension(13, COMMIT)
+        .extension(14, "refs/tags/v1.0.0")
+        .extension(20, "push");
+    let b = vs
+        .sign_dsse(
+            INTOTO_PAYLOAD_TYPE,
+            &serde_json::to_vec(&statement).unwrap(),
+            &opts,
+        )
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let art = dir.path().join("widget");
+    std::fs::write(&art, &artifact).unwrap();
+    let bundle = dir.path().join("widget.sigstore.json");
+    std::fs::write(&bundle, b.to_json().unwrap()).unwrap();
+    let root = dir.path().join("trusted_root.json");
+    std::fs::write(&root, vs.trusted_root_json().unwrap()).unwrap();
+    let s = |p: PathBuf| p.to_string_lossy().into_owned();
+    (dir, s(art), s(bundle), s(root))
+}
+
+fn run_gh(extra: &[&str]) -> Output {
+    let (_dir, art, bundle, root) = github_attestation_fixture();
+    let mut args = vec![
+        "--offline",
+        "--trusted-root",
+        &root,
+        "slsa",
+        "verify-github-attestation",
+        &art,
+        "--attestation-path",
+        &bundle,
+        "--source-uri",
+        "github.com/acme/widget",
+    ];
+    args.extend(extra);
+    signet(&args)
+}
+
+#[test]
+fn github_attestation_passes_with_builder_id() {
+    let o = run_gh(&["--builder-id", WORKFLOW, "--source-tag", "v1.0.0"]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains(&format!(
+            "Verified build using builder \"{WORKFLOW}@refs/tags/v1.0.0\" at commit {COMMIT}"
+        )),
+        "{err}"
+    );
+    let builder_at_version = format!("{WORKFLOW}@v1.0.0");
+    let o = run_gh(&[
+        "--builder-id",
+        &builder_at_version,
+        "--source-versioned-tag",
+        "v1",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+}
+
+#[test]
+fn github_attestation_wrong_builder_id_fails() {
+    let o = run_gh(&[
+        "--builder-id",
+        "https://github.com/acme/widget/.github/workflows/other.yml",
+    ]);
+    assert_fail(&o, "builder");
+    let v2 = format!("{WORKFLOW}@v2.0.0");
+    let o = run_gh(&["--builder-id", &v2]);
+    assert_fail(&o, "builder");
+}
+
+#[test]
+fn github_attestation_wrong_source_or_tag_fails() {
+    let (_dir, art, bundle, root) = github_attestation_fixture();
+    let o = signet(&[
+        "--offline",
+        "--trusted-root",
+        &root,
+        "slsa",
+        "verify-github-attestation",
+        &art,
+        "--attestation-path",
+        &bundle,
+        "--source-uri",
+        "github.com/acme/other",
+        "--builder-id",
+        WORKFLOW,
+    ]);
+    assert_fail(&o, "source");
+    let o = run_gh(&["--builder-id", WORKFLOW, "--source-versioned-tag", "v1.1"]);
+    assert_fail(&o, "versioned tag");
+}
+
+#[test]
+fn github_attestation_is_not_a_trusted_generator_build() {
+    // The same bundle through verify-artifact: the workflow is not a trusted builder.
+    let (_dir, art, bundle, root) = github_attestation_fixture();
+    let o = signet(&[
+        "--offline",
+        "--trusted-root",
+        &root,
+        "slsa",
+        "verify-artifact",
+        &art,
+        "--provenance-path",
+        &bundle,
+        "--source-uri",
+        "github.com/acme/widget",
+    ]);
+    assert_fail(&o, "identity");
+}

@@ -836,16 +836,7 @@ pub fn verify_provenance(
     opts: &Options,
 ) -> Result<Outcome> {
     let builder = verify_builder_identity(leaf, opts.builder_id.as_deref())?;
-    let st: Value = serde_json::from_slice(payload)
-        .map_err(|e| Error::Provenance(format!("payload is not JSON: {e}")))?;
-    let p = Provenance::from_statement(&st)?;
-    if !ALLOWED_BUILD_TYPES.contains(&p.build_type.as_str()) {
-        return Err(Error::Provenance(format!(
-            "buildType {:?} is not one of {}",
-            p.build_type,
-            ALLOWED_BUILD_TYPES.join(", ")
-        )));
-    }
+    let (st, p) = parse_provenance(payload, ALLOWED_BUILD_TYPES)?;
     // The provenance builder must be exactly the certificate's (vX.Y.Z ~ refs/tags/vX.Y.Z).
     let pid = BuilderId::parse(&p.builder_id, false)?;
     let same_version =
@@ -857,8 +848,95 @@ pub fn verify_provenance(
             builder.to_string()
         )));
     }
-    verify_source_uri(&p, &opts.source_uri)?;
-    let commit = verify_certificate_consistency(leaf, &p, &opts.source_uri)?;
+    check_source_and_constraints(leaf, builder, st, &p, artifact_sha256, opts)
+}
+
+/// The buildType of GitHub's `actions/attest-build-provenance` (SLSA v1).
+pub const GITHUB_ATTEST_BUILD_TYPE: &str = "https://actions.github.io/buildtypes/workflow/v1";
+
+/// The identity policy for GitHub artifact attestations: any `https://github.com/` workflow SAN
+/// issued by GitHub Actions; [`verify_github_attestation`] then pins the workflow with the
+/// user's `--builder-id`.
+pub fn github_attestation_policy() -> Policy {
+    match Policy::identity_regex("https://github\\.com/.*", GITHUB_ISSUER) {
+        Ok(p) => p,
+        Err(_) => Policy::identity("https://github.com/", GITHUB_ISSUER),
+    }
+}
+
+/// Verify SLSA v1 provenance made by GitHub's `actions/attest-build-provenance` (slsa-verifier
+/// `verify-github-attestation`). There is no default trusted builder: `opts.builder_id` is
+/// required and must match the certificate's workflow (name, and ref if given, `vX` also
+/// matching `refs/tags/vX`); the provenance's `runDetails.builder.id` must be that workflow.
+/// Source, commit, ref, trigger, digest and the optional constraints are checked as in
+/// [`verify_provenance`].
+pub fn verify_github_attestation(
+    leaf: &Certificate,
+    payload: &[u8],
+    artifact_sha256: &str,
+    opts: &Options,
+) -> Result<Outcome> {
+    let expected = opts
+        .builder_id
+        .as_deref()
+        .filter(|b| !b.is_empty())
+        .ok_or_else(|| {
+            Error::BuilderId("--builder-id is required for GitHub attestations".into())
+        })?;
+    let cert_err = |e: signet_core::Error| Error::Certificate(e.to_string());
+    match leaf.oidc_issuer().map_err(cert_err)? {
+        Some(i) if i == GITHUB_ISSUER => {}
+        other => {
+            return Err(Error::UntrustedBuilder(format!(
+                "certificate OIDC issuer {other:?}, expected {GITHUB_ISSUER:?}"
+            )))
+        }
+    }
+    let san = match leaf.san_identities().map_err(cert_err)?.as_slice() {
+        [SanIdentity::Uri(u)] => u.clone(),
+        other => {
+            return Err(Error::UntrustedBuilder(format!(
+                "expected exactly one URI SAN naming the workflow, found {other:?}"
+            )))
+        }
+    };
+    let builder = BuilderId::parse(&san, true)?;
+    builder.matches_loose(expected)?;
+    let (st, p) = parse_provenance(payload, &[GITHUB_ATTEST_BUILD_TYPE])?;
+    if p.builder_id != san {
+        return Err(Error::BuilderId(format!(
+            "provenance builder {:?} is not the certificate's workflow {san:?}",
+            p.builder_id
+        )));
+    }
+    check_source_and_constraints(leaf, builder, st, &p, artifact_sha256, opts)
+}
+
+fn parse_provenance(payload: &[u8], build_types: &[&str]) -> Result<(Value, Provenance)> {
+    let st: Value = serde_json::from_slice(payload)
+        .map_err(|e| Error::Provenance(format!("payload is not JSON: {e}")))?;
+    let p = Provenance::from_statement(&st)?;
+    if !build_types.contains(&p.build_type.as_str()) {
+        return Err(Error::Provenance(format!(
+            "buildType {:?} is not one of {}",
+            p.build_type,
+            build_types.join(", ")
+        )));
+    }
+    Ok((st, p))
+}
+
+/// Steps 4–7, shared by both provenance flavours.
+fn check_source_and_constraints(
+    leaf: &Certificate,
+    builder: BuilderId,
+    st: Value,
+    p: &Provenance,
+    artifact_sha256: &str,
+    opts: &Options,
+) -> Result<Outcome> {
+    verify_source_uri(p, &opts.source_uri)?;
+    let commit = verify_certificate_consistency(leaf, p, &opts.source_uri)?;
     verify_digest(&st, artifact_sha256)?;
     if let Some(want) = &opts.source_branch {
         let r = p.branch_ref()?;
@@ -884,7 +962,7 @@ pub fn verify_provenance(
         verify_versioned_tag(&t, want)?;
     }
     if !opts.workflow_inputs.is_empty() {
-        verify_workflow_inputs(&p, &opts.workflow_inputs)?;
+        verify_workflow_inputs(p, &opts.workflow_inputs)?;
     }
     Ok(Outcome {
         builder_id: builder.to_string(),
