@@ -162,6 +162,15 @@ pub fn tuf_material(t: &TrustArgs) -> Result<TufMaterial, Failure> {
     let cache = cache_dir(&url)?;
     let bootstrap = inst.map(|i| i.tuf_root_json());
     let fallback = |why: String| -> Result<TufMaterial, Failure> {
+        if !cache.join("targets.json").exists() {
+            return match inst {
+                Some(i) => Ok(embedded(i, &format!("{why}; no TUF cache yet"))),
+                None => Err(Failure::Other(anyhow::anyhow!(
+                    "TUF repository {url}: {why}, and no cached metadata in {} (run `signet trust-instance ROOT.json --instance {url}` while online)",
+                    cache.display()
+                ))),
+            };
+        }
         match from_cache(&url, &cache, &why) {
             Ok(m) => Ok(m),
             Err(cache_err) => match inst {
