@@ -36,7 +36,11 @@ pub struct TrustArgs {
     /// A trusted_root.json to verify against.
     #[arg(long, global = true, value_name = "FILE")]
     pub trusted_root: Option<PathBuf>,
-    /// Never touch the network: use the given or embedded trust material only.
+    /// A Sigstore instance's TUF repository URL (for `signet serve`: `URL/tuf`), trusted
+    /// beforehand with `signet trust-instance ROOT.json --instance URL`.
+    #[arg(long, global = true, value_name = "URL", conflicts_with_all = ["staging", "trust_config", "trusted_root"])]
+    pub instance: Option<String>,
+    /// Never touch the network: use the given, cached or embedded trust material only.
     #[arg(long, global = true)]
     pub offline: bool,
 }
@@ -77,6 +81,11 @@ enum Command {
     /// The sigstore-conformance CLI protocol (verify side).
     #[command(subcommand)]
     Conformance(verify::ConformanceCommand),
+    /// Trust a Sigstore instance's TUF root (`--instance URL` names its repository).
+    TrustInstance(trust::TrustInstanceArgs),
+    /// Operate the TUF repository of a `signet serve` data directory.
+    #[command(subcommand)]
+    Tuf(serve::TufCommand),
     /// Benchmarks.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -116,6 +125,8 @@ fn main() -> ExitCode {
         Command::Conformance(c) => verify::run_conformance(&cli.trust, c),
         Command::Bench(b) => bench::run(&cli.trust, b),
         Command::Slsa(c) => slsa::run(&cli.trust, c),
+        Command::TrustInstance(a) => trust::run_trust_instance(&cli.trust, a),
+        Command::Tuf(c) => serve::run_tuf(c),
     };
     match r {
         Ok(()) => ExitCode::SUCCESS,

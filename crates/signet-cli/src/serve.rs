@@ -79,3 +79,64 @@ pub fn run(a: ServeArgs) -> Result<(), Failure> {
     rt.block_on(signet_server::serve(cfg))
         .map_err(|e| Failure::Other(e.into()))
 }
+
+/// `signet tuf ...`.
+#[derive(Subcommand, Debug)]
+pub enum TufCommand {
+    /// Rotate the root key: publish root version N+1 listing a new root key, signed by the old
+    /// and the new key (see docs/key-ceremony.md). Safe while `signet serve` runs.
+    RotateRoot {
+        /// The instance's data directory.
+        #[arg(long, env = "SIGNET_DATA_DIR", default_value = "signet-data")]
+        data_dir: PathBuf,
+    },
+    /// Re-sign whatever metadata is due now (the server does this by itself).
+    Refresh {
+        /// The instance's data directory.
+        #[arg(long, env = "SIGNET_DATA_DIR", default_value = "signet-data")]
+        data_dir: PathBuf,
+    },
+}
+
+fn now() -> i64 {
+    signet_server::now_secs()
+}
+
+/// Entry point of `signet tuf`.
+pub fn run_tuf(c: TufCommand) -> Result<(), Failure> {
+    let open = |d: &std::path::Path| {
+        if !d.join("tuf/1.root.json").exists() {
+            return Err(Failure::Usage(format!(
+                "{} holds no TUF repository (expected tuf/1.root.json; has `signet serve` run there?)",
+                d.display()
+            )));
+        }
+        signet_tuf::repo::Repository::open_or_init(&d.join("tuf"), &d.join("keys"), now())
+            .map_err(|e| Failure::Other(e.into()))
+    };
+    match c {
+        TufCommand::RotateRoot { data_dir } => {
+            let mut repo = open(&data_dir)?;
+            let v = repo
+                .rotate_root(now())
+                .map_err(|e| Failure::Other(e.into()))?;
+            println!(
+                "published {}; clients follow the chain from their trusted root",
+                data_dir.join(format!("tuf/{v}.root.json")).display()
+            );
+        }
+        TufCommand::Refresh { data_dir } => {
+            let repo = open(&data_dir)?;
+            let done = repo.refresh(now()).map_err(|e| Failure::Other(e.into()))?;
+            println!(
+                "re-signed: {}",
+                if done.is_empty() {
+                    "nothing due".to_string()
+                } else {
+                    done.join(", ")
+                }
+            );
+        }
+    }
+    Ok(())
+}

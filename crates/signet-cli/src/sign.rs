@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
-use signet_core::trust::{ClientTrustConfig, CLIENT_TRUST_CONFIG_MEDIA_TYPE};
+use signet_core::trust::ClientTrustConfig;
 use signet_sign::{identity, RekorVersion, SigningContext};
 
 use crate::{Failure, TrustArgs};
@@ -15,9 +15,6 @@ pub struct SignCommon {
     /// An OIDC identity token (else SIGSTORE_ID_TOKEN, ambient CI, or an interactive sign-in).
     #[arg(long, value_name = "TOKEN")]
     pub identity_token: Option<String>,
-    /// A Signet (or any Sigstore) instance serving /trust/client_trust_config.json.
-    #[arg(long, value_name = "URL")]
-    pub instance: Option<String>,
     /// Rekor API version to log to (default: 1 when offered).
     #[arg(long, value_name = "1|2", value_parser = ["1", "2"])]
     pub rekor_version: Option<String>,
@@ -71,45 +68,19 @@ pub struct TokenArgs {
     pub common: SignCommon,
 }
 
-/// The trust config for signing, from the flags.
-pub fn trust_config(t: &TrustArgs, instance: Option<&str>) -> Result<ClientTrustConfig, Failure> {
+/// The trust config for signing, from the flags (`--trust-config`, else TUF: `--instance`,
+/// `--staging` or the public-good repository, with offline fallbacks).
+pub fn trust_config(t: &TrustArgs) -> Result<ClientTrustConfig, Failure> {
     if let Some(p) = &t.trust_config {
         let bytes =
             std::fs::read(p).with_context(|| format!("reading trust config {}", p.display()))?;
         return Ok(ClientTrustConfig::from_json(&bytes)
             .with_context(|| format!("parsing {}", p.display()))?);
     }
-    if let Some(url) = instance {
-        if t.offline {
-            return Err(Failure::Usage(
-                "--instance needs the network; use --trust-config with --offline".into(),
-            ));
-        }
-        let u = format!(
-            "{}/trust/client_trust_config.json",
-            url.trim_end_matches('/')
-        );
-        let bytes = reqwest::blocking::get(&u)
-            .and_then(|r| r.error_for_status())
-            .and_then(|r| r.bytes())
-            .with_context(|| format!("fetching {u}"))?;
-        return Ok(ClientTrustConfig::from_json(&bytes).with_context(|| format!("parsing {u}"))?);
-    }
     if t.trusted_root.is_some() {
         return Err(Failure::Usage("signing needs a signing config too: use --trust-config (a ClientTrustConfig) or --instance".into()));
     }
-    let inst = if t.staging {
-        signet_tuf::Instance::Staging
-    } else {
-        signet_tuf::Instance::Production
-    };
-    Ok(ClientTrustConfig {
-        media_type: CLIENT_TRUST_CONFIG_MEDIA_TYPE.into(),
-        trusted_root: inst.trusted_root().map_err(|e| Failure::Other(e.into()))?,
-        signing_config: inst
-            .signing_config()
-            .map_err(|e| Failure::Other(e.into()))?,
-    })
+    crate::trust::client_trust_config(t)
 }
 
 fn get_token(common: &SignCommon, cfg: &ClientTrustConfig) -> Result<String, Failure> {
@@ -133,7 +104,7 @@ fn get_token(common: &SignCommon, cfg: &ClientTrustConfig) -> Result<String, Fai
 }
 
 fn context(t: &TrustArgs, common: &SignCommon) -> Result<(SigningContext, String), Failure> {
-    let cfg = trust_config(t, common.instance.as_deref())?;
+    let cfg = trust_config(t)?;
     let v = match common.rekor_version.as_deref() {
         Some("1") => Some(RekorVersion::V1),
         Some("2") => Some(RekorVersion::V2),
@@ -262,7 +233,7 @@ pub fn run_attest(t: &TrustArgs, a: AttestArgs) -> Result<(), Failure> {
 
 /// `signet get-identity-token`.
 pub fn run_token(t: &TrustArgs, a: TokenArgs) -> Result<(), Failure> {
-    let cfg = trust_config(t, a.common.instance.as_deref())?;
+    let cfg = trust_config(t)?;
     let tok = get_token(&a.common, &cfg)?;
     if tok.split('.').count() != 3 {
         bail_usage("the identity token is not a JWT")?;

@@ -31,6 +31,9 @@ pub enum Error {
     /// The log engine failed.
     #[error("log: {0}")]
     Log(#[from] signet_log::Error),
+    /// The TUF repository failed.
+    #[error("TUF repository: {0}")]
+    Tuf(#[from] signet_tuf::Error),
     /// A client error: status and message.
     #[error("{message}")]
     Request {

@@ -11,10 +11,14 @@
 //! | TSA (RFC 3161) | `/api/v1/timestamp`, `/api/v1/timestamp/certchain` |
 //! | OIDC issuer (development) | `/oidc/.well-known/openid-configuration`, `/oidc/jwks`, `/oidc/authorize`, `/oidc/token`, `/oidc/device/code` |
 //! | trust material | `/trust/trusted_root.json`, `/trust/signing_config.v0.2.json`, `/trust/client_trust_config.json` |
+//! | TUF repository | `/tuf/N.root.json`, `/tuf/timestamp.json`, `/tuf/N.snapshot.json`, `/tuf/N.targets.json`, `/tuf/targets/<sha256>.<name>` |
 //! | operations | `/healthz`, `/metrics` |
 //!
 //! State lives under the data directory: keys (generated on first start), the two Rekor logs
-//! and the CT log (signet-log, embedded storage), and the generated trust material.
+//! and the CT log (signet-log, embedded storage), and the generated trust material. The TUF
+//! repository (`DATA/tuf`, role keys `DATA/keys/tuf-*.pk8`) publishes `trusted_root.json` and
+//! `signing_config.v0.2.json` as targets; a background task re-signs timestamp and snapshot
+//! before they expire.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -97,6 +101,8 @@ pub struct App {
     pub client_trust_config_json: String,
     /// The data directory.
     pub data_dir: PathBuf,
+    /// The TUF repository (files under `DATA/tuf`).
+    pub tuf: std::sync::Mutex<signet_tuf::repo::Repository>,
 }
 
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
@@ -146,7 +152,22 @@ impl App {
         let rekor_v2 = rekor::RekorV2::open(cfg, &keys, &urls).await?;
         let ctc = trust::client_trust_config(&keys, &urls);
         let to_json = |v: &dyn erased::Json| v.json();
+        let tuf = signet_tuf::repo::Repository::open_or_init(
+            &data.join("tuf"),
+            &data.join("keys"),
+            now_secs(),
+        )?;
+        let (tr, sc) = (to_json(&ctc.trusted_root), to_json(&ctc.signing_config));
+        tuf.publish_targets(
+            &[
+                (signet_tuf::TRUSTED_ROOT_TARGET, tr.as_bytes()),
+                (signet_tuf::SIGNING_CONFIG_TARGET, sc.as_bytes()),
+            ],
+            now_secs(),
+        )?;
+        tuf.refresh(now_secs())?;
         let app = App {
+            tuf: std::sync::Mutex::new(tuf),
             trusted_root_json: to_json(&ctc.trusted_root),
             signing_config_json: to_json(&ctc.signing_config),
             client_trust_config_json: to_json(&ctc),
@@ -195,6 +216,56 @@ mod erased {
     }
 }
 
+/// Re-sign TUF metadata before it expires, forever: sleeps until the next re-signing is due
+/// (between one minute and one hour, so a changed clock is noticed).
+pub async fn tuf_refresh_task(app: Arc<App>) {
+    loop {
+        let next = app
+            .tuf
+            .lock()
+            .map_err(|_| "lock poisoned".to_string())
+            .and_then(|r| r.next_refresh().map_err(|e| e.to_string()));
+        let wait = match next {
+            Ok(t) => (t - now_secs()).clamp(60, 3600),
+            Err(e) => {
+                tracing::error!(error = %e, "TUF: cannot read repository state");
+                3600
+            }
+        };
+        tokio::time::sleep(std::time::Duration::from_secs(wait as u64)).await;
+        let done = app
+            .tuf
+            .lock()
+            .map_err(|_| "lock poisoned".to_string())
+            .and_then(|r| r.refresh(now_secs()).map_err(|e| e.to_string()));
+        match done {
+            Ok(roles) if !roles.is_empty() => tracing::info!(?roles, "TUF: re-signed"),
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "TUF: re-signing failed"),
+        }
+    }
+}
+
+/// Serve a file of the TUF repository.
+async fn tuf_file(
+    State(app): State<Arc<App>>,
+    axum::extract::Path(path): axum::extract::Path<String>,
+) -> axum::response::Response {
+    use axum::http::StatusCode;
+    let ok = !path.is_empty()
+        && path
+            .split('/')
+            .all(|c| !c.is_empty() && c != "." && c != ".." && !c.contains('\\'));
+    if !ok {
+        return (StatusCode::NOT_FOUND, "not found\n").into_response();
+    }
+    let file = app.data_dir.join("tuf").join(&path);
+    match tokio::fs::read(&file).await {
+        Ok(b) => ([(header::CONTENT_TYPE, "application/json")], b).into_response(),
+        Err(_) => (StatusCode::NOT_FOUND, "not found\n").into_response(),
+    }
+}
+
 async fn healthz() -> &'static str {
     "ok\n"
 }
@@ -230,6 +301,7 @@ pub fn router(app: Arc<App>, max_body: usize) -> Router {
         .route("/trust/trusted_root.json", get(|State(a): State<Arc<App>>| async move { json_response(a.trusted_root_json.clone()) }))
         .route("/trust/signing_config.v0.2.json", get(|State(a): State<Arc<App>>| async move { json_response(a.signing_config_json.clone()) }))
         .route("/trust/client_trust_config.json", get(|State(a): State<Arc<App>>| async move { json_response(a.client_trust_config_json.clone()) }))
+        .route("/tuf/{*path}", get(tuf_file))
         .route("/api/v2/signingCert", post(ca::signing_cert))
         .route("/api/v2/trustBundle", get(ca::trust_bundle))
         .route("/api/v2/configuration", get(ca::configuration))
@@ -255,6 +327,7 @@ pub async fn spawn(mut cfg: ServeConfig) -> Result<(String, Arc<App>)> {
     let app = App::open(&cfg).await?;
     let url = app.urls.base.clone();
     let r = router(app.clone(), cfg.max_body_bytes);
+    tokio::spawn(tuf_refresh_task(app.clone()));
     tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, r).await {
             tracing::error!(error = %e, "server stopped");
@@ -280,6 +353,12 @@ pub async fn serve(mut cfg: ServeConfig) -> Result<()> {
         app.urls.base,
         cfg.data_dir.join("trust_config.json").display()
     );
+    eprintln!(
+        "TUF repository {}/tuf (bootstrap root {})",
+        app.urls.base,
+        cfg.data_dir.join("tuf/1.root.json").display()
+    );
+    tokio::spawn(tuf_refresh_task(app.clone()));
     axum::serve(listener, router(app, cfg.max_body_bytes))
         .with_graceful_shutdown(async {
             let ctrl_c = tokio::signal::ctrl_c();

@@ -1,13 +1,25 @@
 //! Sigstore trust material distributed over TUF.
 //!
-//! For now this crate carries the embedded public-good and staging material (see
-//! `embedded/SOURCE.md`: copied from the PyPI package `sigstore` 4.5.1, `sigstore/_store/`).
-//! The TUF updater that refreshes it lives here too once it exists; verification never fetches
-//! anything itself: callers hand a `TrustedRoot` to `signet-verify`.
+//! This crate carries the embedded public-good and staging material (see
+//! `embedded/SOURCE.md`: copied from the PyPI package `sigstore` 4.5.1, `sigstore/_store/`),
+//! a TUF 1.0 implementation written against the specification: metadata and canonical JSON
+//! ([`metadata`], [`canonical`]), the client workflow with a local cache ([`client`]) and a
+//! repository writer for `signet serve` ([`repo`]). Verification never fetches anything
+//! itself: callers hand a `TrustedRoot` to `signet-verify`.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod canonical;
+pub mod client;
+pub mod metadata;
+pub mod repo;
+
 use signet_core::trust::{SigningConfig, TrustedRoot};
+
+/// The trust material targets a Sigstore TUF repository publishes.
+pub const TRUSTED_ROOT_TARGET: &str = "trusted_root.json";
+/// The signing config target.
+pub const SIGNING_CONFIG_TARGET: &str = "signing_config.v0.2.json";
 
 /// Errors of this crate.
 #[derive(Debug, thiserror::Error)]
@@ -24,6 +36,120 @@ pub enum Error {
         #[source]
         source: signet_core::Error,
     },
+    /// Metadata did not parse or is structurally wrong.
+    #[error("TUF {role} metadata is invalid: {reason}")]
+    Parse {
+        /// Role.
+        role: String,
+        /// What is wrong (expected vs found).
+        reason: String,
+    },
+    /// Metadata has expired.
+    #[error("TUF {role} metadata expired at {expires} (now {now})")]
+    Expired {
+        /// Role.
+        role: String,
+        /// Its expiry.
+        expires: String,
+        /// The current time.
+        now: String,
+    },
+    /// Not enough valid signatures.
+    #[error("TUF {role} metadata: expected at least {expected} valid signature(s) from the role's keys, found {found} ({details})")]
+    Threshold {
+        /// Role.
+        role: String,
+        /// Threshold.
+        expected: u32,
+        /// Valid signatures.
+        found: usize,
+        /// Per-signature problems.
+        details: String,
+    },
+    /// A new root was not properly signed.
+    #[error("TUF root rotation to version {version} rejected: {reason}")]
+    RootRotation {
+        /// The proposed version.
+        version: u64,
+        /// Why.
+        reason: String,
+    },
+    /// A version went backwards.
+    #[error("TUF rollback of {role}: trusted version {trusted}, found lower version {found}")]
+    Rollback {
+        /// Role (or meta entry).
+        role: String,
+        /// Trusted version.
+        trusted: u64,
+        /// Offered version.
+        found: u64,
+    },
+    /// A version differs from the one the referring metadata names.
+    #[error("TUF {role} version mismatch: expected {expected}, found {found}")]
+    Version {
+        /// Role.
+        role: String,
+        /// Expected version.
+        expected: u64,
+        /// Found version.
+        found: u64,
+    },
+    /// Wrong length.
+    #[error("{what}: expected length {expected}, found {found}")]
+    Length {
+        /// File.
+        what: String,
+        /// Expected length.
+        expected: u64,
+        /// Found length.
+        found: u64,
+    },
+    /// Wrong hash.
+    #[error("{what}: {alg} mismatch: expected {expected}, found {found}")]
+    Hash {
+        /// File.
+        what: String,
+        /// Algorithm.
+        alg: String,
+        /// Expected hex digest.
+        expected: String,
+        /// Found hex digest.
+        found: String,
+    },
+    /// The targets metadata does not list a target.
+    #[error("TUF target {name} not listed; targets are: {found}")]
+    NoSuchTarget {
+        /// Wanted name.
+        name: String,
+        /// Listed names.
+        found: String,
+    },
+    /// No root to start from.
+    #[error("no trusted TUF root for {url}: run `signet trust-instance ROOT.json --instance {url}` first")]
+    NoTrustedRoot {
+        /// Repository URL.
+        url: String,
+    },
+    /// A download failed.
+    #[error("fetching {url}: {reason}")]
+    Fetch {
+        /// URL.
+        url: String,
+        /// Why.
+        reason: String,
+    },
+    /// File I/O.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// Path.
+        path: std::path::PathBuf,
+        /// Cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A key could not be loaded or generated.
+    #[error("TUF key: {0}")]
+    Key(String),
 }
 
 /// A public Sigstore instance whose trust material is embedded.
@@ -146,3 +272,6 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod tuf_tests;

@@ -1,0 +1,212 @@
+//! TUF end to end: `signet serve` publishes its trust material over TUF under `/tuf`;
+//! `signet trust-instance` + `signet --instance URL/tuf sign|verify`, root rotation followed by
+//! clients, and sigstore-python 4.5.1's `--instance URL/tuf trust-instance|sign|verify`.
+
+mod common;
+use std::path::Path;
+use std::process::{Command, Output};
+
+use common::{peers_dir, text, Instance};
+
+const EMAIL: &str = "tuf@example.com";
+
+/// Run signet with its TUF cache in `cache`.
+fn signet(cache: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_signet"))
+        .args(args)
+        .env("SIGNET_TUF_CACHE", cache)
+        .output()
+        .expect("run signet")
+}
+
+fn ok(o: &Output) -> String {
+    let (out, err) = text(o);
+    assert!(o.status.success(), "stdout:\n{out}\nstderr:\n{err}");
+    err
+}
+
+#[test]
+fn signet_trust_instance_sign_verify_and_root_rotation() {
+    let inst = Instance::start();
+    let work = tempfile::tempdir().unwrap();
+    let cache = work.path().join("cache");
+    let tuf = format!("{}/tuf", inst.url);
+    let root = inst.dir.path().join("tuf/1.root.json");
+    let err = ok(&signet(
+        &cache,
+        &["trust-instance", root.to_str().unwrap(), "--instance", &tuf],
+    ));
+    assert!(err.contains("trusting TUF root v1"), "{err}");
+
+    let f = work.path().join("a.txt");
+    std::fs::write(&f, "signed with TUF trust\n").unwrap();
+    let token = inst.token(EMAIL);
+    ok(&signet(
+        &cache,
+        &[
+            "--instance",
+            &tuf,
+            "sign",
+            "--identity-token",
+            &token,
+            f.to_str().unwrap(),
+        ],
+    ));
+    let issuer = inst.issuer();
+    let verify = |extra: &[&str]| {
+        let mut args = vec!["--instance", tuf.as_str()];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&[
+            "verify",
+            "identity",
+            "--cert-identity",
+            EMAIL,
+            "--cert-oidc-issuer",
+            &issuer,
+            f.to_str().unwrap(),
+        ]);
+        signet(&cache, &args)
+    };
+    ok(&verify(&[]));
+    // Offline: the verified cache, with a note saying so and how old it is.
+    let err = ok(&verify(&["--offline"]));
+    assert!(
+        err.contains("cached TUF trust material") && err.contains("last refreshed"),
+        "{err}"
+    );
+
+    // Rotate the root twice; the client walks 1 -> 2 -> 3.
+    for v in [2, 3] {
+        let o = Command::new(env!("CARGO_BIN_EXE_signet"))
+            .args(["tuf", "rotate-root", "--data-dir"])
+            .arg(inst.dir.path())
+            .output()
+            .unwrap();
+        ok(&o);
+        assert!(inst.dir.path().join(format!("tuf/{v}.root.json")).exists());
+    }
+    ok(&verify(&[]));
+    let cached: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(
+            cache
+                .join(signet_tuf::client::url_dir_name(&tuf))
+                .join("root.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(cached["signed"]["version"], 3);
+}
+
+#[test]
+fn instance_without_trusted_root_is_a_clear_error() {
+    let work = tempfile::tempdir().unwrap();
+    let f = work.path().join("a.txt");
+    std::fs::write(&f, "x").unwrap();
+    // Trust material is chosen before the (unusable) bundle is examined.
+    std::fs::write(work.path().join("a.txt.sigstore.json"), "{}").unwrap();
+    let o = signet(
+        &work.path().join("cache"),
+        &[
+            "--instance",
+            "http://127.0.0.1:9/tuf",
+            "verify",
+            "identity",
+            "--cert-identity",
+            EMAIL,
+            "--cert-oidc-issuer",
+            "https://issuer.example",
+            f.to_str().unwrap(),
+        ],
+    );
+    let (_, err) = text(&o);
+    assert!(!o.status.success());
+    assert!(err.contains("signet trust-instance"), "{err}");
+}
+
+#[test]
+fn public_good_offline_uses_embedded_material_with_a_note() {
+    let work = tempfile::tempdir().unwrap();
+    let f = work.path().join("a.txt");
+    std::fs::write(&f, "x").unwrap();
+    // Trust material is chosen before the (unusable) bundle is examined.
+    std::fs::write(work.path().join("a.txt.sigstore.json"), "{}").unwrap();
+    let o = signet(
+        &work.path().join("cache"),
+        &[
+            "--offline",
+            "verify",
+            "identity",
+            "--cert-identity",
+            EMAIL,
+            "--cert-oidc-issuer",
+            "https://issuer.example",
+            f.to_str().unwrap(),
+        ],
+    );
+    let (_, err) = text(&o);
+    assert!(
+        err.contains("embedded production trust material from sigstore 4.5.1")
+            && err.contains("ago"),
+        "{err}"
+    );
+}
+
+#[test]
+fn sigstore_python_uses_signet_tuf_repository() {
+    let Some(peers) = peers_dir() else { return };
+    let inst = Instance::start();
+    let work = tempfile::tempdir().unwrap();
+    let home = work.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let tuf = format!("{}/tuf", inst.url);
+    let python = |args: &[&str]| {
+        Command::new(peers.join("venv/bin/sigstore"))
+            .arg("--instance")
+            .arg(&tuf)
+            .args(args)
+            .env("HOME", &home)
+            .env_remove("XDG_DATA_HOME")
+            .env_remove("XDG_CACHE_HOME")
+            .output()
+            .expect("run sigstore-python")
+    };
+    let root = inst.dir.path().join("tuf/1.root.json");
+    ok(&python(&["trust-instance", root.to_str().unwrap()]));
+    let f = work.path().join("py.txt");
+    std::fs::write(&f, "signed by sigstore-python via signet's TUF repo\n").unwrap();
+    let token = inst.token(EMAIL);
+    ok(&python(&[
+        "sign",
+        "--identity-token",
+        &token,
+        f.to_str().unwrap(),
+    ]));
+    let issuer = inst.issuer();
+    let verify_args = [
+        "verify",
+        "identity",
+        "--cert-identity",
+        EMAIL,
+        "--cert-oidc-issuer",
+        issuer.as_str(),
+        f.to_str().unwrap(),
+    ];
+    ok(&python(&verify_args));
+    // After a root rotation python walks the chain too, and signet verifies python's bundle.
+    ok(&Command::new(env!("CARGO_BIN_EXE_signet"))
+        .args(["tuf", "rotate-root", "--data-dir"])
+        .arg(inst.dir.path())
+        .output()
+        .unwrap());
+    ok(&python(&verify_args));
+    let cache = work.path().join("cache");
+    let root = root.to_str().unwrap();
+    ok(&signet(
+        &cache,
+        &["trust-instance", root, "--instance", &tuf],
+    ));
+    let mut args = vec!["--instance", tuf.as_str()];
+    args.extend_from_slice(&verify_args);
+    ok(&signet(&cache, &args));
+}

@@ -1,0 +1,530 @@
+//! The TUF client workflow (specification §5): root rotation chain, timestamp, snapshot,
+//! targets, then verified target downloads, with a local cache for offline use.
+
+use std::path::{Path, PathBuf};
+
+use crate::metadata::{check_expiry, check_hashes, Envelope, MetaRole, Root, Targets};
+use crate::Error;
+
+/// Upper bound on root versions fetched in one refresh (python-tuf uses 32 too).
+pub const MAX_ROOT_ROTATIONS: u64 = 32;
+/// Size limits (bytes) for downloads.
+const MAX_ROOT: u64 = 512_000;
+const MAX_TIMESTAMP: u64 = 16_384;
+const MAX_META: u64 = 2_000_000;
+
+/// Downloads files. `Ok(None)` means "not found" (HTTP 403/404), which ends the root chain.
+pub trait Fetcher {
+    /// Fetch `url`, at most `max_len` bytes.
+    fn fetch(&self, url: &str, max_len: u64) -> Result<Option<Vec<u8>>, Error>;
+}
+
+/// A blocking HTTP(S) fetcher.
+#[derive(Debug, Clone)]
+pub struct HttpFetcher {
+    client: reqwest::blocking::Client,
+}
+
+impl HttpFetcher {
+    /// A fetcher with a short connect timeout (so an offline machine fails fast).
+    pub fn new() -> Result<Self, Error> {
+        let client = reqwest::blocking::Client::builder()
+            .connect_timeout(std::time::Duration::from_secs(5))
+            .timeout(std::time::Duration::from_secs(30))
+            .user_agent(concat!("signet/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| Error::Fetch {
+                url: String::new(),
+                reason: e.to_string(),
+            })?;
+        Ok(HttpFetcher { client })
+    }
+}
+
+impl Fetcher for HttpFetcher {
+    fn fetch(&self, url: &str, max_len: u64) -> Result<Option<Vec<u8>>, Error> {
+        let err = |reason: String| Error::Fetch {
+            url: url.to_string(),
+            reason,
+        };
+        let r = self
+            .client
+            .get(url)
+            .send()
+            .map_err(|e| err(e.to_string()))?;
+        let status = r.status().as_u16();
+        if status == 404 || status == 403 {
+            return Ok(None);
+        }
+        if !r.status().is_success() {
+            return Err(err(format!("HTTP {status}")));
+        }
+        let b = r.bytes().map_err(|e| err(e.to_string()))?;
+        if b.len() as u64 > max_len {
+            return Err(err(format!(
+                "expected at most {max_len} bytes, found {}",
+                b.len()
+            )));
+        }
+        Ok(Some(b.to_vec()))
+    }
+}
+
+/// Percent-encode a URL for use as a directory name, like Python's `quote(url, safe="")`.
+pub fn url_dir_name(url: &str) -> String {
+    let mut s = String::new();
+    for b in url.trim_end_matches('/').bytes() {
+        if b.is_ascii_alphanumeric() || b"_.-~".contains(&b) {
+            s.push(b as char);
+        } else {
+            s.push_str(&format!("%{b:02X}"));
+        }
+    }
+    s
+}
+
+/// The default cache directory for a repository URL:
+/// `$SIGNET_TUF_CACHE` or `$XDG_CACHE_HOME/signet/tuf` or `~/.cache/signet/tuf`, then the
+/// URL-escaped repository URL.
+pub fn default_cache_dir(url: &str) -> Option<PathBuf> {
+    let base = if let Some(p) = std::env::var_os("SIGNET_TUF_CACHE") {
+        PathBuf::from(p)
+    } else if let Some(p) = std::env::var_os("XDG_CACHE_HOME") {
+        PathBuf::from(p).join("signet/tuf")
+    } else {
+        PathBuf::from(std::env::var_os("HOME")?).join(".cache/signet/tuf")
+    };
+    Some(base.join(url_dir_name(url)))
+}
+
+fn io(path: &Path, e: std::io::Error) -> Error {
+    Error::Io {
+        path: path.to_path_buf(),
+        source: e,
+    }
+}
+
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, bytes).map_err(|e| io(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| io(path, e))
+}
+
+/// Store a bootstrap root for `url` in `cache` (what `trust-instance` does): it must be a
+/// self-signed root; any previously cached metadata for the URL is discarded.
+pub fn trust_instance(cache: &Path, root_json: &[u8]) -> Result<u64, Error> {
+    let env = Envelope::from_slice("root", root_json)?;
+    let root: Root = env.parse_signed("root")?;
+    root.verify_role("root", &env)?;
+    if cache.exists() {
+        std::fs::remove_dir_all(cache).map_err(|e| io(cache, e))?;
+    }
+    std::fs::create_dir_all(cache).map_err(|e| io(cache, e))?;
+    write_atomic(&cache.join("root.json"), root_json)?;
+    Ok(root.version)
+}
+
+/// A TUF updater for one repository.
+pub struct Updater<F: Fetcher> {
+    base: String,
+    cache: PathBuf,
+    fetcher: F,
+    now: i64,
+    root: Root,
+    timestamp: Option<MetaRole>,
+    snapshot: Option<MetaRole>,
+    targets: Option<Targets>,
+}
+
+impl<F: Fetcher> std::fmt::Debug for Updater<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Updater({}, root v{})", self.base, self.root.version)
+    }
+}
+
+impl<F: Fetcher> Updater<F> {
+    /// Start from the cached `root.json` in `cache`, else from `bootstrap` (an embedded or
+    /// operator-supplied root). `now` is the current Unix time, used for expiry checks.
+    pub fn new(
+        base_url: &str,
+        cache: &Path,
+        bootstrap: Option<&[u8]>,
+        fetcher: F,
+        now: i64,
+    ) -> Result<Self, Error> {
+        std::fs::create_dir_all(cache.join("targets")).map_err(|e| io(cache, e))?;
+        let cached = cache.join("root.json");
+        let bytes = match std::fs::read(&cached) {
+            Ok(b) => b,
+            Err(_) => match bootstrap {
+                Some(b) => b.to_vec(),
+                None => {
+                    return Err(Error::NoTrustedRoot {
+                        url: base_url.to_string(),
+                    })
+                }
+            },
+        };
+        let env = Envelope::from_slice("root", &bytes)?;
+        let root: Root = env.parse_signed("root")?;
+        root.verify_role("root", &env)?;
+        if !cached.exists() {
+            write_atomic(&cached, &bytes)?;
+        }
+        Ok(Updater {
+            base: base_url.trim_end_matches('/').to_string(),
+            cache: cache.to_path_buf(),
+            fetcher,
+            now,
+            root,
+            timestamp: None,
+            snapshot: None,
+            targets: None,
+        })
+    }
+
+    /// The trusted root.
+    pub fn root(&self) -> &Root {
+        &self.root
+    }
+
+    /// The trusted targets metadata, after `refresh`.
+    pub fn targets(&self) -> Option<&Targets> {
+        self.targets.as_ref()
+    }
+
+    fn fetch(&self, name: &str, max: u64) -> Result<Option<Vec<u8>>, Error> {
+        self.fetcher.fetch(&format!("{}/{name}", self.base), max)
+    }
+
+    fn fetch_required(&self, name: &str, max: u64) -> Result<Vec<u8>, Error> {
+        self.fetch(name, max)?.ok_or_else(|| Error::Fetch {
+            url: format!("{}/{name}", self.base),
+            reason: "not found (HTTP 404)".into(),
+        })
+    }
+
+    /// Cached metadata that still verifies under the current root (else ignored).
+    fn load_cached(&self, role: &str) -> Option<Envelope> {
+        let b = std::fs::read(self.cache.join(format!("{role}.json"))).ok()?;
+        let env = Envelope::from_slice(role, &b).ok()?;
+        self.root.verify_role(role, &env).ok()?;
+        Some(env)
+    }
+
+    /// Run the whole workflow: root chain, timestamp, snapshot, targets.
+    pub fn refresh(&mut self) -> Result<(), Error> {
+        self.update_root()?;
+        self.update_timestamp()?;
+        self.update_snapshot()?;
+        self.update_targets()
+    }
+
+    /// Apply one new root (spec 5.3.4-5.3.8): signed by the threshold of the trusted root's
+    /// root keys and of its own, with exactly the next version number.
+    pub fn apply_root(&mut self, bytes: &[u8], expected_version: u64) -> Result<(), Error> {
+        let env = Envelope::from_slice("root", bytes)?;
+        self.root
+            .verify_role("root", &env)
+            .map_err(|e| Error::RootRotation {
+                version: expected_version,
+                reason: format!("not signed by the trusted root v{}: {e}", self.root.version),
+            })?;
+        let new: Root = env.parse_signed("root")?;
+        new.verify_role("root", &env)
+            .map_err(|e| Error::RootRotation {
+                version: expected_version,
+                reason: format!("not signed by its own root keys: {e}"),
+            })?;
+        if new.version != expected_version {
+            return Err(Error::Version {
+                role: "root".into(),
+                expected: expected_version,
+                found: new.version,
+            });
+        }
+        self.root = new;
+        write_atomic(&self.cache.join("root.json"), bytes)
+    }
+
+    fn update_root(&mut self) -> Result<(), Error> {
+        let start = self.root.version;
+        for _ in 0..MAX_ROOT_ROTATIONS {
+            let next = self.root.version + 1;
+            let Some(bytes) = self.fetch(&format!("{next}.root.json"), MAX_ROOT)? else {
+                break;
+            };
+            self.apply_root(&bytes, next)?;
+        }
+        check_expiry("root", &self.root.expires, self.now)?;
+        if self.root.version != start {
+            // 5.3.11: keys may have changed; cached metadata that no longer verifies is
+            // dropped by load_cached, and a rotated timestamp/snapshot key resets rollback state.
+            for role in ["timestamp", "snapshot"] {
+                if self.load_cached(role).is_none() {
+                    let _ = std::fs::remove_file(self.cache.join(format!("{role}.json")));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Verify and apply timestamp metadata bytes (5.4).
+    pub fn apply_timestamp(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        let env = Envelope::from_slice("timestamp", bytes)?;
+        self.root.verify_role("timestamp", &env)?;
+        let new: MetaRole = env.parse_signed("timestamp")?;
+        let new_snap = new
+            .meta
+            .get("snapshot.json")
+            .ok_or_else(|| Error::Parse {
+                role: "timestamp".into(),
+                reason: "expected meta[\"snapshot.json\"], found none".into(),
+            })?
+            .version;
+        if let Some(old) = self.trusted_meta("timestamp") {
+            if new.version < old.version {
+                return Err(Error::Rollback {
+                    role: "timestamp".into(),
+                    trusted: old.version,
+                    found: new.version,
+                });
+            }
+            let old_snap = old
+                .meta
+                .get("snapshot.json")
+                .map(|m| m.version)
+                .unwrap_or(0);
+            if new_snap < old_snap {
+                return Err(Error::Rollback {
+                    role: "snapshot (in timestamp)".into(),
+                    trusted: old_snap,
+                    found: new_snap,
+                });
+            }
+        }
+        check_expiry("timestamp", &new.expires, self.now)?;
+        self.timestamp = Some(new);
+        write_atomic(&self.cache.join("timestamp.json"), bytes)
+    }
+
+    fn trusted_meta(&self, role: &str) -> Option<MetaRole> {
+        let cur = if role == "timestamp" {
+            &self.timestamp
+        } else {
+            &self.snapshot
+        };
+        cur.clone()
+            .or_else(|| self.load_cached(role)?.parse_signed(role).ok())
+    }
+
+    fn update_timestamp(&mut self) -> Result<(), Error> {
+        let bytes = self.fetch_required("timestamp.json", MAX_TIMESTAMP)?;
+        self.apply_timestamp(&bytes)
+    }
+
+    /// Verify and apply snapshot metadata bytes (5.5) against the trusted timestamp.
+    pub fn apply_snapshot(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        let ts = self.timestamp.as_ref().ok_or_else(|| Error::Parse {
+            role: "snapshot".into(),
+            reason: "no trusted timestamp".into(),
+        })?;
+        let want = ts
+            .meta
+            .get("snapshot.json")
+            .cloned()
+            .ok_or_else(|| Error::Parse {
+                role: "timestamp".into(),
+                reason: "expected meta[\"snapshot.json\"], found none".into(),
+            })?;
+        check_hashes("snapshot.json", bytes, want.length, want.hashes.as_ref())?;
+        let env = Envelope::from_slice("snapshot", bytes)?;
+        self.root.verify_role("snapshot", &env)?;
+        let new: MetaRole = env.parse_signed("snapshot")?;
+        if new.version != want.version {
+            return Err(Error::Version {
+                role: "snapshot".into(),
+                expected: want.version,
+                found: new.version,
+            });
+        }
+        if let Some(old) = self.trusted_meta("snapshot") {
+            for (name, m) in &old.meta {
+                match new.meta.get(name) {
+                    None => {
+                        return Err(Error::Rollback {
+                            role: format!("{name} (missing from snapshot)"),
+                            trusted: m.version,
+                            found: 0,
+                        })
+                    }
+                    Some(n) if n.version < m.version => {
+                        return Err(Error::Rollback {
+                            role: name.clone(),
+                            trusted: m.version,
+                            found: n.version,
+                        })
+                    }
+                    _ => {}
+                }
+            }
+        }
+        check_expiry("snapshot", &new.expires, self.now)?;
+        self.snapshot = Some(new);
+        write_atomic(&self.cache.join("snapshot.json"), bytes)
+    }
+
+    fn update_snapshot(&mut self) -> Result<(), Error> {
+        let v = self
+            .timestamp
+            .as_ref()
+            .and_then(|t| t.meta.get("snapshot.json"))
+            .map(|m| m.version)
+            .unwrap_or(0);
+        let name = if self.root.consistent_snapshot {
+            format!("{v}.snapshot.json")
+        } else {
+            "snapshot.json".into()
+        };
+        let bytes = self.fetch_required(&name, MAX_META)?;
+        self.apply_snapshot(&bytes)
+    }
+
+    /// Verify and apply targets metadata bytes (5.6) against the trusted snapshot.
+    pub fn apply_targets(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        let snap = self.snapshot.as_ref().ok_or_else(|| Error::Parse {
+            role: "targets".into(),
+            reason: "no trusted snapshot".into(),
+        })?;
+        let want = snap
+            .meta
+            .get("targets.json")
+            .cloned()
+            .ok_or_else(|| Error::Parse {
+                role: "snapshot".into(),
+                reason: "expected meta[\"targets.json\"], found none".into(),
+            })?;
+        check_hashes("targets.json", bytes, want.length, want.hashes.as_ref())?;
+        let env = Envelope::from_slice("targets", bytes)?;
+        self.root.verify_role("targets", &env)?;
+        let new: Targets = env.parse_signed("targets")?;
+        if new.version != want.version {
+            return Err(Error::Version {
+                role: "targets".into(),
+                expected: want.version,
+                found: new.version,
+            });
+        }
+        check_expiry("targets", &new.expires, self.now)?;
+        self.targets = Some(new);
+        write_atomic(&self.cache.join("targets.json"), bytes)
+    }
+
+    fn update_targets(&mut self) -> Result<(), Error> {
+        let v = self
+            .snapshot
+            .as_ref()
+            .and_then(|t| t.meta.get("targets.json"))
+            .map(|m| m.version)
+            .unwrap_or(0);
+        let name = if self.root.consistent_snapshot {
+            format!("{v}.targets.json")
+        } else {
+            "targets.json".into()
+        };
+        let bytes = self.fetch_required(&name, MAX_META)?;
+        self.apply_targets(&bytes)
+    }
+
+    /// A verified target: from the cache when it matches the trusted targets metadata, else
+    /// downloaded (`targets/<sha256>.<name>` with consistent snapshots) and checked.
+    pub fn target(&self, name: &str) -> Result<Vec<u8>, Error> {
+        let targets = self.targets.as_ref().ok_or_else(|| Error::Parse {
+            role: "targets".into(),
+            reason: "refresh() has not run".into(),
+        })?;
+        let info = targets
+            .targets
+            .get(name)
+            .ok_or_else(|| Error::NoSuchTarget {
+                name: name.into(),
+                found: targets
+                    .targets
+                    .keys()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })?;
+        let cached = self.cache.join("targets").join(name);
+        if let Ok(b) = std::fs::read(&cached) {
+            if check_hashes(name, &b, Some(info.length), Some(&info.hashes)).is_ok() {
+                return Ok(b);
+            }
+        }
+        let remote = match (self.root.consistent_snapshot, info.hashes.get("sha256")) {
+            (true, Some(h)) => format!("targets/{h}.{name}"),
+            (true, None) => match info.hashes.iter().next() {
+                Some((_, h)) => format!("targets/{h}.{name}"),
+                None => format!("targets/{name}"),
+            },
+            (false, _) => format!("targets/{name}"),
+        };
+        let b = self.fetch_required(&remote, info.length)?;
+        check_hashes(name, &b, Some(info.length), Some(&info.hashes))?;
+        write_atomic(&cached, &b)?;
+        Ok(b)
+    }
+}
+
+/// Trust material read from the cache without touching the network.
+#[derive(Debug, Clone)]
+pub struct Cached {
+    /// Target bytes.
+    pub bytes: Vec<u8>,
+    /// Seconds since the cache was last refreshed (from `timestamp.json`'s modification time).
+    pub age_secs: Option<i64>,
+    /// Set when the cached metadata has expired (a note, not an error, in offline mode).
+    pub expired: Option<String>,
+}
+
+/// Read target `name` from `cache` offline: the cached targets metadata must verify under the
+/// cached root and the file must match its hashes; expiry is reported, not enforced.
+pub fn read_cached(cache: &Path, name: &str, now: i64) -> Result<Cached, Error> {
+    let read = |p: PathBuf| std::fs::read(&p).map_err(|e| io(&p, e));
+    let root_env = Envelope::from_slice("root", &read(cache.join("root.json"))?)?;
+    let root: Root = root_env.parse_signed("root")?;
+    root.verify_role("root", &root_env)?;
+    let t_env = Envelope::from_slice("targets", &read(cache.join("targets.json"))?)?;
+    root.verify_role("targets", &t_env)?;
+    let targets: Targets = t_env.parse_signed("targets")?;
+    let info = targets
+        .targets
+        .get(name)
+        .ok_or_else(|| Error::NoSuchTarget {
+            name: name.into(),
+            found: targets
+                .targets
+                .keys()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", "),
+        })?;
+    let bytes = read(cache.join("targets").join(name))?;
+    check_hashes(name, &bytes, Some(info.length), Some(&info.hashes))?;
+    let age_secs = std::fs::metadata(cache.join("timestamp.json"))
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.elapsed().ok())
+        .map(|d| d.as_secs() as i64);
+    let mut expired = None;
+    for (role, exp) in [("root", &root.expires), ("targets", &targets.expires)] {
+        if let Err(e) = check_expiry(role, exp, now) {
+            expired = Some(e.to_string());
+        }
+    }
+    Ok(Cached {
+        bytes,
+        age_secs,
+        expired,
+    })
+}
