@@ -46,11 +46,14 @@ fn signet(args: &[&str]) -> Output {
     c.args(args).output().expect("run signet")
 }
 
+/// (stdout, stderr) with the trust-material `note:` lines left out of stderr.
 fn text(o: &Output) -> (String, String) {
-    (
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
+    let err: String = String::from_utf8_lossy(&o.stderr)
+        .lines()
+        .filter(|l| !l.starts_with("note: "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    (String::from_utf8_lossy(&o.stdout).into_owned(), err)
 }
 
 /// Run `signet --offline slsa verify-artifact` on `dir/artifact` with its `.intoto.jsonl` and
