@@ -25,9 +25,12 @@ pub struct BenchInstanceArgs {
     /// Seconds per throughput phase.
     #[arg(long, default_value_t = 5.0)]
     pub seconds: f64,
-    /// Client threads for the throughput phases.
+    /// Client threads for the CA phase.
     #[arg(long, default_value_t = 16)]
     pub clients: usize,
+    /// Client threads for the Rekor phases (creates are batched: more in flight, more per batch).
+    #[arg(long, default_value_t = 128)]
+    pub rekor_clients: usize,
     /// Checkpoint interval of the instance, ms (Rekor v2 latency is bounded by it).
     #[arg(long, default_value_t = 1000)]
     pub checkpoint_interval_ms: u64,
@@ -173,7 +176,7 @@ pub fn run(a: BenchInstanceArgs) -> Result<(), Failure> {
     let signer = EcKey::generate(Curve::P256).map_err(|e| Failure::Other(e.into()))?;
     let pk_pem = pem::encode(&pem::Pem::new("PUBLIC KEY", signer.spki_der().to_vec()));
     let v1_url = format!("{url}/api/v1/log/entries");
-    let (n, mut l) = load(a.clients, a.seconds, || {
+    let (n, mut l) = load(a.rekor_clients, a.seconds, || {
         let data = random_bytes::<32>()?;
         let digest = sha256(&data);
         let sig = signer.sign(&data)?;
@@ -184,7 +187,7 @@ pub fn run(a: BenchInstanceArgs) -> Result<(), Failure> {
         anyhow::ensure!(r.status().as_u16() == 201, "Rekor answered {}", r.status());
         Ok(())
     })?;
-    println!("Rekor v1 create (durable, signature checked, SET + proof returned): {:.0} entries/s ({} clients), latency p50 {:.1} ms p99 {:.1} ms", n as f64 / a.seconds, a.clients, pct(&mut l, 0.5), pct(&mut l, 0.99));
+    println!("Rekor v1 create (durable, signature checked, SET + proof returned): {:.0} entries/s ({} clients), latency p50 {:.1} ms p99 {:.1} ms", n as f64 / a.seconds, a.rekor_clients, pct(&mut l, 0.5), pct(&mut l, 0.99));
     let bytes = dir_bytes(&dir.join("rekor-v1"));
     println!(
         "Rekor v1 disk: {} bytes for {} entries = {:.0} bytes/entry (incl. search index)",
@@ -196,7 +199,7 @@ pub fn run(a: BenchInstanceArgs) -> Result<(), Failure> {
     // 4. Rekor v2 create latency (returns once a checkpoint covers the entry).
     let v2_url = format!("{url}/rekor2/api/v2/log/entries");
     let spki_b64 = b64_encode(signer.spki_der());
-    let (n, mut l) = load(a.clients, a.seconds.max(3.0), || {
+    let (n, mut l) = load(a.rekor_clients, a.seconds.max(3.0), || {
         let data = random_bytes::<32>()?;
         let sig = signer.sign(&data)?;
         let body = json!({"hashedRekordRequestV002": {"digest": b64_encode(sha256(&data)), "signature": {"content": b64_encode(sig), "verifier": {"publicKey": {"rawBytes": spki_b64}, "keyDetails": "PKIX_ECDSA_P256_SHA_256"}}}});
@@ -208,7 +211,7 @@ pub fn run(a: BenchInstanceArgs) -> Result<(), Failure> {
         );
         Ok(())
     })?;
-    println!("Rekor v2 create: {:.0} entries/s ({} clients), latency p50 {:.0} ms p99 {:.0} ms (checkpoint interval {} ms)", n as f64 / a.seconds.max(3.0), a.clients, pct(&mut l, 0.5), pct(&mut l, 0.99), a.checkpoint_interval_ms);
+    println!("Rekor v2 create: {:.0} entries/s ({} clients), latency p50 {:.0} ms p99 {:.0} ms (checkpoint interval {} ms)", n as f64 / a.seconds.max(3.0), a.rekor_clients, pct(&mut l, 0.5), pct(&mut l, 0.99), a.checkpoint_interval_ms);
     drop(app);
     rt.shutdown_timeout(Duration::from_secs(2));
     let _ = std::fs::remove_dir_all(&dir);

@@ -384,7 +384,7 @@ pub fn issue_fulcio_leaf(
     spec: &LeafSpec<'_>,
     get_scts: impl FnOnce(&[u8], &[u8], &[u8; 32]) -> Result<Vec<crate::sct::Sct>>,
 ) -> Result<IssuedLeaf> {
-    let p = prepare_fulcio_leaf(ca, spec)?;
+    let p = prepare_fulcio_leaf(ca, spec, true)?;
     let scts = get_scts(&p.precert_der, &p.sct_signed_tbs, &p.issuer_key_hash)?;
     p.finish(ca, &scts)
 }
@@ -393,7 +393,7 @@ pub fn issue_fulcio_leaf(
 /// be asynchronous).
 #[derive(Debug, Clone)]
 pub struct PreparedLeaf {
-    /// The precertificate DER (with the poison extension).
+    /// The precertificate DER (with the poison extension); empty if it was not signed.
     pub precert_der: Vec<u8>,
     /// What the CT log signs: the precertificate TBS without the poison.
     pub sct_signed_tbs: Vec<u8>,
@@ -424,8 +424,14 @@ impl PreparedLeaf {
     }
 }
 
-/// Build and sign the precertificate of a Fulcio-profile leaf (see [`issue_fulcio_leaf`]).
-pub fn prepare_fulcio_leaf(ca: &Ca, spec: &LeafSpec<'_>) -> Result<PreparedLeaf> {
+/// Build the precertificate of a Fulcio-profile leaf (see [`issue_fulcio_leaf`]). With
+/// `sign_precert` false the precertificate is not signed (`precert_der` is empty): a CA whose CT
+/// log runs in the same process hands it the TBS directly and saves one signature per leaf.
+pub fn prepare_fulcio_leaf(
+    ca: &Ca,
+    spec: &LeafSpec<'_>,
+    sign_precert: bool,
+) -> Result<PreparedLeaf> {
     use crate::x509::{SanIdentity, OID_EKU_CODE_SIGNING, OID_OTHERNAME_USERNAME, OID_SAN};
     use der::asn1::{Any, Ia5String};
     use x509_cert::ext::pkix::name::{GeneralName, OtherName};
@@ -487,7 +493,11 @@ pub fn prepare_fulcio_leaf(ca: &Ca, spec: &LeafSpec<'_>) -> Result<PreparedLeaf>
     let mut with_poison = pre_tbs.extensions.take().unwrap_or_default();
     with_poison.push(poison_ext()?);
     pre_tbs.extensions = Some(with_poison);
-    let precert_der = sign_tbs(pre_tbs.clone(), &ca.key)?;
+    let precert_der = if sign_precert {
+        sign_tbs(pre_tbs.clone(), &ca.key)?
+    } else {
+        Vec::new()
+    };
     // 2. The CT log signs the precertificate TBS without the poison.
     if let Some(e) = pre_tbs.extensions.as_mut() {
         e.retain(|x| x.extn_id != crate::x509::OID_CT_POISON);

@@ -189,7 +189,9 @@ pub async fn signing_cert(
     };
     // Precertificate first; its SCT comes from our CT log (an async append); then the leaf.
     let ca = &app.keys.ca_intermediate;
-    let prepared = prepare_fulcio_leaf(ca, &spec)?;
+    // The CT log is in this process: it takes the TBS directly, so the precertificate needs no
+    // signature of its own.
+    let prepared = prepare_fulcio_leaf(ca, &spec, false)?;
     let sct = app
         .ct
         .add_precert(&prepared.sct_signed_tbs, ca.key.spki_der())

@@ -216,7 +216,45 @@ pub struct RekorV1 {
     key: EcKey,
     log_id: [u8; 32],
     tree_id: u64,
-    index: redb::Database,
+    index: Arc<redb::Database>,
+    index_tx: tokio::sync::mpsc::UnboundedSender<(Vec<String>, String)>,
+}
+
+/// Write search-index updates in batches, one transaction per batch: the index is a derived,
+/// best-effort view (as Rekor's Redis index is), so creates do not wait for it.
+async fn index_writer(
+    db: Arc<redb::Database>,
+    mut rx: tokio::sync::mpsc::UnboundedReceiver<(Vec<String>, String)>,
+) {
+    while let Some(first) = rx.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < 4096 {
+            match rx.try_recv() {
+                Ok(x) => batch.push(x),
+                Err(_) => break,
+            }
+        }
+        let db = db.clone();
+        let r = tokio::task::spawn_blocking(move || -> std::result::Result<(), String> {
+            let tx = db.begin_write().map_err(|e| e.to_string())?;
+            {
+                let mut t = tx.open_multimap_table(INDEX).map_err(|e| e.to_string())?;
+                for (keys, uuid) in &batch {
+                    for k in keys {
+                        t.insert(k.as_str(), uuid.as_str())
+                            .map_err(|e| e.to_string())?;
+                    }
+                }
+            }
+            tx.commit().map_err(|e| e.to_string())
+        })
+        .await;
+        match r {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::error!(error = %e, "rekor search index write failed"),
+            Err(e) => tracing::error!(error = %e, "rekor search index writer panicked"),
+        }
+    }
 }
 
 fn tree_id(dir: &std::path::Path) -> Result<u64> {
@@ -249,14 +287,19 @@ impl RekorV1 {
             )?),
         )
         .await?;
-        let index = redb::Database::create(dir.join("index.redb"))
-            .map_err(|e| Error::Config(format!("rekor index: {e}")))?;
+        let index = Arc::new(
+            redb::Database::create(dir.join("index.redb"))
+                .map_err(|e| Error::Config(format!("rekor index: {e}")))?,
+        );
+        let (index_tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        tokio::spawn(index_writer(index.clone(), rx));
         Ok(RekorV1 {
             log,
             key: EcKey::from_pkcs8(Curve::P256, keys.rekor_v1.pkcs8_der())?,
             log_id: sha256(keys.rekor_v1.spki_der()),
             tree_id,
             index,
+            index_tx,
         })
     }
 
@@ -302,22 +345,10 @@ impl RekorV1 {
         Ok((self.entry_id(&uuid), v))
     }
 
-    fn add_index(&self, keys: &[String], uuid: &str) -> Result<()> {
-        let tx = self
-            .index
-            .begin_write()
-            .map_err(|e| Error::Config(format!("rekor index: {e}")))?;
-        {
-            let mut t = tx
-                .open_multimap_table(INDEX)
-                .map_err(|e| Error::Config(format!("rekor index: {e}")))?;
-            for k in keys {
-                t.insert(k.as_str(), uuid)
-                    .map_err(|e| Error::Config(format!("rekor index: {e}")))?;
-            }
-        }
-        tx.commit()
-            .map_err(|e| Error::Config(format!("rekor index: {e}")))
+    fn add_index(&self, keys: Vec<String>, uuid: String) -> Result<()> {
+        self.index_tx
+            .send((keys, uuid))
+            .map_err(|_| Error::Config("rekor search index writer stopped".into()))
     }
 
     fn search(&self, key: &str) -> Result<Vec<String>> {
@@ -377,7 +408,7 @@ async fn v1_create(State(app): State<Arc<App>>, Json(proposed): Json<Value>) -> 
         )
             .into_response());
     }
-    r.add_index(&c.index_keys, &uuid)?;
+    r.add_index(c.index_keys, uuid.clone())?;
     let (eid, entry) = r.log_entry(appended.index, None).await?;
     app.metrics.rekor_v1_entries.fetch_add(1, Ordering::Relaxed);
     Ok((
