@@ -22,6 +22,8 @@ use crate::{trust, verify::run_parallel, Failure, TrustArgs};
 pub enum BenchCommand {
     /// Benchmark bundle verification.
     Verify(BenchVerifyArgs),
+    /// Verify every PEP 740 attestation in a directory on all cores (per-file times).
+    Pypi(crate::pypi::BenchPypiArgs),
 }
 
 /// `signet bench verify`.
@@ -219,5 +221,6 @@ fn bench_cases(
 pub fn run(t: &TrustArgs, cmd: BenchCommand) -> Result<(), Failure> {
     match cmd {
         BenchCommand::Verify(a) => run_verify(a, t),
+        BenchCommand::Pypi(a) => crate::pypi::bench(t, a),
     }
 }

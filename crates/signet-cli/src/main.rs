@@ -6,6 +6,7 @@
 
 mod bench;
 mod inspect;
+mod pypi;
 mod serve;
 mod sign;
 mod trust;
@@ -72,6 +73,9 @@ enum Command {
     /// Benchmarks.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
+    /// PyPI PEP 740 attestations: verify, inspect, convert, sign.
+    #[command(subcommand)]
+    Pypi(pypi::PypiCommand),
 }
 
 /// Outcome classes, mapped to exit codes.
@@ -102,6 +106,7 @@ fn main() -> ExitCode {
         Command::GetIdentityToken(a) => sign::run_token(&cli.trust, a),
         Command::Conformance(c) => verify::run_conformance(&cli.trust, c),
         Command::Bench(b) => bench::run(&cli.trust, b),
+        Command::Pypi(c) => pypi::run(&cli.trust, c),
     };
     match r {
         Ok(()) => ExitCode::SUCCESS,
