@@ -708,7 +708,7 @@ fn median(v: &mut [f64]) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
     match v.len() {
         0 => 0.0,
-        n if n % 2 == 1 => v[n / 2],
+        n if !n.is_multiple_of(2) => v[n / 2],
         n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
     }
 }
@@ -764,7 +764,7 @@ pub fn bench(t: &TrustArgs, a: BenchPypiArgs) -> Result<(), Failure> {
             outcome = verify(it);
             times.push(s.elapsed().as_secs_f64() * 1e6);
             let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-            if n % 10 == 0 || n == total {
+            if n.is_multiple_of(10) || n == total {
                 eprint!("\r[{n}/{total}] verifications on {threads} thread(s)");
             }
         }
