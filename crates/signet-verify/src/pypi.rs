@@ -802,6 +802,69 @@ mod tests {
     }
 
     #[test]
+    fn github_publisher_policy_on_a_real_attestation() {
+        let d = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/pypi");
+        let Ok(bytes) =
+            std::fs::read(d.join("pypi_attestations-0.0.19.tar.gz.publish.attestation"))
+        else {
+            assert!(std::env::var_os("CI").is_none(), "missing {}", d.display());
+            return;
+        };
+        let a = Attestation::from_json(&bytes).unwrap();
+        let data = std::fs::read(d.join("pypi_attestations-0.0.19.tar.gz")).unwrap();
+        let dist = Distribution::from_bytes("pypi_attestations-0.0.19.tar.gz", &data).unwrap();
+        let root = signet_tuf::Instance::Production.trusted_root().unwrap();
+        let v = Verifier::new(&root).unwrap();
+        let gh = |repo: &str, wf: &str| {
+            Signer::Publisher(Publisher::GitHub {
+                repository: repo.into(),
+                workflow: wf.into(),
+                environment: None,
+            })
+        };
+        let st = verify_attestation(
+            &v,
+            &a,
+            &dist,
+            &gh("trailofbits/pypi-attestations", "release.yml"),
+        )
+        .unwrap()
+        .statement;
+        assert_eq!(st.predicate_type, PUBLISH_V1);
+        let e = verify_attestation(
+            &v,
+            &a,
+            &dist,
+            &gh("trailofbits/pypi-attestations", "ci.yml"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("Build Config URI") && e.contains("ci.yml @ trailofbits/pypi-attestations"),
+            "{e}"
+        );
+        let e = verify_attestation(&v, &a, &dist, &gh("other/repo", "release.yml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("https://github.com/trailofbits/pypi-attestations")
+                && e.contains("https://github.com/other/repo"),
+            "{e}"
+        );
+        let e = verify_attestation(
+            &v,
+            &a,
+            &dist,
+            &Signer::Publisher(Publisher::Google {
+                email: "x@example.com".into(),
+            }),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("x@example.com"), "{e}");
+    }
+
+    #[test]
     fn statement_rules() {
         let d = "ab".repeat(32);
         let dist = Distribution::new("x-1.0.tar.gz", [0xab; 32]).unwrap();
