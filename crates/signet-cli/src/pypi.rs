@@ -777,7 +777,7 @@ pub fn bench(t: &TrustArgs, a: BenchPypiArgs) -> Result<(), Failure> {
         items.len(),
         a.dir.display()
     );
-    println!("{:<72} {:>10}  result", "attestation", "median µs");
+    println!("{:<80} {:>10}  result", "attestation", "median µs");
     let mut failed = 0;
     let mut all = vec![];
     for (it, (us, r)) in items.iter().zip(&results) {
@@ -789,7 +789,7 @@ pub fn bench(t: &TrustArgs, a: BenchPypiArgs) -> Result<(), Failure> {
                 format!("FAIL: {e}")
             }
         };
-        println!("{:<72} {:>10.1}  {res}", it.label, us);
+        println!("{:<80} {:>10.1}  {res}", it.label, us);
     }
     println!(
         "median per attestation {:.1} µs; {total} verifications in {wall:.2} s = {:.0}/s on {threads} thread(s); {failed} failed",
