@@ -7,6 +7,7 @@
 mod bench;
 mod bench_instance;
 mod inspect;
+mod pypi;
 mod rekor;
 mod serve;
 mod sign;
@@ -92,6 +93,9 @@ enum Command {
     /// SLSA provenance verification (slsa-verifier semantics).
     #[command(subcommand)]
     Slsa(slsa::SlsaCommand),
+    /// PyPI PEP 740 attestations: verify, inspect, convert, sign.
+    #[command(subcommand)]
+    Pypi(pypi::PypiCommand),
 }
 
 /// Outcome classes, mapped to exit codes.
@@ -127,6 +131,7 @@ fn main() -> ExitCode {
         Command::Slsa(c) => slsa::run(&cli.trust, c),
         Command::TrustInstance(a) => trust::run_trust_instance(&cli.trust, a),
         Command::Tuf(c) => serve::run_tuf(c),
+        Command::Pypi(c) => pypi::run(&cli.trust, c),
     };
     match r {
         Ok(()) => ExitCode::SUCCESS,

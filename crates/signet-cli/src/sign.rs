@@ -103,7 +103,10 @@ fn get_token(common: &SignCommon, cfg: &ClientTrustConfig) -> Result<String, Fai
     t.map_err(|e| Failure::Other(e.into()))
 }
 
-fn context(t: &TrustArgs, common: &SignCommon) -> Result<(SigningContext, String), Failure> {
+pub(crate) fn context(
+    t: &TrustArgs,
+    common: &SignCommon,
+) -> Result<(SigningContext, String), Failure> {
     let cfg = trust_config(t)?;
     let v = match common.rekor_version.as_deref() {
         Some("1") => Some(RekorVersion::V1),
@@ -147,7 +150,7 @@ fn outputs(
     Ok(out)
 }
 
-fn identity_of(cert: &signet_core::x509::Certificate) -> String {
+pub(crate) fn identity_of(cert: &signet_core::x509::Certificate) -> String {
     cert.san_identities()
         .ok()
         .and_then(|s| s.into_iter().next())

@@ -22,6 +22,7 @@
 mod error;
 mod floor;
 pub mod policy;
+pub mod pypi;
 pub mod slsa;
 
 use std::collections::HashMap;

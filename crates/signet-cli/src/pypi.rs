@@ -1,0 +1,814 @@
+//! `signet pypi ...`: PEP 740 attestations (pypi-attestations' CLI, with Signet conventions).
+//!
+//! Verification logic lives in `signet_verify::pypi` (no I/O); this module reads files, talks
+//! to PyPI's simple/JSON and integrity APIs (online only), and prints `OK:` / `FAIL:` lines.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use anyhow::{anyhow, bail, Context};
+use clap::{Args, Subcommand};
+use serde_json::{json, Value};
+use signet_core::bundle::Bundle;
+use signet_core::encoding::sha256;
+use signet_core::pep740::Attestation;
+use signet_core::time::format_rfc3339;
+use signet_core::x509::Certificate;
+use signet_verify::pypi::{
+    self, verify_attestation, Distribution, Provenance, Publisher, Signer, PUBLISH_V1,
+};
+use signet_verify::Verifier;
+
+use crate::sign::SignCommon;
+use crate::{trust, verify::run_parallel, Failure, TrustArgs};
+
+/// `signet pypi ...`
+#[derive(Subcommand, Debug)]
+pub enum PypiCommand {
+    /// Verify PEP 740 attestations.
+    #[command(subcommand)]
+    Verify(PypiVerifyCommand),
+    /// Show what a PEP 740 attestation contains.
+    Inspect(PypiInspectArgs),
+    /// Convert a Sigstore bundle to a PEP 740 attestation, or an attestation to a bundle.
+    Convert(ConvertArgs),
+    /// Sign distributions, writing DIST.publish.attestation.
+    Sign(PypiSignArgs),
+}
+
+/// `signet pypi verify ...`
+#[derive(Subcommand, Debug)]
+pub enum PypiVerifyCommand {
+    /// Verify local attestation files against an exact signer identity (SAN).
+    Attestation(VerifyAttestationArgs),
+    /// Verify a distribution's PyPI provenance against its Trusted Publisher.
+    Pypi(VerifyPypiArgs),
+}
+
+/// `signet pypi verify attestation`.
+#[derive(Args, Debug)]
+pub struct VerifyAttestationArgs {
+    /// The expected signer identity (certificate SAN, exact match; the issuer is not checked).
+    #[arg(long, required = true)]
+    pub identity: String,
+    /// Attestation files (default: DIST.publish.attestation and DIST.slsa.attestation, those
+    /// that exist). Only with one DIST.
+    #[arg(long, value_name = "FILE")]
+    pub attestation: Vec<PathBuf>,
+    /// Distributions (sdists or wheels).
+    #[arg(required = true, value_name = "DIST")]
+    pub dists: Vec<PathBuf>,
+}
+
+/// `signet pypi verify pypi`.
+#[derive(Args, Debug)]
+pub struct VerifyPypiArgs {
+    /// The publishing repository URL (https://github.com/OWNER/REPO or
+    /// https://gitlab.com/NAMESPACE/PROJECT; the host decides the publisher kind).
+    #[arg(long, value_name = "URL")]
+    pub repository: Option<String>,
+    /// The publishing Google Cloud service account email.
+    #[arg(long, value_name = "EMAIL", conflicts_with = "repository")]
+    pub gcp_service_account: Option<String>,
+    /// The publishing CircleCI project ID.
+    #[arg(long, value_name = "ID", requires = "circleci_pipeline_definition_id", conflicts_with_all = ["repository", "gcp_service_account"])]
+    pub circleci_project_id: Option<String>,
+    /// The publishing CircleCI pipeline definition ID.
+    #[arg(long, value_name = "ID", requires = "circleci_project_id")]
+    pub circleci_pipeline_definition_id: Option<String>,
+    /// A provenance file (PyPI integrity API JSON); default: fetch it from the index.
+    #[arg(long, value_name = "FILE")]
+    pub provenance_file: Option<PathBuf>,
+    /// The package index.
+    #[arg(long, value_name = "URL", default_value = "https://pypi.org")]
+    pub index_url: String,
+    /// A local distribution, `pypi:FILENAME`, or the distribution's URL.
+    #[arg(value_name = "DIST|pypi:FILE|URL")]
+    pub dist: String,
+}
+
+/// `signet pypi inspect`.
+#[derive(Args, Debug)]
+pub struct PypiInspectArgs {
+    /// The attestation (`*.attestation`).
+    pub file: PathBuf,
+    /// Machine-readable JSON output.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `signet pypi convert`.
+#[derive(Args, Debug)]
+pub struct ConvertArgs {
+    /// Where to write the result.
+    #[arg(long, required = true, value_name = "FILE")]
+    pub output_file: PathBuf,
+    /// A Sigstore bundle (→ attestation) or a PEP 740 attestation (→ bundle).
+    pub input: PathBuf,
+}
+
+/// `signet pypi sign`.
+#[derive(Args, Debug)]
+pub struct PypiSignArgs {
+    #[command(flatten)]
+    pub common: SignCommon,
+    /// Distributions to attest.
+    #[arg(required = true, value_name = "DIST")]
+    pub dists: Vec<PathBuf>,
+}
+
+/// `signet bench pypi DIR`.
+#[derive(Args, Debug)]
+pub struct BenchPypiArgs {
+    /// A directory of distributions with `*.attestation` and/or `*.provenance` files.
+    pub dir: PathBuf,
+    /// Verifications per file (the median is reported).
+    #[arg(long, default_value_t = 50)]
+    pub iterations: usize,
+    /// Threads (default: all cores).
+    #[arg(long, short = 'j')]
+    pub threads: Option<usize>,
+}
+
+fn file_name(p: &Path) -> String {
+    p.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+fn read_attestation(p: &Path) -> anyhow::Result<Attestation> {
+    let bytes = std::fs::read(p).with_context(|| format!("reading {}", p.display()))?;
+    Attestation::from_json(&bytes).with_context(|| format!("parsing {}", p.display()))
+}
+
+fn local_dist(p: &Path) -> anyhow::Result<Distribution> {
+    let data = std::fs::read(p).with_context(|| format!("reading {}", p.display()))?;
+    Ok(Distribution::from_bytes(&file_name(p), &data)?)
+}
+
+fn verify_attestations(t: &TrustArgs, a: VerifyAttestationArgs) -> Result<(), Failure> {
+    if !a.attestation.is_empty() && a.dists.len() > 1 {
+        return Err(Failure::Usage(
+            "--attestation can only be used with a single DIST".into(),
+        ));
+    }
+    let mut jobs = vec![];
+    for d in &a.dists {
+        if !d.is_file() {
+            return Err(Failure::Usage(format!(
+                "distribution must be a file: {}",
+                d.display()
+            )));
+        }
+        let atts: Vec<PathBuf> = if a.attestation.is_empty() {
+            ["publish", "slsa"]
+                .iter()
+                .map(|k| PathBuf::from(format!("{}.{k}.attestation", d.display())))
+                .filter(|p| p.is_file())
+                .collect()
+        } else {
+            a.attestation.clone()
+        };
+        if atts.is_empty() {
+            return Err(Failure::Usage(format!(
+                "no attestation for {0}: expected {0}.publish.attestation or {0}.slsa.attestation (or pass --attestation)",
+                d.display()
+            )));
+        }
+        for at in atts {
+            jobs.push((d.clone(), at));
+        }
+    }
+    let (root, _) = trust::trusted_root(t)?;
+    let verifier = Verifier::new(&root).map_err(|e| Failure::Other(e.into()))?;
+    let signer = Signer::Identity(a.identity.clone());
+    let mut failed = false;
+    for (dist, at) in jobs {
+        let r = (|| -> anyhow::Result<()> {
+            let d = local_dist(&dist)?;
+            let att = read_attestation(&at)?;
+            verify_attestation(&verifier, &att, &d, &signer)?;
+            Ok(())
+        })();
+        match r {
+            Ok(()) => eprintln!("OK: {}", at.display()),
+            Err(e) => {
+                failed = true;
+                eprintln!("FAIL: {}: {e:#}", at.display());
+            }
+        }
+    }
+    if failed {
+        Err(Failure::Verification)
+    } else {
+        Ok(())
+    }
+}
+
+/// What the user expects the publisher to be.
+#[derive(Debug)]
+enum Expected {
+    Repository { kind: &'static str, url: String },
+    Google(String),
+    CircleCI { project: String, pipeline: String },
+}
+
+impl Expected {
+    fn from_args(a: &VerifyPypiArgs) -> Result<Self, Failure> {
+        if let Some(r) = &a.repository {
+            let url = r.trim_end_matches('/').trim_end_matches(".git").to_string();
+            let rest = url.strip_prefix("https://").ok_or_else(|| {
+                Failure::Usage(format!("--repository {r:?}: expected an https:// URL"))
+            })?;
+            let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+            if path.split('/').filter(|s| !s.is_empty()).count() < 2 {
+                return Err(Failure::Usage(format!(
+                    "--repository {r:?}: expected https://HOST/OWNER/REPO"
+                )));
+            }
+            let kind = match host.to_ascii_lowercase().as_str() {
+                "github.com" => "GitHub",
+                "gitlab.com" => "GitLab",
+                other => {
+                    return Err(Failure::Usage(format!(
+                        "--repository {r:?}: unsupported host {other:?}, expected github.com or gitlab.com"
+                    )))
+                }
+            };
+            return Ok(Expected::Repository { kind, url });
+        }
+        if let Some(e) = &a.gcp_service_account {
+            return Ok(Expected::Google(e.clone()));
+        }
+        if let (Some(p), Some(d)) = (&a.circleci_project_id, &a.circleci_pipeline_definition_id) {
+            return Ok(Expected::CircleCI {
+                project: p.clone(),
+                pipeline: d.clone(),
+            });
+        }
+        Err(Failure::Usage(
+            "no publisher policy: pass --repository URL (GitHub/GitLab), --gcp-service-account EMAIL, or --circleci-project-id with --circleci-pipeline-definition-id".into(),
+        ))
+    }
+
+    /// Check the provenance's publisher against the expectation, naming both on mismatch.
+    fn check(&self, p: &Publisher) -> anyhow::Result<()> {
+        match (self, p) {
+            (Expected::Repository { kind, url }, _) => {
+                let found = p.repository_url();
+                if p.kind() != *kind {
+                    bail!(
+                        "publisher kind mismatch: expected a {kind} repository {url}, found a {} publisher{}",
+                        p.kind(),
+                        found.map(|f| format!(" ({f})")).unwrap_or_default()
+                    );
+                }
+                let found = found.unwrap_or_default();
+                if !found.eq_ignore_ascii_case(url) {
+                    bail!("repository mismatch: expected {url}, found {found}");
+                }
+            }
+            (Expected::Google(want), Publisher::Google { email }) => {
+                if email != want {
+                    bail!("service account mismatch: expected {want}, found {email}");
+                }
+            }
+            (
+                Expected::CircleCI { project, pipeline },
+                Publisher::CircleCI {
+                    project_id,
+                    pipeline_definition_id,
+                    ..
+                },
+            ) => {
+                if project_id != project || pipeline_definition_id != pipeline {
+                    bail!(
+                        "CircleCI publisher mismatch: expected project {project} pipeline definition {pipeline}, found project {project_id} pipeline definition {pipeline_definition_id}"
+                    );
+                }
+            }
+            (Expected::Google(_), other) => bail!(
+                "publisher kind mismatch: expected Google, found {}",
+                other.kind()
+            ),
+            (Expected::CircleCI { .. }, other) => bail!(
+                "publisher kind mismatch: expected CircleCI, found {}",
+                other.kind()
+            ),
+        }
+        Ok(())
+    }
+}
+
+fn http_client() -> anyhow::Result<reqwest::blocking::Client> {
+    Ok(reqwest::blocking::Client::builder()
+        .user_agent(concat!("signet/", env!("CARGO_PKG_VERSION")))
+        .timeout(std::time::Duration::from_secs(60))
+        .build()?)
+}
+
+fn http_get(c: &reqwest::blocking::Client, url: &str, accept: &str) -> anyhow::Result<Vec<u8>> {
+    let r = c
+        .get(url)
+        .header(reqwest::header::ACCEPT, accept)
+        .send()
+        .with_context(|| format!("fetching {url}"))?;
+    let status = r.status();
+    if !status.is_success() {
+        bail!("fetching {url}: HTTP {status}");
+    }
+    Ok(r.bytes()
+        .with_context(|| format!("reading {url}"))?
+        .to_vec())
+}
+
+/// Find FILENAME's URL and sha256 in the index's simple JSON API.
+fn resolve_on_index(
+    c: &reqwest::blocking::Client,
+    index: &str,
+    filename: &str,
+) -> anyhow::Result<(String, Option<String>)> {
+    let (project, _) = pypi::project_and_version(filename)?;
+    let url = format!("{index}/simple/{project}/");
+    let body = http_get(c, &url, "application/vnd.pypi.simple.v1+json")?;
+    let v: Value =
+        serde_json::from_slice(&body).with_context(|| format!("{url}: not simple API JSON"))?;
+    let files = v["files"]
+        .as_array()
+        .ok_or_else(|| anyhow!("{url}: no \"files\" array"))?;
+    let f = files
+        .iter()
+        .find(|f| f["filename"].as_str() == Some(filename))
+        .ok_or_else(|| anyhow!("{url}: project {project} has no file {filename}"))?;
+    let href = f["url"]
+        .as_str()
+        .ok_or_else(|| anyhow!("{url}: file {filename} has no url"))?;
+    let base = reqwest::Url::parse(&url)?;
+    let full = base.join(href)?.to_string();
+    Ok((full, f["hashes"]["sha256"].as_str().map(str::to_string)))
+}
+
+/// The distribution, its label, and the provenance JSON.
+fn resolve_pypi_input(
+    a: &VerifyPypiArgs,
+    t: &TrustArgs,
+) -> Result<(Distribution, Vec<u8>), Failure> {
+    let index = a.index_url.trim_end_matches('/');
+    let remote = a.dist.starts_with("pypi:")
+        || a.dist.starts_with("https://")
+        || a.dist.starts_with("http://");
+    if t.offline && (remote || a.provenance_file.is_none()) {
+        return Err(Failure::Usage(format!(
+            "--offline needs a local distribution and --provenance-file (got {})",
+            a.dist
+        )));
+    }
+    if !remote && !Path::new(&a.dist).is_file() {
+        return Err(Failure::Usage(format!(
+            "distribution must be a file, pypi:FILENAME or a URL: {}",
+            a.dist
+        )));
+    }
+    let run = || -> anyhow::Result<(Distribution, Vec<u8>)> {
+        let (filename, data) = if remote {
+            let c = http_client()?;
+            let (filename, url, want) = if let Some(f) = a.dist.strip_prefix("pypi:") {
+                let (url, sha) = resolve_on_index(&c, index, f)?;
+                (f.to_string(), url, sha)
+            } else {
+                let u = reqwest::Url::parse(&a.dist)?;
+                let f = u
+                    .path_segments()
+                    .and_then(|mut s| s.next_back())
+                    .filter(|s| !s.is_empty())
+                    .ok_or_else(|| anyhow!("{}: URL has no filename", a.dist))?
+                    .to_string();
+                (f, a.dist.clone(), None)
+            };
+            let data = http_get(&c, &url, "*/*")?;
+            if let Some(w) = want {
+                let got = hex::encode(sha256(&data));
+                if !got.eq_ignore_ascii_case(&w) {
+                    bail!("downloaded {url}: sha256 {got}, but the index lists {w}");
+                }
+            }
+            (filename, data)
+        } else {
+            let p = Path::new(&a.dist);
+            (
+                file_name(p),
+                std::fs::read(p).with_context(|| format!("reading {}", p.display()))?,
+            )
+        };
+        let dist = Distribution::from_bytes(&filename, &data)?;
+        let prov = match &a.provenance_file {
+            Some(p) => std::fs::read(p).with_context(|| format!("reading {}", p.display()))?,
+            None => {
+                let (project, version) = pypi::project_and_version(&filename)?;
+                let url = format!("{index}/integrity/{project}/{version}/{filename}/provenance");
+                http_get(
+                    &http_client()?,
+                    &url,
+                    "application/vnd.pypi.integrity.v1+json",
+                )?
+            }
+        };
+        Ok((dist, prov))
+    };
+    run().map_err(|e| {
+        eprintln!("FAIL: {}: {e:#}", a.dist);
+        Failure::Verification
+    })
+}
+
+fn verify_pypi(t: &TrustArgs, a: VerifyPypiArgs) -> Result<(), Failure> {
+    let expected = Expected::from_args(&a)?;
+    let (root, _) = trust::trusted_root(t)?;
+    let verifier = Verifier::new(&root).map_err(|e| Failure::Other(e.into()))?;
+    let (dist, prov) = resolve_pypi_input(&a, t)?;
+    let r = (|| -> anyhow::Result<usize> {
+        let prov = Provenance::from_json(&prov)?;
+        let mut n = 0;
+        for b in &prov.attestation_bundles {
+            expected.check(&b.publisher)?;
+            if b.attestations.is_empty() {
+                bail!(
+                    "{} publisher bundle has no attestations",
+                    b.publisher.kind()
+                );
+            }
+            for (i, att) in b.attestations.iter().enumerate() {
+                verify_attestation(
+                    &verifier,
+                    att,
+                    &dist,
+                    &Signer::Publisher(b.publisher.clone()),
+                )
+                .with_context(|| format!("attestation #{i} ({} publisher)", b.publisher.kind()))?;
+                n += 1;
+            }
+        }
+        Ok(n)
+    })();
+    match r {
+        Ok(_) => {
+            eprintln!("OK: {}", a.dist);
+            Ok(())
+        }
+        Err(e) => {
+            eprintln!("FAIL: {}: {e:#}", a.dist);
+            Err(Failure::Verification)
+        }
+    }
+}
+
+fn inspect(a: PypiInspectArgs) -> Result<(), Failure> {
+    let att = read_attestation(&a.file)?;
+    let cert = Certificate::from_der(&att.verification_material.certificate)
+        .context("attestation certificate")?;
+    let san = cert
+        .san_identities()
+        .ok()
+        .and_then(|s| s.into_iter().next())
+        .map(|s| s.value().to_string())
+        .unwrap_or_default();
+    let issuer = cert.oidc_issuer().ok().flatten().unwrap_or_default();
+    let st: Value = serde_json::from_slice(&att.envelope.statement)
+        .context("the attestation statement is not JSON")?;
+    let tlog: Vec<Value> = att
+        .verification_material
+        .transparency_entries
+        .iter()
+        .map(|e| {
+            json!({
+                "log_index": e.log_index,
+                "integrated_time": e.integrated_time.map(format_rfc3339),
+                "kind": format!("{} {}", e.kind_version.kind, e.kind_version.version),
+                "log_id": hex::encode(&e.log_id.key_id),
+                "inclusion_proof": e.inclusion_proof.is_some(),
+                "inclusion_promise": e.inclusion_promise.is_some(),
+            })
+        })
+        .collect();
+    let exts: serde_json::Map<String, Value> = cert
+        .fulcio_extensions()
+        .into_iter()
+        .map(|(n, name, v)| (format!("{name} (.{n})"), json!(v)))
+        .collect();
+    let info = json!({
+        "certificate": {
+            "identity": san,
+            "issuer": issuer,
+            "not_before": format_rfc3339(cert.not_before()),
+            "not_after": format_rfc3339(cert.not_after()),
+            "extensions": exts,
+        },
+        "transparency_entries": tlog,
+        "statement": {
+            "type": st["_type"],
+            "subjects": st["subject"],
+            "predicate_type": st["predicateType"],
+        },
+    });
+    if a.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&info).map_err(|e| Failure::Other(e.into()))?
+        );
+        return Ok(());
+    }
+    println!("Certificate:");
+    println!("  Identity: {san}");
+    println!("  Issuer:   {issuer}");
+    println!(
+        "  Valid:    {} .. {}",
+        format_rfc3339(cert.not_before()),
+        format_rfc3339(cert.not_after())
+    );
+    for (n, name, v) in cert.fulcio_extensions() {
+        if n >= 8 {
+            println!("  {name}: {v}");
+        }
+    }
+    for e in &att.verification_material.transparency_entries {
+        println!("Transparency log entry:");
+        println!("  Log index:       {}", e.log_index);
+        if let Some(t) = e.integrated_time {
+            println!("  Integrated time: {}", format_rfc3339(t));
+        }
+        println!(
+            "  Kind:            {} {}",
+            e.kind_version.kind, e.kind_version.version
+        );
+        println!("  Log ID:          {}", hex::encode(&e.log_id.key_id));
+    }
+    println!("Statement:");
+    println!("  Type:           {}", st["_type"].as_str().unwrap_or("?"));
+    println!(
+        "  Predicate type: {}",
+        st["predicateType"].as_str().unwrap_or("?")
+    );
+    for s in st["subject"].as_array().into_iter().flatten() {
+        println!(
+            "  Subject:        {} sha256:{}",
+            s["name"].as_str().unwrap_or("?"),
+            s["digest"]["sha256"].as_str().unwrap_or("-")
+        );
+    }
+    Ok(())
+}
+
+fn convert(a: ConvertArgs) -> Result<(), Failure> {
+    let bytes =
+        std::fs::read(&a.input).with_context(|| format!("reading {}", a.input.display()))?;
+    let v: Value = serde_json::from_slice(&bytes)
+        .with_context(|| format!("{} is not JSON", a.input.display()))?;
+    let out = if v.get("envelope").is_some() && v.get("verification_material").is_some() {
+        let att = Attestation::from_json(&bytes)
+            .with_context(|| format!("parsing attestation {}", a.input.display()))?;
+        att.to_bundle()
+            .to_json()
+            .map_err(|e| Failure::Other(e.into()))?
+    } else {
+        let b = Bundle::from_json(&bytes)
+            .with_context(|| format!("parsing bundle {}", a.input.display()))?;
+        let att = Attestation::from_bundle(&b)
+            .with_context(|| format!("converting {}", a.input.display()))?;
+        serde_json::to_string(&att).map_err(|e| Failure::Other(e.into()))?
+    };
+    std::fs::write(&a.output_file, out)
+        .with_context(|| format!("writing {}", a.output_file.display()))?;
+    eprintln!(
+        "Converted {} to {}",
+        a.input.display(),
+        a.output_file.display()
+    );
+    Ok(())
+}
+
+fn sign(t: &TrustArgs, a: PypiSignArgs) -> Result<(), Failure> {
+    let mut jobs = vec![];
+    for d in &a.dists {
+        if !d.is_file() {
+            return Err(Failure::Usage(format!(
+                "distribution must be a file: {}",
+                d.display()
+            )));
+        }
+        let data = std::fs::read(d).with_context(|| format!("reading {}", d.display()))?;
+        let dist = Distribution::from_bytes(&file_name(d), &data)
+            .map_err(|e| Failure::Usage(e.to_string()))?;
+        let out = PathBuf::from(format!("{}.publish.attestation", d.display()));
+        if out.exists() && !a.common.overwrite {
+            return Err(Failure::Usage(format!(
+                "refusing to overwrite {} (use --overwrite)",
+                out.display()
+            )));
+        }
+        jobs.push((d.clone(), dist, out));
+    }
+    let (ctx, token) = crate::sign::context(t, &a.common)?;
+    for (d, dist, out) in jobs {
+        let statement = json!({
+            "_type": signet_core::intoto::STATEMENT_V1,
+            "subject": [{"name": dist.name, "digest": {"sha256": hex::encode(dist.digest)}}],
+            "predicateType": PUBLISH_V1,
+        });
+        let bytes = serde_json::to_vec(&statement).map_err(|e| Failure::Other(e.into()))?;
+        let signed = ctx
+            .sign_statement(&token, &bytes, dist.digest)
+            .with_context(|| format!("signing {}", d.display()))?;
+        let att = Attestation::from_bundle(&signed.bundle)
+            .with_context(|| format!("converting the bundle for {}", d.display()))?;
+        std::fs::write(
+            &out,
+            serde_json::to_string(&att).map_err(|e| Failure::Other(e.into()))?,
+        )
+        .with_context(|| format!("writing {}", out.display()))?;
+        eprintln!(
+            "Attested {} as {}; attestation written to {}",
+            d.display(),
+            crate::sign::identity_of(&signed.certificate),
+            out.display()
+        );
+    }
+    Ok(())
+}
+
+/// One unit of benchmark work: an attestation and the distribution it is about.
+struct BenchItem {
+    label: String,
+    attestation: Attestation,
+    dist: Distribution,
+    signer: Signer,
+}
+
+fn bench_items(dir: &Path) -> anyhow::Result<Vec<BenchItem>> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("reading directory {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    paths.sort();
+    let mut items = vec![];
+    for p in paths {
+        let name = file_name(&p);
+        let (stem, provenance) = if let Some(s) = name.strip_suffix(".provenance") {
+            (s, true)
+        } else if let Some(s) = [".publish.attestation", ".slsa.attestation", ".attestation"]
+            .iter()
+            .find_map(|x| name.strip_suffix(x))
+        {
+            (s, false)
+        } else {
+            continue;
+        };
+        let dist_path = dir.join(stem);
+        if !dist_path.is_file() {
+            eprintln!("skipping {name}: no distribution {stem} next to it");
+            continue;
+        }
+        let dist = local_dist(&dist_path)?;
+        if provenance {
+            let prov = Provenance::from_json(
+                &std::fs::read(&p).with_context(|| format!("reading {}", p.display()))?,
+            )
+            .with_context(|| format!("parsing {}", p.display()))?;
+            for b in prov.attestation_bundles {
+                for (i, a) in b.attestations.into_iter().enumerate() {
+                    items.push(BenchItem {
+                        label: format!("{name}#{i}"),
+                        attestation: a,
+                        dist: dist.clone(),
+                        signer: Signer::Publisher(b.publisher.clone()),
+                    });
+                }
+            }
+        } else {
+            let a = read_attestation(&p)?;
+            let cert = Certificate::from_der(&a.verification_material.certificate)?;
+            let san = cert
+                .san_identities()?
+                .into_iter()
+                .next()
+                .map(|s| s.value().to_string())
+                .unwrap_or_default();
+            items.push(BenchItem {
+                label: name,
+                attestation: a,
+                dist,
+                signer: Signer::Identity(san),
+            });
+        }
+    }
+    Ok(items)
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    match v.len() {
+        0 => 0.0,
+        n if !n.is_multiple_of(2) => v[n / 2],
+        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+    }
+}
+
+/// `signet bench pypi DIR`.
+pub fn bench(t: &TrustArgs, a: BenchPypiArgs) -> Result<(), Failure> {
+    let items = bench_items(&a.dir)?;
+    if items.is_empty() {
+        return Err(Failure::Usage(format!(
+            "{}: no *.attestation or *.provenance files next to their distributions",
+            a.dir.display()
+        )));
+    }
+    // With no explicit trust material, accept production and staging (the corpus mixes both).
+    let (root, source) = trust::trusted_root(t)?;
+    let mut verifiers = vec![(
+        source,
+        Verifier::new(&root).map_err(|e| Failure::Other(e.into()))?,
+    )];
+    if !t.staging && t.trust_config.is_none() && t.trusted_root.is_none() {
+        let r = signet_tuf::Instance::Staging
+            .trusted_root()
+            .map_err(|e| Failure::Other(e.into()))?;
+        verifiers.push((
+            "embedded staging trusted root".into(),
+            Verifier::new(&r).map_err(|e| Failure::Other(e.into()))?,
+        ));
+    }
+    let verify = |it: &BenchItem| -> Result<usize, String> {
+        let mut errs = vec![];
+        for (i, (_, v)) in verifiers.iter().enumerate() {
+            match verify_attestation(v, &it.attestation, &it.dist, &it.signer) {
+                Ok(_) => return Ok(i),
+                Err(e) => errs.push(e.to_string()),
+            }
+        }
+        Err(errs.join("; "))
+    };
+    let threads = a.threads.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    });
+    let iterations = a.iterations.max(1);
+    let total = items.len() * iterations;
+    let done = AtomicUsize::new(0);
+    let start = Instant::now();
+    let results = run_parallel(&items, threads, |it| {
+        let mut times = Vec::with_capacity(iterations);
+        let mut outcome = Ok(0);
+        for _ in 0..iterations {
+            let s = Instant::now();
+            outcome = verify(it);
+            times.push(s.elapsed().as_secs_f64() * 1e6);
+            let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+            if n.is_multiple_of(10) || n == total {
+                eprint!("\r[{n}/{total}] verifications on {threads} thread(s)");
+            }
+        }
+        (median(&mut times), outcome)
+    });
+    let wall = start.elapsed().as_secs_f64();
+    eprintln!();
+    println!(
+        "{} attestations in {}, {iterations} verifications each, {threads} thread(s)",
+        items.len(),
+        a.dir.display()
+    );
+    println!("{:<80} {:>10}  result", "attestation", "median µs");
+    let mut failed = 0;
+    let mut all = vec![];
+    for (it, (us, r)) in items.iter().zip(&results) {
+        all.push(*us);
+        let res = match r {
+            Ok(i) => format!("OK ({})", verifiers[*i].0),
+            Err(e) => {
+                failed += 1;
+                format!("FAIL: {e}")
+            }
+        };
+        println!("{:<80} {:>10.1}  {res}", it.label, us);
+    }
+    println!(
+        "median per attestation {:.1} µs; {total} verifications in {wall:.2} s = {:.0}/s on {threads} thread(s); {failed} failed",
+        median(&mut all),
+        total as f64 / wall
+    );
+    if failed > 0 {
+        return Err(Failure::Verification);
+    }
+    Ok(())
+}
+
+/// Entry point.
+pub fn run(t: &TrustArgs, cmd: PypiCommand) -> Result<(), Failure> {
+    match cmd {
+        PypiCommand::Verify(PypiVerifyCommand::Attestation(a)) => verify_attestations(t, a),
+        PypiCommand::Verify(PypiVerifyCommand::Pypi(a)) => verify_pypi(t, a),
+        PypiCommand::Inspect(a) => inspect(a),
+        PypiCommand::Convert(a) => convert(a),
+        PypiCommand::Sign(a) => sign(t, a),
+    }
+}
