@@ -6,7 +6,15 @@ mod common;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use common::{peers_dir, text, Instance};
+use common::{peers_dir, Instance};
+
+/// (stdout, stderr) with nothing left out: these tests check the trust-material notes.
+fn text(o: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
 
 const EMAIL: &str = "tuf@example.com";
 

@@ -98,12 +98,15 @@ pub fn signet(args: &[&str]) -> Output {
         .expect("run signet")
 }
 
-/// (stdout, stderr) as text.
+/// (stdout, stderr) as text; stderr without the informational `note:` lines (which trust
+/// material was used and how old it is).
 pub fn text(o: &Output) -> (String, String) {
-    (
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
+    let err: String = String::from_utf8_lossy(&o.stderr)
+        .lines()
+        .filter(|l| !l.starts_with("note: "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    (String::from_utf8_lossy(&o.stdout).into_owned(), err)
 }
 
 /// Where .ci/run installs the peer clients (a venv and node_modules).
