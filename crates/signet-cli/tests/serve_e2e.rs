@@ -458,3 +458,106 @@ fn rekor_client_against_the_instance() {
         assert!(o.status.success(), "{log}: {:?}", text(&o));
     }
 }
+
+/// Interactive sign-in without a browser: the test plays the user. Device flow: read the code
+/// `signet get-identity-token --device` prints, approve it on the instance's page, get a token.
+/// Authorization code + PKCE: follow the printed URL, submit the login form, let the redirect
+/// reach signet's local listener.
+#[test]
+fn device_and_browser_sign_in_flows() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let inst = Instance::start();
+    let http = reqwest::blocking::Client::new();
+    let claims = |token: &str| -> serde_json::Value {
+        let p = token.trim().split('.').nth(1).expect("a JWT");
+        serde_json::from_slice(&signet_core::encoding::b64_decode("jwt", p).unwrap()).unwrap()
+    };
+    for device in [true, false] {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_signet"));
+        cmd.arg("--trust-config")
+            .arg(inst.trust_config())
+            .arg("get-identity-token");
+        if device {
+            cmd.arg("--device");
+        }
+        let mut child = cmd
+            .env_remove("SIGSTORE_ID_TOKEN")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut err = BufReader::new(child.stderr.take().unwrap());
+        let mut line = String::new();
+        let mut seen = String::new();
+        let url = loop {
+            line.clear();
+            assert!(
+                err.read_line(&mut line).unwrap() > 0,
+                "no prompt in: {seen}"
+            );
+            seen.push_str(&line);
+            if let Some(u) = line.split_whitespace().find(|w| w.starts_with("http")) {
+                break u.to_string();
+            }
+        };
+        let email = if device {
+            "device@example.com"
+        } else {
+            "browser@example.com"
+        };
+        if device {
+            let code = line.split("enter code ").nth(1).unwrap().trim().to_string();
+            let r = http
+                .post(format!("{}/device", inst.issuer()))
+                .form(&[("user_code", code.as_str()), ("email", email)])
+                .send()
+                .unwrap();
+            assert!(r.status().is_success(), "{}", r.status());
+        } else {
+            let u = reqwest::Url::parse(&url).unwrap();
+            let q: std::collections::HashMap<String, String> =
+                u.query_pairs().into_owned().collect();
+            assert_eq!(q["code_challenge_method"], "S256");
+            let page = http.get(u.clone()).send().unwrap().text().unwrap();
+            assert!(page.contains("<form"), "{page}");
+            let r = http
+                .post(format!("{}/authorize", inst.issuer()))
+                .form(&[
+                    ("email", email),
+                    ("redirect_uri", q["redirect_uri"].as_str()),
+                    ("state", q["state"].as_str()),
+                    ("code_challenge", q["code_challenge"].as_str()),
+                    ("nonce", q["nonce"].as_str()),
+                ])
+                .send()
+                .unwrap();
+            assert!(
+                r.status().is_success(),
+                "redirect to the local listener: {}",
+                r.status()
+            );
+        }
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        let token = String::from_utf8(out.stdout).unwrap();
+        let c = claims(&token);
+        assert_eq!(c["email"], email);
+        assert_eq!(c["iss"], inst.issuer());
+    }
+    // A wrong PKCE verifier is refused at the token endpoint.
+    let r = http
+        .post(format!("{}/token", inst.issuer()))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", "nonexistent"),
+            ("code_verifier", "x"),
+        ])
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+}

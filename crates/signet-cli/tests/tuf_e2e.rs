@@ -218,3 +218,56 @@ fn sigstore_python_uses_signet_tuf_repository() {
     args.extend_from_slice(&verify_args);
     ok(&signet(&cache, &args));
 }
+
+/// sigstore-js (`@sigstore/cli verify --tuf-mirror-url URL --tuf-root-path root.json`) gets the
+/// trusted root through the instance's TUF repository and verifies a Signet bundle; a wrong
+/// identity fails.
+#[test]
+fn sigstore_js_verifies_through_the_tuf_repository() {
+    let Some(peers) = peers_dir() else { return };
+    let inst = Instance::start();
+    let work = tempfile::tempdir().unwrap();
+    let f = work.path().join("js-tuf.txt");
+    std::fs::write(&f, b"verified by sigstore-js over TUF\n").unwrap();
+    let tok = inst.token("alice@example.com");
+    let o = Command::new(env!("CARGO_BIN_EXE_signet"))
+        .arg("--trust-config")
+        .arg(inst.trust_config())
+        .args(["sign", "--identity-token", &tok])
+        .arg(&f)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{:?}", text(&o));
+    let bundle = work.path().join("js-tuf.txt.sigstore.json");
+    let root = inst.dir.path().join("tuf/1.root.json");
+    let js = |identity: &str, cache: &Path| {
+        Command::new(peers.join("node/node_modules/.bin/sigstore"))
+            .arg("verify")
+            .arg(&bundle)
+            .arg("--blob-file")
+            .arg(&f)
+            .args(["--tuf-mirror-url", &format!("{}/tuf", inst.url)])
+            .arg("--tuf-root-path")
+            .arg(&root)
+            .arg("--tuf-cache-path")
+            .arg(cache)
+            .args([
+                "--certificate-identity-email",
+                identity,
+                "--certificate-issuer",
+                &inst.issuer(),
+            ])
+            .output()
+            .unwrap()
+    };
+    let o = js("alice@example.com", &work.path().join("cache1"));
+    assert!(o.status.success(), "{:?}", text(&o));
+    assert!(
+        text(&o).0.contains("Verification succeeded")
+            || text(&o).1.contains("Verification succeeded"),
+        "{:?}",
+        text(&o)
+    );
+    let o = js("mallory@example.com", &work.path().join("cache2"));
+    assert!(!o.status.success(), "{:?}", text(&o));
+}
