@@ -12,6 +12,7 @@ mod rekor;
 mod serve;
 mod sign;
 mod slsa;
+mod tiles;
 mod trust;
 mod verify;
 

@@ -526,6 +526,180 @@ fn run_verify_bundle(c: &Client, path: &PathBuf) -> Result<(), Failure> {
     Ok(())
 }
 
+/// `signet rekor` against a tile log (Rekor v2): checkpoint, entry bundles and hash tiles.
+fn run_tiles(c: &Client, cmd: RekorCommand) -> Result<(), Failure> {
+    let tc = crate::tiles::TileClient::new(&c.base, c.http.clone());
+    let cp = tc.checkpoint(&c.root)?;
+    match cmd {
+        RekorCommand::Get {
+            log_index,
+            uuid,
+            format,
+        } => {
+            let Some(i) = log_index else {
+                return Err(Failure::Usage(format!(
+                    "{} is a tile log: entries are addressed by --log-index, not --uuid {}",
+                    c.base,
+                    uuid.unwrap_or_default()
+                )));
+            };
+            if i >= cp.size {
+                return Err(Failure::Other(anyhow!(
+                    "no entry at index {i}: the signed checkpoint covers {} entries",
+                    cp.size
+                )));
+            }
+            let body = tc.entry(i, cp.size)?;
+            let proof = tc.inclusion_proof(i, cp.size)?;
+            merkle::verify_inclusion(i, cp.size, &merkle::leaf_hash(&body), &proof, &cp.root_hash)
+                .map_err(|e| Failure::Other(anyhow!("entry {i} is not in the signed tree: {e}")))?;
+            let v: Value = serde_json::from_slice(&body).context("entry is not JSON")?;
+            let kind = v
+                .get("kind")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
+            if format == "json" {
+                let out = json!({
+                    "Body": { body_kind_key(&kind): v.get("spec").cloned().unwrap_or(Value::Null) },
+                    "LogIndex": i,
+                    "UUID": hex::encode(merkle::leaf_hash(&body)),
+                    "Checkpoint": {"origin": cp.origin, "size": cp.size, "rootHash": hex::encode(&cp.root_hash)},
+                });
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&out).map_err(|e| Failure::Other(e.into()))?
+                );
+            } else {
+                println!(
+                    "Origin: {}\nIndex: {i}\nUUID: {}",
+                    cp.origin,
+                    hex::encode(merkle::leaf_hash(&body))
+                );
+                println!(
+                    "Body: {kind} {}",
+                    v.get("apiVersion").and_then(Value::as_str).unwrap_or("")
+                );
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&v.get("spec").cloned().unwrap_or(Value::Null))
+                        .map_err(|e| Failure::Other(e.into()))?
+                );
+            }
+            eprintln!(
+                "checkpoint signature verified; inclusion proof from tiles verified (tree size {})",
+                cp.size
+            );
+            Ok(())
+        }
+        RekorCommand::Search { .. } => Err(Failure::Usage(format!(
+            "{} is a tile log: it has no search index",
+            c.base
+        ))),
+        RekorCommand::Loginfo => {
+            println!("Origin: {}\nTree size: {}\nRoot hash: {}\nSigned checkpoint verified against the trusted root", cp.origin, cp.size, hex::encode(&cp.root_hash));
+            Ok(())
+        }
+        RekorCommand::Verify { bundle } => {
+            let b = Bundle::from_json(
+                &std::fs::read(&bundle).with_context(|| format!("reading {}", bundle.display()))?,
+            )
+            .with_context(|| format!("{}", bundle.display()))?;
+            for (k, e) in b.verification_material.tlog_entries.iter().enumerate() {
+                let i = e.log_index as u64;
+                let r = (|| -> anyhow::Result<()> {
+                    if i >= cp.size {
+                        bail!("index {i} is beyond the signed tree size {}", cp.size);
+                    }
+                    if tc.entry(i, cp.size)? != e.canonicalized_body {
+                        bail!("the log holds a different entry at index {i}");
+                    }
+                    let proof = tc.inclusion_proof(i, cp.size)?;
+                    merkle::verify_inclusion(
+                        i,
+                        cp.size,
+                        &merkle::leaf_hash(&e.canonicalized_body),
+                        &proof,
+                        &cp.root_hash,
+                    )?;
+                    Ok(())
+                })();
+                match r {
+                    Ok(()) => eprintln!(
+                        "OK: {} entry #{k} (index {i}): in the log at size {}",
+                        bundle.display(),
+                        cp.size
+                    ),
+                    Err(err) => {
+                        eprintln!("FAIL: {} entry #{k} (index {i}): {err:#}", bundle.display());
+                        return Err(Failure::Verification);
+                    }
+                }
+            }
+            Ok(())
+        }
+        RekorCommand::Consistency { from, root, state } => {
+            let sp = state_path(c, state);
+            let earlier = match (from, root) {
+                (Some(s), Some(r)) => Some((
+                    s,
+                    hex::decode(&r)
+                        .map_err(|_| Failure::Usage(format!("--root {r:?} is not hex")))?,
+                )),
+                (Some(_), None) => return Err(Failure::Usage("--from needs --root".into())),
+                _ => std::fs::read(&sp)
+                    .ok()
+                    .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+                    .and_then(|v| {
+                        Some((
+                            v.get("size")?.as_u64()?,
+                            hex::decode(v.get("root")?.as_str()?).ok()?,
+                        ))
+                    }),
+            };
+            if let Some((s1, r1)) = earlier {
+                // The tiles must reproduce the signed root; then the old root must be their prefix.
+                let ok = s1 <= cp.size
+                    && tc
+                        .root(cp.size, cp.size)
+                        .ok()
+                        .is_some_and(|r| r[..] == cp.root_hash[..])
+                    && (s1 == 0 || tc.root(s1, cp.size).ok().is_some_and(|r| r[..] == r1[..]));
+                if !ok {
+                    eprintln!(
+                        "FAIL: the log at size {} does not extend the checkpoint of size {s1}",
+                        cp.size
+                    );
+                    return Err(Failure::Verification);
+                }
+                eprintln!("OK: consistent from size {s1} to {}", cp.size);
+            } else {
+                eprintln!("no earlier checkpoint known; recording size {}", cp.size);
+            }
+            if let Some(d) = sp.parent() {
+                std::fs::create_dir_all(d).with_context(|| format!("creating {}", d.display()))?;
+            }
+            std::fs::write(
+                &sp,
+                json!({"size": cp.size, "root": hex::encode(&cp.root_hash)}).to_string(),
+            )
+            .with_context(|| format!("writing {}", sp.display()))?;
+            Ok(())
+        }
+    }
+}
+
+/// Whether `base` serves a tile log (a `checkpoint` at its root).
+fn is_tile_log(c: &Client) -> bool {
+    c.http
+        .get(format!("{}/checkpoint", c.base))
+        .send()
+        .ok()
+        .filter(|r| r.status().is_success())
+        .and_then(|r| r.text().ok())
+        .is_some_and(|t| Checkpoint::parse(&t).is_ok())
+}
+
 /// Entry point for `signet rekor`.
 pub fn run(t: &TrustArgs, a: RekorArgs) -> Result<(), Failure> {
     if t.offline {
@@ -542,6 +716,9 @@ pub fn run(t: &TrustArgs, a: RekorArgs) -> Result<(), Failure> {
             .context("HTTP client")?,
         root,
     };
+    if is_tile_log(&c) {
+        return run_tiles(&c, a.cmd);
+    }
     match a.cmd {
         RekorCommand::Get {
             log_index,

@@ -561,3 +561,159 @@ fn device_and_browser_sign_in_flows() {
         .unwrap();
     assert_eq!(r.status().as_u16(), 400);
 }
+
+/// `signet rekor` against the instance's Rekor v2 (a tile log): entries and proofs come from
+/// entry bundles and hash tiles, across tile boundaries, checked against the signed checkpoint.
+#[test]
+fn rekor_client_on_the_tile_log() {
+    use signet_core::encoding::{b64_encode, sha256};
+    let inst = Instance::start();
+    let key = signet_core::keys::EcKey::generate(signet_core::keys::Curve::P256).unwrap();
+    let url = format!("{}/rekor2/api/v2/log/entries", inst.url);
+    // 300 entries (more than one 256-entry tile), 20 clients in parallel.
+    std::thread::scope(|s| {
+        for t in 0..20 {
+            let (key, url) = (&key, &url);
+            s.spawn(move || {
+                let c = reqwest::blocking::Client::new();
+                for i in 0..15 {
+                    let data = format!("entry {t} {i}");
+                    let sig = key.sign(data.as_bytes()).unwrap();
+                    let body = serde_json::json!({"hashedRekordRequestV002": {"digest": b64_encode(sha256(data.as_bytes())),
+                        "signature": {"content": b64_encode(sig), "verifier": {"publicKey": {"rawBytes": b64_encode(key.spki_der())}, "keyDetails": "PKIX_ECDSA_P256_SHA_256"}}}});
+                    let r = c.post(url).json(&body).send().unwrap();
+                    assert_eq!(r.status().as_u16(), 201);
+                }
+            });
+        }
+    });
+    let tc = inst.trust_config();
+    let tcs = tc.to_str().unwrap();
+    let base = format!("{}/rekor2", inst.url);
+    let o = signet(&[
+        "--trust-config",
+        tcs,
+        "rekor",
+        "--rekor-url",
+        &base,
+        "loginfo",
+    ]);
+    assert!(
+        o.status.success() && text(&o).0.contains("Tree size: 300"),
+        "{:?}",
+        text(&o)
+    );
+    for i in ["0", "255", "256", "299"] {
+        let o = signet(&[
+            "--trust-config",
+            tcs,
+            "rekor",
+            "--rekor-url",
+            &base,
+            "get",
+            "--log-index",
+            i,
+            "--format",
+            "json",
+        ]);
+        assert!(o.status.success(), "{i}: {:?}", text(&o));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert!(
+            v["Body"]["HashedRekordObj"]["hashedRekordV002"]["data"]["digest"].is_string(),
+            "{v}"
+        );
+    }
+    let o = signet(&[
+        "--trust-config",
+        tcs,
+        "rekor",
+        "--rekor-url",
+        &base,
+        "get",
+        "--log-index",
+        "300",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    // A Signet bundle logged to Rekor v2 is found by `rekor verify`.
+    let work = tempfile::tempdir().unwrap();
+    let f = work.path().join("v2.txt");
+    std::fs::write(&f, b"v2 entry\n").unwrap();
+    let tok = inst.token("alice@example.com");
+    let o = signet(&[
+        "--trust-config",
+        tcs,
+        "sign",
+        "--rekor-version",
+        "2",
+        "--identity-token",
+        &tok,
+        f.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let state = work.path().join("state.json");
+    let o = signet(&[
+        "--trust-config",
+        tcs,
+        "rekor",
+        "--rekor-url",
+        &base,
+        "consistency",
+        "--state",
+        state.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let b = work.path().join("v2.txt.sigstore.json");
+    let o = signet(&[
+        "--trust-config",
+        tcs,
+        "rekor",
+        "--rekor-url",
+        &base,
+        "verify",
+        "--bundle",
+        b.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let tok = inst.token("alice@example.com");
+    std::fs::write(&f, b"v2 entry 2\n").unwrap();
+    let o = signet(&[
+        "--trust-config",
+        tcs,
+        "sign",
+        "--overwrite",
+        "--rekor-version",
+        "2",
+        "--identity-token",
+        &tok,
+        f.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let o = signet(&[
+        "--trust-config",
+        tcs,
+        "rekor",
+        "--rekor-url",
+        &base,
+        "consistency",
+        "--state",
+        state.to_str().unwrap(),
+    ]);
+    assert!(
+        o.status.success() && text(&o).1.contains("consistent from size 301 to 302"),
+        "{:?}",
+        text(&o)
+    );
+    let o = signet(&[
+        "--trust-config",
+        tcs,
+        "rekor",
+        "--rekor-url",
+        &base,
+        "consistency",
+        "--from",
+        "301",
+        "--root",
+        &"00".repeat(32),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{:?}", text(&o));
+}
