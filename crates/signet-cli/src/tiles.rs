@@ -115,7 +115,7 @@ impl TileClient {
     /// MTH of leaves [a, b) (RFC 6962 section 2.1).
     fn range_hash(&self, a: u64, b: u64, size: u64) -> anyhow::Result<Hash> {
         let n = b - a;
-        if n.is_power_of_two() && a % n == 0 {
+        if n.is_power_of_two() && a.is_multiple_of(n) {
             return self.node(n.trailing_zeros(), a / n, size);
         }
         let k = 1u64 << (63 - (n - 1).leading_zeros());
