@@ -750,6 +750,18 @@ pub fn run(t: &TrustArgs, a: RekorArgs) -> Result<(), Failure> {
 /// `signet log ...`: operate a local log's data directory.
 #[derive(Subcommand, Debug)]
 pub enum LogCommand {
+    /// Serve the transparency log alone: Rekor v1 and v2 APIs on embedded storage.
+    Serve {
+        /// State directory.
+        #[arg(long, env = "SIGNET_DATA_DIR", default_value = "signet-data")]
+        data_dir: PathBuf,
+        /// Listen address.
+        #[arg(long, default_value = "127.0.0.1:3000")]
+        listen: std::net::SocketAddr,
+        /// JSON config (`publicUrl`, `checkpointIntervalMs`).
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
     /// Recompute and check everything in a log data directory (entries, antispam index, tiles,
     /// entry bundles, checkpoints).
     Fsck {
@@ -761,6 +773,20 @@ pub enum LogCommand {
 /// Entry point for `signet log`.
 pub fn run_log(cmd: LogCommand) -> Result<(), Failure> {
     match cmd {
+        LogCommand::Serve {
+            data_dir,
+            listen,
+            config,
+        } => {
+            let cfg = signet_server::ServeConfig::new(data_dir, listen, config.as_deref())
+                .map_err(|e| Failure::Other(e.into()))?;
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .context("starting the async runtime")?;
+            rt.block_on(signet_server::serve_log(cfg))
+                .map_err(|e| Failure::Other(e.into()))
+        }
         LogCommand::Fsck { dir } => {
             let r = signet_log::fsck(&dir).map_err(|e| Failure::Other(e.into()))?;
             if r.is_ok() {

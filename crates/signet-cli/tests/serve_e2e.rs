@@ -717,3 +717,42 @@ fn rekor_client_on_the_tile_log() {
     ]);
     assert_eq!(o.status.code(), Some(1), "{:?}", text(&o));
 }
+
+/// `signet log serve` runs the transparency log alone: Rekor APIs answer, the CA does not.
+#[test]
+fn log_serve_runs_only_the_log() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_signet"))
+        .args(["log", "serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut r = BufReader::new(child.stderr.take().unwrap());
+    let mut url = None;
+    for _ in 0..50 {
+        let mut line = String::new();
+        if r.read_line(&mut line).unwrap_or(0) == 0 {
+            break;
+        }
+        if let Some(rest) = line.split("instance URL ").nth(1) {
+            url = Some(rest.split(';').next().unwrap().trim().to_string());
+            break;
+        }
+    }
+    let url = url.expect("log serve started");
+    let get = |p: &str| {
+        reqwest::blocking::get(format!("{url}/{p}"))
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    assert_eq!(get("api/v1/log"), 200);
+    assert_eq!(get("rekor2/checkpoint"), 200);
+    assert_eq!(get("api/v2/configuration"), 404);
+    assert_eq!(get("oidc/jwks"), 404);
+    let _ = child.kill();
+    let _ = child.wait();
+}

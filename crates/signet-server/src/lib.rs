@@ -336,8 +336,29 @@ pub async fn spawn(mut cfg: ServeConfig) -> Result<(String, Arc<App>)> {
     Ok((url, app))
 }
 
+/// The transparency log alone (Rekor v1 and v2 APIs, trust material, operations endpoints),
+/// for `signet log serve`.
+pub fn router_log_only(app: Arc<App>, max_body: usize) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .route("/trust/trusted_root.json", get(|State(a): State<Arc<App>>| async move { json_response(a.trusted_root_json.clone()) }))
+        .merge(rekor::routes())
+        .layer(DefaultBodyLimit::max(max_body))
+        .with_state(app)
+}
+
 /// Run the instance until SIGINT/SIGTERM.
-pub async fn serve(mut cfg: ServeConfig) -> Result<()> {
+pub async fn serve(cfg: ServeConfig) -> Result<()> {
+    serve_with(cfg, false).await
+}
+
+/// Run only the transparency log services until SIGINT/SIGTERM.
+pub async fn serve_log(cfg: ServeConfig) -> Result<()> {
+    serve_with(cfg, true).await
+}
+
+async fn serve_with(mut cfg: ServeConfig, log_only: bool) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(cfg.listen)
         .await
         .map_err(|e| Error::Config(format!("cannot listen on {}: {e}", cfg.listen)))?;
@@ -359,22 +380,28 @@ pub async fn serve(mut cfg: ServeConfig) -> Result<()> {
         cfg.data_dir.join("tuf/1.root.json").display()
     );
     tokio::spawn(tuf_refresh_task(app.clone()));
-    axum::serve(listener, router(app, cfg.max_body_bytes))
-        .with_graceful_shutdown(async {
-            let ctrl_c = tokio::signal::ctrl_c();
-            #[cfg(unix)]
-            {
-                let mut term =
-                    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-                    {
-                        Ok(s) => s,
-                        Err(_) => return,
-                    };
-                tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
-            }
-            #[cfg(not(unix))]
-            let _ = ctrl_c.await;
-        })
-        .await
-        .map_err(|e| Error::Config(format!("server error: {e}")))
+    axum::serve(
+        listener,
+        if log_only {
+            router_log_only(app, cfg.max_body_bytes)
+        } else {
+            router(app, cfg.max_body_bytes)
+        },
+    )
+    .with_graceful_shutdown(async {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        {
+            let mut term =
+                match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                    Ok(s) => s,
+                    Err(_) => return,
+                };
+            tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
+        }
+        #[cfg(not(unix))]
+        let _ = ctrl_c.await;
+    })
+    .await
+    .map_err(|e| Error::Config(format!("server error: {e}")))
 }
