@@ -17,9 +17,19 @@ pub struct Instance {
 impl Instance {
     /// Start `signet serve` on a free port in a fresh data dir.
     pub fn start() -> Instance {
-        let dir = tempfile::tempdir().unwrap();
+        Self::start_in(tempfile::tempdir().unwrap(), 0)
+    }
+
+    /// Start `signet serve` on `port` (0: any) with the data dir `dir` (a restart when it
+    /// already holds an instance; the port must then be the same, as the URL names the logs).
+    pub fn start_in(dir: tempfile::TempDir, port: u16) -> Instance {
         let mut child = Command::new(env!("CARGO_BIN_EXE_signet"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .args([
+                "serve",
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--data-dir",
+            ])
             .arg(dir.path())
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
@@ -51,6 +61,13 @@ impl Instance {
     pub fn stop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+
+    /// Kill the server with SIGKILL and hand back its data directory.
+    pub fn kill(mut self) -> tempfile::TempDir {
+        self.stop();
+        let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap());
+        dir
     }
 
     /// `DATA/trust_config.json`.
