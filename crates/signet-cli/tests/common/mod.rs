@@ -66,8 +66,7 @@ impl Instance {
     /// Kill the server with SIGKILL and hand back its data directory.
     pub fn kill(mut self) -> tempfile::TempDir {
         self.stop();
-        let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap());
-        dir
+        std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap())
     }
 
     /// `DATA/trust_config.json`.
