@@ -756,3 +756,98 @@ fn log_serve_runs_only_the_log() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// intoto 0.0.2 entries (as older sigstore-js sent them): created with server-side signature
+/// checks, and a bundle carrying that entry verifies.
+#[test]
+fn rekor_intoto_v002_entries() {
+    use signet_core::encoding::b64_encode;
+    let inst = Instance::start();
+    let work = tempfile::tempdir().unwrap();
+    let f = work.path().join("i.txt");
+    std::fs::write(&f, b"intoto entry\n").unwrap();
+    let pred = work.path().join("p.json");
+    std::fs::write(&pred, "{}").unwrap();
+    let tc = inst.trust_config();
+    let tok = inst.token("alice@example.com");
+    let o = signet(&[
+        "--trust-config",
+        tc.to_str().unwrap(),
+        "attest",
+        "--predicate-type",
+        "https://example.com/p",
+        "--predicate",
+        pred.to_str().unwrap(),
+        "--identity-token",
+        &tok,
+        f.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let bpath = work.path().join("i.txt.sigstore.json");
+    let mut bundle =
+        signet_core::bundle::Bundle::from_json(&std::fs::read(&bpath).unwrap()).unwrap();
+    let env = bundle.dsse_envelope.clone().unwrap();
+    let cert =
+        signet_core::x509::Certificate::from_der(bundle.leaf_certificate_der().unwrap()).unwrap();
+    let proposed = |sig: &[u8]| {
+        serde_json::json!({"apiVersion": "0.0.2", "kind": "intoto", "spec": {"content": {
+            "envelope": {"payloadType": env.payload_type, "payload": b64_encode(b64_encode(&env.payload)),
+                "signatures": [{"sig": b64_encode(b64_encode(sig)), "publicKey": b64_encode(cert.to_pem())}]},
+            "payloadHash": {"algorithm": "sha256", "value": hex::encode(signet_core::encoding::sha256(&env.payload))}}}})
+    };
+    let c = reqwest::blocking::Client::new();
+    let url = format!("{}/api/v1/log/entries", inst.url);
+    // A wrong signature is refused.
+    let mut bad_sig = env.signatures[0].sig.clone();
+    bad_sig[10] ^= 1;
+    let r = c.post(&url).json(&proposed(&bad_sig)).send().unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    let r = c
+        .post(&url)
+        .json(&proposed(&env.signatures[0].sig))
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    let v: serde_json::Value = r.json().unwrap();
+    let e: signet_core::rekor::LogEntry =
+        serde_json::from_value(v.as_object().unwrap().values().next().unwrap().clone()).unwrap();
+    bundle.verification_material.tlog_entries = vec![signet_sign::tle_from_v1(&e).unwrap()];
+    assert_eq!(
+        bundle.verification_material.tlog_entries[0]
+            .kind_version
+            .kind,
+        "intoto"
+    );
+    std::fs::write(&bpath, bundle.to_json().unwrap()).unwrap();
+    let issuer = inst.issuer();
+    let o = signet(&[
+        "--trust-config",
+        tc.to_str().unwrap(),
+        "verify",
+        "identity",
+        "--cert-identity",
+        "alice@example.com",
+        "--cert-oidc-issuer",
+        &issuer,
+        f.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    let o = signet(&[
+        "--trust-config",
+        tc.to_str().unwrap(),
+        "rekor",
+        "--rekor-url",
+        &inst.url,
+        "get",
+        "--log-index",
+        &e.log_index.to_string(),
+        "--format",
+        "json",
+    ]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let g: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(
+        g["Body"]["IntotoObj"]["content"]["payloadHash"]["value"].is_string(),
+        "{g}"
+    );
+}

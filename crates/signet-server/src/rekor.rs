@@ -203,10 +203,96 @@ fn canonicalize_v1(proposed: &Value) -> Result<Canonical> {
                 index_keys,
             })
         }
+        ("intoto", "0.0.2") => canonicalize_intoto_v002(spec),
         (k, v) => Err(bad(format!(
-            "unsupported entry kind {k} {v}; this log accepts hashedrekord 0.0.1 and dsse 0.0.1"
+            "unsupported entry kind {k} {v}; this log accepts hashedrekord 0.0.1, dsse 0.0.1 and intoto 0.0.2"
         ))),
     }
+}
+
+/// intoto 0.0.2 as sigstore-js (up to v2) proposed it: the envelope with payload and signatures
+/// base64-encoded twice and each signature's public key (base64 PEM), plus `hash` and
+/// `payloadHash`. As in Rekor, the canonical body keeps the payload out (its hash binds it).
+fn canonicalize_intoto_v002(spec: &Value) -> Result<Canonical> {
+    let env = spec
+        .pointer("/content/envelope")
+        .ok_or_else(|| bad("intoto 0.0.2: missing spec.content.envelope"))?;
+    let twice = |what: &str, v: Option<&Value>| -> Result<Vec<u8>> {
+        let outer = v
+            .and_then(Value::as_str)
+            .ok_or_else(|| bad(format!("intoto 0.0.2: missing {what}")))?;
+        let inner = b64_decode(what, outer).map_err(|e| bad(e.to_string()))?;
+        let inner = std::str::from_utf8(&inner)
+            .map_err(|_| bad(format!("intoto 0.0.2: {what} is not base64 of base64")))?;
+        b64_decode(what, inner).map_err(|e| bad(e.to_string()))
+    };
+    let payload = twice("envelope.payload", env.get("payload"))?;
+    let payload_type = env
+        .get("payloadType")
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad("intoto 0.0.2: missing envelope.payloadType"))?;
+    let sigs = env
+        .get("signatures")
+        .and_then(Value::as_array)
+        .ok_or_else(|| bad("intoto 0.0.2: missing envelope.signatures"))?;
+    if sigs.is_empty() || sigs.len() > signet_core::limits::MAX_DSSE_SIGNATURES {
+        return Err(bad(format!(
+            "intoto 0.0.2: {} signatures, expected 1..=16",
+            sigs.len()
+        )));
+    }
+    let msg = pae(payload_type, &payload);
+    let mut out_sigs = vec![];
+    let mut index_keys = vec![];
+    for (i, sv) in sigs.iter().enumerate() {
+        let sig = twice("signature.sig", sv.get("sig"))?;
+        let pk_b64 = sv
+            .get("publicKey")
+            .and_then(Value::as_str)
+            .ok_or_else(|| bad(format!("intoto 0.0.2: signature #{i} has no publicKey")))?;
+        let pem_bytes = b64_decode("publicKey", pk_b64).map_err(|e| bad(e.to_string()))?;
+        let (key, cert) = verifier_from_pem(&pem_bytes)?;
+        key.verify_with_hash(HashAlg::Sha256, &msg, &sig)
+            .map_err(|_| bad(format!("intoto 0.0.2: signature #{i} does not verify over the envelope with its public key")))?;
+        let mut o =
+            json!({"sig": b64_encode(b64_encode(&sig)), "publicKey": b64_encode(&pem_bytes)});
+        if let Some(k) = sv
+            .get("keyid")
+            .and_then(Value::as_str)
+            .filter(|k| !k.is_empty())
+        {
+            o["keyid"] = json!(k);
+        }
+        out_sigs.push(o);
+        index_keys.extend(verifier_index_keys(&key, cert.as_ref()));
+    }
+    let payload_hash = hex::encode(sha256(&payload));
+    if let Some(given) = spec
+        .pointer("/content/payloadHash/value")
+        .and_then(Value::as_str)
+    {
+        if !given.eq_ignore_ascii_case(&payload_hash) {
+            return Err(bad(format!(
+                "intoto 0.0.2: payloadHash {given} is not the payload's sha256 {payload_hash}"
+            )));
+        }
+    }
+    index_keys.push(format!("sha256:{payload_hash}"));
+    let mut content = json!({
+        "envelope": {"payloadType": payload_type, "signatures": out_sigs},
+        "payloadHash": {"algorithm": "sha256", "value": payload_hash},
+    });
+    if let Some(h) = spec
+        .pointer("/content/hash")
+        .filter(|h| h.get("value").and_then(Value::as_str).is_some())
+    {
+        content["hash"] = json!({"algorithm": "sha256", "value": h["value"]});
+    }
+    let body = json!({"apiVersion": "0.0.2", "kind": "intoto", "spec": {"content": content}});
+    Ok(Canonical {
+        body: canonical(&body)?,
+        index_keys,
+    })
 }
 
 /// Rekor v1: a log, the SET key, and a search index.

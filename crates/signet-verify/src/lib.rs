@@ -845,7 +845,9 @@ fn check_body(
         }
         (EntryBody::IntotoV002(t), None, Some(env)) => {
             let envb = &t.content.envelope;
-            if envb.payload != b64_encode(&env.payload).as_bytes() {
+            // Rekor keeps the payload out of the canonical intoto body (it is stored as the
+            // entry's attestation); then the payload hash, required, binds it.
+            if !envb.payload.is_empty() && envb.payload != b64_encode(&env.payload).as_bytes() {
                 return Err(err(
                     "intoto entry payload differs from the envelope payload".into(),
                 ));
@@ -874,15 +876,23 @@ fn check_body(
                     &pem_to_der("intoto public key", &s.public_key)?,
                 )?;
             }
-            if let Some(ph) = &t.content.payload_hash {
-                if !ph
-                    .value
-                    .eq_ignore_ascii_case(&hex::encode(sha256(&env.payload)))
-                {
+            match &t.content.payload_hash {
+                Some(ph)
+                    if ph.algorithm.eq_ignore_ascii_case("sha256")
+                        && ph
+                            .value
+                            .eq_ignore_ascii_case(&hex::encode(sha256(&env.payload))) => {}
+                Some(_) => {
                     return Err(err(
                         "intoto entry payload hash differs from the envelope payload's".into(),
-                    ));
+                    ))
                 }
+                None if envb.payload.is_empty() => {
+                    return Err(err(
+                        "intoto entry has neither the payload nor its hash".into()
+                    ))
+                }
+                None => {}
             }
         }
         _ => {
