@@ -24,6 +24,8 @@ pub enum BenchCommand {
     Verify(BenchVerifyArgs),
     /// Benchmark a private instance: sign latency, CA certificates/s, Rekor v1/v2 creates.
     Instance(crate::bench_instance::BenchInstanceArgs),
+    /// Benchmark the log: durable appends/s with signature checks, no HTTP.
+    Log(crate::bench_log::BenchLogArgs),
     /// Verify every PEP 740 attestation in a directory on all cores (per-file times).
     Pypi(crate::pypi::BenchPypiArgs),
 }
@@ -224,6 +226,7 @@ pub fn run(t: &TrustArgs, cmd: BenchCommand) -> Result<(), Failure> {
     match cmd {
         BenchCommand::Verify(a) => run_verify(a, t),
         BenchCommand::Instance(a) => crate::bench_instance::run(a),
+        BenchCommand::Log(a) => crate::bench_log::run(a),
         BenchCommand::Pypi(a) => crate::pypi::bench(t, a),
     }
 }

@@ -6,6 +6,7 @@
 
 mod bench;
 mod bench_instance;
+mod bench_log;
 mod inspect;
 mod pypi;
 mod rekor;

@@ -87,6 +87,12 @@ struct Canonical {
 }
 
 /// Validate a proposed v1 entry and canonicalize it.
+/// Validate a proposed Rekor v1 entry (signature included) and return its canonical body, as
+/// `POST /api/v1/log/entries` does before appending (public for benchmarks).
+pub fn validate_v1(proposed: &Value) -> Result<Vec<u8>> {
+    Ok(canonicalize_v1(proposed)?.body)
+}
+
 fn canonicalize_v1(proposed: &Value) -> Result<Canonical> {
     let kind = proposed
         .get("kind")
