@@ -45,24 +45,6 @@ fn pct(v: &mut [f64], p: f64) -> f64 {
     v[i]
 }
 
-fn dir_bytes(p: &std::path::Path) -> u64 {
-    let mut total = 0;
-    if let Ok(rd) = std::fs::read_dir(p) {
-        for e in rd.flatten() {
-            let m = match e.metadata() {
-                Ok(m) => m,
-                Err(_) => continue,
-            };
-            total += if m.is_dir() {
-                dir_bytes(&e.path())
-            } else {
-                m.len()
-            };
-        }
-    }
-    total
-}
-
 /// Run `f` on `clients` threads for `seconds`; returns (ops, latencies ms).
 fn load(
     clients: usize,
@@ -188,7 +170,7 @@ pub fn run(a: BenchInstanceArgs) -> Result<(), Failure> {
         Ok(())
     })?;
     println!("Rekor v1 create (durable, signature checked, SET + proof returned): {:.0} entries/s ({} clients), latency p50 {:.1} ms p99 {:.1} ms", n as f64 / a.seconds, a.rekor_clients, pct(&mut l, 0.5), pct(&mut l, 0.99));
-    let bytes = dir_bytes(&dir.join("rekor-v1"));
+    let bytes = crate::bench::dir_bytes(&dir.join("rekor-v1"));
     println!(
         "Rekor v1 disk: {} bytes for {} entries = {:.0} bytes/entry (incl. search index)",
         bytes,

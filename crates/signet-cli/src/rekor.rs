@@ -420,6 +420,45 @@ fn state_path(c: &Client, given: Option<PathBuf>) -> PathBuf {
     })
 }
 
+/// The earlier checkpoint to check against: `--from/--root`, else the state file.
+fn earlier_checkpoint(
+    from: Option<u64>,
+    root: Option<String>,
+    sp: &std::path::Path,
+) -> Result<Option<(u64, Vec<u8>)>, Failure> {
+    match (from, root) {
+        (Some(s), Some(r)) => Ok(Some((
+            s,
+            hex::decode(&r).map_err(|_| Failure::Usage(format!("--root {r:?} is not hex")))?,
+        ))),
+        (Some(_), None) => Err(Failure::Usage(
+            "--from needs --root (the root hash you trust at that size)".into(),
+        )),
+        _ => Ok(std::fs::read(sp)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+            .and_then(|v| {
+                Some((
+                    v.get("size")?.as_u64()?,
+                    hex::decode(v.get("root")?.as_str()?).ok()?,
+                ))
+            })),
+    }
+}
+
+/// Record the last verified checkpoint in the state file.
+fn save_checkpoint(sp: &std::path::Path, size: u64, root: &[u8]) -> Result<(), Failure> {
+    if let Some(d) = sp.parent() {
+        std::fs::create_dir_all(d).with_context(|| format!("creating {}", d.display()))?;
+    }
+    std::fs::write(
+        sp,
+        json!({"size": size, "root": hex::encode(root)}).to_string(),
+    )
+    .with_context(|| format!("writing {}", sp.display()))?;
+    Ok(())
+}
+
 fn run_consistency(
     c: &Client,
     from: Option<u64>,
@@ -428,26 +467,7 @@ fn run_consistency(
 ) -> Result<(), Failure> {
     let sp = state_path(c, state);
     let (size2, root2, _) = loginfo(c)?;
-    let earlier = match (from, root) {
-        (Some(s), Some(r)) => Some((
-            s,
-            hex::decode(&r).map_err(|_| Failure::Usage(format!("--root {r:?} is not hex")))?,
-        )),
-        (Some(_), None) => {
-            return Err(Failure::Usage(
-                "--from needs --root (the root hash you trust at that size)".into(),
-            ))
-        }
-        _ => std::fs::read(&sp)
-            .ok()
-            .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
-            .and_then(|v| {
-                Some((
-                    v.get("size")?.as_u64()?,
-                    hex::decode(v.get("root")?.as_str()?).ok()?,
-                ))
-            }),
-    };
+    let earlier = earlier_checkpoint(from, root, &sp)?;
     if let Some((s1, r1)) = earlier {
         if s1 > size2 {
             eprintln!("FAIL: the log shrank: {s1} entries before, {size2} now");
@@ -478,14 +498,7 @@ fn run_consistency(
     } else {
         eprintln!("no earlier checkpoint known; recording size {size2}");
     }
-    if let Some(d) = sp.parent() {
-        std::fs::create_dir_all(d).with_context(|| format!("creating {}", d.display()))?;
-    }
-    std::fs::write(
-        &sp,
-        json!({"size": size2, "root": hex::encode(&root2)}).to_string(),
-    )
-    .with_context(|| format!("writing {}", sp.display()))?;
+    save_checkpoint(&sp, size2, &root2)?;
     Ok(())
 }
 
@@ -640,23 +653,7 @@ fn run_tiles(c: &Client, cmd: RekorCommand) -> Result<(), Failure> {
         }
         RekorCommand::Consistency { from, root, state } => {
             let sp = state_path(c, state);
-            let earlier = match (from, root) {
-                (Some(s), Some(r)) => Some((
-                    s,
-                    hex::decode(&r)
-                        .map_err(|_| Failure::Usage(format!("--root {r:?} is not hex")))?,
-                )),
-                (Some(_), None) => return Err(Failure::Usage("--from needs --root".into())),
-                _ => std::fs::read(&sp)
-                    .ok()
-                    .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
-                    .and_then(|v| {
-                        Some((
-                            v.get("size")?.as_u64()?,
-                            hex::decode(v.get("root")?.as_str()?).ok()?,
-                        ))
-                    }),
-            };
+            let earlier = earlier_checkpoint(from, root, &sp)?;
             if let Some((s1, r1)) = earlier {
                 // The tiles must reproduce the signed root; then the old root must be their prefix.
                 let ok = s1 <= cp.size
@@ -676,14 +673,7 @@ fn run_tiles(c: &Client, cmd: RekorCommand) -> Result<(), Failure> {
             } else {
                 eprintln!("no earlier checkpoint known; recording size {}", cp.size);
             }
-            if let Some(d) = sp.parent() {
-                std::fs::create_dir_all(d).with_context(|| format!("creating {}", d.display()))?;
-            }
-            std::fs::write(
-                &sp,
-                json!({"size": cp.size, "root": hex::encode(&cp.root_hash)}).to_string(),
-            )
-            .with_context(|| format!("writing {}", sp.display()))?;
+            save_checkpoint(&sp, cp.size, &cp.root_hash)?;
             Ok(())
         }
     }
