@@ -779,6 +779,9 @@ pub fn run_log(cmd: LogCommand) -> Result<(), Failure> {
         }
         LogCommand::Fsck { dir } => {
             let r = signet_log::fsck(&dir).map_err(|e| Failure::Other(e.into()))?;
+            for n in &r.notes {
+                eprintln!("note: {n}");
+            }
             if r.is_ok() {
                 eprintln!(
                     "OK: {}: {} entries, {} checkpoints, {} tiles, {} entry bundles",

@@ -27,6 +27,9 @@ pub struct FsckReport {
     pub problems: Vec<String>,
     /// Total number of problems.
     pub problems_total: usize,
+    /// Benign findings that opening the log repairs (e.g. a stale `checkpoint` file left by a
+    /// crash between recording a checkpoint and writing the file).
+    pub notes: Vec<String>,
 }
 
 impl FsckReport {
@@ -132,10 +135,22 @@ pub fn fsck(data_dir: &Path) -> Result<FsckReport> {
         driver.get_object(layout::CHECKPOINT_PATH)?,
         checkpoints.last(),
     ) {
-        (Some(f), Some(cp)) if f != cp.note.as_bytes() => report.problem(format!(
-            "the checkpoint file does not match the latest recorded checkpoint (size {})",
-            cp.size
-        )),
+        (Some(f), Some(cp)) if f != cp.note.as_bytes() => {
+            // Checkpoints are recorded durably first and the file is written after; a crash in
+            // between leaves an earlier recorded checkpoint in the file, which open rewrites.
+            // Anything else in the file is a problem.
+            if checkpoints.iter().any(|c| c.note.as_bytes() == &f[..]) {
+                report.notes.push(format!(
+                    "the checkpoint file holds an earlier recorded checkpoint; opening the log rewrites it with size {}",
+                    cp.size
+                ));
+            } else {
+                report.problem(format!(
+                    "the checkpoint file does not match any recorded checkpoint (latest has size {})",
+                    cp.size
+                ));
+            }
+        }
         (None, Some(cp)) => report.problem(format!(
             "the checkpoint file is missing (latest recorded checkpoint has size {})",
             cp.size

@@ -631,3 +631,35 @@ async fn crash_and_recover() {
         acked.len()
     );
 }
+
+/// A crash between recording a checkpoint and writing the `checkpoint` file leaves an earlier
+/// recorded checkpoint in the file: fsck notes it (open rewrites it); anything else in the file
+/// is a problem.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fsck_stale_checkpoint_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = Log::open(config(dir.path()), ed_signer(ORIGIN))
+        .await
+        .unwrap();
+    fill(&log, 0, 10).await;
+    let first = log.publish_now().await.unwrap();
+    fill(&log, 10, 20).await;
+    log.publish_now().await.unwrap();
+    log.shutdown().await.unwrap();
+    let file = dir.path().join("checkpoint");
+    std::fs::write(&file, first.note.as_bytes()).unwrap();
+    let r = fsck(dir.path()).unwrap();
+    assert!(r.is_ok(), "{:?}", r.problems);
+    assert_eq!(r.notes.len(), 1, "{r:?}");
+    let mut forged = first.note.clone().into_bytes();
+    let n = forged.len();
+    forged[n - 5] ^= 1;
+    std::fs::write(&file, &forged).unwrap();
+    let r = fsck(dir.path()).unwrap();
+    assert_eq!(r.problems_total, 1, "{r:?}");
+    assert!(
+        r.problems[0].contains("does not match any recorded checkpoint"),
+        "{:?}",
+        r.problems
+    );
+}
