@@ -662,12 +662,10 @@ fn verify_inclusion(
         .map_err(|x| err(x.to_string()))
 }
 
+/// The certificate DER of a PEM verifier in a log entry body (`what` names the field).
 fn pem_to_der(what: &str, pem_bytes: &[u8]) -> Result<Vec<u8>> {
-    let text = std::str::from_utf8(pem_bytes)
-        .map_err(|_| Error::Format(signet_core::Error::invalid(what, "PEM is not UTF-8")))?;
-    let p = pem::parse(text)
-        .map_err(|e| Error::Format(signet_core::Error::invalid(what, e.to_string())))?;
-    Ok(p.into_contents())
+    signet_core::encoding::pem_block_der(pem_bytes, "CERTIFICATE")
+        .map_err(|e| Error::Format(signet_core::Error::invalid(what, e.to_string())))
 }
 
 /// Check that the canonical body describes this bundle's signature, artifact and certificate.
