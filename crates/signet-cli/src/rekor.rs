@@ -102,36 +102,31 @@ fn log_key(root: &TrustedRoot, log_id: &[u8]) -> Option<PublicKey> {
 
 impl Client {
     fn get(&self, path: &str) -> anyhow::Result<Value> {
-        let url = format!("{}{path}", self.base);
-        let r = self
-            .http
-            .get(&url)
-            .send()
-            .with_context(|| format!("GET {url}"))?;
-        let status = r.status();
-        let body = r.text().with_context(|| format!("reading {url}"))?;
-        if !status.is_success() {
-            bail!(
-                "GET {url}: HTTP {status}: {}",
-                body.chars().take(300).collect::<String>()
-            );
-        }
-        serde_json::from_str(&body).with_context(|| format!("{url}: not JSON"))
+        self.request(reqwest::Method::GET, path, None)
     }
 
     fn post(&self, path: &str, body: &Value) -> anyhow::Result<Value> {
+        self.request(reqwest::Method::POST, path, Some(body))
+    }
+
+    /// One JSON request; a non-2xx answer is an error quoting the server's message.
+    fn request(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> anyhow::Result<Value> {
         let url = format!("{}{path}", self.base);
-        let r = self
-            .http
-            .post(&url)
-            .json(body)
-            .send()
-            .with_context(|| format!("POST {url}"))?;
+        let mut req = self.http.request(method.clone(), &url);
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        let r = req.send().with_context(|| format!("{method} {url}"))?;
         let status = r.status();
         let text = r.text().with_context(|| format!("reading {url}"))?;
         if !status.is_success() {
             bail!(
-                "POST {url}: HTTP {status}: {}",
+                "{method} {url}: HTTP {status}: {}",
                 text.chars().take(300).collect::<String>()
             );
         }

@@ -158,6 +158,27 @@ pub(crate) fn identity_of(cert: &signet_core::x509::Certificate) -> String {
         .unwrap_or_default()
 }
 
+/// Write a signing result's bundle to `out` and say so.
+fn write_bundle(
+    verb: &str,
+    f: &std::path::Path,
+    out: &std::path::Path,
+    signed: &signet_sign::Signed,
+) -> Result<(), Failure> {
+    let json = signed
+        .bundle
+        .to_json()
+        .map_err(|e| Failure::Other(e.into()))?;
+    std::fs::write(out, json).with_context(|| format!("writing {}", out.display()))?;
+    eprintln!(
+        "{verb} {} as {}; bundle written to {}",
+        f.display(),
+        identity_of(&signed.certificate),
+        out.display()
+    );
+    Ok(())
+}
+
 /// `signet sign`.
 pub fn run_sign(t: &TrustArgs, a: SignArgs) -> Result<(), Failure> {
     let outs = outputs(&a.files, &a.bundle, a.common.overwrite)?;
@@ -167,20 +188,7 @@ pub fn run_sign(t: &TrustArgs, a: SignArgs) -> Result<(), Failure> {
         let signed = ctx
             .sign_artifact(&token, &data)
             .with_context(|| format!("signing {}", f.display()))?;
-        std::fs::write(
-            &out,
-            signed
-                .bundle
-                .to_json()
-                .map_err(|e| Failure::Other(e.into()))?,
-        )
-        .with_context(|| format!("writing {}", out.display()))?;
-        eprintln!(
-            "Signed {} as {}; bundle written to {}",
-            f.display(),
-            identity_of(&signed.certificate),
-            out.display()
-        );
+        write_bundle("Signed", f, &out, &signed)?;
     }
     Ok(())
 }
@@ -216,20 +224,7 @@ pub fn run_attest(t: &TrustArgs, a: AttestArgs) -> Result<(), Failure> {
         let signed = ctx
             .sign_statement(&token, &bytes, digest)
             .with_context(|| format!("attesting {}", f.display()))?;
-        std::fs::write(
-            &out,
-            signed
-                .bundle
-                .to_json()
-                .map_err(|e| Failure::Other(e.into()))?,
-        )
-        .with_context(|| format!("writing {}", out.display()))?;
-        eprintln!(
-            "Attested {} as {}; bundle written to {}",
-            f.display(),
-            identity_of(&signed.certificate),
-            out.display()
-        );
+        write_bundle("Attested", f, &out, &signed)?;
     }
     Ok(())
 }

@@ -674,30 +674,6 @@ fn parse_tst_info(der: &[u8]) -> Result<TstInfoParsed> {
 // Time helpers
 // ---------------------------------------------------------------------------------------------
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// The date of a day count since 1970-01-01.
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
-}
-
 fn is_leap(y: i64) -> bool {
     (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
 }
@@ -760,24 +736,12 @@ fn parse_generalized_time(s: &str) -> Result<i64> {
     if h > 23 || mi > 59 || se > 59 {
         return Err(bad("time of day out of range"));
     }
-    Ok(days_from_civil(y, mo, d) * 86_400 + h * 3_600 + mi * 60 + se)
-}
-
-/// Format unix seconds as RFC 3339 (`2024-01-01T12:00:00Z`) for messages.
-fn fmt_unix(t: i64) -> String {
-    let (y, m, d) = civil_from_days(t.div_euclid(86_400));
-    let s = t.rem_euclid(86_400);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        s / 3600,
-        s / 60 % 60,
-        s % 60
-    )
+    Ok(crate::time::unix_from_parts(y, mo, d, h, mi, se))
 }
 
 /// Format unix seconds as a DER GeneralizedTime string `YYYYMMDDHHMMSSZ`.
 fn generalized_time_string(t: i64) -> Result<String> {
-    let (y, m, d) = civil_from_days(t.div_euclid(86_400));
+    let (y, m, d) = crate::time::civil_from_days(t.div_euclid(86_400));
     if !(0..=9999).contains(&y) {
         return Err(ts_err(format!(
             "genTime {t} is outside the years 0000..9999"
@@ -1147,10 +1111,10 @@ impl TimestampToken {
             if gen < nb || gen > na {
                 return Err(ts_err(format!(
                     "genTime {} is outside the validity of TSA chain {}: not before {}, not after {}",
-                    fmt_unix(gen),
+                    crate::time::format_rfc3339(gen),
                     cc.label,
-                    fmt_unix(nb),
-                    fmt_unix(na)
+                    crate::time::format_rfc3339(nb),
+                    crate::time::format_rfc3339(na)
                 )));
             }
         }
@@ -2122,7 +2086,10 @@ mod tests {
                 t
             );
         }
-        assert_eq!(fmt_unix(GEN_TIME), "2023-11-14T22:13:20Z");
+        assert_eq!(
+            crate::time::format_rfc3339(GEN_TIME),
+            "2023-11-14T22:13:20Z"
+        );
     }
 
     #[test]

@@ -295,10 +295,7 @@ fn json_response(body: String) -> impl IntoResponse {
 
 /// The router with every service.
 pub fn router(app: Arc<App>, max_body: usize) -> Router {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/metrics", get(metrics))
-        .route("/trust/trusted_root.json", get(|State(a): State<Arc<App>>| async move { json_response(a.trusted_root_json.clone()) }))
+    log_routes()
         .route("/trust/signing_config.v0.2.json", get(|State(a): State<Arc<App>>| async move { json_response(a.signing_config_json.clone()) }))
         .route("/trust/client_trust_config.json", get(|State(a): State<Arc<App>>| async move { json_response(a.client_trust_config_json.clone()) }))
         .route("/tuf/{*path}", get(tuf_file))
@@ -309,10 +306,18 @@ pub fn router(app: Arc<App>, max_body: usize) -> Router {
         .route("/ct/v1/get-sth", get(ct::get_sth))
         .route("/api/v1/timestamp", post(tsa::timestamp))
         .route("/api/v1/timestamp/certchain", get(tsa::certchain))
-        .merge(rekor::routes())
         .merge(oidc::routes())
         .layer(DefaultBodyLimit::max(max_body))
         .with_state(app)
+}
+
+/// What every configuration serves: operations endpoints, the trusted root, and Rekor.
+fn log_routes() -> Router<Arc<App>> {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .route("/trust/trusted_root.json", get(|State(a): State<Arc<App>>| async move { json_response(a.trusted_root_json.clone()) }))
+        .merge(rekor::routes())
 }
 
 /// Start an instance in the current tokio runtime on `cfg.listen` (port 0 picks a free one) and
@@ -339,11 +344,7 @@ pub async fn spawn(mut cfg: ServeConfig) -> Result<(String, Arc<App>)> {
 /// The transparency log alone (Rekor v1 and v2 APIs, trust material, operations endpoints),
 /// for `signet log serve`.
 pub fn router_log_only(app: Arc<App>, max_body: usize) -> Router {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/metrics", get(metrics))
-        .route("/trust/trusted_root.json", get(|State(a): State<Arc<App>>| async move { json_response(a.trusted_root_json.clone()) }))
-        .merge(rekor::routes())
+    log_routes()
         .layer(DefaultBodyLimit::max(max_body))
         .with_state(app)
 }
