@@ -15,6 +15,29 @@ pub const MEDIA_TYPE_V03: &str = "application/vnd.dev.sigstore.bundle.v0.3+json"
 /// Alternate spelling of the v0.3 media type.
 pub const MEDIA_TYPE_V03_ALT: &str = "application/vnd.dev.sigstore.bundle+json;version=0.3";
 
+crate::capped_fn!(
+    cap_chain,
+    X509Certificate,
+    "certificates in x509CertificateChain",
+    limits::MAX_CHAIN_CERTS
+);
+crate::capped_fn!(
+    cap_tlog_entries,
+    TransparencyLogEntry,
+    "transparency log entries",
+    limits::MAX_TLOG_ENTRIES
+);
+crate::capped_fn!(
+    cap_timestamps,
+    Rfc3161SignedTimestamp,
+    "RFC 3161 timestamps",
+    limits::MAX_TIMESTAMPS
+);
+
+fn cap_hashes<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Vec<Vec<u8>>, D::Error> {
+    limits::capped::b64_vec(d, "inclusion proof hashes", limits::MAX_PROOF_HASHES)
+}
+
 /// Bundle format version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum BundleVersion {
@@ -56,7 +79,11 @@ pub struct VerificationMaterial {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub public_key: Option<PublicKeyIdentifier>,
     /// Transparency log entries.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "cap_tlog_entries"
+    )]
     pub tlog_entries: Vec<TransparencyLogEntry>,
     /// RFC 3161 timestamps.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -76,7 +103,7 @@ pub struct X509Certificate {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct X509CertificateChain {
     /// Leaf first.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "cap_chain")]
     pub certificates: Vec<X509Certificate>,
 }
 
@@ -93,7 +120,7 @@ pub struct PublicKeyIdentifier {
 #[serde(rename_all = "camelCase")]
 pub struct TimestampVerificationData {
     /// RFC 3161 signed timestamps.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "cap_timestamps")]
     pub rfc3161_timestamps: Vec<Rfc3161SignedTimestamp>,
 }
 
@@ -176,7 +203,11 @@ pub struct InclusionProof {
     #[serde(with = "int_string", default)]
     pub tree_size: i64,
     /// Audit path.
-    #[serde(with = "base64_bytes::vec", default)]
+    #[serde(
+        serialize_with = "base64_bytes::vec::serialize",
+        deserialize_with = "cap_hashes",
+        default
+    )]
     pub hashes: Vec<Vec<u8>>,
     /// Signed checkpoint.
     pub checkpoint: CheckpointEnvelope,

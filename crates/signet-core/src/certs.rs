@@ -204,6 +204,27 @@ pub fn sign_tbs(tbs: TbsCertificate, issuer_key: &EcKey) -> Result<Vec<u8>> {
     .map_err(der_err("certificate"))
 }
 
+/// Sign `tbs` with `issuer_key`, the outer `signatureAlgorithm` naming the key's algorithm
+/// whatever the TBS says ([`sign_tbs`] refuses a mismatch; this is for leaves whose spec asks
+/// for one, see [`LeafSpec::tbs_signature_algorithm`]).
+fn sign_tbs_outer(tbs: TbsCertificate, issuer_key: &EcKey) -> Result<Vec<u8>> {
+    let outer = AlgorithmIdentifierOwned {
+        oid: issuer_key.x509_signature_oid(),
+        parameters: None,
+    };
+    if tbs.signature == outer {
+        return sign_tbs(tbs, issuer_key);
+    }
+    let sig = issuer_key.sign(&tbs.to_der().map_err(der_err("TBSCertificate"))?)?;
+    Certificate {
+        signature_algorithm: outer,
+        tbs_certificate: tbs,
+        signature: BitString::from_bytes(&sig).map_err(der_err("signature"))?,
+    }
+    .to_der()
+    .map_err(der_err("certificate"))
+}
+
 /// A certificate authority: key, certificate, DN and key identifier.
 #[derive(Debug)]
 pub struct Ca {
@@ -260,6 +281,65 @@ impl Ca {
             ],
         };
         let cert_der = sign_tbs(spec.tbs(key.x509_signature_oid())?, &key)?;
+        Ok(Ca {
+            key,
+            cert_der,
+            name: n,
+            ski,
+        })
+    }
+
+    /// A self-signed root CA with exactly `extensions` (plus its SKI), for tests of CA
+    /// profiles that [`Ca::root`] does not produce.
+    pub fn root_with_extensions(
+        key: EcKey,
+        dn: &str,
+        validity: (i64, i64),
+        mut extensions: Vec<Extension>,
+    ) -> Result<Self> {
+        let n = name(dn)?;
+        let ski = key_id(key.public_point());
+        extensions.push(ski_ext(&ski)?);
+        let spec = TbsSpec {
+            subject: n.clone(),
+            issuer: n.clone(),
+            serial: random_serial()?,
+            not_before: validity.0,
+            not_after: validity.1,
+            spki_der: key.spki_der().to_vec(),
+            extensions,
+        };
+        let cert_der = sign_tbs(spec.tbs(key.x509_signature_oid())?, &key)?;
+        Ok(Ca {
+            key,
+            cert_der,
+            name: n,
+            ski,
+        })
+    }
+
+    /// A subordinate CA issued by `self` with SKI, AKI and then exactly `extensions`.
+    pub fn subordinate(
+        &self,
+        key: EcKey,
+        dn: &str,
+        validity: (i64, i64),
+        extensions: Vec<Extension>,
+    ) -> Result<Ca> {
+        let n = name(dn)?;
+        let ski = key_id(key.public_point());
+        let mut exts = vec![ski_ext(&ski)?, aki_ext(&self.ski)?];
+        exts.extend(extensions);
+        let spec = TbsSpec {
+            subject: n.clone(),
+            issuer: self.name.clone(),
+            serial: random_serial()?,
+            not_before: validity.0,
+            not_after: validity.1,
+            spki_der: key.spki_der().to_vec(),
+            extensions: exts,
+        };
+        let cert_der = sign_tbs(spec.tbs(self.key.x509_signature_oid())?, &self.key)?;
         Ok(Ca {
             key,
             cert_der,
@@ -350,6 +430,12 @@ pub struct LeafSpec<'a> {
     pub not_before: i64,
     /// Lifetime in seconds (Fulcio: [`FULCIO_LEAF_LIFETIME`]).
     pub lifetime: i64,
+    /// Extensions appended after the Fulcio ones (in the precertificate too). Empty for Fulcio;
+    /// tests use it to build certificates a verifier must reject.
+    pub extra_extensions: &'a [Extension],
+    /// Name this algorithm in the TBS `signature` field instead of the CA key's (the outer
+    /// `signatureAlgorithm` stays the key's). `None` for Fulcio; tests only.
+    pub tbs_signature_algorithm: Option<ObjectIdentifier>,
 }
 
 /// A leaf issued with [`issue_fulcio_leaf`].
@@ -415,7 +501,7 @@ impl PreparedLeaf {
             &OctetString::new(list).map_err(der_err("SCT list"))?,
         )?);
         final_tbs.extensions = Some(with_sct);
-        let der = sign_tbs(final_tbs, &ca.key)?;
+        let der = sign_tbs_outer(final_tbs, &ca.key)?;
         Ok(IssuedLeaf {
             der,
             precert_der: self.precert_der,
@@ -469,6 +555,7 @@ pub fn prepare_fulcio_leaf(
         };
         exts.push(raw_ext(fulcio_oid(*n)?, false, value)?);
     }
+    exts.extend(spec.extra_extensions.iter().cloned());
     let spki =
         SubjectPublicKeyInfoOwned::from_der(spec.spki_der).map_err(der_err("leaf public key"))?;
     let base = TbsSpec {
@@ -487,14 +574,16 @@ pub fn prepare_fulcio_leaf(
             e
         },
     };
-    let sig_alg = ca.key.x509_signature_oid();
+    let sig_alg = spec
+        .tbs_signature_algorithm
+        .unwrap_or_else(|| ca.key.x509_signature_oid());
     // 1. The precertificate: the same TBS plus the critical poison extension.
     let mut pre_tbs = base.tbs(sig_alg)?;
     let mut with_poison = pre_tbs.extensions.take().unwrap_or_default();
     with_poison.push(poison_ext()?);
     pre_tbs.extensions = Some(with_poison);
     let precert_der = if sign_precert {
-        sign_tbs(pre_tbs.clone(), &ca.key)?
+        sign_tbs_outer(pre_tbs.clone(), &ca.key)?
     } else {
         Vec::new()
     };

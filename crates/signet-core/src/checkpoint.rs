@@ -73,7 +73,17 @@ impl Checkpoint {
                 root_hash.len()
             )));
         }
-        let extensions: Vec<String> = lines.map(str::to_string).collect();
+        let mut extensions: Vec<String> = Vec::new();
+        for l in lines {
+            if extensions.len() == limits::MAX_NOTE_EXTENSIONS {
+                return Err(Error::Limit {
+                    what: "checkpoint extension lines",
+                    found: extensions.len() + 1,
+                    limit: limits::MAX_NOTE_EXTENSIONS,
+                });
+            }
+            extensions.push(l.to_string());
+        }
         if extensions.iter().any(|l| l.is_empty()) {
             return Err(bad("empty line inside the note body".into()));
         }
@@ -155,6 +165,48 @@ impl Checkpoint {
         Err(Error::signature(if candidates == 0 {
             format!(
                 "checkpoint for {:?} has no signature by {log_name:?} with key hint {} (found: {})",
+                self.origin,
+                hex::encode(&log_id[..4]),
+                self.signatures
+                    .iter()
+                    .map(|s| format!("{} {}", s.name, hex::encode(s.key_hint)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        } else {
+            format!(
+                "checkpoint signature of {:?} does not verify with the trusted log key",
+                self.origin
+            )
+        }))
+    }
+}
+
+impl Checkpoint {
+    /// Verify that the signer `name` (bound by the caller to the log in the trust material)
+    /// signed this checkpoint with `key`; its signature line must carry `name` and the key hint
+    /// `log_id[..4]`. Other lines (witness cosignatures) are ignored.
+    pub fn verify_signer(&self, key: &PublicKey, log_id: &[u8], name: &str) -> Result<()> {
+        if log_id.len() < 4 {
+            return Err(Error::invalid(
+                "log ID",
+                format!("{} bytes, expected at least 4", log_id.len()),
+            ));
+        }
+        let mut candidates = 0;
+        for s in self
+            .signatures
+            .iter()
+            .filter(|s| s.key_hint[..] == log_id[..4] && s.name == name)
+        {
+            candidates += 1;
+            if key.verify(self.text.as_bytes(), &s.signature).is_ok() {
+                return Ok(());
+            }
+        }
+        Err(Error::signature(if candidates == 0 {
+            format!(
+                "checkpoint for {:?} has no signature by {name:?} with key hint {} (found: {})",
                 self.origin,
                 hex::encode(&log_id[..4]),
                 self.signatures

@@ -256,6 +256,15 @@ impl PublicKey {
         }
     }
 
+    /// The raw key bits inside the SPKI (for Ed25519, the 32-byte public key), if it parses.
+    pub fn raw_key_bits(&self) -> Option<Vec<u8>> {
+        SubjectPublicKeyInfoRef::from_der(&self.spki_der)
+            .ok()?
+            .subject_public_key
+            .as_bytes()
+            .map(<[u8]>::to_vec)
+    }
+
     /// Parse a PEM `PUBLIC KEY`.
     pub fn from_pem(pem_text: &str) -> Result<Self> {
         let p = pem::parse(pem_text).map_err(|e| Error::Key {

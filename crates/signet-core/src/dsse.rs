@@ -18,9 +18,16 @@ pub struct Envelope {
     /// Payload type.
     pub payload_type: String,
     /// Signatures.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "cap_signatures")]
     pub signatures: Vec<Signature>,
 }
+
+crate::capped_fn!(
+    cap_signatures,
+    Signature,
+    "DSSE signatures",
+    crate::limits::MAX_DSSE_SIGNATURES
+);
 
 /// A DSSE signature.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -19,7 +19,7 @@ pub struct Statement {
     #[serde(rename = "_type")]
     pub type_: String,
     /// Subjects.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "cap_subjects")]
     pub subject: Vec<Subject>,
     /// Predicate type URI.
     pub predicate_type: String,
@@ -27,6 +27,13 @@ pub struct Statement {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub predicate: Option<serde_json::Value>,
 }
+
+crate::capped_fn!(
+    cap_subjects,
+    Subject,
+    "in-toto statement subjects",
+    crate::limits::MAX_STATEMENT_SUBJECTS
+);
 
 /// A subject: name and digests.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -66,7 +73,7 @@ impl Statement {
         struct Head {
             #[serde(rename = "_type")]
             type_: String,
-            #[serde(default)]
+            #[serde(default, deserialize_with = "cap_subjects")]
             subject: Vec<Subject>,
             predicate_type: String,
             #[serde(default)]

@@ -50,6 +50,25 @@ pub struct HashedRekordData {
     pub hash: HexHash,
 }
 
+crate::capped_fn!(
+    cap_dsse_v001,
+    DsseV001Signature,
+    "dsse entry signatures",
+    crate::limits::MAX_BODY_SIGNATURES
+);
+crate::capped_fn!(
+    cap_intoto,
+    IntotoV002Signature,
+    "intoto entry signatures",
+    crate::limits::MAX_BODY_SIGNATURES
+);
+crate::capped_fn!(
+    cap_v2,
+    V2Signature,
+    "dsse entry signatures",
+    crate::limits::MAX_BODY_SIGNATURES
+);
+
 /// dsse 0.0.1 spec.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -60,6 +79,7 @@ pub struct DsseV001 {
     /// Hash of the payload.
     pub payload_hash: HexHash,
     /// Signatures.
+    #[serde(deserialize_with = "cap_dsse_v001")]
     pub signatures: Vec<DsseV001Signature>,
 }
 
@@ -104,6 +124,7 @@ pub struct IntotoV002Envelope {
     /// Payload type.
     pub payload_type: String,
     /// Signatures.
+    #[serde(deserialize_with = "cap_intoto")]
     pub signatures: Vec<IntotoV002Signature>,
 }
 
@@ -182,6 +203,7 @@ pub struct DsseV002 {
     /// Payload hash.
     pub payload_hash: V2HashOutput,
     /// Signatures.
+    #[serde(deserialize_with = "cap_v2")]
     pub signatures: Vec<V2Signature>,
 }
 

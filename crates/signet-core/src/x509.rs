@@ -443,12 +443,30 @@ impl Certificate {
         out
     }
 
-    /// The OIDC issuer: extension .8 if present, else the legacy .1.
+    /// The OIDC issuer: extension .8 if present, else the legacy .1. When both are present they
+    /// must agree: a certificate naming two issuers names none.
     pub fn oidc_issuer(&self) -> Result<Option<String>> {
-        match self.fulcio_extension(8)? {
-            Some(v) => Ok(Some(v)),
-            None => self.fulcio_extension(1),
+        match (self.fulcio_extension(8)?, self.fulcio_extension(1)?) {
+            (Some(v2), Some(v1)) if v1 != v2 => Err(Error::invalid(
+                "certificate",
+                format!(
+                    "OIDC issuer extensions disagree: {FULCIO_ARC}.8 says {v2:?}, {FULCIO_ARC}.1 says {v1:?}"
+                ),
+            )),
+            (Some(v), _) | (None, Some(v)) => Ok(Some(v)),
+            (None, None) => Ok(None),
         }
+    }
+
+    /// Whether the subject DN is empty (as Fulcio leaves have it).
+    pub fn subject_is_empty(&self) -> bool {
+        self.cert.tbs_certificate.subject.0.is_empty()
+    }
+
+    /// Whether the TBS `signature` algorithm equals the outer `signatureAlgorithm` (RFC 5280
+    /// section 4.1.1.2: they must be identical).
+    pub fn signature_algorithms_agree(&self) -> bool {
+        self.cert.tbs_certificate.signature == self.cert.signature_algorithm
     }
 
     /// The raw TLS-encoded SignedCertificateTimestampList from the SCT extension, if present.

@@ -186,6 +186,8 @@ pub async fn signing_cert(
         extensions: &principal.extensions,
         not_before: now_secs(),
         lifetime: FULCIO_LEAF_LIFETIME,
+        extra_extensions: &[],
+        tbs_signature_algorithm: None,
     };
     // Precertificate first; its SCT comes from our CT log (an async append); then the leaf.
     let ca = &app.keys.ca_intermediate;

@@ -46,9 +46,16 @@ impl Urls {
     pub fn rekor_v1_origin(&self, tree_id: u64) -> String {
         format!("{} - {tree_id}", self.host())
     }
-    /// Rekor v2 checkpoint origin (also its signer name).
+    /// Rekor v2 checkpoint origin (also its signer name): the host name of its base URL, which
+    /// is what verifiers (sigstore-go, signet-verify) bind a Rekor v2 checkpoint to.
     pub fn rekor_v2_origin(&self) -> String {
-        format!("{}/rekor2", self.host())
+        let authority = self.host();
+        match authority.rsplit_once(':') {
+            Some((host, port)) if !host.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) => {
+                host.to_string()
+            }
+            _ => authority,
+        }
     }
 }
 

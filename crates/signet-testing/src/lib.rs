@@ -41,6 +41,8 @@ use signet_core::trust::{
 use signet_core::tsa::{TimestampSigner, OID_KP_TIME_STAMPING};
 use signet_core::x509::{Certificate, OID_EKU_CODE_SIGNING};
 use signet_core::{Error, Result};
+pub use x509_cert::ext::Extension;
+use const_oid::ObjectIdentifier;
 use x509_cert::ext::pkix::{KeyUsage, KeyUsages};
 
 use crate::logs::{CtLog, RekorV1Log, RekorV2Log};
@@ -144,6 +146,20 @@ pub struct SignOptions {
     pub dsse_v2_entry: DsseV2Entry,
     /// Have the SCT signed by a CT log that is not in the trusted root.
     pub sct_from_untrusted_log: bool,
+    /// Extensions added to the leaf (and its precertificate, so the SCT still verifies).
+    pub leaf_extensions: Vec<Extension>,
+    /// Name this algorithm in the leaf's TBS `signature` field (the outer one stays the CA's).
+    pub leaf_tbs_signature_algorithm: Option<ObjectIdentifier>,
+    /// Issue the leaf from the Fulcio root directly (as early public-good certificates were).
+    pub issue_from_root: bool,
+    /// Change the Rekor entry body (JSON) before it is logged; the log then signs it validly.
+    pub body_hook: Option<fn(&mut serde_json::Value)>,
+    /// Change the bundle's tlog entry after logging (for fields no log signature covers).
+    pub entry_hook: Option<fn(&mut TransparencyLogEntry)>,
+    /// Rekor v2: also attach an SET (signed by the v2 log's key) with this integrated time.
+    pub v2_set_time: Option<i64>,
+    /// Sign the checkpoint under this `(origin, signer name)` instead of the log's own.
+    pub checkpoint_origin: Option<(String, String)>,
 }
 
 /// Current Unix time in seconds (0 if the clock is before 1970).
@@ -169,6 +185,13 @@ impl SignOptions {
             bundle_version: BundleVersion::V03,
             dsse_v2_entry: DsseV2Entry::Dsse,
             sct_from_untrusted_log: false,
+            leaf_extensions: vec![],
+            leaf_tbs_signature_algorithm: None,
+            issue_from_root: false,
+            body_hook: None,
+            entry_hook: None,
+            v2_set_time: None,
+            checkpoint_origin: None,
         }
     }
     /// Set the signing time.
@@ -235,21 +258,46 @@ fn canonical_json(v: &serde_json::Value) -> Result<Vec<u8>> {
     })
 }
 
+/// How the virtual Fulcio's CA certificates are made (default: as Fulcio's). Tests use it to
+/// build CA chains a verifier must reject; everything else stays validly signed.
+#[derive(Debug, Clone, Default)]
+pub struct CaProfile {
+    /// The root's extensions (its SKI is added); default KU keyCertSign|cRLSign, BC CA.
+    pub root_extensions: Option<Vec<Extension>>,
+    /// The intermediate's extensions (SKI and AKI are added); default KU keyCertSign|cRLSign,
+    /// BC CA pathLen 0, EKU codeSigning.
+    pub intermediate_extensions: Option<Vec<Extension>>,
+    /// The intermediate certificate's validity (default that of the root).
+    pub intermediate_validity: Option<(i64, i64)>,
+}
+
 impl VirtualSigstore {
     /// A new deployment with fresh keys for every component.
     pub fn new() -> Result<Self> {
+        Self::with_ca_profile(CaProfile::default())
+    }
+
+    /// A new deployment whose Fulcio CA certificates follow `profile`.
+    pub fn with_ca_profile(profile: CaProfile) -> Result<Self> {
         let validity = (VALID_FROM, VALID_UNTIL);
-        let fulcio_root = Ca::root(
-            EcKey::generate(Curve::P384)?,
-            "CN=virtual-sigstore,O=sigstore.dev",
-            validity,
-        )?;
-        let fulcio_intermediate = fulcio_root.intermediate(
-            EcKey::generate(Curve::P384)?,
-            "CN=virtual-sigstore-intermediate,O=sigstore.dev",
-            validity,
-            Some(vec![OID_EKU_CODE_SIGNING]),
-        )?;
+        let root_key = EcKey::generate(Curve::P384)?;
+        let root_dn = "CN=virtual-sigstore,O=sigstore.dev";
+        let fulcio_root = match profile.root_extensions {
+            None => Ca::root(root_key, root_dn, validity)?,
+            Some(exts) => Ca::root_with_extensions(root_key, root_dn, validity, exts)?,
+        };
+        let int_key = EcKey::generate(Curve::P384)?;
+        let int_dn = "CN=virtual-sigstore-intermediate,O=sigstore.dev";
+        let int_validity = profile.intermediate_validity.unwrap_or(validity);
+        let fulcio_intermediate = match profile.intermediate_extensions {
+            None => fulcio_root.intermediate(
+                int_key,
+                int_dn,
+                int_validity,
+                Some(vec![OID_EKU_CODE_SIGNING]),
+            )?,
+            Some(exts) => fulcio_root.subordinate(int_key, int_dn, int_validity, exts)?,
+        };
         let tsa_root = Ca::root(
             EcKey::generate(Curve::P384)?,
             "CN=virtual-sigstore-tsa-root,O=sigstore.dev",
@@ -406,14 +454,21 @@ impl VirtualSigstore {
             extensions: &opts.extensions,
             not_before,
             lifetime: LEAF_LIFETIME,
+            extra_extensions: &opts.leaf_extensions,
+            tbs_signature_algorithm: opts.leaf_tbs_signature_algorithm,
         };
         let log = if opts.sct_from_untrusted_log {
             &self.rogue_ctlog
         } else {
             &self.ctlog
         };
+        let ca = if opts.issue_from_root {
+            &self.fulcio_root
+        } else {
+            &self.fulcio_intermediate
+        };
         certs::issue_fulcio_leaf(
-            &self.fulcio_intermediate,
+            ca,
             &spec,
             |_, tbs, issuer_key_hash| {
                 let ts_ms = u64::try_from(not_before)
@@ -477,6 +532,7 @@ impl VirtualSigstore {
             RekorVersion::V2 => self.log_v2(
                 hashedrekord_v2(&digest, &signature, &leaf.der),
                 "hashedrekord",
+                opts,
             )?,
         };
         let content = Content::Message(MessageSignature {
@@ -544,10 +600,12 @@ impl VirtualSigstore {
                     }}
                 }),
                 "dsse",
+                opts,
             )?,
             (RekorVersion::V2, DsseV2Entry::HashedRekordOverPae) => self.log_v2(
                 hashedrekord_v2(&sha256(&pae), &signature, &leaf.der),
                 "hashedrekord",
+                opts,
             )?,
         };
         self.assemble(opts, &leaf, Content::Dsse(envelope), entry, &signature)
@@ -565,20 +623,46 @@ impl VirtualSigstore {
 
     fn log_v1(
         &self,
-        body: serde_json::Value,
+        mut body: serde_json::Value,
         kind: &str,
         opts: &SignOptions,
     ) -> Result<TransparencyLogEntry> {
-        self.rekor_v1.append(
+        if let Some(hook) = opts.body_hook {
+            hook(&mut body);
+        }
+        let mut e = self.rekor_v1.append_with(
             canonical_json(&body)?,
             kind,
             "0.0.1",
             opts.integrated_time.unwrap_or(opts.signing_time),
-        )
+            opts.checkpoint_origin.as_ref(),
+        )?;
+        if let Some(hook) = opts.entry_hook {
+            hook(&mut e);
+        }
+        Ok(e)
     }
 
-    fn log_v2(&self, body: serde_json::Value, kind: &str) -> Result<TransparencyLogEntry> {
-        self.rekor_v2.append(canonical_json(&body)?, kind, "0.0.2")
+    fn log_v2(
+        &self,
+        mut body: serde_json::Value,
+        kind: &str,
+        opts: &SignOptions,
+    ) -> Result<TransparencyLogEntry> {
+        if let Some(hook) = opts.body_hook {
+            hook(&mut body);
+        }
+        let mut e = self.rekor_v2.append_with(
+            canonical_json(&body)?,
+            kind,
+            "0.0.2",
+            opts.checkpoint_origin.as_ref(),
+            opts.v2_set_time,
+        )?;
+        if let Some(hook) = opts.entry_hook {
+            hook(&mut e);
+        }
+        Ok(e)
     }
 
     fn assemble(

@@ -121,14 +121,21 @@ impl RekorV1Log {
 
     /// Sign a checkpoint for the given tree state.
     pub fn sign_checkpoint(&self, size: u64, root: &[u8]) -> Result<String> {
-        let body = format_body(&self.origin(), size, root);
+        self.sign_checkpoint_as(size, root, &self.origin(), &self.host)
+    }
+
+    /// Sign a checkpoint with this log's key under any origin and signer name.
+    pub fn sign_checkpoint_as(
+        &self,
+        size: u64,
+        root: &[u8],
+        origin: &str,
+        name: &str,
+    ) -> Result<String> {
+        let body = format_body(origin, size, root);
         let mut sig = self.log_id[..4].to_vec();
         sig.extend_from_slice(&self.key.sign(body.as_bytes())?);
-        Ok(format!(
-            "{body}\n{EM_DASH} {} {}\n",
-            self.host,
-            b64_encode(&sig)
-        ))
+        Ok(format!("{body}\n{EM_DASH} {name} {}\n", b64_encode(&sig)))
     }
 
     /// Integrate a canonical body at `integrated_time` and return the bundle entry (SET,
@@ -140,10 +147,27 @@ impl RekorV1Log {
         version: &str,
         integrated_time: i64,
     ) -> Result<TransparencyLogEntry> {
+        self.append_with(body, kind, version, integrated_time, None)
+    }
+
+    /// As [`RekorV1Log::append`], the checkpoint signed under `checkpoint_origin`
+    /// (origin, signer name) when given.
+    pub fn append_with(
+        &self,
+        body: Vec<u8>,
+        kind: &str,
+        version: &str,
+        integrated_time: i64,
+        checkpoint_origin: Option<&(String, String)>,
+    ) -> Result<TransparencyLogEntry> {
         let mut tree = lock(&self.tree)?;
         let index = tree.append(&body);
         let size = tree.size();
-        let checkpoint = self.sign_checkpoint(size, &tree.root(size)?)?;
+        let root = tree.root(size)?;
+        let checkpoint = match checkpoint_origin {
+            Some((origin, name)) => self.sign_checkpoint_as(size, &root, origin, name)?,
+            None => self.sign_checkpoint(size, &root)?,
+        };
         let (proof, shard_index) = entry_with_proof(&tree, index, checkpoint)?;
         drop(tree);
         let log_index = self.shard_offset + shard_index;
@@ -217,24 +241,57 @@ impl RekorV2Log {
 
     /// Sign a checkpoint for the given tree state.
     pub fn sign_checkpoint(&self, size: u64, root: &[u8]) -> Result<String> {
-        let body = format_body(&self.origin, size, root);
+        self.sign_checkpoint_as(size, root, &self.origin, &self.origin)
+    }
+
+    /// Sign a checkpoint with this log's key (and key hint) under any origin and signer name.
+    pub fn sign_checkpoint_as(
+        &self,
+        size: u64,
+        root: &[u8],
+        origin: &str,
+        name: &str,
+    ) -> Result<String> {
+        let body = format_body(origin, size, root);
         let mut sig = self.key_id[..4].to_vec();
         sig.extend_from_slice(&self.key.sign(body.as_bytes()));
-        Ok(format!(
-            "{body}\n{EM_DASH} {} {}\n",
-            self.origin,
-            b64_encode(&sig)
-        ))
+        Ok(format!("{body}\n{EM_DASH} {name} {}\n", b64_encode(&sig)))
     }
 
     /// Integrate a canonical body and return the bundle entry (inclusion proof + checkpoint).
     pub fn append(&self, body: Vec<u8>, kind: &str, version: &str) -> Result<TransparencyLogEntry> {
+        self.append_with(body, kind, version, None, None)
+    }
+
+    /// As [`RekorV2Log::append`], the checkpoint signed under `checkpoint_origin` (origin,
+    /// signer name) when given, and with an SET over `set_time` (signed by this log's key)
+    /// when given — which a Rekor v2 log never issues; tests use it.
+    pub fn append_with(
+        &self,
+        body: Vec<u8>,
+        kind: &str,
+        version: &str,
+        checkpoint_origin: Option<&(String, String)>,
+        set_time: Option<i64>,
+    ) -> Result<TransparencyLogEntry> {
         let mut tree = lock(&self.tree)?;
         let index = tree.append(&body);
         let size = tree.size();
-        let checkpoint = self.sign_checkpoint(size, &tree.root(size)?)?;
+        let root = tree.root(size)?;
+        let checkpoint = match checkpoint_origin {
+            Some((origin, name)) => self.sign_checkpoint_as(size, &root, origin, name)?,
+            None => self.sign_checkpoint(size, &root)?,
+        };
         let (proof, log_index) = entry_with_proof(&tree, index, checkpoint)?;
         drop(tree);
+        let promise = set_time.map(|t| InclusionPromise {
+            signed_entry_timestamp: self.key.sign(&set_payload(
+                &b64_encode(&body),
+                t,
+                &hex::encode(self.key_id),
+                log_index,
+            )),
+        });
         Ok(TransparencyLogEntry {
             log_index,
             log_id: LogId {
@@ -244,8 +301,8 @@ impl RekorV2Log {
                 kind: kind.into(),
                 version: version.into(),
             },
-            integrated_time: None,
-            inclusion_promise: None,
+            integrated_time: set_time,
+            inclusion_promise: promise,
             inclusion_proof: Some(proof),
             canonicalized_body: body,
         })

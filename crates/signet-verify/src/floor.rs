@@ -54,14 +54,17 @@ impl Verifier {
                 .leaf_certificate_der()
                 .ok_or_else(|| Error::Usage("no certificate".into()))?,
         )?;
+        let issuer = leaf.issuer_der()?;
         let ca = self
+            .m
             .cas
             .iter()
-            .find(|c| leaf.issuer_der().is_ok_and(|i| i == c.subject_der))
-            .ok_or_else(|| Error::Chain("no CA".into()))?;
+            .flat_map(|c| c.certs.iter())
+            .find(|c| c.subject_der == issuer)
+            .ok_or_else(|| Error::chain(crate::Rule::ChainIssuer, "no CA"))?;
         let mut out = vec![SignatureCheck {
             what: "leaf certificate by CA",
-            key: ca.issuer_key.clone(),
+            key: ca.key.clone(),
             check: Check::X509(leaf.signature_algorithm()),
             message: leaf.tbs_der()?.to_vec(),
             sig: leaf.signature().to_vec(),
@@ -69,20 +72,20 @@ impl Verifier {
         if let Some(list) = leaf.sct_list()? {
             let tbs = leaf.precert_tbs_der()?;
             if let Some((s, k)) = parse_sct_list(&list)?.into_iter().find_map(|s| {
-                let k = self.ctlogs.get(&s.log_id)?.first()?.key.clone();
+                let k = self.m.ctlogs.get(&s.log_id)?.first()?.key.clone();
                 Some((s, k))
             }) {
                 out.push(SignatureCheck {
                     what: "SCT",
                     key: k,
                     check: Check::Plain,
-                    message: s.signed_data(&ca.issuer_key_hash, &tbs),
+                    message: s.signed_data(&ca.key_hash, &tbs),
                     sig: s.signature,
                 });
             }
         }
         for e in &bundle.verification_material.tlog_entries {
-            let Some(t) = self.tlogs.iter().find(|k| k.log_id == e.log_id.key_id) else {
+            let Some(t) = self.m.tlogs.iter().find(|k| k.log_id == e.log_id.key_id) else {
                 continue;
             };
             if let (Some(p), Some(it)) = (&e.inclusion_promise, e.integrated_time) {

@@ -1,0 +1,76 @@
+//! Step 5: the artifact signature — over the artifact (or its digest) for message signatures,
+//! over the PAE for DSSE, whose in-toto statement must name the artifact as a subject.
+
+use signet_core::bundle::Bundle;
+use signet_core::crypto::{HashAlg, PublicKey};
+use signet_core::dsse::INTOTO_PAYLOAD_TYPE;
+use signet_core::intoto::Statement;
+
+use crate::{Artifact, Error, Result};
+
+pub(crate) fn verify_artifact(
+    bundle: &Bundle,
+    key: &PublicKey,
+    artifact: Artifact<'_>,
+) -> Result<Option<Statement>> {
+    if let Some(ms) = &bundle.message_signature {
+        let digest = artifact.sha256();
+        if let Some(md) = &ms.message_digest {
+            if md.algorithm != "SHA2_256" {
+                return Err(Error::Artifact(format!(
+                    "message digest algorithm {:?}, expected SHA2_256",
+                    md.algorithm
+                )));
+            }
+            if md.digest != digest {
+                return Err(Error::Artifact(format!(
+                    "artifact sha256 {} does not match the bundle's message digest {}",
+                    hex::encode(digest),
+                    hex::encode(&md.digest)
+                )));
+            }
+        }
+        let ok = match artifact {
+            Artifact::Bytes(b) => key.verify_with_hash(HashAlg::Sha256, b, &ms.signature),
+            Artifact::Sha256(d) => key.verify_prehashed(HashAlg::Sha256, &d, &ms.signature),
+        };
+        ok.map_err(|_| {
+            Error::Artifact(format!(
+                "signature does not verify over the artifact (sha256 {})",
+                hex::encode(digest)
+            ))
+        })?;
+        return Ok(None);
+    }
+    let env = bundle
+        .dsse_envelope
+        .as_ref()
+        .ok_or_else(|| Error::Artifact("bundle carries no signature".into()))?;
+    key.verify_with_hash(HashAlg::Sha256, &env.pae(), &env.signatures[0].sig)
+        .map_err(|_| {
+            Error::Artifact("DSSE signature does not verify over the envelope's PAE".into())
+        })?;
+    if env.payload_type != INTOTO_PAYLOAD_TYPE {
+        return Err(Error::Artifact(format!(
+            "DSSE payload type {:?}, expected {INTOTO_PAYLOAD_TYPE:?}",
+            env.payload_type
+        )));
+    }
+    let st = Statement::from_json_without_predicate(&env.payload)?;
+    let digest = hex::encode(artifact.sha256());
+    if !st.has_sha256_subject(&digest) {
+        return Err(Error::Artifact(format!(
+            "artifact sha256 {digest} is not a subject of the in-toto statement (subjects: {})",
+            st.subject
+                .iter()
+                .map(|s| format!(
+                    "{} sha256:{}",
+                    s.name,
+                    s.digest.get("sha256").map(String::as_str).unwrap_or("-")
+                ))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    Ok(Some(st))
+}

@@ -1,0 +1,504 @@
+//! Step 4: the transparency log entries (sigstore-go `VerifyTlogEntry`, sigstore-python
+//! `_verify_tlog_entries`).
+//!
+//! Rules:
+//! - the canonical body describes this bundle: Rekor v1 bodies field by field; Rekor v2 bodies
+//!   exactly — the canonical hashedrekord/dsse 0.0.2 entry is rebuilt from the bundle and must
+//!   equal the logged one (no extra field, one verifier, `keyDetails` of the key, the digest
+//!   algorithm actually used);
+//! - an inclusion proof leads to the checkpoint's root, and the checkpoint is signed by the
+//!   log's key under the log's own name: `<host> - <tree ID>` signed as `<host>` for Rekor v1,
+//!   the host name of the log's `baseUrl` for Rekor v2 (whose C2SP key ID must be the trusted
+//!   root's log ID);
+//! - an entry counts only if its SET verified (Rekor v1) or its inclusion proof and checkpoint
+//!   verified; an entry proven by neither fails the bundle;
+//! - a log key's `validFor` covers the time it was used at: the SET's integrated time, else
+//!   every verified signing time;
+//! - an integrated time no SET signs must still lie inside the leaf's validity;
+//! - the threshold counts distinct logs, not entries (GHSA-9vcr-p3rj-q5q6).
+
+use serde_json::{json, Value};
+use signet_core::bundle::{Bundle, InclusionProof, TransparencyLogEntry};
+use signet_core::checkpoint::{ed25519_key_id, Checkpoint};
+use signet_core::crypto::KeyKind;
+use signet_core::encoding::{b64_encode, sha256};
+use signet_core::merkle;
+use signet_core::rekor::EntryBody;
+use signet_core::time::format_rfc3339;
+use signet_core::x509::Certificate;
+
+use crate::material::{fmt_range, in_range, TlogKey};
+use crate::time::{is_rekor_v2, EntryTime};
+use crate::{Error, Result, Rule, TimeSource};
+
+/// Verify every entry; `entry_times` comes from step 1, in the same order.
+pub(crate) fn verify_entries(
+    bundle: &Bundle,
+    leaf: &Certificate,
+    leaf_der: &[u8],
+    artifact: &[u8; 32],
+    entry_times: &[EntryTime<'_>],
+    times: &[(i64, TimeSource)],
+    threshold: usize,
+) -> Result<()> {
+    let entries = &bundle.verification_material.tlog_entries;
+    let mut proven_logs: Vec<&[u8]> = vec![];
+    for (i, (e, et)) in entries.iter().zip(entry_times).enumerate() {
+        let key = et.key;
+        if is_rekor_v2(e) {
+            check_v2_body(i, e, bundle, leaf, leaf_der, artifact)?;
+        } else {
+            check_v1_body(i, e, bundle, leaf_der, artifact)?;
+        }
+        let mut proven = et.set_verified;
+        if let Some(p) = &e.inclusion_proof {
+            verify_inclusion(i, e, p, key)?;
+            proven = true;
+        }
+        if !proven {
+            return Err(Error::tlog(
+                i,
+                Rule::TlogUnproven,
+                "the entry is proven neither by a verified SET nor by an inclusion proof with a signed checkpoint",
+            ));
+        }
+        if !et.set_verified {
+            // Nothing dates this entry but the bundle's verified signing times: the log key
+            // must have been valid at each of them.
+            if let Some((t, _)) = times
+                .iter()
+                .find(|(t, _)| !in_range(*t, Some(key.start), key.end))
+            {
+                return Err(Error::tlog(
+                    i,
+                    Rule::LogKeyValidity,
+                    format!(
+                        "the log key of {} is valid {}, which does not cover the signing time {}",
+                        key.base_url,
+                        fmt_range(Some(key.start), key.end),
+                        format_rfc3339(*t)
+                    ),
+                ));
+            }
+            if let Some(t) = e.integrated_time {
+                if !leaf.valid_at(t) {
+                    return Err(Error::tlog(
+                        i,
+                        Rule::IntegratedTime,
+                        format!(
+                            "integrated time {} (not signed by an SET) is outside the leaf certificate's validity {} .. {}",
+                            format_rfc3339(t),
+                            format_rfc3339(leaf.not_before()),
+                            format_rfc3339(leaf.not_after())
+                        ),
+                    ));
+                }
+            }
+        }
+        if !proven_logs.contains(&key.log_id.as_slice()) {
+            proven_logs.push(&key.log_id);
+        }
+    }
+    if proven_logs.len() < threshold {
+        return Err(Error::tlog(
+            0,
+            Rule::TlogThreshold,
+            format!(
+                "bundle has proven entries in {} distinct transparency log(s) ({} entries), need {threshold}",
+                proven_logs.len(),
+                entries.len()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn verify_inclusion(
+    i: usize,
+    e: &TransparencyLogEntry,
+    p: &InclusionProof,
+    key: &TlogKey,
+) -> Result<()> {
+    let err = |rule: Rule, reason: String| Error::tlog(i, rule, reason);
+    if p.log_index < 0 || p.tree_size < 0 {
+        return Err(err(
+            Rule::TlogField,
+            format!(
+                "negative index {} or tree size {} in the inclusion proof",
+                p.log_index, p.tree_size
+            ),
+        ));
+    }
+    let v2 = is_rekor_v2(e);
+    // Rekor v2 (tile) logs are unsharded and sign no SET, so nothing but the proof vouches for
+    // the entry's index: it must be the proof's.
+    if v2 && e.log_index != p.log_index {
+        return Err(err(
+            Rule::TlogField,
+            format!(
+                "log index {} differs from the inclusion proof's index {} (a Rekor v2 log is not sharded)",
+                e.log_index, p.log_index
+            ),
+        ));
+    }
+    let leaf = merkle::leaf_hash(&e.canonicalized_body);
+    merkle::verify_inclusion(
+        p.log_index as u64,
+        p.tree_size as u64,
+        &leaf,
+        &p.hashes,
+        &p.root_hash,
+    )
+    .map_err(|x| err(Rule::InclusionProof, x.to_string()))?;
+    let cp = Checkpoint::parse(&p.checkpoint.envelope)
+        .map_err(|x| err(Rule::InclusionProof, x.to_string()))?;
+    if cp.size != p.tree_size as u64 || cp.root_hash != p.root_hash {
+        return Err(err(
+            Rule::InclusionProof,
+            format!(
+                "checkpoint (size {}, root {}) does not match the inclusion proof (size {}, root {})",
+                cp.size,
+                hex::encode(&cp.root_hash),
+                p.tree_size,
+                hex::encode(&p.root_hash)
+            ),
+        ));
+    }
+    let name = if v2 {
+        if cp.origin != key.hostname {
+            return Err(err(
+                Rule::CheckpointOrigin,
+                format!(
+                    "checkpoint origin {:?} is not the log's, {:?} (the host of {})",
+                    cp.origin, key.hostname, key.base_url
+                ),
+            ));
+        }
+        if key.key.kind() == KeyKind::Ed25519 {
+            let id = ed25519_key_id(&key.hostname, &key.key.raw_key_bits().unwrap_or_default());
+            if id[..] != key.log_id[..] {
+                return Err(err(
+                    Rule::CheckpointOrigin,
+                    format!(
+                        "the trusted root's log ID {} for {} is not the C2SP key ID {} of its key under origin {:?}",
+                        hex::encode(&key.log_id),
+                        key.base_url,
+                        hex::encode(id),
+                        key.hostname
+                    ),
+                ));
+            }
+        }
+        key.hostname.as_str()
+    } else {
+        let tree_id = cp
+            .origin
+            .strip_prefix(key.authority.as_str())
+            .and_then(|r| r.strip_prefix(" - "));
+        if !tree_id.is_some_and(|t| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit())) {
+            return Err(err(
+                Rule::CheckpointOrigin,
+                format!(
+                    "checkpoint origin {:?} is not the log's (expected \"{} - <tree ID>\" for {})",
+                    cp.origin, key.authority, key.base_url
+                ),
+            ));
+        }
+        key.authority.as_str()
+    };
+    cp.verify_signer(&key.key, &key.log_id, name)
+        .map_err(|x| err(Rule::CheckpointSignature, x.to_string()))
+}
+
+/// The `keyDetails` Rekor v2 records for a leaf key (protobuf-specs `PublicKeyDetails`).
+fn key_details(leaf: &Certificate, logged: &str) -> Result<String> {
+    Ok(match leaf.public_key()?.kind() {
+        KeyKind::EcdsaP256 => "PKIX_ECDSA_P256_SHA_256".into(),
+        KeyKind::EcdsaP384 => "PKIX_ECDSA_P384_SHA_384".into(),
+        KeyKind::EcdsaP521 => "PKIX_ECDSA_P521_SHA_512".into(),
+        KeyKind::Ed25519 => "PKIX_ED25519".into(),
+        // RSA details name a modulus size and padding; the verifier checks the signature with
+        // the certificate's key whatever they say, so only the family must match.
+        KeyKind::Rsa if logged.starts_with("PKIX_RSA_") => logged.into(),
+        KeyKind::Rsa => "PKIX_RSA_*".into(),
+    })
+}
+
+/// Rebuild the canonical Rekor v2 entry from the bundle and compare it with the logged body.
+fn check_v2_body(
+    i: usize,
+    e: &TransparencyLogEntry,
+    bundle: &Bundle,
+    leaf: &Certificate,
+    leaf_der: &[u8],
+    artifact: &[u8; 32],
+) -> Result<()> {
+    let err = |reason: String| Error::tlog(i, Rule::TlogBody, reason);
+    let logged: Value = serde_json::from_slice(&e.canonicalized_body)
+        .map_err(|x| err(format!("canonicalized body is not JSON: {x}")))?;
+    let logged_details = logged
+        .pointer("/spec/hashedRekordV002/signature/verifier/keyDetails")
+        .or_else(|| logged.pointer("/spec/dsseV002/signatures/0/verifier/keyDetails"))
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let signature = |sig: &[u8]| -> Result<Value> {
+        Ok(json!({
+            "content": b64_encode(sig),
+            "verifier": {
+                "x509Certificate": {"rawBytes": b64_encode(leaf_der)},
+                "keyDetails": key_details(leaf, logged_details)?,
+            }
+        }))
+    };
+    let hashed = |digest: &[u8], sig: &[u8]| -> Result<Value> {
+        Ok(json!({
+            "apiVersion": "0.0.2",
+            "kind": "hashedrekord",
+            "spec": {"hashedRekordV002": {
+                "data": {"algorithm": "SHA2_256", "digest": b64_encode(digest)},
+                "signature": signature(sig)?,
+            }}
+        }))
+    };
+    let expected = match (
+        e.kind_version.kind.as_str(),
+        &bundle.message_signature,
+        &bundle.dsse_envelope,
+    ) {
+        ("hashedrekord", Some(ms), None) => {
+            if let Some(d) = &ms.message_digest {
+                if d.digest != artifact {
+                    return Err(err(format!(
+                        "the bundle's message digest {} is not the artifact's sha256 {}",
+                        hex::encode(&d.digest),
+                        hex::encode(artifact)
+                    )));
+                }
+            }
+            hashed(artifact, &ms.signature)?
+        }
+        // New clients log a DSSE signature as a hashedrekord over the PAE.
+        ("hashedrekord", None, Some(env)) => hashed(&sha256(&env.pae()), &env.signatures[0].sig)?,
+        ("dsse", None, Some(env)) => json!({
+            "apiVersion": "0.0.2",
+            "kind": "dsse",
+            "spec": {"dsseV002": {
+                "payloadHash": {"algorithm": "SHA2_256", "digest": b64_encode(sha256(&env.payload))},
+                "signatures": env
+                    .signatures
+                    .iter()
+                    .map(|s| signature(&s.sig))
+                    .collect::<Result<Vec<_>>>()?,
+            }}
+        }),
+        (kind, _, _) => {
+            return Err(err(format!(
+                "a {kind} {} entry cannot record a {} bundle",
+                e.kind_version.version,
+                if bundle.dsse_envelope.is_some() {
+                    "DSSE"
+                } else {
+                    "message signature"
+                }
+            )))
+        }
+    };
+    if logged != expected {
+        return Err(err(format!(
+            "the logged {} 0.0.2 body is not the one this bundle makes: logged {}, expected {}",
+            e.kind_version.kind,
+            truncate(&logged.to_string()),
+            truncate(&expected.to_string())
+        )));
+    }
+    Ok(())
+}
+
+fn truncate(s: &str) -> String {
+    const MAX: usize = 600;
+    if s.len() <= MAX {
+        return s.to_string();
+    }
+    let mut end = MAX;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &s[..end])
+}
+
+/// The certificate DER of a PEM verifier in a log entry body (`what` names the field).
+fn pem_to_der(what: &str, pem_bytes: &[u8]) -> Result<Vec<u8>> {
+    signet_core::encoding::pem_block_der(pem_bytes, "CERTIFICATE")
+        .map_err(|e| Error::Format(signet_core::Error::invalid(what, e.to_string())))
+}
+
+/// Check that a Rekor v1 canonical body describes this bundle's signature, artifact and
+/// certificate. For message signatures the logged digest must be the artifact's own (not only
+/// the bundle's optional `messageDigest`), so the log always records what was verified.
+fn check_v1_body(
+    i: usize,
+    e: &TransparencyLogEntry,
+    bundle: &Bundle,
+    leaf_der: &[u8],
+    artifact: &[u8; 32],
+) -> Result<()> {
+    let err = |reason: String| Error::tlog(i, Rule::TlogBody, reason);
+    let body = EntryBody::parse(
+        &e.canonicalized_body,
+        &e.kind_version.kind,
+        &e.kind_version.version,
+    )
+    .map_err(|x| err(x.to_string()))?;
+    let same_cert = |what: &str, der: &[u8]| -> Result<()> {
+        if der != leaf_der {
+            return Err(err(format!(
+                "{what} in the log entry is not the bundle's certificate"
+            )));
+        }
+        Ok(())
+    };
+    match (&body, &bundle.message_signature, &bundle.dsse_envelope) {
+        (EntryBody::HashedRekordV001(h), Some(ms), None) => {
+            if h.signature.content != ms.signature {
+                return Err(err(
+                    "signature in the log entry differs from the bundle's signature".into(),
+                ));
+            }
+            same_cert(
+                "certificate",
+                &pem_to_der("hashedrekord public key", &h.signature.public_key.content)
+                    .map_err(|x| err(x.to_string()))?,
+            )?;
+            if !h.data.hash.algorithm.eq_ignore_ascii_case("sha256") {
+                return Err(err(format!(
+                    "hashedrekord hash algorithm {:?}, expected sha256",
+                    h.data.hash.algorithm
+                )));
+            }
+            if !h
+                .data
+                .hash
+                .value
+                .eq_ignore_ascii_case(&hex::encode(artifact))
+            {
+                return Err(err(format!(
+                    "log entry records artifact sha256 {}, but the artifact's is {}",
+                    h.data.hash.value,
+                    hex::encode(artifact)
+                )));
+            }
+            if let Some(d) = &ms.message_digest {
+                if !h
+                    .data
+                    .hash
+                    .value
+                    .eq_ignore_ascii_case(&hex::encode(&d.digest))
+                {
+                    return Err(err(format!(
+                        "log entry digest {} differs from the bundle's message digest {}",
+                        h.data.hash.value,
+                        hex::encode(&d.digest)
+                    )));
+                }
+            }
+        }
+        (EntryBody::DsseV001(d), None, Some(env)) => {
+            let want = hex::encode(sha256(&env.payload));
+            if !d.payload_hash.algorithm.eq_ignore_ascii_case("sha256")
+                || !d.payload_hash.value.eq_ignore_ascii_case(&want)
+            {
+                return Err(err(format!(
+                    "log entry payload hash {} differs from the envelope payload's {want}",
+                    d.payload_hash.value
+                )));
+            }
+            if d.signatures.len() != env.signatures.len() {
+                return Err(err(format!(
+                    "log entry has {} signatures, the envelope {}",
+                    d.signatures.len(),
+                    env.signatures.len()
+                )));
+            }
+            for (s, es) in d.signatures.iter().zip(&env.signatures) {
+                let sig = signet_core::encoding::b64_decode("dsse signature", &s.signature)
+                    .map_err(|x| err(x.to_string()))?;
+                if sig != es.sig {
+                    return Err(err(
+                        "signature in the log entry differs from the envelope signature".into(),
+                    ));
+                }
+                same_cert(
+                    "verifier",
+                    &pem_to_der("dsse verifier", &s.verifier).map_err(|x| err(x.to_string()))?,
+                )?;
+            }
+        }
+        (EntryBody::IntotoV002(t), None, Some(env)) => {
+            let envb = &t.content.envelope;
+            // Rekor keeps the payload out of the canonical intoto body (it is stored as the
+            // entry's attestation); then the payload hash, required, binds it.
+            if !envb.payload.is_empty() && envb.payload != b64_encode(&env.payload).as_bytes() {
+                return Err(err(
+                    "intoto entry payload differs from the envelope payload".into(),
+                ));
+            }
+            if envb.payload_type != env.payload_type {
+                return Err(err(format!(
+                    "intoto entry payload type {:?} differs from the envelope's {:?}",
+                    envb.payload_type, env.payload_type
+                )));
+            }
+            if envb.signatures.len() != env.signatures.len() {
+                return Err(err(format!(
+                    "log entry has {} signatures, the envelope {}",
+                    envb.signatures.len(),
+                    env.signatures.len()
+                )));
+            }
+            for (s, es) in envb.signatures.iter().zip(&env.signatures) {
+                if s.sig != b64_encode(&es.sig).as_bytes() {
+                    return Err(err(
+                        "signature in the log entry differs from the envelope signature".into(),
+                    ));
+                }
+                same_cert(
+                    "public key",
+                    &pem_to_der("intoto public key", &s.public_key)
+                        .map_err(|x| err(x.to_string()))?,
+                )?;
+            }
+            match &t.content.payload_hash {
+                Some(ph)
+                    if ph.algorithm.eq_ignore_ascii_case("sha256")
+                        && ph
+                            .value
+                            .eq_ignore_ascii_case(&hex::encode(sha256(&env.payload))) => {}
+                Some(_) => {
+                    return Err(err(
+                        "intoto entry payload hash differs from the envelope payload's".into(),
+                    ))
+                }
+                None if envb.payload.is_empty() => {
+                    return Err(err(
+                        "intoto entry has neither the payload nor its hash".into()
+                    ))
+                }
+                None => {}
+            }
+        }
+        _ => {
+            return Err(err(format!(
+                "a {} {} entry cannot record a {} bundle",
+                e.kind_version.kind,
+                e.kind_version.version,
+                if bundle.dsse_envelope.is_some() {
+                    "DSSE"
+                } else {
+                    "message signature"
+                }
+            )))
+        }
+    }
+    Ok(())
+}
+
