@@ -436,6 +436,9 @@ pub struct LeafSpec<'a> {
     /// Name this algorithm in the TBS `signature` field instead of the CA key's (the outer
     /// `signatureAlgorithm` stays the key's). `None` for Fulcio; tests only.
     pub tbs_signature_algorithm: Option<ObjectIdentifier>,
+    /// A value for the legacy issuer extension .1 other than `issuer`. `None` for Fulcio;
+    /// tests only.
+    pub legacy_issuer: Option<&'a str>,
 }
 
 /// A leaf issued with [`issue_fulcio_leaf`].
@@ -539,7 +542,11 @@ pub fn prepare_fulcio_leaf(
         ku_ext(KeyUsage(KeyUsages::DigitalSignature.into()))?,
         eku_ext(vec![OID_EKU_CODE_SIGNING], false)?,
         ext(OID_SAN, true, &SubjectAltName(vec![san]))?,
-        raw_ext(fulcio_oid(1)?, false, spec.issuer.as_bytes().to_vec())?,
+        raw_ext(
+            fulcio_oid(1)?,
+            false,
+            spec.legacy_issuer.unwrap_or(spec.issuer).as_bytes().to_vec(),
+        )?,
         raw_ext(fulcio_oid(8)?, false, utf8_der(spec.issuer)?)?,
     ];
     for (n, v) in spec.extensions {

@@ -188,6 +188,7 @@ pub async fn signing_cert(
         lifetime: FULCIO_LEAF_LIFETIME,
         extra_extensions: &[],
         tbs_signature_algorithm: None,
+        legacy_issuer: None,
     };
     // Precertificate first; its SCT comes from our CT log (an async append); then the leaf.
     let ca = &app.keys.ca_intermediate;

@@ -160,6 +160,11 @@ pub struct SignOptions {
     pub v2_set_time: Option<i64>,
     /// Sign the checkpoint under this `(origin, signer name)` instead of the log's own.
     pub checkpoint_origin: Option<(String, String)>,
+    /// Put this value in the legacy issuer extension .1 instead of `issuer`.
+    pub legacy_issuer: Option<String>,
+    /// Declare these TLS (hash, signature) algorithms in the SCT (default 4 = SHA-256, 3 =
+    /// ECDSA); the signature itself is unchanged.
+    pub sct_declared_algorithms: Option<(u8, u8)>,
 }
 
 /// Current Unix time in seconds (0 if the clock is before 1970).
@@ -192,6 +197,8 @@ impl SignOptions {
             entry_hook: None,
             v2_set_time: None,
             checkpoint_origin: None,
+            legacy_issuer: None,
+            sct_declared_algorithms: None,
         }
     }
     /// Set the signing time.
@@ -456,6 +463,7 @@ impl VirtualSigstore {
             lifetime: LEAF_LIFETIME,
             extra_extensions: &opts.leaf_extensions,
             tbs_signature_algorithm: opts.leaf_tbs_signature_algorithm,
+            legacy_issuer: opts.legacy_issuer.as_deref(),
         };
         let log = if opts.sct_from_untrusted_log {
             &self.rogue_ctlog
@@ -474,7 +482,12 @@ impl VirtualSigstore {
                 let ts_ms = u64::try_from(not_before)
                     .map_err(|_| Error::invalid("SignOptions", "negative certificate time"))?
                     * 1000;
-                Ok(vec![log.sign_precert(ts_ms, issuer_key_hash, tbs)?])
+                let mut sct = log.sign_precert(ts_ms, issuer_key_hash, tbs)?;
+                if let Some((hash, sig)) = opts.sct_declared_algorithms {
+                    sct.hash_alg = hash;
+                    sct.sig_alg = sig;
+                }
+                Ok(vec![sct])
             },
         )
     }

@@ -455,7 +455,7 @@ impl<F: Fetcher> Updater<F> {
                     .collect::<Vec<_>>()
                     .join(", "),
             })?;
-        let cached = self.cache.join("targets").join(name);
+        let cached = self.cache.join("targets").join(local_target_name(name)?);
         if let Ok(b) = std::fs::read(&cached) {
             if check_hashes(name, &b, Some(info.length), Some(&info.hashes)).is_ok() {
                 return Ok(b);
@@ -474,6 +474,23 @@ impl<F: Fetcher> Updater<F> {
         write_atomic(&cached, &b)?;
         Ok(b)
     }
+}
+
+/// The cache file name of target `name`: one path component whatever the name holds, so a
+/// signed target name such as `../../.bashrc` or `/etc/passwd` cannot write or read outside
+/// the cache (GHSA-fcv2-xgw5-pqxf). `/`, `\` and `%` are percent-encoded as python-tuf does;
+/// `.`, `..`, empty names and NUL are refused.
+pub fn local_target_name(name: &str) -> Result<String, Error> {
+    if name.is_empty() || name == "." || name == ".." || name.contains('\0') {
+        return Err(Error::Parse {
+            role: "targets".into(),
+            reason: format!("target name {name:?} cannot be stored: expected a non-empty name other than \".\" and \"..\" without NUL"),
+        });
+    }
+    Ok(name
+        .replace('%', "%25")
+        .replace('/', "%2F")
+        .replace('\\', "%5C"))
 }
 
 /// Trust material read from the cache without touching the network.
@@ -509,7 +526,7 @@ pub fn read_cached(cache: &Path, name: &str, now: i64) -> Result<Cached, Error> 
                 .collect::<Vec<_>>()
                 .join(", "),
         })?;
-    let bytes = read(cache.join("targets").join(name))?;
+    let bytes = read(cache.join("targets").join(local_target_name(name)?))?;
     check_hashes(name, &bytes, Some(info.length), Some(&info.hashes))?;
     let age_secs = std::fs::metadata(cache.join("timestamp.json"))
         .and_then(|m| m.modified())
@@ -527,4 +544,28 @@ pub fn read_cached(cache: &Path, name: &str, now: i64) -> Result<Cached, Error> 
         age_secs,
         expired,
     })
+}
+
+#[cfg(test)]
+mod target_name_tests {
+    use super::local_target_name;
+
+    /// GHSA-fcv2-xgw5-pqxf: a signed target name must not escape the cache directory.
+    #[test]
+    fn ghsa_fcv2_xgw5_pqxf_target_name_path_traversal() {
+        let dir = std::path::Path::new("/cache/targets");
+        for hostile in ["../../.bashrc", "/etc/passwd", "a/../../b", "..\\..\\x", "%2e%2e/x"] {
+            let local = local_target_name(hostile).unwrap();
+            let p = dir.join(&local);
+            assert_eq!(p.parent(), Some(dir), "{hostile} -> {local}");
+            assert_eq!(p.components().count(), dir.components().count() + 1);
+        }
+        for refused in ["", ".", "..", "a\0b"] {
+            assert!(local_target_name(refused).is_err(), "{refused:?}");
+        }
+        assert_eq!(
+            local_target_name("trusted_root.json").unwrap(),
+            "trusted_root.json"
+        );
+    }
 }

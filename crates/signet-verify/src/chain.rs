@@ -324,6 +324,9 @@ pub(crate) fn check_leaf_profile(leaf: &Certificate) -> Result<()> {
             ),
         ));
     }
+    if let Err(e) = leaf.oidc_issuer() {
+        return Err(Error::certificate(Rule::LeafProfile, e.to_string()));
+    }
     if leaf.is_ca()? {
         return Err(Error::certificate(
             Rule::LeafProfile,
