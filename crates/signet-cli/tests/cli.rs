@@ -524,3 +524,72 @@ fn offline_verify_opens_no_socket() {
         );
     }
 }
+
+/// Peak memory of verifying a 64 MB hostile bundle (22 million inclusion-proof hashes) stays
+/// under 300 MB: the list cap applies while parsing, not after (issue: parse-time caps).
+#[test]
+fn hostile_64mb_bundle_peak_memory_is_bounded() {
+    let Some(d) = shared() else { return };
+    let have_time = std::path::Path::new("/usr/bin/time").exists();
+    if !have_time {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI is set but /usr/bin/time is missing (.ci/run installs it)"
+        );
+        eprintln!("skipping: /usr/bin/time not installed");
+        return;
+    }
+    let (art, bundle) = slsa(&d, "binary-linux-amd64-push-v14");
+    let mut v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&bundle).unwrap()).unwrap();
+    v["verificationMaterial"]["tlogEntries"][0]["inclusionProof"]["hashes"] =
+        serde_json::json!("PLACEHOLDER");
+    let skeleton = serde_json::to_string(&v).unwrap();
+    let budget = 63 * 1024 * 1024 - skeleton.len();
+    let n = budget / 3;
+    let mut hashes = String::with_capacity(n * 3 + 2);
+    hashes.push('[');
+    for i in 0..n {
+        if i > 0 {
+            hashes.push(',');
+        }
+        hashes.push_str("\"\"");
+    }
+    hashes.push(']');
+    let hostile = skeleton.replace("\"PLACEHOLDER\"", &hashes);
+    assert!(n > 20_000_000, "{n} hashes");
+    let dir = std::env::temp_dir().join(format!("signet-hostile-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("hostile.sigstore.json");
+    std::fs::write(&path, hostile.as_bytes()).unwrap();
+    drop(hostile);
+    let o = Command::new("/usr/bin/time")
+        .arg("-v")
+        .arg(env!("CARGO_BIN_EXE_signet"))
+        .args([
+            "verify",
+            "identity",
+            "--offline",
+            "--bundle",
+            path.to_str().unwrap(),
+            "--cert-identity",
+            GENERIC,
+            "--cert-oidc-issuer",
+            GH,
+            &art,
+        ])
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    let (_, err) = text(&o);
+    assert_ne!(o.status.code(), Some(0), "{err}");
+    assert!(err.contains("inclusion proof hashes"), "{err}");
+    let kb: u64 = err
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Maximum resident set size (kbytes): "))
+        .expect("time -v reports the peak RSS")
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(kb <= 300 * 1024, "peak RSS {kb} kB > 300 MB");
+}

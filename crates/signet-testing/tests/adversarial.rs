@@ -665,6 +665,15 @@ fn cve_2022_36056_mismatched_bundle_or_identity_fails() {
             .verify(&b, Artifact::Bytes(ARTIFACT), &p)
             .unwrap_err();
         assert_eq!(err.rule(), Some(Rule::Identity), "{err}");
+        match &err {
+            signet_verify::Error::Identity {
+                expected, found, ..
+            } => {
+                assert_ne!(Some(expected), found.as_ref(), "{err}");
+                assert!(found.as_deref() == Some(EMAIL) || found.as_deref() == Some(ISSUER));
+            }
+            other => panic!("{other}"),
+        }
     }
 }
 

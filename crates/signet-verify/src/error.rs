@@ -141,8 +141,17 @@ pub enum Error {
     #[error("artifact: {0}")]
     Artifact(String),
     /// The signer identity does not satisfy the policy.
-    #[error("identity: {0}")]
-    Identity(String),
+    #[error("identity: {message}")]
+    Identity {
+        /// What was compared: `SAN`, `OIDC issuer`, or the extension's label and OID.
+        field: String,
+        /// What the policy asked for.
+        expected: String,
+        /// What the certificate holds (`None` if it holds nothing there).
+        found: Option<String>,
+        /// The whole message, naming expected and found.
+        message: String,
+    },
     /// The request itself is inconsistent (e.g. a DSSE bundle without an artifact to check).
     #[error("{0}")]
     Usage(String),
@@ -160,7 +169,7 @@ impl Error {
             Error::Sct(_) => Rule::Sct,
             Error::Timestamp { .. } => Rule::Timestamp,
             Error::Artifact(_) => Rule::Artifact,
-            Error::Identity(_) => Rule::Identity,
+            Error::Identity { .. } => Rule::Identity,
             Error::Format(_) | Error::Usage(_) => return None,
         })
     }
@@ -183,6 +192,20 @@ impl Error {
         Error::Certificate {
             rule,
             reason: reason.into(),
+        }
+    }
+
+    pub(crate) fn identity(
+        field: impl Into<String>,
+        expected: impl Into<String>,
+        found: Option<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Error::Identity {
+            field: field.into(),
+            expected: expected.into(),
+            found,
+            message: message.into(),
         }
     }
 

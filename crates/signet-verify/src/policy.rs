@@ -142,39 +142,59 @@ impl Policy {
         let san = match sans.as_slice() {
             [one] => one,
             [] => {
-                return Err(Error::Identity(
-                    "certificate has no email, URI or username SAN".into(),
+                return Err(Error::identity(
+                    "SAN",
+                    "one email, URI or username SAN",
+                    None,
+                    "certificate has no email, URI or username SAN",
                 ))
             }
             many => {
-                return Err(Error::Identity(format!(
-                    "certificate has {} SAN entries, expected exactly one",
-                    many.len()
-                )))
+                return Err(Error::identity(
+                    "SAN",
+                    "exactly one SAN",
+                    Some(many.iter().map(describe).collect::<Vec<_>>().join(", ")),
+                    format!(
+                        "certificate has {} SAN entries, expected exactly one",
+                        many.len()
+                    ),
+                ))
             }
         };
         match &self.identity {
             IdentityMatcher::Exact(want) => {
                 if san.value() != want {
-                    return Err(Error::Identity(format!(
-                        "certificate SAN {} {:?} does not match expected identity {:?}",
-                        san.kind(),
-                        san.value(),
-                        want
-                    )));
+                    return Err(Error::identity(
+                        "SAN",
+                        want.clone(),
+                        Some(san.value().to_string()),
+                        format!(
+                            "certificate SAN {} {:?} does not match expected identity {:?}",
+                            san.kind(),
+                            san.value(),
+                            want
+                        ),
+                    ));
                 }
             }
             IdentityMatcher::Regex(re) => {
                 if !re.is_match(san.value()) {
-                    return Err(Error::Identity(format!(
-                        "certificate SAN {} {:?} does not match expected pattern {:?}",
-                        san.kind(),
-                        san.value(),
-                        // Show the user's pattern, not our anchoring.
-                        re.as_str()
-                            .trim_start_matches("^(?:")
-                            .trim_end_matches(")$")
-                    )));
+                    // Show the user's pattern, not our anchoring.
+                    let pattern = re
+                        .as_str()
+                        .trim_start_matches("^(?:")
+                        .trim_end_matches(")$");
+                    return Err(Error::identity(
+                        "SAN",
+                        pattern,
+                        Some(san.value().to_string()),
+                        format!(
+                            "certificate SAN {} {:?} does not match expected pattern {:?}",
+                            san.kind(),
+                            san.value(),
+                            pattern
+                        ),
+                    ));
                 }
             }
             IdentityMatcher::AnyUnsafe => {}
@@ -183,14 +203,25 @@ impl Policy {
             match leaf.oidc_issuer()? {
                 Some(found) if &found == want => {}
                 Some(found) => {
-                    return Err(Error::Identity(format!(
+                    let message = format!(
                         "certificate OIDC issuer {found:?} does not match expected issuer {want:?}"
-                    )))
+                    );
+                    return Err(Error::identity(
+                        "OIDC issuer",
+                        want.clone(),
+                        Some(found),
+                        message,
+                    ));
                 }
                 None => {
-                    return Err(Error::Identity(format!(
-                        "certificate has no OIDC issuer extension (1.3.6.1.4.1.57264.1.8 or .1); expected {want:?}"
-                    )))
+                    return Err(Error::identity(
+                        "OIDC issuer",
+                        want.clone(),
+                        None,
+                        format!(
+                            "certificate has no OIDC issuer extension (1.3.6.1.4.1.57264.1.8 or .1); expected {want:?}"
+                        ),
+                    ))
                 }
             }
         }
@@ -205,24 +236,35 @@ impl Policy {
             match found {
                 Some((_, v)) if v == m.value => {}
                 Some((n, v)) => {
-                    return Err(Error::Identity(format!(
+                    let message = format!(
                         "certificate {} ({}, OID 1.3.6.1.4.1.57264.1.{n}) is {v:?}, expected {:?}",
                         m.label,
                         fulcio_extension_name(n).unwrap_or("extension"),
                         m.value
-                    )))
+                    );
+                    return Err(Error::identity(
+                        m.label,
+                        m.value.clone(),
+                        Some(v),
+                        message,
+                    ));
                 }
                 None => {
-                    return Err(Error::Identity(format!(
-                        "certificate has no {} extension (OIDs {}); expected {:?}",
+                    return Err(Error::identity(
                         m.label,
-                        m.oids
-                            .iter()
-                            .map(|n| format!("1.3.6.1.4.1.57264.1.{n}"))
-                            .collect::<Vec<_>>()
-                            .join(", "),
-                        m.value
-                    )))
+                        m.value.clone(),
+                        None,
+                        format!(
+                            "certificate has no {} extension (OIDs {}); expected {:?}",
+                            m.label,
+                            m.oids
+                                .iter()
+                                .map(|n| format!("1.3.6.1.4.1.57264.1.{n}"))
+                                .collect::<Vec<_>>()
+                                .join(", "),
+                            m.value
+                        ),
+                    ))
                 }
             }
         }
