@@ -132,6 +132,47 @@ async fn duplicates_across_and_within_batches() {
     log.shutdown().await.unwrap();
 }
 
+/// Every inclusion and consistency proof the engine builds verifies with signet-core's Merkle
+/// code, for all (index, size) and (size1, size2) pairs up to a bound that crosses a tile edge.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_proof_verifies_for_all_pairs_up_to_300() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = Log::open(config(dir.path()), ed_signer(ORIGIN))
+        .await
+        .unwrap();
+    let n = 300u64;
+    let got = fill(&log, 0, n).await;
+    log.publish_now().await.unwrap();
+    let mut leaves = vec![[0u8; 32]; n as usize];
+    for (index, data) in &got {
+        leaves[*index as usize] = leaf_hash(data);
+    }
+    let mut roots = vec![signet_core::merkle::empty_root()];
+    for size in 1..=n {
+        let root = log.root_at(size).unwrap();
+        assert_eq!(root, naive_root(&leaves[..size as usize]), "root at {size}");
+        roots.push(root);
+    }
+    let mut checked = 0u64;
+    for size in 1..=n {
+        let root = roots[size as usize];
+        for i in 0..size {
+            let p = log.inclusion_proof(i, size).unwrap();
+            verify_inclusion(i, size, &leaves[i as usize], &p, &root)
+                .unwrap_or_else(|e| panic!("inclusion {i} in {size}: {e}"));
+            checked += 1;
+        }
+        for s1 in 1..=size {
+            let p = log.consistency_proof(s1, size).unwrap();
+            verify_consistency(s1, size, &p, &roots[s1 as usize], &root)
+                .unwrap_or_else(|e| panic!("consistency {s1} -> {size}: {e}"));
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, n * (n + 1));
+    log.shutdown().await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn proofs_roots_and_tiles() {
     let dir = tempfile::tempdir().unwrap();
