@@ -586,7 +586,10 @@ fn hostile_64mb_bundle_peak_memory_is_bounded() {
     assert!(err.contains("inclusion proof hashes"), "{err}");
     let kb: u64 = err
         .lines()
-        .find_map(|l| l.trim().strip_prefix("Maximum resident set size (kbytes): "))
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("Maximum resident set size (kbytes): ")
+        })
         .expect("time -v reports the peak RSS")
         .trim()
         .parse()

@@ -34,7 +34,9 @@ crate::capped_fn!(
     limits::MAX_TIMESTAMPS
 );
 
-fn cap_hashes<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Vec<Vec<u8>>, D::Error> {
+fn cap_hashes<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Vec<Vec<u8>>, D::Error> {
     limits::capped::b64_vec(d, "inclusion proof hashes", limits::MAX_PROOF_HASHES)
 }
 

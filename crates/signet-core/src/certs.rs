@@ -545,7 +545,10 @@ pub fn prepare_fulcio_leaf(
         raw_ext(
             fulcio_oid(1)?,
             false,
-            spec.legacy_issuer.unwrap_or(spec.issuer).as_bytes().to_vec(),
+            spec.legacy_issuer
+                .unwrap_or(spec.issuer)
+                .as_bytes()
+                .to_vec(),
         )?,
         raw_ext(fulcio_oid(8)?, false, utf8_der(spec.issuer)?)?,
     ];

@@ -25,6 +25,7 @@ pub use signet_core::keys;
 pub mod logs;
 pub mod tree;
 
+use const_oid::ObjectIdentifier;
 use serde_json::json;
 use signet_core::bundle::{
     Bundle, HashOutput, MessageSignature, Rfc3161SignedTimestamp, TimestampVerificationData,
@@ -41,9 +42,8 @@ use signet_core::trust::{
 use signet_core::tsa::{TimestampSigner, OID_KP_TIME_STAMPING};
 use signet_core::x509::{Certificate, OID_EKU_CODE_SIGNING};
 use signet_core::{Error, Result};
-pub use x509_cert::ext::Extension;
-use const_oid::ObjectIdentifier;
 use x509_cert::ext::pkix::{KeyUsage, KeyUsages};
+pub use x509_cert::ext::Extension;
 
 use crate::logs::{CtLog, RekorV1Log, RekorV2Log};
 use signet_core::certs::{eku_ext, ku_ext, Ca};
@@ -475,21 +475,17 @@ impl VirtualSigstore {
         } else {
             &self.fulcio_intermediate
         };
-        certs::issue_fulcio_leaf(
-            ca,
-            &spec,
-            |_, tbs, issuer_key_hash| {
-                let ts_ms = u64::try_from(not_before)
-                    .map_err(|_| Error::invalid("SignOptions", "negative certificate time"))?
-                    * 1000;
-                let mut sct = log.sign_precert(ts_ms, issuer_key_hash, tbs)?;
-                if let Some((hash, sig)) = opts.sct_declared_algorithms {
-                    sct.hash_alg = hash;
-                    sct.sig_alg = sig;
-                }
-                Ok(vec![sct])
-            },
-        )
+        certs::issue_fulcio_leaf(ca, &spec, |_, tbs, issuer_key_hash| {
+            let ts_ms = u64::try_from(not_before)
+                .map_err(|_| Error::invalid("SignOptions", "negative certificate time"))?
+                * 1000;
+            let mut sct = log.sign_precert(ts_ms, issuer_key_hash, tbs)?;
+            if let Some((hash, sig)) = opts.sct_declared_algorithms {
+                sct.hash_alg = hash;
+                sct.sig_alg = sig;
+            }
+            Ok(vec![sct])
+        })
     }
 
     /// An RFC 3161 response (DER TimeStampResp) from the virtual TSA over `signature`

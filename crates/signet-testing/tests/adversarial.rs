@@ -13,8 +13,8 @@ use signet_core::trust::TrustedRoot;
 use signet_core::tsa::{TimestampSigner, OID_KP_TIME_STAMPING};
 use signet_core::x509::OID_EKU_CODE_SIGNING;
 use signet_testing::{
-    now, CaProfile, DsseV2Entry, Identity, RekorVersion, SignOptions, VirtualSigstore,
-    VALID_FROM, VALID_UNTIL,
+    now, CaProfile, DsseV2Entry, Identity, RekorVersion, SignOptions, VirtualSigstore, VALID_FROM,
+    VALID_UNTIL,
 };
 use signet_verify::{Artifact, Policy, Rule, Thresholds, Verifier};
 use x509_cert::ext::pkix::constraints::name::{GeneralSubtree, NameConstraints};
@@ -75,7 +75,10 @@ fn baselines_verify() {
     let cases: Vec<(&str, Bundle)> = vec![
         ("rekor v1", message(&opts())),
         ("rekor v1 dsse", intoto(&opts())),
-        ("rekor v1 v0.1", message(&opts().bundle_version(BundleVersion::V01))),
+        (
+            "rekor v1 v0.1",
+            message(&opts().bundle_version(BundleVersion::V01)),
+        ),
         ("rekor v2 + tsa", message(&v2())),
         ("rekor v2 dsse", intoto(&v2())),
         (
@@ -97,7 +100,9 @@ fn baselines_verify() {
 
 #[test]
 fn garbage_set_without_integrated_time_or_proof_in_v01_with_timestamp_fails() {
-    let mut o = opts().bundle_version(BundleVersion::V01).with_timestamp(true);
+    let mut o = opts()
+        .bundle_version(BundleVersion::V01)
+        .with_timestamp(true);
     o.entry_hook = Some(|e| {
         e.integrated_time = None;
         e.inclusion_proof = None;
@@ -312,7 +317,14 @@ fn violated_path_length_fails() {
 fn nc_vs(nc: NameConstraints) -> VirtualSigstore {
     let mut exts = ca_exts();
     exts.push(bc_ext(Some(0)).unwrap());
-    exts.push(ext(const_oid::ObjectIdentifier::new_unwrap("2.5.29.30"), true, &nc).unwrap());
+    exts.push(
+        ext(
+            const_oid::ObjectIdentifier::new_unwrap("2.5.29.30"),
+            true,
+            &nc,
+        )
+        .unwrap(),
+    );
     ca_vs(CaProfile {
         intermediate_extensions: Some(exts),
         ..Default::default()
@@ -429,7 +441,10 @@ fn v2_body_flaw(hook: fn(&mut Value), dsse: bool) {
 
 #[test]
 fn rekor_v2_body_with_an_extra_field_fails() {
-    v2_body_flaw(|b| b["spec"]["hashedRekordV002"]["extra"] = json!("x"), false);
+    v2_body_flaw(
+        |b| b["spec"]["hashedRekordV002"]["extra"] = json!("x"),
+        false,
+    );
     v2_body_flaw(|b| b["spec"]["dsseV002"]["extra"] = json!(1), true);
     v2_body_flaw(|b| b["extra"] = json!(true), false);
 }
@@ -459,8 +474,7 @@ fn rekor_v2_body_with_wrong_key_details_fails() {
     );
     v2_body_flaw(
         |b| {
-            b["spec"]["dsseV002"]["signatures"][0]["verifier"]["keyDetails"] =
-                json!("PKIX_ED25519")
+            b["spec"]["dsseV002"]["signatures"][0]["verifier"]["keyDetails"] = json!("PKIX_ED25519")
         },
         true,
     );
@@ -488,7 +502,9 @@ fn trusted_root_entries_without_valid_for_start_are_refused() {
             r.tlogs[0].public_key.valid_for.as_mut().unwrap().start = None
         }),
         ("ctlog", |r| r.ctlogs[0].public_key.valid_for = None),
-        ("ca", |r| r.certificate_authorities[0].valid_for.start = None),
+        ("ca", |r| {
+            r.certificate_authorities[0].valid_for.start = None
+        }),
         ("tsa", |r| r.timestamp_authorities[0].valid_for.start = None),
     ];
     for (what, edit) in edits {
@@ -696,9 +712,8 @@ fn cve_2026_22703_rekor_entry_compared_with_digest_signature_and_key() {
         assert_rule(vs(), &message(&o), Rule::TlogBody);
     }
     let mut o = v2();
-    o.body_hook = Some(|b| {
-        b["spec"]["hashedRekordV002"]["data"]["digest"] = json!(b64_encode([7u8; 32]))
-    });
+    o.body_hook =
+        Some(|b| b["spec"]["hashedRekordV002"]["data"]["digest"] = json!(b64_encode([7u8; 32])));
     assert_rule(vs(), &message(&o), Rule::TlogBody);
 }
 
@@ -792,4 +807,3 @@ fn ghsa_wqqc_jjcq_vfxm_key_used_outside_its_validity_fails() {
         .unwrap_err();
     assert_eq!(err.rule(), Some(Rule::LogKeyValidity), "{err}");
 }
-

@@ -554,7 +554,13 @@ mod target_name_tests {
     #[test]
     fn ghsa_fcv2_xgw5_pqxf_target_name_path_traversal() {
         let dir = std::path::Path::new("/cache/targets");
-        for hostile in ["../../.bashrc", "/etc/passwd", "a/../../b", "..\\..\\x", "%2e%2e/x"] {
+        for hostile in [
+            "../../.bashrc",
+            "/etc/passwd",
+            "a/../../b",
+            "..\\..\\x",
+            "%2e%2e/x",
+        ] {
             let local = local_target_name(hostile).unwrap();
             let p = dir.join(&local);
             assert_eq!(p.parent(), Some(dir), "{hostile} -> {local}");

@@ -64,7 +64,9 @@ pub(crate) fn fmt_range(start: Option<i64>, end: Option<i64>) -> String {
 pub(crate) fn required_bounds(what: &str, range: Option<&TimeRange>) -> Result<(i64, Option<i64>)> {
     let missing = || Error::TrustedRoot {
         rule: Rule::TrustedRootValidityStart,
-        reason: format!("{what} has no validFor.start; a trusted key or CA must say since when it is trusted"),
+        reason: format!(
+            "{what} has no validFor.start; a trusted key or CA must say since when it is trusted"
+        ),
     };
     let range = range.ok_or_else(missing)?;
     let (start, end) = range

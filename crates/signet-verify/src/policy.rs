@@ -242,12 +242,7 @@ impl Policy {
                         fulcio_extension_name(n).unwrap_or("extension"),
                         m.value
                     );
-                    return Err(Error::identity(
-                        m.label,
-                        m.value.clone(),
-                        Some(v),
-                        message,
-                    ));
+                    return Err(Error::identity(m.label, m.value.clone(), Some(v), message));
                 }
                 None => {
                     return Err(Error::identity(

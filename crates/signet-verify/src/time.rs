@@ -32,7 +32,11 @@ pub(crate) struct EntryTime<'a> {
 /// The trusted log of entry `i`. An entry from a log the trusted root does not list is refused
 /// (as sigstore-python and sigstore-js do; sigstore-go skips it): a bundle must not carry
 /// evidence the verifier cannot check.
-pub(crate) fn tlog_key<'a>(m: &'a Material, i: usize, e: &TransparencyLogEntry) -> Result<&'a TlogKey> {
+pub(crate) fn tlog_key<'a>(
+    m: &'a Material,
+    i: usize,
+    e: &TransparencyLogEntry,
+) -> Result<&'a TlogKey> {
     m.tlogs
         .iter()
         .find(|k| k.log_id == e.log_id.key_id)

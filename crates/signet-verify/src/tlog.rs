@@ -501,4 +501,3 @@ fn check_v1_body(
     }
     Ok(())
 }
-
