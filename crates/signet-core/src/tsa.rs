@@ -11,15 +11,19 @@
 //! * issues tokens ([`TimestampSigner`], [`parse_timestamp_request`]) for Signet's own TSA and
 //!   for test fixtures.
 //!
-//! CMS structures whose exact bytes matter (the signed attributes, the TBS part of certificates)
-//! are parsed by hand with `der`'s reader so that signatures are checked over the bytes as they
-//! were transmitted, never over a re-encoding.
+//! Crates and what is kept by hand: the response status is `cmpv2`'s `PkiStatusInfo`, outgoing
+//! structures are `cms`'s. Two pieces no maintained crate provides are parsed with `der`'s
+//! reader: the SignerInfo's signed attributes, whose *transmitted* bytes the signature covers
+//! (`cms::SignerInfo` keeps only a decoded SET, so a check would run over a re-encoding), and
+//! `TSTInfo`, whose `genTime` may carry fractional seconds (RFC 3161 section 2.4.2), which
+//! `x509-tsp`'s `TstInfo` (der's `GeneralizedTime`) rejects.
 
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{
     EcdsaKeyPair, EcdsaSigningAlgorithm, KeyPair, ECDSA_P256_SHA256_ASN1_SIGNING,
     ECDSA_P384_SHA384_ASN1_SIGNING,
 };
+use cmpv2::status::{PkiStatus, PkiStatusInfo};
 use cms::cert::{CertificateChoices, IssuerAndSerialNumber};
 use cms::content_info::{CmsVersion, ContentInfo};
 use cms::signed_data::{
@@ -27,7 +31,7 @@ use cms::signed_data::{
     SignerInfo, SignerInfos,
 };
 use const_oid::ObjectIdentifier;
-use der::asn1::{BitStringRef, IntRef, OctetString, OctetStringRef, SetOfVec, Utf8StringRef};
+use der::asn1::{IntRef, OctetString, OctetStringRef, SetOfVec};
 use der::{
     Any, AnyRef, Decode, DecodeValue, Encode, EncodeValue, FixedTag, Header, Length, Reader,
     Sequence, SliceReader, Tag, TagNumber, Tagged, Writer,
@@ -153,15 +157,6 @@ struct TstInfoAsn1<'a> {
         optional = "true"
     )]
     extensions: Option<Extensions>,
-}
-
-/// `PKIStatusInfo ::= SEQUENCE { status PKIStatus, statusString PKIFreeText OPTIONAL,
-/// failInfo PKIFailureInfo OPTIONAL }`
-#[derive(Clone, Debug, Sequence)]
-struct PkiStatusInfoAsn1<'a> {
-    status: i64,
-    status_string: Option<Vec<Utf8StringRef<'a>>>,
-    fail_info: Option<BitStringRef<'a>>,
 }
 
 /// `TimeStampReq` (RFC 3161 §2.4.1).
@@ -362,15 +357,16 @@ pub fn parse_timestamp_response(der: &[u8]) -> Result<TimestampToken> {
     }
     let (status, token) = split_response(der).map_err(|e| Error::der("TimeStampResp", e))?;
     match status.status {
-        0 | 1 => {}
+        PkiStatus::Accepted | PkiStatus::GrantedWithMods => {}
         other => {
             let name = match other {
-                2 => "rejection",
-                3 => "waiting",
-                4 => "revocationWarning",
-                5 => "revocationNotification",
-                _ => "unknown",
+                PkiStatus::Rejection => "rejection",
+                PkiStatus::Waiting => "waiting",
+                PkiStatus::RevocationWarning => "revocationWarning",
+                PkiStatus::RevocationNotification => "revocationNotification",
+                _ => "keyUpdateWarning",
             };
+            let other = other as u8;
             let text: Vec<String> = status
                 .status_string
                 .iter()
@@ -383,10 +379,7 @@ pub fn parse_timestamp_response(der: &[u8]) -> Result<TimestampToken> {
                 reason.push_str(&format!("; status text: {}", text.join(", ")));
             }
             if let Some(fail) = status.fail_info {
-                reason.push_str(&format!(
-                    "; failInfo bits {}",
-                    hex::encode(fail.raw_bytes())
-                ));
+                reason.push_str(&format!("; failInfo {fail:?}"));
             }
             return Err(ts_err(reason));
         }
@@ -397,10 +390,10 @@ pub fn parse_timestamp_response(der: &[u8]) -> Result<TimestampToken> {
 }
 
 /// Split a TimeStampResp into its status and the raw token TLV.
-fn split_response(der: &[u8]) -> der::Result<(PkiStatusInfoAsn1<'_>, Option<&[u8]>)> {
+fn split_response(der: &[u8]) -> der::Result<(PkiStatusInfo<'_>, Option<&[u8]>)> {
     let mut r = SliceReader::new(der)?;
     let out = r.sequence(|r| {
-        let status: PkiStatusInfoAsn1<'_> = r.decode()?;
+        let status: PkiStatusInfo<'_> = r.decode()?;
         let token = if r.is_finished() {
             None
         } else {
@@ -2363,17 +2356,17 @@ mod tests {
 
     #[derive(Sequence)]
     struct StatusOnly<'a> {
-        status: PkiStatusInfoAsn1<'a>,
+        status: PkiStatusInfo<'a>,
     }
 
     #[test]
     fn status_rejection() {
-        let text = [Utf8StringRef::new("bad alg").unwrap()];
+        let text = [der::asn1::Utf8StringRef::new("bad alg").unwrap()];
         let resp = StatusOnly {
-            status: PkiStatusInfoAsn1 {
-                status: 2,
+            status: PkiStatusInfo {
+                status: PkiStatus::Rejection,
                 status_string: Some(text.to_vec()),
-                fail_info: Some(BitStringRef::new(7, &[0x80]).unwrap()),
+                fail_info: Some(cmpv2::status::PkiFailureInfoValues::BadAlg.into()),
             },
         };
         let err = parse_timestamp_response(&resp.to_der().unwrap())
@@ -2385,8 +2378,8 @@ mod tests {
         );
         assert!(err.contains("\"bad alg\""), "{err}");
         let granted_without_token = StatusOnly {
-            status: PkiStatusInfoAsn1 {
-                status: 0,
+            status: PkiStatusInfo {
+                status: PkiStatus::Accepted,
                 status_string: None,
                 fail_info: None,
             },
