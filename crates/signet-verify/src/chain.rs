@@ -64,6 +64,8 @@ pub(crate) struct ChainCert {
     path_len: Option<u8>,
     /// Whether its EKU (absent = any) allows code signing.
     allows_code_signing: bool,
+    /// Issuer and subject are the same name (RFC 5280 "self-issued").
+    self_issued: bool,
     name_constraints: Option<NameConstraints>,
 }
 
@@ -168,10 +170,12 @@ impl CaChain {
                         .map_err(|e| ctx(format!("certificate #{j} nameConstraints: {e}")))?,
                 ),
             };
+            let subject_der = cert.subject_der()?;
             certs.push(ChainCert {
+                self_issued: cert.issuer_der()? == subject_der,
                 key: cert.public_key()?,
                 key_hash: sha256(cert.spki_der()),
-                subject_der: cert.subject_der()?,
+                subject_der,
                 path_len,
                 allows_code_signing: allows_code_signing(&cert)?,
                 name_constraints,
@@ -269,8 +273,7 @@ impl CaChain {
                     ));
                 }
             }
-            let self_issued = c.cert.issuer_der().is_ok_and(|i| i == c.subject_der);
-            below += usize::from(!self_issued);
+            below += usize::from(!c.self_issued);
         }
         if let Some(c) = path.iter().find(|c| !c.allows_code_signing) {
             return Err((
