@@ -19,7 +19,9 @@ use std::time::Instant;
 
 use signet_core::bundle::Bundle as SignetBundle;
 use signet_core::trust::TrustedRoot as SignetRoot;
-use signet_verify::{Artifact as SignetArtifact, Policy as SignetPolicy, Verifier as SignetVerifier};
+use signet_verify::{
+    Artifact as SignetArtifact, Policy as SignetPolicy, Verifier as SignetVerifier,
+};
 
 use sigstore_verify::trust_root::TrustedRoot as SsRoot;
 use sigstore_verify::types::{Bundle as SsBundle, Sha256Hash};
@@ -77,7 +79,10 @@ fn cases(data: &Path) -> Vec<Case> {
         let bytes = std::fs::read(&artifact)
             .unwrap_or_else(|e| die(format!("read {}: {e}", artifact.display())));
         out.push(Case {
-            name: format!("slsa/gha_generic/v2.1.0/{}", b.file_name().unwrap().to_string_lossy()),
+            name: format!(
+                "slsa/gha_generic/v2.1.0/{}",
+                b.file_name().unwrap().to_string_lossy()
+            ),
             bundle_json: read_string(&b),
             digest: signet_core::encoding::sha256(&bytes),
             identity: SLSA_IDENTITY,
@@ -113,7 +118,11 @@ fn run_ss(v: &SsVerifier, c: &Case, policy: &SsPolicy) -> Result<(), String> {
         .verify(Sha256Hash::new(c.digest), &bundle, policy)
         .map_err(|e| e.to_string())?;
     // Only count a full verification: chain, SCT, log entry and identity policy all checked.
-    if !(r.certificate_verified() && r.sct_verified() && r.tlog_verified() && r.identity_policy_checked()) {
+    if !(r.certificate_verified()
+        && r.sct_verified()
+        && r.tlog_verified()
+        && r.identity_policy_checked())
+    {
         return Err(format!(
             "not a full verification: certificate {} sct {} tlog {} identity {}",
             r.certificate_verified(),
@@ -132,7 +141,9 @@ fn main() {
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
-            "--data" => data = PathBuf::from(args.next().unwrap_or_else(|| die("--data DIR".into()))),
+            "--data" => {
+                data = PathBuf::from(args.next().unwrap_or_else(|| die("--data DIR".into())))
+            }
             "--iterations" | "-n" => {
                 iterations = args
                     .next()
@@ -146,8 +157,8 @@ fn main() {
     let root_json = read_string(&data.join("trust/prod.trusted_root.json"));
     let signet_root = SignetRoot::from_json(root_json.as_bytes())
         .unwrap_or_else(|e| die(format!("signet: trusted root: {e}")));
-    let signet = SignetVerifier::new(&signet_root)
-        .unwrap_or_else(|e| die(format!("signet: verifier: {e}")));
+    let signet =
+        SignetVerifier::new(&signet_root).unwrap_or_else(|e| die(format!("signet: verifier: {e}")));
     let ss_root = SsRoot::from_json(&root_json)
         .unwrap_or_else(|e| die(format!("sigstore-verify: trusted root: {e}")));
     let ss = SsVerifier::new(&ss_root)
@@ -168,18 +179,38 @@ fn main() {
             die(format!("sigstore-verify REJECTED {}: {e}", c.name));
         }
         // Controls: both must REJECT a wrong artifact digest and a wrong identity.
-        let mut wrong = Case { name: c.name.clone(), bundle_json: c.bundle_json.clone(), digest: c.digest, identity: c.identity, issuer: c.issuer };
+        let mut wrong = Case {
+            name: c.name.clone(),
+            bundle_json: c.bundle_json.clone(),
+            digest: c.digest,
+            identity: c.identity,
+            issuer: c.issuer,
+        };
         wrong.digest[0] ^= 1;
         if run_signet(&signet, &wrong, &sp).is_ok() || run_ss(&ss, &wrong, &ssp).is_ok() {
-            die(format!("a verifier accepted {} with a wrong artifact digest", c.name));
+            die(format!(
+                "a verifier accepted {} with a wrong artifact digest",
+                c.name
+            ));
         }
         let bad_id = format!("{}x", c.identity);
-        if run_signet(&signet, c, &SignetPolicy::identity(bad_id.as_str(), c.issuer)).is_ok()
+        if run_signet(
+            &signet,
+            c,
+            &SignetPolicy::identity(bad_id.as_str(), c.issuer),
+        )
+        .is_ok()
             || run_ss(&ss, c, &SsPolicy::new(bad_id.as_str(), c.issuer)).is_ok()
         {
-            die(format!("a verifier accepted {} with a wrong identity", c.name));
+            die(format!(
+                "a verifier accepted {} with a wrong identity",
+                c.name
+            ));
         }
-        eprintln!("both accept {} (and both reject a wrong digest and a wrong identity)", c.name);
+        eprintln!(
+            "both accept {} (and both reject a wrong digest and a wrong identity)",
+            c.name
+        );
         // Warm-up (untimed).
         for _ in 0..10 {
             run_signet(&signet, c, &sp).unwrap();
@@ -215,7 +246,9 @@ fn main() {
     println!(
         "N = {iterations} interleaved iterations per verifier per bundle (JSON parse + full verification; artifact as SHA-256 digest)\n"
     );
-    println!("| bundle | signet-verify µs | sigstore-verify 0.15.1 µs | ratio sigstore-verify/signet |");
+    println!(
+        "| bundle | signet-verify µs | sigstore-verify 0.15.1 µs | ratio sigstore-verify/signet |"
+    );
     println!("|---|---|---|---|");
     for r in &rows {
         println!(
