@@ -104,17 +104,39 @@ pub mod int_string {
 
 /// Serde adapter: bytes as standard base64 strings.
 pub mod base64_bytes {
-    use serde::{de::Error as _, Deserialize, Deserializer, Serializer};
+    use serde::{Deserialize, Deserializer, Serializer};
 
     /// Serialize bytes as padded standard base64.
     pub fn serialize<S: Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&super::b64_encode(v))
     }
 
+    /// Decodes a base64 string as it is read: borrowed from the input when it can be, so a
+    /// large field (a DSSE payload, a log entry body) is not copied into a `String` first.
+    pub(crate) struct B64Visitor;
+
+    impl serde::de::Visitor<'_> for B64Visitor {
+        type Value = Vec<u8>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a base64 string")
+        }
+        fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Vec<u8>, E> {
+            super::b64_decode("field", s).map_err(E::custom)
+        }
+    }
+
     /// Deserialize base64 (padding optional).
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
-        let s = std::borrow::Cow::<str>::deserialize(d)?;
-        super::b64_decode("field", &s).map_err(D::Error::custom)
+        d.deserialize_str(B64Visitor)
+    }
+
+    /// One base64 string, decoded (for lists of them).
+    pub(crate) struct B64(pub(crate) Vec<u8>);
+
+    impl<'de> Deserialize<'de> for B64 {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            d.deserialize_str(B64Visitor).map(B64)
+        }
     }
 
     /// The same for `Option<Vec<u8>>`.

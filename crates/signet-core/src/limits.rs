@@ -82,10 +82,8 @@ pub mod capped {
         what: &'static str,
         max: usize,
     ) -> Result<Vec<Vec<u8>>, D::Error> {
-        let raw: Vec<std::borrow::Cow<'de, str>> = vec(d, what, max)?;
-        raw.iter()
-            .map(|s| crate::encoding::b64_decode(what, s).map_err(D::Error::custom))
-            .collect()
+        let raw: Vec<crate::encoding::base64_bytes::B64> = vec(d, what, max)?;
+        Ok(raw.into_iter().map(|b| b.0).collect())
     }
 
     /// Define a named deserializer for `deserialize_with` that caps a list.
