@@ -7,7 +7,7 @@ cargo build --release --locked -q
 SIGNET=./target/release/signet
 DATA="${SIGNET_DATA_DIR:-$(mktemp -d)}"
 PORT="${SIGNET_PORT:-3000}"
-"$SIGNET" serve --data-dir "$DATA" --listen "127.0.0.1:$PORT" 2>"$DATA.serve.log" &
+"$SIGNET" serve --dev-issuer --data-dir "$DATA" --listen "127.0.0.1:$PORT" 2>"$DATA.serve.log" &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do

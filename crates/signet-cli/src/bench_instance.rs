@@ -90,6 +90,8 @@ pub fn run(a: BenchInstanceArgs) -> Result<(), Failure> {
         signet_server::ServeConfig::new(dir.clone(), "127.0.0.1:0".parse().context("addr")?, None)
             .map_err(|e| Failure::Other(e.into()))?;
     cfg.checkpoint_interval = Duration::from_millis(a.checkpoint_interval_ms);
+    // The benchmark signs with development tokens, on loopback.
+    cfg.dev_issuer = signet_server::DevIssuerMode::Loopback;
     let (url, app) = rt
         .block_on(signet_server::spawn(cfg))
         .map_err(|e| Failure::Other(e.into()))?;

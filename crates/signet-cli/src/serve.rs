@@ -29,6 +29,14 @@ pub struct ServeArgs {
     /// Log as JSON lines.
     #[arg(long)]
     pub log_json: bool,
+    /// Run the development OIDC issuer (`/oidc`): it signs a token for any email typed into
+    /// its sign-in page, so anyone who can reach that page gets a certificate for any identity.
+    /// For tests and local trials only; its pages answer loopback clients only.
+    #[arg(long)]
+    pub dev_issuer: bool,
+    /// Let the development issuer's sign-in pages answer clients on other hosts too.
+    #[arg(long, requires = "dev_issuer")]
+    pub dev_issuer_allow_remote: bool,
     #[command(subcommand)]
     pub cmd: Option<ServeCommand>,
 }
@@ -70,8 +78,14 @@ pub fn run(a: ServeArgs) -> Result<(), Failure> {
             .with_writer(std::io::stderr)
             .init();
     }
-    let cfg = signet_server::ServeConfig::new(a.data_dir.clone(), a.listen, a.config.as_deref())
-        .map_err(|e| Failure::Other(e.into()))?;
+    let mut cfg =
+        signet_server::ServeConfig::new(a.data_dir.clone(), a.listen, a.config.as_deref())
+            .map_err(|e| Failure::Other(e.into()))?;
+    cfg.dev_issuer = match (a.dev_issuer, a.dev_issuer_allow_remote) {
+        (false, _) => signet_server::DevIssuerMode::Off,
+        (true, false) => signet_server::DevIssuerMode::Loopback,
+        (true, true) => signet_server::DevIssuerMode::AllowRemote,
+    };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

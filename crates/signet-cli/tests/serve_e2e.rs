@@ -851,3 +851,136 @@ fn rekor_intoto_v002_entries() {
         "{g}"
     );
 }
+
+/// The attack: on a default instance, an anonymous client signs in to the development issuer
+/// as any email and gets a signing certificate. Without `--dev-issuer` the issuer is not served,
+/// not advertised, and the CA refuses its tokens.
+#[test]
+fn anonymous_client_gets_no_certificate_on_a_default_instance() {
+    let inst = Instance::start_with(tempfile::tempdir().unwrap(), 0, &[]);
+    let http = reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    for path in [
+        "/oidc/.well-known/openid-configuration",
+        "/oidc/authorize?redirect_uri=http://127.0.0.1:1/cb",
+        "/oidc/device",
+    ] {
+        let r = http.get(format!("{}{path}", inst.url)).send().unwrap();
+        assert_eq!(r.status(), 404, "{path}");
+    }
+    let r = http
+        .post(format!("{}/oidc/authorize", inst.url))
+        .form(&[
+            ("email", "victim@example.com"),
+            ("redirect_uri", "http://127.0.0.1:1/cb"),
+        ])
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    let r = http
+        .post(format!("{}/oidc/token", inst.url))
+        .form(&[("grant_type", "authorization_code"), ("code", "x")])
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    // Not advertised.
+    let conf: serde_json::Value = http
+        .get(format!("{}/api/v2/configuration", inst.url))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert!(
+        !conf.to_string().contains(&inst.issuer()),
+        "configuration lists the development issuer: {conf}"
+    );
+    let sc: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(inst.dir.path().join("signing_config.v0.2.json")).unwrap(),
+    )
+    .unwrap();
+    assert!(
+        !sc.to_string().contains("/oidc"),
+        "signing config lists the development issuer: {sc}"
+    );
+    // A development token (minted from the data dir) is refused by the CA, naming the issuer.
+    let token = inst.token("victim@example.com");
+    let r = http
+        .post(format!("{}/api/v2/signingCert", inst.url))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"publicKeyRequest": {"publicKey": {"algorithm": "ECDSA", "content": "x"}, "proofOfPossession": "x"}}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let body = r.text().unwrap();
+    assert!(body.contains(&inst.issuer()), "{body}");
+    let f = inst.dir.path().join("a.txt");
+    std::fs::write(&f, b"a").unwrap();
+    let o = signet(&[
+        "--trust-config",
+        inst.trust_config().to_str().unwrap(),
+        "sign",
+        "--identity-token",
+        &token,
+        f.to_str().unwrap(),
+    ]);
+    assert_ne!(o.status.code(), Some(0), "{}", text(&o).1);
+    assert!(!inst.dir.path().join("a.txt.sigstore.json").exists());
+}
+
+/// With `--dev-issuer`, the sign-in page only redirects to loopback http URLs (RFC 8252): an
+/// authorization code must not be sent to another host.
+#[test]
+fn dev_issuer_redirects_only_to_loopback_http() {
+    let inst = Instance::start();
+    let http = reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    for bad in [
+        "https://evil.example/cb",
+        "http://evil.example/cb",
+        "https://127.0.0.1:8080/cb",
+        "http://127.0.0.1.evil.example/cb",
+        "javascript:alert(1)",
+        "not a url",
+    ] {
+        let r = http
+            .post(format!("{}/authorize", inst.issuer()))
+            .form(&[("email", "a@example.com"), ("redirect_uri", bad)])
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 400, "{bad}");
+        let r = http
+            .get(format!("{}/authorize", inst.issuer()))
+            .query(&[("redirect_uri", bad)])
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 400, "GET {bad}");
+    }
+    let long = format!("http://127.0.0.1:1/{}", "a".repeat(4 << 20));
+    let r = http
+        .post(format!("{}/authorize", inst.issuer()))
+        .form(&[("email", "a@example.com"), ("redirect_uri", long.as_str())])
+        .send()
+        .unwrap();
+    assert!(r.status().is_client_error(), "{}", r.status());
+    for good in [
+        "http://127.0.0.1:4321/callback",
+        "http://localhost:4321/cb",
+        "http://[::1]:4321/cb",
+    ] {
+        let r = http
+            .post(format!("{}/authorize", inst.issuer()))
+            .form(&[("email", "a@example.com"), ("redirect_uri", good)])
+            .send()
+            .unwrap();
+        assert!(r.status().is_redirection(), "{good}: {}", r.status());
+        let loc = r.headers()["location"].to_str().unwrap();
+        assert!(
+            loc.starts_with(good) && loc.contains("code="),
+            "{good}: {loc}"
+        );
+    }
+}

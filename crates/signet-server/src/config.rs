@@ -35,6 +35,24 @@ pub struct ServeConfig {
     pub checkpoint_interval: Duration,
     /// Request body limit (413 above).
     pub max_body_bytes: usize,
+    /// The development OIDC issuer: off unless asked for (`signet serve --dev-issuer`).
+    pub dev_issuer: DevIssuerMode,
+}
+
+/// Whether the development OIDC issuer runs, and for whom.
+///
+/// The development issuer signs an identity token for any email typed into its login page, so
+/// an instance that runs it gives a signing certificate for any identity to anyone who can
+/// reach that page. It is for tests and local trials only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DevIssuerMode {
+    /// Not served; the CA refuses its tokens.
+    #[default]
+    Off,
+    /// Served; its login and device pages answer loopback clients only.
+    Loopback,
+    /// Served, and its login and device pages answer any client (`--dev-issuer-allow-remote`).
+    AllowRemote,
 }
 
 impl ServeConfig {
@@ -59,6 +77,7 @@ impl ServeConfig {
             issuers,
             checkpoint_interval: Duration::from_millis(f.checkpoint_interval_ms.unwrap_or(1000)),
             max_body_bytes: 4 * 1024 * 1024,
+            dev_issuer: DevIssuerMode::Off,
         })
     }
 

@@ -66,6 +66,13 @@ impl Error {
             message: message.into(),
         }
     }
+    /// 403 Forbidden.
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Error::Request {
+            status: StatusCode::FORBIDDEN,
+            message: message.into(),
+        }
+    }
     /// 404 Not Found.
     pub fn not_found(message: impl Into<String>) -> Self {
         Error::Request {

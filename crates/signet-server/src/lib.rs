@@ -43,7 +43,7 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::Router;
 
-pub use config::ServeConfig;
+pub use config::{DevIssuerMode, ServeConfig};
 pub use error::{Error, Result};
 
 /// Current Unix time, seconds.
@@ -103,6 +103,8 @@ pub struct App {
     pub data_dir: PathBuf,
     /// The TUF repository (files under `DATA/tuf`).
     pub tuf: std::sync::Mutex<signet_tuf::repo::Repository>,
+    /// Whether the development OIDC issuer runs, and for whom.
+    pub dev_issuer: DevIssuerMode,
 }
 
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
@@ -147,10 +149,11 @@ impl App {
                 s
             }
         };
-        let oidc = oidc::OidcService::new(&keys, &urls, &cfg.issuers, client_secret)?;
+        let oidc =
+            oidc::OidcService::new(&keys, &urls, &cfg.issuers, client_secret, cfg.dev_issuer)?;
         let rekor_v1 = rekor::RekorV1::open(cfg, &keys, &urls).await?;
         let rekor_v2 = rekor::RekorV2::open(cfg, &keys, &urls).await?;
-        let ctc = trust::client_trust_config(&keys, &urls);
+        let ctc = trust::client_trust_config(&keys, &urls, cfg.dev_issuer != DevIssuerMode::Off);
         let to_json = |v: &dyn erased::Json| v.json();
         let tuf = signet_tuf::repo::Repository::open_or_init(
             &data.join("tuf"),
@@ -180,6 +183,7 @@ impl App {
             rekor_v2,
             metrics: Metrics::default(),
             data_dir: data.clone(),
+            dev_issuer: cfg.dev_issuer,
         };
         write_atomic(
             &data.join("trusted_root.json"),
@@ -295,20 +299,35 @@ fn json_response(body: String) -> impl IntoResponse {
 
 /// The router with every service.
 pub fn router(app: Arc<App>, max_body: usize) -> Router {
-    log_routes()
-        .route("/trust/signing_config.v0.2.json", get(|State(a): State<Arc<App>>| async move { json_response(a.signing_config_json.clone()) }))
-        .route("/trust/client_trust_config.json", get(|State(a): State<Arc<App>>| async move { json_response(a.client_trust_config_json.clone()) }))
-        .route("/tuf/{*path}", get(tuf_file))
-        .route("/api/v2/signingCert", post(ca::signing_cert))
-        .route("/api/v2/trustBundle", get(ca::trust_bundle))
-        .route("/api/v2/configuration", get(ca::configuration))
-        .route("/ct/v1/add-pre-chain", post(ct::add_pre_chain))
-        .route("/ct/v1/get-sth", get(ct::get_sth))
-        .route("/api/v1/timestamp", post(tsa::timestamp))
-        .route("/api/v1/timestamp/certchain", get(tsa::certchain))
-        .merge(oidc::routes())
-        .layer(DefaultBodyLimit::max(max_body))
-        .with_state(app)
+    let r =
+        log_routes()
+            .route(
+                "/trust/signing_config.v0.2.json",
+                get(|State(a): State<Arc<App>>| async move {
+                    json_response(a.signing_config_json.clone())
+                }),
+            )
+            .route(
+                "/trust/client_trust_config.json",
+                get(|State(a): State<Arc<App>>| async move {
+                    json_response(a.client_trust_config_json.clone())
+                }),
+            )
+            .route("/tuf/{*path}", get(tuf_file))
+            .route("/api/v2/signingCert", post(ca::signing_cert))
+            .route("/api/v2/trustBundle", get(ca::trust_bundle))
+            .route("/api/v2/configuration", get(ca::configuration))
+            .route("/ct/v1/add-pre-chain", post(ct::add_pre_chain))
+            .route("/ct/v1/get-sth", get(ct::get_sth))
+            .route("/api/v1/timestamp", post(tsa::timestamp))
+            .route("/api/v1/timestamp/certchain", get(tsa::certchain));
+    // The development issuer is served only when asked for (`--dev-issuer`).
+    let r = if app.dev_issuer == DevIssuerMode::Off {
+        r
+    } else {
+        r.merge(oidc::routes())
+    };
+    r.layer(DefaultBodyLimit::max(max_body)).with_state(app)
 }
 
 /// What every configuration serves: operations endpoints, the trusted root, and Rekor.
@@ -334,7 +353,12 @@ pub async fn spawn(mut cfg: ServeConfig) -> Result<(String, Arc<App>)> {
     let r = router(app.clone(), cfg.max_body_bytes);
     tokio::spawn(tuf_refresh_task(app.clone()));
     tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, r).await {
+        if let Err(e) = axum::serve(
+            listener,
+            r.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        {
             tracing::error!(error = %e, "server stopped");
         }
     });
@@ -387,7 +411,8 @@ async fn serve_with(mut cfg: ServeConfig, log_only: bool) -> Result<()> {
             router_log_only(app, cfg.max_body_bytes)
         } else {
             router(app, cfg.max_body_bytes)
-        },
+        }
+        .into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(async {
         let ctrl_c = tokio::signal::ctrl_c();

@@ -4,10 +4,11 @@
 //! JWKS fetched over HTTPS and cached).
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::extract::{Form, Query, State};
+use axum::extract::{ConnectInfo, Form, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -18,6 +19,7 @@ use signet_oidc::{
     DevIssuer, FulcioConfig, IssuerConfig, IssuerType, Jwks, Principal, TokenRequest, TokenVerifier,
 };
 
+use crate::config::DevIssuerMode;
 use crate::keys::InstanceKeys;
 use crate::trust::Urls;
 use crate::{now_secs, App, Error, Result};
@@ -70,11 +72,15 @@ impl OidcService {
         urls: &Urls,
         external: &FulcioConfig,
         client_secret: String,
+        dev_issuer: DevIssuerMode,
     ) -> Result<Self> {
         let dev = DevIssuer::from_pkcs8(urls.oidc(), keys.oidc.pkcs8_der())
             .map_err(|e| Error::Config(format!("OIDC issuer key: {e}")))?;
         let mut cfg = external.clone();
-        cfg.add_issuer(IssuerConfig::new(urls.oidc(), IssuerType::Email));
+        // The CA trusts the development issuer only when it runs.
+        if dev_issuer != DevIssuerMode::Off {
+            cfg.add_issuer(IssuerConfig::new(urls.oidc(), IssuerType::Email));
+        }
         let verifier =
             TokenVerifier::new(cfg).map_err(|e| Error::Config(format!("OIDC issuers: {e}")))?;
         Ok(OidcService {
@@ -217,6 +223,49 @@ struct AuthorizeQuery {
     response_type: Option<String>,
 }
 
+/// The login and device pages answer loopback clients only, unless the operator allowed
+/// remote ones (`--dev-issuer-allow-remote`).
+fn require_local(app: &App, peer: SocketAddr) -> Result<()> {
+    require_local_mode(app.dev_issuer, peer)
+}
+
+fn require_local_mode(mode: DevIssuerMode, peer: SocketAddr) -> Result<()> {
+    if mode == DevIssuerMode::AllowRemote || peer.ip().is_loopback() {
+        return Ok(());
+    }
+    Err(Error::forbidden(format!(
+        "the development issuer's sign-in pages answer loopback clients only (this request came from {}); start the instance with --dev-issuer-allow-remote to serve other hosts",
+        peer.ip()
+    )))
+}
+
+/// RFC 8252 section 7.3: a native client's redirect URI is a loopback `http` URL.
+fn loopback_redirect(uri: &str) -> Result<reqwest::Url> {
+    if uri.len() > MAX_FIELD {
+        return Err(Error::bad_request(format!(
+            "redirect_uri is {} bytes; at most {MAX_FIELD} are accepted",
+            uri.len()
+        )));
+    }
+    let url = reqwest::Url::parse(uri)
+        .map_err(|e| Error::bad_request(format!("redirect_uri {uri:?}: {e}")))?;
+    let loopback = match url.host() {
+        Some(url::Host::Ipv4(a)) => a.is_loopback(),
+        Some(url::Host::Ipv6(a)) => a.is_loopback(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    };
+    if url.scheme() != "http" || !loopback {
+        return Err(Error::bad_request(format!(
+            "redirect_uri must be a loopback http URL (http://127.0.0.1:PORT/..., http://[::1]:PORT/... or http://localhost:PORT/...; RFC 8252), found {uri:?}"
+        )));
+    }
+    Ok(url)
+}
+
+/// The longest form field the development issuer accepts (emails, redirect URIs, state, ...).
+const MAX_FIELD: usize = 2048;
+
 fn html_escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -225,7 +274,13 @@ fn html_escape(s: &str) -> String {
         .replace('\'', "&#39;")
 }
 
-async fn authorize_page(Query(q): Query<AuthorizeQuery>) -> Result<Html<String>> {
+async fn authorize_page(
+    State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Query(q): Query<AuthorizeQuery>,
+) -> Result<Html<String>> {
+    require_local(&app, peer)?;
+    loopback_redirect(&q.redirect_uri)?;
     if q.response_type.as_deref().is_some_and(|r| r != "code") {
         return Err(Error::bad_request("response_type must be \"code\""));
     }
@@ -268,16 +323,30 @@ struct AuthorizeForm {
 
 async fn authorize_submit(
     State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Form(f): Form<AuthorizeForm>,
 ) -> Result<Response> {
+    require_local(&app, peer)?;
+    let url = loopback_redirect(&f.redirect_uri)?;
+    for (name, v) in [
+        ("email", &f.email),
+        ("state", &f.state),
+        ("code_challenge", &f.code_challenge),
+        ("nonce", &f.nonce),
+    ] {
+        if v.len() > MAX_FIELD {
+            return Err(Error::bad_request(format!(
+                "{name} is {} bytes; at most {MAX_FIELD} are accepted",
+                v.len()
+            )));
+        }
+    }
     if !valid_email(&f.email) {
         return Err(Error::bad_request(format!(
             "{:?} is not an email address",
             f.email
         )));
     }
-    let url = reqwest::Url::parse(&f.redirect_uri)
-        .map_err(|e| Error::bad_request(format!("redirect_uri: {e}")))?;
     let code = random_token(16)?;
     let mut codes = app
         .oidc
@@ -462,13 +531,18 @@ struct DeviceQuery {
     user_code: String,
 }
 
-async fn device_page(Query(q): Query<DeviceQuery>) -> Html<String> {
-    Html(format!(
+async fn device_page(
+    State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Query(q): Query<DeviceQuery>,
+) -> Result<Html<String>> {
+    require_local(&app, peer)?;
+    Ok(Html(format!(
         "<!doctype html><html><body><h1>Signet device sign-in</h1><form method=\"post\" action=\"device\">\
          <label>Code <input name=\"user_code\" value=\"{}\" required></label> \
          <label>Email <input name=\"email\" type=\"email\" required></label> <button type=\"submit\">Approve</button></form></body></html>",
         html_escape(&q.user_code)
-    ))
+    )))
 }
 
 #[derive(Deserialize)]
@@ -479,8 +553,10 @@ struct DeviceForm {
 
 async fn device_approve(
     State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Form(f): Form<DeviceForm>,
 ) -> Result<Html<String>> {
+    require_local(&app, peer)?;
     if !valid_email(&f.email) {
         return Err(Error::bad_request(format!(
             "{:?} is not an email address",
@@ -520,4 +596,45 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/oidc/token", post(token))
         .route("/oidc/device/code", post(device_code))
         .route("/oidc/device", get(device_page).post(device_approve))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The attack: a client on another host signs in to the development issuer.
+    #[test]
+    fn dev_issuer_pages_refuse_remote_clients() {
+        let remote: SocketAddr = "192.0.2.7:5555".parse().unwrap();
+        let local4: SocketAddr = "127.0.0.1:5555".parse().unwrap();
+        let local6: SocketAddr = "[::1]:5555".parse().unwrap();
+        let e = require_local_mode(DevIssuerMode::Loopback, remote).unwrap_err();
+        assert_eq!(e.status(), StatusCode::FORBIDDEN);
+        assert!(e.to_string().contains("192.0.2.7"), "{e}");
+        require_local_mode(DevIssuerMode::Loopback, local4).unwrap();
+        require_local_mode(DevIssuerMode::Loopback, local6).unwrap();
+        require_local_mode(DevIssuerMode::AllowRemote, remote).unwrap();
+    }
+
+    #[test]
+    fn redirect_uri_must_be_loopback_http() {
+        for ok in [
+            "http://127.0.0.1:1/cb",
+            "http://127.5.0.1/cb",
+            "http://localhost:8080/",
+            "http://[::1]:9/x",
+        ] {
+            loopback_redirect(ok).unwrap_or_else(|e| panic!("{ok}: {e}"));
+        }
+        for bad in [
+            "https://127.0.0.1/cb",
+            "http://example.com/cb",
+            "http://localhost.example.com/cb",
+            "file:///etc/passwd",
+            "",
+        ] {
+            assert!(loopback_redirect(bad).is_err(), "{bad}");
+        }
+        assert!(loopback_redirect(&format!("http://127.0.0.1/{}", "a".repeat(MAX_FIELD))).is_err());
+    }
 }

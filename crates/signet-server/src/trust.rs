@@ -167,12 +167,17 @@ fn service(url: String, version: u32, start: i64) -> Service {
 }
 
 /// The signing config for this instance.
-pub fn signing_config(keys: &InstanceKeys, urls: &Urls) -> SigningConfig {
+/// The signing config; it lists the development issuer only when it runs.
+pub fn signing_config(keys: &InstanceKeys, urls: &Urls, dev_issuer: bool) -> SigningConfig {
     let start = keys.created;
     SigningConfig {
         media_type: SIGNING_CONFIG_MEDIA_TYPE.into(),
         ca_urls: vec![service(urls.base.clone(), 1, start)],
-        oidc_urls: vec![service(urls.oidc(), 1, start)],
+        oidc_urls: if dev_issuer {
+            vec![service(urls.oidc(), 1, start)]
+        } else {
+            vec![]
+        },
         rekor_tlog_urls: vec![
             service(urls.rekor_v2(), 2, start),
             service(urls.base.clone(), 1, start),
@@ -190,10 +195,14 @@ pub fn signing_config(keys: &InstanceKeys, urls: &Urls) -> SigningConfig {
 }
 
 /// The ClientTrustConfig wrapping both.
-pub fn client_trust_config(keys: &InstanceKeys, urls: &Urls) -> ClientTrustConfig {
+pub fn client_trust_config(
+    keys: &InstanceKeys,
+    urls: &Urls,
+    dev_issuer: bool,
+) -> ClientTrustConfig {
     ClientTrustConfig {
         media_type: CLIENT_TRUST_CONFIG_MEDIA_TYPE.into(),
         trusted_root: trusted_root(keys, urls),
-        signing_config: signing_config(keys, urls),
+        signing_config: signing_config(keys, urls, dev_issuer),
     }
 }

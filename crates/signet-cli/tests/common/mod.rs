@@ -23,6 +23,11 @@ impl Instance {
     /// Start `signet serve` on `port` (0: any) with the data dir `dir` (a restart when it
     /// already holds an instance; the port must then be the same, as the URL names the logs).
     pub fn start_in(dir: tempfile::TempDir, port: u16) -> Instance {
+        Self::start_with(dir, port, &["--dev-issuer"])
+    }
+
+    /// Start `signet serve` with extra arguments (no `--dev-issuer` unless given).
+    pub fn start_with(dir: tempfile::TempDir, port: u16, extra: &[&str]) -> Instance {
         let mut child = Command::new(env!("CARGO_BIN_EXE_signet"))
             .args([
                 "serve",
@@ -31,6 +36,7 @@ impl Instance {
                 "--data-dir",
             ])
             .arg(dir.path())
+            .args(extra)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
