@@ -53,9 +53,11 @@ fn bit_len(x: u64) -> u32 {
 
 /// (inner, border) decomposition of an inclusion proof for `index` in a tree of `size`.
 fn decomp_incl_proof(index: u64, size: u64) -> (usize, usize) {
-    let inner = bit_len(index ^ (size - 1)) as usize;
-    let border = (index >> inner).count_ones() as usize;
-    (inner, border)
+    let inner = bit_len(index ^ (size - 1));
+    // `inner` is 64 for trees of more than 2^63 leaves: shifting by it must give 0 (as Go's
+    // `>>` does in transparency-dev/merkle), not overflow.
+    let border = index.checked_shr(inner).unwrap_or(0).count_ones() as usize;
+    (inner as usize, border)
 }
 
 fn chain_inner(mut seed: Hash, proof: &[Hash], index: u64) -> Hash {
@@ -388,5 +390,21 @@ mod tests {
                 assert!(verify_inclusion(i as u64, n as u64, &leaves[i], &p, &bad).is_err());
             }
         }
+    }
+
+    #[test]
+    fn decomp_incl_proof_shift_overflow_above_2_pow_63_leaves() {
+        // Found by fuzzing (fuzz/regressions/merkle/): in a tree of more than 2^63 leaves `inner`
+        // is 64 and `index >> 64` overflowed (a panic in debug builds, `index >> 0` in release).
+        let size = (1u64 << 63) + 1;
+        assert_eq!(decomp_incl_proof(5, size), (64, 0));
+        // Leaf 0 of that tree: 63 siblings in the perfect left half, then the last leaf.
+        let leaf = leaf_hash(b"leaf");
+        let proof: Vec<Hash> = (0..64u8).map(|i| leaf_hash(&[i])).collect();
+        let root = proof.iter().fold(leaf, |acc, h| node_hash(&acc, h));
+        verify_inclusion(0, size, &leaf, &proof, &root).unwrap();
+        // Consistency proofs decompose the same way: 64 hashes are the right length.
+        let err = verify_consistency(6, size, &proof, &root, &root).unwrap_err();
+        assert!(err.to_string().contains("does not match"), "{err}");
     }
 }
