@@ -223,7 +223,7 @@ for p in files(corpus / "x509", ""):
     if lst:
         add("sct", lst)
 
-# Every target gets at least one seed, so libFuzzer never starts from nothing.
+# How many seeds each target starts from.
 for t in ["bundle", "checkpoint", "merkle", "rekor_body", "sct", "trusted_root", "tsa", "tuf_metadata", "verify", "x509"]:
     (corpus / t).mkdir(parents=True, exist_ok=True)
     n = len(os.listdir(corpus / t))
