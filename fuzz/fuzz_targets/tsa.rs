@@ -12,18 +12,13 @@ fuzz_target!(|data: &[u8]| {
     let Ok(t) = parse_timestamp_response(data) else {
         return;
     };
+    let _ = (t.gen_time(), t.gen_time_raw(), t.policy());
+    let _ = (t.serial_number(), t.nonce(), t.message_imprint());
+    let _ = (t.accuracy(), t.ordering(), t.version(), t.tsa_name_der());
     let _ = (
-        t.gen_time(),
-        t.gen_time_raw(),
-        t.policy(),
-        t.serial_number(),
-    );
-    let _ = (t.nonce(), t.message_imprint(), t.accuracy(), t.ordering());
-    let _ = (
-        t.version(),
-        t.tsa_name_der(),
         t.signer_identifier().to_string(),
+        t.tst_info_der(),
+        t.token_der(),
     );
-    let _ = (t.tst_info_der(), t.token_der());
-    let _ = t.verify(SIGNED, &t.certificates().to_vec());
+    let _ = t.verify(SIGNED, t.certificates());
 });
