@@ -984,3 +984,37 @@ fn dev_issuer_redirects_only_to_loopback_http() {
         );
     }
 }
+
+/// The attack: an entry ID of 80 bytes of multibyte characters made a handler slice inside a
+/// character and panic; it is a 400, in `GET /entries/{id}` and in `retrieve` alike, and
+/// `retrieve` takes Rekor's own field name `entryUUIDs`.
+#[test]
+fn rekor_v1_multibyte_entry_id_is_a_400_not_a_panic() {
+    let inst = Instance::start();
+    let c = reqwest::blocking::Client::new();
+    let hostile = "é".repeat(40); // 80 bytes, 40 characters
+    assert_eq!(hostile.len(), 80);
+    let r = c
+        .get(format!("{}/api/v1/log/entries/{hostile}", inst.url))
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    for field in ["entryUUIDs", "entryUuids"] {
+        let r = c
+            .post(format!("{}/api/v1/log/entries/retrieve", inst.url))
+            .json(&serde_json::json!({ field: [hostile] }))
+            .send()
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 400, "{field}");
+    }
+    // An unknown (well-formed) UUID is not an error: nothing is returned for it.
+    let r = c
+        .post(format!("{}/api/v1/log/entries/retrieve", inst.url))
+        .json(&serde_json::json!({ "entryUUIDs": ["ab".repeat(32)] }))
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    // The server is still up.
+    let r = c.get(format!("{}/healthz", inst.url)).send().unwrap();
+    assert!(r.status().is_success());
+}

@@ -142,10 +142,19 @@ impl App {
         let tsa = tsa::signer(&keys)?;
         let secret_path = data.join("keys/client-secret");
         let client_secret = match std::fs::read_to_string(&secret_path) {
-            Ok(s) => s.trim().to_string(),
+            Ok(s) => {
+                // Data dirs from earlier versions wrote it 0644: narrow it.
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::PermissionsExt;
+                    std::fs::set_permissions(&secret_path, std::fs::Permissions::from_mode(0o600))
+                        .map_err(|e| Error::io(&secret_path, e))?;
+                }
+                s.trim().to_string()
+            }
             Err(_) => {
                 let s = hex::encode(signet_core::keys::random_bytes::<24>()?);
-                write_atomic(&secret_path, s.as_bytes())?;
+                keys::write_private(&secret_path, s.as_bytes())?;
                 s
             }
         };

@@ -466,7 +466,14 @@ impl RekorV1 {
 
     /// Resolve a UUID (64 hex) or entry ID (80 hex) to a log index.
     fn resolve(&self, id: &str) -> Result<u64> {
-        let id = id.to_lowercase();
+        // Hex only: anything else (multibyte characters included) is a 400 before any slicing.
+        if !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(bad(format!(
+                "entry UUID must be 64 hex digits (or an 80-digit entry ID), found {:?}",
+                id.chars().take(100).collect::<String>()
+            )));
+        }
+        let id = id.to_ascii_lowercase();
         let uuid = match id.len() {
             64 => id.as_str(),
             80 => &id[16..],
@@ -557,7 +564,7 @@ async fn v1_get_by_uuid(
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 struct RetrieveRequest {
-    #[serde(default)]
+    #[serde(default, alias = "entryUUIDs")]
     entry_uuids: Vec<String>,
     #[serde(default)]
     log_indexes: Vec<i64>,
@@ -575,8 +582,11 @@ async fn v1_retrieve(
     }
     let mut indices = vec![];
     for u in &req.entry_uuids {
-        if let Ok(i) = r.resolve(u) {
-            indices.push(i);
+        // A malformed UUID is the client's error (400); an unknown one is simply not returned.
+        match r.resolve(u) {
+            Ok(i) => indices.push(i),
+            Err(e) if e.status() == StatusCode::NOT_FOUND => {}
+            Err(e) => return Err(e),
         }
     }
     for &i in &req.log_indexes {
