@@ -26,6 +26,18 @@ use crate::{now_secs, App, Error, Result};
 
 const JWKS_TTL: Duration = Duration::from_secs(300);
 const CODE_TTL: Duration = Duration::from_secs(300);
+/// At most this many live authorization codes and device codes each: beyond it, 503 (expired
+/// ones are dropped first), so a flood of sign-ins cannot grow the server without bound.
+const MAX_PENDING: usize = 10_000;
+
+fn table_full(what: &str) -> Error {
+    Error::Request {
+        status: StatusCode::SERVICE_UNAVAILABLE,
+        message: format!(
+            "the development issuer holds {MAX_PENDING} pending {what}; try again once some expire"
+        ),
+    }
+}
 
 struct AuthCode {
     email: String,
@@ -354,6 +366,9 @@ async fn authorize_submit(
         .lock()
         .map_err(|_| Error::Config("code table poisoned".into()))?;
     codes.retain(|_, c| c.created.elapsed() < CODE_TTL);
+    if codes.len() >= MAX_PENDING {
+        return Err(table_full("authorization codes"));
+    }
     codes.insert(
         code.clone(),
         AuthCode {
@@ -502,18 +517,24 @@ async fn token(State(app): State<Arc<App>>, Form(f): Form<TokenForm>) -> Result<
 async fn device_code(State(app): State<Arc<App>>) -> Result<Json<Value>> {
     let dc = random_token(16)?;
     let user_code = random_token(4)?.to_uppercase();
-    app.oidc
+    let mut devices = app
+        .oidc
         .devices
         .lock()
-        .map_err(|_| Error::Config("device table poisoned".into()))?
-        .insert(
-            dc.clone(),
-            DeviceCode {
-                user_code: user_code.clone(),
-                approved_email: None,
-                created: Instant::now(),
-            },
-        );
+        .map_err(|_| Error::Config("device table poisoned".into()))?;
+    devices.retain(|_, d| d.created.elapsed() < CODE_TTL);
+    if devices.len() >= MAX_PENDING {
+        return Err(table_full("device codes"));
+    }
+    devices.insert(
+        dc.clone(),
+        DeviceCode {
+            user_code: user_code.clone(),
+            approved_email: None,
+            created: Instant::now(),
+        },
+    );
+    drop(devices);
     let verify = format!("{}/device", app.urls.oidc());
     Ok(Json(json!({
         "device_code": dc,
