@@ -200,11 +200,16 @@ pub fn pem_block_der(text: &[u8], label: &str) -> Result<Vec<u8>> {
         + text[start..]
             .find(&end)
             .ok_or_else(|| bad(format!("no {end:?} line")))?;
-    let body: String = text[start..stop]
-        .chars()
-        .filter(|c| !c.is_ascii_whitespace())
-        .collect();
-    if body.contains('-') || body.contains(':') {
+    // Join the base64 lines (one copy per line, not per character).
+    let inner = &text[start..stop];
+    let mut body = String::with_capacity(inner.len());
+    for line in inner.split('\n') {
+        body.push_str(line.trim_matches(|c: char| c.is_ascii_whitespace()));
+    }
+    if body
+        .bytes()
+        .any(|b| b.is_ascii_whitespace() || b == b'-' || b == b':')
+    {
         return Err(bad("headers or nested markers inside the block".into()));
     }
     b64_decode(&format!("PEM {label}"), &body)
