@@ -265,28 +265,15 @@ impl Ca {
 
     /// A self-signed root CA (basicConstraints CA critical, KU keyCertSign|cRLSign critical).
     pub fn root(key: EcKey, dn: &str, validity: (i64, i64)) -> Result<Self> {
-        let n = name(dn)?;
-        let ski = key_id(key.public_point());
-        let spec = TbsSpec {
-            subject: n.clone(),
-            issuer: n.clone(),
-            serial: random_serial()?,
-            not_before: validity.0,
-            not_after: validity.1,
-            spki_der: key.spki_der().to_vec(),
-            extensions: vec![
+        Self::root_with_extensions(
+            key,
+            dn,
+            validity,
+            vec![
                 ku_ext(KeyUsage(KeyUsages::KeyCertSign | KeyUsages::CRLSign))?,
                 bc_ext(None)?,
-                ski_ext(&ski)?,
             ],
-        };
-        let cert_der = sign_tbs(spec.tbs(key.x509_signature_oid())?, &key)?;
-        Ok(Ca {
-            key,
-            cert_der,
-            name: n,
-            ski,
-        })
+        )
     }
 
     /// A self-signed root CA with exactly `extensions` (plus its SKI), for tests of CA
@@ -356,33 +343,14 @@ impl Ca {
         validity: (i64, i64),
         eku: Option<Vec<ObjectIdentifier>>,
     ) -> Result<Ca> {
-        let n = name(dn)?;
-        let ski = key_id(key.public_point());
         let mut extensions = vec![
             ku_ext(KeyUsage(KeyUsages::KeyCertSign | KeyUsages::CRLSign))?,
             bc_ext(Some(0))?,
-            ski_ext(&ski)?,
-            aki_ext(&self.ski)?,
         ];
         if let Some(purposes) = eku {
             extensions.push(eku_ext(purposes, false)?);
         }
-        let spec = TbsSpec {
-            subject: n.clone(),
-            issuer: self.name.clone(),
-            serial: random_serial()?,
-            not_before: validity.0,
-            not_after: validity.1,
-            spki_der: key.spki_der().to_vec(),
-            extensions,
-        };
-        let cert_der = sign_tbs(spec.tbs(self.key.x509_signature_oid())?, &self.key)?;
-        Ok(Ca {
-            key,
-            cert_der,
-            name: n,
-            ski,
-        })
+        self.subordinate(key, dn, validity, extensions)
     }
 
     /// An end-entity certificate issued by `self` with the given extensions (SKI and AKI are

@@ -141,44 +141,11 @@ impl Checkpoint {
     /// Verify that the log whose key ID is `log_id` (the trusted root's `logId.keyId`) signed
     /// this checkpoint with `key`. Lines with other key hints are ignored (cosignatures).
     pub fn verify(&self, key: &PublicKey, log_id: &[u8]) -> Result<()> {
-        if log_id.len() < 4 {
-            return Err(Error::invalid(
-                "log ID",
-                format!("{} bytes, expected at least 4", log_id.len()),
-            ));
-        }
         // The signer name is not covered by the signature, so bind it to the origin: Rekor v1
         // names itself by the origin's host part (`rekor.sigstore.dev - 1193...`), tessera logs
         // by the whole origin.
         let log_name = self.origin.split(" - ").next().unwrap_or(&self.origin);
-        let mut candidates = 0;
-        for s in self
-            .signatures
-            .iter()
-            .filter(|s| s.key_hint[..] == log_id[..4] && s.name == log_name)
-        {
-            candidates += 1;
-            if key.verify(self.text.as_bytes(), &s.signature).is_ok() {
-                return Ok(());
-            }
-        }
-        Err(Error::signature(if candidates == 0 {
-            format!(
-                "checkpoint for {:?} has no signature by {log_name:?} with key hint {} (found: {})",
-                self.origin,
-                hex::encode(&log_id[..4]),
-                self.signatures
-                    .iter()
-                    .map(|s| format!("{} {}", s.name, hex::encode(s.key_hint)))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        } else {
-            format!(
-                "checkpoint signature of {:?} does not verify with the trusted log key",
-                self.origin
-            )
-        }))
+        self.verify_signer(key, log_id, log_name)
     }
 }
 
