@@ -420,3 +420,39 @@ fn message_signature_bundle_checks_digest_and_signature() {
         .unwrap_err();
     assert!(e.to_string().contains("not a subject"), "{e}");
 }
+
+/// The Rekor v2 checkpoint-origin rule (origin = host name of `baseUrl`, log ID = its C2SP key
+/// ID) matches the real public-good and staging trusted roots, so it rejects no real log.
+#[test]
+fn rekor_v2_log_ids_are_the_c2sp_key_ids_of_their_base_url_host() {
+    let Some(d) = shared() else { return };
+    let mut v2_logs = 0;
+    for f in [
+        "trust/prod.trusted_root.json",
+        "trust/staging.trusted_root.json",
+    ] {
+        let root =
+            signet_core::trust::TrustedRoot::from_json(&std::fs::read(d.join(f)).unwrap()).unwrap();
+        for t in &root.tlogs {
+            if t.public_key.key_details != "PKIX_ED25519" {
+                continue;
+            }
+            let key = signet_core::crypto::PublicKey::from_trusted_root(
+                t.public_key.raw_bytes.as_deref().unwrap(),
+                &t.public_key.key_details,
+            )
+            .unwrap();
+            let host = url::Url::parse(&t.base_url)
+                .unwrap()
+                .host_str()
+                .unwrap()
+                .to_string();
+            let id = signet_core::checkpoint::ed25519_key_id(&host, &key.raw_key_bits().unwrap());
+            assert_eq!(id.to_vec(), t.log_id.key_id, "{f}: {}", t.base_url);
+            v2_logs += 1;
+        }
+        // Every entry of the real roots has the validFor.start the verifier requires.
+        Verifier::new(&root).unwrap();
+    }
+    assert_eq!(v2_logs, 4);
+}
