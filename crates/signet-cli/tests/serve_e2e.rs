@@ -1018,3 +1018,48 @@ fn rekor_v1_multibyte_entry_id_is_a_400_not_a_panic() {
     let r = c.get(format!("{}/healthz", inst.url)).send().unwrap();
     assert!(r.status().is_success());
 }
+
+/// The attack: a non-ASCII email made the issuer or the CA fail with a 500; it is a 400.
+#[test]
+fn non_ascii_email_is_a_400_not_a_500() {
+    let inst = Instance::start();
+    let http = reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let r = http
+        .post(format!("{}/authorize", inst.issuer()))
+        .form(&[
+            ("email", "josé@example.com"),
+            ("redirect_uri", "http://127.0.0.1:4321/cb"),
+        ])
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let secret = std::fs::read_to_string(inst.dir.path().join("keys/client-secret")).unwrap();
+    let r = http
+        .post(format!("{}/token", inst.issuer()))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_secret", secret.trim()),
+            ("email", "josé@example.com"),
+        ])
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    // A token naming a non-ASCII email (minted from the data dir) gets a 400 from the CA.
+    let token = inst.token("josé@example.com");
+    let f = inst.dir.path().join("a.txt");
+    std::fs::write(&f, b"a").unwrap();
+    let o = signet(&[
+        "--trust-config",
+        inst.trust_config().to_str().unwrap(),
+        "sign",
+        "--identity-token",
+        &token,
+        f.to_str().unwrap(),
+    ]);
+    let (_, err) = text(&o);
+    assert_ne!(o.status.code(), Some(0), "{err}");
+    assert!(err.contains("400") && err.contains("not ASCII"), "{err}");
+}

@@ -174,6 +174,16 @@ pub async fn signing_cert(
             ))
         }
     };
+    // The SAN is an IA5String (email, URI): a non-ASCII identity is the token's fault, a 400.
+    let san_text = match &principal.san {
+        signet_oidc::San::Email(s) | signet_oidc::San::Uri(s) => Some(s),
+        signet_oidc::San::Username(_) => None,
+    };
+    if let Some(s) = san_text.filter(|s| !s.is_ascii()) {
+        return Err(Error::bad_request(format!(
+            "the token's identity {s:?} is not ASCII; certificate email and URI names are IA5String"
+        )));
+    }
     let san = match &principal.san {
         signet_oidc::San::Email(s) => SanIdentity::Email(s.clone()),
         signet_oidc::San::Uri(s) => SanIdentity::Uri(s.clone()),

@@ -85,6 +85,7 @@ impl Error {
         match self {
             Error::Request { status, .. } => *status,
             Error::Log(signet_log::Error::Pushback { .. }) => StatusCode::SERVICE_UNAVAILABLE,
+            Error::Log(signet_log::Error::EntryTooLarge { .. }) => StatusCode::PAYLOAD_TOO_LARGE,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

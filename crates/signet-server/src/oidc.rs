@@ -213,6 +213,10 @@ pub fn mint_offline(data_dir: &std::path::Path, email: &str) -> Result<String> {
 }
 
 fn valid_email(e: &str) -> bool {
+    // Certificates carry emails as IA5String: ASCII only.
+    if !e.is_ascii() || e.len() > MAX_FIELD {
+        return false;
+    }
     let mut parts = e.split('@');
     matches!((parts.next(), parts.next(), parts.next()), (Some(u), Some(d), None) if !u.is_empty() && d.contains('.') && !e.contains(char::is_whitespace))
 }
