@@ -1063,3 +1063,28 @@ fn non_ascii_email_is_a_400_not_a_500() {
     assert_ne!(o.status.code(), Some(0), "{err}");
     assert!(err.contains("400") && err.contains("not ASCII"), "{err}");
 }
+
+/// The attack: tiles and entry bundles beyond the tree, or named by non-canonical paths,
+/// answered 500 (or aliased real tiles); they are 404s.
+#[test]
+fn missing_and_non_canonical_tiles_are_404() {
+    let inst = Instance::start();
+    let c = reqwest::blocking::Client::new();
+    let base = format!("{}/rekor2", inst.url);
+    for path in [
+        "tile/0/x999/999",
+        "tile/entries/x999/999",
+        "tile/0/000.p/200",
+        "tile/entries/000.p/200",
+        "tile/5/000",
+        "tile/00/000",
+        "tile/0/000.p/01",
+        "tile/0/x000/000",
+        "tile/0/000/extra",
+        "tile/entries",
+        "tile/99/000",
+    ] {
+        let r = c.get(format!("{base}/{path}")).send().unwrap();
+        assert_eq!(r.status().as_u16(), 404, "{path}: {}", r.text().unwrap());
+    }
+}

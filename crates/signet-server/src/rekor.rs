@@ -887,8 +887,12 @@ async fn v2_checkpoint(State(app): State<Arc<App>>) -> Result<Response> {
     Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], b).into_response())
 }
 
-/// Parse a C2SP tile index path (`x001/x234/067`) into a number.
+/// Parse a C2SP tile index path (`x001/x234/067`) into a number. Only the canonical spelling
+/// is accepted (no leading `x000` group), so no two paths name the same tile.
 fn parse_tile_index(parts: &[&str]) -> Option<u64> {
+    if parts.is_empty() || (parts.len() > 1 && parts[0] == "x000") {
+        return None;
+    }
     let mut n: u64 = 0;
     for (i, p) in parts.iter().enumerate() {
         let last = i == parts.len() - 1;
@@ -901,38 +905,48 @@ fn parse_tile_index(parts: &[&str]) -> Option<u64> {
     Some(n)
 }
 
-async fn v2_tile(State(app): State<Arc<App>>, Path(path): Path<String>) -> Result<Response> {
-    let parts: Vec<&str> = path.split('/').collect();
-    let (parts, width) = match parts.iter().position(|p| p.ends_with(".p")) {
-        Some(i) => {
-            let w: u8 = parts
-                .get(i + 1)
-                .and_then(|w| w.parse().ok())
-                .filter(|w| (1..=255).contains(w))
-                .ok_or_else(|| Error::not_found("bad partial tile width"))?;
-            let mut idx: Vec<&str> = parts[..=i].to_vec();
-            let last = idx
-                .pop()
-                .map(|l| l.trim_end_matches(".p"))
-                .unwrap_or_default();
-            idx.push(last);
-            (idx, Some(w))
+/// A canonical decimal number (no sign, no leading zeros) in `range`.
+fn canonical_number<T: std::str::FromStr + ToString + PartialOrd>(
+    s: &str,
+    range: std::ops::RangeInclusive<T>,
+) -> Option<T> {
+    let v: T = s.parse().ok()?;
+    (v.to_string() == s && range.contains(&v)).then_some(v)
+}
+
+/// A tile path `L/N[.p/W]` or `entries/N[.p/W]`: (level or None for entries, index, width).
+fn parse_tile_path(path: &str) -> Option<(Option<u8>, u64, Option<u8>)> {
+    let mut parts: Vec<&str> = path.split('/').collect();
+    // A partial tile: the last index component ends in `.p` and the width follows, last.
+    let width = match parts.iter().position(|p| p.ends_with(".p")) {
+        Some(i) if i + 2 == parts.len() => {
+            let w = canonical_number::<u8>(parts[i + 1], 1..=255)?;
+            parts.truncate(i + 1);
+            let last = parts.last_mut()?;
+            *last = last.strip_suffix(".p")?;
+            Some(w)
         }
-        None => (parts, None),
+        Some(_) => return None,
+        None => None,
     };
-    let bytes = if parts.first() == Some(&"entries") {
-        let n = parse_tile_index(&parts[1..])
-            .ok_or_else(|| Error::not_found(format!("bad tile path {path:?}")))?;
-        app.rekor_v2.log.read_entry_bundle(n, width)?
-    } else {
-        let level: u8 = parts
-            .first()
-            .and_then(|l| l.parse().ok())
-            .ok_or_else(|| Error::not_found(format!("bad tile path {path:?}")))?;
-        let n = parse_tile_index(&parts[1..])
-            .ok_or_else(|| Error::not_found(format!("bad tile path {path:?}")))?;
-        app.rekor_v2.log.read_tile(level, n, width)?
+    let (level, index) = match parts.split_first()? {
+        (&"entries", rest) => (None, rest),
+        (l, rest) => (Some(canonical_number::<u8>(l, 0..=63)?), rest),
     };
+    Some((level, parse_tile_index(index)?, width))
+}
+
+async fn v2_tile(State(app): State<Arc<App>>, Path(path): Path<String>) -> Result<Response> {
+    let (level, n, width) = parse_tile_path(&path)
+        .ok_or_else(|| Error::not_found(format!("bad tile path {path:?}")))?;
+    let read = match level {
+        None => app.rekor_v2.log.read_entry_bundle(n, width),
+        Some(level) => app.rekor_v2.log.read_tile(level, n, width),
+    };
+    let bytes = read.map_err(|e| match e {
+        signet_log::Error::NotFound { .. } => Error::not_found(e.to_string()),
+        other => other.into(),
+    })?;
     Ok(([(header::CONTENT_TYPE, "application/octet-stream")], bytes).into_response())
 }
 
@@ -965,5 +979,38 @@ mod tests {
         assert_eq!(parse_tile_index(&["x001", "x234", "067"]), Some(1_234_067));
         assert_eq!(parse_tile_index(&["x01", "067"]), None);
         assert_eq!(parse_tile_index(&["001", "067"]), None);
+        assert_eq!(parse_tile_index(&["x000", "067"]), None);
+    }
+
+    /// Non-canonical tile paths are not aliases of canonical ones (they are 404s).
+    #[test]
+    fn non_canonical_tile_paths_are_refused() {
+        assert_eq!(parse_tile_path("0/067"), Some((Some(0), 67, None)));
+        assert_eq!(
+            parse_tile_path("1/x001/067.p/5"),
+            Some((Some(1), 1067, Some(5)))
+        );
+        assert_eq!(
+            parse_tile_path("entries/000.p/255"),
+            Some((None, 0, Some(255)))
+        );
+        for bad in [
+            "00/067",
+            "+0/067",
+            "0/067.p/05",
+            "0/067.p/0",
+            "0/067.p/256",
+            "0/067.p/5/extra",
+            "0/x001.p/067",
+            "0/x000/067",
+            "64/000",
+            "entries",
+            "0",
+            "0/67",
+            "../0/067",
+            "0/067/",
+        ] {
+            assert_eq!(parse_tile_path(bad), None, "{bad}");
+        }
     }
 }
