@@ -1088,3 +1088,31 @@ fn missing_and_non_canonical_tiles_are_404() {
         assert_eq!(r.status().as_u16(), 404, "{path}: {}", r.text().unwrap());
     }
 }
+
+/// The attack: several first starts on one data directory at once left the served CA
+/// certificate different from the one on disk. The directory is locked before any key is
+/// made: a second `signet serve` on it fails at once, naming the directory.
+#[test]
+fn second_instance_on_one_data_dir_is_refused() {
+    let inst = Instance::start();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_signet"))
+        .args([
+            "serve",
+            "--dev-issuer",
+            "--listen",
+            "127.0.0.1:0",
+            "--data-dir",
+        ])
+        .arg(inst.dir.path())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_ne!(o.status.code(), Some(0), "{err}");
+    assert!(err.contains("in use by another signet serve"), "{err}");
+    // The first instance still serves the CA certificate that is on disk.
+    let served = reqwest::blocking::get(format!("{}/api/v2/trustBundle", inst.url))
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(served.contains("BEGIN CERTIFICATE"), "{served}");
+}

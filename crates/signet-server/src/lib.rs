@@ -105,6 +105,8 @@ pub struct App {
     pub tuf: std::sync::Mutex<signet_tuf::repo::Repository>,
     /// Whether the development OIDC issuer runs, and for whom.
     pub dev_issuer: DevIssuerMode,
+    /// The data directory's exclusive lock, held while the instance lives.
+    _lock: std::fs::File,
 }
 
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
@@ -118,6 +120,26 @@ impl App {
     pub async fn open(cfg: &ServeConfig) -> Result<Arc<Self>> {
         let data = &cfg.data_dir;
         std::fs::create_dir_all(data).map_err(|e| Error::io(data, e))?;
+        // One instance per data directory, locked before any key is generated: two first
+        // starts at once would otherwise each write keys and serve different CA certificates.
+        let lock_path = data.join("serve.lock");
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| Error::io(&lock_path, e))?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(Error::Config(format!(
+                    "the data directory {} is in use by another signet serve (it holds {})",
+                    data.display(),
+                    lock_path.display()
+                )))
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(Error::io(&lock_path, e)),
+        }
         let keys = keys::InstanceKeys::load_or_create(&data.join("keys"), now_secs())?;
         let urls = trust::Urls {
             base: cfg.public_url().trim_end_matches('/').to_string(),
@@ -193,6 +215,7 @@ impl App {
             metrics: Metrics::default(),
             data_dir: data.clone(),
             dev_issuer: cfg.dev_issuer,
+            _lock: lock,
         };
         write_atomic(
             &data.join("trusted_root.json"),
