@@ -1116,3 +1116,63 @@ fn second_instance_on_one_data_dir_is_refused() {
         .unwrap();
     assert!(served.contains("BEGIN CERTIFICATE"), "{served}");
 }
+
+/// The attack: slowloris connections (headers never finished) and many idle connections held
+/// every descriptor. Headers must arrive within the deadline or the connection is closed; past
+/// the connection limit a client gets a 503; the server recovers by itself.
+#[test]
+fn slowloris_connections_are_closed_and_excess_connections_get_503() {
+    use std::io::{Read, Write};
+    use std::time::{Duration, Instant};
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("limits.json");
+    std::fs::write(
+        &cfg,
+        r#"{"headerReadTimeoutMs": 1500, "maxConnections": 2}"#,
+    )
+    .unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let inst = Instance::start_with(
+        data,
+        0,
+        &["--dev-issuer", "--config", cfg.to_str().unwrap()],
+    );
+    let addr = inst.url.trim_start_matches("http://").to_string();
+    // Two slowloris clients take both slots.
+    let mut slow: Vec<std::net::TcpStream> = (0..2)
+        .map(|_| {
+            let mut s = std::net::TcpStream::connect(&addr).unwrap();
+            s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+                .unwrap();
+            s
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(200));
+    // A third client is turned away with a 503, not left hanging.
+    let mut third = std::net::TcpStream::connect(&addr).unwrap();
+    third
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    third
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut answer = String::new();
+    let _ = third.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer:?}");
+    // The slow clients are disconnected once the header deadline passes.
+    let start = Instant::now();
+    for s in &mut slow {
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let mut buf = Vec::new();
+        let _ = s.read_to_end(&mut buf);
+    }
+    let waited = start.elapsed();
+    assert!(
+        waited < Duration::from_secs(8),
+        "slow connections held for {waited:?}"
+    );
+    // And the server serves again without a restart.
+    std::thread::sleep(Duration::from_millis(200));
+    let r = reqwest::blocking::get(format!("{}/healthz", inst.url)).unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+}

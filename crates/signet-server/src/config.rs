@@ -18,6 +18,12 @@ pub struct ConfigFile {
     /// Checkpoint interval in milliseconds (default 1000).
     #[serde(rename = "checkpointIntervalMs", default)]
     pub checkpoint_interval_ms: Option<u64>,
+    /// Deadline for a connection's request headers, and keep-alive idle time, in ms (10000).
+    #[serde(rename = "headerReadTimeoutMs", default)]
+    pub header_read_timeout_ms: Option<u64>,
+    /// Connections served at once (default: 3/4 of the file-descriptor limit).
+    #[serde(rename = "maxConnections", default)]
+    pub max_connections: Option<usize>,
 }
 
 /// Everything `signet serve` needs.
@@ -37,6 +43,8 @@ pub struct ServeConfig {
     pub max_body_bytes: usize,
     /// The development OIDC issuer: off unless asked for (`signet serve --dev-issuer`).
     pub dev_issuer: DevIssuerMode,
+    /// Connection limits of the HTTP front.
+    pub http: crate::http::Limits,
 }
 
 /// Whether the development OIDC issuer runs, and for whom.
@@ -78,6 +86,16 @@ impl ServeConfig {
             checkpoint_interval: Duration::from_millis(f.checkpoint_interval_ms.unwrap_or(1000)),
             max_body_bytes: 4 * 1024 * 1024,
             dev_issuer: DevIssuerMode::Off,
+            http: crate::http::Limits {
+                header_read_timeout: f.header_read_timeout_ms.map_or(
+                    crate::http::Limits::default().header_read_timeout,
+                    Duration::from_millis,
+                ),
+                max_connections: f
+                    .max_connections
+                    .unwrap_or_else(crate::http::default_max_connections)
+                    .max(1),
+            },
         })
     }
 

@@ -26,6 +26,7 @@ pub mod ca;
 pub mod config;
 pub mod ct;
 mod error;
+pub mod http;
 pub mod keys;
 pub mod oidc;
 pub mod rekor;
@@ -384,16 +385,8 @@ pub async fn spawn(mut cfg: ServeConfig) -> Result<(String, Arc<App>)> {
     let url = app.urls.base.clone();
     let r = router(app.clone(), cfg.max_body_bytes);
     tokio::spawn(tuf_refresh_task(app.clone()));
-    tokio::spawn(async move {
-        if let Err(e) = axum::serve(
-            listener,
-            r.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        {
-            tracing::error!(error = %e, "server stopped");
-        }
-    });
+    let limits = cfg.http;
+    tokio::spawn(http::serve(listener, r, limits, std::future::pending()));
     Ok((url, app))
 }
 
@@ -437,16 +430,12 @@ async fn serve_with(mut cfg: ServeConfig, log_only: bool) -> Result<()> {
         cfg.data_dir.join("tuf/1.root.json").display()
     );
     tokio::spawn(tuf_refresh_task(app.clone()));
-    axum::serve(
-        listener,
-        if log_only {
-            router_log_only(app, cfg.max_body_bytes)
-        } else {
-            router(app, cfg.max_body_bytes)
-        }
-        .into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async {
+    let router = if log_only {
+        router_log_only(app, cfg.max_body_bytes)
+    } else {
+        router(app, cfg.max_body_bytes)
+    };
+    http::serve(listener, router, cfg.http, async {
         let ctrl_c = tokio::signal::ctrl_c();
         #[cfg(unix)]
         {
@@ -460,6 +449,6 @@ async fn serve_with(mut cfg: ServeConfig, log_only: bool) -> Result<()> {
         #[cfg(not(unix))]
         let _ = ctrl_c.await;
     })
-    .await
-    .map_err(|e| Error::Config(format!("server error: {e}")))
+    .await;
+    Ok(())
 }
