@@ -1176,3 +1176,44 @@ fn slowloris_connections_are_closed_and_excess_connections_get_503() {
     let r = reqwest::blocking::get(format!("{}/healthz", inst.url)).unwrap();
     assert!(r.status().is_success(), "{}", r.status());
 }
+
+/// The attack: a Rekor v2 entry whose `keyDetails` names another algorithm than its key was
+/// logged as sent, so the log held a body no verifier rebuilds. It is a 400 (rekor-tiles
+/// semantics); the key's own name is accepted.
+#[test]
+fn rekor_v2_key_details_must_match_the_key() {
+    use signet_core::encoding::{b64_encode, sha256};
+    use signet_core::keys::{Curve, EcKey};
+    let inst = Instance::start();
+    let key = EcKey::generate(Curve::P256).unwrap();
+    let msg = b"key details";
+    let sig = key.sign(msg).unwrap();
+    let c = reqwest::blocking::Client::new();
+    let send = |details: &str| {
+        c.post(format!("{}/rekor2/api/v2/log/entries", inst.url))
+            .json(&serde_json::json!({"hashedRekordRequestV002": {
+                "digest": b64_encode(sha256(msg)),
+                "signature": {
+                    "content": b64_encode(&sig),
+                    "verifier": {
+                        "publicKey": {"rawBytes": b64_encode(key.spki_der())},
+                        "keyDetails": details,
+                    }
+                }
+            }}))
+            .send()
+            .unwrap()
+    };
+    for wrong in [
+        "PKIX_ED25519",
+        "PKIX_ECDSA_P384_SHA_384",
+        "PKIX_RSA_PKCS1V15_2048_SHA256",
+    ] {
+        let r = send(wrong);
+        assert_eq!(r.status().as_u16(), 400, "{wrong}");
+        let body = r.text().unwrap();
+        assert!(body.contains("PKIX_ECDSA_P256_SHA_256"), "{body}");
+    }
+    let r = send("PKIX_ECDSA_P256_SHA_256");
+    assert_eq!(r.status().as_u16(), 201, "{}", r.text().unwrap());
+}

@@ -256,6 +256,19 @@ impl PublicKey {
         }
     }
 
+    /// The protobuf-specs `PublicKeyDetails` name Rekor v2 records for this key
+    /// (`PKIX_ECDSA_P256_SHA_256`, ...), or `None` for RSA, whose names also carry a padding
+    /// and a modulus size.
+    pub fn key_details(&self) -> Option<&'static str> {
+        match self.kind {
+            KeyKind::EcdsaP256 => Some("PKIX_ECDSA_P256_SHA_256"),
+            KeyKind::EcdsaP384 => Some("PKIX_ECDSA_P384_SHA_384"),
+            KeyKind::EcdsaP521 => Some("PKIX_ECDSA_P521_SHA_512"),
+            KeyKind::Ed25519 => Some("PKIX_ED25519"),
+            KeyKind::Rsa => None,
+        }
+    }
+
     /// The raw key bits inside the SPKI (for Ed25519, the 32-byte public key), if it parses.
     pub fn raw_key_bits(&self) -> Option<Vec<u8>> {
         SubjectPublicKeyInfoRef::from_der(&self.spki_der)

@@ -752,13 +752,28 @@ impl RekorV2 {
     }
 }
 
+/// `keyDetails` checked against the key (rekor-tiles semantics): the name of the key's own
+/// algorithm; an absent value is filled in, a different one is a 400 (the logged body would
+/// otherwise not be the one a verifier rebuilds).
+fn v2_key_details(v: &Value, spki: &[u8]) -> Result<String> {
+    let given = v.get("keyDetails").and_then(Value::as_str).unwrap_or("");
+    let key = signet_core::crypto::PublicKey::from_spki_der(spki)
+        .map_err(|e| bad(format!("verifier key: {e}")))?;
+    match key.key_details() {
+        Some(want) if given.is_empty() || given == want => Ok(want.to_string()),
+        Some(want) => Err(bad(format!(
+            "keyDetails {given:?} does not match the verifier's {} key; expected {want:?}",
+            key.kind().name()
+        ))),
+        None if given.starts_with("PKIX_RSA_") => Ok(given.to_string()),
+        None => Err(bad(format!(
+            "keyDetails {given:?} does not match the verifier's RSA key; expected a PKIX_RSA_* value"
+        ))),
+    }
+}
+
 fn v2_verifier(v: &Value) -> Result<(Vec<u8>, Value)> {
     // Returns (SPKI DER, canonical verifier JSON).
-    let details = v
-        .get("keyDetails")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_string();
     if let Some(raw) = v
         .pointer("/x509Certificate/rawBytes")
         .and_then(Value::as_str)
@@ -766,6 +781,7 @@ fn v2_verifier(v: &Value) -> Result<(Vec<u8>, Value)> {
         let der = b64_decode("x509Certificate.rawBytes", raw).map_err(|e| bad(e.to_string()))?;
         let c =
             Certificate::from_der(&der).map_err(|e| bad(format!("verifier certificate: {e}")))?;
+        let details = v2_key_details(v, c.spki_der())?;
         return Ok((
             c.spki_der().to_vec(),
             json!({"x509Certificate": {"rawBytes": b64_encode(&der)}, "keyDetails": details}),
@@ -773,6 +789,7 @@ fn v2_verifier(v: &Value) -> Result<(Vec<u8>, Value)> {
     }
     if let Some(raw) = v.pointer("/publicKey/rawBytes").and_then(Value::as_str) {
         let der = b64_decode("publicKey.rawBytes", raw).map_err(|e| bad(e.to_string()))?;
+        let details = v2_key_details(v, &der)?;
         return Ok((
             der.clone(),
             json!({"publicKey": {"rawBytes": b64_encode(&der)}, "keyDetails": details}),

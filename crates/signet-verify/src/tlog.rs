@@ -212,15 +212,13 @@ fn verify_inclusion(
 
 /// The `keyDetails` Rekor v2 records for a leaf key (protobuf-specs `PublicKeyDetails`).
 fn key_details(leaf: &Certificate, logged: &str) -> Result<String> {
-    Ok(match leaf.public_key()?.kind() {
-        KeyKind::EcdsaP256 => "PKIX_ECDSA_P256_SHA_256".into(),
-        KeyKind::EcdsaP384 => "PKIX_ECDSA_P384_SHA_384".into(),
-        KeyKind::EcdsaP521 => "PKIX_ECDSA_P521_SHA_512".into(),
-        KeyKind::Ed25519 => "PKIX_ED25519".into(),
+    let key = leaf.public_key()?;
+    Ok(match key.key_details() {
+        Some(d) => d.into(),
         // RSA details name a modulus size and padding; the verifier checks the signature with
         // the certificate's key whatever they say, so only the family must match.
-        KeyKind::Rsa if logged.starts_with("PKIX_RSA_") => logged.into(),
-        KeyKind::Rsa => "PKIX_RSA_*".into(),
+        None if logged.starts_with("PKIX_RSA_") => logged.into(),
+        None => "PKIX_RSA_*".into(),
     })
 }
 
