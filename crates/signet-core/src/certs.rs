@@ -5,6 +5,7 @@
 use std::str::FromStr;
 use std::time::Duration;
 
+use crate::x509::fulcio_oid;
 use crate::{Error, Result};
 use const_oid::{AssociatedOid, ObjectIdentifier};
 use der::asn1::{BitString, GeneralizedTime, Null, OctetString, UtcTime};
@@ -418,11 +419,6 @@ pub struct IssuedLeaf {
     pub precert_der: Vec<u8>,
     /// The TBS the SCT signs (precertificate TBS with the poison removed).
     pub sct_signed_tbs: Vec<u8>,
-}
-
-fn fulcio_oid(n: u32) -> Result<ObjectIdentifier> {
-    ObjectIdentifier::new(&format!("{}.{n}", crate::x509::FULCIO_ARC))
-        .map_err(|e| Error::invalid("OID", e.to_string()))
 }
 
 fn utf8_der(s: &str) -> Result<Vec<u8>> {

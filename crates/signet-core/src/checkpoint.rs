@@ -147,9 +147,7 @@ impl Checkpoint {
         let log_name = self.origin.split(" - ").next().unwrap_or(&self.origin);
         self.verify_signer(key, log_id, log_name)
     }
-}
 
-impl Checkpoint {
     /// Verify that the signer `name` (bound by the caller to the log in the trust material)
     /// signed this checkpoint with `key`; its signature line must carry `name` and the key hint
     /// `log_id[..4]`. Other lines (witness cosignatures) are ignored.

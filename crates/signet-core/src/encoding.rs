@@ -141,7 +141,7 @@ pub mod base64_bytes {
 
     /// The same for `Option<Vec<u8>>`.
     pub mod option {
-        use serde::{de::Error as _, Deserialize, Deserializer, Serializer};
+        use serde::{Deserialize, Deserializer, Serializer};
 
         /// Serialize `Some` as base64.
         pub fn serialize<S: Serializer>(v: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> {
@@ -153,15 +153,14 @@ pub mod base64_bytes {
 
         /// Deserialize optional base64.
         pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<u8>>, D::Error> {
-            Option::<std::borrow::Cow<str>>::deserialize(d)?
-                .map(|s| super::super::b64_decode("field", &s).map_err(D::Error::custom))
-                .transpose()
+            Ok(Option::<super::B64>::deserialize(d)?.map(|b| b.0))
         }
     }
 
-    /// The same for `Vec<Vec<u8>>`.
+    /// Serializing `Vec<Vec<u8>>` (lists are deserialized with a cap, see
+    /// [`crate::limits::capped::b64_vec`]).
     pub mod vec {
-        use serde::{de::Error as _, ser::SerializeSeq, Deserialize, Deserializer, Serializer};
+        use serde::{ser::SerializeSeq, Serializer};
 
         /// Serialize a list of byte strings.
         pub fn serialize<S: Serializer>(v: &[Vec<u8>], s: S) -> Result<S::Ok, S::Error> {
@@ -170,14 +169,6 @@ pub mod base64_bytes {
                 seq.serialize_element(&super::super::b64_encode(b))?;
             }
             seq.end()
-        }
-
-        /// Deserialize a list of base64 strings (JSON null is an empty list).
-        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Vec<u8>>, D::Error> {
-            let v = Option::<Vec<std::borrow::Cow<str>>>::deserialize(d)?.unwrap_or_default();
-            v.iter()
-                .map(|s| super::super::b64_decode("field", s).map_err(D::Error::custom))
-                .collect()
         }
     }
 }

@@ -17,6 +17,12 @@ use crate::{Error, Result};
 pub const FULCIO_ARC: &str = "1.3.6.1.4.1.57264.1";
 /// Fulcio's OID arc as an OID.
 const FULCIO_ARC_OID: ObjectIdentifier = ObjectIdentifier::new_unwrap(FULCIO_ARC);
+/// Fulcio extension OID `1.3.6.1.4.1.57264.1.n`.
+pub(crate) fn fulcio_oid(n: u32) -> Result<ObjectIdentifier> {
+    FULCIO_ARC_OID
+        .push_arc(n)
+        .map_err(|e| Error::invalid("OID", e.to_string()))
+}
 /// SCT list extension (RFC 6962).
 pub const OID_SCT_LIST: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.11129.2.4.2");
 /// Precertificate poison extension (RFC 6962).
@@ -411,9 +417,7 @@ impl Certificate {
 
     /// Fulcio extension `.n` as a string: raw UTF-8 for .1–.6, DER UTF8String for .8 and above.
     pub fn fulcio_extension(&self, n: u32) -> Result<Option<String>> {
-        let oid = FULCIO_ARC_OID
-            .push_arc(n)
-            .map_err(|e| Error::invalid("OID", e.to_string()))?;
+        let oid = fulcio_oid(n)?;
         let Some(ext) = self.extension(&oid)? else {
             return Ok(None);
         };

@@ -5,7 +5,8 @@
 
 use std::collections::HashMap;
 
-use signet_core::crypto::PublicKey;
+use signet_core::checkpoint::ed25519_key_id;
+use signet_core::crypto::{KeyKind, PublicKey};
 use signet_core::time::format_rfc3339;
 use signet_core::trust::{TimeRange, TransparencyLogInstance, TrustedRoot};
 
@@ -23,6 +24,9 @@ pub(crate) struct TlogKey {
     pub(crate) authority: String,
     /// The host name of the base URL: a Rekor v2 checkpoint's origin (as sigstore-go).
     pub(crate) hostname: String,
+    /// For an Ed25519 key, its C2SP signed-note key ID under origin `hostname` (what a Rekor v2
+    /// log's ID must be), computed once here rather than per bundle.
+    pub(crate) c2sp_key_id: Option<[u8; 32]>,
 }
 
 /// A CT log key.
@@ -113,7 +117,10 @@ impl Material {
                 continue;
             };
             let (authority, hostname) = url_parts(&format!("tlog #{i}"), &t.base_url)?;
+            let c2sp_key_id = (key.kind() == KeyKind::Ed25519)
+                .then(|| ed25519_key_id(&hostname, &key.raw_key_bits().unwrap_or_default()));
             tlogs.push(TlogKey {
+                c2sp_key_id,
                 log_id: t.log_id.key_id.clone(),
                 key,
                 start,

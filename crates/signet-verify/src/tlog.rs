@@ -19,8 +19,7 @@
 
 use serde_json::{json, Value};
 use signet_core::bundle::{Bundle, InclusionProof, TransparencyLogEntry};
-use signet_core::checkpoint::{ed25519_key_id, Checkpoint};
-use signet_core::crypto::KeyKind;
+use signet_core::checkpoint::Checkpoint;
 use signet_core::encoding::{b64_encode, sha256};
 use signet_core::merkle;
 use signet_core::rekor::EntryBody;
@@ -174,8 +173,7 @@ fn verify_inclusion(
                 ),
             ));
         }
-        if key.key.kind() == KeyKind::Ed25519 {
-            let id = ed25519_key_id(&key.hostname, &key.key.raw_key_bits().unwrap_or_default());
+        if let Some(id) = key.c2sp_key_id {
             if id[..] != key.log_id[..] {
                 return Err(err(
                     Rule::CheckpointOrigin,
@@ -239,12 +237,13 @@ fn check_v2_body(
         .or_else(|| logged.pointer("/spec/dsseV002/signatures/0/verifier/keyDetails"))
         .and_then(Value::as_str)
         .unwrap_or("");
+    let details = key_details(leaf, logged_details)?;
     let signature = |sig: &[u8]| -> Result<Value> {
         Ok(json!({
             "content": b64_encode(sig),
             "verifier": {
                 "x509Certificate": {"rawBytes": b64_encode(leaf_der)},
-                "keyDetails": key_details(leaf, logged_details)?,
+                "keyDetails": details,
             }
         }))
     };
