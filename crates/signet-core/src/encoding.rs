@@ -173,6 +173,14 @@ pub mod base64_bytes {
     }
 }
 
+/// PEM-encode `der` under `label` (LF line endings, 64-column lines).
+pub fn pem_encode(label: &str, der: &[u8]) -> String {
+    pem::encode_config(
+        &pem::Pem::new(label, der.to_vec()),
+        pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF),
+    )
+}
+
 /// The DER inside the first PEM block of `text` whose label is `label`, e.g. `CERTIFICATE`.
 ///
 /// A small, strict parser for the hot verification path (the `pem` crate's general parser costs

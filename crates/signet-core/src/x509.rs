@@ -201,10 +201,7 @@ impl Certificate {
 
     /// PEM encoding.
     pub fn to_pem(&self) -> String {
-        pem::encode_config(
-            &pem::Pem::new("CERTIFICATE", self.der.clone()),
-            pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF),
-        )
+        crate::encoding::pem_encode("CERTIFICATE", &self.der)
     }
 
     /// The DER bytes.

@@ -28,9 +28,9 @@ pub mod tree;
 use const_oid::ObjectIdentifier;
 use serde_json::json;
 use signet_core::bundle::{
-    Bundle, HashOutput, MessageSignature, Rfc3161SignedTimestamp, TimestampVerificationData,
-    TransparencyLogEntry, VerificationMaterial, X509Certificate, X509CertificateChain,
-    MEDIA_TYPE_V01, MEDIA_TYPE_V02, MEDIA_TYPE_V03,
+    Bundle, HashOutput, MessageSignature, PublicKeyIdentifier, Rfc3161SignedTimestamp,
+    TimestampVerificationData, TransparencyLogEntry, VerificationMaterial, X509Certificate,
+    X509CertificateChain, MEDIA_TYPE_V01, MEDIA_TYPE_V02, MEDIA_TYPE_V03,
 };
 use signet_core::crypto::HashAlg;
 use signet_core::dsse::{self, Envelope, INTOTO_PAYLOAD_TYPE};
@@ -108,12 +108,13 @@ pub enum RekorVersion {
     V2,
 }
 
-/// How a DSSE signature is logged in Rekor v2.
+/// How a DSSE signature is logged (despite the name, in either Rekor version).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DsseV2Entry {
-    /// A dsse 0.0.2 entry (payload hash and signatures).
+    /// A dsse entry (0.0.1 in Rekor v1, 0.0.2 in Rekor v2).
     Dsse,
-    /// A hashedrekord 0.0.2 entry over the SHA-256 of the PAE, as new clients do.
+    /// A hashedrekord entry over the SHA-256 of the PAE (0.0.1 in Rekor v1, 0.0.2 in Rekor v2),
+    /// as new clients do.
     HashedRekordOverPae,
 }
 
@@ -165,6 +166,9 @@ pub struct SignOptions {
     /// Declare these TLS (hash, signature) algorithms in the SCT (default 4 = SHA-256, 3 =
     /// ECDSA); the signature itself is unchanged.
     pub sct_declared_algorithms: Option<(u8, u8)>,
+    /// Sign with this managed key instead of a Fulcio certificate: the bundle carries a
+    /// `publicKey` hint (base64 SHA-256 of the key's SPKI) and the log entry records the key.
+    pub managed_key: Option<std::sync::Arc<EcKey>>,
 }
 
 /// Current Unix time in seconds (0 if the clock is before 1970).
@@ -199,7 +203,14 @@ impl SignOptions {
             checkpoint_origin: None,
             legacy_issuer: None,
             sct_declared_algorithms: None,
+            managed_key: None,
         }
+    }
+
+    /// Sign with a managed key (see [`SignOptions::managed_key`]).
+    pub fn managed_key(mut self, key: std::sync::Arc<EcKey>) -> Self {
+        self.managed_key = Some(key);
+        self
     }
     /// Set the signing time.
     pub fn at(mut self, t: i64) -> Self {
@@ -518,8 +529,7 @@ impl VirtualSigstore {
     /// Sign `artifact` (ECDSA P-256 SHA-256 with an ephemeral key) and log it as hashedrekord.
     pub fn sign_message(&self, artifact: &[u8], opts: &SignOptions) -> Result<Bundle> {
         Self::check_opts(opts)?;
-        let key = EcKey::generate(Curve::P256)?;
-        let leaf = self.issue_certificate(key.spki_der(), opts)?;
+        let (key, leaf) = self.signer(opts)?;
         let signature = key.sign(artifact)?;
         let digest = sha256(artifact);
         let entry = match opts.rekor {
@@ -531,7 +541,7 @@ impl VirtualSigstore {
                         "data": {"hash": {"algorithm": "sha256", "value": hex::encode(digest)}},
                         "signature": {
                             "content": b64_encode(&signature),
-                            "publicKey": {"content": b64_encode(pem_cert(&leaf.der)?)}
+                            "publicKey": {"content": b64_encode(leaf.pem()?)}
                         }
                     }
                 }),
@@ -539,7 +549,7 @@ impl VirtualSigstore {
                 opts,
             )?,
             RekorVersion::V2 => self.log_v2(
-                hashedrekord_v2(&digest, &signature, &leaf.der),
+                hashedrekord_v2(&digest, &signature, &leaf),
                 "hashedrekord",
                 opts,
             )?,
@@ -563,8 +573,7 @@ impl VirtualSigstore {
         opts: &SignOptions,
     ) -> Result<Bundle> {
         Self::check_opts(opts)?;
-        let key = EcKey::generate(Curve::P256)?;
-        let leaf = self.issue_certificate(key.spki_der(), opts)?;
+        let (key, leaf) = self.signer(opts)?;
         let pae = dsse::pae(payload_type, payload);
         let signature = key.sign(&pae)?;
         let envelope = Envelope {
@@ -576,7 +585,22 @@ impl VirtualSigstore {
             }],
         };
         let entry = match (opts.rekor, opts.dsse_v2_entry) {
-            (RekorVersion::V1, _) => {
+            (RekorVersion::V1, DsseV2Entry::HashedRekordOverPae) => self.log_v1(
+                json!({
+                    "apiVersion": "0.0.1",
+                    "kind": "hashedrekord",
+                    "spec": {
+                        "data": {"hash": {"algorithm": "sha256", "value": hex::encode(sha256(&pae))}},
+                        "signature": {
+                            "content": b64_encode(&signature),
+                            "publicKey": {"content": b64_encode(leaf.pem()?)}
+                        }
+                    }
+                }),
+                "hashedrekord",
+                opts,
+            )?,
+            (RekorVersion::V1, DsseV2Entry::Dsse) => {
                 let env_json = canonical_json(&json!({
                     "payload": b64_encode(payload),
                     "payloadType": payload_type,
@@ -591,7 +615,7 @@ impl VirtualSigstore {
                             "payloadHash": {"algorithm": "sha256", "value": hex::encode(sha256(payload))},
                             "signatures": [{
                                 "signature": b64_encode(&signature),
-                                "verifier": b64_encode(pem_cert(&leaf.der)?),
+                                "verifier": b64_encode(leaf.pem()?),
                             }]
                         }
                     }),
@@ -605,14 +629,14 @@ impl VirtualSigstore {
                     "kind": "dsse",
                     "spec": {"dsseV002": {
                         "payloadHash": {"algorithm": "SHA2_256", "digest": b64_encode(sha256(payload))},
-                        "signatures": [v2_signature(&signature, &leaf.der)],
+                        "signatures": [v2_signature(&signature, &leaf)],
                     }}
                 }),
                 "dsse",
                 opts,
             )?,
             (RekorVersion::V2, DsseV2Entry::HashedRekordOverPae) => self.log_v2(
-                hashedrekord_v2(&sha256(&pae), &signature, &leaf.der),
+                hashedrekord_v2(&sha256(&pae), &signature, &leaf),
                 "hashedrekord",
                 opts,
             )?,
@@ -674,37 +698,70 @@ impl VirtualSigstore {
         Ok(e)
     }
 
+    /// The signing key and what the bundle names it by: a fresh key and its Fulcio leaf, or
+    /// the managed key of `opts`.
+    fn signer(&self, opts: &SignOptions) -> Result<(std::sync::Arc<EcKey>, SignerMaterial)> {
+        if let Some(k) = &opts.managed_key {
+            return Ok((k.clone(), SignerMaterial::Key(k.spki_der().to_vec())));
+        }
+        let key = EcKey::generate(Curve::P256)?;
+        let leaf = self.issue_certificate(key.spki_der(), opts)?;
+        Ok((std::sync::Arc::new(key), SignerMaterial::Leaf(leaf)))
+    }
+
     fn assemble(
         &self,
         opts: &SignOptions,
-        leaf: &IssuedLeaf,
+        signer: &SignerMaterial,
         content: Content,
         entry: TransparencyLogEntry,
         signature: &[u8],
     ) -> Result<Bundle> {
-        let (media_type, certificate, chain) = match opts.bundle_version {
-            BundleVersion::V03 => (
-                MEDIA_TYPE_V03,
-                Some(X509Certificate {
-                    raw_bytes: leaf.der.clone(),
-                }),
-                None,
-            ),
-            v => (
+        let leaf = match signer {
+            SignerMaterial::Leaf(l) => Some(l),
+            SignerMaterial::Key(_) => None,
+        };
+        let (media_type, certificate, chain) = match (opts.bundle_version, leaf) {
+            (BundleVersion::V03, None) => (MEDIA_TYPE_V03, None, None),
+            (v, None) => (
                 if v == BundleVersion::V01 {
                     MEDIA_TYPE_V01
                 } else {
                     MEDIA_TYPE_V02
                 },
                 None,
-                Some(X509CertificateChain {
-                    certificates: [leaf.der.clone()]
-                        .into_iter()
-                        .chain(self.fulcio_chain_der())
-                        .map(|raw_bytes| X509Certificate { raw_bytes })
-                        .collect(),
-                }),
+                None,
             ),
+            (bv, Some(leaf)) => match bv {
+                BundleVersion::V03 => (
+                    MEDIA_TYPE_V03,
+                    Some(X509Certificate {
+                        raw_bytes: leaf.der.clone(),
+                    }),
+                    None,
+                ),
+                v => (
+                    if v == BundleVersion::V01 {
+                        MEDIA_TYPE_V01
+                    } else {
+                        MEDIA_TYPE_V02
+                    },
+                    None,
+                    Some(X509CertificateChain {
+                        certificates: [leaf.der.clone()]
+                            .into_iter()
+                            .chain(self.fulcio_chain_der())
+                            .map(|raw_bytes| X509Certificate { raw_bytes })
+                            .collect(),
+                    }),
+                ),
+            },
+        };
+        let public_key = match signer {
+            SignerMaterial::Key(spki) => Some(PublicKeyIdentifier {
+                hint: b64_encode(sha256(spki)),
+            }),
+            SignerMaterial::Leaf(_) => None,
         };
         let timestamp_verification_data = if opts.timestamp {
             Some(TimestampVerificationData {
@@ -725,7 +782,7 @@ impl VirtualSigstore {
             verification_material: VerificationMaterial {
                 certificate,
                 x509_certificate_chain: chain,
-                public_key: None,
+                public_key,
                 tlog_entries: vec![entry],
                 timestamp_verification_data,
             },
@@ -742,27 +799,48 @@ enum Content {
     Dsse(Envelope),
 }
 
-fn pem_cert(der: &[u8]) -> Result<String> {
-    Ok(Certificate::from_der(der)?.to_pem())
+/// What a bundle and its log entry name the signer by.
+enum SignerMaterial {
+    /// A Fulcio leaf.
+    Leaf(IssuedLeaf),
+    /// A managed key's SPKI DER.
+    Key(Vec<u8>),
 }
 
-fn v2_signature(signature: &[u8], cert_der: &[u8]) -> serde_json::Value {
+impl SignerMaterial {
+    /// The PEM a Rekor v1 body records: the certificate, or the public key.
+    fn pem(&self) -> Result<String> {
+        Ok(match self {
+            SignerMaterial::Leaf(l) => Certificate::from_der(&l.der)?.to_pem(),
+            SignerMaterial::Key(spki) => signet_core::encoding::pem_encode("PUBLIC KEY", spki),
+        })
+    }
+}
+
+fn v2_signature(signature: &[u8], signer: &SignerMaterial) -> serde_json::Value {
+    let verifier = match signer {
+        SignerMaterial::Leaf(l) => json!({
+            "x509Certificate": {"rawBytes": b64_encode(&l.der)},
+            "keyDetails": "PKIX_ECDSA_P256_SHA_256",
+        }),
+        SignerMaterial::Key(spki) => json!({
+            "publicKey": {"rawBytes": b64_encode(spki)},
+            "keyDetails": "PKIX_ECDSA_P256_SHA_256",
+        }),
+    };
     json!({
         "content": b64_encode(signature),
-        "verifier": {
-            "x509Certificate": {"rawBytes": b64_encode(cert_der)},
-            "keyDetails": "PKIX_ECDSA_P256_SHA_256",
-        }
+        "verifier": verifier,
     })
 }
 
-fn hashedrekord_v2(digest: &[u8], signature: &[u8], cert_der: &[u8]) -> serde_json::Value {
+fn hashedrekord_v2(digest: &[u8], signature: &[u8], signer: &SignerMaterial) -> serde_json::Value {
     json!({
         "apiVersion": "0.0.2",
         "kind": "hashedrekord",
         "spec": {"hashedRekordV002": {
             "data": {"algorithm": "SHA2_256", "digest": b64_encode(digest)},
-            "signature": v2_signature(signature, cert_der),
+            "signature": v2_signature(signature, signer),
         }}
     })
 }

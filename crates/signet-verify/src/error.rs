@@ -72,6 +72,11 @@ pub enum Rule {
     /// Fewer distinct logs with a proven entry than the threshold.
     TlogThreshold,
 
+    // --- managed keys ---
+    /// The bundle is not signed with the managed key given (wrong key, no key, a certificate
+    /// bundle), or the key's validity window does not cover the verified signing time.
+    ManagedKey,
+
     // --- 5. artifact ---
     /// The signature, digest or DSSE statement does not match the artifact.
     Artifact,
@@ -137,6 +142,14 @@ pub enum Error {
         /// What failed.
         reason: String,
     },
+    /// The managed key does not apply to this bundle.
+    #[error("managed key: {reason}")]
+    Key {
+        /// The rule.
+        rule: Rule,
+        /// What failed.
+        reason: String,
+    },
     /// The artifact signature or digest does not match.
     #[error("artifact: {0}")]
     Artifact(String),
@@ -164,7 +177,8 @@ impl Error {
             Error::TrustedRoot { rule, .. }
             | Error::Chain { rule, .. }
             | Error::Certificate { rule, .. }
-            | Error::Tlog { rule, .. } => *rule,
+            | Error::Tlog { rule, .. }
+            | Error::Key { rule, .. } => *rule,
             Error::NoSigningTime(_) => Rule::SigningTimeThreshold,
             Error::Sct(_) => Rule::Sct,
             Error::Timestamp { .. } => Rule::Timestamp,
@@ -177,6 +191,13 @@ impl Error {
     pub(crate) fn trusted_root(reason: impl Into<String>) -> Self {
         Error::TrustedRoot {
             rule: Rule::TrustedRootMalformed,
+            reason: reason.into(),
+        }
+    }
+
+    pub(crate) fn key(reason: impl Into<String>) -> Self {
+        Error::Key {
+            rule: Rule::ManagedKey,
             reason: reason.into(),
         }
     }

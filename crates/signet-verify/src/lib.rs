@@ -25,6 +25,7 @@
 pub mod chain;
 mod error;
 mod floor;
+pub mod managed;
 mod material;
 pub mod policy;
 pub mod pypi;
@@ -42,6 +43,7 @@ use signet_core::x509::Certificate;
 
 pub use error::{Error, Result, Rule};
 pub use floor::SignatureCheck;
+pub use managed::{ManagedKey, VerifiedKey};
 pub use policy::{IdentityMatcher, Policy};
 
 /// What was signed: the artifact bytes, or only their SHA-256 digest.
@@ -192,8 +194,10 @@ impl Verifier {
         // "Verify the transparency log entries".
         tlog::verify_entries(
             bundle,
-            &leaf,
-            leaf_der,
+            tlog::Signer::Certificate {
+                leaf: &leaf,
+                der: leaf_der,
+            },
             &artifact.sha256(),
             &entry_times,
             &times,

@@ -20,6 +20,7 @@
 use serde_json::{json, Value};
 use signet_core::bundle::{Bundle, InclusionProof, TransparencyLogEntry};
 use signet_core::checkpoint::Checkpoint;
+use signet_core::crypto::PublicKey;
 use signet_core::encoding::{b64_encode, sha256};
 use signet_core::merkle;
 use signet_core::rekor::EntryBody;
@@ -30,11 +31,83 @@ use crate::material::{fmt_range, in_range, TlogKey};
 use crate::time::{is_rekor_v2, EntryTime};
 use crate::{Error, Result, Rule, TimeSource};
 
+/// Who signed the bundle, as its log entries must record it.
+#[derive(Clone, Copy)]
+pub(crate) enum Signer<'a> {
+    /// Keyless: the Fulcio leaf certificate (parsed and its DER).
+    Certificate {
+        /// The parsed leaf.
+        leaf: &'a Certificate,
+        /// Its DER, as the bundle carries it.
+        der: &'a [u8],
+    },
+    /// A managed key, with the validity window its trust material gives (Unix seconds).
+    Key {
+        /// The key.
+        key: &'a PublicKey,
+        /// Valid from.
+        start: Option<i64>,
+        /// Valid until (inclusive).
+        end: Option<i64>,
+    },
+}
+
+impl Signer<'_> {
+    /// The key the signature was made with.
+    fn public_key(&self) -> Result<PublicKey> {
+        Ok(match self {
+            Signer::Certificate { leaf, .. } => leaf.public_key()?,
+            Signer::Key { key, .. } => (*key).clone(),
+        })
+    }
+
+    /// Check a PEM verifier recorded in a Rekor v1 body (`what` names the field): the leaf
+    /// certificate itself, or the managed key.
+    fn check_pem(&self, what: &str, pem_bytes: &[u8]) -> std::result::Result<(), String> {
+        match self {
+            Signer::Certificate { der, .. } => {
+                let logged = signet_core::encoding::pem_block_der(pem_bytes, "CERTIFICATE")
+                    .map_err(|e| format!("{what}: {e}"))?;
+                if logged != *der {
+                    return Err(format!(
+                        "{what} in the log entry is not the bundle's certificate"
+                    ));
+                }
+            }
+            Signer::Key { key, .. } => {
+                let logged = signet_core::encoding::pem_block_der(pem_bytes, "PUBLIC KEY")
+                    .map_err(|e| {
+                        format!("{what}: expected the managed key as a PUBLIC KEY PEM: {e}")
+                    })?;
+                if !same_key(key, &logged) {
+                    return Err(format!("{what} in the log entry is not the managed key"));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Whether `spki_der` encodes `key` (same algorithm and key bits; EC points compared
+/// uncompressed, so an encoding difference is not a different key).
+pub(crate) fn same_key(key: &PublicKey, spki_der: &[u8]) -> bool {
+    if key.spki_der() == spki_der {
+        return true;
+    }
+    match PublicKey::from_spki_der(spki_der) {
+        Ok(other) => {
+            other.kind() == key.kind()
+                && other.raw_key_bits().is_some()
+                && other.raw_key_bits() == key.raw_key_bits()
+        }
+        Err(_) => false,
+    }
+}
+
 /// Verify every entry; `entry_times` comes from step 1, in the same order.
 pub(crate) fn verify_entries(
     bundle: &Bundle,
-    leaf: &Certificate,
-    leaf_der: &[u8],
+    signer: Signer<'_>,
     artifact: &[u8; 32],
     entry_times: &[EntryTime<'_>],
     times: &[(i64, TimeSource)],
@@ -45,9 +118,9 @@ pub(crate) fn verify_entries(
     for (i, (e, et)) in entries.iter().zip(entry_times).enumerate() {
         let key = et.key;
         if is_rekor_v2(e) {
-            check_v2_body(i, e, bundle, leaf, leaf_der, artifact)?;
+            check_v2_body(i, e, bundle, signer, artifact)?;
         } else {
-            check_v1_body(i, e, bundle, leaf_der, artifact)?;
+            check_v1_body(i, e, bundle, signer, artifact)?;
         }
         let mut proven = et.set_verified;
         if let Some(p) = &e.inclusion_proof {
@@ -80,15 +153,28 @@ pub(crate) fn verify_entries(
                 ));
             }
             if let Some(t) = e.integrated_time {
-                if !leaf.valid_at(t) {
+                let (valid, start, end, what) = match signer {
+                    Signer::Certificate { leaf, .. } => (
+                        leaf.valid_at(t),
+                        Some(leaf.not_before()),
+                        Some(leaf.not_after()),
+                        "the leaf certificate's validity",
+                    ),
+                    Signer::Key { start, end, .. } => (
+                        in_range(t, start, end),
+                        start,
+                        end,
+                        "the managed key's validity",
+                    ),
+                };
+                if !valid {
                     return Err(Error::tlog(
                         i,
                         Rule::IntegratedTime,
                         format!(
-                            "integrated time {} (not signed by an SET) is outside the leaf certificate's validity {} .. {}",
+                            "integrated time {} (not signed by an SET) is outside {what} {}",
                             format_rfc3339(t),
-                            format_rfc3339(leaf.not_before()),
-                            format_rfc3339(leaf.not_after())
+                            fmt_range(start, end)
                         ),
                     ));
                 }
@@ -189,16 +275,23 @@ fn verify_inclusion(
         }
         key.hostname.as_str()
     } else {
-        let tree_id = cp
-            .origin
-            .strip_prefix(key.authority.as_str())
-            .and_then(|r| r.strip_prefix(" - "));
-        if !tree_id.is_some_and(|t| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit())) {
+        // Rekor v1 names a sharded log `<host> - <tree ID>`; an unsharded one (and a log
+        // whose origin is its host alone) `<host>`. Either way the origin names this log's host.
+        let ok = match cp.origin.strip_prefix(key.authority.as_str()) {
+            Some("") => true,
+            Some(rest) => rest
+                .strip_prefix(" - ")
+                .is_some_and(|t| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit())),
+            None => false,
+        };
+        if !ok {
             return Err(err(
                 Rule::CheckpointOrigin,
                 format!(
-                    "checkpoint origin {:?} is not the log's (expected \"{} - <tree ID>\" for {})",
-                    cp.origin, key.authority, key.base_url
+                    "checkpoint origin {:?} is not the log's (expected \"{a}\" or \"{a} - <tree ID>\" for {u})",
+                    cp.origin,
+                    a = key.authority,
+                    u = key.base_url
                 ),
             ));
         }
@@ -208,9 +301,8 @@ fn verify_inclusion(
         .map_err(|x| err(Rule::CheckpointSignature, x.to_string()))
 }
 
-/// The `keyDetails` Rekor v2 records for a leaf key (protobuf-specs `PublicKeyDetails`).
-fn key_details(leaf: &Certificate, logged: &str) -> Result<String> {
-    let key = leaf.public_key()?;
+/// The `keyDetails` Rekor v2 records for the signer's key (protobuf-specs `PublicKeyDetails`).
+fn key_details(key: &PublicKey, logged: &str) -> Result<String> {
     Ok(match key.key_details() {
         Some(d) => d.into(),
         // RSA details name a modulus size and padding; the verifier checks the signature with
@@ -225,8 +317,7 @@ fn check_v2_body(
     i: usize,
     e: &TransparencyLogEntry,
     bundle: &Bundle,
-    leaf: &Certificate,
-    leaf_der: &[u8],
+    signer: Signer<'_>,
     artifact: &[u8; 32],
 ) -> Result<()> {
     let err = |reason: String| Error::tlog(i, Rule::TlogBody, reason);
@@ -237,14 +328,21 @@ fn check_v2_body(
         .or_else(|| logged.pointer("/spec/dsseV002/signatures/0/verifier/keyDetails"))
         .and_then(Value::as_str)
         .unwrap_or("");
-    let details = key_details(leaf, logged_details)?;
+    let details = key_details(&signer.public_key()?, logged_details)?;
+    let verifier = match signer {
+        Signer::Certificate { der, .. } => json!({
+            "x509Certificate": {"rawBytes": b64_encode(der)},
+            "keyDetails": details,
+        }),
+        Signer::Key { key, .. } => json!({
+            "publicKey": {"rawBytes": b64_encode(key.spki_der())},
+            "keyDetails": details,
+        }),
+    };
     let signature = |sig: &[u8]| -> Result<Value> {
         Ok(json!({
             "content": b64_encode(sig),
-            "verifier": {
-                "x509Certificate": {"rawBytes": b64_encode(leaf_der)},
-                "keyDetails": details,
-            }
+            "verifier": verifier,
         }))
     };
     let hashed = |digest: &[u8], sig: &[u8]| -> Result<Value> {
@@ -323,12 +421,6 @@ fn truncate(s: &str) -> String {
     format!("{}…", &s[..end])
 }
 
-/// The certificate DER of a PEM verifier in a log entry body (`what` names the field).
-fn pem_to_der(what: &str, pem_bytes: &[u8]) -> Result<Vec<u8>> {
-    signet_core::encoding::pem_block_der(pem_bytes, "CERTIFICATE")
-        .map_err(|e| Error::Format(signet_core::Error::invalid(what, e.to_string())))
-}
-
 /// Check that a Rekor v1 canonical body describes this bundle's signature, artifact and
 /// certificate. For message signatures the logged digest must be the artifact's own (not only
 /// the bundle's optional `messageDigest`), so the log always records what was verified.
@@ -336,7 +428,7 @@ fn check_v1_body(
     i: usize,
     e: &TransparencyLogEntry,
     bundle: &Bundle,
-    leaf_der: &[u8],
+    signer: Signer<'_>,
     artifact: &[u8; 32],
 ) -> Result<()> {
     let err = |reason: String| Error::tlog(i, Rule::TlogBody, reason);
@@ -346,14 +438,8 @@ fn check_v1_body(
         &e.kind_version.version,
     )
     .map_err(|x| err(x.to_string()))?;
-    let same_cert = |what: &str, der: &[u8]| -> Result<()> {
-        if der != leaf_der {
-            return Err(err(format!(
-                "{what} in the log entry is not the bundle's certificate"
-            )));
-        }
-        Ok(())
-    };
+    let same_signer =
+        |what: &str, pem: &[u8]| -> Result<()> { signer.check_pem(what, pem).map_err(err) };
     match (&body, &bundle.message_signature, &bundle.dsse_envelope) {
         (EntryBody::HashedRekordV001(h), Some(ms), None) => {
             if h.signature.content != ms.signature {
@@ -361,11 +447,7 @@ fn check_v1_body(
                     "signature in the log entry differs from the bundle's signature".into(),
                 ));
             }
-            same_cert(
-                "certificate",
-                &pem_to_der("hashedrekord public key", &h.signature.public_key.content)
-                    .map_err(|x| err(x.to_string()))?,
-            )?;
+            same_signer("hashedrekord public key", &h.signature.public_key.content)?;
             if !h.data.hash.algorithm.eq_ignore_ascii_case("sha256") {
                 return Err(err(format!(
                     "hashedrekord hash algorithm {:?}, expected sha256",
@@ -399,6 +481,31 @@ fn check_v1_body(
                 }
             }
         }
+        // A DSSE envelope logged as a hashedrekord over its PAE (as new clients log DSSE to
+        // Rekor v2, and some to v1): the digest is the PAE's, the signature the envelope's.
+        (EntryBody::HashedRekordV001(h), None, Some(env)) => {
+            if env.signatures.len() != 1 {
+                return Err(err(format!(
+                    "a hashedrekord entry records one signature, the envelope has {}",
+                    env.signatures.len()
+                )));
+            }
+            if h.signature.content != env.signatures[0].sig {
+                return Err(err(
+                    "signature in the log entry differs from the envelope signature".into(),
+                ));
+            }
+            same_signer("hashedrekord public key", &h.signature.public_key.content)?;
+            let want = hex::encode(sha256(&env.pae()));
+            if !h.data.hash.algorithm.eq_ignore_ascii_case("sha256")
+                || !h.data.hash.value.eq_ignore_ascii_case(&want)
+            {
+                return Err(err(format!(
+                    "log entry records {} digest {}, but the envelope's PAE has sha256 {want}",
+                    h.data.hash.algorithm, h.data.hash.value
+                )));
+            }
+        }
         (EntryBody::DsseV001(d), None, Some(env)) => {
             let want = hex::encode(sha256(&env.payload));
             if !d.payload_hash.algorithm.eq_ignore_ascii_case("sha256")
@@ -424,10 +531,7 @@ fn check_v1_body(
                         "signature in the log entry differs from the envelope signature".into(),
                     ));
                 }
-                same_cert(
-                    "verifier",
-                    &pem_to_der("dsse verifier", &s.verifier).map_err(|x| err(x.to_string()))?,
-                )?;
+                same_signer("dsse verifier", &s.verifier)?;
             }
         }
         (EntryBody::IntotoV002(t), None, Some(env)) => {
@@ -458,11 +562,7 @@ fn check_v1_body(
                         "signature in the log entry differs from the envelope signature".into(),
                     ));
                 }
-                same_cert(
-                    "public key",
-                    &pem_to_der("intoto public key", &s.public_key)
-                        .map_err(|x| err(x.to_string()))?,
-                )?;
+                same_signer("intoto public key", &s.public_key)?;
             }
             match &t.content.payload_hash {
                 Some(ph)
