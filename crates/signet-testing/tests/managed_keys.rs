@@ -156,7 +156,7 @@ fn managed_key_bundle_verified_with_another_key_fails() {
     assert_rule(
         &vs().trusted_root(),
         &message(&keyed()),
-        &[wrong.clone()],
+        std::slice::from_ref(&wrong),
         Rule::TlogBody,
     );
     assert_rule(
