@@ -26,7 +26,8 @@ use clap::{Args, Parser, Subcommand};
 #[derive(Args, Debug, Clone, Default)]
 pub struct TrustArgs {
     /// Use Sigstore's staging instance instead of the public-good production instance.
-    #[arg(long, global = true, conflicts_with_all = ["trust_config", "trusted_root"])]
+    /// With --trusted-root/--signing-config, the files given win.
+    #[arg(long, global = true, conflicts_with = "trust_config")]
     pub staging: bool,
     /// A ClientTrustConfig JSON (trusted root + signing config), e.g. from `signet serve`.
     #[arg(
@@ -39,6 +40,15 @@ pub struct TrustArgs {
     /// A trusted_root.json to verify against.
     #[arg(long, global = true, value_name = "FILE")]
     pub trusted_root: Option<PathBuf>,
+    /// A signing_config.json naming the services to sign with (with --trusted-root, or with
+    /// the TUF-distributed trusted root).
+    #[arg(
+        long,
+        global = true,
+        value_name = "FILE",
+        conflicts_with = "trust_config"
+    )]
+    pub signing_config: Option<PathBuf>,
     /// A Sigstore instance's TUF repository URL (for `signet serve`: `URL/tuf`), trusted
     /// beforehand with `signet trust-instance ROOT.json --instance URL`.
     #[arg(long, global = true, value_name = "URL", conflicts_with_all = ["staging", "trust_config", "trusted_root"])]
@@ -81,7 +91,7 @@ enum Command {
     Log(rekor::LogCommand),
     /// Show what a bundle, certificate or DSSE envelope contains.
     Inspect(inspect::InspectArgs),
-    /// The sigstore-conformance CLI protocol (verify side).
+    /// The sigstore-conformance CLI protocol (sign-bundle, verify-bundle).
     #[command(subcommand)]
     Conformance(verify::ConformanceCommand),
     /// Trust a Sigstore instance's TUF root (`--instance URL` names its repository).

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
-use signet_core::trust::ClientTrustConfig;
+use signet_core::trust::{ClientTrustConfig, SigningConfig, TrustedRoot};
 use signet_sign::{identity, RekorVersion, SigningContext};
 
 use crate::{Failure, TrustArgs};
@@ -21,6 +21,10 @@ pub struct SignCommon {
     /// Use the device flow instead of a browser redirect for interactive sign-in.
     #[arg(long)]
     pub device: bool,
+    /// Sign in with a browser even when no terminal is attached (by default, without a
+    /// token and without a terminal, signing fails at once instead of waiting for a browser).
+    #[arg(long, conflicts_with = "device")]
+    pub browser: bool,
     /// OAuth client ID for interactive sign-in.
     #[arg(long, default_value = "sigstore")]
     pub oidc_client_id: String,
@@ -34,6 +38,10 @@ pub struct SignCommon {
 pub struct SignArgs {
     #[command(flatten)]
     pub common: SignCommon,
+    /// Sign with this managed key (PEM: PKCS#8 PRIVATE KEY or SEC1 EC PRIVATE KEY, P-256)
+    /// instead of an identity: no certificate; the log records the public key.
+    #[arg(long, value_name = "KEY.pem", conflicts_with_all = ["identity_token", "device", "browser"])]
+    pub key: Option<PathBuf>,
     /// Write the bundle here (only with one input; default FILE.sigstore.json).
     #[arg(long, value_name = "FILE")]
     pub bundle: Option<PathBuf>,
@@ -53,6 +61,9 @@ pub struct AttestArgs {
     /// The predicate JSON file.
     #[arg(long, required = true)]
     pub predicate: PathBuf,
+    /// Sign with this managed key (PEM, P-256) instead of an identity.
+    #[arg(long, value_name = "KEY.pem", conflicts_with_all = ["identity_token", "device", "browser"])]
+    pub key: Option<PathBuf>,
     /// Write the bundle here (only with one input; default FILE.sigstore.json).
     #[arg(long, value_name = "FILE")]
     pub bundle: Option<PathBuf>,
@@ -77,10 +88,78 @@ pub fn trust_config(t: &TrustArgs) -> Result<ClientTrustConfig, Failure> {
         return Ok(ClientTrustConfig::from_json(&bytes)
             .with_context(|| format!("parsing {}", p.display()))?);
     }
-    if t.trusted_root.is_some() {
-        return Err(Failure::Usage("signing needs a signing config too: use --trust-config (a ClientTrustConfig) or --instance".into()));
+    let read = |p: &std::path::Path, what: &str| {
+        std::fs::read(p).map_err(|e| Failure::Usage(format!("reading {what} {}: {e}", p.display())))
+    };
+    let signing_config = match &t.signing_config {
+        Some(p) => Some(
+            SigningConfig::from_json(&read(p, "signing config")?)
+                .with_context(|| format!("parsing {}", p.display()))?,
+        ),
+        None => None,
+    };
+    match (&t.trusted_root, signing_config) {
+        (Some(tr), Some(signing_config)) => Ok(ClientTrustConfig {
+            media_type: signet_core::trust::CLIENT_TRUST_CONFIG_MEDIA_TYPE.into(),
+            trusted_root: TrustedRoot::from_json(&read(tr, "trusted root")?)
+                .with_context(|| format!("parsing {}", tr.display()))?,
+            signing_config,
+        }),
+        (Some(_), None) => Err(Failure::Usage("signing needs a signing config too: add --signing-config FILE, or use --trust-config (a ClientTrustConfig) or --instance".into())),
+        (None, Some(signing_config)) => {
+            let (trusted_root, _) = crate::trust::trusted_root(t)?;
+            Ok(ClientTrustConfig {
+                media_type: signet_core::trust::CLIENT_TRUST_CONFIG_MEDIA_TYPE.into(),
+                trusted_root,
+                signing_config,
+            })
+        }
+        (None, None) => crate::trust::client_trust_config(t),
     }
-    crate::trust::client_trust_config(t)
+}
+
+/// `signet conformance sign-bundle`: sign FILE (or, with --in-toto, the in-toto statement in
+/// FILE as DSSE) with the given token, logging to the newest Rekor API the signing config
+/// offers, as sigstore-python does.
+pub fn run_conformance_sign(
+    t: &TrustArgs,
+    a: crate::verify::ConformanceSignArgs,
+) -> Result<(), Failure> {
+    let cfg = trust_config(t)?;
+    let newest = cfg
+        .signing_config
+        .rekor_tlog_urls
+        .iter()
+        .map(|s| s.major_api_version)
+        .max();
+    let version = match newest {
+        Some(2) => Some(RekorVersion::V2),
+        _ => None,
+    };
+    let ctx = SigningContext::new(&cfg, version).map_err(|e| Failure::Other(e.into()))?;
+    let data = std::fs::read(&a.file)
+        .map_err(|e| Failure::Usage(format!("reading {}: {e}", a.file.display())))?;
+    let signed = if a.in_toto {
+        let st = signet_core::intoto::Statement::from_json(&data)
+            .with_context(|| format!("{} is not an in-toto statement", a.file.display()))?;
+        let digest = st
+            .subject
+            .iter()
+            .find_map(|s| s.digest.get("sha256"))
+            .and_then(|h| hex::decode(h).ok())
+            .and_then(|b| <[u8; 32]>::try_from(b).ok())
+            .ok_or_else(|| {
+                Failure::Usage(format!(
+                    "{}: expected a statement subject with a sha256 digest, found none",
+                    a.file.display()
+                ))
+            })?;
+        ctx.sign_statement(&a.identity_token, &data, digest)
+    } else {
+        ctx.sign_artifact(&a.identity_token, &data)
+    }
+    .with_context(|| format!("signing {}", a.file.display()))?;
+    write_bundle("Signed", &a.file, &a.bundle, &signed)
 }
 
 fn get_token(common: &SignCommon, cfg: &ClientTrustConfig) -> Result<String, Failure> {
@@ -95,6 +174,9 @@ fn get_token(common: &SignCommon, cfg: &ClientTrustConfig) -> Result<String, Fai
         .first()
         .map(|s| s.url.clone())
         .ok_or_else(|| Failure::Usage("No identity token supplied or detected, and the signing config names no OIDC provider".into()))?;
+    if !common.device && !common.browser && !has_terminal() {
+        return Err(Failure::Usage(NO_TOKEN_NO_TERMINAL.into()));
+    }
     let t = if common.device {
         identity::device(&issuer, &common.oidc_client_id)
     } else {
@@ -103,17 +185,44 @@ fn get_token(common: &SignCommon, cfg: &ClientTrustConfig) -> Result<String, Fai
     t.map_err(|e| Failure::Other(e.into()))
 }
 
+/// Why keyless signing stops at once when nothing can give a token.
+pub(crate) const NO_TOKEN_NO_TERMINAL: &str = "no identity token, and no terminal for an interactive sign-in: pass --identity-token TOKEN, set SIGSTORE_ID_TOKEN, run where ambient credentials exist (GitHub Actions with `permissions: id-token: write`), or ask for --device / --browser sign-in explicitly";
+
+/// Whether a person could take part in an interactive sign-in.
+fn has_terminal() -> bool {
+    use std::io::IsTerminal;
+    std::io::stdin().is_terminal() || std::io::stderr().is_terminal()
+}
+
+/// Load a managed signing key.
+pub(crate) fn load_key(p: &std::path::Path) -> Result<signet_core::keys::EcKey, Failure> {
+    let text = std::fs::read_to_string(p)
+        .map_err(|e| Failure::Usage(format!("reading key {}: {e}", p.display())))?;
+    signet_core::keys::EcKey::from_pem(&text)
+        .map_err(|e| Failure::Usage(format!("key {}: {e}", p.display())))
+}
+
+/// A signing context for a managed key (no token).
+pub(crate) fn key_context(t: &TrustArgs, common: &SignCommon) -> Result<SigningContext, Failure> {
+    let cfg = trust_config(t)?;
+    SigningContext::new(&cfg, rekor_version(common)).map_err(|e| Failure::Other(e.into()))
+}
+
+fn rekor_version(common: &SignCommon) -> Option<RekorVersion> {
+    match common.rekor_version.as_deref() {
+        Some("1") => Some(RekorVersion::V1),
+        Some("2") => Some(RekorVersion::V2),
+        _ => None,
+    }
+}
+
 pub(crate) fn context(
     t: &TrustArgs,
     common: &SignCommon,
 ) -> Result<(SigningContext, String), Failure> {
     let cfg = trust_config(t)?;
-    let v = match common.rekor_version.as_deref() {
-        Some("1") => Some(RekorVersion::V1),
-        Some("2") => Some(RekorVersion::V2),
-        _ => None,
-    };
-    let ctx = SigningContext::new(&cfg, v).map_err(|e| Failure::Other(e.into()))?;
+    let ctx =
+        SigningContext::new(&cfg, rekor_version(common)).map_err(|e| Failure::Other(e.into()))?;
     let token = get_token(common, &cfg)?;
     Ok((ctx, token))
 }
@@ -179,9 +288,40 @@ fn write_bundle(
     Ok(())
 }
 
+/// Write a managed-key bundle to `out` and say so.
+fn write_key_bundle(
+    verb: &str,
+    f: &std::path::Path,
+    out: &std::path::Path,
+    bundle: &signet_core::bundle::Bundle,
+    key: &signet_core::keys::EcKey,
+) -> Result<(), Failure> {
+    let json = bundle.to_json().map_err(|e| Failure::Other(e.into()))?;
+    std::fs::write(out, json).with_context(|| format!("writing {}", out.display()))?;
+    eprintln!(
+        "{verb} {} with key {}; bundle written to {}",
+        f.display(),
+        signet_sign::key_hint(key),
+        out.display()
+    );
+    Ok(())
+}
+
 /// `signet sign`.
 pub fn run_sign(t: &TrustArgs, a: SignArgs) -> Result<(), Failure> {
     let outs = outputs(&a.files, &a.bundle, a.common.overwrite)?;
+    if let Some(kp) = &a.key {
+        let key = load_key(kp)?;
+        let ctx = key_context(t, &a.common)?;
+        for (f, out) in a.files.iter().zip(outs) {
+            let data = std::fs::read(f).with_context(|| format!("reading {}", f.display()))?;
+            let bundle = ctx
+                .sign_artifact_with_key(&key, &data)
+                .with_context(|| format!("signing {}", f.display()))?;
+            write_key_bundle("Signed", f, &out, &bundle, &key)?;
+        }
+        return Ok(());
+    }
     let (ctx, token) = context(t, &a.common)?;
     for (f, out) in a.files.iter().zip(outs) {
         let data = std::fs::read(f).with_context(|| format!("reading {}", f.display()))?;
@@ -206,7 +346,17 @@ pub fn run_attest(t: &TrustArgs, a: AttestArgs) -> Result<(), Failure> {
             a.predicate.display()
         )));
     }
-    let (ctx, token) = context(t, &a.common)?;
+    enum How {
+        Token(SigningContext, String),
+        Key(SigningContext, signet_core::keys::EcKey),
+    }
+    let how = match &a.key {
+        Some(kp) => How::Key(key_context(t, &a.common)?, load_key(kp)?),
+        None => {
+            let (ctx, token) = context(t, &a.common)?;
+            How::Token(ctx, token)
+        }
+    };
     for (f, out) in a.files.iter().zip(outs) {
         let data = std::fs::read(f).with_context(|| format!("reading {}", f.display()))?;
         let digest = signet_core::encoding::sha256(&data);
@@ -221,10 +371,20 @@ pub fn run_attest(t: &TrustArgs, a: AttestArgs) -> Result<(), Failure> {
             "predicate": predicate,
         });
         let bytes = serde_json::to_vec(&statement).map_err(|e| Failure::Other(e.into()))?;
-        let signed = ctx
-            .sign_statement(&token, &bytes, digest)
-            .with_context(|| format!("attesting {}", f.display()))?;
-        write_bundle("Attested", f, &out, &signed)?;
+        match &how {
+            How::Token(ctx, token) => {
+                let signed = ctx
+                    .sign_statement(token, &bytes, digest)
+                    .with_context(|| format!("attesting {}", f.display()))?;
+                write_bundle("Attested", f, &out, &signed)?;
+            }
+            How::Key(ctx, key) => {
+                let bundle = ctx
+                    .sign_statement_with_key(key, &bytes, digest)
+                    .with_context(|| format!("attesting {}", f.display()))?;
+                write_key_bundle("Attested", f, &out, &bundle, key)?;
+            }
+        }
     }
     Ok(())
 }

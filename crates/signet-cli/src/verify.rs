@@ -1,4 +1,4 @@
-//! `signet verify identity|github` and `signet conformance verify-bundle`.
+//! `signet verify identity|github|key` and `signet conformance verify-bundle|sign-bundle`.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use anyhow::{anyhow, Context};
 use clap::{Args, Subcommand};
 use signet_core::bundle::Bundle;
-use signet_verify::{Artifact, IdentityMatcher, Policy, Verifier};
+use signet_verify::{Artifact, IdentityMatcher, ManagedKey, Policy, Verifier};
 
 use crate::{trust, Failure, TrustArgs};
 
@@ -17,6 +17,20 @@ pub enum VerifyCommand {
     Identity(IdentityArgs),
     /// Verify a bundle signed by a GitHub Actions workflow.
     Github(GithubArgs),
+    /// Verify a bundle signed with a managed key (a `publicKey` hint, no certificate).
+    Key(KeyArgs),
+}
+
+/// `verify key`.
+#[derive(Args, Debug)]
+pub struct KeyArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// The public key: a PEM `PUBLIC KEY` file (trusted at any time), or a keyring JSON
+    /// `{"keys": [{"hint", "publicKey": {"rawBytes", "keyDetails", "validFor"}}]}` whose keys
+    /// are trusted only within their `validFor` and are selected by the bundle's hint.
+    #[arg(long, value_name = "PUB.pem|KEYRING.json", required = true)]
+    pub key: PathBuf,
 }
 
 /// Inputs shared by both verify forms.
@@ -83,6 +97,8 @@ pub struct GithubArgs {
 pub enum ConformanceCommand {
     /// sigstore-conformance `verify-bundle`.
     VerifyBundle(ConformanceVerifyArgs),
+    /// sigstore-conformance `sign-bundle`.
+    SignBundle(ConformanceSignArgs),
 }
 
 /// Arguments of the conformance protocol's `verify-bundle`.
@@ -92,13 +108,32 @@ pub struct ConformanceVerifyArgs {
     #[arg(long)]
     pub bundle: PathBuf,
     /// Expected identity.
-    #[arg(long)]
-    pub certificate_identity: String,
+    #[arg(long, required_unless_present = "key", conflicts_with = "key")]
+    pub certificate_identity: Option<String>,
     /// Expected issuer.
-    #[arg(long)]
-    pub certificate_oidc_issuer: String,
+    #[arg(long, required_unless_present = "key", conflicts_with = "key")]
+    pub certificate_oidc_issuer: Option<String>,
+    /// A managed public key (PEM) instead of an identity.
+    #[arg(long, value_name = "PATH")]
+    pub key: Option<PathBuf>,
     /// The artifact file or `sha256:HEX`.
     pub file_or_digest: String,
+}
+
+/// Arguments of the conformance protocol's `sign-bundle`.
+#[derive(Args, Debug)]
+pub struct ConformanceSignArgs {
+    /// The OIDC identity token.
+    #[arg(long)]
+    pub identity_token: String,
+    /// Where to write the bundle.
+    #[arg(long)]
+    pub bundle: PathBuf,
+    /// The file is an in-toto statement: sign it as a DSSE envelope.
+    #[arg(long)]
+    pub in_toto: bool,
+    /// The file to sign.
+    pub file: PathBuf,
 }
 
 enum Input {
@@ -108,7 +143,11 @@ enum Input {
 
 impl Input {
     fn parse(s: &str) -> Result<Self, Failure> {
-        if let Some(hex_digest) = s.strip_prefix("sha256:") {
+        // A file whose name starts with `sha256:` is a file.
+        if let Some(hex_digest) = s
+            .strip_prefix("sha256:")
+            .filter(|_| !Path::new(s).is_file())
+        {
             let b = hex::decode(hex_digest)
                 .ok()
                 .and_then(|b| <[u8; 32]>::try_from(b).ok())
@@ -178,8 +217,34 @@ fn collect_jobs(input: &InputArgs) -> Result<Vec<Job>, Failure> {
     Ok(jobs)
 }
 
+/// What a verification checks the signer against.
+enum Mode {
+    /// A certificate identity policy.
+    Identity(Policy),
+    /// Managed keys.
+    Keys(Vec<ManagedKey>),
+}
+
+/// Load `--key`: a PEM public key, or a keyring JSON.
+fn load_keys(p: &Path) -> Result<Vec<ManagedKey>, Failure> {
+    let bytes = std::fs::read(p)
+        .map_err(|e| Failure::Usage(format!("reading key {}: {e}", p.display())))?;
+    let r = if bytes.trim_ascii_start().starts_with(b"{") {
+        ManagedKey::keyring_from_json(&bytes)
+    } else {
+        std::str::from_utf8(&bytes)
+            .map_err(|_| {
+                signet_verify::Error::Usage(
+                    "expected a PEM PUBLIC KEY, found non-UTF-8 bytes".into(),
+                )
+            })
+            .and_then(|t| Ok(vec![ManagedKey::from_pem(t)?]))
+    };
+    r.map_err(|e| Failure::Usage(format!("key {}: {e}", p.display())))
+}
+
 /// Verify one job; Ok(statement payload) or a message.
-fn verify_one(verifier: &Verifier, policy: &Policy, job: &Job) -> anyhow::Result<Option<String>> {
+fn verify_one(verifier: &Verifier, mode: &Mode, job: &Job) -> anyhow::Result<Option<String>> {
     let bundle_bytes = std::fs::read(&job.bundle)
         .with_context(|| format!("reading bundle {}", job.bundle.display()))?;
     let bundle = Bundle::from_json(&bundle_bytes)
@@ -192,10 +257,21 @@ fn verify_one(verifier: &Verifier, policy: &Policy, job: &Job) -> anyhow::Result
         }
         Input::Digest(d) => Artifact::Sha256(*d),
     };
-    let v = verifier
-        .verify(&bundle, artifact, policy)
-        .map_err(|e| anyhow!(e))?;
-    Ok(v.statement.map(|_| {
+    let statement = match mode {
+        Mode::Identity(policy) => {
+            verifier
+                .verify(&bundle, artifact, policy)
+                .map_err(|e| anyhow!(e))?
+                .statement
+        }
+        Mode::Keys(keys) => {
+            verifier
+                .verify_with_key(&bundle, artifact, keys)
+                .map_err(|e| anyhow!(e))?
+                .statement
+        }
+    };
+    Ok(statement.map(|_| {
         String::from_utf8_lossy(&bundle.dsse_envelope.map(|e| e.payload).unwrap_or_default())
             .into_owned()
     }))
@@ -244,12 +320,12 @@ fn default_jobs() -> usize {
         .unwrap_or(1)
 }
 
-fn verify_all(trust_args: &TrustArgs, input: &InputArgs, policy: Policy) -> Result<(), Failure> {
+fn verify_all(trust_args: &TrustArgs, input: &InputArgs, mode: Mode) -> Result<(), Failure> {
     let jobs = collect_jobs(input)?;
     let (root, source) = trust::trusted_root(trust_args)?;
     let verifier = Verifier::new(&root).with_context(|| format!("loading {source}"))?;
     let results = run_parallel(&jobs, input.jobs.unwrap_or_else(default_jobs), |j| {
-        verify_one(&verifier, &policy, j)
+        verify_one(&verifier, &mode, j)
     });
     let mut failed = false;
     for (job, r) in jobs.iter().zip(results) {
@@ -293,7 +369,11 @@ pub fn run(trust_args: &TrustArgs, cmd: VerifyCommand) -> Result<(), Failure> {
                     ))
                 }
             };
-            verify_all(trust_args, &a.input, policy)
+            verify_all(trust_args, &a.input, Mode::Identity(policy))
+        }
+        VerifyCommand::Key(a) => {
+            let keys = load_keys(&a.key)?;
+            verify_all(trust_args, &a.input, Mode::Keys(keys))
         }
         VerifyCommand::Github(a) => {
             if a.cert_identity.is_none() && a.repository.is_none() {
@@ -309,7 +389,7 @@ pub fn run(trust_args: &TrustArgs, cmd: VerifyCommand) -> Result<(), Failure> {
                 a.repository.clone(),
                 a.git_ref.clone(),
             );
-            verify_all(trust_args, &a.input, policy)
+            verify_all(trust_args, &a.input, Mode::Identity(policy))
         }
     }
 }
@@ -323,11 +403,18 @@ pub fn run_conformance(trust_args: &TrustArgs, cmd: ConformanceCommand) -> Resul
                 bundle: Some(a.bundle),
                 jobs: Some(1),
             };
-            verify_all(
-                trust_args,
-                &input,
-                Policy::identity(a.certificate_identity, a.certificate_oidc_issuer),
-            )
+            let mode = match (a.key, a.certificate_identity, a.certificate_oidc_issuer) {
+                (Some(k), None, None) => Mode::Keys(load_keys(&k)?),
+                (None, Some(id), Some(iss)) => Mode::Identity(Policy::identity(id, iss)),
+                _ => {
+                    return Err(Failure::Usage(
+                        "give --key, or --certificate-identity with --certificate-oidc-issuer"
+                            .into(),
+                    ))
+                }
+            };
+            verify_all(trust_args, &input, mode)
         }
+        ConformanceCommand::SignBundle(a) => crate::sign::run_conformance_sign(trust_args, a),
     }
 }

@@ -596,3 +596,147 @@ fn hostile_64mb_bundle_peak_memory_is_bounded() {
         .unwrap();
     assert!(kb <= 300 * 1024, "peak RSS {kb} kB > 300 MB");
 }
+
+/// Files for a managed-key bundle made by VirtualSigstore: trusted root, artifact, bundle,
+/// public key PEM, and a second (wrong) key PEM.
+struct KeyCase {
+    _dir: tempfile::TempDir,
+    root: String,
+    artifact: String,
+    bundle: String,
+    key: String,
+    wrong: String,
+    keyring: String,
+}
+
+fn key_case(rekor: signet_testing::RekorVersion, dsse: bool) -> KeyCase {
+    use signet_core::encoding::{b64_encode, pem_encode};
+    use signet_core::keys::{Curve, EcKey};
+    let vs = signet_testing::VirtualSigstore::new().unwrap();
+    let key = std::sync::Arc::new(EcKey::generate(Curve::P256).unwrap());
+    let mut o = signet_testing::SignOptions::new(
+        signet_testing::Identity::email("unused@example.com"),
+        "https://unused.example",
+    )
+    .managed_key(key.clone())
+    .rekor(rekor);
+    if rekor == signet_testing::RekorVersion::V2 {
+        o = o.with_timestamp(true);
+    }
+    let data = b"managed key artifact\n";
+    let b = if dsse {
+        vs.sign_intoto("a.txt", data, &o).unwrap()
+    } else {
+        vs.sign_message(data, &o).unwrap()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let p = |n: &str| dir.path().join(n).to_str().unwrap().to_string();
+    std::fs::write(p("root.json"), vs.trusted_root_json().unwrap()).unwrap();
+    std::fs::write(p("a.txt"), data).unwrap();
+    std::fs::write(p("a.txt.sigstore.json"), b.to_json().unwrap()).unwrap();
+    std::fs::write(p("key.pub"), pem_encode("PUBLIC KEY", key.spki_der())).unwrap();
+    let other = EcKey::generate(Curve::P256).unwrap();
+    std::fs::write(p("wrong.pub"), pem_encode("PUBLIC KEY", other.spki_der())).unwrap();
+    let hint = b.verification_material.public_key.unwrap().hint;
+    let ring = serde_json::json!({"keys": [{"hint": hint, "publicKey": {
+        "rawBytes": b64_encode(key.spki_der()),
+        "keyDetails": "PKIX_ECDSA_P256_SHA_256",
+        "validFor": {"start": "2020-01-01T00:00:00Z", "end": "2021-01-01T00:00:00Z"}
+    }}]});
+    std::fs::write(p("expired-ring.json"), ring.to_string()).unwrap();
+    KeyCase {
+        root: p("root.json"),
+        artifact: p("a.txt"),
+        bundle: p("a.txt.sigstore.json"),
+        key: p("key.pub"),
+        wrong: p("wrong.pub"),
+        keyring: p("expired-ring.json"),
+        _dir: dir,
+    }
+}
+
+#[test]
+fn verify_key_accepts_its_key_and_rejects_a_wrong_expired_or_missing_one() {
+    use signet_testing::RekorVersion::{V1, V2};
+    for (rekor, dsse) in [(V1, false), (V1, true), (V2, false), (V2, true)] {
+        let c = key_case(rekor, dsse);
+        let run = |key: &str| {
+            signet(&[
+                "--trusted-root",
+                &c.root,
+                "verify",
+                "key",
+                "--key",
+                key,
+                &c.artifact,
+            ])
+        };
+        let o = run(&c.key);
+        assert_eq!(o.status.code(), Some(0), "{rekor:?} {dsse}: {:?}", text(&o));
+        let o = run(&c.wrong);
+        assert_eq!(o.status.code(), Some(1), "wrong key: {:?}", text(&o));
+        let o = run(&c.keyring);
+        assert_eq!(
+            o.status.code(),
+            Some(1),
+            "expired keyring key: {:?}",
+            text(&o)
+        );
+        assert!(text(&o).1.contains("managed key"), "{:?}", text(&o));
+        let o = signet(&["--trusted-root", &c.root, "verify", "key", &c.artifact]);
+        assert_eq!(o.status.code(), Some(2), "no --key: {:?}", text(&o));
+    }
+}
+
+#[test]
+fn conformance_verify_bundle_with_key() {
+    let c = key_case(signet_testing::RekorVersion::V1, false);
+    let digest = format!(
+        "sha256:{}",
+        hex::encode(signet_core::encoding::sha256(b"managed key artifact\n"))
+    );
+    for input in [c.artifact.as_str(), digest.as_str()] {
+        let o = signet(&[
+            "conformance",
+            "verify-bundle",
+            "--bundle",
+            &c.bundle,
+            "--key",
+            &c.key,
+            "--trusted-root",
+            &c.root,
+            input,
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{input}: {:?}", text(&o));
+    }
+    // --key with an identity is a usage error (sigstore-conformance
+    // managed-key-and-client-identity_fail).
+    let o = signet(&[
+        "conformance",
+        "verify-bundle",
+        "--bundle",
+        &c.bundle,
+        "--key",
+        &c.key,
+        "--certificate-identity",
+        "a@example.com",
+        "--certificate-oidc-issuer",
+        "https://example.com",
+        "--trusted-root",
+        &c.root,
+        &c.artifact,
+    ]);
+    assert_ne!(o.status.code(), Some(0), "{:?}", text(&o));
+    let o = signet(&[
+        "conformance",
+        "verify-bundle",
+        "--bundle",
+        &c.bundle,
+        "--key",
+        &c.wrong,
+        "--trusted-root",
+        &c.root,
+        &c.artifact,
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{:?}", text(&o));
+}

@@ -478,9 +478,8 @@ fn device_and_browser_sign_in_flows() {
         cmd.arg("--trust-config")
             .arg(inst.trust_config())
             .arg("get-identity-token");
-        if device {
-            cmd.arg("--device");
-        }
+        // No terminal here: the browser flow must be asked for explicitly.
+        cmd.arg(if device { "--device" } else { "--browser" });
         let mut child = cmd
             .env_remove("SIGSTORE_ID_TOKEN")
             .stdout(Stdio::piped())

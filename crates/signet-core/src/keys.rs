@@ -85,6 +85,51 @@ impl EcKey {
         })
     }
 
+    /// Load a P-256 or P-384 key from PEM: PKCS#8 `PRIVATE KEY` or SEC1 `EC PRIVATE KEY`
+    /// (what `openssl genpkey` / `openssl ecparam -genkey` write). Encrypted keys are refused
+    /// with a message saying so.
+    pub fn from_pem(text: &str) -> Result<Self> {
+        let bad = |reason: String| crate::Error::Key {
+            what: "private key PEM".into(),
+            reason,
+        };
+        let block = pem::parse(text).map_err(|e| bad(e.to_string()))?;
+        match block.tag() {
+            "PRIVATE KEY" | "EC PRIVATE KEY" => {}
+            "ENCRYPTED PRIVATE KEY" => {
+                return Err(bad(
+                    "the key is encrypted; expected an unencrypted PKCS#8 or SEC1 key (decrypt it with `openssl pkey`)".into(),
+                ))
+            }
+            other => {
+                return Err(bad(format!(
+                    "expected a PRIVATE KEY or EC PRIVATE KEY block, found {other}"
+                )))
+            }
+        }
+        for curve in [Curve::P256, Curve::P384] {
+            if let Ok(pair) = EcdsaKeyPair::from_private_key_der(curve.alg(), block.contents()) {
+                let pkcs8 = pair
+                    .to_pkcs8v1()
+                    .map_err(|e| key_err("ECDSA PKCS#8 encoding", e))?;
+                return Self::from_pkcs8(curve, pkcs8.as_ref());
+            }
+        }
+        Err(bad(
+            "not an ECDSA P-256 or P-384 key (only those can sign Sigstore bundles here)".into(),
+        ))
+    }
+
+    /// PEM `PUBLIC KEY` of the key.
+    pub fn public_pem(&self) -> String {
+        crate::encoding::pem_encode("PUBLIC KEY", &self.spki)
+    }
+
+    /// PEM `PRIVATE KEY` (PKCS#8) of the key.
+    pub fn private_pem(&self) -> String {
+        crate::encoding::pem_encode("PRIVATE KEY", &self.pkcs8)
+    }
+
     /// The curve.
     pub fn curve(&self) -> Curve {
         self.curve

@@ -1,7 +1,9 @@
 //! Keyless signing, as sigstore-python's `SigningContext` does it: an ephemeral P-256 key, a
 //! short-lived certificate from the CA for an OIDC identity (SCT checked on receipt), the
 //! signature, a transparency log entry (Rekor v1 or v2), an RFC 3161 timestamp where the
-//! signing config names a TSA, and a bundle v0.3 verified before it is returned.
+//! signing config names a TSA, and a bundle v0.3 verified before it is returned. Signing with
+//! a managed (self-held) P-256 key skips the CA: the bundle names the key by hint and the log
+//! records the public key.
 //!
 //! Network access happens only here (and in `identity`), through a blocking `reqwest` client
 //! with rustls; services come from the SigningConfig, trust from the TrustedRoot.
@@ -17,16 +19,16 @@ use der::{Decode, Encode};
 use serde_json::{json, Value};
 use signet_core::bundle::{
     Bundle, CheckpointEnvelope, HashOutput, InclusionPromise, InclusionProof, KindVersion, LogId,
-    MessageSignature, Rfc3161SignedTimestamp, TimestampVerificationData, TransparencyLogEntry,
-    VerificationMaterial, X509Certificate, MEDIA_TYPE_V03,
+    MessageSignature, PublicKeyIdentifier, Rfc3161SignedTimestamp, TimestampVerificationData,
+    TransparencyLogEntry, VerificationMaterial, X509Certificate, MEDIA_TYPE_V03,
 };
-use signet_core::crypto::HashAlg;
+use signet_core::crypto::{HashAlg, PublicKey};
 use signet_core::dsse::{Envelope, Signature, INTOTO_PAYLOAD_TYPE};
 use signet_core::encoding::{b64_decode, b64_encode, sha256};
 use signet_core::keys::{Curve, EcKey};
 use signet_core::trust::{ClientTrustConfig, Service, SigningConfig, TrustedRoot};
 use signet_core::x509::Certificate;
-use signet_verify::{Artifact, Policy, Verifier};
+use signet_verify::{Artifact, ManagedKey, Policy, Verifier};
 
 /// Errors of the signing flow.
 #[derive(Debug, thiserror::Error)]
@@ -322,18 +324,31 @@ impl SigningContext {
 
     fn assemble(
         &self,
-        leaf: &Certificate,
+        signer: &SignerRef<'_>,
         tlog: TransparencyLogEntry,
         ts: Vec<Rfc3161SignedTimestamp>,
         ms: Option<MessageSignature>,
         env: Option<Envelope>,
     ) -> Bundle {
+        let (certificate, public_key) = match signer {
+            SignerRef::Leaf(leaf) => (
+                Some(X509Certificate {
+                    raw_bytes: leaf.der().to_vec(),
+                }),
+                None,
+            ),
+            SignerRef::Key(key) => (
+                None,
+                Some(PublicKeyIdentifier {
+                    hint: key_hint(key),
+                }),
+            ),
+        };
         Bundle {
             media_type: MEDIA_TYPE_V03.into(),
             verification_material: VerificationMaterial {
-                certificate: Some(X509Certificate {
-                    raw_bytes: leaf.der().to_vec(),
-                }),
+                certificate,
+                public_key,
                 tlog_entries: vec![tlog],
                 timestamp_verification_data: if ts.is_empty() {
                     None
@@ -349,41 +364,89 @@ impl SigningContext {
         }
     }
 
+    /// Verify what was made before handing it out: by the certificate's own identity, or with
+    /// the managed key.
     fn verify_after(
         &self,
         bundle: &Bundle,
-        leaf: &Certificate,
+        signer: &SignerRef<'_>,
         artifact: Artifact<'_>,
     ) -> Result<()> {
-        let san = leaf
-            .san_identities()?
-            .into_iter()
-            .next()
-            .ok_or_else(|| Error::Identity("certificate has no SAN".into()))?;
-        let issuer = leaf.oidc_issuer()?.unwrap_or_default();
-        self.verifier
-            .verify(bundle, artifact, &Policy::identity(san.value(), issuer))?;
+        match signer {
+            SignerRef::Leaf(leaf) => {
+                let san = leaf
+                    .san_identities()?
+                    .into_iter()
+                    .next()
+                    .ok_or_else(|| Error::Identity("certificate has no SAN".into()))?;
+                let issuer = leaf.oidc_issuer()?.unwrap_or_default();
+                self.verifier
+                    .verify(bundle, artifact, &Policy::identity(san.value(), issuer))?;
+            }
+            SignerRef::Key(key) => {
+                let pk = PublicKey::from_spki_der(key.spki_der())?;
+                self.verifier
+                    .verify_with_key(bundle, artifact, &[ManagedKey::new(pk)])?;
+            }
+        }
         Ok(())
     }
 
-    fn verifier_json(leaf: &Certificate) -> Value {
-        json!({"x509Certificate": {"rawBytes": b64_encode(leaf.der())}, "keyDetails": "PKIX_ECDSA_P256_SHA_256"})
+    /// The key (or certificate) and the signing material of one operation.
+    fn begin<'a>(&self, cred: Credential<'a>) -> Result<(Holder<'a>, Option<Certificate>)> {
+        Ok(match cred {
+            Credential::Token(token) => {
+                let key = EcKey::generate(Curve::P256)?;
+                let leaf = self.certificate(token, &key)?;
+                (Holder::Owned(key), Some(leaf))
+            }
+            // Bundles record SHA-256 digests (hashedrekord, PAE), which a P-384 key signs
+            // with SHA-384 here: only P-256 keys make verifiable bundles.
+            Credential::Key(k) if k.curve() != Curve::P256 => {
+                return Err(Error::Config(format!(
+                    "managed signing keys must be ECDSA P-256 (SHA-256), found {:?}",
+                    k.curve()
+                )))
+            }
+            Credential::Key(k) => (Holder::Borrowed(k), None),
+        })
     }
 
-    /// Sign `artifact` (message signature over its bytes).
+    /// Sign `artifact` (message signature over its bytes) keylessly with an OIDC token.
     pub fn sign_artifact(&self, token: &str, artifact: &[u8]) -> Result<Signed> {
-        let key = EcKey::generate(Curve::P256)?;
-        let leaf = self.certificate(token, &key)?;
+        let (bundle, cert) = self.sign_artifact_as(Credential::Token(token), artifact)?;
+        Ok(Signed {
+            bundle,
+            certificate: cert.ok_or_else(|| Error::Identity("no certificate issued".into()))?,
+        })
+    }
+
+    /// Sign `artifact` with a managed key (the bundle names it by hint; the log records it).
+    pub fn sign_artifact_with_key(&self, key: &EcKey, artifact: &[u8]) -> Result<Bundle> {
+        Ok(self.sign_artifact_as(Credential::Key(key), artifact)?.0)
+    }
+
+    fn sign_artifact_as(
+        &self,
+        cred: Credential<'_>,
+        artifact: &[u8],
+    ) -> Result<(Bundle, Option<Certificate>)> {
+        let (key, leaf) = self.begin(cred)?;
+        let key = key.get();
+        let signer = match &leaf {
+            Some(l) => SignerRef::Leaf(l),
+            None => SignerRef::Key(key),
+        };
         let sig = key.sign(artifact)?;
         let digest = sha256(artifact);
         let ts = self.timestamp(&sig)?;
         let tlog = match self.rekor_version {
             RekorVersion::V1 => self.log_v1(json!({"apiVersion": "0.0.1", "kind": "hashedrekord", "spec": {
                 "data": {"hash": {"algorithm": "sha256", "value": hex::encode(digest)}},
-                "signature": {"content": b64_encode(&sig), "publicKey": {"content": b64_encode(leaf.to_pem())}}}}))?,
+                "signature": {"content": b64_encode(&sig), "publicKey": {"content": b64_encode(signer.pem())}}}}))?,
             RekorVersion::V2 => self.log_v2(json!({"hashedRekordRequestV002": {
                 "digest": b64_encode(digest),
-                "signature": {"content": b64_encode(&sig), "verifier": Self::verifier_json(&leaf)}}}))?,
+                "signature": {"content": b64_encode(&sig), "verifier": signer.verifier_json()}}}))?,
         };
         let ms = MessageSignature {
             message_digest: Some(HashOutput {
@@ -392,24 +455,51 @@ impl SigningContext {
             }),
             signature: sig,
         };
-        let bundle = self.assemble(&leaf, tlog, ts, Some(ms), None);
-        self.verify_after(&bundle, &leaf, Artifact::Bytes(artifact))?;
-        Ok(Signed {
-            bundle,
-            certificate: leaf,
-        })
+        let bundle = self.assemble(&signer, tlog, ts, Some(ms), None);
+        self.verify_after(&bundle, &signer, Artifact::Bytes(artifact))?;
+        Ok((bundle, leaf))
     }
 
-    /// Sign an in-toto statement as a DSSE envelope. `subject_digest` is one subject's sha256,
-    /// used for the verify-after-sign check.
+    /// Sign an in-toto statement as a DSSE envelope, keylessly. `subject_digest` is one
+    /// subject's sha256, used for the verify-after-sign check.
     pub fn sign_statement(
         &self,
         token: &str,
         statement: &[u8],
         subject_digest: [u8; 32],
     ) -> Result<Signed> {
-        let key = EcKey::generate(Curve::P256)?;
-        let leaf = self.certificate(token, &key)?;
+        let (bundle, cert) =
+            self.sign_statement_as(Credential::Token(token), statement, subject_digest)?;
+        Ok(Signed {
+            bundle,
+            certificate: cert.ok_or_else(|| Error::Identity("no certificate issued".into()))?,
+        })
+    }
+
+    /// Sign an in-toto statement as a DSSE envelope with a managed key.
+    pub fn sign_statement_with_key(
+        &self,
+        key: &EcKey,
+        statement: &[u8],
+        subject_digest: [u8; 32],
+    ) -> Result<Bundle> {
+        Ok(self
+            .sign_statement_as(Credential::Key(key), statement, subject_digest)?
+            .0)
+    }
+
+    fn sign_statement_as(
+        &self,
+        cred: Credential<'_>,
+        statement: &[u8],
+        subject_digest: [u8; 32],
+    ) -> Result<(Bundle, Option<Certificate>)> {
+        let (key, leaf) = self.begin(cred)?;
+        let key = key.get();
+        let signer = match &leaf {
+            Some(l) => SignerRef::Leaf(l),
+            None => SignerRef::Key(key),
+        };
         let env0 = Envelope {
             payload: statement.to_vec(),
             payload_type: INTOTO_PAYLOAD_TYPE.into(),
@@ -430,22 +520,78 @@ impl SigningContext {
                     serde_json::to_string(&env).map_err(|e| Error::Config(e.to_string()))?;
                 self.log_v1(
                     json!({"apiVersion": "0.0.1", "kind": "dsse", "spec": {"proposedContent": {
-                    "envelope": env_json, "verifiers": [b64_encode(leaf.to_pem())]}}}),
+                    "envelope": env_json, "verifiers": [b64_encode(signer.pem())]}}}),
                 )?
             }
             // Rekor v2 records a DSSE envelope as a hashedrekord over its PAE
             // (rekor-v2-spec 6.1.4), as sigstore-python does.
             RekorVersion::V2 => self.log_v2(json!({"hashedRekordRequestV002": {
                 "digest": b64_encode(sha256(&env.pae())),
-                "signature": {"content": b64_encode(&sig), "verifier": Self::verifier_json(&leaf)}}}))?,
+                "signature": {"content": b64_encode(&sig), "verifier": signer.verifier_json()}}}))?,
         };
-        let bundle = self.assemble(&leaf, tlog, ts, None, Some(env));
-        self.verify_after(&bundle, &leaf, Artifact::Sha256(subject_digest))?;
-        Ok(Signed {
-            bundle,
-            certificate: leaf,
-        })
+        let bundle = self.assemble(&signer, tlog, ts, None, Some(env));
+        self.verify_after(&bundle, &signer, Artifact::Sha256(subject_digest))?;
+        Ok((bundle, leaf))
     }
+}
+
+/// What authorizes a signature.
+#[derive(Clone, Copy)]
+enum Credential<'a> {
+    /// Keyless: an OIDC identity token, exchanged for a certificate of an ephemeral key.
+    Token(&'a str),
+    /// A managed key.
+    Key(&'a EcKey),
+}
+
+/// The signing key of one operation: made for it, or the caller's.
+enum Holder<'a> {
+    Owned(EcKey),
+    Borrowed(&'a EcKey),
+}
+
+impl Holder<'_> {
+    fn get(&self) -> &EcKey {
+        match self {
+            Holder::Owned(k) => k,
+            Holder::Borrowed(k) => k,
+        }
+    }
+}
+
+/// What the bundle and the log entry name the signer by.
+enum SignerRef<'a> {
+    Leaf(&'a Certificate),
+    Key(&'a EcKey),
+}
+
+impl SignerRef<'_> {
+    /// The PEM Rekor v1 records: the certificate, or the public key.
+    fn pem(&self) -> String {
+        match self {
+            SignerRef::Leaf(l) => l.to_pem(),
+            SignerRef::Key(k) => k.public_pem(),
+        }
+    }
+
+    /// The Rekor v2 verifier.
+    fn verifier_json(&self) -> Value {
+        let details = "PKIX_ECDSA_P256_SHA_256";
+        match self {
+            SignerRef::Leaf(l) => {
+                json!({"x509Certificate": {"rawBytes": b64_encode(l.der())}, "keyDetails": details})
+            }
+            SignerRef::Key(k) => {
+                json!({"publicKey": {"rawBytes": b64_encode(k.spki_der())}, "keyDetails": details})
+            }
+        }
+    }
+}
+
+/// The `publicKey.hint` a bundle names a managed key by: base64 of the SHA-256 of its SPKI
+/// DER (as cosign and sigstore-js do).
+pub fn key_hint(key: &EcKey) -> String {
+    b64_encode(sha256(key.spki_der()))
 }
 
 /// A Rekor v1 LogEntry as a bundle TransparencyLogEntry.
