@@ -124,6 +124,17 @@ pub enum Error {
         /// Listed names.
         found: String,
     },
+    /// The delegation search (TUF specification §5.6.7) reached its bound on delegated
+    /// roles visited with roles still to visit.
+    #[error("TUF target {name}: expected to find it within {limit} delegated roles, found it in none of them and {remaining} more delegation(s) left unvisited")]
+    DelegationLimit {
+        /// Wanted name.
+        name: String,
+        /// Most delegated roles visited in one search.
+        limit: usize,
+        /// Delegations still to visit when the search stopped.
+        remaining: usize,
+    },
     /// No root to start from.
     #[error("no trusted TUF root for {url}: run `signet trust-instance ROOT.json --instance {url}` first")]
     NoTrustedRoot {
