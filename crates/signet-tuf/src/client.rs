@@ -504,9 +504,9 @@ impl<F: Fetcher> Updater<F> {
             }
         }
         let remote = match (self.root.consistent_snapshot, info.hashes.get("sha256")) {
-            (true, Some(h)) => format!("targets/{h}.{name}"),
+            (true, Some(h)) => format!("targets/{}", hash_prefixed(name, h)),
             (true, None) => match info.hashes.iter().next() {
-                Some((_, h)) => format!("targets/{h}.{name}"),
+                Some((_, h)) => format!("targets/{}", hash_prefixed(name, h)),
                 None => format!("targets/{name}"),
             },
             (false, _) => format!("targets/{name}"),
@@ -515,6 +515,15 @@ impl<F: Fetcher> Updater<F> {
         check_hashes(name, &b, Some(info.length), Some(&info.hashes))?;
         write_atomic(&cached, &b)?;
         Ok(b)
+    }
+}
+
+/// A target path with a consistent-snapshot hash prefix on its last segment (specification
+/// §5.7.3: `a/b.json` is published as `a/<hash>.b.json`).
+pub fn hash_prefixed(name: &str, hash: &str) -> String {
+    match name.rsplit_once('/') {
+        Some((dir, base)) => format!("{dir}/{hash}.{base}"),
+        None => format!("{hash}.{name}"),
     }
 }
 

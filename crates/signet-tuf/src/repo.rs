@@ -423,12 +423,25 @@ impl Repository {
     ) -> Result<BTreeMap<String, TargetFile>, Error> {
         let mut list = BTreeMap::new();
         for (name, bytes) in files {
+            let bad = name.is_empty()
+                || name.split('/').any(|seg| {
+                    seg.is_empty() || seg == "." || seg == ".." || seg.contains(['\\', '\0'])
+                });
+            if bad {
+                return Err(Error::Parse {
+                    role: "targets".into(),
+                    reason: format!("target name {name:?} cannot be published: expected /-separated segments that are not empty, \".\" or \"..\" and hold no \\ or NUL"),
+                });
+            }
             let sha = hex::encode(signet_core::encoding::sha256(bytes));
-            write_atomic(
-                &self.dir.join("targets").join(format!("{sha}.{name}")),
-                bytes,
-                false,
-            )?;
+            let path = self
+                .dir
+                .join("targets")
+                .join(crate::client::hash_prefixed(name, &sha));
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent).map_err(|e| io(parent, e))?;
+            }
+            write_atomic(&path, bytes, false)?;
             list.insert(
                 name.to_string(),
                 TargetFile {
