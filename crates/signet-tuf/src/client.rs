@@ -777,3 +777,99 @@ mod target_name_tests {
         );
     }
 }
+
+#[cfg(test)]
+mod search_tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn role(name: &str) -> DelegatedRole {
+        DelegatedRole {
+            name: name.into(),
+            keyids: vec!["k".into()],
+            threshold: 1,
+            terminating: false,
+            paths: Some(vec!["*".into()]),
+            path_hash_prefixes: None,
+        }
+    }
+
+    fn targets(list: &[&str], delegated: &[&str]) -> Targets {
+        Targets {
+            type_: "targets".into(),
+            spec_version: "1.0.31".into(),
+            version: 1,
+            expires: "2100-01-01T00:00:00Z".into(),
+            targets: list
+                .iter()
+                .map(|n| {
+                    (
+                        n.to_string(),
+                        TargetFile {
+                            length: 1,
+                            hashes: BTreeMap::new(),
+                            custom: None,
+                        },
+                    )
+                })
+                .collect(),
+            delegations: (!delegated.is_empty()).then(|| Delegations {
+                keys: BTreeMap::new(),
+                roles: delegated.iter().map(|n| role(n)).collect(),
+            }),
+        }
+    }
+
+    #[test]
+    fn delegation_search_visits_at_most_max_delegations() {
+        let names: Vec<String> = (0..40).map(|i| format!("r{i}")).collect();
+        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        let top = targets(&[], &refs);
+        for (holder, found) in [(MAX_DELEGATIONS - 1, true), (MAX_DELEGATIONS, false)] {
+            let mut loads = 0;
+            let r = search_target("x", &top, |r, _| {
+                loads += 1;
+                let has = r.name == format!("r{holder}");
+                Ok(targets(if has { &["x"] } else { &[] }, &[]))
+            });
+            assert_eq!(loads, MAX_DELEGATIONS);
+            if found {
+                r.unwrap();
+            } else {
+                let e = r.unwrap_err();
+                assert!(
+                    matches!(
+                        e,
+                        Error::DelegationLimit {
+                            limit: MAX_DELEGATIONS,
+                            remaining: 8,
+                            ..
+                        }
+                    ),
+                    "{e}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn delegation_cycle_visits_each_role_once() {
+        let top = targets(&[], &["a"]);
+        let mut loads = 0;
+        let e = search_target("x", &top, |_, _| {
+            loads += 1;
+            Ok(targets(&[], &["a"]))
+        })
+        .unwrap_err();
+        assert_eq!(loads, 1);
+        assert!(matches!(e, Error::NoSuchTarget { .. }), "{e}");
+    }
+
+    #[test]
+    fn hash_prefix_goes_on_the_last_segment() {
+        assert_eq!(hash_prefixed("a/b/c.json", "ab"), "a/b/ab.c.json");
+        assert_eq!(hash_prefixed("c.json", "ab"), "ab.c.json");
+        assert_eq!(role_file_name("registry.npmjs.org"), "registry.npmjs.org");
+        assert_eq!(role_file_name("a/b c"), "a%2Fb%20c");
+    }
+}
