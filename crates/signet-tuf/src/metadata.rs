@@ -353,6 +353,8 @@ pub const MAX_DELEGATED_ROLES: usize = 4096;
 pub const MAX_ROLE_KEYIDS: usize = 256;
 /// Most `paths` or `path_hash_prefixes` one delegated role may list (checked while parsing).
 pub const MAX_ROLE_PATTERNS: usize = 4096;
+/// Longest `paths` pattern or hash prefix, in bytes (keeps matching cheap on hostile input).
+pub const MAX_PATTERN_LEN: usize = 1024;
 
 /// The `delegations` of a targets role (TUF specification §4.5): keys and the roles they sign.
 ///
@@ -545,6 +547,14 @@ impl TryFrom<DelegatedRoleWire> for DelegatedRole {
                     w.name
                 ))
             }
+        }
+        let patterns = w.paths.iter().chain(&w.path_hash_prefixes).flatten();
+        if let Some(long) = patterns.into_iter().find(|p| p.len() > MAX_PATTERN_LEN) {
+            return Err(format!(
+                "delegated role {:?}: expected path patterns of at most {MAX_PATTERN_LEN} bytes, found one of {}",
+                w.name,
+                long.len()
+            ));
         }
         Ok(DelegatedRole {
             name: w.name,
@@ -1101,6 +1111,12 @@ mod tests {
                     serde_json::json!({"paths": [], "keyids": (0..=MAX_ROLE_KEYIDS).map(|i| i.to_string()).collect::<Vec<_>>()})
                 )]),
                 "expected at most 256",
+            ),
+            (
+                serde_json::json!([role(
+                    serde_json::json!({"paths": ["a".repeat(MAX_PATTERN_LEN + 1)]})
+                )]),
+                "at most 1024 bytes",
             ),
         ] {
             let e = delegations(bad).unwrap_err();
