@@ -1,12 +1,15 @@
 //! TUF metadata envelopes (root, timestamp, snapshot, targets): parse the envelope and its
 //! typed `signed` part, canonicalize, check expiry and hashes, and verify signatures, a root
-//! against itself and every role against the embedded public-good root.
+//! against itself, every role against the embedded public-good root, and delegated roles'
+//! thresholds and path matching against a targets role's own delegations.
 #![no_main]
 
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use signet_tuf::metadata::{check_hashes, expires_unix, Envelope, MetaRole, Root, Targets};
+use signet_tuf::metadata::{
+    check_hashes, expires_unix, verify_threshold, Envelope, MetaRole, Root, Targets,
+};
 use signet_tuf::Instance;
 
 fn prod_root() -> &'static Root {
@@ -55,6 +58,14 @@ fuzz_target!(|data: &[u8]| {
                 let _ = expires_unix("targets", &t.expires);
                 for (name, f) in &t.targets {
                     let _ = check_hashes(name, data, Some(f.length), Some(&f.hashes));
+                }
+                if let Some(d) = &t.delegations {
+                    for r in &d.roles {
+                        let _ = verify_threshold(&r.name, &d.keys, &r.keyids, r.threshold, &env);
+                        for name in t.targets.keys().map(String::as_str).chain(["a/b.json"]) {
+                            let _ = r.is_delegated_path(name);
+                        }
+                    }
                 }
             }
         }

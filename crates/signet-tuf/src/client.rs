@@ -1,13 +1,25 @@
 //! The TUF client workflow (specification §5): root rotation chain, timestamp, snapshot,
-//! targets, then verified target downloads, with a local cache for offline use.
+//! targets, the delegated targets search, then verified target downloads, with a local cache
+//! for offline use.
+//!
+//! Cache layout: `root.json`, `timestamp.json`, `snapshot.json`, `targets.json`, delegated
+//! targets roles as `delegations/<role>.json` (role name encoded by [`role_file_name`]), and
+//! target files as `targets/<name>` (encoded by [`local_target_name`]).
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
-use crate::metadata::{check_expiry, check_hashes, Envelope, MetaRole, Root, Targets};
+use crate::metadata::{
+    check_expiry, check_hashes, verify_threshold, DelegatedRole, Delegations, Envelope, MetaFile,
+    MetaRole, Root, TargetFile, Targets,
+};
 use crate::Error;
 
 /// Upper bound on root versions fetched in one refresh (python-tuf uses 32 too).
 pub const MAX_ROOT_ROTATIONS: u64 = 32;
+/// Upper bound on delegated targets roles visited in one target search (python-tuf: 32).
+pub const MAX_DELEGATIONS: usize = 32;
 /// Size limits (bytes) for downloads.
 const MAX_ROOT: u64 = 512_000;
 const MAX_TIMESTAMP: u64 = 16_384;
@@ -436,25 +448,55 @@ impl<F: Fetcher> Updater<F> {
         self.apply_targets(&bytes)
     }
 
-    /// A verified target: from the cache when it matches the trusted targets metadata, else
-    /// downloaded (`targets/<sha256>.<name>` with consistent snapshots) and checked.
-    pub fn target(&self, name: &str) -> Result<Vec<u8>, Error> {
+    /// The description of target `name` from the trusted targets metadata, following
+    /// delegations (specification §5.6.7) when the top-level targets do not list it. A
+    /// delegated role's metadata is taken from the cache when it still matches the trusted
+    /// snapshot, else downloaded (`<version>.<role>.json` with consistent snapshots), checked
+    /// against the snapshot's version, length and hashes, verified with the delegating role's
+    /// keys and threshold, and cached.
+    pub fn target_info(&self, name: &str) -> Result<TargetFile, Error> {
         let targets = self.targets.as_ref().ok_or_else(|| Error::Parse {
             role: "targets".into(),
             reason: "refresh() has not run".into(),
         })?;
-        let info = targets
-            .targets
-            .get(name)
-            .ok_or_else(|| Error::NoSuchTarget {
-                name: name.into(),
-                found: targets
-                    .targets
-                    .keys()
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            })?;
+        search_target(name, targets, |role, parent| {
+            self.load_delegated(role, parent)
+        })
+    }
+
+    fn load_delegated(&self, role: &DelegatedRole, parent: &Delegations) -> Result<Targets, Error> {
+        let snap = self.snapshot.as_ref().ok_or_else(|| Error::Parse {
+            role: role.name.clone(),
+            reason: "no trusted snapshot".into(),
+        })?;
+        let want = snapshot_entry(snap, &role.name)?;
+        let cached = delegated_cache_path(&self.cache, &role.name);
+        if let Ok(b) = std::fs::read(&cached) {
+            if let Ok(t) = verify_delegated(role, parent, want, &b) {
+                if check_expiry(&role.name, &t.expires, self.now).is_ok() {
+                    return Ok(t);
+                }
+            }
+        }
+        let remote = if self.root.consistent_snapshot {
+            format!("{}.{}.json", want.version, role_file_name(&role.name))
+        } else {
+            format!("{}.json", role_file_name(&role.name))
+        };
+        let b = self.fetch_required(&remote, want.length.unwrap_or(MAX_META))?;
+        let t = verify_delegated(role, parent, want, &b)?;
+        check_expiry(&role.name, &t.expires, self.now)?;
+        let dir = self.cache.join("delegations");
+        std::fs::create_dir_all(&dir).map_err(|e| io(&dir, e))?;
+        write_atomic(&cached, &b)?;
+        Ok(t)
+    }
+
+    /// A verified target: from the cache when it matches the trusted targets metadata, else
+    /// downloaded (`targets/<sha256>.<name>` with consistent snapshots) and checked. The target
+    /// may be listed by a delegated role (see [`Updater::target_info`]).
+    pub fn target(&self, name: &str) -> Result<Vec<u8>, Error> {
+        let info = self.target_info(name)?;
         let cached = self.cache.join("targets").join(local_target_name(name)?);
         if let Ok(b) = std::fs::read(&cached) {
             if check_hashes(name, &b, Some(info.length), Some(&info.hashes)).is_ok() {
@@ -462,9 +504,9 @@ impl<F: Fetcher> Updater<F> {
             }
         }
         let remote = match (self.root.consistent_snapshot, info.hashes.get("sha256")) {
-            (true, Some(h)) => format!("targets/{h}.{name}"),
+            (true, Some(h)) => format!("targets/{}", hash_prefixed(name, h)),
             (true, None) => match info.hashes.iter().next() {
-                Some((_, h)) => format!("targets/{h}.{name}"),
+                Some((_, h)) => format!("targets/{}", hash_prefixed(name, h)),
                 None => format!("targets/{name}"),
             },
             (false, _) => format!("targets/{name}"),
@@ -474,6 +516,152 @@ impl<F: Fetcher> Updater<F> {
         write_atomic(&cached, &b)?;
         Ok(b)
     }
+}
+
+/// A target path with a consistent-snapshot hash prefix on its last segment (specification
+/// §5.7.3: `a/b.json` is published as `a/<hash>.b.json`).
+pub fn hash_prefixed(name: &str, hash: &str) -> String {
+    match name.rsplit_once('/') {
+        Some((dir, base)) => format!("{dir}/{hash}.{base}"),
+        None => format!("{hash}.{name}"),
+    }
+}
+
+/// The snapshot's `meta["<role>.json"]` entry.
+fn snapshot_entry<'a>(snap: &'a MetaRole, role: &str) -> Result<&'a MetaFile, Error> {
+    let file = format!("{role}.json");
+    snap.meta.get(&file).ok_or_else(|| Error::Parse {
+        role: "snapshot".into(),
+        reason: format!("expected meta[{file:?}] for delegated role {role}, found none"),
+    })
+}
+
+/// Where delegated role `role`'s metadata is cached.
+fn delegated_cache_path(cache: &Path, role: &str) -> PathBuf {
+    cache
+        .join("delegations")
+        .join(format!("{}.json", role_file_name(role)))
+}
+
+/// Check delegated role metadata `bytes` (specification §5.6.7.2 with §5.6.2-5.6.4): length
+/// and hashes as the snapshot lists them, the threshold of signatures from the keys the
+/// delegating role authorizes, `_type` targets, and the version the snapshot names. Expiry is
+/// the caller's (enforced online, reported offline).
+fn verify_delegated(
+    role: &DelegatedRole,
+    parent: &Delegations,
+    want: &MetaFile,
+    bytes: &[u8],
+) -> Result<Targets, Error> {
+    check_hashes(
+        &format!("{}.json", role.name),
+        bytes,
+        want.length,
+        want.hashes.as_ref(),
+    )?;
+    let env = Envelope::from_slice(&role.name, bytes)?;
+    verify_threshold(&role.name, &parent.keys, &role.keyids, role.threshold, &env)?;
+    let t: Targets = env.parse_typed("targets", &role.name)?;
+    if t.version != want.version {
+        return Err(Error::Version {
+            role: role.name.clone(),
+            expected: want.version,
+            found: t.version,
+        });
+    }
+    Ok(t)
+}
+
+/// The preorder depth-first search for target `name` of specification §5.6.7, from the
+/// top-level targets `top`: a role's own targets first, then the delegated roles trusted for
+/// `name` (`paths` / `path_hash_prefixes`) in the order listed, each one's subtree before the
+/// next; a matching terminating delegation ends the search after its subtree; a role already
+/// visited is skipped; at most [`MAX_DELEGATIONS`] delegated roles are visited. `load` returns a
+/// delegated role's verified metadata given the role and the delegations that name it.
+pub fn search_target(
+    name: &str,
+    top: &Targets,
+    mut load: impl FnMut(&DelegatedRole, &Delegations) -> Result<Targets, Error>,
+) -> Result<TargetFile, Error> {
+    if let Some(t) = top.targets.get(name) {
+        return Ok(t.clone());
+    }
+    let mut stack: Vec<(Rc<Delegations>, usize)> = Vec::new();
+    if let Some(d) = &top.delegations {
+        push_delegations(&mut stack, d.clone(), name);
+    }
+    let mut visited = BTreeSet::from(["targets".to_string()]);
+    let mut listed: BTreeSet<String> = top.targets.keys().cloned().collect();
+    let mut searched = 0usize;
+    while let Some((parent, i)) = stack.pop() {
+        let Some(role) = parent.roles.get(i) else {
+            continue;
+        };
+        if visited.contains(&role.name) {
+            continue;
+        }
+        if searched == MAX_DELEGATIONS {
+            return Err(Error::DelegationLimit {
+                name: name.into(),
+                limit: MAX_DELEGATIONS,
+                remaining: stack.len() + 1,
+            });
+        }
+        let t = load(role, &parent)?;
+        searched += 1;
+        visited.insert(role.name.clone());
+        if let Some(f) = t.targets.get(name) {
+            return Ok(f.clone());
+        }
+        listed.extend(t.targets.into_keys());
+        if let Some(d) = t.delegations {
+            push_delegations(&mut stack, d, name);
+        }
+    }
+    let mut found = listed.into_iter().collect::<Vec<_>>().join(", ");
+    if visited.len() > 1 {
+        found.push_str(&format!(
+            " (roles searched: {})",
+            visited.into_iter().collect::<Vec<_>>().join(", ")
+        ));
+    }
+    Err(Error::NoSuchTarget {
+        name: name.into(),
+        found,
+    })
+}
+
+/// Push the roles of `d` trusted for `name` so that the first listed is popped first; a
+/// terminating one clears what was left to backtrack to and ends the list.
+fn push_delegations(stack: &mut Vec<(Rc<Delegations>, usize)>, d: Delegations, name: &str) {
+    let d = Rc::new(d);
+    let mut children = Vec::new();
+    for (i, r) in d.roles.iter().enumerate() {
+        if r.is_delegated_path(name) {
+            children.push(i);
+            if r.terminating {
+                stack.clear();
+                break;
+            }
+        }
+    }
+    for i in children.into_iter().rev() {
+        stack.push((Rc::clone(&d), i));
+    }
+}
+
+/// A role name as one file or URL path component, like python-tuf's `quote(name, safe="")`:
+/// everything but ASCII letters, digits and `_.-~` is percent-encoded.
+pub fn role_file_name(name: &str) -> String {
+    let mut s = String::new();
+    for b in name.bytes() {
+        if b.is_ascii_alphanumeric() || b"_.-~".contains(&b) {
+            s.push(b as char);
+        } else {
+            s.push_str(&format!("%{b:02X}"));
+        }
+    }
+    s
 }
 
 /// The cache file name of target `name`: one path component whatever the name holds, so a
@@ -505,7 +693,10 @@ pub struct Cached {
 }
 
 /// Read target `name` from `cache` offline: the cached targets metadata must verify under the
-/// cached root and the file must match its hashes; expiry is reported, not enforced.
+/// cached root and the file must match its hashes; a target listed only by a delegated role is
+/// found through the cached delegated metadata, which must match the cached snapshot (verified
+/// under the cached root) and verify with the delegating role's keys. Expiry is reported, not
+/// enforced.
 pub fn read_cached(cache: &Path, name: &str, now: i64) -> Result<Cached, Error> {
     let read = |p: PathBuf| std::fs::read(&p).map_err(|e| io(&p, e));
     let root_env = Envelope::from_slice("root", &read(cache.join("root.json"))?)?;
@@ -514,18 +705,30 @@ pub fn read_cached(cache: &Path, name: &str, now: i64) -> Result<Cached, Error> 
     let t_env = Envelope::from_slice("targets", &read(cache.join("targets.json"))?)?;
     root.verify_role("targets", &t_env)?;
     let targets: Targets = t_env.parse_signed("targets")?;
-    let info = targets
-        .targets
-        .get(name)
-        .ok_or_else(|| Error::NoSuchTarget {
-            name: name.into(),
-            found: targets
-                .targets
-                .keys()
-                .cloned()
-                .collect::<Vec<_>>()
-                .join(", "),
+    let mut expired = None;
+    let mut snapshot: Option<MetaRole> = None;
+    let info = search_target(name, &targets, |role, parent| {
+        if snapshot.is_none() {
+            let env = Envelope::from_slice("snapshot", &read(cache.join("snapshot.json"))?)?;
+            root.verify_role("snapshot", &env)?;
+            snapshot = Some(env.parse_signed("snapshot")?);
+        }
+        let snap = snapshot.as_ref().ok_or_else(|| Error::Parse {
+            role: "snapshot".into(),
+            reason: "expected cached snapshot metadata, found none".into(),
         })?;
+        let want = snapshot_entry(snap, &role.name)?;
+        let t = verify_delegated(
+            role,
+            parent,
+            want,
+            &read(delegated_cache_path(cache, &role.name))?,
+        )?;
+        if let Err(e) = check_expiry(&role.name, &t.expires, now) {
+            expired = Some(e.to_string());
+        }
+        Ok(t)
+    })?;
     let bytes = read(cache.join("targets").join(local_target_name(name)?))?;
     check_hashes(name, &bytes, Some(info.length), Some(&info.hashes))?;
     let age_secs = std::fs::metadata(cache.join("timestamp.json"))
@@ -533,7 +736,6 @@ pub fn read_cached(cache: &Path, name: &str, now: i64) -> Result<Cached, Error> 
         .ok()
         .and_then(|t| t.elapsed().ok())
         .map(|d| d.as_secs() as i64);
-    let mut expired = None;
     for (role, exp) in [("root", &root.expires), ("targets", &targets.expires)] {
         if let Err(e) = check_expiry(role, exp, now) {
             expired = Some(e.to_string());
@@ -573,5 +775,101 @@ mod target_name_tests {
             local_target_name("trusted_root.json").unwrap(),
             "trusted_root.json"
         );
+    }
+}
+
+#[cfg(test)]
+mod search_tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn role(name: &str) -> DelegatedRole {
+        DelegatedRole {
+            name: name.into(),
+            keyids: vec!["k".into()],
+            threshold: 1,
+            terminating: false,
+            paths: Some(vec!["*".into()]),
+            path_hash_prefixes: None,
+        }
+    }
+
+    fn targets(list: &[&str], delegated: &[&str]) -> Targets {
+        Targets {
+            type_: "targets".into(),
+            spec_version: "1.0.31".into(),
+            version: 1,
+            expires: "2100-01-01T00:00:00Z".into(),
+            targets: list
+                .iter()
+                .map(|n| {
+                    (
+                        n.to_string(),
+                        TargetFile {
+                            length: 1,
+                            hashes: BTreeMap::new(),
+                            custom: None,
+                        },
+                    )
+                })
+                .collect(),
+            delegations: (!delegated.is_empty()).then(|| Delegations {
+                keys: BTreeMap::new(),
+                roles: delegated.iter().map(|n| role(n)).collect(),
+            }),
+        }
+    }
+
+    #[test]
+    fn delegation_search_visits_at_most_max_delegations() {
+        let names: Vec<String> = (0..40).map(|i| format!("r{i}")).collect();
+        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        let top = targets(&[], &refs);
+        for (holder, found) in [(MAX_DELEGATIONS - 1, true), (MAX_DELEGATIONS, false)] {
+            let mut loads = 0;
+            let r = search_target("x", &top, |r, _| {
+                loads += 1;
+                let has = r.name == format!("r{holder}");
+                Ok(targets(if has { &["x"] } else { &[] }, &[]))
+            });
+            assert_eq!(loads, MAX_DELEGATIONS);
+            if found {
+                r.unwrap();
+            } else {
+                let e = r.unwrap_err();
+                assert!(
+                    matches!(
+                        e,
+                        Error::DelegationLimit {
+                            limit: MAX_DELEGATIONS,
+                            remaining: 8,
+                            ..
+                        }
+                    ),
+                    "{e}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn delegation_cycle_visits_each_role_once() {
+        let top = targets(&[], &["a"]);
+        let mut loads = 0;
+        let e = search_target("x", &top, |_, _| {
+            loads += 1;
+            Ok(targets(&[], &["a"]))
+        })
+        .unwrap_err();
+        assert_eq!(loads, 1);
+        assert!(matches!(e, Error::NoSuchTarget { .. }), "{e}");
+    }
+
+    #[test]
+    fn hash_prefix_goes_on_the_last_segment() {
+        assert_eq!(hash_prefixed("a/b/c.json", "ab"), "a/b/ab.c.json");
+        assert_eq!(hash_prefixed("c.json", "ab"), "ab.c.json");
+        assert_eq!(role_file_name("registry.npmjs.org"), "registry.npmjs.org");
+        assert_eq!(role_file_name("a/b c"), "a%2Fb%20c");
     }
 }

@@ -3,8 +3,9 @@
 //! This crate carries the embedded public-good and staging material (see
 //! `embedded/SOURCE.md`: copied from the PyPI package `sigstore` 4.5.1, `sigstore/_store/`),
 //! a TUF 1.0 implementation written against the specification: metadata and canonical JSON
-//! ([`metadata`], [`canonical`]), the client workflow with a local cache ([`client`]) and a
-//! repository writer for `signet serve` ([`repo`]). Verification never fetches anything
+//! ([`metadata`], [`canonical`]; ed25519 and ECDSA P-256 keys, the latter PEM or, as in
+//! public-good root versions 1-8, hex points), the client workflow with a local cache and the
+//! delegated targets search ([`client`]) and a repository writer for `signet serve` ([`repo`]). Verification never fetches anything
 //! itself: callers hand a `TrustedRoot` to `signet-verify`.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -123,6 +124,17 @@ pub enum Error {
         name: String,
         /// Listed names.
         found: String,
+    },
+    /// The delegation search (TUF specification §5.6.7) reached its bound on delegated
+    /// roles visited with roles still to visit.
+    #[error("TUF target {name}: expected to find it within {limit} delegated roles, found it in none of them and {remaining} more delegation(s) left unvisited")]
+    DelegationLimit {
+        /// Wanted name.
+        name: String,
+        /// Most delegated roles visited in one search.
+        limit: usize,
+        /// Delegations still to visit when the search stopped.
+        remaining: usize,
     },
     /// No root to start from.
     #[error("no trusted TUF root for {url}: run `signet trust-instance ROOT.json --instance {url}` first")]

@@ -334,3 +334,340 @@ fn embedded_public_good_root_bootstraps() {
     .unwrap();
     assert!(u.root().version >= 1);
 }
+
+// --- Legacy key encodings (public-good root versions 1-8) ---
+
+#[test]
+fn legacy_hex_ecdsa_root_history_walks_to_current_root() {
+    use crate::repo::KeyScheme;
+    let n = now();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("tuf");
+    let mut repo =
+        Repository::open_or_init_with(&dir, &tmp.path().join("keys"), n, KeyScheme::EcdsaLegacyHex)
+            .unwrap();
+    repo.publish_targets(&[("trusted_root.json", b"{\"root\":1}")], n)
+        .unwrap();
+    // v2: root key rotated, still hex; v3: the same ECDSA keys re-encoded as PEM (new key
+    // IDs); v4: ed25519 keys.
+    assert_eq!(repo.rotate_root(n).unwrap(), 2);
+    assert_eq!(repo.rotate_scheme(n, KeyScheme::EcdsaPem).unwrap(), 3);
+    assert_eq!(repo.rotate_scheme(n, KeyScheme::Ed25519).unwrap(), 4);
+    let keys_of = |v: u64| -> Vec<crate::metadata::Key> {
+        let env = Envelope::from_slice(
+            "root",
+            &std::fs::read(dir.join(format!("{v}.root.json"))).unwrap(),
+        )
+        .unwrap();
+        let root: crate::metadata::Root = env.parse_signed("root").unwrap();
+        root.keys.into_values().collect()
+    };
+    for v in [1, 2] {
+        for k in keys_of(v) {
+            assert_eq!(k.keytype, "ecdsa-sha2-nistp256");
+            assert_eq!(k.keyval.public.len(), 130, "hex 04||X||Y");
+            assert!(k.keyval.public.starts_with("04"));
+        }
+    }
+    assert!(keys_of(3)
+        .iter()
+        .all(|k| k.keytype == "ecdsa" && k.keyval.public.starts_with("-----BEGIN PUBLIC KEY")));
+    assert!(keys_of(4).iter().all(|k| k.keytype == "ed25519"));
+
+    // What `signet trust-instance 1.root.json` does, then a refresh from an empty cache.
+    let cache = tmp.path().join("cache");
+    let v1 = std::fs::read(dir.join("1.root.json")).unwrap();
+    assert_eq!(crate::client::trust_instance(&cache, &v1).unwrap(), 1);
+    let mut u = Updater::new(BASE, &cache, None, DirFetcher(dir.clone()), n).unwrap();
+    u.refresh().unwrap();
+    assert_eq!(u.root().version, 4);
+    assert_eq!(u.target("trusted_root.json").unwrap(), b"{\"root\":1}");
+
+    // The v2 -> v3 step must carry the threshold of v2's (hex-encoded) root key ID: the same
+    // key's signature under its PEM key ID alone does not count for v2.
+    let v3 = dir.join("3.root.json");
+    rewrite(&v3, |env| {
+        let pem_id = keys_of(3)
+            .iter()
+            .map(|k| k.key_id())
+            .collect::<std::collections::BTreeSet<_>>();
+        env.signatures.retain(|s| pem_id.contains(&s.keyid));
+    });
+    let cache2 = tmp.path().join("cache2");
+    crate::client::trust_instance(&cache2, &v1).unwrap();
+    let mut u = Updater::new(BASE, &cache2, None, DirFetcher(dir), n).unwrap();
+    let e = u.refresh().err().unwrap();
+    assert!(
+        matches!(&e, Error::RootRotation { version: 3, reason } if reason.contains("trusted root v2")),
+        "{e}"
+    );
+}
+
+// --- Delegated targets (specification §5.6.7) ---
+
+use crate::repo::{DelegationScope, NewDelegation};
+
+const NPM: &str = "registry.npmjs.org";
+const NPM_KEYS: &str = "registry.npmjs.org/keys.json";
+
+fn deleg(
+    name: &str,
+    paths: &[&str],
+    terminating: bool,
+    threshold: u32,
+    keys: u32,
+) -> NewDelegation {
+    NewDelegation {
+        name: name.into(),
+        scope: DelegationScope::Paths(paths.iter().map(|s| s.to_string()).collect()),
+        terminating,
+        threshold,
+        keys,
+    }
+}
+
+/// The newest published file of delegated role `role`.
+fn newest(s: &Setup, role: &str) -> PathBuf {
+    let mut v = 1;
+    while s.path(&format!("{}.{role}.json", v + 1)).exists() {
+        v += 1;
+    }
+    s.path(&format!("{v}.{role}.json"))
+}
+
+#[test]
+fn target_only_in_delegated_role_is_found_and_cached_for_offline_reads() {
+    let n = now();
+    let s = setup(n);
+    s.repo
+        .delegate(
+            "targets",
+            &deleg(NPM, &["registry.npmjs.org/*"], false, 1, 1),
+            n,
+        )
+        .unwrap();
+    s.repo
+        .publish_delegated_targets(NPM, &[(NPM_KEYS, b"{\"npm\":1}")], n)
+        .unwrap();
+    let u = s.refresh(n).unwrap();
+    assert!(!u.targets().unwrap().targets.contains_key(NPM_KEYS));
+    assert_eq!(u.target(NPM_KEYS).unwrap(), b"{\"npm\":1}");
+    assert_eq!(u.target("trusted_root.json").unwrap(), b"{\"root\":1}");
+    assert!(s.cache.join("delegations/registry.npmjs.org.json").exists());
+    let c = crate::client::read_cached(&s.cache, NPM_KEYS, n).unwrap();
+    assert_eq!(c.bytes, b"{\"npm\":1}");
+    // Top-level targets published later keep the delegation.
+    s.repo
+        .publish_targets(&[("trusted_root.json", b"{\"root\":2}")], n)
+        .unwrap();
+    assert_eq!(
+        s.refresh(n).unwrap().target(NPM_KEYS).unwrap(),
+        b"{\"npm\":1}"
+    );
+    // And an update of the delegated role reaches the client.
+    s.repo
+        .publish_delegated_targets(NPM, &[(NPM_KEYS, b"{\"npm\":2}")], n)
+        .unwrap();
+    assert_eq!(
+        s.refresh(n).unwrap().target(NPM_KEYS).unwrap(),
+        b"{\"npm\":2}"
+    );
+    // Names not listed anywhere are still not found, naming the roles searched.
+    let e = s
+        .refresh(n)
+        .unwrap()
+        .target("registry.npmjs.org/other.json")
+        .err()
+        .unwrap();
+    assert!(
+        matches!(&e, Error::NoSuchTarget { found, .. } if found.contains("roles searched: registry.npmjs.org, targets")),
+        "{e}"
+    );
+}
+
+#[test]
+fn delegated_role_below_its_threshold_is_rejected() {
+    let n = now();
+    let s = setup(n);
+    s.repo
+        .delegate(
+            "targets",
+            &deleg(NPM, &["registry.npmjs.org/*"], false, 2, 2),
+            n,
+        )
+        .unwrap();
+    s.repo
+        .publish_delegated_targets(NPM, &[(NPM_KEYS, b"{\"npm\":1}")], n)
+        .unwrap();
+    let f = newest(&s, NPM);
+    rewrite(&f, |env| {
+        assert_eq!(env.signatures.len(), 2);
+        env.signatures.truncate(1);
+    });
+    let e = s.refresh(n).unwrap().target(NPM_KEYS).err().unwrap();
+    assert!(
+        matches!(&e, Error::Threshold { role, expected: 2, found: 1, .. } if role == NPM),
+        "{e}"
+    );
+}
+
+#[test]
+fn delegated_role_signed_by_a_key_it_was_not_delegated_is_rejected() {
+    let n = now();
+    let s = setup(n);
+    s.repo
+        .delegate(
+            "targets",
+            &deleg(NPM, &["registry.npmjs.org/*"], false, 1, 1),
+            n,
+        )
+        .unwrap();
+    s.repo
+        .publish_delegated_targets(NPM, &[(NPM_KEYS, b"{\"npm\":1}")], n)
+        .unwrap();
+    // Signed by the top-level targets key, which the delegation does not list.
+    let targets_key = signet_core::keys::EdKey::from_pkcs8(
+        &std::fs::read(s.repo.dir().join("../keys/tuf-targets.pk8")).unwrap(),
+    )
+    .unwrap();
+    rewrite(&newest(&s, NPM), |env| {
+        *env = crate::metadata::sign(&env.signed, &[&targets_key]).unwrap();
+    });
+    let e = s.refresh(n).unwrap().target(NPM_KEYS).err().unwrap();
+    assert!(
+        matches!(&e, Error::Threshold { role, found: 0, .. } if role == NPM),
+        "{e}"
+    );
+}
+
+#[test]
+fn delegated_metadata_with_another_version_than_the_snapshot_names_is_rejected() {
+    let n = now();
+    let s = setup(n);
+    s.repo
+        .delegate(
+            "targets",
+            &deleg(NPM, &["registry.npmjs.org/*"], false, 1, 1),
+            n,
+        )
+        .unwrap();
+    s.repo
+        .publish_delegated_targets(NPM, &[(NPM_KEYS, b"{\"npm\":1}")], n)
+        .unwrap();
+    // Version 1 (validly signed, no targets) served where the snapshot names version 2.
+    std::fs::copy(
+        s.path("1.registry.npmjs.org.json"),
+        s.path("2.registry.npmjs.org.json"),
+    )
+    .unwrap();
+    let e = s.refresh(n).unwrap().target(NPM_KEYS).err().unwrap();
+    assert!(
+        matches!(&e, Error::Version { role, expected: 2, found: 1 } if role == NPM),
+        "{e}"
+    );
+}
+
+#[test]
+fn target_in_delegated_role_whose_paths_do_not_match_is_not_found() {
+    let n = now();
+    let s = setup(n);
+    s.repo
+        .delegate("targets", &deleg("other", &["other/*"], false, 1, 1), n)
+        .unwrap();
+    s.repo
+        .publish_delegated_targets("other", &[(NPM_KEYS, b"{\"npm\":1}"), ("other/x", b"x")], n)
+        .unwrap();
+    let u = s.refresh(n).unwrap();
+    // The role is searched for what it is trusted for...
+    assert_eq!(u.target("other/x").unwrap(), b"x");
+    // ...but what it lists outside its paths is not trusted.
+    let e = u.target(NPM_KEYS).err().unwrap();
+    assert!(matches!(&e, Error::NoSuchTarget { .. }), "{e}");
+}
+
+#[test]
+fn path_hash_prefixes_select_the_delegated_role() {
+    let n = now();
+    let s = setup(n);
+    let prefix = hex::encode(signet_core::encoding::sha256(NPM_KEYS.as_bytes()));
+    for (name, p) in [
+        ("bin-a", prefix[..2].to_string()),
+        ("bin-b", "zz".to_string()),
+    ] {
+        let mut d = deleg(name, &[], false, 1, 1);
+        d.scope = DelegationScope::PathHashPrefixes(vec![p]);
+        s.repo.delegate("targets", &d, n).unwrap();
+        s.repo
+            .publish_delegated_targets(name, &[(NPM_KEYS, name.as_bytes())], n)
+            .unwrap();
+    }
+    let u = s.refresh(n).unwrap();
+    assert_eq!(u.target(NPM_KEYS).unwrap(), b"bin-a");
+    // Only bin-b (whose prefix does not match) lists "other": not found.
+    s.repo
+        .publish_delegated_targets("bin-b", &[("other", b"b")], n)
+        .unwrap();
+    let u = s.refresh(n).unwrap();
+    let other_hash = hex::encode(signet_core::encoding::sha256(b"other"));
+    assert!(!other_hash.starts_with("zz"));
+    assert!(matches!(u.target("other"), Err(Error::NoSuchTarget { .. })));
+}
+
+#[test]
+fn terminating_delegation_stops_the_search() {
+    let n = now();
+    let s = setup(n);
+    // "first" is trusted for npm/* but does not list npm/keys.json; "second" does.
+    s.repo
+        .delegate("targets", &deleg("first", &["npm/*"], true, 1, 1), n)
+        .unwrap();
+    s.repo
+        .delegate("targets", &deleg("second", &["npm/*"], false, 1, 1), n)
+        .unwrap();
+    s.repo
+        .publish_delegated_targets("second", &[("npm/keys.json", b"second")], n)
+        .unwrap();
+    let e = s.refresh(n).unwrap().target("npm/keys.json").err().unwrap();
+    assert!(
+        matches!(&e, Error::NoSuchTarget { found, .. } if !found.contains("second")),
+        "{e}"
+    );
+    // The same delegation, not terminating: the search backtracks to "second".
+    s.repo
+        .delegate("targets", &deleg("first", &["npm/*"], false, 1, 1), n)
+        .unwrap();
+    assert_eq!(
+        s.refresh(n).unwrap().target("npm/keys.json").unwrap(),
+        b"second"
+    );
+}
+
+#[test]
+fn delegations_are_searched_depth_first() {
+    let n = now();
+    let s = setup(n);
+    // targets -> a -> a1 (lists x), then targets -> b (lists x): a1 comes first.
+    s.repo
+        .delegate("targets", &deleg("a", &["*"], false, 1, 1), n)
+        .unwrap();
+    s.repo
+        .delegate("targets", &deleg("b", &["*"], false, 1, 1), n)
+        .unwrap();
+    s.repo
+        .delegate("a", &deleg("a1", &["*"], false, 1, 1), n)
+        .unwrap();
+    s.repo
+        .publish_delegated_targets("a1", &[("x", b"a1")], n)
+        .unwrap();
+    s.repo
+        .publish_delegated_targets("b", &[("x", b"b")], n)
+        .unwrap();
+    let u = s.refresh(n).unwrap();
+    assert_eq!(u.target("x").unwrap(), b"a1");
+    // The nested role's metadata was verified with a's delegation keys and cached.
+    assert!(s.cache.join("delegations/a1.json").exists());
+    assert_eq!(
+        crate::client::read_cached(&s.cache, "x", n).unwrap().bytes,
+        b"a1"
+    );
+}
