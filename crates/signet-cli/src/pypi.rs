@@ -587,7 +587,13 @@ fn convert(a: ConvertArgs) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Why PEP 740 signing stays on Rekor v1.
+const PEP740_NEEDS_REKOR_V1: &str = "PEP 740 attestations carry no RFC 3161 timestamp, and a Rekor v2 entry gives no signing time, so an attestation logged to Rekor v2 could not be verified by anyone: sign with Rekor v1 (the default; --rekor-version 1)";
+
 fn sign(t: &TrustArgs, a: PypiSignArgs) -> Result<(), Failure> {
+    if a.common.rekor_version.as_deref() == Some("2") {
+        return Err(Failure::Usage(PEP740_NEEDS_REKOR_V1.into()));
+    }
     let mut jobs = vec![];
     for d in &a.dists {
         if !d.is_file() {
@@ -608,7 +614,15 @@ fn sign(t: &TrustArgs, a: PypiSignArgs) -> Result<(), Failure> {
         }
         jobs.push((d.clone(), dist, out));
     }
-    let (ctx, token) = crate::sign::context(t, &a.common)?;
+    let (ctx, token) = crate::sign::context_with(t, &a.common, Some(signet_sign::RekorVersion::V1))
+        .map_err(|e| match e {
+            Failure::Other(e) if e.to_string().contains("no Rekor v1 URL") => {
+                Failure::Other(e.context(PEP740_NEEDS_REKOR_V1))
+            }
+            e => e,
+        })?;
+    let verifier =
+        signet_verify::Verifier::new(ctx.trusted_root()).map_err(|e| Failure::Other(e.into()))?;
     for (d, dist, out) in jobs {
         let statement = json!({
             "_type": signet_core::intoto::STATEMENT_V1,
@@ -621,6 +635,27 @@ fn sign(t: &TrustArgs, a: PypiSignArgs) -> Result<(), Failure> {
             .with_context(|| format!("signing {}", d.display()))?;
         let att = Attestation::from_bundle(&signed.bundle)
             .with_context(|| format!("converting the bundle for {}", d.display()))?;
+        // The attestation keeps less than the bundle (no RFC 3161 timestamps): verify what is
+        // written, not what was signed.
+        let san = crate::sign::identity_of(&signed.certificate);
+        let issuer = signed
+            .certificate
+            .oidc_issuer()
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        verifier
+            .verify(
+                &att.to_bundle(),
+                signet_verify::Artifact::Sha256(dist.digest),
+                &signet_verify::Policy::identity(san, issuer),
+            )
+            .with_context(|| {
+                format!(
+                    "the attestation for {} does not verify; not written",
+                    d.display()
+                )
+            })?;
         std::fs::write(
             &out,
             serde_json::to_string(&att).map_err(|e| Failure::Other(e.into()))?,

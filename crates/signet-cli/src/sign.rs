@@ -220,9 +220,17 @@ pub(crate) fn context(
     t: &TrustArgs,
     common: &SignCommon,
 ) -> Result<(SigningContext, String), Failure> {
+    context_with(t, common, rekor_version(common))
+}
+
+/// As [`context`], with the Rekor API chosen by the caller.
+pub(crate) fn context_with(
+    t: &TrustArgs,
+    common: &SignCommon,
+    version: Option<RekorVersion>,
+) -> Result<(SigningContext, String), Failure> {
     let cfg = trust_config(t)?;
-    let ctx =
-        SigningContext::new(&cfg, rekor_version(common)).map_err(|e| Failure::Other(e.into()))?;
+    let ctx = SigningContext::new(&cfg, version).map_err(|e| Failure::Other(e.into()))?;
     let token = get_token(common, &cfg)?;
     Ok((ctx, token))
 }

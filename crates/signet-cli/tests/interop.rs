@@ -246,3 +246,168 @@ fn sigstore_js_signs_against_signet() {
         );
     }
 }
+
+/// Managed-key bundles from `signet sign --key` / `attest --key` (Rekor v1 and v2) verify with
+/// sigstore-js given the key as trust material (sigstore-python 4.5.1 cannot verify with a key).
+#[test]
+fn sigstore_js_verifies_signet_managed_key_bundles() {
+    let Some(peers) = peers_dir() else { return };
+    let inst = Instance::start();
+    let work = tempfile::tempdir().unwrap();
+    let key = signet_core::keys::EcKey::generate(signet_core::keys::Curve::P256).unwrap();
+    let kp = work.path().join("key.pem");
+    std::fs::write(&kp, key.private_pem()).unwrap();
+    let pubp = work.path().join("key.pub");
+    std::fs::write(&pubp, key.public_pem()).unwrap();
+    let pred = work.path().join("pred.json");
+    std::fs::write(&pred, r#"{"ok":true}"#).unwrap();
+    let tc = inst.trust_config().to_str().unwrap().to_string();
+    for v in ["1", "2"] {
+        for attest in [false, true] {
+            let f = work.path().join(format!("key-v{v}-{attest}.txt"));
+            std::fs::write(&f, format!("managed key v{v} {attest}\n")).unwrap();
+            let mut args = vec!["--trust-config", &tc];
+            if attest {
+                args.extend(["attest", "--predicate-type", "https://example.com/p"]);
+                args.extend(["--predicate", pred.to_str().unwrap()]);
+            } else {
+                args.push("sign");
+            }
+            args.extend(["--key", kp.to_str().unwrap(), "--rekor-version", v]);
+            args.push(f.to_str().unwrap());
+            let o = signet(&args);
+            assert!(
+                o.status.success(),
+                "signet sign v{v} {attest}: {:?}",
+                text(&o)
+            );
+            let bundle = format!("{}.sigstore.json", f.display());
+            let o = signet(&[
+                "--trust-config",
+                &tc,
+                "verify",
+                "key",
+                "--key",
+                pubp.to_str().unwrap(),
+                f.to_str().unwrap(),
+            ]);
+            assert_eq!(
+                o.status.code(),
+                Some(0),
+                "signet verify key: {:?}",
+                text(&o)
+            );
+            // The upstream disagreement on DSSE in Rekor v2 (see reference_clients_verify_signet_bundles):
+            // @sigstore/verify 4.x hashes the payload where the rekor-v2 spec hashes the PAE.
+            if v == "2" && attest {
+                continue;
+            }
+            let o = node(
+                &peers,
+                "js_verify_key.js",
+                &[
+                    inst.trusted_root().to_str().unwrap(),
+                    &bundle,
+                    f.to_str().unwrap(),
+                    pubp.to_str().unwrap(),
+                ],
+            );
+            assert!(
+                o.status.success(),
+                "js verify v{v} {attest}: {:?}",
+                text(&o)
+            );
+        }
+    }
+}
+
+/// `signet conformance sign-bundle` against a local instance, with `--trusted-root` and
+/// `--signing-config` from its data dir (as the conformance suite passes them, `--staging`
+/// included): plain and `--in-toto`; sigstore-python verifies the plain bundle, signet both.
+#[test]
+fn conformance_sign_bundle_against_signet_serve_verified_by_sigstore_python() {
+    let Some(peers) = peers_dir() else { return };
+    let inst = Instance::start();
+    let work = tempfile::tempdir().unwrap();
+    let tc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(inst.trust_config()).unwrap()).unwrap();
+    let sc = work.path().join("signing_config.json");
+    std::fs::write(&sc, tc["signingConfig"].to_string()).unwrap();
+    let tr = inst.trusted_root();
+    let issuer = inst.issuer();
+    let f = work.path().join("a.txt");
+    std::fs::write(&f, b"conformance sign-bundle\n").unwrap();
+    let digest = hex::encode(signet_core::encoding::sha256(b"conformance sign-bundle\n"));
+    let st = work.path().join("statement.json");
+    std::fs::write(
+        &st,
+        serde_json::json!({
+            "_type": "https://in-toto.io/Statement/v1",
+            "subject": [{"name": "a.txt", "digest": {"sha256": digest}}],
+            "predicateType": "https://example.com/test",
+            "predicate": {},
+        })
+        .to_string(),
+    )
+    .unwrap();
+    for (input, in_toto) in [(&f, false), (&st, true)] {
+        let bundle = work.path().join(format!("out-{in_toto}.sigstore.json"));
+        let tok = inst.token(EMAIL);
+        let mut args = vec![
+            "conformance",
+            "sign-bundle",
+            "--staging",
+            "--identity-token",
+            &tok,
+            "--bundle",
+            bundle.to_str().unwrap(),
+            "--trusted-root",
+            tr.to_str().unwrap(),
+            "--signing-config",
+            sc.to_str().unwrap(),
+        ];
+        if in_toto {
+            args.push("--in-toto");
+        }
+        args.push(input.to_str().unwrap());
+        let o = signet(&args);
+        assert!(o.status.success(), "sign-bundle {in_toto}: {:?}", text(&o));
+        let o = signet(&[
+            "conformance",
+            "verify-bundle",
+            "--bundle",
+            bundle.to_str().unwrap(),
+            "--certificate-identity",
+            EMAIL,
+            "--certificate-oidc-issuer",
+            &issuer,
+            "--trusted-root",
+            tr.to_str().unwrap(),
+            f.to_str().unwrap(),
+        ]);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "verify-bundle {in_toto}: {:?}",
+            text(&o)
+        );
+        if !in_toto {
+            let o = python(
+                &peers,
+                &inst,
+                &[
+                    "verify",
+                    "identity",
+                    "--bundle",
+                    bundle.to_str().unwrap(),
+                    "--cert-identity",
+                    EMAIL,
+                    "--cert-oidc-issuer",
+                    &issuer,
+                    f.to_str().unwrap(),
+                ],
+            );
+            assert!(o.status.success(), "python verify: {:?}", text(&o));
+        }
+    }
+}

@@ -807,3 +807,32 @@ fn bench_pypi_directory() {
     );
     assert!(err.contains("verifications on"), "{err}");
 }
+
+/// `pypi sign --rekor-version 2` used to exit 0 with an attestation nothing could verify
+/// (PEP 740 carries no timestamp, Rekor v2 gives no time): it is refused before signing.
+#[test]
+fn pypi_sign_rekor_v2_is_refused_before_anything_is_signed() {
+    let inst = Instance::start();
+    let work = tempfile::tempdir().unwrap();
+    let dist = work.path().join("pkg-1.0.tar.gz");
+    std::fs::write(&dist, b"sdist bytes").unwrap();
+    let tc = s(&inst.trust_config());
+    let token = inst.token("alice@example.com");
+    let o = signet(&[
+        "--trust-config",
+        &tc,
+        "pypi",
+        "sign",
+        "--rekor-version",
+        "2",
+        "--identity-token",
+        &token,
+        &s(&dist),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{:?}", text(&o));
+    assert!(text(&o).1.contains("Rekor v1"), "{:?}", text(&o));
+    assert!(!work
+        .path()
+        .join("pkg-1.0.tar.gz.publish.attestation")
+        .exists());
+}

@@ -1216,3 +1216,89 @@ fn rekor_v2_key_details_must_match_the_key() {
     let r = send("PKIX_ECDSA_P256_SHA_256");
     assert_eq!(r.status().as_u16(), 201, "{}", r.text().unwrap());
 }
+
+/// Keyless signing with no token and no terminal (CI, no TTY) fails at once, naming the token
+/// sources, instead of waiting for a browser sign-in that cannot happen.
+#[test]
+fn keyless_sign_without_token_or_terminal_fails_naming_the_token_sources() {
+    use std::process::{Command, Stdio};
+    let inst = Instance::start();
+    let work = tempfile::tempdir().unwrap();
+    let f = work.path().join("a.txt");
+    std::fs::write(&f, b"a\n").unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_signet"))
+        .arg("--trust-config")
+        .arg(inst.trust_config())
+        .arg("sign")
+        .arg(&f)
+        .env_remove("SIGSTORE_ID_TOKEN")
+        .env_remove("ACTIONS_ID_TOKEN_REQUEST_URL")
+        .env("CI", "true")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{:?}", text(&o));
+    let err = text(&o).1;
+    assert!(
+        err.contains("--identity-token") && err.contains("SIGSTORE_ID_TOKEN"),
+        "{err}"
+    );
+    assert!(!work.path().join("a.txt.sigstore.json").exists());
+}
+
+/// `sign --key` / `attest --key` with a managed key against the instance, Rekor v1 and v2:
+/// the bundles verify with `verify key` and not with another key.
+#[test]
+fn sign_and_attest_with_a_managed_key_on_rekor_v1_and_v2() {
+    let inst = Instance::start();
+    let work = tempfile::tempdir().unwrap();
+    let key = signet_core::keys::EcKey::generate(signet_core::keys::Curve::P256).unwrap();
+    let kp = work.path().join("key.pem");
+    std::fs::write(&kp, key.private_pem()).unwrap();
+    let pubp = work.path().join("key.pub");
+    std::fs::write(&pubp, key.public_pem()).unwrap();
+    let other = signet_core::keys::EcKey::generate(signet_core::keys::Curve::P256).unwrap();
+    let wrongp = work.path().join("wrong.pub");
+    std::fs::write(&wrongp, other.public_pem()).unwrap();
+    let pred = work.path().join("pred.json");
+    std::fs::write(&pred, r#"{"ok":true}"#).unwrap();
+    let tc = inst.trust_config().to_str().unwrap().to_string();
+    for v in ["1", "2"] {
+        for attest in [false, true] {
+            let f = work.path().join(format!("k-v{v}-{attest}.txt"));
+            std::fs::write(&f, format!("key v{v} {attest}\n")).unwrap();
+            let mut args = vec!["--trust-config", &tc];
+            if attest {
+                args.extend(["attest", "--predicate-type", "https://example.com/p"]);
+                args.extend(["--predicate", pred.to_str().unwrap()]);
+            } else {
+                args.push("sign");
+            }
+            args.extend(["--key", kp.to_str().unwrap(), "--rekor-version", v]);
+            args.push(f.to_str().unwrap());
+            let o = signet(&args);
+            assert!(o.status.success(), "sign v{v} {attest}: {:?}", text(&o));
+            let b: serde_json::Value = serde_json::from_slice(
+                &std::fs::read(format!("{}.sigstore.json", f.display())).unwrap(),
+            )
+            .unwrap();
+            assert!(
+                b["verificationMaterial"]["publicKey"]["hint"].is_string(),
+                "{b}"
+            );
+            for (k, code) in [(&pubp, 0), (&wrongp, 1)] {
+                let o = signet(&[
+                    "--trust-config",
+                    &tc,
+                    "verify",
+                    "key",
+                    "--offline",
+                    "--key",
+                    k.to_str().unwrap(),
+                    f.to_str().unwrap(),
+                ]);
+                assert_eq!(o.status.code(), Some(code), "v{v} {attest}: {:?}", text(&o));
+            }
+        }
+    }
+}
