@@ -1302,3 +1302,112 @@ fn sign_and_attest_with_a_managed_key_on_rekor_v1_and_v2() {
         }
     }
 }
+
+/// A Rekor v2 DSSE request: `sigs` signatures (valid DER, over another message) against
+/// `verifiers` decoy keys, so that every pair is a full ECDSA verification.
+fn dsse_flood_request(sigs: usize, verifiers: usize) -> serde_json::Value {
+    use signet_core::encoding::b64_encode;
+    use signet_core::keys::{Curve, EcKey};
+    let signer = EcKey::generate(Curve::P256).unwrap();
+    let sig = signer.sign(b"not this envelope").unwrap();
+    let decoys: Vec<serde_json::Value> = (0..verifiers)
+        .map(|_| {
+            let k = EcKey::generate(Curve::P256).unwrap();
+            serde_json::json!({"publicKey": {"rawBytes": b64_encode(k.spki_der())},
+                               "keyDetails": "PKIX_ECDSA_P256_SHA_256"})
+        })
+        .collect();
+    serde_json::json!({"dsseRequestV002": {
+        "envelope": {
+            "payload": b64_encode(b"{}"),
+            "payloadType": "application/vnd.in-toto+json",
+            "signatures": (0..sigs).map(|_| serde_json::json!({"sig": b64_encode(&sig), "keyid": ""})).collect::<Vec<_>>(),
+        },
+        "verifiers": decoys,
+    }})
+}
+
+/// The DSSE CPU flood: 150 signatures × 2,000 decoy verifiers used to cost 30 s of CPU per
+/// request on the async threads (and `/healthz` 28 s). Signatures and verifiers are capped (a
+/// 400 before any verification), and verification runs on a core-sized blocking pool: under a
+/// flood of the largest allowed requests, `/healthz` keeps answering.
+#[test]
+fn dsse_cpu_flood_is_capped_and_healthz_keeps_answering() {
+    let inst = Instance::start();
+    let url = format!("{}/rekor2/api/v2/log/entries", inst.url);
+    let c = reqwest::blocking::Client::new();
+    let r = c
+        .post(&url)
+        .json(&dsse_flood_request(150, 2000))
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    let body = r.text().unwrap();
+    assert!(body.contains("signatures") && body.contains("16"), "{body}");
+    let r = c
+        .post(&url)
+        .json(&dsse_flood_request(16, 17))
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    let body = r.text().unwrap();
+    assert!(body.contains("17 verifiers, expected 1..=16"), "{body}");
+
+    // The flood: 8 clients sending the largest allowed request (16 × 16 verifications) in a loop.
+    let heavy = dsse_flood_request(16, 16).to_string();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flooders: Vec<_> = (0..8)
+        .map(|_| {
+            let (url, heavy, stop) = (url.clone(), heavy.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let c = reqwest::blocking::Client::new();
+                let mut n = 0;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let r = c
+                        .post(&url)
+                        .header("content-type", "application/json")
+                        .body(heavy.clone())
+                        .send()
+                        .unwrap();
+                    assert_eq!(r.status().as_u16(), 400);
+                    n += 1;
+                }
+                n
+            })
+        })
+        .collect();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let health = reqwest::blocking::Client::builder()
+        .timeout(std::time::Duration::from_secs(5))
+        .build()
+        .unwrap();
+    for _ in 0..20 {
+        let r = health.get(format!("{}/healthz", inst.url)).send().unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let total: usize = flooders.into_iter().map(|h| h.join().unwrap()).sum();
+    assert!(total > 0);
+}
+
+/// A request body over the instance's limit is a 413 (not a 500), on every submission route.
+#[test]
+fn oversized_submissions_are_413() {
+    let inst = Instance::start();
+    let big = format!("{{\"x\":\"{}\"}}", "a".repeat(10 << 20));
+    let c = reqwest::blocking::Client::new();
+    for route in [
+        "/api/v1/log/entries",
+        "/rekor2/api/v2/log/entries",
+        "/api/v2/signingCert",
+    ] {
+        let r = c
+            .post(format!("{}{route}", inst.url))
+            .header("content-type", "application/json")
+            .body(big.clone())
+            .send()
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 413, "{route}");
+    }
+}

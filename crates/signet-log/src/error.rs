@@ -18,6 +18,15 @@ pub enum Error {
         /// The configured `max_pending`.
         limit: usize,
     },
+    /// The log cannot append right now (a background task is failing, e.g. on a full disk or
+    /// too many open files) and is retrying; the caller should retry later (HTTP 503).
+    #[error("log is temporarily unable to append ({task} failing: {reason}); it retries on its own, retry later")]
+    Unavailable {
+        /// The failing task.
+        task: &'static str,
+        /// Its last error.
+        reason: String,
+    },
     /// An entry larger than a tlog-tiles entry bundle can hold (u16 length prefix).
     #[error("entry of {len} bytes exceeds the maximum entry size of {max} bytes")]
     EntryTooLarge {

@@ -100,7 +100,13 @@ struct Shared {
     integrated: watch::Receiver<(u64, Hash)>,
     published: watch::Sender<Published>,
     publish_lock: tokio::sync::Mutex<()>,
+    /// A fatal failure (the log would fork): appends are refused for good.
     failure: Mutex<Option<String>>,
+    /// Transient failures by task (I/O errors the task retries): appends are refused with
+    /// [`Error::Unavailable`] while any is set; cleared by the task's next success.
+    degraded: Mutex<Vec<(&'static str, String)>>,
+    /// Backoff bounds for a failing background task.
+    retry: (Duration, Duration),
 }
 
 struct Inner {
@@ -291,6 +297,18 @@ impl Log {
     /// checkpoint are then integrated in the background, and the `checkpoint` file is rewritten
     /// from the database.
     pub async fn open(config: LogConfig, signer: Arc<dyn NoteSigner>) -> Result<Log> {
+        let dir = config.data_dir.clone();
+        let driver: Arc<dyn Driver> =
+            blocking("open", move || Ok(Arc::new(EmbeddedDriver::open(&dir)?))).await?;
+        Self::open_with_driver(config, signer, driver).await
+    }
+
+    /// As [`Log::open`] over a given storage driver (tests inject faults through it).
+    pub(crate) async fn open_with_driver(
+        config: LogConfig,
+        signer: Arc<dyn NoteSigner>,
+        driver: Arc<dyn Driver>,
+    ) -> Result<Log> {
         if config.origin.is_empty() || config.origin.contains('\n') {
             return Err(Error::Config {
                 reason: format!("origin {:?} must be one non-empty line", config.origin),
@@ -311,9 +329,6 @@ impl Log {
                 reason: "batch_max_size and max_pending must be at least 1".into(),
             });
         }
-        let dir = config.data_dir.clone();
-        let driver: Arc<dyn Driver> =
-            blocking("open", move || Ok(Arc::new(EmbeddedDriver::open(&dir)?))).await?;
         let cache_arc = Arc::new(TileCache::new(config.tile_cache_tiles));
         let (d2, c2) = (driver.clone(), cache_arc.clone());
         let (builder, seq_size, latest) = blocking("recovery", move || {
@@ -355,6 +370,8 @@ impl Log {
             published: pub_tx,
             publish_lock: tokio::sync::Mutex::new(()),
             failure: Mutex::new(None),
+            degraded: Mutex::new(vec![]),
+            retry: (Duration::from_millis(50), Duration::from_secs(5)),
         });
         if latest.is_none() {
             // Publish the empty tree so that readers always find a checkpoint.
@@ -393,6 +410,15 @@ impl Log {
         if let Some(f) = lock(&s.failure).clone() {
             return Err(Error::Closed { reason: f });
         }
+        // A failing sequencer is retried by the next batch itself; the other tasks would leave
+        // the entry without a checkpoint, so appends wait for them to recover.
+        if let Some((task, reason)) = lock(&s.degraded)
+            .iter()
+            .find(|(t, _)| *t != "sequencer")
+            .cloned()
+        {
+            return Err(Error::Unavailable { task, reason });
+        }
         let limit = s.config.max_pending;
         let pending = s.pending.fetch_add(1, Ordering::SeqCst);
         if pending >= limit {
@@ -419,6 +445,19 @@ impl Log {
         rx.await.map_err(|_| Error::Closed {
             reason: "the sequencer stopped before acknowledging the append".into(),
         })?
+    }
+
+    /// Whether the log can append: `Err` names the failing task and its last error (a fatal
+    /// failure, or a transient one the task is retrying).
+    pub fn health(&self) -> Result<()> {
+        let s = self.shared();
+        if let Some(f) = lock(&s.failure).clone() {
+            return Err(Error::Closed { reason: f });
+        }
+        if let Some((task, reason)) = lock(&s.degraded).first().cloned() {
+            return Err(Error::Unavailable { task, reason });
+        }
+        Ok(())
     }
 
     /// Number of durably sequenced entries.
@@ -683,6 +722,26 @@ impl Log {
 }
 
 impl Shared {
+    /// Record a transient failure of `task` (it will retry).
+    fn degrade(&self, task: &'static str, e: &Error) {
+        tracing::error!(task, error = %e, "background task failed; retrying");
+        let mut d = lock(&self.degraded);
+        let reason = e.to_string();
+        match d.iter_mut().find(|(t, _)| *t == task) {
+            Some(x) => x.1 = reason,
+            None => d.push((task, reason)),
+        }
+    }
+
+    /// `task` succeeded: clear its transient failure.
+    fn recovered(&self, task: &'static str) {
+        let mut d = lock(&self.degraded);
+        if let Some(i) = d.iter().position(|(t, _)| *t == task) {
+            d.remove(i);
+            tracing::info!(task, "background task recovered");
+        }
+    }
+
     fn fail(&self, task: &'static str, e: &Error) {
         tracing::error!(task, error = %e, "background task failed");
         let mut f = lock(&self.failure);
@@ -728,7 +787,37 @@ async fn sequencer(
 ) {
     let max = shared.config.batch_max_size;
     let age = shared.config.batch_max_age;
-    while let Some(first) = rx.recv().await {
+    let mut wait = shared.retry.0;
+    loop {
+        let degraded = lock(&shared.degraded)
+            .iter()
+            .any(|(t, _)| *t == "sequencer");
+        let first = if degraded {
+            // While failing and idle, probe storage with an empty commit so that health
+            // recovers without waiting for the next append.
+            match tokio::time::timeout(wait, rx.recv()).await {
+                Ok(Some(p)) => p,
+                Ok(None) => break,
+                Err(_) => {
+                    wait = (wait * 2).min(shared.retry.1);
+                    let driver = shared.driver.clone();
+                    let now = unix_now();
+                    match blocking("sequencer", move || driver.sequence(&[], now)).await {
+                        Ok(_) => {
+                            shared.recovered("sequencer");
+                            wait = shared.retry.0;
+                        }
+                        Err(e) => shared.degrade("sequencer", &e),
+                    }
+                    continue;
+                }
+            }
+        } else {
+            match rx.recv().await {
+                Some(p) => p,
+                None => break,
+            }
+        };
         let deadline = tokio::time::Instant::from_std(first.arrived + age);
         let mut batch = vec![first];
         while batch.len() < max {
@@ -758,6 +847,8 @@ async fn sequencer(
         let res = blocking("sequencer", move || driver.sequence(&items, now)).await;
         match res {
             Ok((assigned, size)) => {
+                shared.recovered("sequencer");
+                wait = shared.retry.0;
                 seq_tx.send_replace(size);
                 for (r, a) in replies.into_iter().zip(assigned) {
                     let _ = r.send(Ok(Appended {
@@ -770,6 +861,7 @@ async fn sequencer(
             Err(e) => {
                 // The transaction did not commit: none of these entries were sequenced.
                 tracing::error!(error = %e, entries = n, "sequencing a batch failed");
+                shared.degrade("sequencer", &e);
                 let msg = e.to_string();
                 for r in replies {
                     let _ = r.send(Err(Error::Background {
@@ -800,27 +892,48 @@ async fn integrator(
                 (builder, r)
             })
             .await;
-            match r {
+            let e = match r {
                 Ok((b, Ok(()))) => {
                     builder = b;
+                    shared.recovered("integrator");
                     int_tx.send_replace((builder.size, builder.root()));
                     continue;
                 }
-                Ok((_, Err(e))) => {
-                    shared.fail("integrator", &e);
-                    return;
-                }
-                Err(e) => {
-                    shared.fail(
+                Ok((_, Err(e))) => e,
+                Err(e) => Error::Background {
+                    task: "integrator",
+                    reason: e.to_string(),
+                },
+            };
+            // A failed pass may have left the builder part-way; restore it from storage (as a
+            // restart would) once storage answers again, then retry.
+            shared.degrade("integrator", &e);
+            let mut wait = shared.retry.0;
+            builder = loop {
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(shared.retry.1);
+                let s = shared.clone();
+                let latest = s.published.borrow().latest.clone();
+                let r = tokio::task::spawn_blocking(move || {
+                    recover(s.driver.as_ref(), &s.cache, latest.as_ref())
+                })
+                .await;
+                match r {
+                    Ok(Ok(b)) => break b,
+                    Ok(Err(e)) => shared.degrade("integrator", &e),
+                    Err(e) => shared.degrade(
                         "integrator",
                         &Error::Background {
                             task: "integrator",
                             reason: e.to_string(),
                         },
-                    );
+                    ),
+                }
+                if lock(&shared.failure).is_some() {
                     return;
                 }
-            }
+            };
+            continue;
         }
         if seq.changed().await.is_err() {
             // The sequencer exited; integrate what it left, then stop.
@@ -847,13 +960,13 @@ async fn publisher(shared: Arc<Shared>) {
             }
         }
         match shared.publish(None).await {
-            Ok(_) => {}
+            Ok(_) => shared.recovered("publisher"),
             Err(e @ Error::CheckpointConflict { .. }) => {
                 // Fatal: the log would fork. Stop accepting appends.
                 shared.fail("publisher", &e);
                 break;
             }
-            Err(e) => tracing::error!(error = %e, "publishing a checkpoint failed; will retry"),
+            Err(e) => shared.degrade("publisher", &e),
         }
     }
     // Final checkpoint on shutdown.

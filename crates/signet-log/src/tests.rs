@@ -704,3 +704,160 @@ async fn fsck_stale_checkpoint_file() {
         r.problems
     );
 }
+
+/// A driver that fails writes while `failing` is set, with the I/O error a full disk or an
+/// exhausted fd table gives.
+struct FlakyDriver {
+    inner: crate::storage::embedded::EmbeddedDriver,
+    fail_objects: std::sync::atomic::AtomicBool,
+    fail_sequence: std::sync::atomic::AtomicBool,
+}
+
+impl FlakyDriver {
+    fn err(op: &'static str) -> Error {
+        Error::io(
+            op,
+            "injected",
+            std::io::Error::new(std::io::ErrorKind::StorageFull, "No space left on device"),
+        )
+    }
+}
+
+impl crate::storage::Driver for FlakyDriver {
+    fn sequenced_size(&self) -> Result<u64> {
+        self.inner.sequenced_size()
+    }
+    fn sequence(
+        &self,
+        batch: &[(Hash, Vec<u8>)],
+        now: i64,
+    ) -> Result<(Vec<crate::storage::Assigned>, u64)> {
+        if self.fail_sequence.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(Self::err("sequencing a batch"));
+        }
+        self.inner.sequence(batch, now)
+    }
+    fn entries(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>> {
+        self.inner.entries(start, end)
+    }
+    fn entry(&self, index: u64) -> Result<(i64, Vec<u8>)> {
+        self.inner.entry(index)
+    }
+    fn index_of(&self, leaf_hash: &Hash) -> Result<Option<u64>> {
+        self.inner.index_of(leaf_hash)
+    }
+    fn for_each_antispam(&self, f: &mut dyn FnMut(Hash, u64)) -> Result<()> {
+        self.inner.for_each_antispam(f)
+    }
+    fn record_checkpoint(&self, cp: &SignedCheckpoint) -> Result<()> {
+        self.inner.record_checkpoint(cp)
+    }
+    fn latest_checkpoint(&self) -> Result<Option<SignedCheckpoint>> {
+        self.inner.latest_checkpoint()
+    }
+    fn checkpoints(&self) -> Result<Vec<SignedCheckpoint>> {
+        self.inner.checkpoints()
+    }
+    fn put_object(&self, path: &str, data: &[u8]) -> Result<()> {
+        if self.fail_objects.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(Self::err("writing an object"));
+        }
+        self.inner.put_object(path, data)
+    }
+    fn get_object(&self, path: &str) -> Result<Option<Vec<u8>>> {
+        self.inner.get_object(path)
+    }
+    fn object_size(&self, path: &str) -> Result<Option<u64>> {
+        self.inner.object_size(path)
+    }
+}
+
+async fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !f() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "timed out waiting for: {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// Regression: one failed tile write used to stop the integrator for good ("the log is shut
+/// down" until a restart). Now the log reports itself unhealthy, refuses appends with a
+/// retryable error while it cannot integrate, and recovers on its own once writes succeed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transient_write_errors_do_not_shut_the_log_down() {
+    let dir = tempfile::tempdir().unwrap();
+    let flaky = Arc::new(FlakyDriver {
+        inner: crate::storage::embedded::EmbeddedDriver::open(dir.path()).unwrap(),
+        fail_objects: false.into(),
+        fail_sequence: false.into(),
+    });
+    let log = Log::open_with_driver(config(dir.path()), ed_signer(ORIGIN), flaky.clone())
+        .await
+        .unwrap();
+    let before = fill(&log, 0, 20).await;
+    log.await_checkpoint(19).await.unwrap();
+    assert!(log.health().is_ok());
+
+    // Tile writes fail (ENOSPC): the next append is sequenced, integration fails.
+    flaky
+        .fail_objects
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let a = log.append(entry(1000)).await.unwrap();
+    wait_until("the integrator reports the failure", || {
+        log.health().is_err()
+    })
+    .await;
+    match log.health() {
+        Err(Error::Unavailable { task, reason }) => {
+            assert_eq!(task, "integrator");
+            assert!(reason.contains("No space left"), "{reason}");
+        }
+        other => panic!("expected Unavailable, got {other:?}"),
+    }
+    assert!(matches!(
+        log.append(entry(1001)).await,
+        Err(Error::Unavailable { .. })
+    ));
+
+    // The condition clears: the log heals without a restart.
+    flaky
+        .fail_objects
+        .store(false, std::sync::atomic::Ordering::SeqCst);
+    wait_until("the integrator recovers", || log.health().is_ok()).await;
+    let cp = log.await_checkpoint(a.index).await.unwrap();
+    let b = log.append(entry(1002)).await.unwrap();
+    let cp2 = log.await_checkpoint(b.index).await.unwrap();
+    for (i, data) in before
+        .iter()
+        .cloned()
+        .chain([(a.index, entry(1000)), (b.index, entry(1002))])
+    {
+        let proof = log.inclusion_proof(i, cp2.size).unwrap();
+        verify_inclusion(i, cp2.size, &leaf_hash(&data), &proof, &cp2.root).unwrap();
+    }
+    assert!(cp.size > a.index);
+
+    // The sequencer's store fails: the append gets the error, health says so, and an idle
+    // log recovers by itself once the store answers.
+    flaky
+        .fail_sequence
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    assert!(log.append(entry(2000)).await.is_err());
+    assert!(matches!(
+        log.health(),
+        Err(Error::Unavailable {
+            task: "sequencer",
+            ..
+        })
+    ));
+    flaky
+        .fail_sequence
+        .store(false, std::sync::atomic::Ordering::SeqCst);
+    wait_until("the sequencer recovers while idle", || log.health().is_ok()).await;
+    let c = log.append(entry(2001)).await.unwrap();
+    log.await_checkpoint(c.index).await.unwrap();
+    log.shutdown().await.unwrap();
+}

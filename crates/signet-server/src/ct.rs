@@ -56,6 +56,11 @@ fn precert_leaf(ts_ms: u64, issuer_key_hash: &[u8; 32], tbs: &[u8]) -> Vec<u8> {
 }
 
 impl CtLog {
+    /// The CT log's health (see [`signet_log::Log::health`]).
+    pub fn health(&self) -> signet_log::Result<()> {
+        self.log.health()
+    }
+
     /// A CT log signing with `key`, accepting precertificates issued by the given CA keys.
     pub fn new(key: EcKey, issuers: Vec<Vec<u8>>, log: signet_log::Log) -> Self {
         let log_id = sha256(key.spki_der());

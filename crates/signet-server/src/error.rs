@@ -84,7 +84,9 @@ impl Error {
     pub fn status(&self) -> StatusCode {
         match self {
             Error::Request { status, .. } => *status,
-            Error::Log(signet_log::Error::Pushback { .. }) => StatusCode::SERVICE_UNAVAILABLE,
+            Error::Log(
+                signet_log::Error::Pushback { .. } | signet_log::Error::Unavailable { .. },
+            ) => StatusCode::SERVICE_UNAVAILABLE,
             Error::Log(signet_log::Error::EntryTooLarge { .. }) => StatusCode::PAYLOAD_TOO_LARGE,
             Error::Log(signet_log::Error::NotFound { .. }) => StatusCode::NOT_FOUND,
             _ => StatusCode::INTERNAL_SERVER_ERROR,

@@ -39,8 +39,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::header;
-use axum::response::IntoResponse;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 
@@ -106,6 +106,8 @@ pub struct App {
     pub tuf: std::sync::Mutex<signet_tuf::repo::Repository>,
     /// Whether the development OIDC issuer runs, and for whom.
     pub dev_issuer: DevIssuerMode,
+    /// Bounds signature verification of submitted entries to the cores (see [`App::cpu`]).
+    pub cpu: Arc<tokio::sync::Semaphore>,
     /// The data directory's exclusive lock, held while the instance lives.
     _lock: std::fs::File,
 }
@@ -117,6 +119,23 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 impl App {
+    /// Run CPU-heavy work (signature checks of a submitted entry) on the blocking pool, at most
+    /// one job per core at a time, so a flood of expensive requests queues there instead of
+    /// starving the async threads that answer every other request (`/healthz` included).
+    pub async fn cpu<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let _permit = self
+            .cpu
+            .acquire()
+            .await
+            .map_err(|e| Error::Config(format!("CPU pool closed: {e}")))?;
+        tokio::task::spawn_blocking(f)
+            .await
+            .map_err(|e| Error::Config(format!("verification task failed: {e}")))?
+    }
+
     /// Open (or create) the instance in `cfg.data_dir`.
     pub async fn open(cfg: &ServeConfig) -> Result<Arc<Self>> {
         let data = &cfg.data_dir;
@@ -216,6 +235,9 @@ impl App {
             metrics: Metrics::default(),
             data_dir: data.clone(),
             dev_issuer: cfg.dev_issuer,
+            cpu: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(1, |n| n.get()),
+            )),
             _lock: lock,
         };
         write_atomic(
@@ -303,8 +325,27 @@ async fn tuf_file(
     }
 }
 
-async fn healthz() -> &'static str {
-    "ok\n"
+/// `200 ok` while every log can append; `503` naming the log and its failing task while one
+/// cannot (it retries on its own), so a load balancer takes the instance out until it heals.
+async fn healthz(State(app): State<Arc<App>>) -> Response {
+    let checks = [
+        ("rekor v1", app.rekor_v1.log.health()),
+        ("rekor v2", app.rekor_v2.log.health()),
+        ("ct log", app.ct.health()),
+    ];
+    let failing: Vec<String> = checks
+        .into_iter()
+        .filter_map(|(name, r)| r.err().map(|e| format!("{name}: {e}")))
+        .collect();
+    if failing.is_empty() {
+        "ok\n".into_response()
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("unavailable\n{}\n", failing.join("\n")),
+        )
+            .into_response()
+    }
 }
 
 async fn metrics(State(app): State<Arc<App>>) -> impl IntoResponse {

@@ -157,6 +157,7 @@ fn canonicalize_v1(proposed: &Value) -> Result<Canonical> {
                 .pointer("/proposedContent/verifiers")
                 .and_then(Value::as_array)
                 .ok_or_else(|| bad("dsse 0.0.1: missing spec.proposedContent.verifiers"))?;
+            check_verifier_count("dsse 0.0.1", verifiers.len())?;
             if env.signatures.is_empty()
                 || env.signatures.len() > signet_core::limits::MAX_DSSE_SIGNATURES
             {
@@ -214,6 +215,19 @@ fn canonicalize_v1(proposed: &Value) -> Result<Canonical> {
             "unsupported entry kind {k} {v}; this log accepts hashedrekord 0.0.1, dsse 0.0.1 and intoto 0.0.2"
         ))),
     }
+}
+
+/// Most verifiers a DSSE entry may name: each envelope signature is tried against each, so the
+/// product bounds the work one request can cause.
+const MAX_VERIFIERS: usize = signet_core::limits::MAX_DSSE_SIGNATURES;
+
+fn check_verifier_count(what: &str, n: usize) -> Result<()> {
+    if n == 0 || n > MAX_VERIFIERS {
+        return Err(bad(format!(
+            "{what}: {n} verifiers, expected 1..={MAX_VERIFIERS}"
+        )));
+    }
+    Ok(())
 }
 
 /// intoto 0.0.2 as sigstore-js (up to v2) proposed it: the envelope with payload and signatures
@@ -494,7 +508,7 @@ impl RekorV1 {
 }
 
 async fn v1_create(State(app): State<Arc<App>>, Json(proposed): Json<Value>) -> Result<Response> {
-    let c = canonicalize_v1(&proposed)?;
+    let c = app.cpu(move || canonicalize_v1(&proposed)).await?;
     let r = &app.rekor_v1;
     let appended = r.log.append(c.body.clone()).await?;
     let uuid = hex::encode(leaf_hash(&c.body));
@@ -845,19 +859,29 @@ fn canonicalize_v2(req: &Value) -> Result<(Vec<u8>, &'static str)> {
             .get("verifiers")
             .and_then(Value::as_array)
             .ok_or_else(|| bad("dsseRequestV002: missing verifiers"))?;
+        check_verifier_count("dsseRequestV002", verifiers.len())?;
+        if env.signatures.len() > signet_core::limits::MAX_DSSE_SIGNATURES {
+            return Err(bad(format!(
+                "dsse: envelope has {} signatures, expected 1..={}",
+                env.signatures.len(),
+                signet_core::limits::MAX_DSSE_SIGNATURES
+            )));
+        }
         let keys = verifiers
             .iter()
-            .map(v2_verifier)
+            .map(|v| {
+                let (spki, json) = v2_verifier(v)?;
+                let key = PublicKey::from_spki_der(&spki)
+                    .map_err(|e| bad(format!("verifier key: {e}")))?;
+                Ok((key, json))
+            })
             .collect::<Result<Vec<_>>>()?;
         let msg = env.pae();
         let mut sigs = vec![];
         for (i, s) in env.signatures.iter().enumerate() {
             let (_, v) = keys
                 .iter()
-                .find(|(spki, _)| {
-                    PublicKey::from_spki_der(spki)
-                        .is_ok_and(|k| k.verify_with_hash(HashAlg::Sha256, &msg, &s.sig).is_ok())
-                })
+                .find(|(k, _)| k.verify_with_hash(HashAlg::Sha256, &msg, &s.sig).is_ok())
                 .ok_or_else(|| {
                     bad(format!(
                         "dsse: envelope signature #{i} does not verify with any given verifier"
@@ -877,7 +901,7 @@ fn canonicalize_v2(req: &Value) -> Result<(Vec<u8>, &'static str)> {
 }
 
 async fn v2_create(State(app): State<Arc<App>>, Json(req): Json<Value>) -> Result<Response> {
-    let (body, kind) = canonicalize_v2(&req)?;
+    let (body, kind) = app.cpu(move || canonicalize_v2(&req)).await?;
     let r = &app.rekor_v2;
     let appended = r.log.append(body.clone()).await?;
     let cp = r.log.await_checkpoint(appended.index).await?;
