@@ -1411,3 +1411,80 @@ fn oversized_submissions_are_413() {
         assert_eq!(r.status().as_u16(), 413, "{route}");
     }
 }
+
+/// The OIDC memory flood: 150 sign-in requests with a 3.9 MB `redirect_uri` grew the server
+/// from 21 to 620 MB, and device codes were never freed. Fields are capped and both tables are
+/// bounded and expire: the requests are refused and the resident set stays bounded.
+#[test]
+fn dev_issuer_memory_flood_keeps_rss_bounded() {
+    let inst = Instance::start();
+    let before = inst.rss_kib();
+    let http = reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let long = format!("http://127.0.0.1:1/{}", "a".repeat(3_900_000));
+    for _ in 0..150 {
+        // Refused: a 4xx, or the connection closed while the oversized body was still being
+        // sent (the server answers 413 before reading it).
+        if let Ok(r) = http
+            .post(format!("{}/authorize", inst.issuer()))
+            .form(&[("email", "a@example.com"), ("redirect_uri", long.as_str())])
+            .send()
+        {
+            assert!(r.status().is_client_error(), "{}", r.status());
+        }
+    }
+    // Device codes: many requests, each answered, the table bounded.
+    for _ in 0..500 {
+        let r = http
+            .post(format!("{}/device/code", inst.issuer()))
+            .form(&[("client_id", "sigstore")])
+            .send()
+            .unwrap();
+        assert!(
+            r.status().is_success() || r.status() == 503,
+            "{}",
+            r.status()
+        );
+    }
+    let after = inst.rss_kib();
+    assert!(
+        after < before + 100 * 1024,
+        "RSS grew from {before} KiB to {after} KiB"
+    );
+    assert_eq!(
+        reqwest::blocking::get(format!("{}/healthz", inst.url))
+            .unwrap()
+            .status(),
+        200
+    );
+}
+
+/// A duplicate Rekor v2 entry answers 409 with the existing entry (rekor-tiles semantics), not
+/// a second 201.
+#[test]
+fn rekor_v2_duplicate_entry_is_409_with_the_existing_entry() {
+    use signet_core::encoding::{b64_encode, sha256};
+    use signet_core::keys::{Curve, EcKey};
+    let inst = Instance::start();
+    let key = EcKey::generate(Curve::P256).unwrap();
+    let msg = b"duplicate";
+    let sig = key.sign(msg).unwrap();
+    let req = serde_json::json!({"hashedRekordRequestV002": {
+        "digest": b64_encode(sha256(msg)),
+        "signature": {"content": b64_encode(&sig), "verifier": {
+            "publicKey": {"rawBytes": b64_encode(key.spki_der())},
+            "keyDetails": "PKIX_ECDSA_P256_SHA_256"}}
+    }});
+    let c = reqwest::blocking::Client::new();
+    let url = format!("{}/rekor2/api/v2/log/entries", inst.url);
+    let r1 = c.post(&url).json(&req).send().unwrap();
+    assert_eq!(r1.status().as_u16(), 201);
+    let e1: serde_json::Value = r1.json().unwrap();
+    let r2 = c.post(&url).json(&req).send().unwrap();
+    assert_eq!(r2.status().as_u16(), 409);
+    let e2: serde_json::Value = r2.json().unwrap();
+    assert_eq!(e1["logIndex"], e2["logIndex"]);
+    assert_eq!(e1["canonicalizedBody"], e2["canonicalizedBody"]);
+}

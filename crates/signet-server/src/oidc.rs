@@ -621,7 +621,13 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/oidc/token", post(token))
         .route("/oidc/device/code", post(device_code))
         .route("/oidc/device", get(device_page).post(device_approve))
+        // Every field is at most MAX_FIELD bytes: a form body beyond a few of them is refused
+        // (413) before it is buffered.
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_FORM_BODY))
 }
+
+/// Largest form body the development issuer reads.
+const MAX_FORM_BODY: usize = 16 * MAX_FIELD;
 
 #[cfg(test)]
 mod tests {

@@ -906,7 +906,9 @@ async fn v2_create(State(app): State<Arc<App>>, Json(req): Json<Value>) -> Resul
     let appended = r.log.append(body.clone()).await?;
     let cp = r.log.await_checkpoint(appended.index).await?;
     let proof = r.log.inclusion_proof(appended.index, cp.size)?;
-    app.metrics.rekor_v2_entries.fetch_add(1, Ordering::Relaxed);
+    if !appended.duplicate {
+        app.metrics.rekor_v2_entries.fetch_add(1, Ordering::Relaxed);
+    }
     let tle = json!({
         "logIndex": appended.index.to_string(),
         "logId": {"keyId": b64_encode(&r.log_id)},
@@ -920,7 +922,13 @@ async fn v2_create(State(app): State<Arc<App>>, Json(req): Json<Value>) -> Resul
         },
         "canonicalizedBody": b64_encode(&body),
     });
-    Ok((StatusCode::CREATED, Json(tle)).into_response())
+    // An entry already in the log answers 409 with the existing entry, as rekor-tiles does.
+    let status = if appended.duplicate {
+        StatusCode::CONFLICT
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((status, Json(tle)).into_response())
 }
 
 async fn v2_checkpoint(State(app): State<Arc<App>>) -> Result<Response> {

@@ -63,6 +63,17 @@ impl Instance {
         Instance { child, url, dir }
     }
 
+    /// The server's resident set size in KiB (Linux `/proc/PID/status` VmRSS).
+    pub fn rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .expect("read /proc status");
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmRSS line")
+    }
+
     /// Stop the server (SIGKILL), keeping the data directory.
     pub fn stop(&mut self) {
         let _ = self.child.kill();
