@@ -113,6 +113,24 @@ fn acknowledged_entries_survive_kill_9() {
             "final: acknowledged entry {uuid} lost"
         );
     }
+    // Every acknowledged entry is found by search (the index is committed before the 201).
+    for (eid, body) in acked.lock().unwrap().iter() {
+        let v: serde_json::Value = serde_json::from_slice(body).unwrap();
+        let hash = v["spec"]["data"]["hash"]["value"].as_str().unwrap();
+        let r = c
+            .post(format!("{}/api/v1/index/retrieve", inst.url))
+            .json(&serde_json::json!({"hash": format!("sha256:{hash}")}))
+            .send()
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+        let found: Vec<String> = r.json().unwrap();
+        assert!(
+            found
+                .iter()
+                .any(|f| f == eid || eid.ends_with(f.as_str()) || f.ends_with(eid.as_str())),
+            "final: acknowledged entry {eid} not found by hash sha256:{hash} (found {found:?})"
+        );
+    }
     let dir = inst.kill();
     for log in ["rekor-v1/log", "rekor-v2", "ctlog"] {
         let d = dir.path().join(log);

@@ -323,14 +323,23 @@ pub struct RekorV1 {
     log_id: [u8; 32],
     tree_id: u64,
     index: Arc<redb::Database>,
-    index_tx: tokio::sync::mpsc::UnboundedSender<(Vec<String>, String)>,
+    index_tx: tokio::sync::mpsc::UnboundedSender<IndexWrite>,
 }
 
-/// Write search-index updates in batches, one transaction per batch: the index is a derived,
-/// best-effort view (as Rekor's Redis index is), so creates do not wait for it.
+/// One entry's search keys, and who waits for their commit.
+type IndexWrite = (
+    Vec<String>,
+    String,
+    tokio::sync::oneshot::Sender<std::result::Result<(), String>>,
+);
+
+/// Write search-index updates in batches, one durable transaction per batch. A create is
+/// acknowledged only after its keys are committed, so every acknowledged entry is found by
+/// search after a crash; an entry logged but not indexed (a crash in between) was never
+/// acknowledged, and the client's retry (a 409 duplicate) indexes it.
 async fn index_writer(
     db: Arc<redb::Database>,
-    mut rx: tokio::sync::mpsc::UnboundedReceiver<(Vec<String>, String)>,
+    mut rx: tokio::sync::mpsc::UnboundedReceiver<IndexWrite>,
 ) {
     while let Some(first) = rx.recv().await {
         let mut batch = vec![first];
@@ -341,11 +350,15 @@ async fn index_writer(
             }
         }
         let db = db.clone();
+        let (items, replies): (Vec<_>, Vec<_>) = batch
+            .into_iter()
+            .map(|(keys, uuid, reply)| ((keys, uuid), reply))
+            .unzip();
         let r = tokio::task::spawn_blocking(move || -> std::result::Result<(), String> {
             let tx = db.begin_write().map_err(|e| e.to_string())?;
             {
                 let mut t = tx.open_multimap_table(INDEX).map_err(|e| e.to_string())?;
-                for (keys, uuid) in &batch {
+                for (keys, uuid) in &items {
                     for k in keys {
                         t.insert(k.as_str(), uuid.as_str())
                             .map_err(|e| e.to_string())?;
@@ -354,11 +367,13 @@ async fn index_writer(
             }
             tx.commit().map_err(|e| e.to_string())
         })
-        .await;
-        match r {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => tracing::error!(error = %e, "rekor search index write failed"),
-            Err(e) => tracing::error!(error = %e, "rekor search index writer panicked"),
+        .await
+        .unwrap_or_else(|e| Err(format!("index writer task failed: {e}")));
+        if let Err(e) = &r {
+            tracing::error!(error = %e, "rekor search index write failed");
+        }
+        for reply in replies {
+            let _ = reply.send(r.clone());
         }
     }
 }
@@ -451,10 +466,21 @@ impl RekorV1 {
         Ok((self.entry_id(&uuid), v))
     }
 
-    fn add_index(&self, keys: Vec<String>, uuid: String) -> Result<()> {
+    /// Index an entry's search keys, durably (resolves after the commit).
+    async fn add_index(&self, keys: Vec<String>, uuid: String) -> Result<()> {
+        let unavailable = |reason: String| {
+            Error::Request {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            message: format!("the entry is logged but its search index could not be written ({reason}); retry the request"),
+        }
+        };
+        let (tx, rx) = tokio::sync::oneshot::channel();
         self.index_tx
-            .send((keys, uuid))
-            .map_err(|_| Error::Config("rekor search index writer stopped".into()))
+            .send((keys, uuid, tx))
+            .map_err(|_| unavailable("index writer stopped".into()))?;
+        rx.await
+            .map_err(|_| unavailable("index writer stopped".into()))?
+            .map_err(unavailable)
     }
 
     fn search(&self, key: &str) -> Result<Vec<String>> {
@@ -512,6 +538,9 @@ async fn v1_create(State(app): State<Arc<App>>, Json(proposed): Json<Value>) -> 
     let r = &app.rekor_v1;
     let appended = r.log.append(c.body.clone()).await?;
     let uuid = hex::encode(leaf_hash(&c.body));
+    // Indexed before acknowledging; a duplicate is indexed again (idempotent), which repairs an
+    // entry logged just before a crash.
+    r.add_index(c.index_keys, uuid.clone()).await?;
     if appended.duplicate {
         let eid = r.entry_id(&uuid);
         return Ok((
@@ -521,7 +550,6 @@ async fn v1_create(State(app): State<Arc<App>>, Json(proposed): Json<Value>) -> 
         )
             .into_response());
     }
-    r.add_index(c.index_keys, uuid.clone())?;
     let (eid, entry) = r.log_entry(appended.index, None).await?;
     app.metrics.rekor_v1_entries.fetch_add(1, Ordering::Relaxed);
     Ok((
