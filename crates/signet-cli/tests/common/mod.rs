@@ -12,6 +12,8 @@ pub struct Instance {
     pub url: String,
     /// Data directory.
     pub dir: tempfile::TempDir,
+    /// Everything the server wrote to stderr after it started.
+    log: std::sync::Arc<std::sync::Mutex<String>>,
 }
 
 impl Instance {
@@ -58,9 +60,31 @@ impl Instance {
             }
         }
         let url = url.unwrap_or_else(|| panic!("signet serve did not start:\n{seen}"));
-        // Keep draining stderr so the server never blocks on a full pipe.
-        std::thread::spawn(move || for _ in reader.lines() {});
-        Instance { child, url, dir }
+        // Keep draining stderr (so the server never blocks on a full pipe), keeping it for
+        // tests that look for panics.
+        let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            for line in reader.lines().map_while(|l| l.ok()) {
+                if let Ok(mut s) = sink.lock() {
+                    if s.len() < 8 << 20 {
+                        s.push_str(&line);
+                        s.push('\n');
+                    }
+                }
+            }
+        });
+        Instance {
+            child,
+            url,
+            dir,
+            log,
+        }
+    }
+
+    /// What the server has written to stderr so far.
+    pub fn server_log(&self) -> String {
+        self.log.lock().map(|s| s.clone()).unwrap_or_default()
     }
 
     /// The server's resident set size in KiB (Linux `/proc/PID/status` VmRSS).
