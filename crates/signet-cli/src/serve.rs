@@ -37,6 +37,13 @@ pub struct ServeArgs {
     /// Let the development issuer's sign-in pages answer clients on other hosts too.
     #[arg(long, requires = "dev_issuer")]
     pub dev_issuer_allow_remote: bool,
+    /// Serve HTTPS (HTTP/2 and HTTP/1.1) with this PEM certificate chain, leaf first; the
+    /// instance URL then uses https.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The TLS certificate's private key (PEM).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
     #[command(subcommand)]
     pub cmd: Option<ServeCommand>,
 }
@@ -81,6 +88,7 @@ pub fn run(a: ServeArgs) -> Result<(), Failure> {
     let mut cfg =
         signet_server::ServeConfig::new(a.data_dir.clone(), a.listen, a.config.as_deref())
             .map_err(|e| Failure::Other(e.into()))?;
+    cfg.tls = a.tls_cert.clone().zip(a.tls_key.clone());
     cfg.dev_issuer = match (a.dev_issuer, a.dev_issuer_allow_remote) {
         (false, _) => signet_server::DevIssuerMode::Off,
         (true, false) => signet_server::DevIssuerMode::Loopback,

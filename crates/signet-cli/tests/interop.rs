@@ -411,3 +411,54 @@ fn conformance_sign_bundle_against_signet_serve_verified_by_sigstore_python() {
         }
     }
 }
+
+/// sigstore-python signs and verifies against a TLS instance (`--tls-cert/--tls-key`, https
+/// URLs in its trust config), trusting the test CA through REQUESTS_CA_BUNDLE / SSL_CERT_FILE.
+#[test]
+fn sigstore_python_against_a_tls_instance() {
+    let Some(peers) = peers_dir() else { return };
+    let tls = tempfile::tempdir().unwrap();
+    let (ca, chain, key) = common::tls_files(tls.path());
+    let inst = Instance::start_with(
+        tempfile::tempdir().unwrap(),
+        0,
+        &[
+            "--dev-issuer",
+            "--tls-cert",
+            chain.to_str().unwrap(),
+            "--tls-key",
+            key.to_str().unwrap(),
+        ],
+    );
+    assert!(inst.url.starts_with("https://"), "{}", inst.url);
+    let work = tempfile::tempdir().unwrap();
+    let f = work.path().join("py-tls.txt");
+    std::fs::write(&f, b"sigstore-python over TLS\n").unwrap();
+    let issuer = inst.issuer();
+    let tok = inst.token(EMAIL);
+    let run = |args: &[&str]| {
+        Command::new(peers.join("venv/bin/sigstore"))
+            .arg("--trust-config")
+            .arg(inst.trust_config())
+            .args(args)
+            .env("REQUESTS_CA_BUNDLE", &ca)
+            .env("SSL_CERT_FILE", &ca)
+            .output()
+            .expect("run sigstore-python")
+    };
+    let o = run(&["sign", "--identity-token", &tok, f.to_str().unwrap()]);
+    assert!(o.status.success(), "python sign over TLS: {:?}", text(&o));
+    let o = run(&[
+        "verify",
+        "identity",
+        "--cert-identity",
+        EMAIL,
+        "--cert-oidc-issuer",
+        &issuer,
+        f.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "python verify over TLS: {:?}", text(&o));
+    let bundle = work.path().join("py-tls.txt.sigstore.json");
+    let o = signet_verify(&inst, &bundle, &f);
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+}

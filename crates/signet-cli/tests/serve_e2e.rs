@@ -1622,3 +1622,88 @@ fn hostile_input_to_every_route_gets_4xx_never_5xx_or_a_panic() {
     let log = inst.server_log();
     assert!(!log.contains("panicked"), "server panicked:\n{log}");
 }
+
+/// `signet serve --tls-cert --tls-key`: the instance serves HTTPS (HTTP/2 by ALPN and
+/// HTTP/1.1), advertises https URLs, and `signet sign` / `verify` work against it when the
+/// test CA is trusted through SSL_CERT_FILE, and fail when it is not.
+#[test]
+fn tls_instance_signs_and_verifies_end_to_end() {
+    let tls = tempfile::tempdir().unwrap();
+    let (ca, chain, key) = common::tls_files(tls.path());
+    let inst = Instance::start_with(
+        tempfile::tempdir().unwrap(),
+        0,
+        &[
+            "--dev-issuer",
+            "--tls-cert",
+            chain.to_str().unwrap(),
+            "--tls-key",
+            key.to_str().unwrap(),
+        ],
+    );
+    assert!(inst.url.starts_with("https://"), "{}", inst.url);
+    let tc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(inst.trust_config()).unwrap()).unwrap();
+    assert!(
+        tc["signingConfig"]["caUrls"][0]["url"]
+            .as_str()
+            .unwrap()
+            .starts_with("https://"),
+        "{tc}"
+    );
+    // HTTP/2 and HTTP/1.1, with the CA trusted.
+    for (flag, want) in [("--http2", "2"), ("--http1.1", "1.1")] {
+        let o = std::process::Command::new("curl")
+            .args([
+                "-s",
+                "-o",
+                "/dev/null",
+                "-w",
+                "%{http_version}",
+                flag,
+                "--cacert",
+            ])
+            .arg(&ca)
+            .arg(format!("{}/healthz", inst.url))
+            .output()
+            .expect("curl (Debian package curl)");
+        assert_eq!(String::from_utf8_lossy(&o.stdout), want, "{flag}");
+    }
+    let work = tempfile::tempdir().unwrap();
+    let f = work.path().join("tls.txt");
+    std::fs::write(&f, b"over TLS\n").unwrap();
+    let tok = inst.token("tls@example.com");
+    let sign = |trust_ca: bool| {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_signet"));
+        c.arg("--trust-config")
+            .arg(inst.trust_config())
+            .args(["sign", "--overwrite", "--identity-token", &tok])
+            .arg(&f)
+            .env_remove("SSL_CERT_FILE");
+        if trust_ca {
+            c.env("SSL_CERT_FILE", &ca);
+        }
+        c.output().unwrap()
+    };
+    let o = sign(false);
+    assert!(
+        !o.status.success(),
+        "signed without trusting the TLS CA: {:?}",
+        text(&o)
+    );
+    let o = sign(true);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let o = signet(&[
+        "--trust-config",
+        inst.trust_config().to_str().unwrap(),
+        "verify",
+        "identity",
+        "--offline",
+        "--cert-identity",
+        "tls@example.com",
+        "--cert-oidc-issuer",
+        &inst.issuer(),
+        f.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+}

@@ -45,6 +45,8 @@ pub struct ServeConfig {
     pub dev_issuer: DevIssuerMode,
     /// Connection limits of the HTTP front.
     pub http: crate::http::Limits,
+    /// Serve HTTPS with this PEM certificate chain and key (`--tls-cert`, `--tls-key`).
+    pub tls: Option<(PathBuf, PathBuf)>,
 }
 
 /// Whether the development OIDC issuer runs, and for whom.
@@ -96,14 +98,16 @@ impl ServeConfig {
                     .unwrap_or_else(crate::http::default_max_connections)
                     .max(1),
             },
+            tls: None,
         })
     }
 
     /// The advertised base URL.
     pub fn public_url(&self) -> String {
-        self.public_url
-            .clone()
-            .unwrap_or_else(|| format!("http://{}", self.listen))
+        self.public_url.clone().unwrap_or_else(|| {
+            let scheme = if self.tls.is_some() { "https" } else { "http" };
+            format!("{scheme}://{}", self.listen)
+        })
     }
 
     /// A log engine config for a log in `dir` with `origin`.

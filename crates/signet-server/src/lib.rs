@@ -427,7 +427,17 @@ pub async fn spawn(mut cfg: ServeConfig) -> Result<(String, Arc<App>)> {
     let r = router(app.clone(), cfg.max_body_bytes);
     tokio::spawn(tuf_refresh_task(app.clone()));
     let limits = cfg.http;
-    tokio::spawn(http::serve(listener, r, limits, std::future::pending()));
+    let tls = match &cfg.tls {
+        Some((c, k)) => Some(http::tls_acceptor(c, k)?),
+        None => None,
+    };
+    tokio::spawn(http::serve(
+        listener,
+        r,
+        limits,
+        tls,
+        std::future::pending(),
+    ));
     Ok((url, app))
 }
 
@@ -450,6 +460,11 @@ pub async fn serve_log(cfg: ServeConfig) -> Result<()> {
 }
 
 async fn serve_with(mut cfg: ServeConfig, log_only: bool) -> Result<()> {
+    // Load TLS material before anything else, so a bad file fails the start at once.
+    let tls = match &cfg.tls {
+        Some((c, k)) => Some(http::tls_acceptor(c, k)?),
+        None => None,
+    };
     let listener = tokio::net::TcpListener::bind(cfg.listen)
         .await
         .map_err(|e| Error::Config(format!("cannot listen on {}: {e}", cfg.listen)))?;
@@ -476,7 +491,7 @@ async fn serve_with(mut cfg: ServeConfig, log_only: bool) -> Result<()> {
     } else {
         router(app, cfg.max_body_bytes)
     };
-    http::serve(listener, router, cfg.http, async {
+    http::serve(listener, router, cfg.http, tls, async {
         let ctrl_c = tokio::signal::ctrl_c();
         #[cfg(unix)]
         {

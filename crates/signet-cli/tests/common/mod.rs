@@ -183,3 +183,29 @@ pub fn peers_dir() -> Option<PathBuf> {
     eprintln!("skipping: peer clients not installed under {}", p.display());
     None
 }
+
+/// A test TLS CA and a server certificate for 127.0.0.1 / localhost, written to `dir`:
+/// returns (CA PEM path, server chain PEM path, server key PEM path).
+pub fn tls_files(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair, SanType};
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca = CertificateParams::default();
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca.distinguished_name
+        .push(DnType::CommonName, "signet test TLS CA");
+    let ca_cert = ca.self_signed(&ca_key).unwrap();
+    let key = KeyPair::generate().unwrap();
+    let mut leaf = CertificateParams::new(vec!["localhost".to_string()]).unwrap();
+    leaf.subject_alt_names
+        .push(SanType::IpAddress("127.0.0.1".parse().unwrap()));
+    let leaf_cert = leaf.signed_by(&key, &ca_cert, &ca_key).unwrap();
+    let (ca_p, chain_p, key_p) = (
+        dir.join("tls-ca.pem"),
+        dir.join("tls-chain.pem"),
+        dir.join("tls-key.pem"),
+    );
+    std::fs::write(&ca_p, ca_cert.pem()).unwrap();
+    std::fs::write(&chain_p, format!("{}{}", leaf_cert.pem(), ca_cert.pem())).unwrap();
+    std::fs::write(&key_p, key.serialize_pem()).unwrap();
+    (ca_p, chain_p, key_p)
+}
