@@ -44,6 +44,13 @@ pub struct ServeArgs {
     /// The TLS certificate's private key (PEM).
     #[arg(long, value_name = "FILE", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
+    /// Bring your own CA (first start): the issuing CA's certificate chain, PEM, issuing CA
+    /// first and the organisation's root last (as Fulcio's fileca).
+    #[arg(long, value_name = "FILE", requires = "ca_key")]
+    pub ca_chain: Option<PathBuf>,
+    /// The brought issuing CA's private key (PEM, P-256 or P-384).
+    #[arg(long, value_name = "FILE", requires = "ca_chain")]
+    pub ca_key: Option<PathBuf>,
     #[command(subcommand)]
     pub cmd: Option<ServeCommand>,
 }
@@ -89,6 +96,16 @@ pub fn run(a: ServeArgs) -> Result<(), Failure> {
         signet_server::ServeConfig::new(a.data_dir.clone(), a.listen, a.config.as_deref())
             .map_err(|e| Failure::Other(e.into()))?;
     cfg.tls = a.tls_cert.clone().zip(a.tls_key.clone());
+    if let (Some(c), Some(k)) = (&a.ca_chain, &a.ca_key) {
+        let read = |p: &PathBuf| {
+            std::fs::read_to_string(p)
+                .map_err(|e| Failure::Usage(format!("reading {}: {e}", p.display())))
+        };
+        cfg.brought_ca = Some(signet_server::keys::BroughtCa {
+            chain_pem: read(c)?,
+            key_pem: read(k)?,
+        });
+    }
     cfg.dev_issuer = match (a.dev_issuer, a.dev_issuer_allow_remote) {
         (false, _) => signet_server::DevIssuerMode::Off,
         (true, false) => signet_server::DevIssuerMode::Loopback,

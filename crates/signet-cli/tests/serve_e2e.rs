@@ -1707,3 +1707,130 @@ fn tls_instance_signs_and_verifies_end_to_end() {
     ]);
     assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
 }
+
+/// Bring your own CA: the instance issues signing certificates from an organisation's
+/// intermediate (P-256 here) under its offline root; bundles verify against the instance's
+/// trusted root, which carries the organisation's chain. A key that is not the issuing
+/// certificate's, or a chain out of order, stops the start with a message saying so.
+#[test]
+fn brought_ca_issues_the_signing_certificates() {
+    use signet_core::certs::Ca;
+    use signet_core::keys::{Curve, EcKey};
+    let now = signet_testing::now();
+    let validity = (now - 3600, now + 86400 * 365);
+    let root = Ca::root(
+        EcKey::generate(Curve::P384).unwrap(),
+        "CN=Org Offline Root,O=Example Org",
+        validity,
+    )
+    .unwrap();
+    let issuing = root
+        .intermediate(
+            EcKey::generate(Curve::P256).unwrap(),
+            "CN=Org Sigstore CA,O=Example Org",
+            validity,
+            None,
+        )
+        .unwrap();
+    let files = tempfile::tempdir().unwrap();
+    let pem = |d: &[u8]| signet_core::encoding::pem_encode("CERTIFICATE", d);
+    let chain = files.path().join("chain.pem");
+    std::fs::write(
+        &chain,
+        format!("{}{}", pem(&issuing.cert_der), pem(&root.cert_der)),
+    )
+    .unwrap();
+    let key = files.path().join("ca-key.pem");
+    std::fs::write(&key, issuing.key.private_pem()).unwrap();
+
+    // Refusals first: the wrong key, a chain out of order.
+    let wrong = files.path().join("wrong.pem");
+    std::fs::write(&wrong, EcKey::generate(Curve::P256).unwrap().private_pem()).unwrap();
+    let reversed = files.path().join("reversed.pem");
+    std::fs::write(
+        &reversed,
+        format!("{}{}", pem(&root.cert_der), pem(&issuing.cert_der)),
+    )
+    .unwrap();
+    for (c, k, want) in [
+        (&chain, &wrong, "not the issuing certificate's"),
+        (&reversed, &key, "is not signed by"),
+    ] {
+        let d = tempfile::tempdir().unwrap();
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_signet"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(d.path())
+            .arg("--ca-chain")
+            .arg(c)
+            .arg("--ca-key")
+            .arg(k)
+            .output()
+            .unwrap();
+        assert!(!o.status.success());
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(want), "{want}: {err}");
+    }
+
+    let inst = Instance::start_with(
+        tempfile::tempdir().unwrap(),
+        0,
+        &[
+            "--dev-issuer",
+            "--ca-chain",
+            chain.to_str().unwrap(),
+            "--ca-key",
+            key.to_str().unwrap(),
+        ],
+    );
+    let work = tempfile::tempdir().unwrap();
+    let f = work.path().join("org.txt");
+    std::fs::write(&f, b"signed under the org CA\n").unwrap();
+    let tok = inst.token("org@example.com");
+    let tc = inst.trust_config();
+    let o = signet(&[
+        "--trust-config",
+        tc.to_str().unwrap(),
+        "sign",
+        "--identity-token",
+        &tok,
+        f.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let o = signet(&[
+        "--trust-config",
+        tc.to_str().unwrap(),
+        "verify",
+        "identity",
+        "--offline",
+        "--cert-identity",
+        "org@example.com",
+        "--cert-oidc-issuer",
+        &inst.issuer(),
+        f.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    let b: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(work.path().join("org.txt.sigstore.json")).unwrap())
+            .unwrap();
+    let leaf = signet_core::encoding::b64_decode(
+        "cert",
+        b["verificationMaterial"]["certificate"]["rawBytes"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    let leaf = signet_core::x509::Certificate::from_der(&leaf).unwrap();
+    assert!(
+        leaf.issuer().contains("Org Sigstore CA"),
+        "{}",
+        leaf.issuer()
+    );
+    let tr: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(inst.trusted_root()).unwrap()).unwrap();
+    let chain = &tr["certificateAuthorities"][0]["certChain"]["certificates"];
+    assert_eq!(chain.as_array().unwrap().len(), 2);
+    assert_eq!(
+        tr["certificateAuthorities"][0]["subject"]["organization"],
+        "Example Org"
+    );
+}

@@ -47,6 +47,8 @@ pub struct ServeConfig {
     pub http: crate::http::Limits,
     /// Serve HTTPS with this PEM certificate chain and key (`--tls-cert`, `--tls-key`).
     pub tls: Option<(PathBuf, PathBuf)>,
+    /// Issue certificates with the operator's CA (`--ca-chain`, `--ca-key`; first start).
+    pub brought_ca: Option<crate::keys::BroughtCa>,
 }
 
 /// Whether the development OIDC issuer runs, and for whom.
@@ -99,6 +101,7 @@ impl ServeConfig {
                     .max(1),
             },
             tls: None,
+            brought_ca: None,
         })
     }
 

@@ -160,7 +160,11 @@ impl App {
             }
             Err(std::fs::TryLockError::Error(e)) => return Err(Error::io(&lock_path, e)),
         }
-        let keys = keys::InstanceKeys::load_or_create(&data.join("keys"), now_secs())?;
+        let keys = keys::InstanceKeys::load_or_create(
+            &data.join("keys"),
+            now_secs(),
+            cfg.brought_ca.as_ref(),
+        )?;
         let urls = trust::Urls {
             base: cfg.public_url().trim_end_matches('/').to_string(),
         };

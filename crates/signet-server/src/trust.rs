@@ -103,20 +103,15 @@ pub fn trusted_root(keys: &InstanceKeys, urls: &Urls) -> TrustedRoot {
             },
         ],
         certificate_authorities: vec![CertificateAuthority {
-            subject: DistinguishedName {
-                organization: "signet.dev".into(),
-                common_name: "signet-intermediate".into(),
-            },
+            subject: subject_of(&keys.ca_intermediate.cert_der),
             uri: urls.base.clone(),
             cert_chain: CertChain {
-                certificates: vec![
-                    X509Certificate {
-                        raw_bytes: keys.ca_intermediate.cert_der.clone(),
-                    },
-                    X509Certificate {
-                        raw_bytes: keys.ca_root.cert_der.clone(),
-                    },
-                ],
+                certificates: std::iter::once(&keys.ca_intermediate.cert_der)
+                    .chain(&keys.ca_chain)
+                    .map(|d| X509Certificate {
+                        raw_bytes: d.clone(),
+                    })
+                    .collect(),
             },
             valid_for: since(start),
             operator: None,
@@ -204,5 +199,23 @@ pub fn client_trust_config(
         media_type: CLIENT_TRUST_CONFIG_MEDIA_TYPE.into(),
         trusted_root: trusted_root(keys, urls),
         signing_config: signing_config(keys, urls, dev_issuer),
+    }
+}
+
+/// The trusted root's `subject` of a CA: its certificate's O and CN.
+fn subject_of(cert_der: &[u8]) -> DistinguishedName {
+    let name = signet_core::x509::Certificate::from_der(cert_der)
+        .map(|c| c.subject())
+        .unwrap_or_default();
+    let part = |key: &str| {
+        name.split(',')
+            .filter_map(|kv| kv.trim().split_once('='))
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v.to_string())
+            .unwrap_or_default()
+    };
+    DistinguishedName {
+        organization: part("O"),
+        common_name: part("CN"),
     }
 }
