@@ -8,6 +8,7 @@ mod bench;
 mod bench_instance;
 mod bench_log;
 mod inspect;
+mod keys;
 mod pypi;
 mod rekor;
 mod serve;
@@ -96,6 +97,9 @@ enum Command {
     Conformance(verify::ConformanceCommand),
     /// Trust a Sigstore instance's TUF root (`--instance URL` names its repository).
     TrustInstance(trust::TrustInstanceArgs),
+    /// Create a private instance's keys (in a PKCS#11 token with --pkcs11-module).
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
     /// Operate the TUF repository of a `signet serve` data directory.
     #[command(subcommand)]
     Tuf(serve::TufCommand),
@@ -143,6 +147,7 @@ fn main() -> ExitCode {
         Command::Slsa(c) => slsa::run(&cli.trust, c),
         Command::TrustInstance(a) => trust::run_trust_instance(&cli.trust, a),
         Command::Tuf(c) => serve::run_tuf(c),
+        Command::Keys(c) => keys::run(c),
         Command::Pypi(c) => pypi::run(&cli.trust, c),
     };
     match r {

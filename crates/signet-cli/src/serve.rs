@@ -51,6 +51,9 @@ pub struct ServeArgs {
     /// The brought issuing CA's private key (PEM, P-256 or P-384).
     #[arg(long, value_name = "FILE", requires = "ca_chain")]
     pub ca_key: Option<PathBuf>,
+    /// Keys in a PKCS#11 token (created by `signet keys init --pkcs11-module ...`).
+    #[command(flatten)]
+    pub pkcs11: crate::keys::Pkcs11Args,
     #[command(subcommand)]
     pub cmd: Option<ServeCommand>,
 }
@@ -106,6 +109,12 @@ pub fn run(a: ServeArgs) -> Result<(), Failure> {
             key_pem: read(k)?,
         });
     }
+    if a.pkcs11.pkcs11_module.is_some() && a.ca_chain.is_some() {
+        return Err(Failure::Usage(
+            "--ca-chain/--ca-key and --pkcs11-module: an instance whose keys are in a token has the token's CA (signet keys init)".into(),
+        ));
+    }
+    cfg.key_provider = a.pkcs11.open()?;
     cfg.dev_issuer = match (a.dev_issuer, a.dev_issuer_allow_remote) {
         (false, _) => signet_server::DevIssuerMode::Off,
         (true, false) => signet_server::DevIssuerMode::Loopback,

@@ -1834,3 +1834,206 @@ fn brought_ca_issues_the_signing_certificates() {
         "Example Org"
     );
 }
+
+/// SoftHSM2's PKCS#11 module on Debian (`apt-get install softhsm2`).
+const SOFTHSM_MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
+
+/// Whether SoftHSM2 is here; under CI (`CI=true`) its absence fails the test, never skips it.
+fn softhsm_present() -> bool {
+    let ok = std::path::Path::new(SOFTHSM_MODULE).exists()
+        && std::process::Command::new("softhsm2-util")
+            .arg("--version")
+            .output()
+            .is_ok();
+    if !ok {
+        assert!(
+            std::env::var("CI").map_or(true, |v| v != "true"),
+            "SoftHSM2 is missing ({SOFTHSM_MODULE}, softhsm2-util): CI installs the softhsm2 package (.ci/run)"
+        );
+        eprintln!("skipping the HSM test: SoftHSM2 is not installed (apt-get install softhsm2)");
+    }
+    ok
+}
+
+/// The keys in an HSM: a fresh SoftHSM2 token, `signet keys init --pkcs11-*` creates every key
+/// in it, `signet serve --pkcs11-*` signs with them (CA, CT, Rekor v1 SETs and checkpoints,
+/// Rekor v2 checkpoints, TSA), clients sign with Rekor v1 and v2 and verify offline, and no
+/// private key of those services is in the data dir. Wrong PIN, missing token and mixing a
+/// token data dir with file keys are refused, and the PIN is never printed.
+#[test]
+fn hsm_instance_signs_and_verifies_with_every_key_in_the_token() {
+    if !softhsm_present() {
+        return;
+    }
+    let hsm = tempfile::tempdir().unwrap();
+    let tokens = hsm.path().join("tokens");
+    std::fs::create_dir(&tokens).unwrap();
+    let conf = hsm.path().join("softhsm2.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n",
+            tokens.display()
+        ),
+    )
+    .unwrap();
+    let conf_s = conf.to_str().unwrap();
+    let o = std::process::Command::new("softhsm2-util")
+        .args([
+            "--init-token",
+            "--free",
+            "--label",
+            "signet",
+            "--pin",
+            "1234",
+            "--so-pin",
+            "5678",
+        ])
+        .env("SOFTHSM2_CONF", conf_s)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{:?}", text(&o));
+    let pin_file = hsm.path().join("pin");
+    std::fs::write(&pin_file, "1234\n").unwrap();
+    let signet_env = |args: &[&str], env: &[(&str, &str)]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_signet"))
+            .args(args)
+            .env("SOFTHSM2_CONF", conf_s)
+            .env_remove("SIGNET_PKCS11_PIN")
+            .envs(env.iter().copied())
+            .output()
+            .unwrap()
+    };
+    let data = tempfile::tempdir().unwrap();
+    let d = data.path().to_str().unwrap();
+    let pk = [
+        "--pkcs11-module",
+        SOFTHSM_MODULE,
+        "--pkcs11-token",
+        "signet",
+    ];
+
+    // Refusals: a wrong PIN (not echoed), no PIN, a token that is not there.
+    let o = signet_env(
+        &[&["keys", "init", "--data-dir", d][..], &pk[..]].concat(),
+        &[("SIGNET_PKCS11_PIN", "98765")],
+    );
+    let (out, err) = text(&o);
+    assert!(!o.status.success() && err.contains("login failed"), "{err}");
+    assert!(!out.contains("98765") && !err.contains("98765"), "{err}");
+    let o = signet_env(
+        &[&["keys", "init", "--data-dir", d][..], &pk[..]].concat(),
+        &[],
+    );
+    assert!(text(&o).1.contains("SIGNET_PKCS11_PIN"), "{:?}", text(&o));
+    let o = signet_env(
+        &[
+            "keys",
+            "init",
+            "--data-dir",
+            d,
+            "--pkcs11-module",
+            SOFTHSM_MODULE,
+            "--pkcs11-token",
+            "nope",
+        ],
+        &[("SIGNET_PKCS11_PIN", "1234")],
+    );
+    assert!(text(&o).1.contains("\"nope\""), "{:?}", text(&o));
+
+    // Create the keys in the token (PIN from the environment).
+    let o = signet_env(
+        &[&["keys", "init", "--data-dir", d][..], &pk[..]].concat(),
+        &[("SIGNET_PKCS11_PIN", "1234")],
+    );
+    assert!(o.status.success(), "keys init: {:?}", text(&o));
+    for label in [
+        "signet-ca-root",
+        "signet-ca",
+        "signet-ct",
+        "signet-rekor-v1",
+        "signet-rekor-v2",
+        "signet-tsa-root",
+        "signet-tsa",
+    ] {
+        assert!(
+            text(&o).0.contains(&format!("\"{label}\"")),
+            "{label}: {:?}",
+            text(&o)
+        );
+    }
+    // A second init refuses (the data dir holds keys).
+    let o = signet_env(
+        &[&["keys", "init", "--data-dir", d][..], &pk[..]].concat(),
+        &[("SIGNET_PKCS11_PIN", "1234")],
+    );
+    assert!(
+        !o.status.success() && text(&o).1.contains("already"),
+        "{:?}",
+        text(&o)
+    );
+    // Serving the token data dir without the token is refused.
+    let o = signet_env(&["serve", "--listen", "127.0.0.1:0", "--data-dir", d], &[]);
+    assert!(
+        !o.status.success() && text(&o).1.contains("--pkcs11-module"),
+        "{:?}",
+        text(&o)
+    );
+
+    // Serve from the token (PIN from a file), sign with Rekor v1 and v2, verify offline.
+    let args = [
+        &["--dev-issuer"][..],
+        &pk[..],
+        &["--pkcs11-pin-file", pin_file.to_str().unwrap()][..],
+    ]
+    .concat();
+    let inst = Instance::start_with_env(data, 0, &args, &[("SOFTHSM2_CONF", conf_s)]);
+    sign_and_verify(&inst, "1", false);
+    sign_and_verify(&inst, "2", false);
+    sign_and_verify(&inst, "1", true);
+    assert!(!inst.server_log().contains("1234"), "{}", inst.server_log());
+
+    // The trusted root carries the token's public keys; no service's private key is on disk.
+    let keys_dir = inst.dir.path().join("keys");
+    for f in [
+        "ca-root.pk8",
+        "ca-intermediate.pk8",
+        "ct.pk8",
+        "rekor-v1.pk8",
+        "rekor-v2.pk8",
+        "tsa-root.pk8",
+        "tsa.pk8",
+    ] {
+        assert!(!keys_dir.join(f).exists(), "{f} is in the data dir");
+    }
+    let mut stack = vec![inst.dir.path().to_path_buf()];
+    while let Some(p) = stack.pop() {
+        for e in std::fs::read_dir(&p).unwrap() {
+            let e = e.unwrap();
+            if e.file_type().unwrap().is_dir() {
+                stack.push(e.path());
+            } else if e.path().extension().is_some_and(|x| x == "pk8") {
+                // The development issuer's key and the TUF role keys stay files (see
+                // docs/operations.md).
+                let name = e.file_name().to_string_lossy().into_owned();
+                assert!(
+                    name == "oidc.pk8" || e.path().starts_with(&keys_dir),
+                    "unexpected private key {}",
+                    e.path().display()
+                );
+                assert!(
+                    !name.starts_with("ca")
+                        && !name.starts_with("rekor")
+                        && !name.starts_with("tsa")
+                        && !name.starts_with("ct"),
+                    "{name}"
+                );
+            }
+        }
+    }
+    let manifest = std::fs::read_to_string(keys_dir.join("pkcs11.json")).unwrap();
+    assert!(
+        manifest.contains("signet-rekor-v2") && !manifest.contains("1234"),
+        "{manifest}"
+    );
+}

@@ -23,6 +23,7 @@ use x509_cert::time::{Time, Validity};
 use x509_cert::Certificate;
 
 use crate::keys::{random_bytes, EcKey};
+use crate::signer::{public_key_bits, Signer};
 
 /// 2050-01-01T00:00:00Z: from here on X.509 uses GeneralizedTime.
 const Y2050: i64 = 2_524_608_000;
@@ -182,16 +183,17 @@ impl TbsSpec {
     }
 }
 
-/// Sign `tbs` with `issuer_key` and return the certificate DER. `tbs.signature` must name the
-/// issuer key's algorithm (see [`EcKey::x509_signature_oid`]).
-pub fn sign_tbs(tbs: TbsCertificate, issuer_key: &EcKey) -> Result<Vec<u8>> {
-    if tbs.signature.oid != issuer_key.x509_signature_oid() {
+/// Sign `tbs` with `issuer_key` (a file key or a token's) and return the certificate DER.
+/// `tbs.signature` must name the issuer key's algorithm (see
+/// [`crate::signer::SignatureAlgorithm::x509_oid`]).
+pub fn sign_tbs(tbs: TbsCertificate, issuer_key: &dyn Signer) -> Result<Vec<u8>> {
+    if tbs.signature.oid != issuer_key.algorithm().x509_oid() {
         return Err(Error::invalid(
             "certificate",
             format!(
                 "TBS names signature algorithm {}, but the issuer key signs with {}",
                 tbs.signature.oid,
-                issuer_key.x509_signature_oid()
+                issuer_key.algorithm().x509_oid()
             ),
         ));
     }
@@ -208,9 +210,9 @@ pub fn sign_tbs(tbs: TbsCertificate, issuer_key: &EcKey) -> Result<Vec<u8>> {
 /// Sign `tbs` with `issuer_key`, the outer `signatureAlgorithm` naming the key's algorithm
 /// whatever the TBS says ([`sign_tbs`] refuses a mismatch; this is for leaves whose spec asks
 /// for one, see [`LeafSpec::tbs_signature_algorithm`]).
-fn sign_tbs_outer(tbs: TbsCertificate, issuer_key: &EcKey) -> Result<Vec<u8>> {
+fn sign_tbs_outer(tbs: TbsCertificate, issuer_key: &dyn Signer) -> Result<Vec<u8>> {
     let outer = AlgorithmIdentifierOwned {
-        oid: issuer_key.x509_signature_oid(),
+        oid: issuer_key.algorithm().x509_oid(),
         parameters: None,
     };
     if tbs.signature == outer {
@@ -226,11 +228,13 @@ fn sign_tbs_outer(tbs: TbsCertificate, issuer_key: &EcKey) -> Result<Vec<u8>> {
     .map_err(der_err("certificate"))
 }
 
-/// A certificate authority: key, certificate, DN and key identifier.
+/// A certificate authority: key, certificate, DN and key identifier. The key is a file
+/// [`EcKey`] unless said otherwise (`Ca<SharedSigner>` for a key in a token, see
+/// [`crate::signer`]).
 #[derive(Debug)]
-pub struct Ca {
+pub struct Ca<K = EcKey> {
     /// The CA's signing key.
-    pub key: EcKey,
+    pub key: K,
     /// Its certificate.
     pub cert_der: Vec<u8>,
     /// Its subject DN.
@@ -239,23 +243,23 @@ pub struct Ca {
     pub ski: Vec<u8>,
 }
 
-impl Ca {
+impl<K: Signer> Ca<K> {
     /// A CA from a stored key and its certificate.
-    pub fn from_parts(key: EcKey, cert_der: Vec<u8>) -> Result<Self> {
+    pub fn from_parts(key: K, cert_der: Vec<u8>) -> Result<Self> {
         let cert = Certificate::from_der(&cert_der).map_err(der_err("CA certificate"))?;
         if cert
             .tbs_certificate
             .subject_public_key_info
             .to_der()
             .map_err(der_err("CA public key"))?
-            != key.spki_der()
+            != key.public_key_der()
         {
             return Err(Error::invalid(
                 "CA",
                 "the certificate's public key is not the key's",
             ));
         }
-        let ski = key_id(key.public_point());
+        let ski = key_id(&public_key_bits(&key)?);
         Ok(Ca {
             name: cert.tbs_certificate.subject.clone(),
             key,
@@ -265,7 +269,7 @@ impl Ca {
     }
 
     /// A self-signed root CA (basicConstraints CA critical, KU keyCertSign|cRLSign critical).
-    pub fn root(key: EcKey, dn: &str, validity: (i64, i64)) -> Result<Self> {
+    pub fn root(key: K, dn: &str, validity: (i64, i64)) -> Result<Self> {
         Self::root_with_extensions(
             key,
             dn,
@@ -280,13 +284,13 @@ impl Ca {
     /// A self-signed root CA with exactly `extensions` (plus its SKI), for tests of CA
     /// profiles that [`Ca::root`] does not produce.
     pub fn root_with_extensions(
-        key: EcKey,
+        key: K,
         dn: &str,
         validity: (i64, i64),
         mut extensions: Vec<Extension>,
     ) -> Result<Self> {
         let n = name(dn)?;
-        let ski = key_id(key.public_point());
+        let ski = key_id(&public_key_bits(&key)?);
         extensions.push(ski_ext(&ski)?);
         let spec = TbsSpec {
             subject: n.clone(),
@@ -294,10 +298,10 @@ impl Ca {
             serial: random_serial()?,
             not_before: validity.0,
             not_after: validity.1,
-            spki_der: key.spki_der().to_vec(),
+            spki_der: key.public_key_der().to_vec(),
             extensions,
         };
-        let cert_der = sign_tbs(spec.tbs(key.x509_signature_oid())?, &key)?;
+        let cert_der = sign_tbs(spec.tbs(key.algorithm().x509_oid())?, &key)?;
         Ok(Ca {
             key,
             cert_der,
@@ -307,15 +311,15 @@ impl Ca {
     }
 
     /// A subordinate CA issued by `self` with SKI, AKI and then exactly `extensions`.
-    pub fn subordinate(
+    pub fn subordinate<S: Signer>(
         &self,
-        key: EcKey,
+        key: S,
         dn: &str,
         validity: (i64, i64),
         extensions: Vec<Extension>,
-    ) -> Result<Ca> {
+    ) -> Result<Ca<S>> {
         let n = name(dn)?;
-        let ski = key_id(key.public_point());
+        let ski = key_id(&public_key_bits(&key)?);
         let mut exts = vec![ski_ext(&ski)?, aki_ext(&self.ski)?];
         exts.extend(extensions);
         let spec = TbsSpec {
@@ -324,10 +328,10 @@ impl Ca {
             serial: random_serial()?,
             not_before: validity.0,
             not_after: validity.1,
-            spki_der: key.spki_der().to_vec(),
+            spki_der: key.public_key_der().to_vec(),
             extensions: exts,
         };
-        let cert_der = sign_tbs(spec.tbs(self.key.x509_signature_oid())?, &self.key)?;
+        let cert_der = sign_tbs(spec.tbs(self.key.algorithm().x509_oid())?, &self.key)?;
         Ok(Ca {
             key,
             cert_der,
@@ -337,13 +341,13 @@ impl Ca {
     }
 
     /// An intermediate CA issued by `self` (pathLen 0), with optional extra EKUs.
-    pub fn intermediate(
+    pub fn intermediate<S: Signer>(
         &self,
-        key: EcKey,
+        key: S,
         dn: &str,
         validity: (i64, i64),
         eku: Option<Vec<ObjectIdentifier>>,
-    ) -> Result<Ca> {
+    ) -> Result<Ca<S>> {
         let mut extensions = vec![
             ku_ext(KeyUsage(KeyUsages::KeyCertSign | KeyUsages::CRLSign))?,
             bc_ext(Some(0))?,
@@ -358,13 +362,13 @@ impl Ca {
     /// added first).
     pub fn end_entity(
         &self,
-        subject_key: &EcKey,
+        subject_key: &dyn Signer,
         dn: &str,
         validity: (i64, i64),
         mut extensions: Vec<Extension>,
     ) -> Result<Vec<u8>> {
         let mut exts = vec![
-            ski_ext(&key_id(subject_key.public_point()))?,
+            ski_ext(&key_id(&public_key_bits(subject_key)?))?,
             aki_ext(&self.ski)?,
         ];
         exts.append(&mut extensions);
@@ -374,10 +378,10 @@ impl Ca {
             serial: random_serial()?,
             not_before: validity.0,
             not_after: validity.1,
-            spki_der: subject_key.spki_der().to_vec(),
+            spki_der: subject_key.public_key_der().to_vec(),
             extensions: exts,
         };
-        sign_tbs(spec.tbs(self.key.x509_signature_oid())?, &self.key)
+        sign_tbs(spec.tbs(self.key.algorithm().x509_oid())?, &self.key)
     }
 }
 
@@ -433,7 +437,7 @@ fn utf8_der(s: &str) -> Result<Vec<u8>> {
 /// the TBS the CT log must sign (precertificate TBS without the poison) and the SHA-256 of the
 /// issuer's SPKI, and returns the SCTs to embed (from the CT log's `add-pre-chain`).
 pub fn issue_fulcio_leaf(
-    ca: &Ca,
+    ca: &Ca<impl Signer>,
     spec: &LeafSpec<'_>,
     get_scts: impl FnOnce(&[u8], &[u8], &[u8; 32]) -> Result<Vec<crate::sct::Sct>>,
 ) -> Result<IssuedLeaf> {
@@ -457,7 +461,7 @@ pub struct PreparedLeaf {
 
 impl PreparedLeaf {
     /// Embed `scts` and sign the final certificate.
-    pub fn finish(self, ca: &Ca, scts: &[crate::sct::Sct]) -> Result<IssuedLeaf> {
+    pub fn finish(self, ca: &Ca<impl Signer>, scts: &[crate::sct::Sct]) -> Result<IssuedLeaf> {
         use crate::x509::OID_SCT_LIST;
         let list = crate::sct::encode_sct_list(scts);
         let mut final_tbs = self.final_tbs;
@@ -481,7 +485,7 @@ impl PreparedLeaf {
 /// `sign_precert` false the precertificate is not signed (`precert_der` is empty): a CA whose CT
 /// log runs in the same process hands it the TBS directly and saves one signature per leaf.
 pub fn prepare_fulcio_leaf(
-    ca: &Ca,
+    ca: &Ca<impl Signer>,
     spec: &LeafSpec<'_>,
     sign_precert: bool,
 ) -> Result<PreparedLeaf> {
@@ -550,7 +554,7 @@ pub fn prepare_fulcio_leaf(
     };
     let sig_alg = spec
         .tbs_signature_algorithm
-        .unwrap_or_else(|| ca.key.x509_signature_oid());
+        .unwrap_or_else(|| ca.key.algorithm().x509_oid());
     // 1. The precertificate: the same TBS plus the critical poison extension.
     let mut pre_tbs = base.tbs(sig_alg)?;
     let mut with_poison = pre_tbs.extensions.take().unwrap_or_default();
@@ -566,7 +570,7 @@ pub fn prepare_fulcio_leaf(
         e.retain(|x| x.extn_id != crate::x509::OID_CT_POISON);
     }
     let sct_signed_tbs = pre_tbs.to_der().map_err(der_err("precertificate TBS"))?;
-    let issuer_key_hash = crate::encoding::sha256(ca.key.spki_der());
+    let issuer_key_hash = crate::encoding::sha256(ca.key.public_key_der());
     Ok(PreparedLeaf {
         precert_der,
         sct_signed_tbs,
@@ -577,7 +581,12 @@ pub fn prepare_fulcio_leaf(
 
 /// A TSA signing certificate issued by `ca`: KU digitalSignature, EKU timeStamping (critical),
 /// as RFC 3161 and Sigstore's timestamp-authority require.
-pub fn tsa_leaf(ca: &Ca, key: &EcKey, dn: &str, validity: (i64, i64)) -> Result<Vec<u8>> {
+pub fn tsa_leaf(
+    ca: &Ca<impl Signer>,
+    key: &dyn Signer,
+    dn: &str,
+    validity: (i64, i64),
+) -> Result<Vec<u8>> {
     ca.end_entity(
         key,
         dn,

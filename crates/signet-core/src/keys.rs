@@ -171,6 +171,7 @@ impl EcKey {
 pub struct EdKey {
     pair: Ed25519KeyPair,
     pkcs8: Vec<u8>,
+    spki: Vec<u8>,
 }
 
 impl std::fmt::Debug for EdKey {
@@ -191,9 +192,14 @@ impl EdKey {
     pub fn from_pkcs8(pkcs8: &[u8]) -> Result<Self> {
         let pair =
             Ed25519KeyPair::from_pkcs8(pkcs8).map_err(|e| key_err("Ed25519 PKCS#8 key", e))?;
+        let mut spki = vec![
+            0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
+        ];
+        spki.extend_from_slice(pair.public_key().as_ref());
         Ok(EdKey {
             pair,
             pkcs8: pkcs8.to_vec(),
+            spki,
         })
     }
 
@@ -209,11 +215,12 @@ impl EdKey {
 
     /// DER SubjectPublicKeyInfo (`302a300506032b6570032100 || raw`).
     pub fn spki_der(&self) -> Vec<u8> {
-        let mut spki = vec![
-            0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
-        ];
-        spki.extend_from_slice(self.raw_public_key());
-        spki
+        self.spki.clone()
+    }
+
+    /// DER SubjectPublicKeyInfo, borrowed.
+    pub(crate) fn spki_ref(&self) -> &[u8] {
+        &self.spki
     }
 
     /// Sign `msg`.

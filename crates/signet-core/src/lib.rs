@@ -24,6 +24,7 @@ pub mod merkle;
 pub mod pep740;
 pub mod rekor;
 pub mod sct;
+pub mod signer;
 pub mod time;
 pub mod trust;
 pub mod tsa;

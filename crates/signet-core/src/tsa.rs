@@ -18,11 +18,6 @@
 //! `TSTInfo`, whose `genTime` may carry fractional seconds (RFC 3161 section 2.4.2), which
 //! `x509-tsp`'s `TstInfo` (der's `GeneralizedTime`) rejects.
 
-use aws_lc_rs::rand::SystemRandom;
-use aws_lc_rs::signature::{
-    EcdsaKeyPair, EcdsaSigningAlgorithm, KeyPair, ECDSA_P256_SHA256_ASN1_SIGNING,
-    ECDSA_P384_SHA384_ASN1_SIGNING,
-};
 use cmpv2::status::{PkiStatus, PkiStatusInfo};
 use cms::cert::{CertificateChoices, IssuerAndSerialNumber};
 use cms::content_info::{CmsVersion, ContentInfo};
@@ -1447,14 +1442,14 @@ fn uint_content(magnitude: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Issues RFC 3161 timestamp tokens with an ECDSA P-256 or P-384 key.
+/// Issues RFC 3161 timestamp tokens with an ECDSA P-256 or P-384 key (a file key or a
+/// token's, see [`crate::signer::Signer`]).
 pub struct TimestampSigner {
-    key: EcdsaKeyPair,
+    key: crate::signer::SharedSigner,
     digest: HashAlg,
     sig_alg: ObjectIdentifier,
     chain: Vec<Vec<u8>>,
     leaf: Certificate,
-    rng: SystemRandom,
 }
 
 impl std::fmt::Debug for TimestampSigner {
@@ -1471,29 +1466,30 @@ impl TimestampSigner {
     /// Build a signer from a PKCS#8 ECDSA key (P-256 signs with SHA-256, P-384 with SHA-384) and
     /// the TSA chain, DER, leaf first. The leaf's public key must be the key's.
     pub fn new(pkcs8: &[u8], chain: Vec<Vec<u8>>) -> Result<Self> {
-        let candidates: [(&'static EcdsaSigningAlgorithm, HashAlg, ObjectIdentifier); 2] = [
-            (
-                &ECDSA_P256_SHA256_ASN1_SIGNING,
-                HashAlg::Sha256,
-                OID_ECDSA_SHA256,
-            ),
-            (
-                &ECDSA_P384_SHA384_ASN1_SIGNING,
-                HashAlg::Sha384,
-                OID_ECDSA_SHA384,
-            ),
-        ];
-        let (key, digest, sig_alg) = candidates
-            .iter()
-            .find_map(|(alg, h, oid)| {
-                EcdsaKeyPair::from_pkcs8(alg, pkcs8)
-                    .ok()
-                    .map(|k| (k, *h, *oid))
-            })
+        let key = [crate::keys::Curve::P256, crate::keys::Curve::P384]
+            .into_iter()
+            .find_map(|c| crate::keys::EcKey::from_pkcs8(c, pkcs8).ok())
             .ok_or_else(|| Error::Key {
                 what: "TSA signing key".into(),
                 reason: "expected a PKCS#8 ECDSA P-256 or P-384 private key".into(),
             })?;
+        Self::from_signer(std::sync::Arc::new(key), chain)
+    }
+
+    /// Build a signer from any ECDSA P-256 / P-384 [`crate::signer::Signer`] and the TSA chain,
+    /// DER, leaf first. The leaf's public key must be the key's.
+    pub fn from_signer(key: crate::signer::SharedSigner, chain: Vec<Vec<u8>>) -> Result<Self> {
+        use crate::signer::SignatureAlgorithm;
+        let (digest, sig_alg) = match key.algorithm() {
+            SignatureAlgorithm::EcdsaP256Sha256 => (HashAlg::Sha256, OID_ECDSA_SHA256),
+            SignatureAlgorithm::EcdsaP384Sha384 => (HashAlg::Sha384, OID_ECDSA_SHA384),
+            other => {
+                return Err(Error::Key {
+                    what: "TSA signing key".into(),
+                    reason: format!("expected an ECDSA P-256 or P-384 key, found {other}"),
+                })
+            }
+        };
         let leaf_der = chain
             .first()
             .ok_or_else(|| ts_err("TSA signer needs a certificate chain; found none"))?;
@@ -1508,7 +1504,7 @@ impl TimestampSigner {
             .subject_public_key_info
             .subject_public_key
             .raw_bytes();
-        if leaf_point != key.public_key().as_ref() {
+        if leaf_point != crate::signer::public_key_bits(key.as_ref())? {
             return Err(Error::Key {
                 what: "TSA signing key".into(),
                 reason: format!(
@@ -1523,7 +1519,6 @@ impl TimestampSigner {
             sig_alg,
             chain,
             leaf,
-            rng: SystemRandom::new(),
         })
     }
 
@@ -1626,8 +1621,10 @@ impl TimestampSigner {
         ])
         .map_err(enc("signed attributes"))?;
         let attrs_der = attrs.to_der().map_err(enc("signed attributes"))?;
-        let signature = self.key.sign(&self.rng, &attrs_der).map_err(|_| {
-            Error::signature("ECDSA signing of the timestamp signed attributes failed")
+        let signature = self.key.sign(&attrs_der).map_err(|e| {
+            Error::signature(format!(
+                "ECDSA signing of the timestamp signed attributes failed: {e}"
+            ))
         })?;
 
         let signer_info = SignerInfo {
@@ -1645,7 +1642,7 @@ impl TimestampSigner {
                 oid: self.sig_alg,
                 parameters: None,
             },
-            signature: OctetString::new(signature.as_ref()).map_err(enc("signature"))?,
+            signature: OctetString::new(signature).map_err(enc("signature"))?,
             unsigned_attrs: None,
         };
         let certificates = if cert_req {
@@ -1689,6 +1686,11 @@ impl TimestampSigner {
 mod tests {
     use super::*;
     use aws_lc_rs::encoding::{AsDer, PublicKeyX509Der};
+    use aws_lc_rs::rand::SystemRandom;
+    use aws_lc_rs::signature::{
+        EcdsaKeyPair, EcdsaSigningAlgorithm, KeyPair, ECDSA_P256_SHA256_ASN1_SIGNING,
+        ECDSA_P384_SHA384_ASN1_SIGNING,
+    };
     use der::asn1::{BitString, UtcTime};
     use spki::SubjectPublicKeyInfoOwned;
     use std::str::FromStr;

@@ -115,6 +115,14 @@ pub enum Error {
         /// The signer name.
         signer: String,
     },
+    /// A key held elsewhere (a PKCS#11 token) failed to sign, with the key's reason.
+    #[error("signer {signer}: signing failed: {reason}")]
+    KeySigning {
+        /// The signer name.
+        signer: String,
+        /// What the key reported.
+        reason: String,
+    },
     /// Invalid [`crate::LogConfig`] or signer/origin mismatch.
     #[error("invalid log configuration: {reason}")]
     Config {

@@ -182,6 +182,74 @@ impl NoteSigner for EcdsaNoteSigner {
     }
 }
 
+/// A signed-note signer over any [`signet_core::signer::Signer`] (a file key or a key in a
+/// PKCS#11 token): an Ed25519 key signs as Rekor v2 / tessera (key ID
+/// `SHA256(name || 0x0A || 0x01 || pubkey)`), an ECDSA key as Rekor v1 and the CT log (hint
+/// `SHA256(SPKI)[..4]`), exactly as [`Ed25519NoteSigner`] and [`EcdsaNoteSigner`] do.
+pub struct KeyNoteSigner {
+    name: String,
+    key: signet_core::signer::SharedSigner,
+    log_id: [u8; 32],
+}
+
+impl std::fmt::Debug for KeyNoteSigner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "KeyNoteSigner({}, {:?}, {})",
+            self.name,
+            self.key,
+            hex::encode(&self.log_id[..4])
+        )
+    }
+}
+
+impl KeyNoteSigner {
+    /// A note signer named `name` (the log origin's part before `" - "`) signing with `key`.
+    pub fn new(name: impl Into<String>, key: signet_core::signer::SharedSigner) -> Result<Self> {
+        use signet_core::signer::SignatureAlgorithm;
+        let name = name.into();
+        check_name(&name)?;
+        let log_id = match key.algorithm() {
+            SignatureAlgorithm::Ed25519 => {
+                let raw =
+                    signet_core::signer::public_key_bits(key.as_ref()).map_err(|e| Error::Key {
+                        what: "Ed25519",
+                        reason: format!("cannot read the public key: {e}"),
+                    })?;
+                signet_core::checkpoint::ed25519_key_id(&name, &raw)
+            }
+            SignatureAlgorithm::EcdsaP256Sha256 | SignatureAlgorithm::EcdsaP384Sha384 => {
+                signet_core::encoding::sha256(key.public_key_der())
+            }
+        };
+        Ok(KeyNoteSigner { name, key, log_id })
+    }
+}
+
+impl NoteSigner for KeyNoteSigner {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn key_hint(&self) -> [u8; 4] {
+        let mut h = [0u8; 4];
+        h.copy_from_slice(&self.log_id[..4]);
+        h
+    }
+    fn log_id(&self) -> [u8; 32] {
+        self.log_id
+    }
+    fn public_key_spki(&self) -> Vec<u8> {
+        self.key.public_key_der().to_vec()
+    }
+    fn sign(&self, msg: &[u8]) -> Result<Vec<u8>> {
+        self.key.sign(msg).map_err(|e| Error::KeySigning {
+            signer: self.name.clone(),
+            reason: e.to_string(),
+        })
+    }
+}
+
 fn check_name(name: &str) -> Result<()> {
     if name.is_empty() || name.contains(char::is_whitespace) || name.contains('+') {
         return Err(Error::Config {
@@ -191,4 +259,27 @@ fn check_name(name: &str) -> Result<()> {
         });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod key_note_signer_tests {
+    use super::*;
+    use signet_core::keys::{Curve, EcKey, EdKey};
+
+    /// The generic signer over a file key is the dedicated signer: same ID, same SPKI.
+    #[test]
+    fn key_note_signer_matches_the_file_key_signers() {
+        let ed = EdKey::generate().unwrap();
+        let a = Ed25519NoteSigner::from_pkcs8("log.example", ed.pkcs8_der()).unwrap();
+        let b = KeyNoteSigner::new("log.example", std::sync::Arc::new(ed)).unwrap();
+        assert_eq!(a.log_id(), b.log_id());
+        assert_eq!(a.public_key_spki(), b.public_key_spki());
+        assert_eq!(b.sign(b"x").unwrap().len(), 64);
+        let ec = EcKey::generate(Curve::P256).unwrap();
+        let a = EcdsaNoteSigner::from_pkcs8("log.example", ec.pkcs8_der()).unwrap();
+        let b = KeyNoteSigner::new("log.example", std::sync::Arc::new(ec)).unwrap();
+        assert_eq!(a.log_id(), b.log_id());
+        assert_eq!(a.key_hint(), b.key_hint());
+        assert_eq!(a.public_key_spki(), b.public_key_spki());
+    }
 }

@@ -207,7 +207,7 @@ pub async fn signing_cert(
     let prepared = prepare_fulcio_leaf(ca, &spec, false)?;
     let sct = app
         .ct
-        .add_precert(&prepared.sct_signed_tbs, ca.key.spki_der())
+        .add_precert(&prepared.sct_signed_tbs, ca.key.public_key_der())
         .await?;
     let der = prepared.finish(ca, &[sct])?.der;
     app.metrics
@@ -238,7 +238,7 @@ pub fn issued_by_us(app: &App, der: &[u8]) -> bool {
         .ok()
         .and_then(|c| {
             c.verify_signed_by(
-                &PublicKey::from_spki_der(app.keys.ca_intermediate.key.spki_der()).ok()?,
+                &PublicKey::from_spki_der(app.keys.ca_intermediate.key.public_key_der()).ok()?,
             )
             .ok()
         })

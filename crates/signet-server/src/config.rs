@@ -49,6 +49,8 @@ pub struct ServeConfig {
     pub tls: Option<(PathBuf, PathBuf)>,
     /// Issue certificates with the operator's CA (`--ca-chain`, `--ca-key`; first start).
     pub brought_ca: Option<crate::keys::BroughtCa>,
+    /// Keys in a PKCS#11 token (`--pkcs11-module`, `--pkcs11-token`) instead of files.
+    pub key_provider: Option<std::sync::Arc<dyn signet_core::signer::KeyProvider>>,
 }
 
 /// Whether the development OIDC issuer runs, and for whom.
@@ -102,6 +104,7 @@ impl ServeConfig {
             },
             tls: None,
             brought_ca: None,
+            key_provider: None,
         })
     }
 

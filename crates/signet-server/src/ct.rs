@@ -7,15 +7,15 @@ use axum::extract::State;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use signet_core::encoding::{b64_decode, b64_encode, sha256};
-use signet_core::keys::EcKey;
 use signet_core::sct::{precert_signed_data, Sct};
+use signet_core::signer::SharedSigner;
 use signet_core::x509::{Certificate, OID_CT_POISON};
 
 use crate::{now_ms, App, Error, Result};
 
 /// The CT log: its signing key, accepted issuers, and the log of submitted entries.
 pub struct CtLog {
-    key: EcKey,
+    key: SharedSigner,
     log_id: [u8; 32],
     /// SPKI DER of accepted issuing CAs.
     issuers: Vec<Vec<u8>>,
@@ -62,8 +62,8 @@ impl CtLog {
     }
 
     /// A CT log signing with `key`, accepting precertificates issued by the given CA keys.
-    pub fn new(key: EcKey, issuers: Vec<Vec<u8>>, log: signet_log::Log) -> Self {
-        let log_id = sha256(key.spki_der());
+    pub fn new(key: SharedSigner, issuers: Vec<Vec<u8>>, log: signet_log::Log) -> Self {
+        let log_id = sha256(key.public_key_der());
         CtLog {
             key,
             log_id,
@@ -79,7 +79,7 @@ impl CtLog {
 
     /// The public key, DER SPKI.
     pub fn spki_der(&self) -> &[u8] {
-        self.key.spki_der()
+        self.key.public_key_der()
     }
 
     /// Log a precertificate and return its SCT. `tbs` is the precertificate TBS without the

@@ -1,34 +1,42 @@
 //! The instance's long-lived keys and certificates, generated on first start and kept in
-//! `DATA_DIR/keys` (PKCS#8 / DER files, mode 0600 where the platform supports it).
+//! `DATA_DIR/keys` (PKCS#8 / DER files, mode 0600 where the platform supports it), or kept in
+//! a PKCS#11 token (`signet keys init --pkcs11-module ...`): then `DATA_DIR/keys` holds only
+//! the certificates, `pkcs11.json` naming the keys' labels, and the development issuer's key.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use signet_core::certs::Ca;
 use signet_core::keys::{Curve, EcKey, EdKey};
+use signet_core::signer::{KeyProvider, SharedSigner, SignatureAlgorithm};
 use signet_core::time::format_rfc3339;
 
 use crate::{Error, Result};
 
-/// Every key and certificate of the instance.
+/// Every key and certificate of the instance (`Debug` shows no key material).
+#[derive(Debug)]
 pub struct InstanceKeys {
     /// The certificates above the issuing CA, up to the root (DER): the generated root, or
     /// the organisation's chain for a brought CA (`--ca-chain`).
     pub ca_chain: Vec<Vec<u8>>,
     /// Fulcio issuing CA (P-384 when generated): its key and certificate.
-    pub ca_intermediate: Ca,
+    pub ca_intermediate: Ca<SharedSigner>,
     /// CT log key (P-256).
-    pub ct: EcKey,
+    pub ct: SharedSigner,
     /// Rekor v1 key (P-256).
-    pub rekor_v1: EcKey,
+    pub rekor_v1: SharedSigner,
     /// Rekor v2 checkpoint key (Ed25519).
-    pub rekor_v2: EdKey,
+    pub rekor_v2: SharedSigner,
+    /// The Rekor v2 key's raw 32-byte public key (its log ID input).
+    pub rekor_v2_public: Vec<u8>,
     /// TSA root (P-384).
-    pub tsa_root: Ca,
+    pub tsa_root: Ca<SharedSigner>,
     /// TSA signing key (P-256) and leaf certificate DER.
-    pub tsa_key: EcKey,
+    pub tsa_key: SharedSigner,
     /// TSA leaf certificate.
     pub tsa_leaf_der: Vec<u8>,
-    /// OIDC development issuer key (P-256).
+    /// OIDC development issuer key (P-256; a file key in either store: it signs only the
+    /// development issuer's test tokens).
     pub oidc: EcKey,
     /// When the keys were created (Unix seconds): the start of every `validFor`.
     pub created: i64,
@@ -62,6 +70,9 @@ fn read(path: &Path) -> Result<Vec<u8>> {
 /// Years of validity for the CA and TSA certificates.
 const CA_YEARS: i64 = 10;
 
+/// A brought CA: the issuing CA, the certificates above it, and its key's PKCS#8.
+type LoadedCa = (Ca<SharedSigner>, Vec<Vec<u8>>, Vec<u8>);
+
 /// A CA the operator brings (Fulcio's `fileca`): the issuing CA's certificate chain, issuing
 /// CA first and the organisation's root last, and the issuing CA's private key.
 #[derive(Debug, Clone)]
@@ -76,7 +87,7 @@ impl BroughtCa {
     /// Parse and check the chain and key: the key is the issuing certificate's, every
     /// certificate is a CA (basicConstraints cA, keyCertSign) signed by the next, and the last
     /// is self-signed.
-    fn load(&self) -> Result<(Ca, Vec<Vec<u8>>)> {
+    fn load(&self) -> Result<LoadedCa> {
         let bad = |m: String| Error::Config(format!("--ca-chain/--ca-key: {m}"));
         let certs = signet_core::x509::Certificate::all_from_pem(&self.chain_pem)
             .map_err(|e| bad(e.to_string()))?;
@@ -110,11 +121,13 @@ impl BroughtCa {
                     ))
                 })?;
         }
-        let issuing = Ca::from_parts(key, certs[0].der().to_vec())
+        let pkcs8 = key.pkcs8_der().to_vec();
+        let issuing = Ca::from_parts(Arc::new(key) as SharedSigner, certs[0].der().to_vec())
             .map_err(|e| bad(format!("the key is not the issuing certificate's: {e}")))?;
         Ok((
             issuing,
             certs[1..].iter().map(|c| c.der().to_vec()).collect(),
+            pkcs8,
         ))
     }
 }
@@ -129,13 +142,54 @@ fn chain_pem(chain: &[Vec<u8>]) -> String {
 impl InstanceKeys {
     /// Load the keys from `dir`, or create them all if `dir/created` does not exist; with
     /// `brought`, the CA is the operator's instead of a generated one (first start only).
-    pub fn load_or_create(dir: &Path, now: i64, brought: Option<&BroughtCa>) -> Result<Self> {
+    ///
+    /// With `token`, the keys are the token's, which [`InstanceKeys::init_in_token`] created
+    /// (`signet keys init --pkcs11-module ...`): a data dir of file keys, or one not yet
+    /// initialised, is refused, and so is a token data dir opened without a token.
+    pub fn load_or_create(
+        dir: &Path,
+        now: i64,
+        brought: Option<&BroughtCa>,
+        token: Option<&dyn KeyProvider>,
+    ) -> Result<Self> {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         let p = |n: &str| -> PathBuf { dir.join(n) };
+        match (p(TOKEN_MANIFEST).exists(), token) {
+            (true, Some(t)) => {
+                if brought.is_some() {
+                    return Err(Error::Config(
+                        "--ca-chain/--ca-key: the CA of an instance whose keys are in a PKCS#11 token is the token's (signet keys init)".into(),
+                    ));
+                }
+                return Self::load_from_token(dir, t);
+            }
+            (true, None) => {
+                return Err(Error::Config(format!(
+                    "{}: the instance's keys are in a PKCS#11 token (see {TOKEN_MANIFEST}); expected --pkcs11-module and --pkcs11-token",
+                    dir.display()
+                )))
+            }
+            (false, Some(t)) => {
+                return Err(Error::Config(if p("created").exists() {
+                    format!(
+                        "{} holds file keys; expected the keys of {} (a data dir's keys do not move into a token)",
+                        dir.display(),
+                        t.describe()
+                    )
+                } else {
+                    format!(
+                        "{} has no keys yet; expected `signet keys init --pkcs11-module ... --pkcs11-token ... --data-dir ...` to have created them in {}",
+                        dir.display(),
+                        t.describe()
+                    )
+                }))
+            }
+            (false, None) => {}
+        }
         if p("created").exists() {
             let keys = Self::load(dir)?;
             if let Some(b) = brought {
-                let (issuing, _) = b.load()?;
+                let (issuing, _, _) = b.load()?;
                 if issuing.cert_der != keys.ca_intermediate.cert_der {
                     return Err(Error::Config(format!(
                         "{} already holds an instance whose CA is not the one given with --ca-chain; a CA is brought on the first start only",
@@ -147,27 +201,32 @@ impl InstanceKeys {
         }
         let validity = (now - 60, now + CA_YEARS * 365 * 86400);
         let (ca_intermediate, ca_chain) = match brought {
-            Some(b) => b.load()?,
+            Some(b) => {
+                let (issuing, chain, pkcs8) = b.load()?;
+                write_private(&p("ca-intermediate.pk8"), &pkcs8)?;
+                (issuing, chain)
+            }
             None => {
-                let ca_root = Ca::root(
-                    EcKey::generate(Curve::P384)?,
-                    "CN=signet-root,O=signet.dev",
-                    validity,
-                )?;
+                let root_key = EcKey::generate(Curve::P384)?;
+                // The root key signs nothing after this: kept only so that an operator can
+                // issue another intermediate offline.
+                write_private(&p("ca-root.pk8"), root_key.pkcs8_der())?;
+                let ca_root = Ca::root(root_key, "CN=signet-root,O=signet.dev", validity)?;
+                let key = EcKey::generate(Curve::P384)?;
+                write_private(&p("ca-intermediate.pk8"), key.pkcs8_der())?;
                 let intermediate = ca_root.intermediate(
-                    EcKey::generate(Curve::P384)?,
+                    Arc::new(key) as SharedSigner,
                     "CN=signet-intermediate,O=signet.dev",
                     validity,
                     None,
                 )?;
-                // The root key signs nothing after this: kept only so that an operator can
-                // issue another intermediate offline.
-                write_private(&p("ca-root.pk8"), ca_root.key.pkcs8_der())?;
                 (intermediate, vec![ca_root.cert_der])
             }
         };
+        let tsa_root_key = EcKey::generate(Curve::P384)?;
+        write_private(&p("tsa-root.pk8"), tsa_root_key.pkcs8_der())?;
         let tsa_root = Ca::root(
-            EcKey::generate(Curve::P384)?,
+            Arc::new(tsa_root_key) as SharedSigner,
             "CN=signet-tsa-root,O=signet.dev",
             validity,
         )?;
@@ -178,84 +237,248 @@ impl InstanceKeys {
             "CN=signet-tsa,O=signet.dev",
             validity,
         )?;
+        let ct = EcKey::generate(Curve::P256)?;
+        let rekor_v1 = EcKey::generate(Curve::P256)?;
+        let rekor_v2 = EdKey::generate()?;
+        let oidc = EcKey::generate(Curve::P256)?;
+        write_private(&p("tsa.pk8"), tsa_key.pkcs8_der())?;
+        write_private(&p("ct.pk8"), ct.pkcs8_der())?;
+        write_private(&p("rekor-v1.pk8"), rekor_v1.pkcs8_der())?;
+        write_private(&p("rekor-v2.pk8"), rekor_v2.pkcs8_der())?;
+        write_private(&p("oidc.pk8"), oidc.pkcs8_der())?;
         let keys = InstanceKeys {
             ca_chain,
             ca_intermediate,
-            ct: EcKey::generate(Curve::P256)?,
-            rekor_v1: EcKey::generate(Curve::P256)?,
-            rekor_v2: EdKey::generate()?,
+            ct: Arc::new(ct),
+            rekor_v1: Arc::new(rekor_v1),
+            rekor_v2_public: rekor_v2.raw_public_key().to_vec(),
+            rekor_v2: Arc::new(rekor_v2),
             tsa_root,
-            tsa_key,
+            tsa_key: Arc::new(tsa_key),
             tsa_leaf_der,
-            oidc: EcKey::generate(Curve::P256)?,
+            oidc,
             created: now - 60,
         };
         for (name, ca) in [
             ("ca-intermediate", &keys.ca_intermediate),
             ("tsa-root", &keys.tsa_root),
         ] {
-            write_private(&p(&format!("{name}.pk8")), ca.key.pkcs8_der())?;
             write_private(&p(&format!("{name}.der")), &ca.cert_der)?;
         }
         write_private(&p("ca-chain.pem"), chain_pem(&keys.ca_chain).as_bytes())?;
-        write_private(&p("tsa.pk8"), keys.tsa_key.pkcs8_der())?;
         write_private(&p("tsa.der"), &keys.tsa_leaf_der)?;
-        write_private(&p("ct.pk8"), keys.ct.pkcs8_der())?;
-        write_private(&p("rekor-v1.pk8"), keys.rekor_v1.pkcs8_der())?;
-        write_private(&p("rekor-v2.pk8"), keys.rekor_v2.pkcs8_der())?;
-        write_private(&p("oidc.pk8"), keys.oidc.pkcs8_der())?;
-        // Written last: its presence means every other file is complete.
-        write_private(
-            &p("created"),
-            format!("{}\n{}\n", keys.created, format_rfc3339(keys.created)).as_bytes(),
-        )?;
+        write_created(dir, keys.created)?;
         Ok(keys)
     }
 
     fn load(dir: &Path) -> Result<Self> {
         let p = |n: &str| dir.join(n);
-        let created_text = String::from_utf8_lossy(&read(&p("created"))?).into_owned();
-        let created: i64 = created_text
-            .lines()
-            .next()
-            .and_then(|l| l.trim().parse().ok())
-            .ok_or_else(|| {
-                Error::Config(format!(
-                    "{}: expected Unix seconds on the first line",
-                    p("created").display()
-                ))
-            })?;
-        let ca = |name: &str| -> Result<Ca> {
+        let created = read_created(dir)?;
+        let rekor_v2 = EdKey::from_pkcs8(&read(&p("rekor-v2.pk8"))?)?;
+        let ca = |name: &str| -> Result<Ca<SharedSigner>> {
             let text = signet_core::encoding::pem_encode(
                 "PRIVATE KEY",
                 &read(&p(&format!("{name}.pk8")))?,
             );
-            Ca::from_parts(EcKey::from_pem(&text)?, read(&p(&format!("{name}.der")))?)
-                .map_err(Error::from)
+            Ca::from_parts(
+                Arc::new(EcKey::from_pem(&text)?) as SharedSigner,
+                read(&p(&format!("{name}.der")))?,
+            )
+            .map_err(Error::from)
         };
-        // The chain above the issuing CA; data dirs from before brought CAs keep only the root.
-        let ca_chain = if p("ca-chain.pem").exists() {
-            let text = String::from_utf8_lossy(&read(&p("ca-chain.pem"))?).into_owned();
-            signet_core::x509::Certificate::all_from_pem(&text)?
-                .into_iter()
-                .map(|c| c.der().to_vec())
-                .collect()
-        } else {
-            vec![read(&p("ca-root.der"))?]
-        };
+        let ca_chain = read_ca_chain(dir)?;
         Ok(InstanceKeys {
             ca_chain,
             ca_intermediate: ca("ca-intermediate")?,
             tsa_root: ca("tsa-root")?,
-            tsa_key: EcKey::from_pkcs8(Curve::P256, &read(&p("tsa.pk8"))?)?,
+            tsa_key: Arc::new(EcKey::from_pkcs8(Curve::P256, &read(&p("tsa.pk8"))?)?),
             tsa_leaf_der: read(&p("tsa.der"))?,
-            ct: EcKey::from_pkcs8(Curve::P256, &read(&p("ct.pk8"))?)?,
-            rekor_v1: EcKey::from_pkcs8(Curve::P256, &read(&p("rekor-v1.pk8"))?)?,
-            rekor_v2: EdKey::from_pkcs8(&read(&p("rekor-v2.pk8"))?)?,
+            ct: Arc::new(EcKey::from_pkcs8(Curve::P256, &read(&p("ct.pk8"))?)?),
+            rekor_v1: Arc::new(EcKey::from_pkcs8(Curve::P256, &read(&p("rekor-v1.pk8"))?)?),
+            rekor_v2_public: rekor_v2.raw_public_key().to_vec(),
+            rekor_v2: Arc::new(rekor_v2),
             oidc: EcKey::from_pkcs8(Curve::P256, &read(&p("oidc.pk8"))?)?,
             created,
         })
     }
+}
+
+/// In a data dir whose keys are in a PKCS#11 token: the token's key labels, per role.
+pub const TOKEN_MANIFEST: &str = "pkcs11.json";
+
+/// The keys an instance keeps in a PKCS#11 token: role (the manifest's name), label in the
+/// token, algorithm.
+pub const TOKEN_KEYS: [(&str, &str, SignatureAlgorithm); 7] = [
+    (
+        "caRoot",
+        "signet-ca-root",
+        SignatureAlgorithm::EcdsaP384Sha384,
+    ),
+    ("ca", "signet-ca", SignatureAlgorithm::EcdsaP384Sha384),
+    ("ct", "signet-ct", SignatureAlgorithm::EcdsaP256Sha256),
+    (
+        "rekorV1",
+        "signet-rekor-v1",
+        SignatureAlgorithm::EcdsaP256Sha256,
+    ),
+    ("rekorV2", "signet-rekor-v2", SignatureAlgorithm::Ed25519),
+    (
+        "tsaRoot",
+        "signet-tsa-root",
+        SignatureAlgorithm::EcdsaP384Sha384,
+    ),
+    ("tsa", "signet-tsa", SignatureAlgorithm::EcdsaP256Sha256),
+];
+
+fn alg_of(role: &str) -> SignatureAlgorithm {
+    TOKEN_KEYS
+        .iter()
+        .find(|(r, _, _)| *r == role)
+        .map_or(SignatureAlgorithm::EcdsaP256Sha256, |(_, _, a)| *a)
+}
+
+impl InstanceKeys {
+    /// Create the instance's keys in a PKCS#11 token (labels [`TOKEN_KEYS`]) and write their
+    /// certificates, the manifest [`TOKEN_MANIFEST`] and the development issuer's file key to
+    /// `dir`. No private key of the CA, CT log, Rekor logs or TSA is written anywhere.
+    pub fn init_in_token(dir: &Path, now: i64, token: &dyn KeyProvider) -> Result<Self> {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        let p = |n: &str| -> PathBuf { dir.join(n) };
+        if p("created").exists() || p(TOKEN_MANIFEST).exists() {
+            return Err(Error::Config(format!(
+                "{} already holds an instance's keys; expected an empty data dir",
+                dir.display()
+            )));
+        }
+        let mut made = std::collections::BTreeMap::new();
+        for (role, label, alg) in TOKEN_KEYS {
+            made.insert(role, token.generate(label, alg)?);
+        }
+        let key = |role: &str| -> Result<SharedSigner> {
+            made.get(role)
+                .cloned()
+                .ok_or_else(|| Error::Config(format!("internal: no {role} key generated")))
+        };
+        let validity = (now - 60, now + CA_YEARS * 365 * 86400);
+        let ca_root = Ca::root(key("caRoot")?, "CN=signet-root,O=signet.dev", validity)?;
+        let ca_intermediate = ca_root.intermediate(
+            key("ca")?,
+            "CN=signet-intermediate,O=signet.dev",
+            validity,
+            None,
+        )?;
+        let tsa_root = Ca::root(key("tsaRoot")?, "CN=signet-tsa-root,O=signet.dev", validity)?;
+        let tsa_key = key("tsa")?;
+        let tsa_leaf_der = signet_core::certs::tsa_leaf(
+            &tsa_root,
+            tsa_key.as_ref(),
+            "CN=signet-tsa,O=signet.dev",
+            validity,
+        )?;
+        let oidc = EcKey::generate(Curve::P256)?;
+        write_private(&p("oidc.pk8"), oidc.pkcs8_der())?;
+        write_private(&p("ca-root.der"), &ca_root.cert_der)?;
+        write_private(&p("ca-intermediate.der"), &ca_intermediate.cert_der)?;
+        write_private(
+            &p("ca-chain.pem"),
+            chain_pem(std::slice::from_ref(&ca_root.cert_der)).as_bytes(),
+        )?;
+        write_private(&p("tsa-root.der"), &tsa_root.cert_der)?;
+        write_private(&p("tsa.der"), &tsa_leaf_der)?;
+        let manifest = serde_json::json!({
+            "store": "pkcs11",
+            "token": token.describe(),
+            "keys": TOKEN_KEYS.iter().map(|(role, label, _)| (role.to_string(), serde_json::Value::from(*label))).collect::<serde_json::Map<_, _>>(),
+        });
+        write_private(&p(TOKEN_MANIFEST), format!("{manifest:#}\n").as_bytes())?;
+        let rekor_v2 = key("rekorV2")?;
+        let keys = InstanceKeys {
+            ca_chain: vec![ca_root.cert_der],
+            ca_intermediate,
+            ct: key("ct")?,
+            rekor_v1: key("rekorV1")?,
+            rekor_v2_public: signet_core::signer::public_key_bits(rekor_v2.as_ref())?,
+            rekor_v2,
+            tsa_root,
+            tsa_key,
+            tsa_leaf_der,
+            oidc,
+            created: now - 60,
+        };
+        write_created(dir, keys.created)?;
+        Ok(keys)
+    }
+
+    /// Load an instance whose keys are in `token`: the labels from the manifest, the
+    /// certificates from `dir`; each certificate must carry its key's public key.
+    fn load_from_token(dir: &Path, token: &dyn KeyProvider) -> Result<Self> {
+        let p = |n: &str| dir.join(n);
+        let manifest: serde_json::Value = serde_json::from_slice(&read(&p(TOKEN_MANIFEST))?)
+            .map_err(|e| Error::Config(format!("{}: {e}", p(TOKEN_MANIFEST).display())))?;
+        let open = |role: &str| -> Result<SharedSigner> {
+            let label = manifest["keys"][role].as_str().ok_or_else(|| {
+                Error::Config(format!(
+                    "{}: expected keys.{role} (a key label), found none",
+                    p(TOKEN_MANIFEST).display()
+                ))
+            })?;
+            Ok(token.open(label, alg_of(role))?)
+        };
+        let created = read_created(dir)?;
+        let rekor_v2 = open("rekorV2")?;
+        let tsa_key = open("tsa")?;
+        let tsa_leaf_der = read(&p("tsa.der"))?;
+        Ok(InstanceKeys {
+            ca_chain: read_ca_chain(dir)?,
+            ca_intermediate: Ca::from_parts(open("ca")?, read(&p("ca-intermediate.der"))?)?,
+            // The TSA root's key signs nothing after `keys init`; only its certificate is used.
+            tsa_root: Ca::from_parts(open("tsaRoot")?, read(&p("tsa-root.der"))?)?,
+            ct: open("ct")?,
+            rekor_v1: open("rekorV1")?,
+            rekor_v2_public: signet_core::signer::public_key_bits(rekor_v2.as_ref())?,
+            rekor_v2,
+            tsa_key,
+            tsa_leaf_der,
+            oidc: EcKey::from_pkcs8(Curve::P256, &read(&p("oidc.pk8"))?)?,
+            created,
+        })
+    }
+}
+
+/// The chain above the issuing CA; data dirs from before brought CAs keep only the root.
+fn read_ca_chain(dir: &Path) -> Result<Vec<Vec<u8>>> {
+    let p = |n: &str| dir.join(n);
+    Ok(if p("ca-chain.pem").exists() {
+        let text = String::from_utf8_lossy(&read(&p("ca-chain.pem"))?).into_owned();
+        signet_core::x509::Certificate::all_from_pem(&text)?
+            .into_iter()
+            .map(|c| c.der().to_vec())
+            .collect()
+    } else {
+        vec![read(&p("ca-root.der"))?]
+    })
+}
+
+fn read_created(dir: &Path) -> Result<i64> {
+    let path = dir.join("created");
+    let text = String::from_utf8_lossy(&read(&path)?).into_owned();
+    text.lines()
+        .next()
+        .and_then(|l| l.trim().parse().ok())
+        .ok_or_else(|| {
+            Error::Config(format!(
+                "{}: expected Unix seconds on the first line",
+                path.display()
+            ))
+        })
+}
+
+/// Written last: its presence means every other file is complete.
+fn write_created(dir: &Path, created: i64) -> Result<()> {
+    write_private(
+        &dir.join("created"),
+        format!("{created}\n{}\n", format_rfc3339(created)).as_bytes(),
+    )
 }
 
 #[cfg(test)]
@@ -274,5 +497,96 @@ mod secret_file_tests {
         // Overwriting keeps the mode and leaves no temp file behind.
         super::write_private(&p, b"again").unwrap();
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+}
+
+#[cfg(test)]
+mod token_tests {
+    use super::*;
+    use signet_core::signer::{verify_own, KeyProvider};
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+
+    /// A key store in memory: what a PKCS#11 token does, without one.
+    #[derive(Debug, Default)]
+    struct MemoryToken(Mutex<HashMap<String, SharedSigner>>);
+
+    impl KeyProvider for MemoryToken {
+        fn generate(
+            &self,
+            label: &str,
+            alg: SignatureAlgorithm,
+        ) -> signet_core::Result<SharedSigner> {
+            let k: SharedSigner = match alg.curve() {
+                Some(c) => Arc::new(EcKey::generate(c)?),
+                None => Arc::new(EdKey::generate()?),
+            };
+            let mut m = self.0.lock().unwrap();
+            assert!(
+                m.insert(label.to_string(), k.clone()).is_none(),
+                "{label} twice"
+            );
+            Ok(k)
+        }
+        fn open(&self, label: &str, alg: SignatureAlgorithm) -> signet_core::Result<SharedSigner> {
+            let k = self.0.lock().unwrap().get(label).cloned().unwrap();
+            assert_eq!(k.algorithm(), alg, "{label}");
+            Ok(k)
+        }
+        fn describe(&self) -> String {
+            "memory token".into()
+        }
+    }
+
+    #[test]
+    fn token_keys_are_created_and_reopened_and_no_private_key_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let token = MemoryToken::default();
+        let made = InstanceKeys::init_in_token(dir.path(), 1_700_000_000, &token).unwrap();
+        assert_eq!(token.0.lock().unwrap().len(), TOKEN_KEYS.len());
+        let names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        let private: Vec<&String> = names.iter().filter(|n| n.ends_with(".pk8")).collect();
+        assert_eq!(private, vec!["oidc.pk8"], "{names:?}");
+
+        let again = InstanceKeys::load_or_create(dir.path(), 0, None, Some(&token)).unwrap();
+        assert_eq!(
+            again.ca_intermediate.cert_der,
+            made.ca_intermediate.cert_der
+        );
+        assert_eq!(again.rekor_v2_public, made.rekor_v2_public);
+        assert_eq!(again.created, made.created);
+        for k in [&again.ct, &again.rekor_v1, &again.rekor_v2, &again.tsa_key] {
+            verify_own(k.as_ref(), b"m", &k.sign(b"m").unwrap()).unwrap();
+        }
+        // The TSA chain and certificates load as the server builds them.
+        crate::tsa::signer(&again).unwrap();
+
+        let err = InstanceKeys::load_or_create(dir.path(), 0, None, None)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("--pkcs11-module"), "{err}");
+        let err = InstanceKeys::init_in_token(dir.path(), 0, &token)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("already holds"), "{err}");
+    }
+
+    #[test]
+    fn file_key_data_dirs_and_empty_ones_are_refused_with_a_token() {
+        let token = MemoryToken::default();
+        let empty = tempfile::tempdir().unwrap();
+        let err = InstanceKeys::load_or_create(empty.path(), 0, None, Some(&token))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("signet keys init"), "{err}");
+        let files = tempfile::tempdir().unwrap();
+        InstanceKeys::load_or_create(files.path(), 1_700_000_000, None, None).unwrap();
+        let err = InstanceKeys::load_or_create(files.path(), 0, None, Some(&token))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("holds file keys"), "{err}");
     }
 }

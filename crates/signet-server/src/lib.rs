@@ -164,6 +164,7 @@ impl App {
             &data.join("keys"),
             now_secs(),
             cfg.brought_ca.as_ref(),
+            cfg.key_provider.as_deref(),
         )?;
         let urls = trust::Urls {
             base: cfg.public_url().trim_end_matches('/').to_string(),
@@ -171,18 +172,12 @@ impl App {
         let ct_origin = format!("{}/ct", urls.host());
         let ct_log = signet_log::Log::open(
             cfg.log_config(data.join("ctlog"), ct_origin.clone()),
-            Arc::new(signet_log::EcdsaNoteSigner::from_pkcs8(
-                ct_origin,
-                keys.ct.pkcs8_der(),
-            )?),
+            Arc::new(signet_log::KeyNoteSigner::new(ct_origin, keys.ct.clone())?),
         )
         .await?;
         let ct = ct::CtLog::new(
-            signet_core::keys::EcKey::from_pkcs8(
-                signet_core::keys::Curve::P256,
-                keys.ct.pkcs8_der(),
-            )?,
-            vec![keys.ca_intermediate.key.spki_der().to_vec()],
+            keys.ct.clone(),
+            vec![keys.ca_intermediate.key.public_key_der().to_vec()],
             ct_log,
         );
         let tsa = tsa::signer(&keys)?;

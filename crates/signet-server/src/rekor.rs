@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 use signet_core::crypto::{HashAlg, KeyKind, PublicKey};
 use signet_core::dsse::{pae, Envelope};
 use signet_core::encoding::{b64_decode, b64_encode, sha256};
-use signet_core::keys::{Curve, EcKey};
+
 use signet_core::merkle::leaf_hash;
 use signet_core::rekor::set_payload;
 use signet_core::x509::Certificate;
@@ -319,7 +319,7 @@ fn canonicalize_intoto_v002(spec: &Value) -> Result<Canonical> {
 pub struct RekorV1 {
     /// The log.
     pub log: signet_log::Log,
-    key: EcKey,
+    key: signet_core::signer::SharedSigner,
     log_id: [u8; 32],
     tree_id: u64,
     index: Arc<redb::Database>,
@@ -402,9 +402,9 @@ impl RekorV1 {
         lc.publish_on_demand = true;
         let log = signet_log::Log::open(
             lc,
-            Arc::new(signet_log::EcdsaNoteSigner::from_pkcs8(
+            Arc::new(signet_log::KeyNoteSigner::new(
                 urls.host(),
-                keys.rekor_v1.pkcs8_der(),
+                keys.rekor_v1.clone(),
             )?),
         )
         .await?;
@@ -416,8 +416,8 @@ impl RekorV1 {
         tokio::spawn(index_writer(index.clone(), rx));
         Ok(RekorV1 {
             log,
-            key: EcKey::from_pkcs8(Curve::P256, keys.rekor_v1.pkcs8_der())?,
-            log_id: sha256(keys.rekor_v1.spki_der()),
+            key: keys.rekor_v1.clone(),
+            log_id: sha256(keys.rekor_v1.public_key_der()),
             tree_id,
             index,
             index_tx,
@@ -761,7 +761,7 @@ async fn v1_proof(State(app): State<Arc<App>>, Query(q): Query<ProofQuery>) -> R
 
 async fn v1_public_key(State(app): State<Arc<App>>) -> Response {
     let pem = pem::encode_config(
-        &pem::Pem::new("PUBLIC KEY", app.rekor_v1.key.spki_der().to_vec()),
+        &pem::Pem::new("PUBLIC KEY", app.rekor_v1.key.public_key_der().to_vec()),
         pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF),
     );
     ([(header::CONTENT_TYPE, "application/x-pem-file")], pem).into_response()
@@ -781,15 +781,14 @@ impl RekorV2 {
         let lc = cfg.log_config(cfg.data_dir.join("rekor-v2"), origin.clone());
         let log = signet_log::Log::open(
             lc,
-            Arc::new(signet_log::Ed25519NoteSigner::from_pkcs8(
+            Arc::new(signet_log::KeyNoteSigner::new(
                 origin.clone(),
-                keys.rekor_v2.pkcs8_der(),
+                keys.rekor_v2.clone(),
             )?),
         )
         .await?;
         let log_id =
-            signet_core::checkpoint::ed25519_key_id(&origin, keys.rekor_v2.raw_public_key())
-                .to_vec();
+            signet_core::checkpoint::ed25519_key_id(&origin, &keys.rekor_v2_public).to_vec();
         Ok(RekorV2 { log, log_id })
     }
 }

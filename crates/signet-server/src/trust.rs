@@ -69,7 +69,7 @@ fn since(t: i64) -> TimeRange {
 /// The trusted root describing this instance.
 pub fn trusted_root(keys: &InstanceKeys, urls: &Urls) -> TrustedRoot {
     let start = keys.created;
-    let v2_key_id = ed25519_key_id(&urls.rekor_v2_origin(), keys.rekor_v2.raw_public_key());
+    let v2_key_id = ed25519_key_id(&urls.rekor_v2_origin(), &keys.rekor_v2_public);
     TrustedRoot {
         media_type: TRUSTED_ROOT_MEDIA_TYPE.into(),
         tlogs: vec![
@@ -77,12 +77,12 @@ pub fn trusted_root(keys: &InstanceKeys, urls: &Urls) -> TrustedRoot {
                 base_url: urls.base.clone(),
                 hash_algorithm: "SHA2_256".into(),
                 public_key: PublicKeyDetails {
-                    raw_bytes: Some(keys.rekor_v1.spki_der().to_vec()),
+                    raw_bytes: Some(keys.rekor_v1.public_key_der().to_vec()),
                     key_details: "PKIX_ECDSA_P256_SHA_256".into(),
                     valid_for: Some(since(start)),
                 },
                 log_id: LogId {
-                    key_id: sha256(keys.rekor_v1.spki_der()).to_vec(),
+                    key_id: sha256(keys.rekor_v1.public_key_der()).to_vec(),
                 },
                 checkpoint_key_id: None,
                 operator: None,
@@ -91,7 +91,7 @@ pub fn trusted_root(keys: &InstanceKeys, urls: &Urls) -> TrustedRoot {
                 base_url: urls.rekor_v2(),
                 hash_algorithm: "SHA2_256".into(),
                 public_key: PublicKeyDetails {
-                    raw_bytes: Some(keys.rekor_v2.spki_der()),
+                    raw_bytes: Some(keys.rekor_v2.public_key_der().to_vec()),
                     key_details: "PKIX_ED25519".into(),
                     valid_for: Some(since(start)),
                 },
@@ -120,12 +120,12 @@ pub fn trusted_root(keys: &InstanceKeys, urls: &Urls) -> TrustedRoot {
             base_url: format!("{}/ct", urls.base),
             hash_algorithm: "SHA2_256".into(),
             public_key: PublicKeyDetails {
-                raw_bytes: Some(keys.ct.spki_der().to_vec()),
+                raw_bytes: Some(keys.ct.public_key_der().to_vec()),
                 key_details: "PKIX_ECDSA_P256_SHA_256".into(),
                 valid_for: Some(since(start)),
             },
             log_id: LogId {
-                key_id: sha256(keys.ct.spki_der()).to_vec(),
+                key_id: sha256(keys.ct.public_key_der()).to_vec(),
             },
             checkpoint_key_id: None,
             operator: None,

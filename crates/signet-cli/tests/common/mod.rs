@@ -30,6 +30,16 @@ impl Instance {
 
     /// Start `signet serve` with extra arguments (no `--dev-issuer` unless given).
     pub fn start_with(dir: tempfile::TempDir, port: u16, extra: &[&str]) -> Instance {
+        Self::start_with_env(dir, port, extra, &[])
+    }
+
+    /// [`Instance::start_with`] with extra environment variables for the server.
+    pub fn start_with_env(
+        dir: tempfile::TempDir,
+        port: u16,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> Instance {
         let mut child = Command::new(env!("CARGO_BIN_EXE_signet"))
             .args([
                 "serve",
@@ -39,6 +49,7 @@ impl Instance {
             ])
             .arg(dir.path())
             .args(extra)
+            .envs(env.iter().copied())
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
