@@ -22,6 +22,7 @@
 
 use signet_core::certs;
 pub use signet_core::keys;
+pub mod fixtures;
 pub mod logs;
 pub mod tree;
 
