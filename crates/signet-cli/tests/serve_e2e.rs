@@ -1261,33 +1261,15 @@ fn keyless_sign_without_token_or_terminal_fails_naming_the_token_sources() {
 #[test]
 fn sign_and_attest_with_a_managed_key_on_rekor_v1_and_v2() {
     let inst = Instance::start();
-    let work = tempfile::tempdir().unwrap();
-    let key = signet_core::keys::EcKey::generate(signet_core::keys::Curve::P256).unwrap();
-    let kp = work.path().join("key.pem");
-    std::fs::write(&kp, key.private_pem()).unwrap();
-    let pubp = work.path().join("key.pub");
-    std::fs::write(&pubp, key.public_pem()).unwrap();
+    let k = common::key_files();
     let other = signet_core::keys::EcKey::generate(signet_core::keys::Curve::P256).unwrap();
-    let wrongp = work.path().join("wrong.pub");
+    let wrongp = k.dir.path().join("wrong.pub");
     std::fs::write(&wrongp, other.public_pem()).unwrap();
-    let pred = work.path().join("pred.json");
-    std::fs::write(&pred, r#"{"ok":true}"#).unwrap();
+    let pubp = k.public.clone();
     let tc = inst.trust_config().to_str().unwrap().to_string();
     for v in ["1", "2"] {
         for attest in [false, true] {
-            let f = work.path().join(format!("k-v{v}-{attest}.txt"));
-            std::fs::write(&f, format!("key v{v} {attest}\n")).unwrap();
-            let mut args = vec!["--trust-config", &tc];
-            if attest {
-                args.extend(["attest", "--predicate-type", "https://example.com/p"]);
-                args.extend(["--predicate", pred.to_str().unwrap()]);
-            } else {
-                args.push("sign");
-            }
-            args.extend(["--key", kp.to_str().unwrap(), "--rekor-version", v]);
-            args.push(f.to_str().unwrap());
-            let o = signet(&args);
-            assert!(o.status.success(), "sign v{v} {attest}: {:?}", text(&o));
+            let f = common::sign_with_key(&inst, &k, v, attest);
             let b: serde_json::Value = serde_json::from_slice(
                 &std::fs::read(format!("{}.sigstore.json", f.display())).unwrap(),
             )
@@ -1296,7 +1278,7 @@ fn sign_and_attest_with_a_managed_key_on_rekor_v1_and_v2() {
                 b["verificationMaterial"]["publicKey"]["hint"].is_string(),
                 "{b}"
             );
-            for (k, code) in [(&pubp, 0), (&wrongp, 1)] {
+            for (key, code) in [(&pubp, 0), (&wrongp, 1)] {
                 let o = signet(&[
                     "--trust-config",
                     &tc,
@@ -1304,7 +1286,7 @@ fn sign_and_attest_with_a_managed_key_on_rekor_v1_and_v2() {
                     "key",
                     "--offline",
                     "--key",
-                    k.to_str().unwrap(),
+                    key.to_str().unwrap(),
                     f.to_str().unwrap(),
                 ]);
                 assert_eq!(o.status.code(), Some(code), "v{v} {attest}: {:?}", text(&o));

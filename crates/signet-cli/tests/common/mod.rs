@@ -214,3 +214,59 @@ pub fn tls_files(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
     std::fs::write(&key_p, key.serialize_pem()).unwrap();
     (ca_p, chain_p, key_p)
 }
+
+/// Files for managed-key tests: a P-256 key (PEM private and public) and a predicate.
+pub struct KeyFiles {
+    /// Where the files are.
+    pub dir: tempfile::TempDir,
+    /// The private key PEM.
+    pub key: PathBuf,
+    /// The public key PEM.
+    pub public: PathBuf,
+    /// A predicate JSON for `attest`.
+    pub predicate: PathBuf,
+}
+
+/// A fresh managed key and predicate.
+pub fn key_files() -> KeyFiles {
+    let dir = tempfile::tempdir().unwrap();
+    let key = signet_core::keys::EcKey::generate(signet_core::keys::Curve::P256).unwrap();
+    let (k, p, pred) = (
+        dir.path().join("key.pem"),
+        dir.path().join("key.pub"),
+        dir.path().join("pred.json"),
+    );
+    std::fs::write(&k, key.private_pem()).unwrap();
+    std::fs::write(&p, key.public_pem()).unwrap();
+    std::fs::write(&pred, r#"{"ok":true}"#).unwrap();
+    KeyFiles {
+        dir,
+        key: k,
+        public: p,
+        predicate: pred,
+    }
+}
+
+/// `signet sign --key` (or `attest --key`) a fresh file against `inst` on Rekor `v`; returns
+/// the file (its bundle is beside it).
+pub fn sign_with_key(inst: &Instance, k: &KeyFiles, v: &str, attest: bool) -> PathBuf {
+    let f = k.dir.path().join(format!("k-v{v}-{attest}.txt"));
+    std::fs::write(&f, format!("managed key v{v} {attest}\n")).unwrap();
+    let tc = inst.trust_config();
+    let mut args = vec!["--trust-config", tc.to_str().unwrap()];
+    if attest {
+        args.extend(["attest", "--predicate-type", "https://example.com/p"]);
+        args.extend(["--predicate", k.predicate.to_str().unwrap()]);
+    } else {
+        args.push("sign");
+    }
+    args.extend(["--key", k.key.to_str().unwrap(), "--rekor-version", v]);
+    args.push(f.to_str().unwrap());
+    let o = signet(&args);
+    assert!(
+        o.status.success(),
+        "sign v{v} attest={attest}: {:?}",
+        text(&o)
+    );
+    f
+}
