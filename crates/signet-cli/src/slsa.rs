@@ -8,7 +8,6 @@
 //! usual. That lookup is the only network I/O, and `--offline` refuses it.
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use anyhow::{anyhow, Context};
 use clap::{Args, Subcommand};
@@ -305,10 +304,10 @@ fn rekor_candidates(
     artifact_hex: &str,
 ) -> anyhow::Result<Vec<(String, Bundle)>> {
     let base = rekor_url.trim_end_matches('/');
-    let http = reqwest::blocking::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .build()
-        .context("building the HTTP client")?;
+    let http = signet_http::Http::new()
+        .context("building the HTTP client")?
+        .client()
+        .clone();
     let payload_hex = hex::encode(sha256(&env.payload));
     let mut uuids: Vec<String> = vec![];
     for h in [artifact_hex, payload_hex.as_str()] {

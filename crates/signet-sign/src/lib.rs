@@ -12,8 +12,6 @@
 
 pub mod identity;
 
-use std::time::Duration;
-
 use der::asn1::BitString;
 use der::{Decode, Encode};
 use serde_json::{json, Value};
@@ -77,7 +75,7 @@ pub struct SigningContext {
     rekor_url: String,
     rekor_version: RekorVersion,
     tsa_urls: Vec<String>,
-    http: reqwest::blocking::Client,
+    http: signet_http::Http,
     verifier: Verifier,
 }
 
@@ -157,10 +155,7 @@ impl SigningContext {
             rekor_url: rekor.url.trim_end_matches('/').to_string(),
             rekor_version: version,
             tsa_urls,
-            http: reqwest::blocking::Client::builder()
-                .timeout(Duration::from_secs(30))
-                .user_agent(concat!("signet/", env!("CARGO_PKG_VERSION")))
-                .build()
+            http: signet_http::Http::new()
                 .map_err(|e| Error::Config(format!("HTTP client: {e}")))?,
             verifier: Verifier::new(root)?,
         })
@@ -172,35 +167,9 @@ impl SigningContext {
     }
 
     fn post_json(&self, service: &'static str, url: &str, body: &Value) -> Result<(u16, Value)> {
-        let err = |m: String| Error::Service {
-            service,
-            url: url.to_string(),
-            message: m,
-        };
-        let r = self
-            .http
-            .post(url)
-            .json(body)
-            .send()
-            .map_err(|e| err(e.to_string()))?;
-        let status = r.status().as_u16();
-        let text = r.text().map_err(|e| err(e.to_string()))?;
-        let v: Value = serde_json::from_str(&text).map_err(|_| {
-            err(format!(
-                "HTTP {status}, not JSON: {}",
-                text.chars().take(300).collect::<String>()
-            ))
-        })?;
-        if !(200..300).contains(&status) {
-            let msg = v
-                .get("message")
-                .or_else(|| v.get("error"))
-                .and_then(Value::as_str)
-                .unwrap_or(&text)
-                .to_string();
-            return Err(err(format!("HTTP {status}: {msg}")));
-        }
-        Ok((status, v))
+        self.http
+            .post_json(url, body)
+            .map_err(|e| service_error(service, e))
     }
 
     /// Get a signing certificate for `key` from the CA.
@@ -258,16 +227,17 @@ impl SigningContext {
                 url: url.clone(),
                 message: m,
             };
-            let r = self
+            let req = self
                 .http
+                .client()
                 .post(url)
                 .header("Content-Type", "application/timestamp-query")
-                .body(req)
-                .send()
-                .map_err(|e| err(e.to_string()))?;
-            let status = r.status();
-            let body = r.bytes().map_err(|e| err(e.to_string()))?.to_vec();
-            if !status.is_success() {
+                .body(req);
+            let (status, body) = self
+                .http
+                .exchange(url, req, 1 << 20)
+                .map_err(|e| service_error("TSA", e))?;
+            if !(200..300).contains(&status) {
                 return Err(err(format!(
                     "HTTP {status}: {}",
                     String::from_utf8_lossy(&body)
@@ -532,6 +502,15 @@ impl SigningContext {
         let bundle = self.assemble(&signer, tlog, ts, None, Some(env));
         self.verify_after(&bundle, &signer, Artifact::Sha256(subject_digest))?;
         Ok((bundle, leaf))
+    }
+}
+
+/// A transport error as a signing-flow error naming the service.
+fn service_error(service: &'static str, e: signet_http::Error) -> Error {
+    Error::Service {
+        service,
+        url: e.url().to_string(),
+        message: e.reason(),
     }
 }
 
