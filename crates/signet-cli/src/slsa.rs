@@ -391,7 +391,7 @@ fn bundle_from_entry(e: &LogEntry, env: &Envelope, payload_hex: &str) -> anyhow:
     let pem = b64_decode("signature verifier", pem_b64.unwrap_or_default())?;
     let cert = Certificate::from_pem(&String::from_utf8_lossy(&pem))
         .context("entry signature verifier is not a PEM certificate")?;
-    let tle = signet_sign::tle_from_v1(e).map_err(|m| anyhow!("entry: {m}"))?;
+    let tle = e.to_tlog_entry().map_err(|m| anyhow!("entry: {m}"))?;
     Ok(Bundle {
         media_type: MEDIA_TYPE_V03.into(),
         verification_material: VerificationMaterial {

@@ -810,7 +810,7 @@ fn rekor_intoto_v002_entries() {
     let v: serde_json::Value = r.json().unwrap();
     let e: signet_core::rekor::LogEntry =
         serde_json::from_value(v.as_object().unwrap().values().next().unwrap().clone()).unwrap();
-    bundle.verification_material.tlog_entries = vec![signet_sign::tle_from_v1(&e).unwrap()];
+    bundle.verification_material.tlog_entries = vec![e.to_tlog_entry().unwrap()];
     assert_eq!(
         bundle.verification_material.tlog_entries[0]
             .kind_version

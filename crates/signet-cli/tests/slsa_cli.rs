@@ -379,7 +379,7 @@ fn serve_rekor(uuids: Vec<String>, entries: serde_json::Map<String, Value>) -> S
     url
 }
 
-/// The bundle's Rekor v1 entry as an API `LogEntry` (the inverse of `tle_from_v1`) and its UUID.
+/// The bundle's Rekor v1 entry as an API `LogEntry` (the inverse of `LogEntry::to_tlog_entry`) and its UUID.
 fn log_entry(b: &Bundle) -> (String, Value) {
     let t = &b.verification_material.tlog_entries[0];
     let p = t.inclusion_proof.as_ref().unwrap();
