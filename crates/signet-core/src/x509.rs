@@ -191,7 +191,9 @@ struct ExtensionRef<'a> {
     extn_value: OctetStringRef<'a>,
 }
 
-/// Where `part`, a slice borrowed from `base`, lies in it.
+/// Where `part`, a slice borrowed from `base`, lies in it. The `*Ref` types decoded from a
+/// `SliceReader` over `base` borrow their bytes from it, so the range is within `base` (and
+/// within the copy of it a [`Certificate`] keeps, which the ranges index).
 fn range_in(base: &[u8], part: &[u8]) -> Range<usize> {
     let start = (part.as_ptr() as usize).wrapping_sub(base.as_ptr() as usize);
     start..start + part.len()
