@@ -265,23 +265,41 @@ impl EntryBody {
             what: "tlog entry spec",
             source: e,
         };
-        Ok(match (kind, version) {
-            ("hashedrekord", "0.0.1") => EntryBody::HashedRekordV001(serde_json::from_str(raw.spec.get()).map_err(spec)?),
-            ("hashedrekord", "0.0.2") => EntryBody::HashedRekordV002(
-                serde_json::from_str::<V2HashedSpec>(raw.spec.get()).map_err(spec)?.hashed_rekord_v002,
-            ),
-            ("dsse", "0.0.1") => EntryBody::DsseV001(serde_json::from_str(raw.spec.get()).map_err(spec)?),
-            ("dsse", "0.0.2") => {
-                EntryBody::DsseV002(serde_json::from_str::<V2DsseSpec>(raw.spec.get()).map_err(spec)?.dsse_v002)
-            }
-            ("intoto", "0.0.2") => EntryBody::IntotoV002(serde_json::from_str(raw.spec.get()).map_err(spec)?),
-            (k, v) => {
-                return Err(Error::invalid(
-                    "tlog entry",
-                    format!("unsupported kind {k} {v}; expected hashedrekord 0.0.1/0.0.2, dsse 0.0.1/0.0.2 or intoto 0.0.2"),
-                ))
-            }
+        let s = raw.spec.get();
+        // Base64 fields (keys, certificates, signatures) read straight from the bytes.
+        crate::encoding::parse_with_fast_base64(|| {
+            Ok(match (kind, version) {
+                ("hashedrekord", "0.0.1") => EntryBody::HashedRekordV001(serde_json::from_str(s)?),
+                ("hashedrekord", "0.0.2") => EntryBody::HashedRekordV002(
+                    serde_json::from_str::<V2HashedSpec>(s)?.hashed_rekord_v002,
+                ),
+                ("dsse", "0.0.1") => EntryBody::DsseV001(serde_json::from_str(s)?),
+                ("dsse", "0.0.2") => {
+                    EntryBody::DsseV002(serde_json::from_str::<V2DsseSpec>(s)?.dsse_v002)
+                }
+                ("intoto", "0.0.2") => EntryBody::IntotoV002(serde_json::from_str(s)?),
+                (k, v) => return Err(SpecError::Unsupported(k.to_string(), v.to_string())),
+            })
         })
+        .map_err(|e| match e {
+            SpecError::Json(e) => spec(e),
+            SpecError::Unsupported(k, v) => Error::invalid(
+                "tlog entry",
+                format!("unsupported kind {k} {v}; expected hashedrekord 0.0.1/0.0.2, dsse 0.0.1/0.0.2 or intoto 0.0.2"),
+            ),
+        })
+    }
+}
+
+/// Why a body's spec could not be read.
+enum SpecError {
+    Json(serde_json::Error),
+    Unsupported(String, String),
+}
+
+impl From<serde_json::Error> for SpecError {
+    fn from(e: serde_json::Error) -> Self {
+        SpecError::Json(e)
     }
 }
 
