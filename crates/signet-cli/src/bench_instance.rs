@@ -130,10 +130,13 @@ pub fn run(a: BenchInstanceArgs) -> Result<(), Failure> {
     }
 
     // 2. CA certificates/s (CSR requests, each with its own key).
-    let http = reqwest::blocking::Client::builder()
-        .pool_max_idle_per_host(64)
-        .build()
-        .context("client")?;
+    let http = signet_http::Http::with_options(signet_http::Options {
+        pool_max_idle_per_host: 64,
+        ..Default::default()
+    })
+    .context("client")?
+    .client()
+    .clone();
     let keys: Vec<EcKey> = (0..64)
         .map(|_| EcKey::generate(Curve::P256))
         .collect::<Result<_, _>>()

@@ -302,10 +302,11 @@ impl Expected {
 }
 
 fn http_client() -> anyhow::Result<reqwest::blocking::Client> {
-    Ok(reqwest::blocking::Client::builder()
-        .user_agent(concat!("signet/", env!("CARGO_PKG_VERSION")))
-        .timeout(std::time::Duration::from_secs(60))
-        .build()?)
+    let o = signet_http::Options {
+        timeout: std::time::Duration::from_secs(60),
+        ..Default::default()
+    };
+    Ok(signet_http::Http::with_options(o)?.client().clone())
 }
 
 fn http_get(c: &reqwest::blocking::Client, url: &str, accept: &str) -> anyhow::Result<Vec<u8>> {

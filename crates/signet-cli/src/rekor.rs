@@ -695,10 +695,10 @@ pub fn run(t: &TrustArgs, a: RekorArgs) -> Result<(), Failure> {
     let (root, _) = trust::trusted_root(t)?;
     let c = Client {
         base: a.rekor_url.trim_end_matches('/').to_string(),
-        http: reqwest::blocking::Client::builder()
-            .timeout(std::time::Duration::from_secs(30))
-            .build()
-            .context("HTTP client")?,
+        http: signet_http::Http::new()
+            .context("HTTP client")?
+            .client()
+            .clone(),
         root,
     };
     if is_tile_log(&c) {

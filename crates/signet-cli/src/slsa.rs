@@ -8,7 +8,6 @@
 //! usual. That lookup is the only network I/O, and `--offline` refuses it.
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use anyhow::{anyhow, Context};
 use clap::{Args, Subcommand};
@@ -305,10 +304,10 @@ fn rekor_candidates(
     artifact_hex: &str,
 ) -> anyhow::Result<Vec<(String, Bundle)>> {
     let base = rekor_url.trim_end_matches('/');
-    let http = reqwest::blocking::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .build()
-        .context("building the HTTP client")?;
+    let http = signet_http::Http::new()
+        .context("building the HTTP client")?
+        .client()
+        .clone();
     let payload_hex = hex::encode(sha256(&env.payload));
     let mut uuids: Vec<String> = vec![];
     for h in [artifact_hex, payload_hex.as_str()] {
@@ -392,7 +391,7 @@ fn bundle_from_entry(e: &LogEntry, env: &Envelope, payload_hex: &str) -> anyhow:
     let pem = b64_decode("signature verifier", pem_b64.unwrap_or_default())?;
     let cert = Certificate::from_pem(&String::from_utf8_lossy(&pem))
         .context("entry signature verifier is not a PEM certificate")?;
-    let tle = signet_sign::tle_from_v1(e).map_err(|m| anyhow!("entry: {m}"))?;
+    let tle = e.to_tlog_entry().map_err(|m| anyhow!("entry: {m}"))?;
     Ok(Bundle {
         media_type: MEDIA_TYPE_V03.into(),
         verification_material: VerificationMaterial {

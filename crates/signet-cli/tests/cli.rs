@@ -4,17 +4,7 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 
 fn shared() -> Option<PathBuf> {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data");
-    if p.is_dir() {
-        return Some(p);
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "CI is set but the shared data {} is missing",
-        p.display()
-    );
-    eprintln!("skipping: {} is missing", p.display());
-    None
+    signet_testing::fixtures::require("")
 }
 
 fn signet(args: &[&str]) -> Output {

@@ -253,34 +253,12 @@ fn sigstore_js_signs_against_signet() {
 fn sigstore_js_verifies_signet_managed_key_bundles() {
     let Some(peers) = peers_dir() else { return };
     let inst = Instance::start();
-    let work = tempfile::tempdir().unwrap();
-    let key = signet_core::keys::EcKey::generate(signet_core::keys::Curve::P256).unwrap();
-    let kp = work.path().join("key.pem");
-    std::fs::write(&kp, key.private_pem()).unwrap();
-    let pubp = work.path().join("key.pub");
-    std::fs::write(&pubp, key.public_pem()).unwrap();
-    let pred = work.path().join("pred.json");
-    std::fs::write(&pred, r#"{"ok":true}"#).unwrap();
+    let k = common::key_files();
+    let pubp = k.public.clone();
     let tc = inst.trust_config().to_str().unwrap().to_string();
     for v in ["1", "2"] {
         for attest in [false, true] {
-            let f = work.path().join(format!("key-v{v}-{attest}.txt"));
-            std::fs::write(&f, format!("managed key v{v} {attest}\n")).unwrap();
-            let mut args = vec!["--trust-config", &tc];
-            if attest {
-                args.extend(["attest", "--predicate-type", "https://example.com/p"]);
-                args.extend(["--predicate", pred.to_str().unwrap()]);
-            } else {
-                args.push("sign");
-            }
-            args.extend(["--key", kp.to_str().unwrap(), "--rekor-version", v]);
-            args.push(f.to_str().unwrap());
-            let o = signet(&args);
-            assert!(
-                o.status.success(),
-                "signet sign v{v} {attest}: {:?}",
-                text(&o)
-            );
+            let f = common::sign_with_key(&inst, &k, v, attest);
             let bundle = format!("{}.sigstore.json", f.display());
             let o = signet(&[
                 "--trust-config",

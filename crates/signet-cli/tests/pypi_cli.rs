@@ -13,17 +13,7 @@ use std::process::Output;
 use common::{signet, text, Instance};
 
 fn data() -> Option<PathBuf> {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/pypi");
-    if p.is_dir() {
-        return Some(p);
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "CI is set but the shared data {} is missing",
-        p.display()
-    );
-    eprintln!("skipping: {} is missing", p.display());
-    None
+    signet_testing::fixtures::require("pypi")
 }
 
 fn s(p: &Path) -> String {

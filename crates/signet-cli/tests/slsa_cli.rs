@@ -18,17 +18,7 @@ const SRC: &str = "github.com/slsa-framework/example-package";
 const GH: &str = "https://token.actions.githubusercontent.com";
 
 fn shared() -> Option<PathBuf> {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data");
-    if p.is_dir() {
-        return Some(p);
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "CI is set but the shared data {} is missing",
-        p.display()
-    );
-    eprintln!("skipping: {} is missing", p.display());
-    None
+    signet_testing::fixtures::require("")
 }
 
 fn signet(args: &[&str]) -> Output {
@@ -389,7 +379,7 @@ fn serve_rekor(uuids: Vec<String>, entries: serde_json::Map<String, Value>) -> S
     url
 }
 
-/// The bundle's Rekor v1 entry as an API `LogEntry` (the inverse of `tle_from_v1`) and its UUID.
+/// The bundle's Rekor v1 entry as an API `LogEntry` (the inverse of `LogEntry::to_tlog_entry`) and its UUID.
 fn log_entry(b: &Bundle) -> (String, Value) {
     let t = &b.verification_material.tlog_entries[0];
     let p = t.inclusion_proof.as_ref().unwrap();

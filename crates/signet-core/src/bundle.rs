@@ -255,7 +255,8 @@ impl Bundle {
                 limit: limits::MAX_BUNDLE_BYTES,
             });
         }
-        let b: Bundle = serde_json::from_slice(bytes).map_err(|source| Error::Json {
+        let b: Bundle = crate::encoding::parse_with_fast_base64(|| serde_json::from_slice(bytes))
+            .map_err(|source| Error::Json {
             what: "bundle",
             source,
         })?;

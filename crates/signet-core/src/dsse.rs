@@ -54,6 +54,22 @@ pub fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
     out
 }
 
+/// SHA-256 of [`pae`]`(payload_type, payload)`, without building the PAE.
+pub fn pae_sha256(payload_type: &str, payload: &[u8]) -> [u8; 32] {
+    let mut ctx = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
+    ctx.update(b"DSSEv1 ");
+    ctx.update(payload_type.len().to_string().as_bytes());
+    ctx.update(b" ");
+    ctx.update(payload_type.as_bytes());
+    ctx.update(b" ");
+    ctx.update(payload.len().to_string().as_bytes());
+    ctx.update(b" ");
+    ctx.update(payload);
+    let mut out = [0u8; 32];
+    out.copy_from_slice(ctx.finish().as_ref());
+    out
+}
+
 impl Envelope {
     /// Parse envelope JSON.
     pub fn from_json(bytes: &[u8]) -> Result<Self> {
@@ -66,10 +82,28 @@ impl Envelope {
     pub fn pae(&self) -> Vec<u8> {
         pae(&self.payload_type, &self.payload)
     }
+
+    /// SHA-256 of [`Envelope::pae`], hashed piece by piece (the payload is not copied).
+    pub fn pae_sha256(&self) -> [u8; 32] {
+        pae_sha256(&self.payload_type, &self.payload)
+    }
 }
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn pae_sha256_is_sha256_of_pae() {
+        for (t, p) in [
+            ("", &b""[..]),
+            ("application/vnd.in-toto+json", &[7u8; 5000][..]),
+        ] {
+            assert_eq!(
+                super::pae_sha256(t, p),
+                crate::encoding::sha256(&super::pae(t, p))
+            );
+        }
+    }
+
     #[test]
     fn pae_vector() {
         // From the DSSE spec.

@@ -102,6 +102,54 @@ pub mod int_string {
     }
 }
 
+/// How [`base64_bytes`] reads strings on this thread.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum B64Mode {
+    /// As JSON strings (UTF-8 validated, control characters refused), then decoded.
+    Strict,
+    /// As raw bytes, canonical base64 only (see [`parse_with_fast_base64`]).
+    Fast,
+    /// A fast read met a string it does not handle; the result must not be used.
+    Bailed,
+}
+
+thread_local! {
+    static B64_MODE: std::cell::Cell<B64Mode> = const { std::cell::Cell::new(B64Mode::Strict) };
+}
+
+fn fast_mode() -> bool {
+    B64_MODE.with(|m| m.get() == B64Mode::Fast)
+}
+
+fn bail_to_strict<E: serde::de::Error>() -> E {
+    B64_MODE.with(|m| m.set(B64Mode::Bailed));
+    E::custom("base64 string needs the strict reading")
+}
+
+/// Run `parse` (a serde_json parse from a byte slice) with the base64 fields read in the fast
+/// mode: straight from the input bytes, skipping serde_json's UTF-8 validation and per-byte
+/// string scan, which the base64 decoder's alphabet check makes redundant for canonical base64.
+/// If any base64 string is not canonical (escapes, whitespace, other alphabets), or the parse
+/// fails at all, the document is parsed again in the strict mode, so results and error messages
+/// are exactly those of the strict parse.
+pub(crate) fn parse_with_fast_base64<T, E>(
+    mut parse: impl FnMut() -> std::result::Result<T, E>,
+) -> std::result::Result<T, E> {
+    struct Restore(B64Mode);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            B64_MODE.with(|m| m.set(self.0));
+        }
+    }
+    let _restore = Restore(B64_MODE.with(|m| m.replace(B64Mode::Fast)));
+    let fast = parse();
+    if fast.is_ok() && fast_mode() {
+        return fast;
+    }
+    B64_MODE.with(|m| m.set(B64Mode::Strict));
+    parse()
+}
+
 /// Serde adapter: bytes as standard base64 strings.
 pub mod base64_bytes {
     use serde::{Deserialize, Deserializer, Serializer};
@@ -113,9 +161,15 @@ pub mod base64_bytes {
 
     /// Decodes a base64 string as it is read: borrowed from the input when it can be, so a
     /// large field (a DSSE payload, a log entry body) is not copied into a `String` first.
+    ///
+    /// In the fast mode of [`super::parse_with_fast_base64`] the string arrives as raw bytes
+    /// (serde_json neither validates UTF-8 nor scans for control characters then) and only the
+    /// canonical case is accepted here: an unescaped string that the SIMD decoder decodes, which
+    /// is then all base64 alphabet, so the strict reading would give the same bytes. Anything
+    /// else bails out, and the caller parses the whole document again in the strict mode.
     pub(crate) struct B64Visitor;
 
-    impl serde::de::Visitor<'_> for B64Visitor {
+    impl<'de> serde::de::Visitor<'de> for B64Visitor {
         type Value = Vec<u8>;
         fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
             f.write_str("a base64 string")
@@ -123,11 +177,36 @@ pub mod base64_bytes {
         fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Vec<u8>, E> {
             super::b64_decode("field", s).map_err(E::custom)
         }
+        fn visit_borrowed_bytes<E: serde::de::Error>(self, b: &'de [u8]) -> Result<Vec<u8>, E> {
+            if super::fast_mode() {
+                if let Ok(v) = base64_simd::STANDARD.decode_to_vec(b) {
+                    return Ok(v);
+                }
+                return Err(super::bail_to_strict());
+            }
+            Err(E::invalid_type(serde::de::Unexpected::Bytes(b), &self))
+        }
+        fn visit_bytes<E: serde::de::Error>(self, b: &[u8]) -> Result<Vec<u8>, E> {
+            // Escapes were present: only the strict reading knows what the input said.
+            if super::fast_mode() {
+                return Err(super::bail_to_strict());
+            }
+            Err(E::invalid_type(serde::de::Unexpected::Bytes(b), &self))
+        }
+    }
+
+    /// Read a base64 string with [`B64Visitor`] in the current mode.
+    fn read<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        if super::fast_mode() {
+            d.deserialize_bytes(B64Visitor)
+        } else {
+            d.deserialize_str(B64Visitor)
+        }
     }
 
     /// Deserialize base64 (padding optional).
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
-        d.deserialize_str(B64Visitor)
+        read(d)
     }
 
     /// One base64 string, decoded (for lists of them).
@@ -135,7 +214,7 @@ pub mod base64_bytes {
 
     impl<'de> Deserialize<'de> for B64 {
         fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-            d.deserialize_str(B64Visitor).map(B64)
+            read(d).map(B64)
         }
     }
 
@@ -179,6 +258,39 @@ pub fn pem_encode(label: &str, der: &[u8]) -> String {
         &pem::Pem::new(label, der.to_vec()),
         pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF),
     )
+}
+
+/// Whether `text` is exactly the canonical PEM encoding of `der` under `label`: as
+/// [`pem_encode`] writes it (and Go's `pem.Encode`, which writes Rekor's bodies), 64-column
+/// base64 lines, LF endings, a final newline. A cheap exact check before
+/// [`pem_block_der`]; `true` implies `pem_block_der(text, label)` returns `der`.
+pub fn is_canonical_pem_of(text: &[u8], label: &str, der: &[u8]) -> bool {
+    let b64 = b64_encode(der);
+    let lines = b64.len().div_ceil(64);
+    let begin_len = "-----BEGIN -----\n".len() + label.len();
+    let end_len = "-----END -----\n".len() + label.len();
+    if text.len() != begin_len + b64.len() + lines + end_len {
+        return false;
+    }
+    let (head, rest) = text.split_at(begin_len);
+    let (body, tail) = rest.split_at(b64.len() + lines);
+    let marker = |t: &[u8], kind: &str| {
+        let inner = t
+            .strip_prefix(b"-----")
+            .and_then(|t| t.strip_prefix(kind.as_bytes()));
+        inner
+            .and_then(|t| t.strip_prefix(b" "))
+            .and_then(|t| t.strip_prefix(label.as_bytes()))
+            == Some(b"-----\n".as_slice())
+    };
+    marker(head, "BEGIN")
+        && marker(tail, "END")
+        && body
+            .chunks(65)
+            .zip(b64.as_bytes().chunks(64))
+            .all(|(line, want)| {
+                line.len() == want.len() + 1 && line.ends_with(b"\n") && line[..want.len()] == *want
+            })
 }
 
 /// The DER inside the first PEM block of `text` whose label is `label`, e.g. `CERTIFICATE`.
@@ -237,6 +349,41 @@ mod tests {
         let headers = good.replace("-----\n", "-----\nProc-Type: 4,ENCRYPTED\n\n");
         assert!(pem_block_der(headers.as_bytes(), "CERTIFICATE").is_err());
         assert!(pem_block_der(b"\xff\xfe", "CERTIFICATE").is_err());
+        let cert_der: Vec<u8> = (0..=255u8).cycle().take(1000).collect();
+        let pem = pem_encode("CERTIFICATE", &cert_der);
+        assert!(is_canonical_pem_of(
+            pem.as_bytes(),
+            "CERTIFICATE",
+            &cert_der
+        ));
+        assert_eq!(
+            pem_block_der(pem.as_bytes(), "CERTIFICATE").unwrap(),
+            cert_der
+        );
+        assert!(!is_canonical_pem_of(
+            pem.as_bytes(),
+            "PUBLIC KEY",
+            &cert_der
+        ));
+        assert!(!is_canonical_pem_of(
+            pem.as_bytes(),
+            "CERTIFICATE",
+            &cert_der[1..]
+        ));
+        assert!(!is_canonical_pem_of(
+            pem.replace('\n', "\r\n").as_bytes(),
+            "CERTIFICATE",
+            &cert_der
+        ));
+        assert!(!is_canonical_pem_of(
+            pem.trim_end().as_bytes(),
+            "CERTIFICATE",
+            &cert_der
+        ));
+        let mut flipped = pem.clone().into_bytes();
+        flipped[40] ^= 1;
+        assert!(!is_canonical_pem_of(&flipped, "CERTIFICATE", &cert_der));
+        assert!(is_canonical_pem_of(good.as_bytes(), "CERTIFICATE", &der));
         let bad_b64 = good.replace(&b64_encode(&der), "!!!!");
         assert!(pem_block_der(bad_b64.as_bytes(), "CERTIFICATE").is_err());
     }

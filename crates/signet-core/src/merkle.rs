@@ -237,12 +237,14 @@ mod tests {
 
     fn data_dir() -> Option<PathBuf> {
         let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/merkle");
+        // The rule of signet_testing::fixtures::require (which this crate cannot depend on):
+        // missing data fails unless SIGNET_ALLOW_MISSING_DATA=1.
         if p.is_dir() {
             Some(p)
         } else {
             assert!(
-                std::env::var_os("CI").is_none(),
-                "CI is set but {} is missing",
+                std::env::var("SIGNET_ALLOW_MISSING_DATA").is_ok_and(|v| v == "1"),
+                "the shared test data {} is missing (set SIGNET_ALLOW_MISSING_DATA=1 to skip)",
                 p.display()
             );
             eprintln!("skipping: {} not present", p.display());

@@ -265,23 +265,41 @@ impl EntryBody {
             what: "tlog entry spec",
             source: e,
         };
-        Ok(match (kind, version) {
-            ("hashedrekord", "0.0.1") => EntryBody::HashedRekordV001(serde_json::from_str(raw.spec.get()).map_err(spec)?),
-            ("hashedrekord", "0.0.2") => EntryBody::HashedRekordV002(
-                serde_json::from_str::<V2HashedSpec>(raw.spec.get()).map_err(spec)?.hashed_rekord_v002,
-            ),
-            ("dsse", "0.0.1") => EntryBody::DsseV001(serde_json::from_str(raw.spec.get()).map_err(spec)?),
-            ("dsse", "0.0.2") => {
-                EntryBody::DsseV002(serde_json::from_str::<V2DsseSpec>(raw.spec.get()).map_err(spec)?.dsse_v002)
-            }
-            ("intoto", "0.0.2") => EntryBody::IntotoV002(serde_json::from_str(raw.spec.get()).map_err(spec)?),
-            (k, v) => {
-                return Err(Error::invalid(
-                    "tlog entry",
-                    format!("unsupported kind {k} {v}; expected hashedrekord 0.0.1/0.0.2, dsse 0.0.1/0.0.2 or intoto 0.0.2"),
-                ))
-            }
+        let s = raw.spec.get();
+        // Base64 fields (keys, certificates, signatures) read straight from the bytes.
+        crate::encoding::parse_with_fast_base64(|| {
+            Ok(match (kind, version) {
+                ("hashedrekord", "0.0.1") => EntryBody::HashedRekordV001(serde_json::from_str(s)?),
+                ("hashedrekord", "0.0.2") => EntryBody::HashedRekordV002(
+                    serde_json::from_str::<V2HashedSpec>(s)?.hashed_rekord_v002,
+                ),
+                ("dsse", "0.0.1") => EntryBody::DsseV001(serde_json::from_str(s)?),
+                ("dsse", "0.0.2") => {
+                    EntryBody::DsseV002(serde_json::from_str::<V2DsseSpec>(s)?.dsse_v002)
+                }
+                ("intoto", "0.0.2") => EntryBody::IntotoV002(serde_json::from_str(s)?),
+                (k, v) => return Err(SpecError::Unsupported(k.to_string(), v.to_string())),
+            })
         })
+        .map_err(|e| match e {
+            SpecError::Json(e) => spec(e),
+            SpecError::Unsupported(k, v) => Error::invalid(
+                "tlog entry",
+                format!("unsupported kind {k} {v}; expected hashedrekord 0.0.1/0.0.2, dsse 0.0.1/0.0.2 or intoto 0.0.2"),
+            ),
+        })
+    }
+}
+
+/// Why a body's spec could not be read.
+enum SpecError {
+    Json(serde_json::Error),
+    Unsupported(String, String),
+}
+
+impl From<serde_json::Error> for SpecError {
+    fn from(e: serde_json::Error) -> Self {
+        SpecError::Json(e)
     }
 }
 
@@ -318,6 +336,76 @@ pub struct LogEntry {
     /// Attestation (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attestation: Option<serde_json::Value>,
+}
+
+impl LogEntry {
+    /// This entry as a bundle `TransparencyLogEntry`: the canonical body decoded, kind and
+    /// version read from it, the SET and the inclusion proof (with its checkpoint) required.
+    pub fn to_tlog_entry(&self) -> Result<crate::bundle::TransparencyLogEntry> {
+        use crate::bundle::{
+            CheckpointEnvelope, InclusionPromise, InclusionProof, KindVersion, LogId,
+            TransparencyLogEntry,
+        };
+        let bad = |m: String| Error::invalid("Rekor LogEntry", m);
+        let body = crate::encoding::b64_decode("body", &self.body)?;
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Head {
+            #[serde(default)]
+            kind: String,
+            #[serde(default)]
+            api_version: String,
+        }
+        let head: Head =
+            serde_json::from_slice(&body).map_err(|x| bad(format!("body is not JSON: {x}")))?;
+        let v = self
+            .verification
+            .as_ref()
+            .ok_or_else(|| bad("no verification".into()))?;
+        let set = v
+            .signed_entry_timestamp
+            .as_ref()
+            .ok_or_else(|| bad("no signedEntryTimestamp".into()))?;
+        let p = v
+            .inclusion_proof
+            .as_ref()
+            .ok_or_else(|| bad("no inclusion proof".into()))?;
+        let hex32 = |s: &str| hex::decode(s).map_err(|_| bad(format!("{s:?} is not hex")));
+        if p.hashes.len() > crate::limits::MAX_PROOF_HASHES {
+            return Err(Error::Limit {
+                what: "inclusion proof hashes",
+                found: p.hashes.len(),
+                limit: crate::limits::MAX_PROOF_HASHES,
+            });
+        }
+        Ok(TransparencyLogEntry {
+            log_index: self.log_index,
+            log_id: LogId {
+                key_id: hex::decode(&self.log_id).map_err(|_| bad("logID is not hex".into()))?,
+            },
+            kind_version: KindVersion {
+                kind: head.kind,
+                version: head.api_version,
+            },
+            integrated_time: Some(self.integrated_time),
+            inclusion_promise: Some(InclusionPromise {
+                signed_entry_timestamp: crate::encoding::b64_decode("signedEntryTimestamp", set)?,
+            }),
+            inclusion_proof: Some(InclusionProof {
+                log_index: p.log_index,
+                root_hash: hex32(&p.root_hash)?,
+                tree_size: p.tree_size,
+                hashes: p.hashes.iter().map(|h| hex32(h)).collect::<Result<_>>()?,
+                checkpoint: CheckpointEnvelope {
+                    envelope: p
+                        .checkpoint
+                        .clone()
+                        .ok_or_else(|| bad("inclusion proof has no checkpoint".into()))?,
+                },
+            }),
+            canonicalized_body: body,
+        })
+    }
 }
 
 /// `verification` of a v1 LogEntry.

@@ -26,9 +26,48 @@ pub(crate) fn civil_from_days(z: i64) -> (i64, i64, i64) {
     (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
-/// Unix seconds from calendar fields (UTC).
+/// Unix seconds from calendar fields (UTC), unchecked (see [`checked_unix`]).
 pub fn unix_from_parts(y: i64, mo: i64, d: i64, h: i64, mi: i64, s: i64) -> i64 {
     days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s
+}
+
+/// Whether `y` is a Gregorian leap year.
+pub fn is_leap(y: i64) -> bool {
+    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
+}
+
+/// Days in month `mo` (1..=12) of year `y`.
+pub fn days_in_month(y: i64, mo: i64) -> Option<i64> {
+    Some(match mo {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if is_leap(y) => 29,
+        2 => 28,
+        _ => return None,
+    })
+}
+
+/// The one calendar check of the crate: Unix seconds from calendar fields (UTC), or `None`
+/// if they name no instant (month 13, February 30, hour 24, ...). `max_second` is 59, or 60
+/// where the format allows a leap second (RFC 3339).
+pub fn checked_unix(
+    y: i64,
+    mo: i64,
+    d: i64,
+    h: i64,
+    mi: i64,
+    s: i64,
+    max_second: i64,
+) -> Option<i64> {
+    let dim = days_in_month(y, mo)?;
+    if !(1..=dim).contains(&d)
+        || !(0..=23).contains(&h)
+        || !(0..=59).contains(&mi)
+        || !(0..=max_second).contains(&s)
+    {
+        return None;
+    }
+    Some(unix_from_parts(y, mo, d, h, mi, s))
 }
 
 /// Parse an RFC 3339 timestamp (`2022-04-13T20:06:15.000Z`, offsets allowed) to Unix seconds;
@@ -65,9 +104,7 @@ pub fn parse_rfc3339(s: &str) -> Result<i64> {
         num(14..16)?,
         num(17..19)?,
     );
-    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || sec > 60 {
-        return Err(bad());
-    }
+    let t = checked_unix(y, mo, d, h, mi, sec, 60).ok_or_else(bad)?;
     let mut rest = &s[19..];
     if let Some(r) = rest.strip_prefix('.') {
         let n = r.bytes().take_while(u8::is_ascii_digit).count();
@@ -79,8 +116,17 @@ pub fn parse_rfc3339(s: &str) -> Result<i64> {
     let offset = match rest {
         "Z" | "z" => 0,
         o if o.len() == 6 && (o.starts_with('+') || o.starts_with('-')) && &o[3..4] == ":" => {
-            let oh: i64 = o[1..3].parse().map_err(|_| bad())?;
-            let om: i64 = o[4..6].parse().map_err(|_| bad())?;
+            let digits = |r: std::ops::Range<usize>| -> Result<i64> {
+                let t = &o[r];
+                if !t.bytes().all(|c| c.is_ascii_digit()) {
+                    return Err(bad());
+                }
+                t.parse().map_err(|_| bad())
+            };
+            let (oh, om) = (digits(1..3)?, digits(4..6)?);
+            if oh > 23 || om > 59 {
+                return Err(bad());
+            }
             let v = oh * 3600 + om * 60;
             if o.starts_with('+') {
                 v
@@ -90,7 +136,7 @@ pub fn parse_rfc3339(s: &str) -> Result<i64> {
         }
         _ => return Err(bad()),
     };
-    Ok(unix_from_parts(y, mo, d, h, mi, sec) - offset)
+    Ok(t - offset)
 }
 
 /// Format Unix seconds as `YYYY-MM-DDTHH:MM:SSZ`.
@@ -131,6 +177,18 @@ mod tests {
             "2022-13-13T00:00:00Z",
             "2022-04-13T20:06:15",
             "2022-04-13T20:06:15.Z",
+        ] {
+            assert!(parse_rfc3339(bad).is_err(), "{bad}");
+        }
+        // One calendar: days that do not exist are refused here as in RFC 3161 genTime.
+        for bad in [
+            "2023-02-29T00:00:00Z",
+            "2024-02-30T00:00:00Z",
+            "2021-02-31T00:00:00Z",
+            "2021-04-31T00:00:00Z",
+            "2100-02-29T00:00:00Z",
+            "2021-01-01T00:00:00+24:00",
+            "2021-01-01T00:00:00+0a:00",
         ] {
             assert!(parse_rfc3339(bad).is_err(), "{bad}");
         }

@@ -662,10 +662,6 @@ fn parse_tst_info(der: &[u8]) -> Result<TstInfoParsed> {
 // Time helpers
 // ---------------------------------------------------------------------------------------------
 
-fn is_leap(y: i64) -> bool {
-    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
-}
-
 /// Parse an RFC 3161 GeneralizedTime `YYYYMMDDHHMMSS[.f+]Z` to unix seconds (fraction dropped).
 fn parse_generalized_time(s: &str) -> Result<i64> {
     let bad = |why: &str| {
@@ -700,31 +696,11 @@ fn parse_generalized_time(s: &str) -> Result<i64> {
         num(10..12),
         num(12..14),
     );
-    let month_days = [
-        31,
-        if is_leap(y) { 29 } else { 28 },
-        31,
-        30,
-        31,
-        30,
-        31,
-        31,
-        30,
-        31,
-        30,
-        31,
-    ];
     if !(1..=12).contains(&mo) {
         return Err(bad("month out of range"));
     }
-    // mo is 1..=12, so the index is in bounds.
-    if d < 1 || d > month_days[(mo - 1) as usize] {
-        return Err(bad("day out of range"));
-    }
-    if h > 23 || mi > 59 || se > 59 {
-        return Err(bad("time of day out of range"));
-    }
-    Ok(crate::time::unix_from_parts(y, mo, d, h, mi, se))
+    crate::time::checked_unix(y, mo, d, h, mi, se, 59)
+        .ok_or_else(|| bad("day or time of day out of range"))
 }
 
 /// Format unix seconds as a DER GeneralizedTime string `YYYYMMDDHHMMSSZ`.

@@ -2,13 +2,21 @@
 //! key usage checks, and the embedded SCT list.
 
 use const_oid::ObjectIdentifier;
-use der::asn1::{Ia5StringRef, OctetStringRef, Utf8StringRef};
-use der::{Decode, Encode};
+use std::ops::Range;
+use std::sync::OnceLock;
+
+use der::asn1::{BitStringRef, Ia5StringRef, OctetStringRef, Utf8StringRef};
+use der::{Decode, Encode, Sequence};
+use spki::{AlgorithmIdentifierRef, SubjectPublicKeyInfoRef};
+use x509_cert::certificate::Version;
 use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::ext::pkix::{
     BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages, SubjectAltName,
 };
 use x509_cert::ext::Extension;
+use x509_cert::name::Name;
+use x509_cert::serial_number::SerialNumber;
+use x509_cert::time::Validity;
 
 use crate::crypto::PublicKey;
 use crate::{Error, Result};
@@ -109,20 +117,91 @@ impl SanIdentity {
 }
 
 /// A parsed certificate that keeps its DER.
+///
+/// Parsing walks the DER once with borrowed readers ([`CertificateRef`]), which decode every
+/// field exactly as x509-cert's owned `Certificate` does, so the same inputs are refused; the
+/// owned x509-cert structure is decoded from the kept DER only when a caller asks for it
+/// ([`Certificate::inner`], [`Certificate::extensions`]).
 #[derive(Clone)]
 pub struct Certificate {
     der: Vec<u8>,
-    cert: x509_cert::Certificate,
+    parts: Parts,
+    owned: OnceLock<x509_cert::Certificate>,
+}
+
+/// What the verifier reads from a certificate, decoded at parse time.
+#[derive(Clone)]
+struct Parts {
+    serial_number: SerialNumber,
+    issuer: Name,
+    subject: Name,
+    validity: Validity,
+    signature_algorithm: ObjectIdentifier,
+    signature_algorithms_agree: bool,
+    /// The signature's bytes, within the DER.
+    signature: Range<usize>,
     spki_der: Vec<u8>,
+    extensions: Vec<ExtensionPart>,
+}
+
+/// One extension: OID, criticality, and its value's bytes within the DER.
+#[derive(Clone)]
+struct ExtensionPart {
+    oid: ObjectIdentifier,
+    critical: bool,
+    value: Range<usize>,
+}
+
+/// x509-cert's `Certificate`, field by field, with borrowed types where x509-cert owns bytes
+/// (`AlgorithmIdentifierRef`, `SubjectPublicKeyInfoRef`, `BitStringRef`, `OctetStringRef`
+/// decode exactly as their owned forms) and x509-cert's own types elsewhere (version, serial
+/// number with its RFC 5280 length check, names, validity).
+#[derive(Sequence)]
+struct CertificateRef<'a> {
+    tbs_certificate: TbsCertificateRef<'a>,
+    signature_algorithm: AlgorithmIdentifierRef<'a>,
+    signature: BitStringRef<'a>,
+}
+
+/// x509-cert's `TbsCertificate`, borrowed (see [`CertificateRef`]).
+#[derive(Sequence)]
+struct TbsCertificateRef<'a> {
+    #[asn1(context_specific = "0", default = "Default::default")]
+    version: Version,
+    serial_number: SerialNumber,
+    signature: AlgorithmIdentifierRef<'a>,
+    issuer: Name,
+    validity: Validity,
+    subject: Name,
+    subject_public_key_info: SubjectPublicKeyInfoRef<'a>,
+    #[asn1(context_specific = "1", tag_mode = "IMPLICIT", optional = "true")]
+    issuer_unique_id: Option<BitStringRef<'a>>,
+    #[asn1(context_specific = "2", tag_mode = "IMPLICIT", optional = "true")]
+    subject_unique_id: Option<BitStringRef<'a>>,
+    #[asn1(context_specific = "3", tag_mode = "EXPLICIT", optional = "true")]
+    extensions: Option<Vec<ExtensionRef<'a>>>,
+}
+
+/// x509-cert's `Extension`, borrowed.
+#[derive(Sequence)]
+struct ExtensionRef<'a> {
+    extn_id: ObjectIdentifier,
+    #[asn1(default = "bool::default")]
+    critical: bool,
+    extn_value: OctetStringRef<'a>,
+}
+
+/// Where `part`, a slice borrowed from `base`, lies in it. The `*Ref` types decoded from a
+/// `SliceReader` over `base` borrow their bytes from it, so the range is within `base` (and
+/// within the copy of it a [`Certificate`] keeps, which the ranges index).
+fn range_in(base: &[u8], part: &[u8]) -> Range<usize> {
+    let start = (part.as_ptr() as usize).wrapping_sub(base.as_ptr() as usize);
+    start..start + part.len()
 }
 
 impl std::fmt::Debug for Certificate {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "Certificate(subject={})",
-            self.cert.tbs_certificate.subject
-        )
+        write!(f, "Certificate(subject={})", self.parts.subject)
     }
 }
 
@@ -163,17 +242,37 @@ fn der_wrap(tag: u8, content: &[u8]) -> Vec<u8> {
 impl Certificate {
     /// Parse DER.
     pub fn from_der(der: &[u8]) -> Result<Self> {
-        let cert =
-            x509_cert::Certificate::from_der(der).map_err(|e| Error::der("certificate", e))?;
-        let spki_der = cert
-            .tbs_certificate
+        let c = CertificateRef::from_der(der).map_err(|e| Error::der("certificate", e))?;
+        let tbs = c.tbs_certificate;
+        let spki_der = tbs
             .subject_public_key_info
             .to_der()
             .map_err(|e| Error::der("certificate public key", e))?;
+        let extensions = tbs
+            .extensions
+            .iter()
+            .flatten()
+            .map(|e| ExtensionPart {
+                oid: e.extn_id,
+                critical: e.critical,
+                value: range_in(der, e.extn_value.as_bytes()),
+            })
+            .collect();
+        let parts = Parts {
+            signature_algorithms_agree: tbs.signature == c.signature_algorithm,
+            signature_algorithm: c.signature_algorithm.oid,
+            signature: range_in(der, c.signature.raw_bytes()),
+            serial_number: tbs.serial_number,
+            issuer: tbs.issuer,
+            subject: tbs.subject,
+            validity: tbs.validity,
+            spki_der,
+            extensions,
+        };
         Ok(Certificate {
             der: der.to_vec(),
-            cert,
-            spki_der,
+            parts,
+            owned: OnceLock::new(),
         })
     }
 
@@ -209,9 +308,14 @@ impl Certificate {
         &self.der
     }
 
-    /// The underlying x509-cert structure.
+    /// The underlying x509-cert structure, decoded from the DER on first use.
     pub fn inner(&self) -> &x509_cert::Certificate {
-        &self.cert
+        self.owned.get_or_init(|| {
+            // `from_der` decoded these bytes with the same field types and rules
+            // (`CertificateRef` mirrors x509-cert's `Certificate`), so this decode succeeds.
+            x509_cert::Certificate::from_der(&self.der)
+                .expect("x509-cert decodes what CertificateRef decoded")
+        })
     }
 
     /// The raw DER of the TBSCertificate (the signed bytes), sliced from the original encoding.
@@ -225,22 +329,22 @@ impl Certificate {
 
     /// DER SubjectPublicKeyInfo.
     pub fn spki_der(&self) -> &[u8] {
-        &self.spki_der
+        &self.parts.spki_der
     }
 
     /// The subject public key.
     pub fn public_key(&self) -> Result<PublicKey> {
-        PublicKey::from_spki_der(&self.spki_der)
+        PublicKey::from_spki_der(&self.parts.spki_der)
     }
 
     /// Signature algorithm OID of the certificate's own signature.
     pub fn signature_algorithm(&self) -> ObjectIdentifier {
-        self.cert.signature_algorithm.oid
+        self.parts.signature_algorithm
     }
 
     /// The certificate's signature bytes.
     pub fn signature(&self) -> &[u8] {
-        self.cert.signature.raw_bytes()
+        &self.der[self.parts.signature.clone()]
     }
 
     /// Verify that `issuer`'s key signed this certificate.
@@ -254,22 +358,12 @@ impl Certificate {
 
     /// notBefore as Unix seconds.
     pub fn not_before(&self) -> i64 {
-        self.cert
-            .tbs_certificate
-            .validity
-            .not_before
-            .to_unix_duration()
-            .as_secs() as i64
+        self.parts.validity.not_before.to_unix_duration().as_secs() as i64
     }
 
     /// notAfter as Unix seconds.
     pub fn not_after(&self) -> i64 {
-        self.cert
-            .tbs_certificate
-            .validity
-            .not_after
-            .to_unix_duration()
-            .as_secs() as i64
+        self.parts.validity.not_after.to_unix_duration().as_secs() as i64
     }
 
     /// Whether `t` (Unix seconds) lies in [notBefore, notAfter].
@@ -279,8 +373,7 @@ impl Certificate {
 
     /// Subject DN as DER.
     pub fn subject_der(&self) -> Result<Vec<u8>> {
-        self.cert
-            .tbs_certificate
+        self.parts
             .subject
             .to_der()
             .map_err(|e| Error::der("subject", e))
@@ -288,8 +381,7 @@ impl Certificate {
 
     /// Issuer DN as DER.
     pub fn issuer_der(&self) -> Result<Vec<u8>> {
-        self.cert
-            .tbs_certificate
+        self.parts
             .issuer
             .to_der()
             .map_err(|e| Error::der("issuer", e))
@@ -297,36 +389,55 @@ impl Certificate {
 
     /// Subject DN as text.
     pub fn subject(&self) -> String {
-        self.cert.tbs_certificate.subject.to_string()
+        self.parts.subject.to_string()
     }
 
     /// Issuer DN as text.
     pub fn issuer(&self) -> String {
-        self.cert.tbs_certificate.issuer.to_string()
+        self.parts.issuer.to_string()
     }
 
     /// Serial number, hex.
     pub fn serial_hex(&self) -> String {
-        hex::encode(self.cert.tbs_certificate.serial_number.as_bytes())
+        hex::encode(self.parts.serial_number.as_bytes())
     }
 
     /// Serial number bytes.
     pub fn serial_bytes(&self) -> &[u8] {
-        self.cert.tbs_certificate.serial_number.as_bytes()
+        self.parts.serial_number.as_bytes()
     }
 
-    /// All extensions.
+    /// All extensions (as x509-cert's owned type, decoded on first use; see
+    /// [`Certificate::extension_value`] and [`Certificate::critical_extension_oids`]).
     pub fn extensions(&self) -> &[Extension] {
-        self.cert
+        self.inner()
             .tbs_certificate
             .extensions
             .as_deref()
             .unwrap_or(&[])
     }
 
+    /// The OIDs of the extensions marked critical, in certificate order.
+    pub fn critical_extension_oids(&self) -> impl Iterator<Item = &ObjectIdentifier> {
+        self.parts
+            .extensions
+            .iter()
+            .filter(|e| e.critical)
+            .map(|e| &e.oid)
+    }
+
     /// The extension with `oid`, if present (duplicates are rejected).
     pub fn extension(&self, oid: &ObjectIdentifier) -> Result<Option<&Extension>> {
-        let mut it = self.extensions().iter().filter(|e| e.extn_id == *oid);
+        if self.extension_value(oid)?.is_none() {
+            return Ok(None);
+        }
+        Ok(self.extensions().iter().find(|e| e.extn_id == *oid))
+    }
+
+    /// The criticality and DER value (the `extnValue` OCTET STRING's contents) of the
+    /// extension with `oid`, if present (duplicates are rejected).
+    pub fn extension_value(&self, oid: &ObjectIdentifier) -> Result<Option<(bool, &[u8])>> {
+        let mut it = self.parts.extensions.iter().filter(|e| e.oid == *oid);
         let first = it.next();
         if it.next().is_some() {
             return Err(Error::invalid(
@@ -334,7 +445,7 @@ impl Certificate {
                 format!("duplicate extension {oid}"),
             ));
         }
-        Ok(first)
+        Ok(first.map(|e| (e.critical, &self.der[e.value.clone()])))
     }
 
     /// Decode extension `oid` as `T`.
@@ -343,12 +454,11 @@ impl Certificate {
         oid: &ObjectIdentifier,
         name: &str,
     ) -> Result<Option<(bool, T)>> {
-        match self.extension(oid)? {
+        match self.extension_value(oid)? {
             None => Ok(None),
-            Some(e) => {
-                let v =
-                    T::from_der(e.extn_value.as_bytes()).map_err(|err| Error::der(name, err))?;
-                Ok(Some((e.critical, v)))
+            Some((critical, value)) => {
+                let v = T::from_der(value).map_err(|err| Error::der(name, err))?;
+                Ok(Some((critical, v)))
             }
         }
     }
@@ -415,10 +525,9 @@ impl Certificate {
     /// Fulcio extension `.n` as a string: raw UTF-8 for .1–.6, DER UTF8String for .8 and above.
     pub fn fulcio_extension(&self, n: u32) -> Result<Option<String>> {
         let oid = fulcio_oid(n)?;
-        let Some(ext) = self.extension(&oid)? else {
+        let Some((_, raw)) = self.extension_value(&oid)? else {
             return Ok(None);
         };
-        let raw = ext.extn_value.as_bytes();
         let s = if n <= 6 {
             std::str::from_utf8(raw)
                 .map_err(|_| {
@@ -464,21 +573,21 @@ impl Certificate {
 
     /// Whether the subject DN is empty (as Fulcio leaves have it).
     pub fn subject_is_empty(&self) -> bool {
-        self.cert.tbs_certificate.subject.0.is_empty()
+        self.parts.subject.0.is_empty()
     }
 
     /// Whether the TBS `signature` algorithm equals the outer `signatureAlgorithm` (RFC 5280
     /// section 4.1.1.2: they must be identical).
     pub fn signature_algorithms_agree(&self) -> bool {
-        self.cert.tbs_certificate.signature == self.cert.signature_algorithm
+        self.parts.signature_algorithms_agree
     }
 
     /// The raw TLS-encoded SignedCertificateTimestampList from the SCT extension, if present.
     pub fn sct_list(&self) -> Result<Option<Vec<u8>>> {
-        match self.extension(&OID_SCT_LIST)? {
+        match self.extension_value(&OID_SCT_LIST)? {
             None => Ok(None),
-            Some(e) => {
-                let inner = OctetStringRef::from_der(e.extn_value.as_bytes())
+            Some((_, value)) => {
+                let inner = OctetStringRef::from_der(value)
                     .map_err(|err| Error::der("SCT list extension", err))?;
                 Ok(Some(inner.as_bytes().to_vec()))
             }
@@ -549,7 +658,7 @@ impl Certificate {
     /// The TBSCertificate DER with extension `oid` removed (re-encoded): for a CT log, a
     /// precertificate's TBS without the poison extension.
     pub fn precert_tbs_without(&self, oid: &ObjectIdentifier) -> Result<Vec<u8>> {
-        let mut tbs = self.cert.tbs_certificate.clone();
+        let mut tbs = self.inner().tbs_certificate.clone();
         if let Some(exts) = tbs.extensions.as_mut() {
             exts.retain(|e| e.extn_id != *oid);
         }
@@ -559,7 +668,7 @@ impl Certificate {
     /// [`Certificate::precert_tbs_der`] by decoding and re-encoding the TBSCertificate (the
     /// reference the fast path is tested against).
     pub fn precert_tbs_der_reencoded(&self) -> Result<Vec<u8>> {
-        let mut tbs = self.cert.tbs_certificate.clone();
+        let mut tbs = self.inner().tbs_certificate.clone();
         if let Some(exts) = tbs.extensions.as_mut() {
             exts.retain(|e| e.extn_id != OID_SCT_LIST);
         }

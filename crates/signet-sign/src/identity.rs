@@ -26,9 +26,8 @@ pub enum Source {
 }
 
 fn http() -> Result<reqwest::blocking::Client> {
-    reqwest::blocking::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .build()
+    signet_http::Http::new()
+        .map(|h| h.client().clone())
         .map_err(|e| Error::Identity(format!("HTTP client: {e}")))
 }
 

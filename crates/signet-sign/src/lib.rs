@@ -12,19 +12,17 @@
 
 pub mod identity;
 
-use std::time::Duration;
-
 use der::asn1::BitString;
 use der::{Decode, Encode};
 use serde_json::{json, Value};
 use signet_core::bundle::{
-    Bundle, CheckpointEnvelope, HashOutput, InclusionPromise, InclusionProof, KindVersion, LogId,
-    MessageSignature, PublicKeyIdentifier, Rfc3161SignedTimestamp, TimestampVerificationData,
-    TransparencyLogEntry, VerificationMaterial, X509Certificate, MEDIA_TYPE_V03,
+    Bundle, HashOutput, MessageSignature, PublicKeyIdentifier, Rfc3161SignedTimestamp,
+    TimestampVerificationData, TransparencyLogEntry, VerificationMaterial, X509Certificate,
+    MEDIA_TYPE_V03,
 };
 use signet_core::crypto::{HashAlg, PublicKey};
 use signet_core::dsse::{Envelope, Signature, INTOTO_PAYLOAD_TYPE};
-use signet_core::encoding::{b64_decode, b64_encode, sha256};
+use signet_core::encoding::{b64_encode, sha256};
 use signet_core::keys::{Curve, EcKey};
 use signet_core::trust::{ClientTrustConfig, Service, SigningConfig, TrustedRoot};
 use signet_core::x509::Certificate;
@@ -77,7 +75,7 @@ pub struct SigningContext {
     rekor_url: String,
     rekor_version: RekorVersion,
     tsa_urls: Vec<String>,
-    http: reqwest::blocking::Client,
+    http: signet_http::Http,
     verifier: Verifier,
 }
 
@@ -157,10 +155,7 @@ impl SigningContext {
             rekor_url: rekor.url.trim_end_matches('/').to_string(),
             rekor_version: version,
             tsa_urls,
-            http: reqwest::blocking::Client::builder()
-                .timeout(Duration::from_secs(30))
-                .user_agent(concat!("signet/", env!("CARGO_PKG_VERSION")))
-                .build()
+            http: signet_http::Http::new()
                 .map_err(|e| Error::Config(format!("HTTP client: {e}")))?,
             verifier: Verifier::new(root)?,
         })
@@ -172,35 +167,9 @@ impl SigningContext {
     }
 
     fn post_json(&self, service: &'static str, url: &str, body: &Value) -> Result<(u16, Value)> {
-        let err = |m: String| Error::Service {
-            service,
-            url: url.to_string(),
-            message: m,
-        };
-        let r = self
-            .http
-            .post(url)
-            .json(body)
-            .send()
-            .map_err(|e| err(e.to_string()))?;
-        let status = r.status().as_u16();
-        let text = r.text().map_err(|e| err(e.to_string()))?;
-        let v: Value = serde_json::from_str(&text).map_err(|_| {
-            err(format!(
-                "HTTP {status}, not JSON: {}",
-                text.chars().take(300).collect::<String>()
-            ))
-        })?;
-        if !(200..300).contains(&status) {
-            let msg = v
-                .get("message")
-                .or_else(|| v.get("error"))
-                .and_then(Value::as_str)
-                .unwrap_or(&text)
-                .to_string();
-            return Err(err(format!("HTTP {status}: {msg}")));
-        }
-        Ok((status, v))
+        self.http
+            .post_json(url, body)
+            .map_err(|e| service_error(service, e))
     }
 
     /// Get a signing certificate for `key` from the CA.
@@ -258,16 +227,17 @@ impl SigningContext {
                 url: url.clone(),
                 message: m,
             };
-            let r = self
+            let req = self
                 .http
+                .client()
                 .post(url)
                 .header("Content-Type", "application/timestamp-query")
-                .body(req)
-                .send()
-                .map_err(|e| err(e.to_string()))?;
-            let status = r.status();
-            let body = r.bytes().map_err(|e| err(e.to_string()))?.to_vec();
-            if !status.is_success() {
+                .body(req);
+            let (status, body) = self
+                .http
+                .exchange(url, req, 1 << 20)
+                .map_err(|e| service_error("TSA", e))?;
+            if !(200..300).contains(&status) {
                 return Err(err(format!(
                     "HTTP {status}: {}",
                     String::from_utf8_lossy(&body)
@@ -305,10 +275,10 @@ impl SigningContext {
                 url: url.clone(),
                 message: format!("malformed LogEntry: {err}"),
             })?;
-        tle_from_v1(&entry).map_err(|m| Error::Service {
+        entry.to_tlog_entry().map_err(|m| Error::Service {
             service: "Rekor",
             url,
-            message: m,
+            message: m.to_string(),
         })
     }
 
@@ -535,6 +505,15 @@ impl SigningContext {
     }
 }
 
+/// A transport error as a signing-flow error naming the service.
+fn service_error(service: &'static str, e: signet_http::Error) -> Error {
+    Error::Service {
+        service,
+        url: e.url().to_string(),
+        message: e.reason(),
+    }
+}
+
 /// What authorizes a signature.
 #[derive(Clone, Copy)]
 enum Credential<'a> {
@@ -592,64 +571,6 @@ impl SignerRef<'_> {
 /// DER (as cosign and sigstore-js do).
 pub fn key_hint(key: &EcKey) -> String {
     b64_encode(sha256(key.spki_der()))
-}
-
-/// A Rekor v1 LogEntry as a bundle TransparencyLogEntry.
-pub fn tle_from_v1(
-    e: &signet_core::rekor::LogEntry,
-) -> std::result::Result<TransparencyLogEntry, String> {
-    let body = b64_decode("body", &e.body).map_err(|x| x.to_string())?;
-    let head: Value =
-        serde_json::from_slice(&body).map_err(|x| format!("body is not JSON: {x}"))?;
-    let kind = head
-        .get("kind")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string();
-    let version = head
-        .get("apiVersion")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string();
-    let v = e.verification.as_ref().ok_or("entry has no verification")?;
-    let set = v
-        .signed_entry_timestamp
-        .as_ref()
-        .ok_or("entry has no signedEntryTimestamp")?;
-    let p = v
-        .inclusion_proof
-        .as_ref()
-        .ok_or("entry has no inclusion proof")?;
-    let hex32 = |s: &str| hex::decode(s).map_err(|_| format!("{s:?} is not hex"));
-    Ok(TransparencyLogEntry {
-        log_index: e.log_index,
-        log_id: LogId {
-            key_id: hex::decode(&e.log_id).map_err(|_| "logID is not hex".to_string())?,
-        },
-        kind_version: KindVersion { kind, version },
-        integrated_time: Some(e.integrated_time),
-        inclusion_promise: Some(InclusionPromise {
-            signed_entry_timestamp: b64_decode("signedEntryTimestamp", set)
-                .map_err(|x| x.to_string())?,
-        }),
-        inclusion_proof: Some(InclusionProof {
-            log_index: p.log_index,
-            root_hash: hex32(&p.root_hash)?,
-            tree_size: p.tree_size,
-            hashes: p
-                .hashes
-                .iter()
-                .map(|h| hex32(h))
-                .collect::<std::result::Result<_, _>>()?,
-            checkpoint: CheckpointEnvelope {
-                envelope: p
-                    .checkpoint
-                    .clone()
-                    .ok_or("inclusion proof has no checkpoint")?,
-            },
-        }),
-        canonicalized_body: body,
-    })
 }
 
 /// A PKCS#10 CSR for `key` (empty subject, ecdsa-with-SHA256), DER.

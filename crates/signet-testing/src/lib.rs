@@ -22,6 +22,7 @@
 
 use signet_core::certs;
 pub use signet_core::keys;
+pub mod fixtures;
 pub mod logs;
 pub mod tree;
 
@@ -534,17 +535,7 @@ impl VirtualSigstore {
         let digest = sha256(artifact);
         let entry = match opts.rekor {
             RekorVersion::V1 => self.log_v1(
-                json!({
-                    "apiVersion": "0.0.1",
-                    "kind": "hashedrekord",
-                    "spec": {
-                        "data": {"hash": {"algorithm": "sha256", "value": hex::encode(digest)}},
-                        "signature": {
-                            "content": b64_encode(&signature),
-                            "publicKey": {"content": b64_encode(leaf.pem()?)}
-                        }
-                    }
-                }),
+                hashedrekord_v1(&digest, &signature, &leaf)?,
                 "hashedrekord",
                 opts,
             )?,
@@ -586,17 +577,7 @@ impl VirtualSigstore {
         };
         let entry = match (opts.rekor, opts.dsse_v2_entry) {
             (RekorVersion::V1, DsseV2Entry::HashedRekordOverPae) => self.log_v1(
-                json!({
-                    "apiVersion": "0.0.1",
-                    "kind": "hashedrekord",
-                    "spec": {
-                        "data": {"hash": {"algorithm": "sha256", "value": hex::encode(sha256(&pae))}},
-                        "signature": {
-                            "content": b64_encode(&signature),
-                            "publicKey": {"content": b64_encode(leaf.pem()?)}
-                        }
-                    }
-                }),
+                hashedrekord_v1(&sha256(&pae), &signature, &leaf)?,
                 "hashedrekord",
                 opts,
             )?,
@@ -832,6 +813,25 @@ fn v2_signature(signature: &[u8], signer: &SignerMaterial) -> serde_json::Value 
         "content": b64_encode(signature),
         "verifier": verifier,
     })
+}
+
+/// A Rekor v1 hashedrekord 0.0.1 body over a SHA-256 digest.
+fn hashedrekord_v1(
+    digest: &[u8],
+    signature: &[u8],
+    signer: &SignerMaterial,
+) -> Result<serde_json::Value> {
+    Ok(json!({
+        "apiVersion": "0.0.1",
+        "kind": "hashedrekord",
+        "spec": {
+            "data": {"hash": {"algorithm": "sha256", "value": hex::encode(digest)}},
+            "signature": {
+                "content": b64_encode(signature),
+                "publicKey": {"content": b64_encode(signer.pem()?)}
+            }
+        }
+    }))
 }
 
 fn hashedrekord_v2(digest: &[u8], signature: &[u8], signer: &SignerMaterial) -> serde_json::Value {

@@ -79,6 +79,17 @@ fn keyring(hint: &str, start: i64, end: Option<i64>) -> Vec<ManagedKey> {
     ManagedKey::keyring_from_json(json.to_string().as_bytes()).unwrap()
 }
 
+/// A trusted root that lists nothing (key-only trust).
+fn empty_root() -> TrustedRoot {
+    TrustedRoot {
+        media_type: "application/vnd.dev.sigstore.trustedroot+json;version=0.1".into(),
+        tlogs: vec![],
+        certificate_authorities: vec![],
+        ctlogs: vec![],
+        timestamp_authorities: vec![],
+    }
+}
+
 fn hint_of(b: &Bundle) -> String {
     b.verification_material
         .public_key
@@ -134,14 +145,7 @@ fn keyring_key_inside_its_validity_window_verifies() {
 fn trusted_root_without_logs_requires_no_entry_for_a_managed_key() {
     let mut b = message(&keyed());
     b.verification_material.tlog_entries.clear();
-    let root = TrustedRoot {
-        media_type: "application/vnd.dev.sigstore.trustedroot+json;version=0.1".into(),
-        tlogs: vec![],
-        certificate_authorities: vec![],
-        ctlogs: vec![],
-        timestamp_authorities: vec![],
-    };
-    verify(&root, &b, &[key_file()]).unwrap();
+    verify(&empty_root(), &b, &[key_file()]).unwrap();
     // ... and a root that lists logs does require one.
     assert_rule(&vs().trusted_root(), &b, &[key_file()], Rule::TlogThreshold);
 }
@@ -260,14 +264,7 @@ fn managed_key_signature_over_another_artifact_fails() {
     // Without a log to cross-check, the signature itself fails.
     let mut b = b;
     b.verification_material.tlog_entries.clear();
-    let empty = TrustedRoot {
-        media_type: "application/vnd.dev.sigstore.trustedroot+json;version=0.1".into(),
-        tlogs: vec![],
-        certificate_authorities: vec![],
-        ctlogs: vec![],
-        timestamp_authorities: vec![],
-    };
-    assert_rule(&empty, &b, &[key_file()], Rule::Artifact);
+    assert_rule(&empty_root(), &b, &[key_file()], Rule::Artifact);
 }
 
 // ---------------------------------------------------------------- Rekor v1 forms

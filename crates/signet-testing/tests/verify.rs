@@ -203,6 +203,81 @@ fn artifact_digest_only_verifies() {
         .unwrap();
 }
 
+/// `Certificate::from_der` walks the DER with borrowed readers instead of x509-cert's owned
+/// decode: it must accept and refuse exactly the same inputs, and read the same values.
+#[test]
+fn certificate_parse_agrees_with_x509_cert() {
+    use der::{Decode, Encode};
+    let issued = vs()
+        .issue_certificate(
+            signet_testing::keys::EcKey::generate(signet_testing::keys::Curve::P256)
+                .unwrap()
+                .spki_der(),
+            &opts(),
+        )
+        .unwrap();
+    let check = |der: &[u8]| {
+        let ours = Certificate::from_der(der);
+        let theirs = x509_cert::Certificate::from_der(der);
+        assert_eq!(ours.is_ok(), theirs.is_ok(), "{}", hex::encode(der));
+        let (Ok(c), Ok(o)) = (ours, theirs) else {
+            return;
+        };
+        let tbs = &o.tbs_certificate;
+        assert_eq!(c.inner(), &o);
+        assert_eq!(c.issuer_der().unwrap(), tbs.issuer.to_der().unwrap());
+        assert_eq!(c.subject_der().unwrap(), tbs.subject.to_der().unwrap());
+        assert_eq!(
+            c.spki_der(),
+            tbs.subject_public_key_info.to_der().unwrap().as_slice()
+        );
+        assert_eq!(c.signature(), o.signature.raw_bytes());
+        assert_eq!(c.signature_algorithm(), o.signature_algorithm.oid);
+        assert_eq!(
+            c.signature_algorithms_agree(),
+            tbs.signature == o.signature_algorithm
+        );
+        assert_eq!(c.serial_bytes(), tbs.serial_number.as_bytes());
+        assert_eq!(
+            c.not_before() as u64,
+            tbs.validity.not_before.to_unix_duration().as_secs()
+        );
+        assert_eq!(
+            c.not_after() as u64,
+            tbs.validity.not_after.to_unix_duration().as_secs()
+        );
+        let exts = tbs.extensions.as_deref().unwrap_or(&[]);
+        assert_eq!(c.extensions(), exts);
+        assert!(c
+            .critical_extension_oids()
+            .eq(exts.iter().filter(|e| e.critical).map(|e| &e.extn_id)));
+        for e in exts {
+            let dup = exts.iter().filter(|x| x.extn_id == e.extn_id).count() > 1;
+            match c.extension_value(&e.extn_id) {
+                Ok(v) => {
+                    assert!(!dup);
+                    assert_eq!(v, Some((e.critical, e.extn_value.as_bytes())));
+                }
+                Err(_) => assert!(dup),
+            }
+        }
+    };
+    for der in [&issued.der, &issued.precert_der] {
+        check(der);
+        for i in 0..der.len() {
+            for bit in [0x01u8, 0x80] {
+                let mut m = der.clone();
+                m[i] ^= bit;
+                check(&m);
+            }
+            check(&der[..i]);
+        }
+        let mut trailing = der.clone();
+        trailing.push(0);
+        check(&trailing);
+    }
+}
+
 #[test]
 fn leaf_follows_fulcio_profile() {
     let b = sign(Kind::Message, &opts().at(1_700_000_000));

@@ -31,54 +31,31 @@ pub trait Fetcher {
     fn fetch(&self, url: &str, max_len: u64) -> Result<Option<Vec<u8>>, Error>;
 }
 
-/// A blocking HTTP(S) fetcher.
+/// A blocking HTTP(S) fetcher over Signet's one transport.
 #[derive(Debug, Clone)]
 pub struct HttpFetcher {
-    client: reqwest::blocking::Client,
+    http: signet_http::Http,
 }
 
 impl HttpFetcher {
     /// A fetcher with a short connect timeout (so an offline machine fails fast).
     pub fn new() -> Result<Self, Error> {
-        let client = reqwest::blocking::Client::builder()
-            .connect_timeout(std::time::Duration::from_secs(5))
-            .timeout(std::time::Duration::from_secs(30))
-            .user_agent(concat!("signet/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| Error::Fetch {
-                url: String::new(),
-                reason: e.to_string(),
-            })?;
-        Ok(HttpFetcher { client })
+        let http = signet_http::Http::new().map_err(|e| Error::Fetch {
+            url: String::new(),
+            reason: e.to_string(),
+        })?;
+        Ok(HttpFetcher { http })
     }
 }
 
 impl Fetcher for HttpFetcher {
     fn fetch(&self, url: &str, max_len: u64) -> Result<Option<Vec<u8>>, Error> {
-        let err = |reason: String| Error::Fetch {
-            url: url.to_string(),
-            reason,
-        };
-        let r = self
-            .client
-            .get(url)
-            .send()
-            .map_err(|e| err(e.to_string()))?;
-        let status = r.status().as_u16();
-        if status == 404 || status == 403 {
-            return Ok(None);
-        }
-        if !r.status().is_success() {
-            return Err(err(format!("HTTP {status}")));
-        }
-        let b = r.bytes().map_err(|e| err(e.to_string()))?;
-        if b.len() as u64 > max_len {
-            return Err(err(format!(
-                "expected at most {max_len} bytes, found {}",
-                b.len()
-            )));
-        }
-        Ok(Some(b.to_vec()))
+        self.http
+            .get_bytes(url, None, max_len)
+            .map_err(|e| Error::Fetch {
+                url: url.to_string(),
+                reason: e.reason(),
+            })
     }
 }
 

@@ -114,16 +114,14 @@ fn ca_defect(c: &Certificate, j: usize) -> Result<Option<(Rule, String)>> {
             format!("CA certificate #{j} ({subject}) lacks keyUsage keyCertSign"),
         )));
     }
-    if let Some(e) = c
-        .extensions()
-        .iter()
-        .find(|e| e.critical && !CA_PROCESSED.contains(&e.extn_id))
+    if let Some(oid) = c
+        .critical_extension_oids()
+        .find(|oid| !CA_PROCESSED.contains(oid))
     {
         return Ok(Some((
             Rule::UnhandledCriticalExtension,
             format!(
-                "CA certificate #{j} ({subject}) has critical extension {} that the verifier does not process",
-                e.extn_id
+                "CA certificate #{j} ({subject}) has critical extension {oid} that the verifier does not process"
             ),
         )));
     }
@@ -163,10 +161,10 @@ impl CaChain {
             let path_len = cert
                 .basic_constraints()?
                 .and_then(|(_, bc)| bc.path_len_constraint);
-            let name_constraints = match cert.extension(&OID_NAME_CONSTRAINTS)? {
+            let name_constraints = match cert.extension_value(&OID_NAME_CONSTRAINTS)? {
                 None => None,
-                Some(e) => Some(
-                    <NameConstraints as der::Decode>::from_der(e.extn_value.as_bytes())
+                Some((_, value)) => Some(
+                    <NameConstraints as der::Decode>::from_der(value)
                         .map_err(|e| ctx(format!("certificate #{j} nameConstraints: {e}")))?,
                 ),
             };
@@ -308,23 +306,19 @@ pub(crate) fn check_leaf_profile(leaf: &Certificate) -> Result<()> {
             "leaf certificate names a TBS signature algorithm that differs from its outer signatureAlgorithm",
         ));
     }
-    if leaf.extension(&OID_CT_POISON)?.is_some() {
+    if leaf.extension_value(&OID_CT_POISON)?.is_some() {
         return Err(Error::certificate(
             Rule::PrecertificatePoison,
             "leaf is a CT precertificate (poison extension 1.3.6.1.4.1.11129.2.4.3), not a certificate",
         ));
     }
-    if let Some(e) = leaf
-        .extensions()
-        .iter()
-        .find(|e| e.critical && !LEAF_PROCESSED.contains(&e.extn_id))
+    if let Some(oid) = leaf
+        .critical_extension_oids()
+        .find(|oid| !LEAF_PROCESSED.contains(oid))
     {
         return Err(Error::certificate(
             Rule::UnhandledCriticalExtension,
-            format!(
-                "leaf has critical extension {} that the verifier does not process",
-                e.extn_id
-            ),
+            format!("leaf has critical extension {oid} that the verifier does not process"),
         ));
     }
     if let Err(e) = leaf.oidc_issuer() {

@@ -2,7 +2,7 @@
 //! over the PAE for DSSE, whose in-toto statement must name the artifact as a subject.
 
 use signet_core::bundle::Bundle;
-use signet_core::crypto::{HashAlg, PublicKey};
+use signet_core::crypto::{HashAlg, KeyKind, PublicKey};
 use signet_core::dsse::INTOTO_PAYLOAD_TYPE;
 use signet_core::intoto::Statement;
 
@@ -46,10 +46,17 @@ pub(crate) fn verify_artifact(
         .dsse_envelope
         .as_ref()
         .ok_or_else(|| Error::Artifact("bundle carries no signature".into()))?;
-    key.verify_with_hash(HashAlg::Sha256, &env.pae(), &env.signatures[0].sig)
-        .map_err(|_| {
-            Error::Artifact("DSSE signature does not verify over the envelope's PAE".into())
-        })?;
+    let sig = &env.signatures[0].sig;
+    // ECDSA signs the digest: hash the PAE in pieces rather than building a copy of the payload.
+    let ok = match key.kind() {
+        KeyKind::EcdsaP256 | KeyKind::EcdsaP384 | KeyKind::EcdsaP521 => {
+            key.verify_prehashed(HashAlg::Sha256, &env.pae_sha256(), sig)
+        }
+        KeyKind::Rsa | KeyKind::Ed25519 => key.verify_with_hash(HashAlg::Sha256, &env.pae(), sig),
+    };
+    ok.map_err(|_| {
+        Error::Artifact("DSSE signature does not verify over the envelope's PAE".into())
+    })?;
     if env.payload_type != INTOTO_PAYLOAD_TYPE {
         return Err(Error::Artifact(format!(
             "DSSE payload type {:?}, expected {INTOTO_PAYLOAD_TYPE:?}",

@@ -66,6 +66,10 @@ impl Signer<'_> {
     fn check_pem(&self, what: &str, pem_bytes: &[u8]) -> std::result::Result<(), String> {
         match self {
             Signer::Certificate { der, .. } => {
+                // The usual case, exactly the certificate's canonical PEM, needs no decoding.
+                if signet_core::encoding::is_canonical_pem_of(pem_bytes, "CERTIFICATE", der) {
+                    return Ok(());
+                }
                 let logged = signet_core::encoding::pem_block_der(pem_bytes, "CERTIFICATE")
                     .map_err(|e| format!("{what}: {e}"))?;
                 if logged != *der {
@@ -373,7 +377,7 @@ fn check_v2_body(
             hashed(artifact, &ms.signature)?
         }
         // New clients log a DSSE signature as a hashedrekord over the PAE.
-        ("hashedrekord", None, Some(env)) => hashed(&sha256(&env.pae()), &env.signatures[0].sig)?,
+        ("hashedrekord", None, Some(env)) => hashed(&env.pae_sha256(), &env.signatures[0].sig)?,
         ("dsse", None, Some(env)) => json!({
             "apiVersion": "0.0.2",
             "kind": "dsse",
@@ -496,7 +500,7 @@ fn check_v1_body(
                 ));
             }
             same_signer("hashedrekord public key", &h.signature.public_key.content)?;
-            let want = hex::encode(sha256(&env.pae()));
+            let want = hex::encode(env.pae_sha256());
             if !h.data.hash.algorithm.eq_ignore_ascii_case("sha256")
                 || !h.data.hash.value.eq_ignore_ascii_case(&want)
             {

@@ -19,17 +19,7 @@ const GO: &str = "https://github.com/slsa-framework/slsa-github-generator/.githu
 const POA: &str = "https://github.com/trailofbits/pypi-attestations/.github/workflows/release.yml@refs/tags/v0.0.19";
 
 fn shared() -> Option<PathBuf> {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data");
-    if p.is_dir() {
-        return Some(p);
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "CI is set but the shared data {} is missing",
-        p.display()
-    );
-    eprintln!("skipping: {} is missing", p.display());
-    None
+    signet_testing::fixtures::require("")
 }
 
 /// One real bundle with the artifact digest and the identity it was signed by.
