@@ -146,6 +146,8 @@ pub(crate) fn parse_with_fast_base64<T, E>(
     if fast.is_ok() && fast_mode() {
         return fast;
     }
+    // Free the first attempt before the second, so a large document is not held twice.
+    drop(fast);
     B64_MODE.with(|m| m.set(B64Mode::Strict));
     parse()
 }
