@@ -55,7 +55,7 @@ pub fn run(a: BenchLogArgs) -> Result<(), Failure> {
     let res: anyhow::Result<()> = rt.block_on(async {
         let signer = EcKey::generate(Curve::P256)?;
         let cfg = signet_log::LogConfig::new(dir.join("log"), "bench.example - 1");
-        let log = signet_log::Log::open(cfg, Arc::new(signet_log::EcdsaNoteSigner::from_pkcs8("bench.example", signer.pkcs8_der())?)).await?;
+        let log = signet_log::Log::open(cfg, Arc::new(signet_log::KeyNoteSigner::ecdsa_p256_from_pkcs8("bench.example", signer.pkcs8_der())?)).await?;
         let proposed = Arc::new(proposed);
         let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let t = Instant::now();

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::Ed25519KeyPair;
-use signet_log::{Ed25519NoteSigner, Log, LogConfig};
+use signet_log::{KeyNoteSigner, Log, LogConfig};
 
 fn arg(i: usize, default: u64) -> u64 {
     std::env::args()
@@ -49,8 +49,9 @@ async fn main() {
     let entry_bytes = arg(3, 1024) as usize;
     let proof_size = arg(4, 1_000_000);
     let pkcs8 = Ed25519KeyPair::generate_pkcs8(&SystemRandom::new()).expect("keygen");
-    let signer =
-        Arc::new(Ed25519NoteSigner::from_pkcs8("bench.example", pkcs8.as_ref()).expect("signer"));
+    let signer = Arc::new(
+        KeyNoteSigner::ed25519_from_pkcs8("bench.example", pkcs8.as_ref()).expect("signer"),
+    );
 
     let dir = tempfile::tempdir().expect("tempdir");
     let log = Log::open(LogConfig::new(dir.path(), "bench.example"), signer.clone())

@@ -47,4 +47,4 @@ mod tests;
 pub use error::{Error, Result};
 pub use fsck::{fsck, FsckReport};
 pub use log::{Appended, Log, LogConfig, SignedCheckpoint};
-pub use signer::{sign_note, EcdsaNoteSigner, Ed25519NoteSigner, KeyNoteSigner, NoteSigner};
+pub use signer::{sign_note, KeyNoteSigner, NoteSigner};

@@ -1,13 +1,11 @@
 //! Checkpoint signers (C2SP signed-note).
 //!
 //! A [`NoteSigner`] produces the signature line of a checkpoint note:
-//! `— <name> base64(key_hint[4] || signature)`. Two implementations cover Sigstore's logs:
-//! [`Ed25519NoteSigner`] (Rekor v2 / tessera: key ID `SHA256(name || 0x0A || 0x01 || pubkey)`)
-//! and [`EcdsaNoteSigner`] (Rekor v1: ECDSA P-256 with SHA-256, hint `SHA256(SPKI)[..4]`).
+//! `— <name> base64(key_hint[4] || signature)`. One implementation, [`KeyNoteSigner`], covers
+//! Sigstore's logs over any key (file or PKCS#11): Ed25519 (Rekor v2 / tessera: key ID
+//! `SHA256(name || 0x0A || 0x01 || pubkey)`) and ECDSA (Rekor v1 and the CT log: P-256 with
+//! SHA-256, hint `SHA256(SPKI)[..4]`).
 
-use aws_lc_rs::encoding::{AsDer, PublicKeyX509Der};
-use aws_lc_rs::rand::SystemRandom;
-use aws_lc_rs::signature::{EcdsaKeyPair, Ed25519KeyPair, KeyPair, ECDSA_P256_SHA256_ASN1_SIGNING};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 
@@ -41,151 +39,10 @@ pub fn sign_note(signer: &dyn NoteSigner, text: &str) -> Result<String> {
     ))
 }
 
-/// Ed25519 signed-note signer (Rekor v2 / tessera).
-pub struct Ed25519NoteSigner {
-    name: String,
-    key: Ed25519KeyPair,
-    key_id: [u8; 32],
-}
-
-impl std::fmt::Debug for Ed25519NoteSigner {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "Ed25519NoteSigner({}, {})",
-            self.name,
-            hex::encode(&self.key_id[..4])
-        )
-    }
-}
-
-impl Ed25519NoteSigner {
-    /// Build from a PKCS#8 (v1 or v2) Ed25519 private key. `name` is the note signer name,
-    /// normally the log origin.
-    pub fn from_pkcs8(name: impl Into<String>, pkcs8: &[u8]) -> Result<Self> {
-        let name = name.into();
-        check_name(&name)?;
-        let key = Ed25519KeyPair::from_pkcs8_maybe_unchecked(pkcs8).map_err(|e| Error::Key {
-            what: "Ed25519",
-            reason: format!("PKCS#8 rejected: {e}"),
-        })?;
-        let key_id = signet_core::checkpoint::ed25519_key_id(&name, key.public_key().as_ref());
-        Ok(Ed25519NoteSigner { name, key, key_id })
-    }
-
-    /// The raw 32-byte public key.
-    pub fn public_key_raw(&self) -> [u8; 32] {
-        let mut out = [0u8; 32];
-        out.copy_from_slice(self.key.public_key().as_ref());
-        out
-    }
-}
-
-impl NoteSigner for Ed25519NoteSigner {
-    fn name(&self) -> &str {
-        &self.name
-    }
-    fn key_hint(&self) -> [u8; 4] {
-        let mut h = [0u8; 4];
-        h.copy_from_slice(&self.key_id[..4]);
-        h
-    }
-    fn log_id(&self) -> [u8; 32] {
-        self.key_id
-    }
-    fn public_key_spki(&self) -> Vec<u8> {
-        // SEQUENCE { SEQUENCE { OID 1.3.101.112 } BIT STRING (0 unused bits) raw-key }
-        let mut spki = vec![
-            0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
-        ];
-        spki.extend_from_slice(self.key.public_key().as_ref());
-        spki
-    }
-    fn sign(&self, msg: &[u8]) -> Result<Vec<u8>> {
-        Ok(self.key.sign(msg).as_ref().to_vec())
-    }
-}
-
-/// ECDSA P-256 / SHA-256 signed-note signer (Rekor v1 checkpoints).
-pub struct EcdsaNoteSigner {
-    name: String,
-    key: EcdsaKeyPair,
-    spki: Vec<u8>,
-    log_id: [u8; 32],
-    rng: SystemRandom,
-}
-
-impl std::fmt::Debug for EcdsaNoteSigner {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "EcdsaNoteSigner({}, {})",
-            self.name,
-            hex::encode(&self.log_id[..4])
-        )
-    }
-}
-
-impl EcdsaNoteSigner {
-    /// Build from a PKCS#8 ECDSA P-256 private key. `name` is the note signer name (Rekor v1:
-    /// the host part of the origin).
-    pub fn from_pkcs8(name: impl Into<String>, pkcs8: &[u8]) -> Result<Self> {
-        let name = name.into();
-        check_name(&name)?;
-        let key =
-            EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8).map_err(|e| {
-                Error::Key {
-                    what: "ECDSA P-256",
-                    reason: format!("PKCS#8 rejected: {e}"),
-                }
-            })?;
-        let spki = AsDer::<PublicKeyX509Der>::as_der(key.public_key())
-            .map_err(|e| Error::Key {
-                what: "ECDSA P-256",
-                reason: format!("cannot encode the public key as SPKI: {e}"),
-            })?
-            .as_ref()
-            .to_vec();
-        let log_id = signet_core::encoding::sha256(&spki);
-        Ok(EcdsaNoteSigner {
-            name,
-            key,
-            spki,
-            log_id,
-            rng: SystemRandom::new(),
-        })
-    }
-}
-
-impl NoteSigner for EcdsaNoteSigner {
-    fn name(&self) -> &str {
-        &self.name
-    }
-    fn key_hint(&self) -> [u8; 4] {
-        let mut h = [0u8; 4];
-        h.copy_from_slice(&self.log_id[..4]);
-        h
-    }
-    fn log_id(&self) -> [u8; 32] {
-        self.log_id
-    }
-    fn public_key_spki(&self) -> Vec<u8> {
-        self.spki.clone()
-    }
-    fn sign(&self, msg: &[u8]) -> Result<Vec<u8>> {
-        self.key
-            .sign(&self.rng, msg)
-            .map(|s| s.as_ref().to_vec())
-            .map_err(|_| Error::Signing {
-                signer: self.name.clone(),
-            })
-    }
-}
-
 /// A signed-note signer over any [`signet_core::signer::Signer`] (a file key or a key in a
 /// PKCS#11 token): an Ed25519 key signs as Rekor v2 / tessera (key ID
 /// `SHA256(name || 0x0A || 0x01 || pubkey)`), an ECDSA key as Rekor v1 and the CT log (hint
-/// `SHA256(SPKI)[..4]`), exactly as [`Ed25519NoteSigner`] and [`EcdsaNoteSigner`] do.
+/// `SHA256(SPKI)[..4]`). The one note signer of the workspace.
 pub struct KeyNoteSigner {
     name: String,
     key: signet_core::signer::SharedSigner,
@@ -205,6 +62,25 @@ impl std::fmt::Debug for KeyNoteSigner {
 }
 
 impl KeyNoteSigner {
+    /// An Ed25519 signer (Rekor v2 / tessera) from a PKCS#8 private key file's bytes.
+    pub fn ed25519_from_pkcs8(name: impl Into<String>, pkcs8: &[u8]) -> Result<Self> {
+        let key = signet_core::keys::EdKey::from_pkcs8(pkcs8).map_err(|e| Error::Key {
+            what: "Ed25519",
+            reason: format!("PKCS#8 rejected: {e}"),
+        })?;
+        Self::new(name, std::sync::Arc::new(key))
+    }
+
+    /// An ECDSA P-256 / SHA-256 signer (Rekor v1 checkpoints, the CT log) from PKCS#8 bytes.
+    pub fn ecdsa_p256_from_pkcs8(name: impl Into<String>, pkcs8: &[u8]) -> Result<Self> {
+        let key = signet_core::keys::EcKey::from_pkcs8(signet_core::keys::Curve::P256, pkcs8)
+            .map_err(|e| Error::Key {
+                what: "ECDSA P-256",
+                reason: format!("PKCS#8 rejected: {e}"),
+            })?;
+        Self::new(name, std::sync::Arc::new(key))
+    }
+
     /// A note signer named `name` (the log origin's part before `" - "`) signing with `key`.
     pub fn new(name: impl Into<String>, key: signet_core::signer::SharedSigner) -> Result<Self> {
         use signet_core::signer::SignatureAlgorithm;
@@ -266,20 +142,23 @@ mod key_note_signer_tests {
     use super::*;
     use signet_core::keys::{Curve, EcKey, EdKey};
 
-    /// The generic signer over a file key is the dedicated signer: same ID, same SPKI.
+    /// Key IDs as the specs define them: tessera's for Ed25519, SHA-256 of the SPKI for ECDSA;
+    /// the PKCS#8 constructors give the same signer as the generic one.
     #[test]
-    fn key_note_signer_matches_the_file_key_signers() {
+    fn key_note_signer_ids_follow_the_specs() {
         let ed = EdKey::generate().unwrap();
-        let a = Ed25519NoteSigner::from_pkcs8("log.example", ed.pkcs8_der()).unwrap();
+        let a = KeyNoteSigner::ed25519_from_pkcs8("log.example", ed.pkcs8_der()).unwrap();
+        let mut pre = b"log.example\n\x01".to_vec();
+        pre.extend_from_slice(&ed.spki_der()[12..]);
+        assert_eq!(a.log_id(), signet_core::encoding::sha256(&pre));
         let b = KeyNoteSigner::new("log.example", std::sync::Arc::new(ed)).unwrap();
         assert_eq!(a.log_id(), b.log_id());
         assert_eq!(a.public_key_spki(), b.public_key_spki());
         assert_eq!(b.sign(b"x").unwrap().len(), 64);
         let ec = EcKey::generate(Curve::P256).unwrap();
-        let a = EcdsaNoteSigner::from_pkcs8("log.example", ec.pkcs8_der()).unwrap();
-        let b = KeyNoteSigner::new("log.example", std::sync::Arc::new(ec)).unwrap();
-        assert_eq!(a.log_id(), b.log_id());
-        assert_eq!(a.key_hint(), b.key_hint());
-        assert_eq!(a.public_key_spki(), b.public_key_spki());
+        let a = KeyNoteSigner::ecdsa_p256_from_pkcs8("log.example", ec.pkcs8_der()).unwrap();
+        assert_eq!(a.log_id(), signet_core::encoding::sha256(ec.spki_der()));
+        assert_eq!(a.key_hint(), a.log_id()[..4]);
+        assert_eq!(a.public_key_spki(), ec.spki_der());
     }
 }

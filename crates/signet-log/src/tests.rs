@@ -14,15 +14,15 @@ use crate::*;
 
 const ORIGIN: &str = "log.example.test";
 
-fn ed_signer(name: &str) -> Arc<Ed25519NoteSigner> {
+fn ed_signer(name: &str) -> Arc<KeyNoteSigner> {
     let pkcs8 = Ed25519KeyPair::generate_pkcs8(&SystemRandom::new()).unwrap();
-    Arc::new(Ed25519NoteSigner::from_pkcs8(name, pkcs8.as_ref()).unwrap())
+    Arc::new(KeyNoteSigner::ed25519_from_pkcs8(name, pkcs8.as_ref()).unwrap())
 }
 
-fn ec_signer(name: &str) -> Arc<EcdsaNoteSigner> {
+fn ec_signer(name: &str) -> Arc<KeyNoteSigner> {
     let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &SystemRandom::new())
         .unwrap();
-    Arc::new(EcdsaNoteSigner::from_pkcs8(name, pkcs8.as_ref()).unwrap())
+    Arc::new(KeyNoteSigner::ecdsa_p256_from_pkcs8(name, pkcs8.as_ref()).unwrap())
 }
 
 fn config(dir: &Path) -> LogConfig {
@@ -315,7 +315,7 @@ async fn checkpoints_verify_ed25519() {
     // Tessera: key ID = SHA256(name || 0x0A || 0x01 || pubkey).
     assert_eq!(
         s.log_id(),
-        signet_core::checkpoint::ed25519_key_id(ORIGIN, &s.public_key_raw())
+        signet_core::checkpoint::ed25519_key_id(ORIGIN, &s.public_key_spki()[12..])
     );
     check_signer(s, ORIGIN).await;
 }
@@ -576,7 +576,7 @@ fn crash_child() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async move {
         let pkcs8 = std::fs::read(Path::new(&dir).join("key.pk8")).unwrap();
-        let signer = Arc::new(Ed25519NoteSigner::from_pkcs8(ORIGIN, &pkcs8).unwrap());
+        let signer = Arc::new(KeyNoteSigner::ed25519_from_pkcs8(ORIGIN, &pkcs8).unwrap());
         let log = Log::open(config(Path::new(&dir)), signer).await.unwrap();
         let salt = std::process::id();
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(u64, Vec<u8>)>();
@@ -606,7 +606,7 @@ async fn crash_and_recover() {
     let dir = tempfile::tempdir().unwrap();
     let pkcs8 = Ed25519KeyPair::generate_pkcs8(&SystemRandom::new()).unwrap();
     std::fs::write(dir.path().join("key.pk8"), pkcs8.as_ref()).unwrap();
-    let signer = Arc::new(Ed25519NoteSigner::from_pkcs8(ORIGIN, pkcs8.as_ref()).unwrap());
+    let signer = Arc::new(KeyNoteSigner::ed25519_from_pkcs8(ORIGIN, pkcs8.as_ref()).unwrap());
     let exe = std::env::current_exe().unwrap();
     let mut acked: Vec<(u64, Vec<u8>)> = Vec::new();
     for round in 0..4 {
