@@ -395,20 +395,7 @@ fn conformance_sign_bundle_against_signet_serve_verified_by_sigstore_python() {
 #[test]
 fn sigstore_python_against_a_tls_instance() {
     let Some(peers) = peers_dir() else { return };
-    let tls = tempfile::tempdir().unwrap();
-    let (ca, chain, key) = common::tls_files(tls.path());
-    let inst = Instance::start_with(
-        tempfile::tempdir().unwrap(),
-        0,
-        &[
-            "--dev-issuer",
-            "--tls-cert",
-            chain.to_str().unwrap(),
-            "--tls-key",
-            key.to_str().unwrap(),
-        ],
-    );
-    assert!(inst.url.starts_with("https://"), "{}", inst.url);
+    let (inst, ca, _tls) = common::tls_instance();
     let work = tempfile::tempdir().unwrap();
     let f = work.path().join("py-tls.txt");
     std::fs::write(&f, b"sigstore-python over TLS\n").unwrap();

@@ -1627,20 +1627,7 @@ fn hostile_input_to_every_route_gets_4xx_never_5xx_or_a_panic() {
 /// test CA is trusted through SSL_CERT_FILE, and fail when it is not.
 #[test]
 fn tls_instance_signs_and_verifies_end_to_end() {
-    let tls = tempfile::tempdir().unwrap();
-    let (ca, chain, key) = common::tls_files(tls.path());
-    let inst = Instance::start_with(
-        tempfile::tempdir().unwrap(),
-        0,
-        &[
-            "--dev-issuer",
-            "--tls-cert",
-            chain.to_str().unwrap(),
-            "--tls-key",
-            key.to_str().unwrap(),
-        ],
-    );
-    assert!(inst.url.starts_with("https://"), "{}", inst.url);
+    let (inst, ca, _tls) = common::tls_instance();
     let tc: serde_json::Value =
         serde_json::from_slice(&std::fs::read(inst.trust_config()).unwrap()).unwrap();
     assert!(

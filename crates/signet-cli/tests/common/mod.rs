@@ -281,3 +281,23 @@ pub fn sign_with_key(inst: &Instance, k: &KeyFiles, v: &str, attest: bool) -> Pa
     );
     f
 }
+
+/// A `--dev-issuer` instance serving HTTPS with a fresh test CA: (instance, CA PEM path, the
+/// directory holding the TLS files).
+pub fn tls_instance() -> (Instance, PathBuf, tempfile::TempDir) {
+    let tls = tempfile::tempdir().unwrap();
+    let (ca, chain, key) = tls_files(tls.path());
+    let inst = Instance::start_with(
+        tempfile::tempdir().unwrap(),
+        0,
+        &[
+            "--dev-issuer",
+            "--tls-cert",
+            chain.to_str().unwrap(),
+            "--tls-key",
+            key.to_str().unwrap(),
+        ],
+    );
+    assert!(inst.url.starts_with("https://"), "{}", inst.url);
+    (inst, ca, tls)
+}
