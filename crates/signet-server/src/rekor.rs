@@ -499,7 +499,17 @@ impl RekorV1 {
             .map_err(|e| Error::Config(format!("rekor index: {e}")))?
         {
             let v = v.map_err(|e| Error::Config(format!("rekor index: {e}")))?;
-            out.push(self.entry_id(v.value()));
+            // Keys are committed alongside the append: serve only entries the log holds.
+            let in_log =
+                <[u8; 32]>::try_from(hex::decode(v.value()).unwrap_or_default().as_slice())
+                    .ok()
+                    .map(|h| self.log.index_of_leaf_hash(&h))
+                    .transpose()?
+                    .flatten()
+                    .is_some();
+            if in_log {
+                out.push(self.entry_id(v.value()));
+            }
         }
         Ok(out)
     }
@@ -536,11 +546,17 @@ impl RekorV1 {
 async fn v1_create(State(app): State<Arc<App>>, Json(proposed): Json<Value>) -> Result<Response> {
     let c = app.cpu(move || canonicalize_v1(&proposed)).await?;
     let r = &app.rekor_v1;
-    let appended = r.log.append(c.body.clone()).await?;
     let uuid = hex::encode(leaf_hash(&c.body));
-    // Indexed before acknowledging; a duplicate is indexed again (idempotent), which repairs an
-    // entry logged just before a crash.
-    r.add_index(c.index_keys, uuid.clone()).await?;
+    // The entry and its search keys are made durable side by side (two batched commits at
+    // once, not one after the other), and both before acknowledging. A duplicate is indexed
+    // again (idempotent), which repairs an entry logged just before a crash; keys of an entry
+    // whose append failed are never served (search only returns entries in the log).
+    let (appended, indexed) = tokio::join!(
+        r.log.append(c.body.clone()),
+        r.add_index(c.index_keys, uuid.clone())
+    );
+    let appended = appended?;
+    indexed?;
     if appended.duplicate {
         let eid = r.entry_id(&uuid);
         return Ok((
