@@ -192,11 +192,13 @@ impl Verifier {
         sct::verify_scts(&self.m, &leaf, &issuer.cert.key_hash, self.thresholds.sct)?;
 
         // "Verify the transparency log entries".
+        let key = leaf.public_key()?;
         tlog::verify_entries(
             bundle,
             tlog::Signer::Certificate {
                 leaf: &leaf,
                 der: leaf_der,
+                key: &key,
             },
             &artifact.sha256(),
             &entry_times,
@@ -205,7 +207,6 @@ impl Verifier {
         )?;
 
         // "Verify the signature over the artifact".
-        let key = leaf.public_key()?;
         let statement = signature::verify_artifact(bundle, &key, artifact)?;
 
         // "Verify the identity".

@@ -190,12 +190,6 @@ impl Verifier {
         }
 
         // Log entries: each records this key.
-        let mut logs: Vec<&[u8]> = vec![];
-        for t in &self.m.tlogs {
-            if !logs.contains(&t.log_id.as_slice()) {
-                logs.push(&t.log_id);
-            }
-        }
         tlog::verify_entries(
             bundle,
             Signer::Key {
@@ -206,7 +200,7 @@ impl Verifier {
             &artifact.sha256(),
             &entry_times,
             &times,
-            self.thresholds.tlog.min(logs.len()),
+            self.thresholds.tlog.min(self.m.distinct_logs),
         )?;
 
         let statement = signature::verify_artifact(bundle, &mk.key, artifact)?;

@@ -47,6 +47,8 @@ pub(crate) struct TsaChain {
 /// Everything a verification needs from the trusted root.
 pub(crate) struct Material {
     pub(crate) tlogs: Vec<TlogKey>,
+    /// How many distinct logs (by log ID) `tlogs` names: the most a tlog threshold can ask.
+    pub(crate) distinct_logs: usize,
     pub(crate) ctlogs: HashMap<[u8; 32], Vec<CtKey>>,
     pub(crate) cas: Vec<CaChain>,
     pub(crate) tsas: Vec<TsaChain>,
@@ -168,8 +170,13 @@ impl Material {
                 end,
             });
         }
+        let mut ids: Vec<&[u8]> = tlogs.iter().map(|t| t.log_id.as_slice()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let distinct_logs = ids.len();
         Ok(Material {
             tlogs,
+            distinct_logs,
             ctlogs,
             cas,
             tsas,

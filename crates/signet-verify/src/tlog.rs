@@ -40,6 +40,8 @@ pub(crate) enum Signer<'a> {
         leaf: &'a Certificate,
         /// Its DER, as the bundle carries it.
         der: &'a [u8],
+        /// Its public key (parsed once by the caller, who verifies the signature with it).
+        key: &'a PublicKey,
     },
     /// A managed key, with the validity window its trust material gives (Unix seconds).
     Key {
@@ -54,11 +56,10 @@ pub(crate) enum Signer<'a> {
 
 impl Signer<'_> {
     /// The key the signature was made with.
-    fn public_key(&self) -> Result<PublicKey> {
-        Ok(match self {
-            Signer::Certificate { leaf, .. } => leaf.public_key()?,
-            Signer::Key { key, .. } => (*key).clone(),
-        })
+    fn public_key(&self) -> &PublicKey {
+        match self {
+            Signer::Certificate { key, .. } | Signer::Key { key, .. } => key,
+        }
     }
 
     /// Check a PEM verifier recorded in a Rekor v1 body (`what` names the field): the leaf
@@ -332,7 +333,7 @@ fn check_v2_body(
         .or_else(|| logged.pointer("/spec/dsseV002/signatures/0/verifier/keyDetails"))
         .and_then(Value::as_str)
         .unwrap_or("");
-    let details = key_details(&signer.public_key()?, logged_details)?;
+    let details = key_details(signer.public_key(), logged_details)?;
     let verifier = match signer {
         Signer::Certificate { der, .. } => json!({
             "x509Certificate": {"rawBytes": b64_encode(der)},
@@ -425,6 +426,36 @@ fn truncate(s: &str) -> String {
     format!("{}…", &s[..end])
 }
 
+/// A hashedrekord 0.0.1 entry records `signature` and the SHA-256 `digest` of what was
+/// signed (`names`: how to call the signature and the digested thing in a message).
+fn check_hashedrekord(
+    h: &signet_core::rekor::HashedRekordV001,
+    signature: &[u8],
+    digest: &[u8; 32],
+    names: (&str, &str),
+) -> std::result::Result<(), String> {
+    let (sig_name, digest_name) = names;
+    if h.signature.content != signature {
+        return Err(format!(
+            "signature in the log entry differs from {sig_name}"
+        ));
+    }
+    if !h.data.hash.algorithm.eq_ignore_ascii_case("sha256") {
+        return Err(format!(
+            "hashedrekord hash algorithm {:?}, expected sha256",
+            h.data.hash.algorithm
+        ));
+    }
+    let want = hex::encode(digest);
+    if !h.data.hash.value.eq_ignore_ascii_case(&want) {
+        return Err(format!(
+            "log entry records {digest_name} sha256 {}, but the {digest_name}'s is {want}",
+            h.data.hash.value
+        ));
+    }
+    Ok(())
+}
+
 /// Check that a Rekor v1 canonical body describes this bundle's signature, artifact and
 /// certificate. For message signatures the logged digest must be the artifact's own (not only
 /// the bundle's optional `messageDigest`), so the log always records what was verified.
@@ -446,30 +477,14 @@ fn check_v1_body(
         |what: &str, pem: &[u8]| -> Result<()> { signer.check_pem(what, pem).map_err(err) };
     match (&body, &bundle.message_signature, &bundle.dsse_envelope) {
         (EntryBody::HashedRekordV001(h), Some(ms), None) => {
-            if h.signature.content != ms.signature {
-                return Err(err(
-                    "signature in the log entry differs from the bundle's signature".into(),
-                ));
-            }
+            check_hashedrekord(
+                h,
+                &ms.signature,
+                artifact,
+                ("the bundle's signature", "artifact"),
+            )
+            .map_err(err)?;
             same_signer("hashedrekord public key", &h.signature.public_key.content)?;
-            if !h.data.hash.algorithm.eq_ignore_ascii_case("sha256") {
-                return Err(err(format!(
-                    "hashedrekord hash algorithm {:?}, expected sha256",
-                    h.data.hash.algorithm
-                )));
-            }
-            if !h
-                .data
-                .hash
-                .value
-                .eq_ignore_ascii_case(&hex::encode(artifact))
-            {
-                return Err(err(format!(
-                    "log entry records artifact sha256 {}, but the artifact's is {}",
-                    h.data.hash.value,
-                    hex::encode(artifact)
-                )));
-            }
             if let Some(d) = &ms.message_digest {
                 if !h
                     .data
@@ -494,21 +509,14 @@ fn check_v1_body(
                     env.signatures.len()
                 )));
             }
-            if h.signature.content != env.signatures[0].sig {
-                return Err(err(
-                    "signature in the log entry differs from the envelope signature".into(),
-                ));
-            }
+            check_hashedrekord(
+                h,
+                &env.signatures[0].sig,
+                &env.pae_sha256(),
+                ("the envelope signature", "envelope PAE"),
+            )
+            .map_err(err)?;
             same_signer("hashedrekord public key", &h.signature.public_key.content)?;
-            let want = hex::encode(env.pae_sha256());
-            if !h.data.hash.algorithm.eq_ignore_ascii_case("sha256")
-                || !h.data.hash.value.eq_ignore_ascii_case(&want)
-            {
-                return Err(err(format!(
-                    "log entry records {} digest {}, but the envelope's PAE has sha256 {want}",
-                    h.data.hash.algorithm, h.data.hash.value
-                )));
-            }
         }
         (EntryBody::DsseV001(d), None, Some(env)) => {
             let want = hex::encode(sha256(&env.payload));
