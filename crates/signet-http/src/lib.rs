@@ -199,21 +199,9 @@ impl Http {
         }
     }
 
-    /// `GET url` as JSON into `T`; absent (403/404) is an error.
-    pub fn get_json<T: DeserializeOwned>(&self, url: &str) -> Result<T> {
-        let body = self
-            .get_bytes(url, Some("application/json"), MAX_JSON)?
-            .ok_or_else(|| Error::Status {
-                url: url.to_string(),
-                status: 404,
-                message: "not found".into(),
-            })?;
-        parse_json(url, &body)
-    }
-
-    /// `POST url` with a JSON body; a 2xx answer as `(status, JSON)`, anything else an
-    /// [`Error::Status`] quoting the server.
-    pub fn post_json<B: Serialize + ?Sized>(&self, url: &str, body: &B) -> Result<(u16, Value)> {
+    /// `POST url` with a JSON body; a 2xx answer's JSON, anything else an [`Error::Status`]
+    /// quoting the server.
+    pub fn post_json<B: Serialize + ?Sized>(&self, url: &str, body: &B) -> Result<Value> {
         let (status, bytes) = self.exchange(url, self.client.post(url).json(body), MAX_JSON)?;
         if !(200..300).contains(&status) {
             return Err(Error::Status {
@@ -222,7 +210,7 @@ impl Http {
                 message: server_message(&bytes),
             });
         }
-        Ok((status, parse_json(url, &bytes)?))
+        parse_json(url, &bytes)
     }
 }
 

@@ -166,7 +166,7 @@ impl SigningContext {
         &self.trusted_root
     }
 
-    fn post_json(&self, service: &'static str, url: &str, body: &Value) -> Result<(u16, Value)> {
+    fn post_json(&self, service: &'static str, url: &str, body: &Value) -> Result<Value> {
         self.http
             .post_json(url, body)
             .map_err(|e| service_error(service, e))
@@ -177,7 +177,7 @@ impl SigningContext {
         let url = format!("{}/api/v2/signingCert", self.ca_url);
         let csr = build_csr(key)?;
         let csr_pem = pem::encode(&pem::Pem::new("CERTIFICATE REQUEST", csr));
-        let (_, v) = self.post_json(
+        let v = self.post_json(
             "CA",
             &url,
             &json!({"credentials": {"oidcIdentityToken": token}, "certificateSigningRequest": b64_encode(csr_pem)}),
@@ -260,7 +260,7 @@ impl SigningContext {
 
     fn log_v1(&self, proposed: Value) -> Result<TransparencyLogEntry> {
         let url = format!("{}/api/v1/log/entries", self.rekor_url);
-        let (_, v) = self.post_json("Rekor", &url, &proposed)?;
+        let v = self.post_json("Rekor", &url, &proposed)?;
         let (_, e) = v
             .as_object()
             .and_then(|m| m.iter().next())
@@ -284,7 +284,7 @@ impl SigningContext {
 
     fn log_v2(&self, request: Value) -> Result<TransparencyLogEntry> {
         let url = format!("{}/api/v2/log/entries", self.rekor_url);
-        let (_, v) = self.post_json("Rekor", &url, &request)?;
+        let v = self.post_json("Rekor", &url, &request)?;
         serde_json::from_value(v).map_err(|e| Error::Service {
             service: "Rekor",
             url,
@@ -362,13 +362,16 @@ impl SigningContext {
         Ok(())
     }
 
-    /// The key (or certificate) and the signing material of one operation.
-    fn begin<'a>(&self, cred: Credential<'a>) -> Result<(Holder<'a>, Option<Certificate>)> {
+    /// The key (and, keyless, its certificate) of one operation.
+    fn begin<'a>(&self, cred: Credential<'a>) -> Result<Material<'a>> {
         Ok(match cred {
             Credential::Token(token) => {
                 let key = EcKey::generate(Curve::P256)?;
                 let leaf = self.certificate(token, &key)?;
-                (Holder::Owned(key), Some(leaf))
+                Material {
+                    key: Holder::Owned(key),
+                    leaf: Some(leaf),
+                }
             }
             // Bundles record SHA-256 digests (hashedrekord, PAE), which a P-384 key signs
             // with SHA-384 here: only P-256 keys make verifiable bundles.
@@ -378,7 +381,10 @@ impl SigningContext {
                     k.curve()
                 )))
             }
-            Credential::Key(k) => (Holder::Borrowed(k), None),
+            Credential::Key(k) => Material {
+                key: Holder::Borrowed(k),
+                leaf: None,
+            },
         })
     }
 
@@ -401,12 +407,8 @@ impl SigningContext {
         cred: Credential<'_>,
         artifact: &[u8],
     ) -> Result<(Bundle, Option<Certificate>)> {
-        let (key, leaf) = self.begin(cred)?;
-        let key = key.get();
-        let signer = match &leaf {
-            Some(l) => SignerRef::Leaf(l),
-            None => SignerRef::Key(key),
-        };
+        let m = self.begin(cred)?;
+        let (key, signer) = (m.key.get(), m.signer());
         let sig = key.sign(artifact)?;
         let digest = sha256(artifact);
         let ts = self.timestamp(&sig)?;
@@ -427,7 +429,7 @@ impl SigningContext {
         };
         let bundle = self.assemble(&signer, tlog, ts, Some(ms), None);
         self.verify_after(&bundle, &signer, Artifact::Bytes(artifact))?;
-        Ok((bundle, leaf))
+        Ok((bundle, m.leaf))
     }
 
     /// Sign an in-toto statement as a DSSE envelope, keylessly. `subject_digest` is one
@@ -464,12 +466,8 @@ impl SigningContext {
         statement: &[u8],
         subject_digest: [u8; 32],
     ) -> Result<(Bundle, Option<Certificate>)> {
-        let (key, leaf) = self.begin(cred)?;
-        let key = key.get();
-        let signer = match &leaf {
-            Some(l) => SignerRef::Leaf(l),
-            None => SignerRef::Key(key),
-        };
+        let m = self.begin(cred)?;
+        let (key, signer) = (m.key.get(), m.signer());
         let env0 = Envelope {
             payload: statement.to_vec(),
             payload_type: INTOTO_PAYLOAD_TYPE.into(),
@@ -501,7 +499,7 @@ impl SigningContext {
         };
         let bundle = self.assemble(&signer, tlog, ts, None, Some(env));
         self.verify_after(&bundle, &signer, Artifact::Sha256(subject_digest))?;
-        Ok((bundle, leaf))
+        Ok((bundle, m.leaf))
     }
 }
 
@@ -521,6 +519,23 @@ enum Credential<'a> {
     Token(&'a str),
     /// A managed key.
     Key(&'a EcKey),
+}
+
+/// What one signing operation signs with.
+struct Material<'a> {
+    key: Holder<'a>,
+    /// The certificate of an ephemeral key (keyless); `None` for a managed key.
+    leaf: Option<Certificate>,
+}
+
+impl Material<'_> {
+    /// What the bundle and the log entry name the signer by.
+    fn signer(&self) -> SignerRef<'_> {
+        match &self.leaf {
+            Some(l) => SignerRef::Leaf(l),
+            None => SignerRef::Key(self.key.get()),
+        }
+    }
 }
 
 /// The signing key of one operation: made for it, or the caller's.
