@@ -159,7 +159,8 @@ pub fn run_conformance_sign(
         ctx.sign_artifact(&a.identity_token, &data)
     }
     .with_context(|| format!("signing {}", a.file.display()))?;
-    write_bundle("Signed", &a.file, &a.bundle, &signed)
+    let who = format!("as {}", identity_of(&signed.certificate));
+    write_bundle("Signed", &a.file, &a.bundle, &signed.bundle, &who)
 }
 
 fn get_token(common: &SignCommon, cfg: &ClientTrustConfig) -> Result<String, Failure> {
@@ -200,12 +201,6 @@ pub(crate) fn load_key(p: &std::path::Path) -> Result<signet_core::keys::EcKey, 
         .map_err(|e| Failure::Usage(format!("reading key {}: {e}", p.display())))?;
     signet_core::keys::EcKey::from_pem(&text)
         .map_err(|e| Failure::Usage(format!("key {}: {e}", p.display())))
-}
-
-/// A signing context for a managed key (no token).
-pub(crate) fn key_context(t: &TrustArgs, common: &SignCommon) -> Result<SigningContext, Failure> {
-    let cfg = trust_config(t)?;
-    SigningContext::new(&cfg, rekor_version(common)).map_err(|e| Failure::Other(e.into()))
 }
 
 fn rekor_version(common: &SignCommon) -> Option<RekorVersion> {
@@ -275,68 +270,93 @@ pub(crate) fn identity_of(cert: &signet_core::x509::Certificate) -> String {
         .unwrap_or_default()
 }
 
-/// Write a signing result's bundle to `out` and say so.
+/// Write a bundle to `out` and say so; `who` names the signer ("as ID" or "with key HINT").
 fn write_bundle(
     verb: &str,
     f: &std::path::Path,
     out: &std::path::Path,
-    signed: &signet_sign::Signed,
+    bundle: &signet_core::bundle::Bundle,
+    who: &str,
 ) -> Result<(), Failure> {
-    let json = signed
-        .bundle
-        .to_json()
-        .map_err(|e| Failure::Other(e.into()))?;
+    let json = bundle.to_json().map_err(|e| Failure::Other(e.into()))?;
     std::fs::write(out, json).with_context(|| format!("writing {}", out.display()))?;
     eprintln!(
-        "{verb} {} as {}; bundle written to {}",
+        "{verb} {} {who}; bundle written to {}",
         f.display(),
-        identity_of(&signed.certificate),
         out.display()
     );
     Ok(())
 }
 
-/// Write a managed-key bundle to `out` and say so.
-fn write_key_bundle(
-    verb: &str,
-    f: &std::path::Path,
-    out: &std::path::Path,
-    bundle: &signet_core::bundle::Bundle,
-    key: &signet_core::keys::EcKey,
-) -> Result<(), Failure> {
-    let json = bundle.to_json().map_err(|e| Failure::Other(e.into()))?;
-    std::fs::write(out, json).with_context(|| format!("writing {}", out.display()))?;
-    eprintln!(
-        "{verb} {} with key {}; bundle written to {}",
-        f.display(),
-        signet_sign::key_hint(key),
-        out.display()
-    );
-    Ok(())
+/// What `sign` and `attest` sign with: an identity token (keyless) or a managed key.
+enum Credential {
+    Token(SigningContext, String),
+    Key(SigningContext, signet_core::keys::EcKey),
+}
+
+impl Credential {
+    fn new(
+        t: &TrustArgs,
+        common: &SignCommon,
+        key: Option<&std::path::Path>,
+    ) -> Result<Self, Failure> {
+        Ok(match key {
+            Some(kp) => {
+                let cfg = trust_config(t)?;
+                let ctx = SigningContext::new(&cfg, rekor_version(common))
+                    .map_err(|e| Failure::Other(e.into()))?;
+                Credential::Key(ctx, load_key(kp)?)
+            }
+            None => {
+                let (ctx, token) = context(t, common)?;
+                Credential::Token(ctx, token)
+            }
+        })
+    }
+
+    /// Sign `data` (a message signature); the bundle and who signed.
+    fn artifact(&self, data: &[u8]) -> anyhow::Result<(signet_core::bundle::Bundle, String)> {
+        Ok(match self {
+            Credential::Token(ctx, token) => {
+                let s = ctx.sign_artifact(token, data)?;
+                (s.bundle, format!("as {}", identity_of(&s.certificate)))
+            }
+            Credential::Key(ctx, key) => (
+                ctx.sign_artifact_with_key(key, data)?,
+                format!("with key {}", signet_sign::key_hint(key)),
+            ),
+        })
+    }
+
+    /// Sign an in-toto statement (DSSE); the bundle and who signed.
+    fn statement(
+        &self,
+        statement: &[u8],
+        digest: [u8; 32],
+    ) -> anyhow::Result<(signet_core::bundle::Bundle, String)> {
+        Ok(match self {
+            Credential::Token(ctx, token) => {
+                let s = ctx.sign_statement(token, statement, digest)?;
+                (s.bundle, format!("as {}", identity_of(&s.certificate)))
+            }
+            Credential::Key(ctx, key) => (
+                ctx.sign_statement_with_key(key, statement, digest)?,
+                format!("with key {}", signet_sign::key_hint(key)),
+            ),
+        })
+    }
 }
 
 /// `signet sign`.
 pub fn run_sign(t: &TrustArgs, a: SignArgs) -> Result<(), Failure> {
     let outs = outputs(&a.files, &a.bundle, a.common.overwrite)?;
-    if let Some(kp) = &a.key {
-        let key = load_key(kp)?;
-        let ctx = key_context(t, &a.common)?;
-        for (f, out) in a.files.iter().zip(outs) {
-            let data = std::fs::read(f).with_context(|| format!("reading {}", f.display()))?;
-            let bundle = ctx
-                .sign_artifact_with_key(&key, &data)
-                .with_context(|| format!("signing {}", f.display()))?;
-            write_key_bundle("Signed", f, &out, &bundle, &key)?;
-        }
-        return Ok(());
-    }
-    let (ctx, token) = context(t, &a.common)?;
+    let cred = Credential::new(t, &a.common, a.key.as_deref())?;
     for (f, out) in a.files.iter().zip(outs) {
         let data = std::fs::read(f).with_context(|| format!("reading {}", f.display()))?;
-        let signed = ctx
-            .sign_artifact(&token, &data)
+        let (bundle, who) = cred
+            .artifact(&data)
             .with_context(|| format!("signing {}", f.display()))?;
-        write_bundle("Signed", f, &out, &signed)?;
+        write_bundle("Signed", f, &out, &bundle, &who)?;
     }
     Ok(())
 }
@@ -354,17 +374,7 @@ pub fn run_attest(t: &TrustArgs, a: AttestArgs) -> Result<(), Failure> {
             a.predicate.display()
         )));
     }
-    enum How {
-        Token(SigningContext, String),
-        Key(SigningContext, signet_core::keys::EcKey),
-    }
-    let how = match &a.key {
-        Some(kp) => How::Key(key_context(t, &a.common)?, load_key(kp)?),
-        None => {
-            let (ctx, token) = context(t, &a.common)?;
-            How::Token(ctx, token)
-        }
-    };
+    let cred = Credential::new(t, &a.common, a.key.as_deref())?;
     for (f, out) in a.files.iter().zip(outs) {
         let data = std::fs::read(f).with_context(|| format!("reading {}", f.display()))?;
         let digest = signet_core::encoding::sha256(&data);
@@ -379,20 +389,10 @@ pub fn run_attest(t: &TrustArgs, a: AttestArgs) -> Result<(), Failure> {
             "predicate": predicate,
         });
         let bytes = serde_json::to_vec(&statement).map_err(|e| Failure::Other(e.into()))?;
-        match &how {
-            How::Token(ctx, token) => {
-                let signed = ctx
-                    .sign_statement(token, &bytes, digest)
-                    .with_context(|| format!("attesting {}", f.display()))?;
-                write_bundle("Attested", f, &out, &signed)?;
-            }
-            How::Key(ctx, key) => {
-                let bundle = ctx
-                    .sign_statement_with_key(key, &bytes, digest)
-                    .with_context(|| format!("attesting {}", f.display()))?;
-                write_key_bundle("Attested", f, &out, &bundle, key)?;
-            }
-        }
+        let (bundle, who) = cred
+            .statement(&bytes, digest)
+            .with_context(|| format!("attesting {}", f.display()))?;
+        write_bundle("Attested", f, &out, &bundle, &who)?;
     }
     Ok(())
 }
