@@ -179,8 +179,8 @@ pub fn run(a: BenchInstanceArgs) -> Result<(), Failure> {
     println!(
         "Rekor v1 disk: {} bytes for {} entries = {:.0} bytes/entry (incl. search index)",
         bytes,
-        app.rekor_v1.log.size(),
-        bytes as f64 / app.rekor_v1.log.size().max(1) as f64
+        app.rekor_v1.active().log.size(),
+        bytes as f64 / app.rekor_v1.active().log.size().max(1) as f64
     );
 
     // 4. Rekor v2 create latency (returns once a checkpoint covers the entry).

@@ -1,5 +1,6 @@
 //! `signet keys init`: create a private instance's keys before its first start, in files or in
-//! a PKCS#11 token; and the `--pkcs11-*` options `signet serve` shares.
+//! a PKCS#11 token; `signet keys rotate`: rotate one of them; and the `--pkcs11-*` options
+//! `signet serve` shares.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -67,13 +68,89 @@ pub enum KeysCommand {
         #[command(flatten)]
         pkcs11: Pkcs11Args,
     },
+    /// Rotate one of a stopped instance's keys: start a new key, close the old key's validFor
+    /// in the trusted root (old bundles keep verifying), and let the next `signet serve`
+    /// publish the new trusted root over the instance's TUF repository. A rotated Rekor key
+    /// starts a new log shard (Rekor v2: at BASE/rekor2-g<N>); a rotated CT key a new CT log.
+    Rotate {
+        /// Which key: ca (the issuing CA), ctlog, rekor-v1, rekor-v2 or tsa.
+        #[arg(value_parser = ["ca", "ctlog", "rekor-v1", "rekor-v2", "tsa"])]
+        role: String,
+        /// The instance's data directory (the instance must be stopped).
+        #[arg(long, env = "SIGNET_DATA_DIR", default_value = "signet-data")]
+        data_dir: PathBuf,
+        /// For `rotate ca` of a brought CA (or to bring one now): the new issuing CA's
+        /// certificate chain, PEM, issuing CA first and the organisation's root last.
+        #[arg(long, value_name = "FILE", requires = "ca_key")]
+        ca_chain: Option<PathBuf>,
+        /// The new issuing CA's private key (PEM, P-256 or P-384).
+        #[arg(long, value_name = "FILE", requires = "ca_chain")]
+        ca_key: Option<PathBuf>,
+        #[command(flatten)]
+        pkcs11: Pkcs11Args,
+    },
 }
 
 /// Entry point of `signet keys`.
 pub fn run(c: KeysCommand) -> Result<(), Failure> {
     match c {
         KeysCommand::Init { data_dir, pkcs11 } => init(&data_dir, &pkcs11),
+        KeysCommand::Rotate {
+            role,
+            data_dir,
+            ca_chain,
+            ca_key,
+            pkcs11,
+        } => rotate(&role, &data_dir, ca_chain.zip(ca_key), &pkcs11),
     }
+}
+
+fn rotate(
+    role: &str,
+    data_dir: &Path,
+    brought: Option<(PathBuf, PathBuf)>,
+    pkcs11: &Pkcs11Args,
+) -> Result<(), Failure> {
+    let role: signet_server::rotation::Role = role
+        .parse()
+        .map_err(|e: signet_server::Error| Failure::Usage(e.to_string()))?;
+    let brought = match brought {
+        Some((c, k)) => {
+            let read = |p: &PathBuf| {
+                std::fs::read_to_string(p)
+                    .map_err(|e| Failure::Usage(format!("reading {}: {e}", p.display())))
+            };
+            Some(signet_server::keys::BroughtCa {
+                chain_pem: read(&c)?,
+                key_pem: read(&k)?,
+            })
+        }
+        None => None,
+    };
+    let token = pkcs11.open()?;
+    let r = signet_server::rotation::rotate(
+        data_dir,
+        role,
+        signet_server::now_secs(),
+        token.as_deref(),
+        brought.as_ref(),
+    )
+    .with_context(|| format!("rotating the {role} key in {}", data_dir.display()))?;
+    let t = signet_core::time::format_rfc3339;
+    println!(
+        "{role}: generation {} retired (valid {} to {}); generation {} starts {} (public key sha256 {})",
+        r.retired.generation,
+        t(r.retired.start),
+        t(r.retired.end),
+        r.current.generation,
+        t(r.current.start),
+        r.new_key_sha256
+    );
+    println!(
+        "restart the instance (`signet serve --data-dir {}`): it serves the new key and publishes the new trusted root over its TUF repository",
+        data_dir.display()
+    );
+    Ok(())
 }
 
 fn init(data_dir: &Path, pkcs11: &Pkcs11Args) -> Result<(), Failure> {

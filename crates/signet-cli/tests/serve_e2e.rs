@@ -1117,7 +1117,7 @@ fn second_instance_on_one_data_dir_is_refused() {
         .unwrap();
     let err = String::from_utf8_lossy(&o.stderr);
     assert_ne!(o.status.code(), Some(0), "{err}");
-    assert!(err.contains("in use by another signet serve"), "{err}");
+    assert!(err.contains("in use by a running signet serve"), "{err}");
     // The first instance still serves the CA certificate that is on disk.
     let served = reqwest::blocking::get(format!("{}/api/v2/trustBundle", inst.url))
         .unwrap()

@@ -11,6 +11,7 @@ use signet_core::keys::{Curve, EcKey, EdKey};
 use signet_core::signer::{KeyProvider, SharedSigner, SignatureAlgorithm};
 use signet_core::time::format_rfc3339;
 
+use crate::rotation::{file_key, gen_file, token_key, Role, Rotations};
 use crate::{Error, Result};
 
 /// Every key and certificate of the instance (`Debug` shows no key material).
@@ -38,8 +39,22 @@ pub struct InstanceKeys {
     /// OIDC development issuer key (P-256; a file key in either store: it signs only the
     /// development issuer's test tokens).
     pub oidc: EcKey,
-    /// When the keys were created (Unix seconds): the start of every `validFor`.
+    /// When the keys were created (Unix seconds): the start of every generation-0 `validFor`.
     pub created: i64,
+    /// Key rotations: each role's current generation and the retired ones.
+    pub rotations: Rotations,
+    /// Retired Rekor v1 keys (generation, signer), oldest first: their frozen shards still
+    /// sign checkpoints and SETs for the entries they hold.
+    pub retired_rekor_v1: Vec<(u32, SharedSigner)>,
+    /// Retired Rekor v2 keys (generation, signer), oldest first (frozen shards' checkpoints).
+    pub retired_rekor_v2: Vec<(u32, SharedSigner)>,
+}
+
+impl InstanceKeys {
+    /// The start of `role`'s current key's `validFor`.
+    pub fn start(&self, role: Role) -> i64 {
+        self.rotations.start(role, self.created)
+    }
 }
 
 /// Write a secret atomically: a temp file with a unique name, created with mode 0600 (no
@@ -68,10 +83,10 @@ fn read(path: &Path) -> Result<Vec<u8>> {
 }
 
 /// Years of validity for the CA and TSA certificates.
-const CA_YEARS: i64 = 10;
+pub(crate) const CA_YEARS: i64 = 10;
 
 /// A brought CA: the issuing CA, the certificates above it, and its key's PKCS#8.
-type LoadedCa = (Ca<SharedSigner>, Vec<Vec<u8>>, Vec<u8>);
+pub(crate) type LoadedCa = (Ca<SharedSigner>, Vec<Vec<u8>>, Vec<u8>);
 
 /// A CA the operator brings (Fulcio's `fileca`): the issuing CA's certificate chain, issuing
 /// CA first and the organisation's root last, and the issuing CA's private key.
@@ -87,7 +102,7 @@ impl BroughtCa {
     /// Parse and check the chain and key: the key is the issuing certificate's, every
     /// certificate is a CA (basicConstraints cA, keyCertSign) signed by the next, and the last
     /// is self-signed.
-    fn load(&self) -> Result<LoadedCa> {
+    pub(crate) fn load(&self) -> Result<LoadedCa> {
         let bad = |m: String| Error::Config(format!("--ca-chain/--ca-key: {m}"));
         let certs = signet_core::x509::Certificate::all_from_pem(&self.chain_pem)
             .map_err(|e| bad(e.to_string()))?;
@@ -132,7 +147,7 @@ impl BroughtCa {
     }
 }
 
-fn chain_pem(chain: &[Vec<u8>]) -> String {
+pub(crate) fn chain_pem(chain: &[Vec<u8>]) -> String {
     chain
         .iter()
         .map(|d| signet_core::encoding::pem_encode("CERTIFICATE", d))
@@ -258,6 +273,9 @@ impl InstanceKeys {
             tsa_leaf_der,
             oidc,
             created: now - 60,
+            rotations: Rotations::default(),
+            retired_rekor_v1: vec![],
+            retired_rekor_v2: vec![],
         };
         for (name, ca) in [
             ("ca-intermediate", &keys.ca_intermediate),
@@ -274,31 +292,44 @@ impl InstanceKeys {
     fn load(dir: &Path) -> Result<Self> {
         let p = |n: &str| dir.join(n);
         let created = read_created(dir)?;
-        let rekor_v2 = EdKey::from_pkcs8(&read(&p("rekor-v2.pk8"))?)?;
-        let ca = |name: &str| -> Result<Ca<SharedSigner>> {
+        let rotations = Rotations::load(dir)?;
+        let g = |r: Role| rotations.generation(r);
+        let key = |r: Role, gen: u32| -> Result<SharedSigner> {
+            file_key(r, &read(&p(&gen_file(r.key_file(), "pk8", gen)))?)
+        };
+        let ca = |name: &str, gen: u32| -> Result<Ca<SharedSigner>> {
             let text = signet_core::encoding::pem_encode(
                 "PRIVATE KEY",
-                &read(&p(&format!("{name}.pk8")))?,
+                &read(&p(&gen_file(name, "pk8", gen)))?,
             );
             Ca::from_parts(
                 Arc::new(EcKey::from_pem(&text)?) as SharedSigner,
-                read(&p(&format!("{name}.der")))?,
+                read(&p(&gen_file(name, "der", gen)))?,
             )
             .map_err(Error::from)
         };
-        let ca_chain = read_ca_chain(dir)?;
+        let rekor_v2 = key(Role::RekorV2, g(Role::RekorV2))?;
+        let retired = |r: Role| -> Result<Vec<(u32, SharedSigner)>> {
+            rotations
+                .retired(r)
+                .map(|x| Ok((x.generation, key(r, x.generation)?)))
+                .collect()
+        };
         Ok(InstanceKeys {
-            ca_chain,
-            ca_intermediate: ca("ca-intermediate")?,
-            tsa_root: ca("tsa-root")?,
-            tsa_key: Arc::new(EcKey::from_pkcs8(Curve::P256, &read(&p("tsa.pk8"))?)?),
-            tsa_leaf_der: read(&p("tsa.der"))?,
-            ct: Arc::new(EcKey::from_pkcs8(Curve::P256, &read(&p("ct.pk8"))?)?),
-            rekor_v1: Arc::new(EcKey::from_pkcs8(Curve::P256, &read(&p("rekor-v1.pk8"))?)?),
-            rekor_v2_public: rekor_v2.raw_public_key().to_vec(),
-            rekor_v2: Arc::new(rekor_v2),
+            ca_chain: read_ca_chain(dir, g(Role::Ca))?,
+            ca_intermediate: ca("ca-intermediate", g(Role::Ca))?,
+            tsa_root: ca("tsa-root", 0)?,
+            tsa_key: key(Role::Tsa, g(Role::Tsa))?,
+            tsa_leaf_der: read(&p(&gen_file("tsa", "der", g(Role::Tsa))))?,
+            ct: key(Role::Ctlog, g(Role::Ctlog))?,
+            rekor_v1: key(Role::RekorV1, g(Role::RekorV1))?,
+            rekor_v2_public: signet_core::signer::public_key_bits(rekor_v2.as_ref())?,
+            rekor_v2,
             oidc: EcKey::from_pkcs8(Curve::P256, &read(&p("oidc.pk8"))?)?,
             created,
+            retired_rekor_v1: retired(Role::RekorV1)?,
+            retired_rekor_v2: retired(Role::RekorV2)?,
+            rotations,
         })
     }
 }
@@ -404,6 +435,9 @@ impl InstanceKeys {
             tsa_leaf_der,
             oidc,
             created: now - 60,
+            rotations: Rotations::default(),
+            retired_rekor_v1: vec![],
+            retired_rekor_v2: vec![],
         };
         write_created(dir, keys.created)?;
         Ok(keys)
@@ -425,31 +459,48 @@ impl InstanceKeys {
             Ok(token.open(label, alg_of(role))?)
         };
         let created = read_created(dir)?;
-        let rekor_v2 = open("rekorV2")?;
-        let tsa_key = open("tsa")?;
-        let tsa_leaf_der = read(&p("tsa.der"))?;
+        let rotations = Rotations::load(dir)?;
+        let g = |r: Role| rotations.generation(r);
+        let key = |r: Role, gen: u32| token_key(token, &manifest, r, gen);
+        let rekor_v2 = key(Role::RekorV2, g(Role::RekorV2))?;
+        let tsa_key = key(Role::Tsa, g(Role::Tsa))?;
+        let tsa_leaf_der = read(&p(&gen_file("tsa", "der", g(Role::Tsa))))?;
+        let retired = |r: Role| -> Result<Vec<(u32, SharedSigner)>> {
+            rotations
+                .retired(r)
+                .map(|x| Ok((x.generation, key(r, x.generation)?)))
+                .collect()
+        };
         Ok(InstanceKeys {
-            ca_chain: read_ca_chain(dir)?,
-            ca_intermediate: Ca::from_parts(open("ca")?, read(&p("ca-intermediate.der"))?)?,
-            // The TSA root's key signs nothing after `keys init`; only its certificate is used.
+            ca_chain: read_ca_chain(dir, g(Role::Ca))?,
+            ca_intermediate: Ca::from_parts(
+                key(Role::Ca, g(Role::Ca))?,
+                read(&p(&gen_file("ca-intermediate", "der", g(Role::Ca))))?,
+            )?,
+            // The TSA root's key signs only TSA certificates (`keys init`, `keys rotate tsa`).
             tsa_root: Ca::from_parts(open("tsaRoot")?, read(&p("tsa-root.der"))?)?,
-            ct: open("ct")?,
-            rekor_v1: open("rekorV1")?,
+            ct: key(Role::Ctlog, g(Role::Ctlog))?,
+            rekor_v1: key(Role::RekorV1, g(Role::RekorV1))?,
             rekor_v2_public: signet_core::signer::public_key_bits(rekor_v2.as_ref())?,
             rekor_v2,
             tsa_key,
             tsa_leaf_der,
             oidc: EcKey::from_pkcs8(Curve::P256, &read(&p("oidc.pk8"))?)?,
             created,
+            retired_rekor_v1: retired(Role::RekorV1)?,
+            retired_rekor_v2: retired(Role::RekorV2)?,
+            rotations,
         })
     }
 }
 
-/// The chain above the issuing CA; data dirs from before brought CAs keep only the root.
-fn read_ca_chain(dir: &Path) -> Result<Vec<Vec<u8>>> {
+/// The chain above the issuing CA of generation `g`; data dirs from before brought CAs keep
+/// only the root.
+fn read_ca_chain(dir: &Path, g: u32) -> Result<Vec<Vec<u8>>> {
     let p = |n: &str| dir.join(n);
-    Ok(if p("ca-chain.pem").exists() {
-        let text = String::from_utf8_lossy(&read(&p("ca-chain.pem"))?).into_owned();
+    let chain = gen_file("ca-chain", "pem", g);
+    Ok(if g > 0 || p(&chain).exists() {
+        let text = String::from_utf8_lossy(&read(&p(&chain))?).into_owned();
         signet_core::x509::Certificate::all_from_pem(&text)?
             .into_iter()
             .map(|c| c.der().to_vec())

@@ -30,6 +30,7 @@ pub mod http;
 pub mod keys;
 pub mod oidc;
 pub mod rekor;
+pub mod rotation;
 pub mod trust;
 pub mod tsa;
 
@@ -112,6 +113,28 @@ pub struct App {
     _lock: std::fs::File,
 }
 
+/// Take the data directory's exclusive lock (`DATA/serve.lock`), held while an instance runs
+/// and while its keys rotate; an error names the holder when it is taken.
+pub fn lock_data_dir(data: &Path) -> Result<std::fs::File> {
+    std::fs::create_dir_all(data).map_err(|e| Error::io(data, e))?;
+    let lock_path = data.join("serve.lock");
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| Error::io(&lock_path, e))?;
+    match lock.try_lock() {
+        Ok(()) => Ok(lock),
+        Err(std::fs::TryLockError::WouldBlock) => Err(Error::Config(format!(
+            "the data directory {} is in use by a running signet serve (it holds {}); stop it first",
+            data.display(),
+            lock_path.display()
+        ))),
+        Err(std::fs::TryLockError::Error(e)) => Err(Error::io(&lock_path, e)),
+    }
+}
+
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let tmp = path.with_extension("tmp");
     std::fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
@@ -142,24 +165,7 @@ impl App {
         std::fs::create_dir_all(data).map_err(|e| Error::io(data, e))?;
         // One instance per data directory, locked before any key is generated: two first
         // starts at once would otherwise each write keys and serve different CA certificates.
-        let lock_path = data.join("serve.lock");
-        let lock = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&lock_path)
-            .map_err(|e| Error::io(&lock_path, e))?;
-        match lock.try_lock() {
-            Ok(()) => {}
-            Err(std::fs::TryLockError::WouldBlock) => {
-                return Err(Error::Config(format!(
-                    "the data directory {} is in use by another signet serve (it holds {})",
-                    data.display(),
-                    lock_path.display()
-                )))
-            }
-            Err(std::fs::TryLockError::Error(e)) => return Err(Error::io(&lock_path, e)),
-        }
+        let lock = lock_data_dir(data)?;
         let keys = keys::InstanceKeys::load_or_create(
             &data.join("keys"),
             now_secs(),
@@ -170,8 +176,13 @@ impl App {
             base: cfg.public_url().trim_end_matches('/').to_string(),
         };
         let ct_origin = format!("{}/ct", urls.host());
+        // A rotated CT key is a new CT log.
+        let ct_dir = match keys.rotations.generation(rotation::Role::Ctlog) {
+            0 => data.join("ctlog"),
+            g => data.join(format!("ctlog-g{g}")),
+        };
         let ct_log = signet_log::Log::open(
-            cfg.log_config(data.join("ctlog"), ct_origin.clone()),
+            cfg.log_config(ct_dir, ct_origin.clone()),
             Arc::new(signet_log::KeyNoteSigner::new(ct_origin, keys.ct.clone())?),
         )
         .await?;
@@ -328,8 +339,8 @@ async fn tuf_file(
 /// cannot (it retries on its own), so a load balancer takes the instance out until it heals.
 async fn healthz(State(app): State<Arc<App>>) -> Response {
     let checks = [
-        ("rekor v1", app.rekor_v1.log.health()),
-        ("rekor v2", app.rekor_v2.log.health()),
+        ("rekor v1", app.rekor_v1.active().log.health()),
+        ("rekor v2", app.rekor_v2.active().log.health()),
         ("ct log", app.ct.health()),
     ];
     let failing: Vec<String> = checks
@@ -360,8 +371,8 @@ async fn metrics(State(app): State<Arc<App>>) -> impl IntoResponse {
         m.rekor_v1_entries.load(Ordering::Relaxed),
         m.rekor_v2_entries.load(Ordering::Relaxed),
         m.timestamps.load(Ordering::Relaxed),
-        app.rekor_v1.log.size(),
-        app.rekor_v2.log.size(),
+        app.rekor_v1.active().log.size(),
+        app.rekor_v2.active().log.size(),
     );
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
 }
@@ -373,7 +384,7 @@ fn json_response(body: String) -> impl IntoResponse {
 /// The router with every service.
 pub fn router(app: Arc<App>, max_body: usize) -> Router {
     let r =
-        log_routes()
+        log_routes(&app)
             .route(
                 "/trust/signing_config.v0.2.json",
                 get(|State(a): State<Arc<App>>| async move {
@@ -404,12 +415,12 @@ pub fn router(app: Arc<App>, max_body: usize) -> Router {
 }
 
 /// What every configuration serves: operations endpoints, the trusted root, and Rekor.
-fn log_routes() -> Router<Arc<App>> {
+fn log_routes(app: &App) -> Router<Arc<App>> {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/trust/trusted_root.json", get(|State(a): State<Arc<App>>| async move { json_response(a.trusted_root_json.clone()) }))
-        .merge(rekor::routes())
+        .merge(rekor::routes(&app.rekor_v2))
 }
 
 /// Start an instance in the current tokio runtime on `cfg.listen` (port 0 picks a free one) and
@@ -443,7 +454,7 @@ pub async fn spawn(mut cfg: ServeConfig) -> Result<(String, Arc<App>)> {
 /// The transparency log alone (Rekor v1 and v2 APIs, trust material, operations endpoints),
 /// for `signet log serve`.
 pub fn router_log_only(app: Arc<App>, max_body: usize) -> Router {
-    log_routes()
+    log_routes(&app)
         .layer(DefaultBodyLimit::max(max_body))
         .with_state(app)
 }

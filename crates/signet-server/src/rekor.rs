@@ -315,13 +315,22 @@ fn canonicalize_intoto_v002(spec: &Value) -> Result<Canonical> {
     })
 }
 
-/// Rekor v1: a log, the SET key, and a search index.
-pub struct RekorV1 {
+/// One Rekor v1 shard: a log, its SET and checkpoint key, its tree ID, and the global index
+/// of its first entry. The last shard is the active one; earlier ones are frozen by key
+/// rotations and only read.
+pub struct V1Shard {
     /// The log.
     pub log: signet_log::Log,
     key: signet_core::signer::SharedSigner,
     log_id: [u8; 32],
     tree_id: u64,
+    /// Global log index of the shard's first entry (the sizes of the shards before it).
+    offset: u64,
+}
+
+/// Rekor v1: its shards (oldest first, the last active) and one search index over them.
+pub struct RekorV1 {
+    shards: Vec<V1Shard>,
     index: Arc<redb::Database>,
     index_tx: tokio::sync::mpsc::UnboundedSender<IndexWrite>,
 }
@@ -393,77 +402,113 @@ fn tree_id(dir: &std::path::Path) -> Result<u64> {
 }
 
 impl RekorV1 {
-    /// Open the v1 log under `DATA/rekor-v1`.
+    /// Open the v1 shards: generation 0 under `DATA/rekor-v1`, later generations (after
+    /// `keys rotate rekor-v1`) under `DATA/rekor-v1/shard-g<g>`; the search index is
+    /// `DATA/rekor-v1/index.redb` for all.
     pub async fn open(cfg: &ServeConfig, keys: &InstanceKeys, urls: &Urls) -> Result<Self> {
-        let dir = cfg.data_dir.join("rekor-v1");
-        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-        let tree_id = tree_id(&dir)?;
-        let mut lc = cfg.log_config(dir.join("log"), urls.rekor_v1_origin(tree_id));
-        lc.publish_on_demand = true;
-        let log = signet_log::Log::open(
-            lc,
-            Arc::new(signet_log::KeyNoteSigner::new(
-                urls.host(),
-                keys.rekor_v1.clone(),
-            )?),
-        )
-        .await?;
+        let root = cfg.data_dir.join("rekor-v1");
+        std::fs::create_dir_all(&root).map_err(|e| Error::io(&root, e))?;
+        let mut shards: Vec<V1Shard> = vec![];
+        for (g, key) in crate::rotation::shard_generations(keys, crate::rotation::Role::RekorV1) {
+            let dir = match g {
+                0 => root.clone(),
+                g => root.join(format!("shard-g{g}")),
+            };
+            std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+            let tree_id = tree_id(&dir)?;
+            let mut lc = cfg.log_config(dir.join("log"), urls.rekor_v1_origin(tree_id));
+            lc.publish_on_demand = true;
+            let log = signet_log::Log::open(
+                lc,
+                Arc::new(signet_log::KeyNoteSigner::new(urls.host(), key.clone())?),
+            )
+            .await?;
+            let offset = shards
+                .last()
+                .map_or(0, |s| s.offset + s.log.integrated_size());
+            shards.push(V1Shard {
+                log,
+                log_id: sha256(key.public_key_der()),
+                key,
+                tree_id,
+                offset,
+            });
+        }
         let index = Arc::new(
-            redb::Database::create(dir.join("index.redb"))
+            redb::Database::create(root.join("index.redb"))
                 .map_err(|e| Error::Config(format!("rekor index: {e}")))?,
         );
         let (index_tx, rx) = tokio::sync::mpsc::unbounded_channel();
         tokio::spawn(index_writer(index.clone(), rx));
         Ok(RekorV1 {
-            log,
-            key: keys.rekor_v1.clone(),
-            log_id: sha256(keys.rekor_v1.public_key_der()),
-            tree_id,
+            shards,
             index,
             index_tx,
         })
     }
 
-    fn entry_id(&self, uuid: &str) -> String {
-        format!("{:016x}{uuid}", self.tree_id)
+    /// The active shard (the one appended to).
+    pub fn active(&self) -> &V1Shard {
+        // `open` makes one shard per key generation, and the current generation always exists.
+        #[allow(clippy::expect_used)]
+        self.shards.last().expect("at least one shard")
     }
 
-    /// The full v1 LogEntry JSON for `index`, with SET and a proof against the latest checkpoint.
-    async fn log_entry(
-        &self,
-        index: u64,
-        cp: Option<signet_log::SignedCheckpoint>,
-    ) -> Result<(String, Value)> {
-        let body = self.log.entry(index)?;
-        let t = self.log.integrated_time(index)?;
-        let cp = match cp {
-            Some(c) => c,
-            None => self.log.await_checkpoint(index).await?,
-        };
-        let proof = self.log.inclusion_proof(index, cp.size)?;
-        let uuid = hex::encode(leaf_hash(&body));
-        let body_b64 = b64_encode(&body);
-        let log_id = hex::encode(self.log_id);
-        let set = self
-            .key
-            .sign(&set_payload(&body_b64, t, &log_id, index as i64))?;
-        let v = json!({
-            "body": body_b64,
-            "integratedTime": t,
-            "logID": log_id,
-            "logIndex": index,
-            "verification": {
-                "signedEntryTimestamp": b64_encode(set),
-                "inclusionProof": {
-                    "logIndex": index,
-                    "rootHash": hex::encode(cp.root),
-                    "treeSize": cp.size,
-                    "hashes": proof.iter().map(hex::encode).collect::<Vec<_>>(),
-                    "checkpoint": cp.note,
-                }
+    /// Every shard, oldest first.
+    pub fn shards(&self) -> &[V1Shard] {
+        &self.shards
+    }
+
+    /// Entries in all shards: the next global log index.
+    fn size(&self) -> u64 {
+        let a = self.active();
+        a.offset + a.log.integrated_size()
+    }
+
+    /// The shard holding global index `i`, and the index within it.
+    fn at_index(&self, i: u64) -> Option<(&V1Shard, u64)> {
+        self.shards
+            .iter()
+            .rev()
+            .find(|s| i >= s.offset)
+            .filter(|s| i - s.offset < s.log.integrated_size())
+            .map(|s| (s, i - s.offset))
+    }
+
+    /// The shard holding the entry whose leaf hash is `h` (newest shard first).
+    fn locate(&self, h: &[u8; 32]) -> Result<Option<(&V1Shard, u64)>> {
+        for s in self.shards.iter().rev() {
+            if let Some(i) = s.log.index_of_leaf_hash(h)? {
+                return Ok(Some((s, i)));
             }
-        });
-        Ok((self.entry_id(&uuid), v))
+        }
+        Ok(None)
+    }
+
+    /// The shard with tree ID `id`.
+    fn by_tree_id(&self, id: u64) -> Option<&V1Shard> {
+        self.shards.iter().find(|s| s.tree_id == id)
+    }
+
+    /// A shard named by a `treeID` query parameter, or the active one.
+    fn shard_param(&self, tree_id: Option<&str>) -> Result<&V1Shard> {
+        match tree_id {
+            None => Ok(self.active()),
+            Some(t) => {
+                let id: u64 = t
+                    .parse()
+                    .map_err(|_| bad(format!("treeID must be a decimal tree ID, found {t:?}")))?;
+                self.by_tree_id(id)
+                    .ok_or_else(|| Error::not_found(format!("no log shard with tree ID {id}")))
+            }
+        }
+    }
+
+    /// The full v1 LogEntry JSON for global index `i`, with SET and a proof against the
+    /// shard's latest checkpoint.
+    async fn entry_at(&self, shard: &V1Shard, local: u64) -> Result<(String, Value)> {
+        let cp = shard.log.latest_checkpoint().filter(|c| c.size > local);
+        shard.log_entry(local, cp).await
     }
 
     /// Index an entry's search keys, durably (resolves after the commit).
@@ -499,23 +544,21 @@ impl RekorV1 {
             .map_err(|e| Error::Config(format!("rekor index: {e}")))?
         {
             let v = v.map_err(|e| Error::Config(format!("rekor index: {e}")))?;
-            // Keys are committed alongside the append: serve only entries the log holds.
-            let in_log =
-                <[u8; 32]>::try_from(hex::decode(v.value()).unwrap_or_default().as_slice())
-                    .ok()
-                    .map(|h| self.log.index_of_leaf_hash(&h))
-                    .transpose()?
-                    .flatten()
-                    .is_some();
-            if in_log {
-                out.push(self.entry_id(v.value()));
+            // Keys are committed alongside the append: serve only entries the logs hold.
+            let Ok(h) = <[u8; 32]>::try_from(hex::decode(v.value()).unwrap_or_default().as_slice())
+            else {
+                continue;
+            };
+            if let Some((shard, _)) = self.locate(&h)? {
+                out.push(shard.entry_id(v.value()));
             }
         }
         Ok(out)
     }
 
-    /// Resolve a UUID (64 hex) or entry ID (80 hex) to a log index.
-    fn resolve(&self, id: &str) -> Result<u64> {
+    /// Resolve a UUID (64 hex) or entry ID (80 hex: tree ID and UUID) to a shard and the
+    /// index within it.
+    fn resolve(&self, id: &str) -> Result<(&V1Shard, u64)> {
         // Hex only: anything else (multibyte characters included) is a 400 before any slicing.
         if !id.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(bad(format!(
@@ -524,9 +567,9 @@ impl RekorV1 {
             )));
         }
         let id = id.to_ascii_lowercase();
-        let uuid = match id.len() {
-            64 => id.as_str(),
-            80 => &id[16..],
+        let (tree, uuid) = match id.len() {
+            64 => (None, id.as_str()),
+            80 => (u64::from_str_radix(&id[..16], 16).ok(), &id[16..]),
             n => {
                 return Err(bad(format!(
                 "entry UUID must be 64 hex digits (or an 80-digit entry ID), found {n} characters"
@@ -537,15 +580,83 @@ impl RekorV1 {
             .ok()
             .and_then(|b| b.try_into().ok())
             .ok_or_else(|| bad(format!("entry UUID {uuid:?} is not hex")))?;
-        self.log
-            .index_of_leaf_hash(&h)?
-            .ok_or_else(|| Error::not_found(format!("no entry with UUID {uuid}")))
+        let missing = || Error::not_found(format!("no entry with UUID {uuid}"));
+        match tree {
+            Some(t) => {
+                let shard = self.by_tree_id(t).ok_or_else(missing)?;
+                let i = shard.log.index_of_leaf_hash(&h)?.ok_or_else(missing)?;
+                Ok((shard, i))
+            }
+            None => self.locate(&h)?.ok_or_else(missing),
+        }
+    }
+}
+
+impl V1Shard {
+    fn entry_id(&self, uuid: &str) -> String {
+        format!("{:016x}{uuid}", self.tree_id)
+    }
+
+    /// The full v1 LogEntry JSON for the shard's entry `local`: `logIndex` and the SET are
+    /// global (the shard's offset added, as Rekor's virtual indices), the inclusion proof's
+    /// `logIndex` is the index within the shard, against `cp` or the next checkpoint.
+    async fn log_entry(
+        &self,
+        local: u64,
+        cp: Option<signet_log::SignedCheckpoint>,
+    ) -> Result<(String, Value)> {
+        let body = self.log.entry(local)?;
+        let t = self.log.integrated_time(local)?;
+        let cp = match cp {
+            Some(c) => c,
+            None => self.log.await_checkpoint(local).await?,
+        };
+        let proof = self.log.inclusion_proof(local, cp.size)?;
+        let uuid = hex::encode(leaf_hash(&body));
+        let body_b64 = b64_encode(&body);
+        let log_id = hex::encode(self.log_id);
+        let global = self.offset + local;
+        let set = self
+            .key
+            .sign(&set_payload(&body_b64, t, &log_id, global as i64))?;
+        let v = json!({
+            "body": body_b64,
+            "integratedTime": t,
+            "logID": log_id,
+            "logIndex": global,
+            "verification": {
+                "signedEntryTimestamp": b64_encode(set),
+                "inclusionProof": {
+                    "logIndex": local,
+                    "rootHash": hex::encode(cp.root),
+                    "treeSize": cp.size,
+                    "hashes": proof.iter().map(hex::encode).collect::<Vec<_>>(),
+                    "checkpoint": cp.note,
+                }
+            }
+        });
+        Ok((self.entry_id(&uuid), v))
+    }
+
+    /// The shard's log info (Rekor's `LogInfo` / `InactiveShardLogInfo`).
+    fn info(&self) -> Value {
+        let (size, root, note) = match self.log.latest_checkpoint() {
+            Some(c) => (c.size, c.root, c.note),
+            None => (0, signet_core::merkle::empty_root(), String::new()),
+        };
+        json!({
+            "rootHash": hex::encode(root),
+            "treeSize": size,
+            "signedTreeHead": note,
+            "treeID": self.tree_id.to_string(),
+        })
     }
 }
 
 async fn v1_create(State(app): State<Arc<App>>, Json(proposed): Json<Value>) -> Result<Response> {
     let c = app.cpu(move || canonicalize_v1(&proposed)).await?;
-    let r = &app.rekor_v1;
+    let rekor = &app.rekor_v1;
+    let r = rekor.active();
     let uuid = hex::encode(leaf_hash(&c.body));
     // The entry and its search keys are made durable side by side (two batched commits at
     // once, not one after the other), and both before acknowledging. A duplicate is indexed
@@ -553,7 +664,7 @@ async fn v1_create(State(app): State<Arc<App>>, Json(proposed): Json<Value>) -> 
     // whose append failed are never served (search only returns entries in the log).
     let (appended, indexed) = tokio::join!(
         r.log.append(c.body.clone()),
-        r.add_index(c.index_keys, uuid.clone())
+        rekor.add_index(c.index_keys, uuid.clone())
     );
     let appended = appended?;
     indexed?;
@@ -595,15 +706,10 @@ async fn v1_get_by_index(
         ))
     })?;
     let r = &app.rekor_v1;
-    if i >= r.log.integrated_size() {
-        return Err(Error::not_found(format!(
-            "no entry at log index {i} (log size {})",
-            r.log.integrated_size()
-        )));
-    }
-    let (eid, e) = r
-        .log_entry(i, r.log.latest_checkpoint().filter(|c| c.size > i))
-        .await?;
+    let (shard, local) = r.at_index(i).ok_or_else(|| {
+        Error::not_found(format!("no entry at log index {i} (log size {})", r.size()))
+    })?;
+    let (eid, e) = r.entry_at(shard, local).await?;
     Ok(Json(json!({ eid: e })))
 }
 
@@ -612,10 +718,8 @@ async fn v1_get_by_uuid(
     Path(id): Path<String>,
 ) -> Result<Json<Value>> {
     let r = &app.rekor_v1;
-    let i = r.resolve(&id)?;
-    let (eid, e) = r
-        .log_entry(i, r.log.latest_checkpoint().filter(|c| c.size > i))
-        .await?;
+    let (shard, local) = r.resolve(&id)?;
+    let (eid, e) = r.entry_at(shard, local).await?;
     Ok(Json(json!({ eid: e })))
 }
 
@@ -638,31 +742,29 @@ async fn v1_retrieve(
     if req.entry_uuids.len() + req.log_indexes.len() + req.entries.len() > 10 {
         return Err(bad("at most 10 UUIDs, indexes or entries per request"));
     }
-    let mut indices = vec![];
+    let mut found = vec![];
     for u in &req.entry_uuids {
         // A malformed UUID is the client's error (400); an unknown one is simply not returned.
         match r.resolve(u) {
-            Ok(i) => indices.push(i),
+            Ok(x) => found.push(x),
             Err(e) if e.status() == StatusCode::NOT_FOUND => {}
             Err(e) => return Err(e),
         }
     }
     for &i in &req.log_indexes {
-        if i >= 0 && (i as u64) < r.log.integrated_size() {
-            indices.push(i as u64);
+        if let Some(x) = u64::try_from(i).ok().and_then(|i| r.at_index(i)) {
+            found.push(x);
         }
     }
     for e in &req.entries {
         let c = canonicalize_v1(e)?;
-        if let Some(i) = r.log.index_of_leaf_hash(&leaf_hash(&c.body))? {
-            indices.push(i);
+        if let Some(x) = r.locate(&leaf_hash(&c.body))? {
+            found.push(x);
         }
     }
     let mut out = vec![];
-    for i in indices {
-        let (eid, e) = r
-            .log_entry(i, r.log.latest_checkpoint().filter(|c| c.size > i))
-            .await?;
+    for (shard, local) in found {
+        let (eid, e) = r.entry_at(shard, local).await?;
         out.push(json!({ eid: e }));
     }
     Ok(Json(Value::Array(out)))
@@ -727,18 +829,10 @@ async fn v1_index_retrieve(
 
 async fn v1_log_info(State(app): State<Arc<App>>) -> Result<Json<Value>> {
     let r = &app.rekor_v1;
-    let cp = r.log.latest_checkpoint();
-    let (size, root, note) = match cp {
-        Some(c) => (c.size, c.root, c.note),
-        None => (0, signet_core::merkle::empty_root(), String::new()),
-    };
-    Ok(Json(json!({
-        "rootHash": hex::encode(root),
-        "treeSize": size,
-        "signedTreeHead": note,
-        "treeID": r.tree_id.to_string(),
-        "inactiveShards": [],
-    })))
+    let mut info = r.active().info();
+    let (_, frozen) = r.shards().split_last().unwrap_or((r.active(), &[]));
+    info["inactiveShards"] = frozen.iter().rev().map(V1Shard::info).collect();
+    Ok(Json(info))
 }
 
 #[derive(Deserialize)]
@@ -746,10 +840,18 @@ async fn v1_log_info(State(app): State<Arc<App>>) -> Result<Json<Value>> {
 struct ProofQuery {
     first_size: Option<String>,
     last_size: Option<String>,
+    #[serde(rename = "treeID")]
+    tree_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct TreeQuery {
+    #[serde(rename = "treeID")]
+    tree_id: Option<String>,
 }
 
 async fn v1_proof(State(app): State<Arc<App>>, Query(q): Query<ProofQuery>) -> Result<Json<Value>> {
-    let r = &app.rekor_v1;
+    let r = app.rekor_v1.shard_param(q.tree_id.as_deref())?;
     let parse = |s: Option<String>, name: &str| -> Result<Option<u64>> {
         s.map(|v| {
             v.parse::<u64>().map_err(|_| {
@@ -775,37 +877,71 @@ async fn v1_proof(State(app): State<Arc<App>>, Query(q): Query<ProofQuery>) -> R
     ))
 }
 
-async fn v1_public_key(State(app): State<Arc<App>>) -> Response {
+async fn v1_public_key(
+    State(app): State<Arc<App>>,
+    Query(q): Query<TreeQuery>,
+) -> Result<Response> {
+    let shard = app.rekor_v1.shard_param(q.tree_id.as_deref())?;
     let pem = pem::encode_config(
-        &pem::Pem::new("PUBLIC KEY", app.rekor_v1.key.public_key_der().to_vec()),
+        &pem::Pem::new("PUBLIC KEY", shard.key.public_key_der().to_vec()),
         pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF),
     );
-    ([(header::CONTENT_TYPE, "application/x-pem-file")], pem).into_response()
+    Ok(([(header::CONTENT_TYPE, "application/x-pem-file")], pem).into_response())
 }
 
-/// Rekor v2: a tile log with an Ed25519 checkpoint key.
-pub struct RekorV2 {
+/// One Rekor v2 shard: a tile log with an Ed25519 checkpoint key, served under its own path.
+pub struct V2Shard {
     /// The log.
     pub log: signet_log::Log,
     log_id: Vec<u8>,
+    /// Its key generation.
+    pub generation: u32,
+}
+
+/// Rekor v2: its shards, oldest first; the last is active, earlier ones (frozen by key
+/// rotations) serve their tiles and checkpoints and refuse new entries.
+pub struct RekorV2 {
+    shards: Vec<V2Shard>,
 }
 
 impl RekorV2 {
-    /// Open the v2 log under `DATA/rekor-v2`.
+    /// Open the v2 shards: generation 0 under `DATA/rekor-v2`, later ones under
+    /// `DATA/rekor-v2-g<g>`.
     pub async fn open(cfg: &ServeConfig, keys: &InstanceKeys, urls: &Urls) -> Result<Self> {
         let origin = urls.rekor_v2_origin();
-        let lc = cfg.log_config(cfg.data_dir.join("rekor-v2"), origin.clone());
-        let log = signet_log::Log::open(
-            lc,
-            Arc::new(signet_log::KeyNoteSigner::new(
-                origin.clone(),
-                keys.rekor_v2.clone(),
-            )?),
-        )
-        .await?;
-        let log_id =
-            signet_core::checkpoint::ed25519_key_id(&origin, &keys.rekor_v2_public).to_vec();
-        Ok(RekorV2 { log, log_id })
+        let mut shards = vec![];
+        for (g, key) in crate::rotation::shard_generations(keys, crate::rotation::Role::RekorV2) {
+            let dir = match g {
+                0 => cfg.data_dir.join("rekor-v2"),
+                g => cfg.data_dir.join(format!("rekor-v2-g{g}")),
+            };
+            let lc = cfg.log_config(dir, origin.clone());
+            let raw = signet_core::signer::public_key_bits(key.as_ref())?;
+            let log = signet_log::Log::open(
+                lc,
+                Arc::new(signet_log::KeyNoteSigner::new(origin.clone(), key)?),
+            )
+            .await?;
+            let log_id = signet_core::checkpoint::ed25519_key_id(&origin, &raw).to_vec();
+            shards.push(V2Shard {
+                log,
+                log_id,
+                generation: g,
+            });
+        }
+        Ok(RekorV2 { shards })
+    }
+
+    /// The active shard.
+    pub fn active(&self) -> &V2Shard {
+        // `open` makes one shard per key generation, and the current generation always exists.
+        #[allow(clippy::expect_used)]
+        self.shards.last().expect("at least one shard")
+    }
+
+    /// Every shard, oldest first.
+    pub fn shards(&self) -> &[V2Shard] {
+        &self.shards
     }
 }
 
@@ -943,9 +1079,23 @@ fn canonicalize_v2(req: &Value) -> Result<(Vec<u8>, &'static str)> {
     Err(bad("expected hashedRekordRequestV002 or dsseRequestV002"))
 }
 
-async fn v2_create(State(app): State<Arc<App>>, Json(req): Json<Value>) -> Result<Response> {
+async fn v2_create(app: Arc<App>, shard: usize, req: Value) -> Result<Response> {
+    let v2 = &app.rekor_v2;
+    let r = v2
+        .shards
+        .get(shard)
+        .ok_or_else(|| Error::not_found("no such log shard"))?;
+    if shard + 1 != v2.shards.len() {
+        return Err(Error::Request {
+            status: StatusCode::GONE,
+            message: format!(
+                "this log shard (key generation {}) is frozen: its key was rotated; the instance's signing config lists the active shard {}",
+                r.generation,
+                crate::trust::rekor_v2_path(v2.active().generation)
+            ),
+        });
+    }
     let (body, kind) = app.cpu(move || canonicalize_v2(&req)).await?;
-    let r = &app.rekor_v2;
     let appended = r.log.append(body.clone()).await?;
     let cp = r.log.await_checkpoint(appended.index).await?;
     let proof = r.log.inclusion_proof(appended.index, cp.size)?;
@@ -974,8 +1124,13 @@ async fn v2_create(State(app): State<Arc<App>>, Json(req): Json<Value>) -> Resul
     Ok((status, Json(tle)).into_response())
 }
 
-async fn v2_checkpoint(State(app): State<Arc<App>>) -> Result<Response> {
-    let b = app.rekor_v2.log.read_checkpoint()?;
+async fn v2_checkpoint(app: Arc<App>, shard: usize) -> Result<Response> {
+    let r = app
+        .rekor_v2
+        .shards
+        .get(shard)
+        .ok_or_else(|| Error::not_found("no such log shard"))?;
+    let b = r.log.read_checkpoint()?;
     Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], b).into_response())
 }
 
@@ -1028,12 +1183,17 @@ fn parse_tile_path(path: &str) -> Option<(Option<u8>, u64, Option<u8>)> {
     Some((level, parse_tile_index(index)?, width))
 }
 
-async fn v2_tile(State(app): State<Arc<App>>, Path(path): Path<String>) -> Result<Response> {
+async fn v2_tile(app: Arc<App>, shard: usize, path: String) -> Result<Response> {
+    let r = app
+        .rekor_v2
+        .shards
+        .get(shard)
+        .ok_or_else(|| Error::not_found("no such log shard"))?;
     let (level, n, width) = parse_tile_path(&path)
         .ok_or_else(|| Error::not_found(format!("bad tile path {path:?}")))?;
     let read = match level {
-        None => app.rekor_v2.log.read_entry_bundle(n, width),
-        Some(level) => app.rekor_v2.log.read_tile(level, n, width),
+        None => r.log.read_entry_bundle(n, width),
+        Some(level) => r.log.read_tile(level, n, width),
     };
     let bytes = read.map_err(|e| match e {
         signet_log::Error::NotFound { .. } => Error::not_found(e.to_string()),
@@ -1042,12 +1202,11 @@ async fn v2_tile(State(app): State<Arc<App>>, Path(path): Path<String>) -> Resul
     Ok(([(header::CONTENT_TYPE, "application/octet-stream")], bytes).into_response())
 }
 
-/// Rekor routes (v1 at the root, v2 under `/rekor2`).
-pub fn routes() -> Router<Arc<App>> {
-    let v2_read = Router::new()
-        .route("/checkpoint", get(v2_checkpoint))
-        .route("/tile/{*path}", get(v2_tile));
-    Router::new()
+/// Rekor routes: v1 at the root; each v2 shard under its path (`/rekor2`, then
+/// `/rekor2-g<g>` for the shards of rotated keys), its tiles and checkpoint also under
+/// `<path>/api/v2`.
+pub fn routes(v2: &RekorV2) -> Router<Arc<App>> {
+    let mut r = Router::new()
         .route("/api/v1/log/entries", post(v1_create).get(v1_get_by_index))
         .route("/api/v1/log/entries/retrieve", post(v1_retrieve))
         .route("/api/v1/log/entries/retrieve/", post(v1_retrieve))
@@ -1055,10 +1214,30 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/api/v1/index/retrieve", post(v1_index_retrieve))
         .route("/api/v1/log", get(v1_log_info))
         .route("/api/v1/log/proof", get(v1_proof))
-        .route("/api/v1/log/publicKey", get(v1_public_key))
-        .route("/rekor2/api/v2/log/entries", post(v2_create))
-        .nest("/rekor2", v2_read.clone())
-        .nest("/rekor2/api/v2", v2_read)
+        .route("/api/v1/log/publicKey", get(v1_public_key));
+    for (i, shard) in v2.shards.iter().enumerate() {
+        let base = crate::trust::rekor_v2_path(shard.generation);
+        r = r.route(
+            &format!("{base}/api/v2/log/entries"),
+            post(move |State(app): State<Arc<App>>, Json(req): Json<Value>| v2_create(app, i, req)),
+        );
+        for prefix in [base.clone(), format!("{base}/api/v2")] {
+            r = r
+                .route(
+                    &format!("{prefix}/checkpoint"),
+                    get(move |State(app): State<Arc<App>>| v2_checkpoint(app, i)),
+                )
+                .route(
+                    &format!("{prefix}/tile/{{*path}}"),
+                    get(
+                        move |State(app): State<Arc<App>>, Path(path): Path<String>| {
+                            v2_tile(app, i, path)
+                        },
+                    ),
+                );
+        }
+    }
+    r
 }
 
 #[cfg(test)]

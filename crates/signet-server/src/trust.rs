@@ -12,6 +12,7 @@ use signet_core::trust::{
 };
 
 use crate::keys::InstanceKeys;
+use crate::rotation::{Retired, Role};
 
 /// Public URLs of the instance's services.
 #[derive(Debug, Clone)]
@@ -21,9 +22,10 @@ pub struct Urls {
 }
 
 impl Urls {
-    /// Rekor v2's base URL.
-    pub fn rekor_v2(&self) -> String {
-        format!("{}/rekor2", self.base)
+    /// The base URL of Rekor v2's shard of key generation `g`: `BASE/rekor2` for the first,
+    /// `BASE/rekor2-g<g>` after a rotation.
+    pub fn rekor_v2_shard(&self, g: u32) -> String {
+        format!("{}{}", self.base, rekor_v2_path(g))
     }
     /// The OIDC issuer URL.
     pub fn oidc(&self) -> String {
@@ -59,6 +61,15 @@ impl Urls {
     }
 }
 
+/// The path of Rekor v2's shard of key generation `g` under the base URL.
+pub fn rekor_v2_path(g: u32) -> String {
+    if g == 0 {
+        "/rekor2".into()
+    } else {
+        format!("/rekor2-g{g}")
+    }
+}
+
 fn since(t: i64) -> TimeRange {
     TimeRange {
         start: Some(format_rfc3339(t)),
@@ -66,89 +77,154 @@ fn since(t: i64) -> TimeRange {
     }
 }
 
-/// The trusted root describing this instance.
+fn window(r: &Retired) -> TimeRange {
+    TimeRange {
+        start: Some(format_rfc3339(r.start)),
+        end: Some(format_rfc3339(r.end)),
+    }
+}
+
+fn log_instance(
+    base_url: String,
+    spki: Vec<u8>,
+    key_details: &str,
+    log_id: Vec<u8>,
+    valid_for: TimeRange,
+) -> TransparencyLogInstance {
+    TransparencyLogInstance {
+        base_url,
+        hash_algorithm: "SHA2_256".into(),
+        public_key: PublicKeyDetails {
+            raw_bytes: Some(spki),
+            key_details: key_details.into(),
+            valid_for: Some(valid_for),
+        },
+        log_id: LogId { key_id: log_id },
+        checkpoint_key_id: None,
+        operator: None,
+    }
+}
+
+fn cert_chain(certs: &[Vec<u8>]) -> CertChain {
+    CertChain {
+        certificates: certs
+            .iter()
+            .map(|d| X509Certificate {
+                raw_bytes: d.clone(),
+            })
+            .collect(),
+    }
+}
+
+fn rekor_v2_instance(
+    urls: &Urls,
+    g: u32,
+    spki: Vec<u8>,
+    valid_for: TimeRange,
+) -> TransparencyLogInstance {
+    let raw = signet_core::crypto::PublicKey::from_spki_der(&spki)
+        .ok()
+        .and_then(|k| k.raw_key_bits())
+        .unwrap_or_default();
+    let key_id = ed25519_key_id(&urls.rekor_v2_origin(), &raw).to_vec();
+    log_instance(
+        urls.rekor_v2_shard(g),
+        spki,
+        "PKIX_ED25519",
+        key_id,
+        valid_for,
+    )
+}
+
+/// The trusted root describing this instance: for each role its retired keys (closed
+/// `validFor`, oldest first) and then its current one.
 pub fn trusted_root(keys: &InstanceKeys, urls: &Urls) -> TrustedRoot {
-    let start = keys.created;
-    let v2_key_id = ed25519_key_id(&urls.rekor_v2_origin(), &keys.rekor_v2_public);
+    let rot = &keys.rotations;
+    let retired_keys = |role: Role| {
+        rot.retired(role)
+            .filter_map(|r| Some((r, r.public_key_der().ok()?)))
+            .collect::<Vec<_>>()
+    };
+    let retired_chains = |role: Role| {
+        rot.retired(role)
+            .filter_map(|r| Some((r, r.chain_der().ok()?)))
+            .collect::<Vec<_>>()
+    };
+    let p256 = "PKIX_ECDSA_P256_SHA_256";
+    let mut tlogs = vec![];
+    for (r, spki) in retired_keys(Role::RekorV1) {
+        let id = sha256(&spki).to_vec();
+        tlogs.push(log_instance(urls.base.clone(), spki, p256, id, window(r)));
+    }
+    let v1 = keys.rekor_v1.public_key_der().to_vec();
+    tlogs.push(log_instance(
+        urls.base.clone(),
+        v1.clone(),
+        p256,
+        sha256(&v1).to_vec(),
+        since(keys.start(Role::RekorV1)),
+    ));
+    for (r, spki) in retired_keys(Role::RekorV2) {
+        tlogs.push(rekor_v2_instance(urls, r.generation, spki, window(r)));
+    }
+    tlogs.push(rekor_v2_instance(
+        urls,
+        rot.generation(Role::RekorV2),
+        keys.rekor_v2.public_key_der().to_vec(),
+        since(keys.start(Role::RekorV2)),
+    ));
+    let mut ctlogs = vec![];
+    let ct_url = format!("{}/ct", urls.base);
+    for (r, spki) in retired_keys(Role::Ctlog) {
+        let id = sha256(&spki).to_vec();
+        ctlogs.push(log_instance(ct_url.clone(), spki, p256, id, window(r)));
+    }
+    let ct = keys.ct.public_key_der().to_vec();
+    ctlogs.push(log_instance(
+        ct_url,
+        ct.clone(),
+        p256,
+        sha256(&ct).to_vec(),
+        since(keys.start(Role::Ctlog)),
+    ));
+    let ca = |chain: &[Vec<u8>], valid_for: TimeRange| CertificateAuthority {
+        subject: subject_of(&chain[0]),
+        uri: urls.base.clone(),
+        cert_chain: cert_chain(chain),
+        valid_for,
+        operator: None,
+    };
+    let mut cas: Vec<CertificateAuthority> = retired_chains(Role::Ca)
+        .into_iter()
+        .map(|(r, chain)| ca(&chain, window(r)))
+        .collect();
+    let mut current_chain = vec![keys.ca_intermediate.cert_der.clone()];
+    current_chain.extend(keys.ca_chain.iter().cloned());
+    cas.push(ca(&current_chain, since(keys.start(Role::Ca))));
+    let tsa = |chain: &[Vec<u8>], valid_for: TimeRange| CertificateAuthority {
+        subject: DistinguishedName {
+            organization: "signet.dev".into(),
+            common_name: "signet-tsa".into(),
+        },
+        uri: urls.tsa(),
+        cert_chain: cert_chain(chain),
+        valid_for,
+        operator: None,
+    };
+    let mut tsas: Vec<CertificateAuthority> = retired_chains(Role::Tsa)
+        .into_iter()
+        .map(|(r, chain)| tsa(&chain, window(r)))
+        .collect();
+    tsas.push(tsa(
+        &[keys.tsa_leaf_der.clone(), keys.tsa_root.cert_der.clone()],
+        since(keys.start(Role::Tsa)),
+    ));
     TrustedRoot {
         media_type: TRUSTED_ROOT_MEDIA_TYPE.into(),
-        tlogs: vec![
-            TransparencyLogInstance {
-                base_url: urls.base.clone(),
-                hash_algorithm: "SHA2_256".into(),
-                public_key: PublicKeyDetails {
-                    raw_bytes: Some(keys.rekor_v1.public_key_der().to_vec()),
-                    key_details: "PKIX_ECDSA_P256_SHA_256".into(),
-                    valid_for: Some(since(start)),
-                },
-                log_id: LogId {
-                    key_id: sha256(keys.rekor_v1.public_key_der()).to_vec(),
-                },
-                checkpoint_key_id: None,
-                operator: None,
-            },
-            TransparencyLogInstance {
-                base_url: urls.rekor_v2(),
-                hash_algorithm: "SHA2_256".into(),
-                public_key: PublicKeyDetails {
-                    raw_bytes: Some(keys.rekor_v2.public_key_der().to_vec()),
-                    key_details: "PKIX_ED25519".into(),
-                    valid_for: Some(since(start)),
-                },
-                log_id: LogId {
-                    key_id: v2_key_id.to_vec(),
-                },
-                checkpoint_key_id: None,
-                operator: None,
-            },
-        ],
-        certificate_authorities: vec![CertificateAuthority {
-            subject: subject_of(&keys.ca_intermediate.cert_der),
-            uri: urls.base.clone(),
-            cert_chain: CertChain {
-                certificates: std::iter::once(&keys.ca_intermediate.cert_der)
-                    .chain(&keys.ca_chain)
-                    .map(|d| X509Certificate {
-                        raw_bytes: d.clone(),
-                    })
-                    .collect(),
-            },
-            valid_for: since(start),
-            operator: None,
-        }],
-        ctlogs: vec![TransparencyLogInstance {
-            base_url: format!("{}/ct", urls.base),
-            hash_algorithm: "SHA2_256".into(),
-            public_key: PublicKeyDetails {
-                raw_bytes: Some(keys.ct.public_key_der().to_vec()),
-                key_details: "PKIX_ECDSA_P256_SHA_256".into(),
-                valid_for: Some(since(start)),
-            },
-            log_id: LogId {
-                key_id: sha256(keys.ct.public_key_der()).to_vec(),
-            },
-            checkpoint_key_id: None,
-            operator: None,
-        }],
-        timestamp_authorities: vec![CertificateAuthority {
-            subject: DistinguishedName {
-                organization: "signet.dev".into(),
-                common_name: "signet-tsa".into(),
-            },
-            uri: urls.tsa(),
-            cert_chain: CertChain {
-                certificates: vec![
-                    X509Certificate {
-                        raw_bytes: keys.tsa_leaf_der.clone(),
-                    },
-                    X509Certificate {
-                        raw_bytes: keys.tsa_root.cert_der.clone(),
-                    },
-                ],
-            },
-            valid_for: since(start),
-            operator: None,
-        }],
+        tlogs,
+        certificate_authorities: cas,
+        ctlogs,
+        timestamp_authorities: tsas,
     }
 }
 
@@ -165,6 +241,7 @@ fn service(url: String, version: u32, start: i64) -> Service {
 /// The signing config; it lists the development issuer only when it runs.
 pub fn signing_config(keys: &InstanceKeys, urls: &Urls, dev_issuer: bool) -> SigningConfig {
     let start = keys.created;
+    let v2 = keys.rotations.generation(Role::RekorV2);
     SigningConfig {
         media_type: SIGNING_CONFIG_MEDIA_TYPE.into(),
         ca_urls: vec![service(urls.base.clone(), 1, start)],
@@ -174,7 +251,7 @@ pub fn signing_config(keys: &InstanceKeys, urls: &Urls, dev_issuer: bool) -> Sig
             vec![]
         },
         rekor_tlog_urls: vec![
-            service(urls.rekor_v2(), 2, start),
+            service(urls.rekor_v2_shard(v2), 2, keys.start(Role::RekorV2)),
             service(urls.base.clone(), 1, start),
         ],
         rekor_tlog_config: Some(ServiceConfiguration {

@@ -1,0 +1,544 @@
+//! Key rotation: `signet keys rotate ca|ctlog|rekor-v1|rekor-v2|tsa`.
+//!
+//! Every key of a role belongs to a *generation*: generation 0 is the one `keys init` (or the
+//! first start) made, and each rotation starts the next. `DATA/keys/rotations.json` records the
+//! current generation of each role with the time it started, and every retired generation with
+//! its validity window (start, end) and its public material (a log's public key; a CA's or
+//! TSA's certificate chain), from which the trusted root lists it with a closed `validFor`
+//! beside the current one. Files and token labels of generation `g > 0` carry a `.g<g>` /
+//! `-g<g>` suffix; generation 0 keeps the original names, so a data dir that never rotated is
+//! unchanged.
+//!
+//! A rotated log starts a new log: Rekor v1 a new shard (its own tree ID under
+//! `DATA/rekor-v1/shard-g<g>`, log indices continuing where the frozen shard ended, as Rekor's
+//! sharded logs do), Rekor v2 a new shard at `BASE/rekor2-g<g>`, the CT log a new log at
+//! `DATA/ctlog-g<g>`. Frozen Rekor shards keep serving their entries, proofs and checkpoints,
+//! signed with their own (retained) keys; nothing is appended to them again. The retired keys of
+//! the CA, CT log and TSA sign nothing again: their private key files are deleted.
+//!
+//! Rotation runs while the instance is stopped (it takes the data directory's lock); the next
+//! `signet serve` serves the new keys and publishes the new trusted root and signing config over
+//! the instance's TUF repository.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use signet_core::certs::Ca;
+use signet_core::encoding::{b64_decode, b64_encode};
+use signet_core::keys::{EcKey, EdKey};
+use signet_core::signer::{KeyProvider, SharedSigner, SignatureAlgorithm};
+
+use crate::keys::{write_private, BroughtCa, InstanceKeys, CA_YEARS};
+use crate::{Error, Result};
+
+/// The rotations file under `DATA/keys`.
+pub const ROTATIONS_FILE: &str = "rotations.json";
+
+/// Most retired generations the rotations file may list (every one is in the trusted root).
+pub const MAX_RETIRED: usize = 256;
+
+/// A role whose key can be rotated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Role {
+    /// The CA's issuing (intermediate) certificate and key.
+    Ca,
+    /// The CT log's key (a new CT log).
+    Ctlog,
+    /// The Rekor v1 key (a new log shard).
+    RekorV1,
+    /// The Rekor v2 checkpoint key (a new log shard at a new URL).
+    RekorV2,
+    /// The TSA's signing certificate and key.
+    Tsa,
+}
+
+impl Role {
+    /// Every role, in the order the CLI lists them.
+    pub const ALL: [Role; 5] = [
+        Role::Ca,
+        Role::Ctlog,
+        Role::RekorV1,
+        Role::RekorV2,
+        Role::Tsa,
+    ];
+
+    /// The CLI's name of the role.
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Ca => "ca",
+            Role::Ctlog => "ctlog",
+            Role::RekorV1 => "rekor-v1",
+            Role::RekorV2 => "rekor-v2",
+            Role::Tsa => "tsa",
+        }
+    }
+
+    /// The base name of the role's private key file (`<base>.pk8`, `<base>.g<g>.pk8`).
+    pub(crate) fn key_file(self) -> &'static str {
+        match self {
+            Role::Ca => "ca-intermediate",
+            Role::Ctlog => "ct",
+            Role::RekorV1 => "rekor-v1",
+            Role::RekorV2 => "rekor-v2",
+            Role::Tsa => "tsa",
+        }
+    }
+
+    /// The role's name in the PKCS#11 manifest.
+    pub(crate) fn token_role(self) -> &'static str {
+        match self {
+            Role::Ca => "ca",
+            Role::Ctlog => "ct",
+            Role::RekorV1 => "rekorV1",
+            Role::RekorV2 => "rekorV2",
+            Role::Tsa => "tsa",
+        }
+    }
+
+    fn algorithm(self) -> SignatureAlgorithm {
+        match self {
+            Role::Ca => SignatureAlgorithm::EcdsaP384Sha384,
+            Role::RekorV2 => SignatureAlgorithm::Ed25519,
+            _ => SignatureAlgorithm::EcdsaP256Sha256,
+        }
+    }
+}
+
+impl std::str::FromStr for Role {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.name() == s)
+            .ok_or_else(|| {
+                Error::Config(format!(
+                    "unknown key role {s:?}; expected one of ca, ctlog, rekor-v1, rekor-v2, tsa"
+                ))
+            })
+    }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A role's current generation and when it started (Unix seconds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Generation {
+    /// The generation number (0: the first key).
+    pub generation: u32,
+    /// When it started: the start of its `validFor`.
+    pub start: i64,
+}
+
+/// A retired generation: its window and its public material.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Retired {
+    /// Whose key it was.
+    pub role: Role,
+    /// Its generation.
+    pub generation: u32,
+    /// Start of its `validFor` (Unix seconds).
+    pub start: i64,
+    /// End of its `validFor`: when it was rotated out.
+    pub end: i64,
+    /// A log's public key (SPKI DER, base64).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_key: Option<String>,
+    /// A CA's or TSA's certificate chain, signing certificate first (DER, base64).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub chain: Vec<String>,
+}
+
+impl Retired {
+    /// The log's public key (SPKI DER).
+    pub fn public_key_der(&self) -> Result<Vec<u8>> {
+        let b = self.public_key.as_deref().ok_or_else(|| {
+            Error::Config(format!(
+                "{ROTATIONS_FILE}: retired {} generation {} has no publicKey",
+                self.role, self.generation
+            ))
+        })?;
+        Ok(b64_decode("publicKey", b)?)
+    }
+
+    /// The certificate chain (DER), signing certificate first.
+    pub fn chain_der(&self) -> Result<Vec<Vec<u8>>> {
+        if self.chain.is_empty() {
+            return Err(Error::Config(format!(
+                "{ROTATIONS_FILE}: retired {} generation {} has no chain",
+                self.role, self.generation
+            )));
+        }
+        self.chain
+            .iter()
+            .map(|c| b64_decode("chain", c).map_err(Error::from))
+            .collect()
+    }
+}
+
+/// `DATA/keys/rotations.json`: current generations and retired ones.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rotations {
+    /// Roles rotated at least once: their current generation (others are at generation 0,
+    /// started when the keys were created).
+    #[serde(default)]
+    pub current: BTreeMap<Role, Generation>,
+    /// Retired generations, oldest first.
+    #[serde(default)]
+    pub retired: Vec<Retired>,
+}
+
+impl Rotations {
+    /// Read the rotations file of a keys directory (none: nothing was ever rotated).
+    pub fn load(keys_dir: &Path) -> Result<Self> {
+        let p = keys_dir.join(ROTATIONS_FILE);
+        let bytes = match std::fs::read(&p) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Self::default()),
+            Err(e) => return Err(Error::io(&p, e)),
+        };
+        let r: Rotations = serde_json::from_slice(&bytes)
+            .map_err(|e| Error::Config(format!("{}: {e}", p.display())))?;
+        if r.retired.len() > MAX_RETIRED {
+            return Err(Error::Config(format!(
+                "{}: {} retired generations, expected at most {MAX_RETIRED}",
+                p.display(),
+                r.retired.len()
+            )));
+        }
+        Ok(r)
+    }
+
+    fn save(&self, keys_dir: &Path) -> Result<()> {
+        let text = serde_json::to_string_pretty(self)
+            .map_err(|e| Error::Config(format!("{ROTATIONS_FILE}: {e}")))?;
+        write_private(
+            &keys_dir.join(ROTATIONS_FILE),
+            format!("{text}\n").as_bytes(),
+        )
+    }
+
+    /// The current generation of `role`.
+    pub fn generation(&self, role: Role) -> u32 {
+        self.current.get(&role).map_or(0, |g| g.generation)
+    }
+
+    /// The start of `role`'s current generation; `created` for generation 0.
+    pub fn start(&self, role: Role, created: i64) -> i64 {
+        self.current.get(&role).map_or(created, |g| g.start)
+    }
+
+    /// The retired generations of `role`, oldest first.
+    pub fn retired(&self, role: Role) -> impl Iterator<Item = &Retired> {
+        self.retired.iter().filter(move |r| r.role == role)
+    }
+}
+
+/// A file of generation `g`: `<base>.<ext>` for 0, `<base>.g<g>.<ext>` after.
+pub fn gen_file(base: &str, ext: &str, g: u32) -> String {
+    if g == 0 {
+        format!("{base}.{ext}")
+    } else {
+        format!("{base}.g{g}.{ext}")
+    }
+}
+
+/// A token label of generation `g`: `<label>` for 0, `<label>-g<g>` after.
+pub fn gen_label(label: &str, g: u32) -> String {
+    if g == 0 {
+        label.to_string()
+    } else {
+        format!("{label}-g{g}")
+    }
+}
+
+/// What a rotation did, for the CLI to print.
+#[derive(Debug, Clone)]
+pub struct Rotated {
+    /// The role.
+    pub role: Role,
+    /// The retired generation and its window.
+    pub retired: Retired,
+    /// The new generation.
+    pub current: Generation,
+    /// SHA-256 of the new public key (SPKI DER), hex.
+    pub new_key_sha256: String,
+}
+
+/// Where a rotation takes its new key from: a token, or files.
+fn new_key(
+    keys_dir: &Path,
+    role: Role,
+    g: u32,
+    token: Option<&dyn KeyProvider>,
+    manifest: Option<&serde_json::Value>,
+) -> Result<SharedSigner> {
+    if let Some(t) = token {
+        let base = manifest
+            .and_then(|m| m["keys"][role.token_role()].as_str())
+            .ok_or_else(|| {
+                Error::Config(format!(
+                    "{}: expected keys.{} (a key label)",
+                    crate::keys::TOKEN_MANIFEST,
+                    role.token_role()
+                ))
+            })?;
+        return Ok(t.generate(&gen_label(base, g), role.algorithm())?);
+    }
+    let (signer, pkcs8): (SharedSigner, Vec<u8>) = match role.algorithm().curve() {
+        Some(c) => {
+            let k = EcKey::generate(c)?;
+            let der = k.pkcs8_der().to_vec();
+            (Arc::new(k), der)
+        }
+        None => {
+            let k = EdKey::generate()?;
+            let der = k.pkcs8_der().to_vec();
+            (Arc::new(k), der)
+        }
+    };
+    write_private(&keys_dir.join(gen_file(role.key_file(), "pk8", g)), &pkcs8)?;
+    Ok(signer)
+}
+
+/// The generated CA root (file `ca-root.pk8`, or the token's `caRoot` key), to issue the new
+/// intermediate; `None` for a brought CA, whose root the instance does not hold.
+fn ca_root(
+    keys_dir: &Path,
+    keys: &InstanceKeys,
+    token: Option<&dyn KeyProvider>,
+    manifest: Option<&serde_json::Value>,
+) -> Result<Option<Ca<SharedSigner>>> {
+    let Some(root_der) = keys.ca_chain.last() else {
+        return Ok(None);
+    };
+    let signer: SharedSigner = match token {
+        Some(t) => {
+            let Some(label) = manifest.and_then(|m| m["keys"]["caRoot"].as_str()) else {
+                return Ok(None);
+            };
+            t.open(label, SignatureAlgorithm::EcdsaP384Sha384)?
+        }
+        None => {
+            let p = keys_dir.join("ca-root.pk8");
+            let der = match std::fs::read(&p) {
+                Ok(d) => d,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+                Err(e) => return Err(Error::io(&p, e)),
+            };
+            let pem = signet_core::encoding::pem_encode("PRIVATE KEY", &der);
+            Arc::new(EcKey::from_pem(&pem)?)
+        }
+    };
+    match Ca::from_parts(signer, root_der.clone()) {
+        Ok(ca) => Ok(Some(ca)),
+        // The chain's root is not the root whose key the instance holds: a brought CA.
+        Err(_) => Ok(None),
+    }
+}
+
+/// Rotate `role`'s key in the stopped instance at `data_dir` (see the module docs). `token`
+/// is the instance's PKCS#11 token when its keys are there; `brought` is the new issuing CA
+/// when the CA was brought (`--ca-chain`/`--ca-key`), and may replace a generated one.
+pub fn rotate(
+    data_dir: &Path,
+    role: Role,
+    now: i64,
+    token: Option<&dyn KeyProvider>,
+    brought: Option<&BroughtCa>,
+) -> Result<Rotated> {
+    let _lock = crate::lock_data_dir(data_dir)?;
+    let dir = data_dir.join("keys");
+    if !dir.join("created").exists() {
+        return Err(Error::Config(format!(
+            "{} holds no instance keys yet; expected a data dir that `signet serve` or `signet keys init` created",
+            dir.display()
+        )));
+    }
+    if brought.is_some() && role != Role::Ca {
+        return Err(Error::Config(format!(
+            "--ca-chain/--ca-key name a new CA; they apply to `keys rotate ca`, not {role}"
+        )));
+    }
+    let keys = InstanceKeys::load_or_create(&dir, now, None, token)?;
+    let mut rot = keys.rotations.clone();
+    let cur = Generation {
+        generation: rot.generation(role),
+        start: rot.start(role, keys.created),
+    };
+    if now <= cur.start {
+        return Err(Error::Config(format!(
+            "{role}: the current key started at {} and the clock says {}; a new key must start after the current one",
+            signet_core::time::format_rfc3339(cur.start),
+            signet_core::time::format_rfc3339(now)
+        )));
+    }
+    if rot.retired.len() >= MAX_RETIRED {
+        return Err(Error::Config(format!(
+            "{} already lists {MAX_RETIRED} retired keys, the most a trusted root here carries",
+            dir.join(ROTATIONS_FILE).display()
+        )));
+    }
+    let manifest: Option<serde_json::Value> = match token {
+        Some(_) => {
+            let p = dir.join(crate::keys::TOKEN_MANIFEST);
+            let b = std::fs::read(&p).map_err(|e| Error::io(&p, e))?;
+            Some(
+                serde_json::from_slice(&b)
+                    .map_err(|e| Error::Config(format!("{}: {e}", p.display())))?,
+            )
+        }
+        None => None,
+    };
+    let g = cur.generation + 1;
+    let mut retired = Retired {
+        role,
+        generation: cur.generation,
+        start: cur.start,
+        end: now,
+        public_key: None,
+        chain: vec![],
+    };
+    let b64s = |v: &[&Vec<u8>]| v.iter().map(|d| b64_encode(d)).collect::<Vec<_>>();
+    let validity = |issuer_der: &[u8]| -> Result<(i64, i64)> {
+        let issuer = signet_core::x509::Certificate::from_der(issuer_der)?;
+        Ok((now, (now + CA_YEARS * 365 * 86400).min(issuer.not_after())))
+    };
+    let new_spki = match role {
+        Role::Ctlog | Role::RekorV1 | Role::RekorV2 => {
+            let old = match role {
+                Role::Ctlog => &keys.ct,
+                Role::RekorV1 => &keys.rekor_v1,
+                _ => &keys.rekor_v2,
+            };
+            retired.public_key = Some(b64_encode(old.public_key_der()));
+            let k = new_key(&dir, role, g, token, manifest.as_ref())?;
+            k.public_key_der().to_vec()
+        }
+        Role::Tsa => {
+            retired.chain = b64s(&[&keys.tsa_leaf_der, &keys.tsa_root.cert_der]);
+            let k = new_key(&dir, role, g, token, manifest.as_ref())?;
+            let leaf = signet_core::certs::tsa_leaf(
+                &keys.tsa_root,
+                k.as_ref(),
+                "CN=signet-tsa,O=signet.dev",
+                validity(&keys.tsa_root.cert_der)?,
+            )?;
+            write_private(&dir.join(gen_file("tsa", "der", g)), &leaf)?;
+            k.public_key_der().to_vec()
+        }
+        Role::Ca => {
+            let mut old_chain = vec![&keys.ca_intermediate.cert_der];
+            old_chain.extend(keys.ca_chain.iter());
+            retired.chain = b64s(&old_chain);
+            let (issuing_der, chain) = match brought {
+                Some(b) => {
+                    if token.is_some() {
+                        return Err(Error::Config(
+                            "--ca-chain/--ca-key: the CA of an instance whose keys are in a PKCS#11 token is the token's".into(),
+                        ));
+                    }
+                    let (issuing, chain, pkcs8) = b.load()?;
+                    write_private(&dir.join(gen_file("ca-intermediate", "pk8", g)), &pkcs8)?;
+                    (issuing.cert_der, chain)
+                }
+                None => {
+                    let root = ca_root(&dir, &keys, token, manifest.as_ref())?.ok_or_else(|| {
+                        Error::Config(
+                            "this instance's CA was brought (--ca-chain/--ca-key) and its root key is not here; expected --ca-chain and --ca-key naming the new issuing CA".into(),
+                        )
+                    })?;
+                    let k = new_key(&dir, role, g, token, manifest.as_ref())?;
+                    let ca = root.intermediate(
+                        k,
+                        &format!("CN=signet-intermediate-g{g},O=signet.dev"),
+                        validity(&root.cert_der)?,
+                        None,
+                    )?;
+                    (ca.cert_der, keys.ca_chain.clone())
+                }
+            };
+            write_private(
+                &dir.join(gen_file("ca-intermediate", "der", g)),
+                &issuing_der,
+            )?;
+            write_private(
+                &dir.join(gen_file("ca-chain", "pem", g)),
+                crate::keys::chain_pem(&chain).as_bytes(),
+            )?;
+            signet_core::x509::Certificate::from_der(&issuing_der)?
+                .spki_der()
+                .to_vec()
+        }
+    };
+    rot.retired.push(retired.clone());
+    let current = Generation {
+        generation: g,
+        start: now,
+    };
+    rot.current.insert(role, current);
+    // The commit point: from here the instance serves generation g.
+    rot.save(&dir)?;
+    // Nothing signs with a retired CA, CT or TSA key again; the Rekor keys stay, as their
+    // frozen shards still sign checkpoints and SETs for the entries they hold.
+    if token.is_none() && matches!(role, Role::Ca | Role::Ctlog | Role::Tsa) {
+        let old = dir.join(gen_file(role.key_file(), "pk8", cur.generation));
+        if let Err(e) = std::fs::remove_file(&old) {
+            if e.kind() != std::io::ErrorKind::NotFound {
+                return Err(Error::io(&old, e));
+            }
+        }
+    }
+    Ok(Rotated {
+        role,
+        retired,
+        current,
+        new_key_sha256: hex::encode(signet_core::encoding::sha256(&new_spki)),
+    })
+}
+
+/// Every generation of a Rekor role the instance serves, oldest first: retired ones (frozen
+/// shards) and the current one (the active shard), with each one's signer.
+pub(crate) fn shard_generations(keys: &InstanceKeys, role: Role) -> Vec<(u32, SharedSigner)> {
+    let (retired, current) = match role {
+        Role::RekorV1 => (&keys.retired_rekor_v1, &keys.rekor_v1),
+        _ => (&keys.retired_rekor_v2, &keys.rekor_v2),
+    };
+    let mut v: Vec<(u32, SharedSigner)> = retired.clone();
+    v.push((keys.rotations.generation(role), current.clone()));
+    v
+}
+
+/// A role's file key from its PKCS#8 DER.
+pub(crate) fn file_key(role: Role, der: &[u8]) -> Result<SharedSigner> {
+    Ok(match role.algorithm().curve() {
+        Some(c) => Arc::new(EcKey::from_pkcs8(c, der)?),
+        None => Arc::new(EdKey::from_pkcs8(der)?),
+    })
+}
+
+/// A role's key in `token` for generation `g` (its label from the manifest, suffixed).
+pub(crate) fn token_key(
+    token: &dyn KeyProvider,
+    manifest: &serde_json::Value,
+    role: Role,
+    g: u32,
+) -> Result<SharedSigner> {
+    let base = manifest["keys"][role.token_role()]
+        .as_str()
+        .ok_or_else(|| {
+            Error::Config(format!(
+                "{}: expected keys.{} (a key label), found none",
+                crate::keys::TOKEN_MANIFEST,
+                role.token_role()
+            ))
+        })?;
+    Ok(token.open(&gen_label(base, g), role.algorithm())?)
+}
