@@ -2023,4 +2023,35 @@ fn hsm_instance_signs_and_verifies_with_every_key_in_the_token() {
         manifest.contains("signet-rekor-v2") && !manifest.contains("1234"),
         "{manifest}"
     );
+
+    // Rotation in the token: each role's next key is made in the token (label `<label>-g1`),
+    // the restarted instance signs with them, and still no service's private key is a file.
+    let port: u16 = inst.url.rsplit(':').next().unwrap().parse().unwrap();
+    let data = inst.kill();
+    let d = data.path().to_str().unwrap().to_string();
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    for role in ["ca", "ctlog", "rekor-v1", "rekor-v2", "tsa"] {
+        let o = signet_env(
+            &[&["keys", "rotate", role, "--data-dir", &d][..], &pk[..]].concat(),
+            &[("SIGNET_PKCS11_PIN", "1234")],
+        );
+        assert!(o.status.success(), "rotate {role}: {:?}", text(&o));
+    }
+    let inst = Instance::start_with_env(data, port, &args, &[("SOFTHSM2_CONF", conf_s)]);
+    sign_and_verify(&inst, "1", false);
+    sign_and_verify(&inst, "2", false);
+    let names: Vec<String> = std::fs::read_dir(inst.dir.path().join("keys"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        names
+            .iter()
+            .filter(|n| n.ends_with(".pk8"))
+            .all(|n| n == "oidc.pk8" || n.starts_with("tuf-")),
+        "{names:?}"
+    );
+    let root: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(inst.trusted_root()).unwrap()).unwrap();
+    assert_eq!(root["tlogs"].as_array().unwrap().len(), 4, "{root}");
 }

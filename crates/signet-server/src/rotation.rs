@@ -542,3 +542,105 @@ pub(crate) fn token_key(
         })?;
     Ok(token.open(&gen_label(base, g), role.algorithm())?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn instance() -> (tempfile::TempDir, i64) {
+        let d = tempfile::tempdir().unwrap();
+        let now = 1_800_000_000;
+        InstanceKeys::load_or_create(&d.path().join("keys"), now, None, None).unwrap();
+        (d, now)
+    }
+
+    #[test]
+    fn roles_parse_by_their_cli_names() {
+        for r in Role::ALL {
+            assert_eq!(r.name().parse::<Role>().unwrap(), r);
+        }
+        let err = "rekor".parse::<Role>().unwrap_err().to_string();
+        assert!(err.contains("expected one of ca, ctlog"), "{err}");
+    }
+
+    #[test]
+    fn each_rotation_retires_the_current_key_with_a_closed_window() {
+        let (d, now) = instance();
+        let created = now - 60;
+        for (i, t) in [now + 10, now + 20].into_iter().enumerate() {
+            let r = rotate(d.path(), Role::Ctlog, t, None, None).unwrap();
+            assert_eq!(r.retired.generation, i as u32);
+            assert_eq!(r.current.generation, i as u32 + 1);
+            assert_eq!(r.retired.end, t);
+        }
+        let keys = InstanceKeys::load_or_create(&d.path().join("keys"), 0, None, None).unwrap();
+        let rot = &keys.rotations;
+        let windows: Vec<(i64, i64)> = rot.retired(Role::Ctlog).map(|r| (r.start, r.end)).collect();
+        assert_eq!(windows, vec![(created, now + 10), (now + 10, now + 20)]);
+        assert_eq!(keys.start(Role::Ctlog), now + 20);
+        // The loaded CT key is the newest one, and neither retired key is the current one.
+        let current = keys.ct.public_key_der().to_vec();
+        for r in rot.retired(Role::Ctlog) {
+            assert_ne!(r.public_key_der().unwrap(), current);
+        }
+        // Other roles did not move.
+        assert_eq!(rot.generation(Role::RekorV1), 0);
+        assert_eq!(keys.start(Role::RekorV1), created);
+    }
+
+    #[test]
+    fn a_rotation_must_start_after_the_current_key() {
+        let (d, now) = instance();
+        rotate(d.path(), Role::Tsa, now, None, None).unwrap();
+        let err = rotate(d.path(), Role::Tsa, now, None, None)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("must start after the current one"), "{err}");
+    }
+
+    #[test]
+    fn the_trusted_root_lists_retired_keys_then_the_current_one() {
+        let (d, now) = instance();
+        for role in Role::ALL {
+            rotate(d.path(), role, now + 5, None, None).unwrap();
+        }
+        let keys = InstanceKeys::load_or_create(&d.path().join("keys"), 0, None, None).unwrap();
+        let urls = crate::trust::Urls {
+            base: "http://127.0.0.1:1".into(),
+        };
+        let tr = crate::trust::trusted_root(&keys, &urls);
+        let end = signet_core::time::format_rfc3339(now + 5);
+        let closed =
+            |v: &Option<signet_core::trust::TimeRange>| v.as_ref().and_then(|r| r.end.clone());
+        assert_eq!(tr.tlogs.len(), 4);
+        assert_eq!(closed(&tr.tlogs[0].public_key.valid_for), Some(end.clone()));
+        assert_eq!(closed(&tr.tlogs[1].public_key.valid_for), None);
+        assert_eq!(tr.tlogs[2].base_url, "http://127.0.0.1:1/rekor2");
+        assert_eq!(tr.tlogs[3].base_url, "http://127.0.0.1:1/rekor2-g1");
+        assert_eq!(
+            closed(&tr.ctlogs[0].public_key.valid_for),
+            Some(end.clone())
+        );
+        assert_eq!(
+            tr.certificate_authorities[0].valid_for.end,
+            Some(end.clone())
+        );
+        assert_eq!(tr.certificate_authorities[1].valid_for.end, None);
+        assert_eq!(tr.timestamp_authorities[0].valid_for.end, Some(end));
+        // The new CA is issued by the same root; the signing config names the new v2 shard.
+        let chain = &tr.certificate_authorities[1].cert_chain.certificates;
+        assert_eq!(
+            chain.last().unwrap().raw_bytes,
+            tr.certificate_authorities[0]
+                .cert_chain
+                .certificates
+                .last()
+                .unwrap()
+                .raw_bytes
+        );
+        let sc = crate::trust::signing_config(&keys, &urls, false);
+        assert_eq!(sc.rekor_tlog_urls[0].url, "http://127.0.0.1:1/rekor2-g1");
+        // The trust material verifies: the roots parse as a verifier would load them.
+        signet_verify::Verifier::new(&tr).unwrap();
+    }
+}
