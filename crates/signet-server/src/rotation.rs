@@ -406,7 +406,7 @@ pub fn rotate(
         public_key: None,
         chain: vec![],
     };
-    let b64s = |v: &[&Vec<u8>]| v.iter().map(|d| b64_encode(d)).collect::<Vec<_>>();
+    let b64s = |v: &[&Vec<u8>]| v.iter().map(b64_encode).collect::<Vec<_>>();
     let validity = |issuer_der: &[u8]| -> Result<(i64, i64)> {
         let issuer = signet_core::x509::Certificate::from_der(issuer_der)?;
         Ok((now, (now + CA_YEARS * 365 * 86400).min(issuer.not_after())))
