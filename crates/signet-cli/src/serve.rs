@@ -137,12 +137,18 @@ pub enum TufCommand {
         /// The instance's data directory.
         #[arg(long, env = "SIGNET_DATA_DIR", default_value = "signet-data")]
         data_dir: PathBuf,
+        /// The token of an instance whose keys are in one (the new root key is made there).
+        #[command(flatten)]
+        pkcs11: crate::keys::Pkcs11Args,
     },
     /// Re-sign whatever metadata is due now (the server does this by itself).
     Refresh {
         /// The instance's data directory.
         #[arg(long, env = "SIGNET_DATA_DIR", default_value = "signet-data")]
         data_dir: PathBuf,
+        /// The token of an instance whose keys are in one.
+        #[command(flatten)]
+        pkcs11: crate::keys::Pkcs11Args,
     },
 }
 
@@ -152,29 +158,31 @@ fn now() -> i64 {
 
 /// Entry point of `signet tuf`.
 pub fn run_tuf(c: TufCommand) -> Result<(), Failure> {
-    let open = |d: &std::path::Path| {
+    let check = |d: &std::path::Path| {
         if !d.join("tuf/1.root.json").exists() {
             return Err(Failure::Usage(format!(
                 "{} holds no TUF repository (expected tuf/1.root.json; has `signet serve` run there?)",
                 d.display()
             )));
         }
-        signet_tuf::repo::Repository::open_or_init(&d.join("tuf"), &d.join("keys"), now())
-            .map_err(|e| Failure::Other(e.into()))
+        Ok(())
     };
     match c {
-        TufCommand::RotateRoot { data_dir } => {
-            let mut repo = open(&data_dir)?;
-            let v = repo
-                .rotate_root(now())
+        TufCommand::RotateRoot { data_dir, pkcs11 } => {
+            check(&data_dir)?;
+            let token = pkcs11.open()?;
+            let v = signet_server::keys::rotate_tuf_root(&data_dir, now(), token.as_deref())
                 .map_err(|e| Failure::Other(e.into()))?;
             println!(
                 "published {}; clients follow the chain from their trusted root",
                 data_dir.join(format!("tuf/{v}.root.json")).display()
             );
         }
-        TufCommand::Refresh { data_dir } => {
-            let repo = open(&data_dir)?;
+        TufCommand::Refresh { data_dir, pkcs11 } => {
+            check(&data_dir)?;
+            let token = pkcs11.open()?;
+            let repo = signet_server::keys::open_tuf(&data_dir, now(), token.as_deref())
+                .map_err(|e| Failure::Other(e.into()))?;
             let done = repo.refresh(now()).map_err(|e| Failure::Other(e.into()))?;
             println!(
                 "re-signed: {}",

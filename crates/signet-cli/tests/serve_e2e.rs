@@ -2000,11 +2000,12 @@ fn hsm_instance_signs_and_verifies_with_every_key_in_the_token() {
             if e.file_type().unwrap().is_dir() {
                 stack.push(e.path());
             } else if e.path().extension().is_some_and(|x| x == "pk8") {
-                // The development issuer's key and the TUF role keys stay files (see
-                // docs/operations.md).
+                // Only the development issuer's key stays a file (see docs/operations.md);
+                // the TUF role keys are in the token too.
                 let name = e.file_name().to_string_lossy().into_owned();
-                assert!(
-                    name == "oidc.pk8" || e.path().starts_with(&keys_dir),
+                assert_eq!(
+                    name,
+                    "oidc.pk8",
                     "unexpected private key {}",
                     e.path().display()
                 );
@@ -2037,9 +2038,41 @@ fn hsm_instance_signs_and_verifies_with_every_key_in_the_token() {
         );
         assert!(o.status.success(), "rotate {role}: {:?}", text(&o));
     }
+    // The TUF root rotates in the token too: the new root key is made there.
+    let o = signet_env(
+        &[&["tuf", "rotate-root", "--data-dir", &d][..], &pk[..]].concat(),
+        &[("SIGNET_PKCS11_PIN", "1234")],
+    );
+    assert!(o.status.success(), "tuf rotate-root: {:?}", text(&o));
+    let manifest = std::fs::read_to_string(data.path().join("keys/pkcs11.json")).unwrap();
+    assert!(manifest.contains("signet-tuf-root-v2"), "{manifest}");
     let inst = Instance::start_with_env(data, port, &args, &[("SOFTHSM2_CONF", conf_s)]);
     sign_and_verify(&inst, "1", false);
     sign_and_verify(&inst, "2", false);
+    // A TUF client bootstrapped from root v1 follows the token-signed chain to v2 and gets
+    // the rotated trusted root (signed by the token's targets, snapshot and timestamp keys).
+    let cache = tempfile::tempdir().unwrap();
+    let tuf = format!("{}/tuf", inst.url);
+    let root1 = inst.dir.path().join("tuf/1.root.json");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_signet"))
+        .args([
+            "trust-instance",
+            root1.to_str().unwrap(),
+            "--instance",
+            &tuf,
+        ])
+        .env("SIGNET_TUF_CACHE", cache.path())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "trust-instance: {:?}", text(&o));
+    let cached = std::fs::read_dir(cache.path())
+        .unwrap()
+        .map(|e| e.unwrap().path().join("root.json"))
+        .find(|p| p.exists())
+        .expect("a cached root");
+    let cached: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(cached).unwrap()).unwrap();
+    assert_eq!(cached["signed"]["version"], 2, "{cached}");
     let names: Vec<String> = std::fs::read_dir(inst.dir.path().join("keys"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -2048,7 +2081,7 @@ fn hsm_instance_signs_and_verifies_with_every_key_in_the_token() {
         names
             .iter()
             .filter(|n| n.ends_with(".pk8"))
-            .all(|n| n == "oidc.pk8" || n.starts_with("tuf-")),
+            .all(|n| n == "oidc.pk8"),
         "{names:?}"
     );
     let root: serde_json::Value =

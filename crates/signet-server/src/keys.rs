@@ -339,7 +339,7 @@ pub const TOKEN_MANIFEST: &str = "pkcs11.json";
 
 /// The keys an instance keeps in a PKCS#11 token: role (the manifest's name), label in the
 /// token, algorithm.
-pub const TOKEN_KEYS: [(&str, &str, SignatureAlgorithm); 7] = [
+pub const TOKEN_KEYS: [(&str, &str, SignatureAlgorithm); 11] = [
     (
         "caRoot",
         "signet-ca-root",
@@ -359,7 +359,117 @@ pub const TOKEN_KEYS: [(&str, &str, SignatureAlgorithm); 7] = [
         SignatureAlgorithm::EcdsaP384Sha384,
     ),
     ("tsa", "signet-tsa", SignatureAlgorithm::EcdsaP256Sha256),
+    ("tufRoot", "signet-tuf-root", SignatureAlgorithm::Ed25519),
+    (
+        "tufTargets",
+        "signet-tuf-targets",
+        SignatureAlgorithm::Ed25519,
+    ),
+    (
+        "tufSnapshot",
+        "signet-tuf-snapshot",
+        SignatureAlgorithm::Ed25519,
+    ),
+    (
+        "tufTimestamp",
+        "signet-tuf-timestamp",
+        SignatureAlgorithm::Ed25519,
+    ),
 ];
+
+/// The manifest roles of the TUF repository's top-level keys, per TUF role.
+const TUF_TOKEN_ROLES: [(&str, &str); 4] = [
+    ("root", "tufRoot"),
+    ("targets", "tufTargets"),
+    ("snapshot", "tufSnapshot"),
+    ("timestamp", "tufTimestamp"),
+];
+
+fn read_manifest(keys_dir: &Path) -> Result<Option<serde_json::Value>> {
+    let p = keys_dir.join(TOKEN_MANIFEST);
+    match std::fs::read(&p) {
+        Ok(b) => serde_json::from_slice(&b)
+            .map(Some)
+            .map_err(|e| Error::Config(format!("{}: {e}", p.display()))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Error::io(&p, e)),
+    }
+}
+
+/// The token holding the TUF keys of the instance whose keys are in `keys_dir`, with its
+/// manifest; `None` when the TUF keys are files (file-key instances, and token instances made
+/// before TUF keys moved into the token).
+fn tuf_in_token<'t>(
+    keys_dir: &Path,
+    token: Option<&'t dyn KeyProvider>,
+) -> Result<Option<(&'t dyn KeyProvider, serde_json::Value)>> {
+    let Some(m) = read_manifest(keys_dir)? else {
+        return Ok(None);
+    };
+    if m["keys"]["tufRoot"].as_str().is_none() {
+        return Ok(None);
+    }
+    let t = token.ok_or_else(|| {
+        Error::Config(format!(
+            "{}: the TUF keys are in a PKCS#11 token; expected --pkcs11-module and --pkcs11-token",
+            keys_dir.join(TOKEN_MANIFEST).display()
+        ))
+    })?;
+    Ok(Some((t, m)))
+}
+
+/// Open the instance's TUF repository (`DATA/tuf`), creating it on first use: its top-level
+/// role keys are in the token when the instance's keys are (`signet keys init --pkcs11-*`),
+/// else files `DATA/keys/tuf-*.pk8`.
+pub fn open_tuf(
+    data_dir: &Path,
+    now: i64,
+    token: Option<&dyn KeyProvider>,
+) -> Result<signet_tuf::repo::Repository> {
+    let keys_dir = data_dir.join("keys");
+    let tuf = data_dir.join("tuf");
+    match tuf_in_token(&keys_dir, token)? {
+        None => Ok(signet_tuf::repo::Repository::open_or_init(
+            &tuf, &keys_dir, now,
+        )?),
+        Some((t, m)) => {
+            let mut signers = vec![];
+            for (role, key) in TUF_TOKEN_ROLES {
+                let label = m["keys"][key].as_str().ok_or_else(|| {
+                    Error::Config(format!(
+                        "{TOKEN_MANIFEST}: expected keys.{key} (a key label)"
+                    ))
+                })?;
+                signers.push((role, t.open(label, SignatureAlgorithm::Ed25519)?));
+            }
+            Ok(signet_tuf::repo::Repository::open_or_init_with_signers(
+                &tuf, &keys_dir, now, &signers,
+            )?)
+        }
+    }
+}
+
+/// Rotate the TUF root key (`signet tuf rotate-root`): root version N+1 lists a new root key
+/// and is signed by the old and the new one. A token instance's new key is made in the token
+/// (label `signet-tuf-root-v<N+1>`, recorded in the manifest); a file instance's as
+/// `keys/tuf-root.pk8` (the old one kept as `tuf-root.v<N>.pk8`). Returns the new version.
+pub fn rotate_tuf_root(data_dir: &Path, now: i64, token: Option<&dyn KeyProvider>) -> Result<u64> {
+    let keys_dir = data_dir.join("keys");
+    let mut repo = open_tuf(data_dir, now, token)?;
+    let Some((t, mut m)) = tuf_in_token(&keys_dir, token)? else {
+        return Ok(repo.rotate_root(now)?);
+    };
+    let v = repo.root_version()?;
+    let label = format!("signet-tuf-root-v{}", v + 1);
+    let new = t.generate(&label, SignatureAlgorithm::Ed25519)?;
+    let done = repo.rotate_root_to(new, now)?;
+    m["keys"]["tufRoot"] = serde_json::Value::from(label);
+    write_private(
+        &keys_dir.join(TOKEN_MANIFEST),
+        format!("{m:#}\n").as_bytes(),
+    )?;
+    Ok(done)
+}
 
 fn alg_of(role: &str) -> SignatureAlgorithm {
     TOKEN_KEYS

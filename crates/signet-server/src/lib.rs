@@ -216,11 +216,7 @@ impl App {
         let rekor_v2 = rekor::RekorV2::open(cfg, &keys, &urls).await?;
         let ctc = trust::client_trust_config(&keys, &urls, cfg.dev_issuer != DevIssuerMode::Off);
         let to_json = |v: &dyn erased::Json| v.json();
-        let tuf = signet_tuf::repo::Repository::open_or_init(
-            &data.join("tuf"),
-            &data.join("keys"),
-            now_secs(),
-        )?;
+        let tuf = keys::open_tuf(data, now_secs(), cfg.key_provider.as_deref())?;
         let (tr, sc) = (to_json(&ctc.trusted_root), to_json(&ctc.signing_config));
         tuf.publish_targets(
             &[

@@ -788,6 +788,27 @@ pub enum EcdsaEncoding {
     Pem,
 }
 
+/// A role key behind Signet's signer abstraction (e.g. in a PKCS#11 token): Ed25519 keys are
+/// published as `ed25519`, ECDSA P-256 keys as PEM `ecdsa` keys.
+#[derive(Debug, Clone)]
+pub struct SharedKey(pub signet_core::signer::SharedSigner);
+
+impl Signer for SharedKey {
+    fn public_key(&self) -> Key {
+        match self.0.algorithm() {
+            signet_core::signer::SignatureAlgorithm::Ed25519 => Key::ed25519(
+                &signet_core::signer::public_key_bits(self.0.as_ref()).unwrap_or_default(),
+            ),
+            _ => Key::ecdsa_pem(self.0.public_key_der()),
+        }
+    }
+    fn sign_msg(&self, msg: &[u8]) -> Result<Vec<u8>, Error> {
+        self.0
+            .sign(msg)
+            .map_err(|e| Error::Key(format!("signing TUF metadata: {e}")))
+    }
+}
+
 /// An ECDSA P-256 signing key and the encoding its public key is published in.
 #[derive(Debug)]
 pub struct EcdsaSigner {

@@ -22,8 +22,8 @@ use signet_core::keys::{Curve, EcKey};
 
 use crate::client::role_file_name;
 use crate::metadata::{
-    self, DelegatedRole, Delegations, EcdsaEncoding, EcdsaSigner, Envelope, MetaRole, Root, Signer,
-    TargetFile, Targets, SPEC_VERSION,
+    self, DelegatedRole, Delegations, EcdsaEncoding, EcdsaSigner, Envelope, MetaRole, Root,
+    SharedKey, Signer, TargetFile, Targets, SPEC_VERSION,
 };
 use crate::Error;
 
@@ -146,6 +146,7 @@ impl KeyScheme {
 enum RoleKey {
     Ed(EdKey),
     Ec(EcdsaSigner),
+    Shared(SharedKey),
 }
 
 impl RoleKey {
@@ -153,6 +154,7 @@ impl RoleKey {
         match self {
             RoleKey::Ed(k) => k,
             RoleKey::Ec(k) => k,
+            RoleKey::Shared(k) => k,
         }
     }
 }
@@ -245,6 +247,57 @@ impl Repository {
             repo.write_root(1, now, &[])?;
         }
         Ok(repo)
+    }
+
+    /// Open the repository with the top-level role keys given (e.g. keys in a PKCS#11 token,
+    /// one per role of [`ROLES`]), creating `1.root.json` on first use. Delegated roles' keys
+    /// stay files in `keys_dir`.
+    pub fn open_or_init_with_signers(
+        dir: &Path,
+        keys_dir: &Path,
+        now: i64,
+        signers: &[(&'static str, signet_core::signer::SharedSigner)],
+    ) -> Result<Self, Error> {
+        std::fs::create_dir_all(dir.join("targets")).map_err(|e| io(dir, e))?;
+        let mut keys = BTreeMap::new();
+        for role in ROLES {
+            let (_, s) = signers.iter().find(|(r, _)| *r == role).ok_or_else(|| {
+                Error::Key(format!(
+                    "expected a key for the TUF {role} role, found none"
+                ))
+            })?;
+            keys.insert(role, RoleKey::Shared(SharedKey(s.clone())));
+        }
+        let scheme = match signers.first().map(|(_, s)| s.algorithm()) {
+            Some(signet_core::signer::SignatureAlgorithm::Ed25519) => KeyScheme::Ed25519,
+            _ => KeyScheme::EcdsaPem,
+        };
+        let repo = Repository {
+            dir: dir.to_path_buf(),
+            keys_dir: keys_dir.to_path_buf(),
+            scheme,
+            keys,
+        };
+        if repo.root_version()? == 0 {
+            repo.write_root(1, now, &[])?;
+        }
+        Ok(repo)
+    }
+
+    /// Rotate the root key to `new` (a key the caller made, e.g. in a token): root version
+    /// N+1 lists it and is signed by the old and the new root key. Returns the new version.
+    pub fn rotate_root_to(
+        &mut self,
+        new: signet_core::signer::SharedSigner,
+        now: i64,
+    ) -> Result<u64, Error> {
+        let v = self.root_version()?;
+        let old = self
+            .keys
+            .insert("root", RoleKey::Shared(SharedKey(new)))
+            .ok_or_else(|| Error::Key("no root key".into()))?;
+        self.write_root(v + 1, now, &[old.signer()])?;
+        Ok(v + 1)
     }
 
     /// The metadata directory.
