@@ -136,8 +136,64 @@ fn call(what: impl Into<String>) -> impl FnOnce(CkError) -> Error {
 struct Inner {
     label: String,
     session: Mutex<Session>,
+    /// The user PIN, kept to log in again when the token drops the session.
+    pin: AuthPin,
     // Kept so that the module stays initialised for as long as any key is in use.
-    _ctx: Pkcs11,
+    ctx: Pkcs11,
+}
+
+/// Whether a call failed because the session (or its login) is gone: the token was removed
+/// and reinserted, the module closed the application's sessions, or the user was logged out.
+/// Such a call is retried once on a new, logged-in session.
+fn session_lost(e: &CkError) -> bool {
+    matches!(
+        e,
+        CkError::Pkcs11(
+            RvError::SessionHandleInvalid
+                | RvError::SessionClosed
+                | RvError::UserNotLoggedIn
+                | RvError::DeviceRemoved
+                | RvError::TokenNotPresent
+                | RvError::KeyHandleInvalid
+                | RvError::ObjectHandleInvalid,
+            _
+        )
+    )
+}
+
+/// Find the slot holding the token labelled `label` (the labels found, when none is).
+fn find_slot(ctx: &Pkcs11, label: &str) -> std::result::Result<cryptoki::slot::Slot, Vec<String>> {
+    let mut found = Vec::new();
+    for slot in ctx.get_slots_with_token().unwrap_or_default() {
+        let Ok(info) = ctx.get_token_info(slot) else {
+            continue;
+        };
+        let l = info.label().trim_end().to_string();
+        if l == label {
+            return Ok(slot);
+        }
+        found.push(l);
+    }
+    Err(found)
+}
+
+/// Open a read-write session on `slot` and log the user in.
+fn logged_in_session(
+    ctx: &Pkcs11,
+    slot: cryptoki::slot::Slot,
+    label: &str,
+    pin: &AuthPin,
+) -> Result<Session> {
+    let session = ctx
+        .open_rw_session(slot)
+        .map_err(call(format!("opening a session on token {label:?}")))?;
+    match session.login(UserType::User, Some(pin)) {
+        Ok(()) | Err(CkError::Pkcs11(RvError::UserAlreadyLoggedIn, _)) => Ok(session),
+        Err(e) => Err(Error::Login {
+            token: label.to_string(),
+            reason: e.to_string(),
+        }),
+    }
 }
 
 impl Inner {
@@ -146,6 +202,39 @@ impl Inner {
         self.session
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Replace a lost session with a new, logged-in one (the token found again by label).
+    fn reconnect(&self, guard: &mut Session) -> Result<()> {
+        let slot = find_slot(&self.ctx, &self.label).map_err(|found| Error::Call {
+            what: format!(
+                "reconnecting to token {:?} (tokens present: {found:?})",
+                self.label
+            ),
+            source: CkError::Pkcs11(
+                RvError::TokenNotPresent,
+                cryptoki::context::Function::OpenSession,
+            ),
+        })?;
+        *guard = logged_in_session(&self.ctx, slot, &self.label, &self.pin)?;
+        Ok(())
+    }
+
+    /// Run `f` on the session; if the session was lost, reconnect and run it once more.
+    fn with_session<T>(
+        &self,
+        f: impl Fn(&Session) -> std::result::Result<T, CkError>,
+    ) -> std::result::Result<T, CkError> {
+        let mut guard = self.session();
+        match f(&guard) {
+            Err(e) if session_lost(&e) => {
+                if self.reconnect(&mut guard).is_err() {
+                    return Err(e);
+                }
+                f(&guard)
+            }
+            r => r,
+        }
     }
 }
 
@@ -173,44 +262,19 @@ impl Token {
             Ok(()) | Err(CkError::Pkcs11(RvError::CryptokiAlreadyInitialized, _)) => {}
             Err(e) => return Err(merr(format!("C_Initialize failed: {e}"))),
         }
-        let slots = ctx
-            .get_slots_with_token()
-            .map_err(|e| merr(format!("listing slots: {e}")))?;
-        let mut found = Vec::new();
-        let mut chosen = None;
-        for slot in slots {
-            let info = ctx
-                .get_token_info(slot)
-                .map_err(|e| merr(format!("reading token info: {e}")))?;
-            let label = info.label().trim_end().to_string();
-            if label == token_label && chosen.is_none() {
-                chosen = Some(slot);
-            }
-            found.push(label);
-        }
-        let slot = chosen.ok_or_else(|| Error::TokenNotFound {
+        let slot = find_slot(&ctx, token_label).map_err(|found| Error::TokenNotFound {
             module: module.to_path_buf(),
             label: token_label.to_string(),
             found,
         })?;
-        let session = ctx
-            .open_rw_session(slot)
-            .map_err(call(format!("opening a session on token {token_label:?}")))?;
         let pin = AuthPin::new(pin.into());
-        match session.login(UserType::User, Some(&pin)) {
-            Ok(()) | Err(CkError::Pkcs11(RvError::UserAlreadyLoggedIn, _)) => {}
-            Err(e) => {
-                return Err(Error::Login {
-                    token: token_label.to_string(),
-                    reason: e.to_string(),
-                })
-            }
-        }
+        let session = logged_in_session(&ctx, slot, token_label, &pin)?;
         Ok(Token {
             inner: Arc::new(Inner {
                 label: token_label.to_string(),
                 session: Mutex::new(session),
-                _ctx: ctx,
+                pin,
+                ctx,
             }),
         })
     }
@@ -221,13 +285,7 @@ impl Token {
     }
 
     fn find(&self, label: &str, class: ObjectClass) -> Result<Vec<ObjectHandle>> {
-        self.inner
-            .session()
-            .find_objects(&[
-                Attribute::Class(class),
-                Attribute::Label(label.as_bytes().to_vec()),
-            ])
-            .map_err(call(format!("finding key {label:?}")))
+        find_in(&self.inner, label, class)
     }
 
     fn find_one(&self, label: &str, class: ObjectClass) -> Result<ObjectHandle> {
@@ -295,8 +353,7 @@ impl Token {
             Attribute::Id(id),
         ];
         self.inner
-            .session()
-            .generate_key_pair(&mech, &public, &private)
+            .with_session(|s| s.generate_key_pair(&mech, &public, &private))
             .map_err(call(format!("generating {alg} key {label:?}")))?;
         self.open_key(label, alg)
     }
@@ -308,15 +365,16 @@ impl Token {
         let public = self.find_one(label, ObjectClass::PUBLIC_KEY)?;
         let attrs = self
             .inner
-            .session()
-            .get_attributes(
-                public,
-                &[
-                    AttributeType::KeyType,
-                    AttributeType::EcParams,
-                    AttributeType::EcPoint,
-                ],
-            )
+            .with_session(|s| {
+                s.get_attributes(
+                    public,
+                    &[
+                        AttributeType::KeyType,
+                        AttributeType::EcParams,
+                        AttributeType::EcPoint,
+                    ],
+                )
+            })
             .map_err(call(format!("reading public key {label:?}")))?;
         let (mut key_type, mut params, mut point) = (None, None, None);
         for a in attrs {
@@ -374,7 +432,7 @@ impl Token {
             token: self.inner.clone(),
             label: label.to_string(),
             alg,
-            handle: private,
+            handle: Mutex::new(private),
             spki,
         };
         let probe = b"signet-pkcs11 probe";
@@ -383,6 +441,17 @@ impl Token {
             .map_err(|e| bad(format!("the probe signature failed: {e}")))?;
         Ok(key)
     }
+}
+
+fn find_in(inner: &Inner, label: &str, class: ObjectClass) -> Result<Vec<ObjectHandle>> {
+    inner
+        .with_session(|s| {
+            s.find_objects(&[
+                Attribute::Class(class),
+                Attribute::Label(label.as_bytes().to_vec()),
+            ])
+        })
+        .map_err(call(format!("finding key {label:?}")))
 }
 
 fn hex(b: &[u8]) -> String {
@@ -417,7 +486,8 @@ pub struct Pkcs11Key {
     token: Arc<Inner>,
     label: String,
     alg: SignatureAlgorithm,
-    handle: ObjectHandle,
+    /// The private key's handle; found again by label after a reconnection.
+    handle: Mutex<ObjectHandle>,
     spki: Vec<u8>,
 }
 
@@ -437,16 +507,45 @@ impl Pkcs11Key {
         &self.label
     }
 
+    /// One signing call on the token. A lost session is replaced (logged in again) and the
+    /// key's handle found again by label before the one retry.
+    fn token_sign(&self, mech: &Mechanism, data: &[u8]) -> std::result::Result<Vec<u8>, CkError> {
+        let handle = || {
+            *self
+                .handle
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        };
+        let first = self.token.session().sign(mech, handle(), data);
+        match first {
+            Err(e) if session_lost(&e) => {
+                {
+                    let mut guard = self.token.session();
+                    if self.token.reconnect(&mut guard).is_err() {
+                        return Err(e);
+                    }
+                }
+                if let Ok([h]) =
+                    find_in(&self.token, &self.label, ObjectClass::PRIVATE_KEY).as_deref()
+                {
+                    *self
+                        .handle
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner) = *h;
+                }
+                self.token.session().sign(mech, handle(), data)
+            }
+            r => r,
+        }
+    }
+
     fn sign_raw(&self, msg: &[u8]) -> Result<Vec<u8>> {
         let what = || format!("signing with key {:?}", self.label);
         match self.alg {
             SignatureAlgorithm::Ed25519 => {
                 let sig = self
-                    .token
-                    .session()
-                    .sign(
+                    .token_sign(
                         &Mechanism::Eddsa(EddsaParams::new(EddsaSignatureScheme::Pure)),
-                        self.handle,
                         msg,
                     )
                     .map_err(call(what()))?;
@@ -472,9 +571,7 @@ impl Pkcs11Key {
                 };
                 let d = aws_lc_rs::digest::digest(digest, msg);
                 let raw = self
-                    .token
-                    .session()
-                    .sign(&Mechanism::Ecdsa, self.handle, d.as_ref())
+                    .token_sign(&Mechanism::Ecdsa, d.as_ref())
                     .map_err(call(what()))?;
                 signet_core::signer::ecdsa_raw_to_der(&raw, n).map_err(|e| Error::Bad {
                     label: self.label.clone(),

@@ -107,4 +107,32 @@ fn softhsm_keys_generate_sign_and_verify() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("found none"), "{err}");
+
+    // The attack on availability: the token drops the session's login (another part of the
+    // process logs the user out, as a token reset does). Signing logs in again on a new session
+    // and goes on, for keys opened before.
+    let k = token
+        .open("k256", SignatureAlgorithm::EcdsaP256Sha256)
+        .unwrap();
+    k.sign(b"before").unwrap();
+    {
+        use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
+        let ctx = Pkcs11::new(MODULE).unwrap();
+        let _ = ctx.initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK));
+        let slot = ctx
+            .get_slots_with_token()
+            .unwrap()
+            .into_iter()
+            .find(|s| ctx.get_token_info(*s).unwrap().label().trim_end() == "unit")
+            .unwrap();
+        let other = ctx.open_ro_session(slot).unwrap();
+        // Logging out one session logs out every session of the application.
+        other.logout().unwrap();
+    }
+    for msg in [&b"after"[..], b"and again"] {
+        let sig = k.sign(msg).unwrap();
+        verify_own(k.as_ref(), msg, &sig).unwrap();
+    }
+    let ked = token.open("ked", SignatureAlgorithm::Ed25519).unwrap();
+    ked.sign(b"ed25519 after the reconnection").unwrap();
 }
