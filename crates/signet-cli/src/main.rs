@@ -14,7 +14,6 @@ mod rekor;
 mod serve;
 mod sign;
 mod slsa;
-mod tiles;
 mod trust;
 mod verify;
 
@@ -128,6 +127,12 @@ pub enum Failure {
 impl From<anyhow::Error> for Failure {
     fn from(e: anyhow::Error) -> Self {
         Failure::Other(e)
+    }
+}
+
+impl From<signet_sign::Error> for Failure {
+    fn from(e: signet_sign::Error) -> Self {
+        Failure::Other(e.into())
     }
 }
 

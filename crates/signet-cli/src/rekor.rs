@@ -84,7 +84,7 @@ pub enum RekorCommand {
 
 struct Client {
     base: String,
-    http: reqwest::blocking::Client,
+    http: signet_http::Http,
     root: TrustedRoot,
 }
 
@@ -117,20 +117,24 @@ impl Client {
         body: Option<&Value>,
     ) -> anyhow::Result<Value> {
         let url = format!("{}{path}", self.base);
-        let mut req = self.http.request(method.clone(), &url);
+        let mut req = self.http.client().request(method.clone(), &url);
         if let Some(b) = body {
             req = req.json(b);
         }
-        let r = req.send().with_context(|| format!("{method} {url}"))?;
-        let status = r.status();
-        let text = r.text().with_context(|| format!("reading {url}"))?;
-        if !status.is_success() {
+        let (status, bytes) = self
+            .http
+            .exchange(&url, req, 64 << 20)
+            .with_context(|| format!("{method} {url}"))?;
+        if !(200..300).contains(&status) {
             bail!(
                 "{method} {url}: HTTP {status}: {}",
-                text.chars().take(300).collect::<String>()
+                String::from_utf8_lossy(&bytes)
+                    .chars()
+                    .take(300)
+                    .collect::<String>()
             );
         }
-        serde_json::from_str(&text).with_context(|| format!("{url}: not JSON"))
+        serde_json::from_slice(&bytes).with_context(|| format!("{url}: not JSON"))
     }
 
     /// Check an entry's SET, inclusion proof and checkpoint; returns notes on what was checked.
@@ -536,7 +540,7 @@ fn run_verify_bundle(c: &Client, path: &PathBuf) -> Result<(), Failure> {
 
 /// `signet rekor` against a tile log (Rekor v2): checkpoint, entry bundles and hash tiles.
 fn run_tiles(c: &Client, cmd: RekorCommand) -> Result<(), Failure> {
-    let tc = crate::tiles::TileClient::new(&c.base, c.http.clone());
+    let tc = signet_sign::tiles::TileClient::new(&c.base, c.http.clone());
     let cp = tc.checkpoint(&c.root)?;
     match cmd {
         RekorCommand::Get {
@@ -677,11 +681,10 @@ fn run_tiles(c: &Client, cmd: RekorCommand) -> Result<(), Failure> {
 /// Whether `base` serves a tile log (a `checkpoint` at its root).
 fn is_tile_log(c: &Client) -> bool {
     c.http
-        .get(format!("{}/checkpoint", c.base))
-        .send()
+        .get_bytes(&format!("{}/checkpoint", c.base), None, 64 << 10)
         .ok()
-        .filter(|r| r.status().is_success())
-        .and_then(|r| r.text().ok())
+        .flatten()
+        .and_then(|b| String::from_utf8(b).ok())
         .is_some_and(|t| Checkpoint::parse(&t).is_ok())
 }
 
@@ -695,10 +698,7 @@ pub fn run(t: &TrustArgs, a: RekorArgs) -> Result<(), Failure> {
     let (root, _) = trust::trusted_root(t)?;
     let c = Client {
         base: a.rekor_url.trim_end_matches('/').to_string(),
-        http: signet_http::Http::new()
-            .context("HTTP client")?
-            .client()
-            .clone(),
+        http: signet_http::Http::new().context("HTTP client")?,
         root,
     };
     if is_tile_log(&c) {

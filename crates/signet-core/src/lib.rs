@@ -26,6 +26,7 @@ pub mod rekor;
 pub mod sct;
 pub mod signer;
 pub mod time;
+pub mod tlog;
 pub mod trust;
 pub mod tsa;
 pub mod x509;

@@ -53,6 +53,9 @@ pub enum Error {
         /// Why.
         reason: String,
     },
+    /// A proof that cannot be built for the tree (the shared proof builder's refusal).
+    #[error("proof: {0}")]
+    Proof(#[from] signet_core::Error),
     /// A requested object (tile, bundle, checkpoint) does not exist.
     #[error("{what} not found")]
     NotFound {

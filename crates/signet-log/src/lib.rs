@@ -35,7 +35,7 @@
 
 mod error;
 mod fsck;
-pub mod layout;
+pub use signet_core::tlog::layout;
 mod log;
 mod signer;
 mod storage;

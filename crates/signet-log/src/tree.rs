@@ -9,6 +9,7 @@ use signet_core::merkle::{empty_root, leaf_hash, node_hash};
 use crate::error::{Error, Result};
 use crate::layout::{self, TILE_HEIGHT, TILE_WIDTH};
 use crate::storage::{Driver, Hash};
+use signet_core::tlog::{NodeSource, ProofBuilder};
 
 /// A tile with every internal level precomputed: `levels[r]` holds the complete nodes at
 /// height `r` above the tile's own hashes (`levels[0]`), so any node inside the tile is one
@@ -392,11 +393,6 @@ pub(crate) struct TreeReader<'a> {
     pub size: u64,
 }
 
-fn largest_pow2_below(n: u64) -> u64 {
-    // n >= 2 here.
-    1u64 << (63 - (n - 1).leading_zeros())
-}
-
 impl TreeReader<'_> {
     /// The expanded tile `(level, index)` with at least `min_width` hashes.
     pub(crate) fn tile(&self, level: u8, index: u64, min_width: usize) -> Result<Arc<Expanded>> {
@@ -422,8 +418,26 @@ impl TreeReader<'_> {
         Ok(t)
     }
 
-    /// Hash of the perfect subtree of height `h` at position `i` (leaves `[i*2^h, (i+1)*2^h)`).
-    pub(crate) fn node(&self, h: u32, i: u64) -> Result<Hash> {
+    /// RFC 6962 MTH of leaves `[lo, hi)` (`lo` aligned as inside proofs).
+    pub(crate) fn mth(&self, lo: u64, hi: u64) -> Result<Hash> {
+        ProofBuilder::new(self, hi).mth(lo, hi)
+    }
+
+    /// RFC 6962 PATH(m, D[0:n]).
+    pub(crate) fn inclusion(&self, m: u64, n: u64) -> Result<Vec<Hash>> {
+        ProofBuilder::new(self, n).inclusion(m)
+    }
+
+    /// RFC 6962 PROOF(m, D[0:n]) for 0 < m <= n.
+    pub(crate) fn consistency(&self, m: u64, n: u64) -> Result<Vec<Hash>> {
+        ProofBuilder::new(self, n).consistency(m)
+    }
+}
+
+/// Nodes come from the cached, expanded tiles: any node inside a tile is one lookup.
+impl NodeSource for TreeReader<'_> {
+    type Error = Error;
+    fn node(&self, h: u32, i: u64) -> Result<Hash> {
         let level = h / TILE_HEIGHT;
         let r = h % TILE_HEIGHT;
         let first = i << r; // index at tree height `level * 8`
@@ -431,68 +445,5 @@ impl TreeReader<'_> {
         let off = (first % TILE_WIDTH) as usize;
         let t = self.tile(level as u8, tile_index, off + (1 << r))?;
         Ok(t.levels[r as usize][off >> r])
-    }
-
-    /// RFC 6962 MTH of leaves `[lo, hi)`, where `lo` is aligned to the largest power of two
-    /// not above `hi - lo` (always the case inside proofs).
-    pub(crate) fn mth(&self, lo: u64, hi: u64) -> Result<Hash> {
-        let n = hi - lo;
-        if n == 0 {
-            return Ok(empty_root());
-        }
-        if n.is_power_of_two() && lo & (n - 1) == 0 {
-            let h = n.trailing_zeros();
-            return self.node(h, lo >> h);
-        }
-        let k = largest_pow2_below(n);
-        Ok(node_hash(&self.mth(lo, lo + k)?, &self.mth(lo + k, hi)?))
-    }
-
-    /// RFC 6962 PATH(m, D[0:n]).
-    pub(crate) fn inclusion(&self, m: u64, n: u64) -> Result<Vec<Hash>> {
-        let mut proof = Vec::new();
-        let (mut lo, mut hi) = (0u64, n);
-        while hi - lo > 1 {
-            let k = largest_pow2_below(hi - lo);
-            if m < lo + k {
-                proof.push(self.mth(lo + k, hi)?);
-                hi = lo + k;
-            } else {
-                proof.push(self.mth(lo, lo + k)?);
-                lo += k;
-            }
-        }
-        proof.reverse();
-        Ok(proof)
-    }
-
-    /// RFC 6962 PROOF(m, D[0:n]) for 0 < m <= n.
-    pub(crate) fn consistency(&self, m: u64, n: u64) -> Result<Vec<Hash>> {
-        let mut proof = Vec::new();
-        if m == n {
-            return Ok(proof);
-        }
-        let (mut lo, mut hi, mut m, mut b) = (0u64, n, m, true);
-        loop {
-            let size = hi - lo;
-            if m == size {
-                if !b {
-                    proof.push(self.mth(lo, hi)?);
-                }
-                break;
-            }
-            let k = largest_pow2_below(size);
-            if m <= k {
-                proof.push(self.mth(lo + k, hi)?);
-                hi = lo + k;
-            } else {
-                proof.push(self.mth(lo, lo + k)?);
-                m -= k;
-                lo += k;
-                b = false;
-            }
-        }
-        proof.reverse();
-        Ok(proof)
     }
 }

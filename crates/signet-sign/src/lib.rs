@@ -11,6 +11,7 @@
 #![warn(missing_docs)]
 
 pub mod identity;
+pub mod tiles;
 
 use der::asn1::BitString;
 use der::{Decode, Encode};

@@ -1,6 +1,7 @@
 //! An in-memory RFC 6962 Merkle tree with roots and inclusion proofs at any past size.
 
 use signet_core::merkle::{empty_root, leaf_hash, node_hash, Hash};
+use signet_core::tlog::{NodeSource, ProofBuilder};
 use signet_core::{Error, Result};
 
 /// An append-only in-memory Merkle tree (RFC 6962 / RFC 9162 hashing from
@@ -11,9 +12,24 @@ pub struct MerkleTree {
     leaves: Vec<Hash>,
 }
 
-/// Largest power of two strictly less than `n` (`n >= 2`).
-fn split(n: usize) -> usize {
-    1usize << (usize::BITS - (n - 1).leading_zeros() - 1)
+/// Nodes by recursion over the leaves (test-sized trees).
+impl NodeSource for MerkleTree {
+    type Error = Error;
+    fn node(&self, height: u32, index: u64) -> Result<Hash> {
+        let span = 1u64.checked_shl(height).unwrap_or(u64::MAX);
+        let lo = index.saturating_mul(span);
+        let leaves = usize::try_from(lo)
+            .ok()
+            .zip(usize::try_from(lo.saturating_add(span)).ok())
+            .and_then(|(lo, hi)| self.leaves.get(lo..hi))
+            .ok_or_else(|| Error::Proof {
+                reason: format!(
+                    "node {height}/{index} is beyond the tree ({} leaves)",
+                    self.size()
+                ),
+            })?;
+        Ok(mth(leaves))
+    }
 }
 
 fn mth(leaves: &[Hash]) -> Hash {
@@ -21,24 +37,9 @@ fn mth(leaves: &[Hash]) -> Hash {
         0 => empty_root(),
         1 => leaves[0],
         n => {
-            let k = split(n);
+            let k = 1usize << (usize::BITS - (n - 1).leading_zeros() - 1);
             node_hash(&mth(&leaves[..k]), &mth(&leaves[k..]))
         }
-    }
-}
-
-fn path(leaves: &[Hash], i: usize, out: &mut Vec<Hash>) {
-    let n = leaves.len();
-    if n <= 1 {
-        return;
-    }
-    let k = split(n);
-    if i < k {
-        path(&leaves[..k], i, out);
-        out.push(mth(&leaves[k..]));
-    } else {
-        path(&leaves[k..], i - k, out);
-        out.push(mth(&leaves[..k]));
     }
 }
 
@@ -78,21 +79,14 @@ impl MerkleTree {
 
     /// The root of the tree's first `size` leaves.
     pub fn root(&self, size: u64) -> Result<Hash> {
-        Ok(mth(self.prefix(size)?))
+        self.prefix(size)?;
+        ProofBuilder::new(self, size).root()
     }
 
     /// The audit path of leaf `index` in the tree of the first `size` leaves (leaf side first).
     pub fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>> {
-        let leaves = self.prefix(size)?;
-        if index >= size {
-            return Err(Error::Proof {
-                reason: format!("leaf index {index} is beyond tree size {size}"),
-            });
-        }
-        let mut out = vec![];
-        // index < size <= leaves.len(), so it fits in usize.
-        path(leaves, index as usize, &mut out);
-        Ok(out)
+        self.prefix(size)?;
+        ProofBuilder::new(self, size).inclusion(index)
     }
 }
 
