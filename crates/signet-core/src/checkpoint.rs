@@ -204,6 +204,19 @@ pub fn format_body(origin: &str, size: u64, root: &[u8]) -> String {
     format!("{origin}\n{size}\n{}\n", crate::encoding::b64_encode(root))
 }
 
+/// A C2SP signed note: `text` (ending in a newline), a blank line, and the signature line
+/// `— <name> base64(key_hint || signature)`. The one note formatter: the log engine and the
+/// test logs sign through it.
+pub fn signed_note(text: &str, name: &str, key_hint: [u8; 4], signature: &[u8]) -> String {
+    let mut blob = Vec::with_capacity(4 + signature.len());
+    blob.extend_from_slice(&key_hint);
+    blob.extend_from_slice(signature);
+    format!(
+        "{text}\n\u{2014} {name} {}\n",
+        crate::encoding::b64_encode(&blob)
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,9 +6,6 @@
 //! `SHA256(name || 0x0A || 0x01 || pubkey)`) and ECDSA (Rekor v1 and the CT log: P-256 with
 //! SHA-256, hint `SHA256(SPKI)[..4]`).
 
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine;
-
 use crate::error::{Error, Result};
 
 /// Signs checkpoint notes on behalf of a log.
@@ -29,13 +26,11 @@ pub trait NoteSigner: Send + Sync + 'static {
 /// Format the full note: `text`, a blank line, and the signature line.
 pub fn sign_note(signer: &dyn NoteSigner, text: &str) -> Result<String> {
     let sig = signer.sign(text.as_bytes())?;
-    let mut blob = Vec::with_capacity(4 + sig.len());
-    blob.extend_from_slice(&signer.key_hint());
-    blob.extend_from_slice(&sig);
-    Ok(format!(
-        "{text}\n\u{2014} {} {}\n",
+    Ok(signet_core::checkpoint::signed_note(
+        text,
         signer.name(),
-        STANDARD.encode(&blob)
+        signer.key_hint(),
+        &sig,
     ))
 }
 

@@ -6,7 +6,7 @@ use std::sync::{Mutex, MutexGuard};
 use signet_core::bundle::{
     CheckpointEnvelope, InclusionPromise, InclusionProof, KindVersion, LogId, TransparencyLogEntry,
 };
-use signet_core::checkpoint::{ed25519_key_id, format_body};
+use signet_core::checkpoint::{ed25519_key_id, format_body, signed_note};
 use signet_core::encoding::{b64_encode, sha256};
 use signet_core::rekor::set_payload;
 use signet_core::sct::{precert_signed_data, Sct};
@@ -16,7 +16,10 @@ use crate::tree::MerkleTree;
 use signet_core::keys::{random_bytes, Curve, EcKey, EdKey};
 
 /// The em dash that starts a signed-note signature line.
-const EM_DASH: &str = "\u{2014}";
+/// The 4-byte key hint of a log ID.
+fn hint(log_id: &[u8; 32]) -> [u8; 4] {
+    [log_id[0], log_id[1], log_id[2], log_id[3]]
+}
 
 fn lock(m: &Mutex<MerkleTree>) -> Result<MutexGuard<'_, MerkleTree>> {
     m.lock()
@@ -133,9 +136,8 @@ impl RekorV1Log {
         name: &str,
     ) -> Result<String> {
         let body = format_body(origin, size, root);
-        let mut sig = self.log_id[..4].to_vec();
-        sig.extend_from_slice(&self.key.sign(body.as_bytes())?);
-        Ok(format!("{body}\n{EM_DASH} {name} {}\n", b64_encode(&sig)))
+        let sig = self.key.sign(body.as_bytes())?;
+        Ok(signed_note(&body, name, hint(&self.log_id), &sig))
     }
 
     /// Integrate a canonical body at `integrated_time` and return the bundle entry (SET,
@@ -253,9 +255,8 @@ impl RekorV2Log {
         name: &str,
     ) -> Result<String> {
         let body = format_body(origin, size, root);
-        let mut sig = self.key_id[..4].to_vec();
-        sig.extend_from_slice(&self.key.sign(body.as_bytes()));
-        Ok(format!("{body}\n{EM_DASH} {name} {}\n", b64_encode(&sig)))
+        let sig = self.key.sign(body.as_bytes());
+        Ok(signed_note(&body, name, hint(&self.key_id), &sig))
     }
 
     /// Integrate a canonical body and return the bundle entry (inclusion proof + checkpoint).
