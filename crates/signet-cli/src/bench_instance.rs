@@ -167,9 +167,7 @@ pub fn run(a: BenchInstanceArgs) -> Result<(), Failure> {
         let data = random_bytes::<32>()?;
         let digest = sha256(&data);
         let sig = signer.sign(&data)?;
-        let body = json!({"apiVersion": "0.0.1", "kind": "hashedrekord", "spec": {
-            "data": {"hash": {"algorithm": "sha256", "value": hex::encode(digest)}},
-            "signature": {"content": b64_encode(sig), "publicKey": {"content": b64_encode(&pk_pem)}}}});
+        let body = signet_core::rekor::body::hashedrekord_v001(&digest, &sig, pk_pem.as_bytes());
         let r = http.post(&v1_url).json(&body).send()?;
         anyhow::ensure!(r.status().as_u16() == 201, "Rekor answered {}", r.status());
         Ok(())
@@ -185,11 +183,16 @@ pub fn run(a: BenchInstanceArgs) -> Result<(), Failure> {
 
     // 4. Rekor v2 create latency (returns once a checkpoint covers the entry).
     let v2_url = format!("{url}/rekor2/api/v2/log/entries");
-    let spki_b64 = b64_encode(signer.spki_der());
+    let verifier = signet_core::rekor::body::V2Verifier::PublicKey {
+        spki: signer.spki_der(),
+        key_details: signet_core::rekor::body::P256_KEY_DETAILS,
+    }
+    .to_json();
     let (n, mut l) = load(a.rekor_clients, a.seconds.max(3.0), || {
         let data = random_bytes::<32>()?;
         let sig = signer.sign(&data)?;
-        let body = json!({"hashedRekordRequestV002": {"digest": b64_encode(sha256(&data)), "signature": {"content": b64_encode(sig), "verifier": {"publicKey": {"rawBytes": spki_b64}, "keyDetails": "PKIX_ECDSA_P256_SHA_256"}}}});
+        let body =
+            signet_core::rekor::body::hashedrekord_v002_request(&sha256(&data), &sig, &verifier);
         let r = http.post(&v2_url).json(&body).send()?;
         anyhow::ensure!(
             r.status().as_u16() == 201,

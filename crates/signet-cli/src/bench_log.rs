@@ -9,8 +9,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::Args;
-use serde_json::json;
-use signet_core::encoding::{b64_encode, sha256};
+use signet_core::encoding::sha256;
 use signet_core::keys::{random_bytes, Curve, EcKey};
 
 use crate::Failure;
@@ -29,20 +28,17 @@ pub struct BenchLogArgs {
 /// Entry point.
 pub fn run(a: BenchLogArgs) -> Result<(), Failure> {
     let key = EcKey::generate(Curve::P256).map_err(|e| Failure::Other(e.into()))?;
-    let pk = b64_encode(pem::encode(&pem::Pem::new(
-        "PUBLIC KEY",
-        key.spki_der().to_vec(),
-    )));
+    let pem = pem::encode(&pem::Pem::new("PUBLIC KEY", key.spki_der().to_vec()));
     eprintln!("signing {} proposed entries...", a.entries);
     let mut proposed = Vec::with_capacity(a.entries);
     for _ in 0..a.entries {
         let data = random_bytes::<32>().map_err(|e| Failure::Other(e.into()))?;
         let sig = key.sign(&data).map_err(|e| Failure::Other(e.into()))?;
-        proposed.push(
-            json!({"apiVersion": "0.0.1", "kind": "hashedrekord", "spec": {
-            "data": {"hash": {"algorithm": "sha256", "value": hex::encode(sha256(&data))}},
-            "signature": {"content": b64_encode(sig), "publicKey": {"content": pk}}}}),
-        );
+        proposed.push(signet_core::rekor::body::hashedrekord_v001(
+            &sha256(&data),
+            &sig,
+            pem.as_bytes(),
+        ));
     }
     let dir = std::env::temp_dir().join(format!(
         "signet-bench-log-{}",

@@ -1,6 +1,8 @@
 //! Rekor entry bodies (hashedrekord 0.0.1/0.0.2, dsse 0.0.1/0.0.2, intoto 0.0.2), the signed
 //! entry timestamp (SET) payload, and the Rekor v1 `LogEntry` API type.
 
+pub mod body;
+
 use serde::{Deserialize, Serialize};
 
 use crate::encoding::base64_bytes;

@@ -139,9 +139,7 @@ fn canonicalize_v1(proposed: &Value) -> Result<Canonical> {
             let pk_pem = b64_decode("publicKey", &pk_b64).map_err(|e| bad(e.to_string()))?;
             let (key, cert) = verifier_from_pem(&pk_pem)?;
             verify_over_digest(&key, &digest, &sig)?;
-            let body = json!({"apiVersion":"0.0.1","kind":"hashedrekord","spec":{
-                "data":{"hash":{"algorithm":"sha256","value":value}},
-                "signature":{"content":b64_encode(&sig),"publicKey":{"content":b64_encode(&pk_pem)}}}});
+            let body = signet_core::rekor::body::hashedrekord_v001(&digest, &sig, &pk_pem);
             let mut index_keys = verifier_index_keys(&key, cert.as_ref());
             index_keys.push(format!("sha256:{value}"));
             Ok(Canonical {
@@ -186,10 +184,9 @@ fn canonicalize_v1(proposed: &Value) -> Result<Canonical> {
                             "dsse: envelope signature #{i} does not verify with any given verifier"
                         ))
                     })?;
-                sigs.push(json!({"signature": b64_encode(&s.sig), "verifier": b64_encode(pem)}));
+                sigs.push((s.sig.as_slice(), pem.as_slice()));
                 index_keys.extend(verifier_index_keys(key, cert.as_ref()));
             }
-            sigs.sort_by(|a, b| a["signature"].as_str().cmp(&b["signature"].as_str()));
             let payload_hash = hex::encode(sha256(&env.payload));
             index_keys.push(format!("sha256:{payload_hash}"));
             if let Ok(st) =
@@ -201,10 +198,11 @@ fn canonicalize_v1(proposed: &Value) -> Result<Canonical> {
                     }
                 }
             }
-            let body = json!({"apiVersion":"0.0.1","kind":"dsse","spec":{
-                "envelopeHash":{"algorithm":"sha256","value":hex::encode(sha256(env_str.as_bytes()))},
-                "payloadHash":{"algorithm":"sha256","value":payload_hash},
-                "signatures": sigs}});
+            let body = signet_core::rekor::body::dsse_v001(
+                &sha256(env_str.as_bytes()),
+                &sha256(&env.payload),
+                &sigs,
+            );
             Ok(Canonical {
                 body: canonical(&body)?,
                 index_keys,
@@ -1022,9 +1020,7 @@ fn canonicalize_v2(req: &Value) -> Result<(Vec<u8>, &'static str)> {
         )?;
         let key = PublicKey::from_spki_der(&spki).map_err(|e| bad(format!("verifier key: {e}")))?;
         verify_over_digest(&key, &digest, &content)?;
-        let body = json!({"apiVersion":"0.0.2","kind":"hashedrekord","spec":{"hashedRekordV002":{
-            "data":{"algorithm":"SHA2_256","digest":b64_encode(&digest)},
-            "signature":{"content":b64_encode(&content),"verifier":verifier}}}});
+        let body = signet_core::rekor::body::hashedrekord_v002(&digest, &content, &verifier);
         return Ok((canonical(&body)?, "hashedrekord"));
     }
     if let Some(d) = req.get("dsseRequestV002") {
@@ -1066,14 +1062,12 @@ fn canonicalize_v2(req: &Value) -> Result<(Vec<u8>, &'static str)> {
                         "dsse: envelope signature #{i} does not verify with any given verifier"
                     ))
                 })?;
-            sigs.push(json!({"content": b64_encode(&s.sig), "verifier": v}));
+            sigs.push((s.sig.as_slice(), v));
         }
         if sigs.is_empty() {
             return Err(bad("dsse: envelope has no signatures"));
         }
-        let body = json!({"apiVersion":"0.0.2","kind":"dsse","spec":{"dsseV002":{
-            "payloadHash":{"algorithm":"SHA2_256","digest":b64_encode(sha256(&env.payload))},
-            "signatures":sigs}}});
+        let body = signet_core::rekor::body::dsse_v002(&sha256(&env.payload), &sigs);
         return Ok((canonical(&body)?, "dsse"));
     }
     Err(bad("expected hashedRekordRequestV002 or dsseRequestV002"))

@@ -25,6 +25,7 @@ use signet_core::crypto::{HashAlg, PublicKey};
 use signet_core::dsse::{Envelope, Signature, INTOTO_PAYLOAD_TYPE};
 use signet_core::encoding::{b64_encode, sha256};
 use signet_core::keys::{Curve, EcKey};
+use signet_core::rekor::body;
 use signet_core::trust::{ClientTrustConfig, Service, SigningConfig, TrustedRoot};
 use signet_core::x509::Certificate;
 use signet_verify::{Artifact, ManagedKey, Policy, Verifier};
@@ -414,12 +415,16 @@ impl SigningContext {
         let digest = sha256(artifact);
         let ts = self.timestamp(&sig)?;
         let tlog = match self.rekor_version {
-            RekorVersion::V1 => self.log_v1(json!({"apiVersion": "0.0.1", "kind": "hashedrekord", "spec": {
-                "data": {"hash": {"algorithm": "sha256", "value": hex::encode(digest)}},
-                "signature": {"content": b64_encode(&sig), "publicKey": {"content": b64_encode(signer.pem())}}}}))?,
-            RekorVersion::V2 => self.log_v2(json!({"hashedRekordRequestV002": {
-                "digest": b64_encode(digest),
-                "signature": {"content": b64_encode(&sig), "verifier": signer.verifier_json()}}}))?,
+            RekorVersion::V1 => self.log_v1(body::hashedrekord_v001(
+                &digest,
+                &sig,
+                signer.pem().as_bytes(),
+            ))?,
+            RekorVersion::V2 => self.log_v2(body::hashedrekord_v002_request(
+                &digest,
+                &sig,
+                &signer.verifier_json(),
+            ))?,
         };
         let ms = MessageSignature {
             message_digest: Some(HashOutput {
@@ -487,16 +492,18 @@ impl SigningContext {
             RekorVersion::V1 => {
                 let env_json =
                     serde_json::to_string(&env).map_err(|e| Error::Config(e.to_string()))?;
-                self.log_v1(
-                    json!({"apiVersion": "0.0.1", "kind": "dsse", "spec": {"proposedContent": {
-                    "envelope": env_json, "verifiers": [b64_encode(signer.pem())]}}}),
-                )?
+                self.log_v1(body::dsse_v001_request(
+                    &env_json,
+                    &[signer.pem().as_bytes()],
+                ))?
             }
             // Rekor v2 records a DSSE envelope as a hashedrekord over its PAE
             // (rekor-v2-spec 6.1.4), as sigstore-python does.
-            RekorVersion::V2 => self.log_v2(json!({"hashedRekordRequestV002": {
-                "digest": b64_encode(sha256(&env.pae())),
-                "signature": {"content": b64_encode(&sig), "verifier": signer.verifier_json()}}}))?,
+            RekorVersion::V2 => self.log_v2(body::hashedrekord_v002_request(
+                &sha256(&env.pae()),
+                &sig,
+                &signer.verifier_json(),
+            ))?,
         };
         let bundle = self.assemble(&signer, tlog, ts, None, Some(env));
         self.verify_after(&bundle, &signer, Artifact::Sha256(subject_digest))?;
@@ -571,15 +578,18 @@ impl SignerRef<'_> {
 
     /// The Rekor v2 verifier.
     fn verifier_json(&self) -> Value {
-        let details = "PKIX_ECDSA_P256_SHA_256";
+        let key_details = body::P256_KEY_DETAILS;
         match self {
-            SignerRef::Leaf(l) => {
-                json!({"x509Certificate": {"rawBytes": b64_encode(l.der())}, "keyDetails": details})
-            }
-            SignerRef::Key(k) => {
-                json!({"publicKey": {"rawBytes": b64_encode(k.spki_der())}, "keyDetails": details})
-            }
+            SignerRef::Leaf(l) => body::V2Verifier::Certificate {
+                der: l.der(),
+                key_details,
+            },
+            SignerRef::Key(k) => body::V2Verifier::PublicKey {
+                spki: k.spki_der(),
+                key_details,
+            },
         }
+        .to_json()
     }
 }
 

@@ -22,6 +22,7 @@
 
 use signet_core::certs;
 pub use signet_core::keys;
+use signet_core::rekor::body;
 pub mod fixtures;
 pub mod logs;
 pub mod tree;
@@ -588,31 +589,17 @@ impl VirtualSigstore {
                     "signatures": [{"sig": b64_encode(&signature)}],
                 }))?;
                 self.log_v1(
-                    json!({
-                        "apiVersion": "0.0.1",
-                        "kind": "dsse",
-                        "spec": {
-                            "envelopeHash": {"algorithm": "sha256", "value": hex::encode(sha256(&env_json))},
-                            "payloadHash": {"algorithm": "sha256", "value": hex::encode(sha256(payload))},
-                            "signatures": [{
-                                "signature": b64_encode(&signature),
-                                "verifier": b64_encode(leaf.pem()?),
-                            }]
-                        }
-                    }),
+                    body::dsse_v001(
+                        &sha256(&env_json),
+                        &sha256(payload),
+                        &[(&signature, leaf.pem()?.as_bytes())],
+                    ),
                     "dsse",
                     opts,
                 )?
             }
             (RekorVersion::V2, DsseV2Entry::Dsse) => self.log_v2(
-                json!({
-                    "apiVersion": "0.0.2",
-                    "kind": "dsse",
-                    "spec": {"dsseV002": {
-                        "payloadHash": {"algorithm": "SHA2_256", "digest": b64_encode(sha256(payload))},
-                        "signatures": [v2_signature(&signature, &leaf)],
-                    }}
-                }),
+                body::dsse_v002(&sha256(payload), &[(&signature, &v2_verifier(&leaf))]),
                 "dsse",
                 opts,
             )?,
@@ -798,21 +785,17 @@ impl SignerMaterial {
     }
 }
 
-fn v2_signature(signature: &[u8], signer: &SignerMaterial) -> serde_json::Value {
-    let verifier = match signer {
-        SignerMaterial::Leaf(l) => json!({
-            "x509Certificate": {"rawBytes": b64_encode(&l.der)},
-            "keyDetails": "PKIX_ECDSA_P256_SHA_256",
-        }),
-        SignerMaterial::Key(spki) => json!({
-            "publicKey": {"rawBytes": b64_encode(spki)},
-            "keyDetails": "PKIX_ECDSA_P256_SHA_256",
-        }),
-    };
-    json!({
-        "content": b64_encode(signature),
-        "verifier": verifier,
-    })
+/// The Rekor v2 verifier of the signer.
+fn v2_verifier(signer: &SignerMaterial) -> serde_json::Value {
+    let key_details = body::P256_KEY_DETAILS;
+    match signer {
+        SignerMaterial::Leaf(l) => body::V2Verifier::Certificate {
+            der: &l.der,
+            key_details,
+        },
+        SignerMaterial::Key(spki) => body::V2Verifier::PublicKey { spki, key_details },
+    }
+    .to_json()
 }
 
 /// A Rekor v1 hashedrekord 0.0.1 body over a SHA-256 digest.
@@ -821,28 +804,15 @@ fn hashedrekord_v1(
     signature: &[u8],
     signer: &SignerMaterial,
 ) -> Result<serde_json::Value> {
-    Ok(json!({
-        "apiVersion": "0.0.1",
-        "kind": "hashedrekord",
-        "spec": {
-            "data": {"hash": {"algorithm": "sha256", "value": hex::encode(digest)}},
-            "signature": {
-                "content": b64_encode(signature),
-                "publicKey": {"content": b64_encode(signer.pem()?)}
-            }
-        }
-    }))
+    Ok(body::hashedrekord_v001(
+        digest,
+        signature,
+        signer.pem()?.as_bytes(),
+    ))
 }
 
 fn hashedrekord_v2(digest: &[u8], signature: &[u8], signer: &SignerMaterial) -> serde_json::Value {
-    json!({
-        "apiVersion": "0.0.2",
-        "kind": "hashedrekord",
-        "spec": {"hashedRekordV002": {
-            "data": {"algorithm": "SHA2_256", "digest": b64_encode(digest)},
-            "signature": v2_signature(signature, signer),
-        }}
-    })
+    body::hashedrekord_v002(digest, signature, &v2_verifier(signer))
 }
 
 /// An in-toto Statement v1 (JSON bytes) with one subject `name` whose sha256 is the artifact's,

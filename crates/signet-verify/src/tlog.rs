@@ -17,12 +17,13 @@
 //! - an integrated time no SET signs must still lie inside the leaf's validity;
 //! - the threshold counts distinct logs, not entries (GHSA-9vcr-p3rj-q5q6).
 
-use serde_json::{json, Value};
+use serde_json::Value;
 use signet_core::bundle::{Bundle, InclusionProof, TransparencyLogEntry};
 use signet_core::checkpoint::Checkpoint;
 use signet_core::crypto::PublicKey;
 use signet_core::encoding::{b64_encode, sha256};
 use signet_core::merkle;
+use signet_core::rekor::body;
 use signet_core::rekor::EntryBody;
 use signet_core::time::format_rfc3339;
 use signet_core::x509::Certificate;
@@ -335,30 +336,18 @@ fn check_v2_body(
         .unwrap_or("");
     let details = key_details(signer.public_key(), logged_details)?;
     let verifier = match signer {
-        Signer::Certificate { der, .. } => json!({
-            "x509Certificate": {"rawBytes": b64_encode(der)},
-            "keyDetails": details,
-        }),
-        Signer::Key { key, .. } => json!({
-            "publicKey": {"rawBytes": b64_encode(key.spki_der())},
-            "keyDetails": details,
-        }),
-    };
-    let signature = |sig: &[u8]| -> Result<Value> {
-        Ok(json!({
-            "content": b64_encode(sig),
-            "verifier": verifier,
-        }))
-    };
+        Signer::Certificate { der, .. } => body::V2Verifier::Certificate {
+            der,
+            key_details: &details,
+        },
+        Signer::Key { key, .. } => body::V2Verifier::PublicKey {
+            spki: key.spki_der(),
+            key_details: &details,
+        },
+    }
+    .to_json();
     let hashed = |digest: &[u8], sig: &[u8]| -> Result<Value> {
-        Ok(json!({
-            "apiVersion": "0.0.2",
-            "kind": "hashedrekord",
-            "spec": {"hashedRekordV002": {
-                "data": {"algorithm": "SHA2_256", "digest": b64_encode(digest)},
-                "signature": signature(sig)?,
-            }}
-        }))
+        Ok(body::hashedrekord_v002(digest, sig, &verifier))
     };
     let expected = match (
         e.kind_version.kind.as_str(),
@@ -379,18 +368,13 @@ fn check_v2_body(
         }
         // New clients log a DSSE signature as a hashedrekord over the PAE.
         ("hashedrekord", None, Some(env)) => hashed(&env.pae_sha256(), &env.signatures[0].sig)?,
-        ("dsse", None, Some(env)) => json!({
-            "apiVersion": "0.0.2",
-            "kind": "dsse",
-            "spec": {"dsseV002": {
-                "payloadHash": {"algorithm": "SHA2_256", "digest": b64_encode(sha256(&env.payload))},
-                "signatures": env
-                    .signatures
-                    .iter()
-                    .map(|s| signature(&s.sig))
-                    .collect::<Result<Vec<_>>>()?,
-            }}
-        }),
+        ("dsse", None, Some(env)) => body::dsse_v002(
+            &sha256(&env.payload),
+            &env.signatures
+                .iter()
+                .map(|s| (s.sig.as_slice(), &verifier))
+                .collect::<Vec<_>>(),
+        ),
         (kind, _, _) => {
             return Err(err(format!(
                 "a {kind} {} entry cannot record a {} bundle",

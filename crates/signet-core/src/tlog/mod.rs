@@ -257,7 +257,7 @@ mod tests {
                 .last()
                 .unwrap()
                 .chunks_exact(256)
-                .map(|c| mth(c))
+                .map(mth)
                 .collect();
             rows.push(next);
         }
