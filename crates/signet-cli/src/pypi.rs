@@ -7,16 +7,15 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use anyhow::{anyhow, bail, Context};
+use anyhow::{anyhow, Context};
 use clap::{Args, Subcommand};
 use serde_json::{json, Value};
 use signet_core::bundle::Bundle;
-use signet_core::encoding::sha256;
 use signet_core::pep740::Attestation;
 use signet_core::time::format_rfc3339;
 use signet_core::x509::Certificate;
 use signet_verify::pypi::{
-    self, verify_attestation, Distribution, Provenance, Publisher, Signer, PUBLISH_V1,
+    self, verify_attestation, Distribution, Provenance, PublisherPolicy, Signer, PUBLISH_V1,
 };
 use signet_verify::Verifier;
 
@@ -206,148 +205,37 @@ fn verify_attestations(t: &TrustArgs, a: VerifyAttestationArgs) -> Result<(), Fa
     }
 }
 
-/// What the user expects the publisher to be.
-#[derive(Debug)]
-enum Expected {
-    Repository { kind: &'static str, url: String },
-    Google(String),
-    CircleCI { project: String, pipeline: String },
+/// The publisher policy the flags give.
+fn policy_from_args(a: &VerifyPypiArgs) -> Result<PublisherPolicy, Failure> {
+    if let Some(r) = &a.repository {
+        return PublisherPolicy::repository(r).map_err(|e| match e {
+            pypi::Error::Policy(m) => Failure::Usage(format!("--{m}")),
+            other => Failure::Usage(other.to_string()),
+        });
+    }
+    if let Some(e) = &a.gcp_service_account {
+        return Ok(PublisherPolicy::Google(e.clone()));
+    }
+    if let (Some(p), Some(d)) = (&a.circleci_project_id, &a.circleci_pipeline_definition_id) {
+        return Ok(PublisherPolicy::CircleCI {
+            project: p.clone(),
+            pipeline: d.clone(),
+        });
+    }
+    Err(Failure::Usage(
+        "no publisher policy: pass --repository URL (GitHub/GitLab), --gcp-service-account EMAIL, or --circleci-project-id with --circleci-pipeline-definition-id".into(),
+    ))
 }
 
-impl Expected {
-    fn from_args(a: &VerifyPypiArgs) -> Result<Self, Failure> {
-        if let Some(r) = &a.repository {
-            let url = r.trim_end_matches('/').trim_end_matches(".git").to_string();
-            let rest = url.strip_prefix("https://").ok_or_else(|| {
-                Failure::Usage(format!("--repository {r:?}: expected an https:// URL"))
-            })?;
-            let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
-            if path.split('/').filter(|s| !s.is_empty()).count() < 2 {
-                return Err(Failure::Usage(format!(
-                    "--repository {r:?}: expected https://HOST/OWNER/REPO"
-                )));
-            }
-            let kind = match host.to_ascii_lowercase().as_str() {
-                "github.com" => "GitHub",
-                "gitlab.com" => "GitLab",
-                other => {
-                    return Err(Failure::Usage(format!(
-                        "--repository {r:?}: unsupported host {other:?}, expected github.com or gitlab.com"
-                    )))
-                }
-            };
-            return Ok(Expected::Repository { kind, url });
-        }
-        if let Some(e) = &a.gcp_service_account {
-            return Ok(Expected::Google(e.clone()));
-        }
-        if let (Some(p), Some(d)) = (&a.circleci_project_id, &a.circleci_pipeline_definition_id) {
-            return Ok(Expected::CircleCI {
-                project: p.clone(),
-                pipeline: d.clone(),
-            });
-        }
-        Err(Failure::Usage(
-            "no publisher policy: pass --repository URL (GitHub/GitLab), --gcp-service-account EMAIL, or --circleci-project-id with --circleci-pipeline-definition-id".into(),
-        ))
-    }
-
-    /// Check the provenance's publisher against the expectation, naming both on mismatch.
-    fn check(&self, p: &Publisher) -> anyhow::Result<()> {
-        match (self, p) {
-            (Expected::Repository { kind, url }, _) => {
-                let found = p.repository_url();
-                if p.kind() != *kind {
-                    bail!(
-                        "publisher kind mismatch: expected a {kind} repository {url}, found a {} publisher{}",
-                        p.kind(),
-                        found.map(|f| format!(" ({f})")).unwrap_or_default()
-                    );
-                }
-                let found = found.unwrap_or_default();
-                if !found.eq_ignore_ascii_case(url) {
-                    bail!("repository mismatch: expected {url}, found {found}");
-                }
-            }
-            (Expected::Google(want), Publisher::Google { email }) => {
-                if email != want {
-                    bail!("service account mismatch: expected {want}, found {email}");
-                }
-            }
-            (
-                Expected::CircleCI { project, pipeline },
-                Publisher::CircleCI {
-                    project_id,
-                    pipeline_definition_id,
-                    ..
-                },
-            ) => {
-                if project_id != project || pipeline_definition_id != pipeline {
-                    bail!(
-                        "CircleCI publisher mismatch: expected project {project} pipeline definition {pipeline}, found project {project_id} pipeline definition {pipeline_definition_id}"
-                    );
-                }
-            }
-            (Expected::Google(_), other) => bail!(
-                "publisher kind mismatch: expected Google, found {}",
-                other.kind()
-            ),
-            (Expected::CircleCI { .. }, other) => bail!(
-                "publisher kind mismatch: expected CircleCI, found {}",
-                other.kind()
-            ),
-        }
-        Ok(())
-    }
-}
-
-fn http_client() -> anyhow::Result<reqwest::blocking::Client> {
+fn index(base: &str) -> anyhow::Result<signet_sign::pypi_index::PypiIndex> {
     let o = signet_http::Options {
         timeout: std::time::Duration::from_secs(60),
         ..Default::default()
     };
-    Ok(signet_http::Http::with_options(o)?.client().clone())
-}
-
-fn http_get(c: &reqwest::blocking::Client, url: &str, accept: &str) -> anyhow::Result<Vec<u8>> {
-    let r = c
-        .get(url)
-        .header(reqwest::header::ACCEPT, accept)
-        .send()
-        .with_context(|| format!("fetching {url}"))?;
-    let status = r.status();
-    if !status.is_success() {
-        bail!("fetching {url}: HTTP {status}");
-    }
-    Ok(r.bytes()
-        .with_context(|| format!("reading {url}"))?
-        .to_vec())
-}
-
-/// Find FILENAME's URL and sha256 in the index's simple JSON API.
-fn resolve_on_index(
-    c: &reqwest::blocking::Client,
-    index: &str,
-    filename: &str,
-) -> anyhow::Result<(String, Option<String>)> {
-    let (project, _) = pypi::project_and_version(filename)?;
-    let url = format!("{index}/simple/{project}/");
-    let body = http_get(c, &url, "application/vnd.pypi.simple.v1+json")?;
-    let v: Value =
-        serde_json::from_slice(&body).with_context(|| format!("{url}: not simple API JSON"))?;
-    let files = v["files"]
-        .as_array()
-        .ok_or_else(|| anyhow!("{url}: no \"files\" array"))?;
-    let f = files
-        .iter()
-        .find(|f| f["filename"].as_str() == Some(filename))
-        .ok_or_else(|| anyhow!("{url}: project {project} has no file {filename}"))?;
-    let href = f["url"]
-        .as_str()
-        .ok_or_else(|| anyhow!("{url}: file {filename} has no url"))?;
-    let base = reqwest::Url::parse(&url)?;
-    let full = base.join(href)?.to_string();
-    Ok((full, f["hashes"]["sha256"].as_str().map(str::to_string)))
+    Ok(signet_sign::pypi_index::PypiIndex::new(
+        base,
+        signet_http::Http::with_options(o)?,
+    ))
 }
 
 /// The distribution, its label, and the provenance JSON.
@@ -355,7 +243,7 @@ fn resolve_pypi_input(
     a: &VerifyPypiArgs,
     t: &TrustArgs,
 ) -> Result<(Distribution, Vec<u8>), Failure> {
-    let index = a.index_url.trim_end_matches('/');
+    let index_url = a.index_url.as_str();
     let remote = a.dist.starts_with("pypi:")
         || a.dist.starts_with("https://")
         || a.dist.starts_with("http://");
@@ -373,9 +261,9 @@ fn resolve_pypi_input(
     }
     let run = || -> anyhow::Result<(Distribution, Vec<u8>)> {
         let (filename, data) = if remote {
-            let c = http_client()?;
+            let ix = index(index_url)?;
             let (filename, url, want) = if let Some(f) = a.dist.strip_prefix("pypi:") {
-                let (url, sha) = resolve_on_index(&c, index, f)?;
+                let (url, sha) = ix.find_file(f)?;
                 (f.to_string(), url, sha)
             } else {
                 let u = reqwest::Url::parse(&a.dist)?;
@@ -387,13 +275,7 @@ fn resolve_pypi_input(
                     .to_string();
                 (f, a.dist.clone(), None)
             };
-            let data = http_get(&c, &url, "*/*")?;
-            if let Some(w) = want {
-                let got = hex::encode(sha256(&data));
-                if !got.eq_ignore_ascii_case(&w) {
-                    bail!("downloaded {url}: sha256 {got}, but the index lists {w}");
-                }
-            }
+            let data = ix.download(&url, want.as_deref())?;
             (filename, data)
         } else {
             let p = Path::new(&a.dist);
@@ -405,15 +287,7 @@ fn resolve_pypi_input(
         let dist = Distribution::from_bytes(&filename, &data)?;
         let prov = match &a.provenance_file {
             Some(p) => std::fs::read(p).with_context(|| format!("reading {}", p.display()))?,
-            None => {
-                let (project, version) = pypi::project_and_version(&filename)?;
-                let url = format!("{index}/integrity/{project}/{version}/{filename}/provenance");
-                http_get(
-                    &http_client()?,
-                    &url,
-                    "application/vnd.pypi.integrity.v1+json",
-                )?
-            }
+            None => index(index_url)?.provenance(&filename)?,
         };
         Ok((dist, prov))
     };
@@ -424,34 +298,12 @@ fn resolve_pypi_input(
 }
 
 fn verify_pypi(t: &TrustArgs, a: VerifyPypiArgs) -> Result<(), Failure> {
-    let expected = Expected::from_args(&a)?;
+    let policy = policy_from_args(&a)?;
     let (root, _) = trust::trusted_root(t)?;
     let verifier = Verifier::new(&root).map_err(|e| Failure::Other(e.into()))?;
     let (dist, prov) = resolve_pypi_input(&a, t)?;
-    let r = (|| -> anyhow::Result<usize> {
-        let prov = Provenance::from_json(&prov)?;
-        let mut n = 0;
-        for b in &prov.attestation_bundles {
-            expected.check(&b.publisher)?;
-            if b.attestations.is_empty() {
-                bail!(
-                    "{} publisher bundle has no attestations",
-                    b.publisher.kind()
-                );
-            }
-            for (i, att) in b.attestations.iter().enumerate() {
-                verify_attestation(
-                    &verifier,
-                    att,
-                    &dist,
-                    &Signer::Publisher(b.publisher.clone()),
-                )
-                .with_context(|| format!("attestation #{i} ({} publisher)", b.publisher.kind()))?;
-                n += 1;
-            }
-        }
-        Ok(n)
-    })();
+    let r = Provenance::from_json(&prov)
+        .and_then(|prov| pypi::verify_provenance(&verifier, &prov, &dist, &policy));
     match r {
         Ok(_) => {
             eprintln!("OK: {}", a.dist);

@@ -11,6 +11,7 @@
 #![warn(missing_docs)]
 
 pub mod identity;
+pub mod pypi_index;
 pub mod tiles;
 
 use der::asn1::BitString;

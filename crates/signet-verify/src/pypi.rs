@@ -64,6 +64,20 @@ pub enum Error {
     /// Sigstore verification of the attestation failed.
     #[error(transparent)]
     Verify(#[from] crate::Error),
+    /// A publisher policy that cannot be used as given.
+    #[error("publisher policy: {0}")]
+    Policy(String),
+    /// One attestation of a provenance failed.
+    #[error("attestation #{index} ({publisher} publisher): {source}")]
+    Attestation {
+        /// Its index in its publisher's bundle.
+        index: usize,
+        /// The publisher's kind.
+        publisher: &'static str,
+        /// Why.
+        #[source]
+        source: Box<Error>,
+    },
 }
 
 /// Convenience alias.
@@ -662,9 +676,164 @@ impl Provenance {
     }
 }
 
+/// Who the verifier expects a distribution's Trusted Publisher to be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PublisherPolicy {
+    /// A GitHub or GitLab repository (`https://HOST/OWNER/REPO`, compared case-insensitively).
+    Repository {
+        /// `GitHub` or `GitLab`.
+        kind: &'static str,
+        /// The repository URL, without a trailing `/` or `.git`.
+        url: String,
+    },
+    /// A Google service account (email).
+    Google(String),
+    /// A CircleCI project and pipeline definition.
+    CircleCI {
+        /// Project ID.
+        project: String,
+        /// Pipeline definition ID.
+        pipeline: String,
+    },
+}
+
+impl PublisherPolicy {
+    /// A repository policy from its URL: https, on github.com or gitlab.com, naming an owner
+    /// and a repository.
+    pub fn repository(url: &str) -> Result<Self> {
+        let trimmed = url
+            .trim_end_matches('/')
+            .trim_end_matches(".git")
+            .to_string();
+        let rest = trimmed.strip_prefix("https://").ok_or_else(|| {
+            Error::Policy(format!("repository {url:?}: expected an https:// URL"))
+        })?;
+        let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+        if path.split('/').filter(|s| !s.is_empty()).count() < 2 {
+            return Err(Error::Policy(format!(
+                "repository {url:?}: expected https://HOST/OWNER/REPO"
+            )));
+        }
+        let kind = match host.to_ascii_lowercase().as_str() {
+            "github.com" => "GitHub",
+            "gitlab.com" => "GitLab",
+            other => return Err(Error::Policy(format!(
+                "repository {url:?}: unsupported host {other:?}, expected github.com or gitlab.com"
+            ))),
+        };
+        Ok(PublisherPolicy::Repository { kind, url: trimmed })
+    }
+
+    /// Check a provenance's publisher against the policy, naming both on mismatch.
+    pub fn check(&self, p: &Publisher) -> Result<()> {
+        let fail = |m: String| Err(Error::Publisher(m));
+        match (self, p) {
+            (PublisherPolicy::Repository { kind, url }, _) => {
+                let found = p.repository_url();
+                if p.kind() != *kind {
+                    return fail(format!(
+                        "publisher kind mismatch: expected a {kind} repository {url}, found a {} publisher{}",
+                        p.kind(),
+                        found.map(|f| format!(" ({f})")).unwrap_or_default()
+                    ));
+                }
+                let found = found.unwrap_or_default();
+                if !found.eq_ignore_ascii_case(url) {
+                    return fail(format!(
+                        "repository mismatch: expected {url}, found {found}"
+                    ));
+                }
+                Ok(())
+            }
+            (PublisherPolicy::Google(want), Publisher::Google { email }) => {
+                if email != want {
+                    return fail(format!(
+                        "service account mismatch: expected {want}, found {email}"
+                    ));
+                }
+                Ok(())
+            }
+            (
+                PublisherPolicy::CircleCI { project, pipeline },
+                Publisher::CircleCI {
+                    project_id,
+                    pipeline_definition_id,
+                    ..
+                },
+            ) => {
+                if project_id != project || pipeline_definition_id != pipeline {
+                    return fail(format!(
+                        "CircleCI publisher mismatch: expected project {project} pipeline definition {pipeline}, found project {project_id} pipeline definition {pipeline_definition_id}"
+                    ));
+                }
+                Ok(())
+            }
+            (PublisherPolicy::Google(_), other) => fail(format!(
+                "publisher kind mismatch: expected Google, found {}",
+                other.kind()
+            )),
+            (PublisherPolicy::CircleCI { .. }, other) => fail(format!(
+                "publisher kind mismatch: expected CircleCI, found {}",
+                other.kind()
+            )),
+        }
+    }
+}
+
+/// Verify a distribution's provenance (PyPI's integrity API document): every publisher
+/// bundle's publisher satisfies `policy` and has attestations, and every attestation verifies
+/// for `dist` as signed by that publisher. Returns how many attestations verified.
+pub fn verify_provenance(
+    verifier: &crate::Verifier,
+    prov: &Provenance,
+    dist: &Distribution,
+    policy: &PublisherPolicy,
+) -> Result<usize> {
+    let mut n = 0;
+    for b in &prov.attestation_bundles {
+        policy.check(&b.publisher)?;
+        if b.attestations.is_empty() {
+            return Err(Error::Publisher(format!(
+                "{} publisher bundle has no attestations",
+                b.publisher.kind()
+            )));
+        }
+        for (index, att) in b.attestations.iter().enumerate() {
+            verify_attestation(verifier, att, dist, &Signer::Publisher(b.publisher.clone()))
+                .map_err(|e| Error::Attestation {
+                    index,
+                    publisher: b.publisher.kind(),
+                    source: Box::new(e),
+                })?;
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn repository_policies_parse_and_refuse_what_they_cannot_check() {
+        let p = PublisherPolicy::repository("https://github.com/Owner/Repo.git/").unwrap();
+        assert_eq!(
+            p,
+            PublisherPolicy::Repository {
+                kind: "GitHub",
+                url: "https://github.com/Owner/Repo".into()
+            }
+        );
+        for (bad, want) in [
+            ("http://github.com/o/r", "https://"),
+            ("https://github.com/o", "OWNER/REPO"),
+            ("https://example.com/o/r", "unsupported host"),
+        ] {
+            let e = PublisherPolicy::repository(bad).unwrap_err().to_string();
+            assert!(e.contains(want), "{bad}: {e}");
+        }
+    }
 
     #[test]
     fn versions_normalize() {

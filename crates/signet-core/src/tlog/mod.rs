@@ -253,12 +253,7 @@ mod tests {
         let leaves: Vec<Hash> = (0..600u32).map(|i| leaf_hash(&i.to_be_bytes())).collect();
         let mut rows = vec![leaves.clone()];
         while rows.last().unwrap().len() >= 256 {
-            let next: Vec<Hash> = rows
-                .last()
-                .unwrap()
-                .chunks_exact(256)
-                .map(mth)
-                .collect();
+            let next: Vec<Hash> = rows.last().unwrap().chunks_exact(256).map(mth).collect();
             rows.push(next);
         }
         let tiles = Tiles(rows);

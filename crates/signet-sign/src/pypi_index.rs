@@ -1,0 +1,107 @@
+//! A client for a Python package index's APIs: the PEP 691 simple JSON API (a file's URL and
+//! sha256), file downloads checked against that sha256, and PyPI's integrity API (a file's
+//! PEP 740 provenance).
+
+use serde_json::Value;
+use signet_core::encoding::sha256;
+
+use crate::{Error, Result};
+
+/// Largest simple-API or provenance document read.
+const MAX_JSON: u64 = 32 << 20;
+/// Largest distribution downloaded.
+const MAX_DIST: u64 = 1 << 30;
+
+/// An index, e.g. `https://pypi.org`.
+pub struct PypiIndex {
+    base: String,
+    http: signet_http::Http,
+}
+
+fn index_error(url: &str, message: impl Into<String>) -> Error {
+    Error::Service {
+        service: "package index",
+        url: url.to_string(),
+        message: message.into(),
+    }
+}
+
+impl PypiIndex {
+    /// The index at `base` (`/simple/` and `/integrity/` are under it).
+    pub fn new(base: &str, http: signet_http::Http) -> Self {
+        PypiIndex {
+            base: base.trim_end_matches('/').to_string(),
+            http,
+        }
+    }
+
+    fn get(&self, url: &str, accept: &str, max: u64) -> Result<Vec<u8>> {
+        let req = self
+            .http
+            .client()
+            .get(url)
+            .header(reqwest::header::ACCEPT, accept);
+        let (status, body) = self
+            .http
+            .exchange(url, req, max)
+            .map_err(|e| index_error(url, e.reason()))?;
+        if !(200..300).contains(&status) {
+            return Err(index_error(url, format!("HTTP {status}")));
+        }
+        Ok(body)
+    }
+
+    /// The download URL of `filename` and the sha256 the simple API lists for it, if any.
+    pub fn find_file(&self, filename: &str) -> Result<(String, Option<String>)> {
+        let (project, _) = signet_verify::pypi::project_and_version(filename)
+            .map_err(|e| Error::Config(e.to_string()))?;
+        let url = format!("{}/simple/{project}/", self.base);
+        let body = self.get(&url, "application/vnd.pypi.simple.v1+json", MAX_JSON)?;
+        let v: Value = serde_json::from_slice(&body)
+            .map_err(|e| index_error(&url, format!("not simple API JSON: {e}")))?;
+        let f = v["files"]
+            .as_array()
+            .ok_or_else(|| index_error(&url, "no \"files\" array"))?
+            .iter()
+            .find(|f| f["filename"].as_str() == Some(filename))
+            .ok_or_else(|| {
+                index_error(&url, format!("project {project} has no file {filename}"))
+            })?;
+        let href = f["url"]
+            .as_str()
+            .ok_or_else(|| index_error(&url, format!("file {filename} has no url")))?;
+        let full = reqwest::Url::parse(&url)
+            .and_then(|b| b.join(href))
+            .map_err(|e| index_error(&url, format!("file URL {href:?}: {e}")))?;
+        Ok((
+            full.to_string(),
+            f["hashes"]["sha256"].as_str().map(str::to_string),
+        ))
+    }
+
+    /// Download `url`; when `want_sha256` is given the bytes must hash to it.
+    pub fn download(&self, url: &str, want_sha256: Option<&str>) -> Result<Vec<u8>> {
+        let data = self.get(url, "*/*", MAX_DIST)?;
+        if let Some(w) = want_sha256 {
+            let got = hex::encode(sha256(&data));
+            if !got.eq_ignore_ascii_case(w) {
+                return Err(index_error(
+                    url,
+                    format!("downloaded sha256 {got}, but the index lists {w}"),
+                ));
+            }
+        }
+        Ok(data)
+    }
+
+    /// The PEP 740 provenance of `filename` from PyPI's integrity API.
+    pub fn provenance(&self, filename: &str) -> Result<Vec<u8>> {
+        let (project, version) = signet_verify::pypi::project_and_version(filename)
+            .map_err(|e| Error::Config(e.to_string()))?;
+        let url = format!(
+            "{}/integrity/{project}/{version}/{filename}/provenance",
+            self.base
+        );
+        self.get(&url, "application/vnd.pypi.integrity.v1+json", MAX_JSON)
+    }
+}
