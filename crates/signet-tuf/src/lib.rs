@@ -14,6 +14,7 @@ pub mod canonical;
 pub mod client;
 pub mod metadata;
 pub mod repo;
+pub mod source;
 
 use signet_core::trust::{SigningConfig, TrustedRoot};
 
@@ -135,6 +136,14 @@ pub enum Error {
         limit: usize,
         /// Delegations still to visit when the search stopped.
         remaining: usize,
+    },
+    /// Neither the repository, nor a usable cache, nor embedded material gives trust material.
+    #[error("TUF repository {url}: {reason}")]
+    NoTrustMaterial {
+        /// The repository.
+        url: String,
+        /// Why each source failed.
+        reason: String,
     },
     /// No root to start from.
     #[error("no trusted TUF root for {url}: run `signet trust-instance ROOT.json --instance {url}` first")]

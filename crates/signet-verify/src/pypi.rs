@@ -717,9 +717,11 @@ impl PublisherPolicy {
         let kind = match host.to_ascii_lowercase().as_str() {
             "github.com" => "GitHub",
             "gitlab.com" => "GitLab",
-            other => return Err(Error::Policy(format!(
+            other => {
+                return Err(Error::Policy(format!(
                 "repository {url:?}: unsupported host {other:?}, expected github.com or gitlab.com"
-            ))),
+            )))
+            }
         };
         Ok(PublisherPolicy::Repository { kind, url: trimmed })
     }

@@ -1,0 +1,212 @@
+//! Where a client's trust material comes from, and the fallback policy: refresh from the TUF
+//! repository; if the repository cannot be reached (or the client is offline), the verified
+//! local cache; failing that, for the public-good and staging instances, the material embedded
+//! from sigstore 4.5.1. A repository that answers with bad metadata (signatures, rollback,
+//! expiry, hashes) is an error, never a fallback. Each fallback says why and how old the
+//! material is, for the caller to show.
+
+use std::path::{Path, PathBuf};
+
+use crate::client::{self, HttpFetcher, Updater};
+use crate::{Error, Instance, SIGNING_CONFIG_TARGET, TRUSTED_ROOT_TARGET};
+
+/// Trust material and where it came from.
+#[derive(Debug, Clone)]
+pub struct Material {
+    /// `trusted_root.json` bytes.
+    pub trusted_root: Vec<u8>,
+    /// `signing_config.v0.2.json` bytes, when published.
+    pub signing_config: Option<Vec<u8>>,
+    /// Where it came from, for messages.
+    pub source: String,
+    /// Set when the material is a fallback (cache or embedded): one line saying which and why.
+    pub fallback: Option<String>,
+}
+
+/// A TUF repository to take trust material from, with its cache and, for the public-good and
+/// staging instances, embedded bootstrap and fallback material.
+#[derive(Debug, Clone)]
+pub struct TrustSource {
+    url: String,
+    instance: Option<Instance>,
+    cache: PathBuf,
+}
+
+fn human_age(secs: i64) -> String {
+    match secs {
+        s if s < 120 => format!("{s} s"),
+        s if s < 7200 => format!("{} min", s / 60),
+        s if s < 2 * 86400 => format!("{} h", s / 3600),
+        s => format!("{} days", s / 86400),
+    }
+}
+
+/// The newest `validFor.start` in embedded trust material: a lower bound on its age.
+fn newest_start(json: &[u8]) -> Option<String> {
+    fn walk(v: &serde_json::Value, best: &mut Option<String>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                for (k, x) in m {
+                    if let (true, Some(s)) = (k == "start", x.as_str()) {
+                        if best.as_deref().is_none_or(|b| s > b) {
+                            *best = Some(s.to_string());
+                        }
+                    }
+                    walk(x, best);
+                }
+            }
+            serde_json::Value::Array(a) => a.iter().for_each(|x| walk(x, best)),
+            _ => {}
+        }
+    }
+    let v: serde_json::Value = serde_json::from_slice(json).ok()?;
+    let mut best = None;
+    walk(&v, &mut best);
+    best
+}
+
+impl TrustSource {
+    /// The public-good (or, with `staging`, the staging) repository, cached in `cache`.
+    pub fn public_good(staging: bool, cache: PathBuf) -> Self {
+        let inst = if staging {
+            Instance::Staging
+        } else {
+            Instance::Production
+        };
+        TrustSource {
+            url: inst.tuf_url().into(),
+            instance: Some(inst),
+            cache,
+        }
+    }
+
+    /// A private instance's repository at `url` (bootstrapped by [`client::trust_instance`]),
+    /// cached in `cache`.
+    pub fn instance(url: &str, cache: PathBuf) -> Self {
+        TrustSource {
+            url: url.trim_end_matches('/').to_string(),
+            instance: None,
+            cache,
+        }
+    }
+
+    /// The repository URL.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The cache directory.
+    pub fn cache(&self) -> &Path {
+        &self.cache
+    }
+
+    /// Refresh from the repository (no fallback).
+    pub fn refresh(&self, now: i64) -> Result<Material, Error> {
+        let bootstrap = self.instance.map(|i| i.tuf_root_json());
+        let mut u = Updater::new(&self.url, &self.cache, bootstrap, HttpFetcher::new()?, now)?;
+        u.refresh()?;
+        let trusted_root = u.target(TRUSTED_ROOT_TARGET)?;
+        let signing_config = match u.target(SIGNING_CONFIG_TARGET) {
+            Ok(b) => Some(b),
+            Err(Error::NoSuchTarget { .. }) => None,
+            Err(e) => return Err(e),
+        };
+        Ok(Material {
+            trusted_root,
+            signing_config,
+            source: format!("TUF repository {} (root v{})", self.url, u.root().version),
+            fallback: None,
+        })
+    }
+
+    /// The trust material: refreshed unless `offline`; when offline or the repository is
+    /// unreachable, the verified cache, then the embedded material (see the module docs).
+    pub fn material(&self, offline: bool, now: i64) -> Result<Material, Error> {
+        if offline {
+            return self.fallback("--offline", now);
+        }
+        match self.refresh(now) {
+            Ok(m) => Ok(m),
+            Err(e @ Error::Fetch { .. }) => self.fallback(&format!("refresh failed: {e}"), now),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn fallback(&self, why: &str, now: i64) -> Result<Material, Error> {
+        if !self.cache.join("targets.json").exists() {
+            return match self.instance {
+                Some(i) => Ok(self.embedded(i, &format!("{why}; no TUF cache yet"), now)),
+                None => Err(Error::NoTrustMaterial {
+                    url: self.url.clone(),
+                    reason: format!(
+                        "{why}, and no cached metadata in {} (run `signet trust-instance ROOT.json --instance {}` while online)",
+                        self.cache.display(),
+                        self.url
+                    ),
+                }),
+            };
+        }
+        match self.from_cache(why, now) {
+            Ok(m) => Ok(m),
+            Err(cache_err) => match self.instance {
+                Some(i) => {
+                    Ok(self.embedded(i, &format!("{why}; no usable cache: {cache_err}"), now))
+                }
+                None => Err(Error::NoTrustMaterial {
+                    url: self.url.clone(),
+                    reason: format!(
+                        "{why}, and no usable cache in {}: {cache_err}",
+                        self.cache.display()
+                    ),
+                }),
+            },
+        }
+    }
+
+    fn embedded(&self, inst: Instance, why: &str, now: i64) -> Material {
+        let age = newest_start(inst.trusted_root_json())
+            .map(|s| {
+                let secs = signet_core::time::parse_rfc3339(&s)
+                    .map(|t| now - t)
+                    .unwrap_or(0);
+                format!("; its newest key dates from {s}, {} ago", human_age(secs))
+            })
+            .unwrap_or_default();
+        let source = format!(
+            "embedded {} trust material from sigstore 4.5.1 ({why}{age})",
+            inst.name()
+        );
+        Material {
+            trusted_root: inst.trusted_root_json().to_vec(),
+            signing_config: Some(inst.signing_config_json().to_vec()),
+            fallback: Some(format!("using {source}")),
+            source,
+        }
+    }
+
+    fn from_cache(&self, why: &str, now: i64) -> Result<Material, Error> {
+        let tr = client::read_cached(&self.cache, TRUSTED_ROOT_TARGET, now)?;
+        let sc = client::read_cached(&self.cache, SIGNING_CONFIG_TARGET, now)
+            .ok()
+            .map(|c| c.bytes);
+        let age = tr
+            .age_secs
+            .map(|s| format!("last refreshed {} ago", human_age(s)))
+            .unwrap_or_else(|| "refresh time unknown".into());
+        let expired = tr
+            .expired
+            .map(|e| format!("; WARNING: {e}"))
+            .unwrap_or_default();
+        let source = format!(
+            "cached TUF trust material for {} ({why}; {age}{expired}; cache {})",
+            self.url,
+            self.cache.display()
+        );
+        Ok(Material {
+            trusted_root: tr.bytes,
+            signing_config: sc,
+            fallback: Some(format!("using {source}")),
+            source,
+        })
+    }
+}
