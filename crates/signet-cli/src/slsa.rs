@@ -11,12 +11,10 @@ use std::path::PathBuf;
 
 use anyhow::{anyhow, Context};
 use clap::{Args, Subcommand};
-use serde_json::{json, Value};
-use signet_core::bundle::{Bundle, VerificationMaterial, X509Certificate, MEDIA_TYPE_V03};
+use serde_json::Value;
+use signet_core::bundle::Bundle;
 use signet_core::dsse::Envelope;
-use signet_core::encoding::{b64_decode, sha256};
-use signet_core::rekor::LogEntry;
-use signet_core::x509::Certificate;
+use signet_core::encoding::sha256;
 use signet_verify::slsa::{self, Options};
 use signet_verify::{Artifact, Verifier};
 
@@ -294,114 +292,19 @@ fn verify_artifact(t: &TrustArgs, a: VerifyArtifactArgs, mode: Mode) -> Result<(
     Ok(())
 }
 
-/// Search Rekor v1 for entries that may log `env`: by the artifact digest (intoto entries index
-/// their subjects), then by the payload digest. Returns (UUID, bundle) pairs assembled from each
-/// entry that logs this envelope's payload: the certificate from the entry body, the log entry
-/// (SET, inclusion proof) and the envelope.
+/// Entries of the Rekor v1 log at `rekor_url` that log `env`, as bundles (see
+/// [`signet_sign::rekor_v1::RekorV1::dsse_bundles`]).
 fn rekor_candidates(
     rekor_url: &str,
     env: &Envelope,
     artifact_hex: &str,
 ) -> anyhow::Result<Vec<(String, Bundle)>> {
-    let base = rekor_url.trim_end_matches('/');
-    let http = signet_http::Http::new()
-        .context("building the HTTP client")?
-        .client()
-        .clone();
-    let payload_hex = hex::encode(sha256(&env.payload));
-    let mut uuids: Vec<String> = vec![];
-    for h in [artifact_hex, payload_hex.as_str()] {
-        let u = format!("{base}/api/v1/index/retrieve");
-        let found: Vec<String> = http
-            .post(&u)
-            .json(&json!({ "hash": format!("sha256:{h}") }))
-            .send()
-            .and_then(|r| r.error_for_status())
-            .and_then(|r| r.json())
-            .with_context(|| format!("searching {u} for sha256:{h}"))?;
-        for f in found {
-            if !uuids.contains(&f) {
-                uuids.push(f);
-            }
-        }
-    }
-    if uuids.is_empty() {
-        return Err(anyhow!(
-            "no transparency log entry found at {base} for artifact sha256 {artifact_hex} or payload sha256 {payload_hex} (was the provenance uploaded?)"
-        ));
-    }
-    let mut out = vec![];
-    let mut skipped = vec![];
-    for uuid in uuids.iter().take(MAX_CANDIDATES) {
-        let u = format!("{base}/api/v1/log/entries/{uuid}");
-        let m: serde_json::Map<String, Value> = http
-            .get(&u)
-            .send()
-            .and_then(|r| r.error_for_status())
-            .and_then(|r| r.json())
-            .with_context(|| format!("fetching {u}"))?;
-        let Some(entry) = m.into_iter().next().map(|(_, v)| v) else {
-            skipped.push(format!("{uuid}: empty response"));
-            continue;
-        };
-        let entry: LogEntry =
-            serde_json::from_value(entry).with_context(|| format!("parsing entry {uuid}"))?;
-        match bundle_from_entry(&entry, env, &payload_hex) {
-            Ok(b) => out.push((uuid.clone(), b)),
-            Err(e) => skipped.push(format!("{uuid}: {e}")),
-        }
-    }
-    if out.is_empty() {
-        return Err(anyhow!(
-            "no transparency log entry at {base} logs this provenance ({})",
-            skipped.join("; ")
-        ));
-    }
-    Ok(out)
-}
-
-/// A v0.3 bundle from a Rekor v1 dsse 0.0.1 or intoto 0.0.2 entry logging `env`.
-fn bundle_from_entry(e: &LogEntry, env: &Envelope, payload_hex: &str) -> anyhow::Result<Bundle> {
-    let body = b64_decode("body", &e.body)?;
-    let v: Value = serde_json::from_slice(&body).context("entry body is not JSON")?;
-    let kind = v.get("kind").and_then(Value::as_str).unwrap_or_default();
-    let spec = v.get("spec").cloned().unwrap_or(Value::Null);
-    let (logged_payload, pem_b64) = match kind {
-        "dsse" => (
-            spec.pointer("/payloadHash/value").and_then(Value::as_str),
-            spec.pointer("/signatures/0/verifier")
-                .and_then(Value::as_str),
-        ),
-        "intoto" => (
-            spec.pointer("/content/payloadHash/value")
-                .and_then(Value::as_str),
-            spec.pointer("/content/envelope/signatures/0/publicKey")
-                .and_then(Value::as_str),
-        ),
-        other => return Err(anyhow!("entry kind {other:?}, expected dsse or intoto")),
-    };
-    match logged_payload {
-        Some(h) if h.eq_ignore_ascii_case(payload_hex) => {}
-        other => {
-            return Err(anyhow!(
-                "entry logs payload sha256 {other:?}, the provenance payload is {payload_hex}"
-            ))
-        }
-    }
-    let pem = b64_decode("signature verifier", pem_b64.unwrap_or_default())?;
-    let cert = Certificate::from_pem(&String::from_utf8_lossy(&pem))
-        .context("entry signature verifier is not a PEM certificate")?;
-    let tle = e.to_tlog_entry().map_err(|m| anyhow!("entry: {m}"))?;
-    Ok(Bundle {
-        media_type: MEDIA_TYPE_V03.into(),
-        verification_material: VerificationMaterial {
-            certificate: Some(X509Certificate {
-                raw_bytes: cert.der().to_vec(),
-            }),
-            tlog_entries: vec![tle],
-            ..Default::default()
-        },
-        message_signature: None,
-        dsse_envelope: Some(env.clone()),
-    })
+    let http = signet_http::Http::new().context("building the HTTP client")?;
+    Ok(
+        signet_sign::rekor_v1::RekorV1::new(rekor_url, http).dsse_bundles(
+            env,
+            artifact_hex,
+            MAX_CANDIDATES,
+        )?,
+    )
 }

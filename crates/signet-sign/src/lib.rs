@@ -12,6 +12,7 @@
 
 pub mod identity;
 pub mod pypi_index;
+pub mod rekor_v1;
 pub mod tiles;
 
 use der::asn1::BitString;
@@ -262,25 +263,11 @@ impl SigningContext {
     }
 
     fn log_v1(&self, proposed: Value) -> Result<TransparencyLogEntry> {
-        let url = format!("{}/api/v1/log/entries", self.rekor_url);
-        let v = self.post_json("Rekor", &url, &proposed)?;
-        let (_, e) = v
-            .as_object()
-            .and_then(|m| m.iter().next())
-            .ok_or_else(|| Error::Service {
-                service: "Rekor",
-                url: url.clone(),
-                message: "empty response".into(),
-            })?;
-        let entry: signet_core::rekor::LogEntry =
-            serde_json::from_value(e.clone()).map_err(|err| Error::Service {
-                service: "Rekor",
-                url: url.clone(),
-                message: format!("malformed LogEntry: {err}"),
-            })?;
+        let rekor = rekor_v1::RekorV1::new(&self.rekor_url, self.http.clone());
+        let (_, entry) = rekor.create(&proposed)?;
         entry.to_tlog_entry().map_err(|m| Error::Service {
             service: "Rekor",
-            url,
+            url: format!("{}/api/v1/log/entries", self.rekor_url),
             message: m.to_string(),
         })
     }

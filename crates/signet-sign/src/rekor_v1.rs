@@ -1,0 +1,228 @@
+//! A Rekor v1 REST client (sigstore/rekor's openapi): create an entry, fetch one by UUID or log
+//! index, search the index by digest, and find the entries that log a DSSE envelope, assembled
+//! into bundles for verification. Entries are returned as parsed; checking them is the
+//! verifier's job.
+
+use serde_json::{json, Value};
+use signet_core::bundle::{Bundle, VerificationMaterial, X509Certificate, MEDIA_TYPE_V03};
+use signet_core::dsse::Envelope;
+use signet_core::encoding::{b64_decode, sha256};
+use signet_core::rekor::{EntryBody, LogEntry};
+use signet_core::x509::Certificate;
+
+use crate::{Error, Result};
+
+/// Largest JSON answer read.
+const MAX_JSON: u64 = 64 << 20;
+
+/// A Rekor v1 server.
+#[derive(Debug, Clone)]
+pub struct RekorV1 {
+    base: String,
+    http: signet_http::Http,
+}
+
+impl RekorV1 {
+    /// The server at `base` (e.g. `https://rekor.sigstore.dev`).
+    pub fn new(base: &str, http: signet_http::Http) -> Self {
+        RekorV1 {
+            base: base.trim_end_matches('/').to_string(),
+            http,
+        }
+    }
+
+    /// The base URL.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    fn error(&self, url: &str, message: impl Into<String>) -> Error {
+        Error::Service {
+            service: "Rekor",
+            url: url.to_string(),
+            message: message.into(),
+        }
+    }
+
+    fn json(&self, method: &str, path: &str, body: Option<&Value>) -> Result<Value> {
+        let url = format!("{}{path}", self.base);
+        let req = match body {
+            Some(b) => self.http.client().post(&url).json(b),
+            None => self.http.client().get(&url),
+        };
+        let (status, bytes) = self
+            .http
+            .exchange(&url, req, MAX_JSON)
+            .map_err(|e| self.error(&url, e.reason()))?;
+        if !(200..300).contains(&status) {
+            let text = String::from_utf8_lossy(&bytes);
+            let msg = serde_json::from_slice::<Value>(&bytes)
+                .ok()
+                .and_then(|v| v["message"].as_str().map(str::to_string))
+                .unwrap_or_else(|| text.chars().take(300).collect());
+            return Err(self.error(&url, format!("{method}: HTTP {status}: {msg}")));
+        }
+        serde_json::from_slice(&bytes).map_err(|e| self.error(&url, format!("not JSON: {e}")))
+    }
+
+    /// The one `{uuid: entry}` of a create or get answer.
+    fn one_entry(&self, path: &str, v: Value) -> Result<(String, LogEntry)> {
+        let url = format!("{}{path}", self.base);
+        let Value::Object(m) = v else {
+            return Err(self.error(&url, "expected an object {uuid: entry}"));
+        };
+        let (uuid, e) = m
+            .into_iter()
+            .next()
+            .ok_or_else(|| self.error(&url, "empty response"))?;
+        let entry: LogEntry = serde_json::from_value(e)
+            .map_err(|err| self.error(&url, format!("malformed LogEntry: {err}")))?;
+        Ok((uuid, entry))
+    }
+
+    /// `POST /api/v1/log/entries`: log `proposed`; the entry ID and the entry.
+    pub fn create(&self, proposed: &Value) -> Result<(String, LogEntry)> {
+        let path = "/api/v1/log/entries";
+        let v = self.json("POST", path, Some(proposed))?;
+        self.one_entry(path, v)
+    }
+
+    /// `GET /api/v1/log/entries/{uuid}`.
+    pub fn entry(&self, uuid: &str) -> Result<(String, LogEntry)> {
+        let path = format!("/api/v1/log/entries/{uuid}");
+        let v = self.json("GET", &path, None)?;
+        self.one_entry(&path, v)
+    }
+
+    /// `GET /api/v1/log/entries?logIndex=N`.
+    pub fn entry_at(&self, index: u64) -> Result<(String, LogEntry)> {
+        let path = format!("/api/v1/log/entries?logIndex={index}");
+        let v = self.json("GET", &path, None)?;
+        self.one_entry(&path, v)
+    }
+
+    /// `POST /api/v1/index/retrieve` by `sha256:<hex>`: the UUIDs found.
+    pub fn search_sha256(&self, hex_digest: &str) -> Result<Vec<String>> {
+        let path = "/api/v1/index/retrieve";
+        let v = self.json(
+            "POST",
+            path,
+            Some(&json!({"hash": format!("sha256:{hex_digest}")})),
+        )?;
+        serde_json::from_value(v).map_err(|e| {
+            self.error(
+                &format!("{}{path}", self.base),
+                format!("expected a list of UUIDs: {e}"),
+            )
+        })
+    }
+
+    /// The entries that log `env` (dsse 0.0.1 or intoto 0.0.2 over its payload), found by the
+    /// artifact digest (intoto entries index their subjects) and the payload digest, at most
+    /// `max` of them fetched; each as a v0.3 bundle (the entry's certificate, the log entry, the
+    /// envelope). Entries that log something else are skipped, with why in the error when none
+    /// is left.
+    pub fn dsse_bundles(
+        &self,
+        env: &Envelope,
+        artifact_hex: &str,
+        max: usize,
+    ) -> Result<Vec<(String, Bundle)>> {
+        let payload_hex = hex::encode(sha256(&env.payload));
+        let mut uuids: Vec<String> = vec![];
+        for h in [artifact_hex, payload_hex.as_str()] {
+            for f in self.search_sha256(h)? {
+                if !uuids.contains(&f) {
+                    uuids.push(f);
+                }
+            }
+        }
+        if uuids.is_empty() {
+            return Err(self.error(
+                &self.base,
+                format!("no transparency log entry found for artifact sha256 {artifact_hex} or payload sha256 {payload_hex} (was the provenance uploaded?)"),
+            ));
+        }
+        let (mut out, mut skipped) = (vec![], vec![]);
+        for uuid in uuids.iter().take(max) {
+            let (_, entry) = self.entry(uuid)?;
+            match bundle_from_entry(&entry, env, &payload_hex) {
+                Ok(b) => out.push((uuid.clone(), b)),
+                Err(e) => skipped.push(format!("{uuid}: {e}")),
+            }
+        }
+        if out.is_empty() {
+            return Err(self.error(
+                &self.base,
+                format!(
+                    "no transparency log entry logs this provenance ({})",
+                    skipped.join("; ")
+                ),
+            ));
+        }
+        Ok(out)
+    }
+}
+
+/// A v0.3 bundle from a Rekor v1 dsse 0.0.1 or intoto 0.0.2 entry that logs `env`.
+pub fn bundle_from_entry(e: &LogEntry, env: &Envelope, payload_hex: &str) -> Result<Bundle> {
+    let bad = |m: String| Error::Core(signet_core::Error::invalid("tlog entry", m));
+    let body = b64_decode("body", &e.body)?;
+    let kind_of = serde_json::from_slice::<Value>(&body)
+        .ok()
+        .and_then(|v| v["kind"].as_str().map(str::to_string))
+        .unwrap_or_default();
+    let (logged_payload, pem) = match kind_of.as_str() {
+        "dsse" => match EntryBody::parse(&body, "dsse", "0.0.1")? {
+            EntryBody::DsseV001(d) => (
+                Some(d.payload_hash.value),
+                d.signatures.into_iter().next().map(|s| s.verifier),
+            ),
+            _ => (None, None),
+        },
+        "intoto" => match EntryBody::parse(&body, "intoto", "0.0.2")? {
+            EntryBody::IntotoV002(i) => (
+                i.content.payload_hash.map(|h| h.value),
+                i.content
+                    .envelope
+                    .signatures
+                    .into_iter()
+                    .next()
+                    .map(|s| s.public_key),
+            ),
+            _ => (None, None),
+        },
+        other => {
+            return Err(bad(format!(
+                "entry kind {other:?}, expected dsse or intoto"
+            )))
+        }
+    };
+    match &logged_payload {
+        Some(h) if h.eq_ignore_ascii_case(payload_hex) => {}
+        other => {
+            return Err(bad(format!(
+                "entry logs payload sha256 {other:?}, the provenance payload is {payload_hex}"
+            )))
+        }
+    }
+    let pem = pem.ok_or_else(|| bad("entry has no signature verifier".into()))?;
+    let cert = Certificate::from_pem(&String::from_utf8_lossy(&pem)).map_err(|e| {
+        bad(format!(
+            "entry signature verifier is not a PEM certificate: {e}"
+        ))
+    })?;
+    let tle = e.to_tlog_entry()?;
+    Ok(Bundle {
+        media_type: MEDIA_TYPE_V03.into(),
+        verification_material: VerificationMaterial {
+            certificate: Some(X509Certificate {
+                raw_bytes: cert.der().to_vec(),
+            }),
+            tlog_entries: vec![tle],
+            ..Default::default()
+        },
+        message_signature: None,
+        dsse_envelope: Some(env.clone()),
+    })
+}
