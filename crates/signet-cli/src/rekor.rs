@@ -11,7 +11,7 @@ use signet_core::checkpoint::Checkpoint;
 use signet_core::crypto::PublicKey;
 use signet_core::encoding::{b64_decode, sha256};
 use signet_core::merkle;
-use signet_core::rekor::{set_payload, LogEntry};
+use signet_core::rekor::LogEntry;
 use signet_core::time::format_rfc3339;
 use signet_core::trust::TrustedRoot;
 use signet_core::x509::Certificate;
@@ -85,112 +85,26 @@ pub enum RekorCommand {
 struct Client {
     base: String,
     http: signet_http::Http,
+    rekor: signet_sign::rekor_v1::RekorV1,
     root: TrustedRoot,
 }
 
-fn log_key(root: &TrustedRoot, log_id: &[u8]) -> Option<PublicKey> {
-    root.tlogs
-        .iter()
-        .find(|t| t.log_id.key_id == log_id)
-        .and_then(|t| {
-            t.public_key
-                .raw_bytes
-                .as_ref()
-                .and_then(|r| PublicKey::from_trusted_root(r, &t.public_key.key_details).ok())
-        })
-}
-
 impl Client {
-    fn get(&self, path: &str) -> anyhow::Result<Value> {
-        self.request(reqwest::Method::GET, path, None)
-    }
-
-    fn post(&self, path: &str, body: &Value) -> anyhow::Result<Value> {
-        self.request(reqwest::Method::POST, path, Some(body))
-    }
-
-    /// One JSON request; a non-2xx answer is an error quoting the server's message.
-    fn request(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<&Value>,
-    ) -> anyhow::Result<Value> {
-        let url = format!("{}{path}", self.base);
-        let mut req = self.http.client().request(method.clone(), &url);
-        if let Some(b) = body {
-            req = req.json(b);
-        }
-        let (status, bytes) = self
-            .http
-            .exchange(&url, req, 64 << 20)
-            .with_context(|| format!("{method} {url}"))?;
-        if !(200..300).contains(&status) {
-            bail!(
-                "{method} {url}: HTTP {status}: {}",
-                String::from_utf8_lossy(&bytes)
-                    .chars()
-                    .take(300)
-                    .collect::<String>()
-            );
-        }
-        serde_json::from_slice(&bytes).with_context(|| format!("{url}: not JSON"))
-    }
-
-    /// Check an entry's SET, inclusion proof and checkpoint; returns notes on what was checked.
+    /// Check an entry's SET, inclusion proof and checkpoint (signet-verify); returns notes on
+    /// what was checked.
     fn check_entry(&self, e: &LogEntry) -> anyhow::Result<Vec<String>> {
+        let c = signet_verify::log_entry::check_log_entry(&self.root, e)?;
         let mut notes = vec![];
-        let body = b64_decode("body", &e.body)?;
-        let log_id = hex::decode(&e.log_id).context("logID is not hex")?;
-        let key = log_key(&self.root, &log_id);
-        let v = e
-            .verification
-            .as_ref()
-            .ok_or_else(|| anyhow!("entry carries no verification data"))?;
-        if let (Some(set), Some(k)) = (&v.signed_entry_timestamp, &key) {
-            let sig = b64_decode("signedEntryTimestamp", set)?;
-            k.verify(
-                &set_payload(&e.body, e.integrated_time, &e.log_id, e.log_index),
-                &sig,
-            )
-            .map_err(|_| {
-                anyhow!("signed entry timestamp does not verify with the trusted log key")
-            })?;
+        if c.set_verified {
             notes.push("SET verified".into());
         }
-        if let Some(p) = &v.inclusion_proof {
-            let hashes: Vec<Vec<u8>> = p
-                .hashes
-                .iter()
-                .map(hex::decode)
-                .collect::<Result<_, _>>()
-                .context("proof hash not hex")?;
-            let root = hex::decode(&p.root_hash).context("rootHash not hex")?;
-            merkle::verify_inclusion(
-                p.log_index as u64,
-                p.tree_size as u64,
-                &merkle::leaf_hash(&body),
-                &hashes,
-                &root,
-            )?;
-            notes.push(format!(
-                "inclusion proof verified (tree size {})",
-                p.tree_size
-            ));
-            if let (Some(cp), Some(k)) = (&p.checkpoint, &key) {
-                let c = Checkpoint::parse(cp)?;
-                if c.size != p.tree_size as u64 || c.root_hash != root {
-                    bail!(
-                        "checkpoint (size {}) does not match the proof (size {})",
-                        c.size,
-                        p.tree_size
-                    );
-                }
-                c.verify(k, &log_id)?;
-                notes.push("checkpoint signature verified".into());
-            }
+        if let Some(n) = c.inclusion_tree_size {
+            notes.push(format!("inclusion proof verified (tree size {n})"));
         }
-        if key.is_none() {
+        if c.checkpoint_verified {
+            notes.push("checkpoint signature verified".into());
+        }
+        if !c.log_trusted {
             notes.push(format!(
                 "log {} is not in the trusted root: SET and checkpoint not verified",
                 e.log_id
@@ -198,22 +112,6 @@ impl Client {
         }
         Ok(notes)
     }
-}
-
-fn first_entry(v: &Value) -> anyhow::Result<(String, LogEntry)> {
-    let obj = match v {
-        Value::Array(a) => a
-            .first()
-            .and_then(Value::as_object)
-            .ok_or_else(|| anyhow!("no entry found"))?,
-        Value::Object(o) => o,
-        _ => bail!("unexpected response shape"),
-    };
-    let (uuid, e) = obj.iter().next().ok_or_else(|| anyhow!("no entry found"))?;
-    Ok((
-        uuid.clone(),
-        serde_json::from_value(e.clone()).context("malformed LogEntry")?,
-    ))
 }
 
 fn body_kind_key(kind: &str) -> &'static str {
@@ -255,12 +153,11 @@ fn run_get(
     uuid: Option<String>,
     format: &str,
 ) -> anyhow::Result<()> {
-    let v = match (log_index, uuid) {
-        (Some(i), _) => c.get(&format!("/api/v1/log/entries?logIndex={i}"))?,
-        (None, Some(u)) => c.get(&format!("/api/v1/log/entries/{u}"))?,
+    let (uuid, e) = match (log_index, uuid) {
+        (Some(i), _) => c.rekor.entry_at(i)?,
+        (None, Some(u)) => c.rekor.entry(&u)?,
         (None, None) => bail!("--log-index or --uuid is required"),
     };
-    let (uuid, e) = first_entry(&v)?;
     let notes = c.check_entry(&e)?;
     let body: Value =
         serde_json::from_slice(&b64_decode("body", &e.body)?).context("body is not JSON")?;
@@ -352,31 +249,20 @@ fn run_search(
             "search needs --sha256, --artifact, --email or --public-key".into(),
         ));
     }
-    let v = c.post("/api/v1/index/retrieve", &Value::Object(q))?;
-    let list = v
-        .as_array()
-        .ok_or_else(|| anyhow!("unexpected search response"))?;
+    let list = c.rekor.search(&Value::Object(q))?;
     if list.is_empty() {
         eprintln!("no matching entries");
     }
     for u in list {
-        println!("{}", u.as_str().unwrap_or_default());
+        println!("{u}");
     }
     Ok(())
 }
 
 fn loginfo(c: &Client) -> anyhow::Result<(u64, Vec<u8>, Option<Checkpoint>)> {
-    let v = c.get("/api/v1/log")?;
-    let size = v
-        .get("treeSize")
-        .and_then(Value::as_u64)
-        .ok_or_else(|| anyhow!("no treeSize"))?;
-    let root = hex::decode(v.get("rootHash").and_then(Value::as_str).unwrap_or(""))
-        .context("rootHash not hex")?;
-    let note = v
-        .get("signedTreeHead")
-        .and_then(Value::as_str)
-        .unwrap_or("");
+    let info = c.rekor.log_info()?;
+    let (size, root) = (info.tree_size, info.root_hash);
+    let note = info.signed_tree_head.as_str();
     let cp = if note.is_empty() {
         None
     } else {
@@ -473,18 +359,7 @@ fn run_consistency(
             return Err(Failure::Verification);
         }
         if s1 < size2 && s1 > 0 {
-            let v = c.get(&format!(
-                "/api/v1/log/proof?firstSize={s1}&lastSize={size2}"
-            ))?;
-            let hashes: Vec<Vec<u8>> = v
-                .get("hashes")
-                .and_then(Value::as_array)
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|h| h.as_str().and_then(|h| hex::decode(h).ok()))
-                        .collect()
-                })
-                .unwrap_or_default();
+            let hashes = c.rekor.consistency_proof(s1, size2)?;
             if let Err(e) = merkle::verify_consistency(s1, size2, &hashes, &r1, &root2) {
                 eprintln!("FAIL: not append-only from size {s1} to {size2}: {e}");
                 return Err(Failure::Verification);
@@ -515,8 +390,9 @@ fn run_verify_bundle(c: &Client, path: &PathBuf) -> Result<(), Failure> {
     for (i, e) in b.verification_material.tlog_entries.iter().enumerate() {
         let uuid = hex::encode(merkle::leaf_hash(&e.canonicalized_body));
         let r = c
-            .get(&format!("/api/v1/log/entries/{uuid}"))
-            .and_then(|v| first_entry(&v))
+            .rekor
+            .entry(&uuid)
+            .map_err(anyhow::Error::from)
             .and_then(|(_, le)| {
                 if b64_decode("body", &le.body)? != e.canonicalized_body {
                     bail!("the log holds a different body for UUID {uuid}");
@@ -696,9 +572,11 @@ pub fn run(t: &TrustArgs, a: RekorArgs) -> Result<(), Failure> {
         ));
     }
     let (root, _) = trust::trusted_root(t)?;
+    let http = signet_http::Http::new().context("HTTP client")?;
     let c = Client {
         base: a.rekor_url.trim_end_matches('/').to_string(),
-        http: signet_http::Http::new().context("HTTP client")?,
+        http: http.clone(),
+        rekor: signet_sign::rekor_v1::RekorV1::new(&a.rekor_url, http),
         root,
     };
     if is_tile_log(&c) {

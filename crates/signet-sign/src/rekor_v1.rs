@@ -15,6 +15,19 @@ use crate::{Error, Result};
 /// Largest JSON answer read.
 const MAX_JSON: u64 = 64 << 20;
 
+/// What `GET /api/v1/log` reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogInfo {
+    /// Entries in the active shard.
+    pub tree_size: u64,
+    /// Its root hash.
+    pub root_hash: Vec<u8>,
+    /// Its signed checkpoint (empty for an empty log).
+    pub signed_tree_head: String,
+    /// Its tree ID.
+    pub tree_id: Option<String>,
+}
+
 /// A Rekor v1 server.
 #[derive(Debug, Clone)]
 pub struct RekorV1 {
@@ -103,18 +116,55 @@ impl RekorV1 {
 
     /// `POST /api/v1/index/retrieve` by `sha256:<hex>`: the UUIDs found.
     pub fn search_sha256(&self, hex_digest: &str) -> Result<Vec<String>> {
+        self.search(&json!({"hash": format!("sha256:{hex_digest}")}))
+    }
+
+    /// `POST /api/v1/index/retrieve` with `query` (`hash`, `email`, `publicKey`): the UUIDs.
+    pub fn search(&self, query: &Value) -> Result<Vec<String>> {
         let path = "/api/v1/index/retrieve";
-        let v = self.json(
-            "POST",
-            path,
-            Some(&json!({"hash": format!("sha256:{hex_digest}")})),
-        )?;
+        let v = self.json("POST", path, Some(query))?;
         serde_json::from_value(v).map_err(|e| {
             self.error(
                 &format!("{}{path}", self.base),
                 format!("expected a list of UUIDs: {e}"),
             )
         })
+    }
+
+    /// `GET /api/v1/log`: the active shard's size, root hash and signed tree head, as
+    /// reported (unverified).
+    pub fn log_info(&self) -> Result<LogInfo> {
+        let path = "/api/v1/log";
+        let v = self.json("GET", path, None)?;
+        let url = format!("{}{path}", self.base);
+        let tree_size = v["treeSize"]
+            .as_u64()
+            .ok_or_else(|| self.error(&url, "no treeSize"))?;
+        let root_hash = hex::decode(v["rootHash"].as_str().unwrap_or_default())
+            .map_err(|_| self.error(&url, "rootHash is not hex"))?;
+        Ok(LogInfo {
+            tree_size,
+            root_hash,
+            signed_tree_head: v["signedTreeHead"].as_str().unwrap_or_default().to_string(),
+            tree_id: v["treeID"].as_str().map(str::to_string),
+        })
+    }
+
+    /// `GET /api/v1/log/proof`: the consistency proof from `first` to `last` entries.
+    pub fn consistency_proof(&self, first: u64, last: u64) -> Result<Vec<Vec<u8>>> {
+        let path = format!("/api/v1/log/proof?firstSize={first}&lastSize={last}");
+        let v = self.json("GET", &path, None)?;
+        v["hashes"]
+            .as_array()
+            .map(|a| a.as_slice())
+            .unwrap_or_default()
+            .iter()
+            .map(|h| {
+                h.as_str().and_then(|h| hex::decode(h).ok()).ok_or_else(|| {
+                    self.error(&format!("{}{path}", self.base), "a proof hash is not hex")
+                })
+            })
+            .collect()
     }
 
     /// The entries that log `env` (dsse 0.0.1 or intoto 0.0.2 over its payload), found by the

@@ -25,6 +25,7 @@
 pub mod chain;
 mod error;
 mod floor;
+pub mod log_entry;
 pub mod managed;
 mod material;
 pub mod policy;
