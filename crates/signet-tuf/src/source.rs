@@ -146,7 +146,7 @@ impl TrustSource {
                 }),
             };
         }
-        match self.from_cache(why, now) {
+        match self.cached(why, now) {
             Ok(m) => Ok(m),
             Err(cache_err) => match self.instance {
                 Some(i) => {
@@ -184,7 +184,7 @@ impl TrustSource {
         }
     }
 
-    fn from_cache(&self, why: &str, now: i64) -> Result<Material, Error> {
+    fn cached(&self, why: &str, now: i64) -> Result<Material, Error> {
         let tr = client::read_cached(&self.cache, TRUSTED_ROOT_TARGET, now)?;
         let sc = client::read_cached(&self.cache, SIGNING_CONFIG_TARGET, now)
             .ok()
