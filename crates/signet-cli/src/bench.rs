@@ -230,18 +230,3 @@ pub fn run(t: &TrustArgs, cmd: BenchCommand) -> Result<(), Failure> {
         BenchCommand::Pypi(a) => crate::pypi::bench(t, a),
     }
 }
-
-/// Total size of the files under `p`, recursively (for bytes-per-entry figures).
-pub(crate) fn dir_bytes(p: &std::path::Path) -> u64 {
-    std::fs::read_dir(p)
-        .map(|rd| {
-            rd.flatten()
-                .map(|e| match e.metadata() {
-                    Ok(m) if m.is_dir() => dir_bytes(&e.path()),
-                    Ok(m) => m.len(),
-                    Err(_) => 0,
-                })
-                .sum()
-        })
-        .unwrap_or(0)
-}

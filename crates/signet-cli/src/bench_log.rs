@@ -90,10 +90,25 @@ pub fn run(a: BenchLogArgs) -> Result<(), Failure> {
             p(0.5),
             p(0.99)
         );
-        let bytes = crate::bench::dir_bytes(&dir);
+        let bytes = dir_bytes(&dir);
         println!("disk: {:.0} bytes/entry ({} bytes, entries of ~{} bytes)", bytes as f64 / lat.len() as f64, bytes, serde_json::to_vec(&proposed[0])?.len());
         Ok(())
     });
     let _ = std::fs::remove_dir_all(&dir);
     res.map_err(Failure::Other)
+}
+
+/// Total size of the files under `p`, recursively (for bytes-per-entry figures).
+pub(crate) fn dir_bytes(p: &std::path::Path) -> u64 {
+    std::fs::read_dir(p)
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| match e.metadata() {
+                    Ok(m) if m.is_dir() => dir_bytes(&e.path()),
+                    Ok(m) => m.len(),
+                    Err(_) => 0,
+                })
+                .sum()
+        })
+        .unwrap_or(0)
 }

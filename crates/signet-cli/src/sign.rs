@@ -118,13 +118,26 @@ pub fn trust_config(t: &TrustArgs) -> Result<ClientTrustConfig, Failure> {
     }
 }
 
+/// Arguments of the conformance protocol's `sign-bundle`.
+#[derive(Args, Debug)]
+pub struct ConformanceSignArgs {
+    /// The OIDC identity token.
+    #[arg(long)]
+    pub identity_token: String,
+    /// Where to write the bundle.
+    #[arg(long)]
+    pub bundle: PathBuf,
+    /// The file is an in-toto statement: sign it as a DSSE envelope.
+    #[arg(long)]
+    pub in_toto: bool,
+    /// The file to sign.
+    pub file: PathBuf,
+}
+
 /// `signet conformance sign-bundle`: sign FILE (or, with --in-toto, the in-toto statement in
 /// FILE as DSSE) with the given token, logging to the newest Rekor API the signing config
 /// offers, as sigstore-python does.
-pub fn run_conformance_sign(
-    t: &TrustArgs,
-    a: crate::verify::ConformanceSignArgs,
-) -> Result<(), Failure> {
+pub fn run_conformance_sign(t: &TrustArgs, a: ConformanceSignArgs) -> Result<(), Failure> {
     let cfg = trust_config(t)?;
     let newest = cfg
         .signing_config

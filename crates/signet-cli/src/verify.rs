@@ -98,7 +98,7 @@ pub enum ConformanceCommand {
     /// sigstore-conformance `verify-bundle`.
     VerifyBundle(ConformanceVerifyArgs),
     /// sigstore-conformance `sign-bundle`.
-    SignBundle(ConformanceSignArgs),
+    SignBundle(crate::sign::ConformanceSignArgs),
 }
 
 /// Arguments of the conformance protocol's `verify-bundle`.
@@ -118,22 +118,6 @@ pub struct ConformanceVerifyArgs {
     pub key: Option<PathBuf>,
     /// The artifact file or `sha256:HEX`.
     pub file_or_digest: String,
-}
-
-/// Arguments of the conformance protocol's `sign-bundle`.
-#[derive(Args, Debug)]
-pub struct ConformanceSignArgs {
-    /// The OIDC identity token.
-    #[arg(long)]
-    pub identity_token: String,
-    /// Where to write the bundle.
-    #[arg(long)]
-    pub bundle: PathBuf,
-    /// The file is an in-toto statement: sign it as a DSSE envelope.
-    #[arg(long)]
-    pub in_toto: bool,
-    /// The file to sign.
-    pub file: PathBuf,
 }
 
 enum Input {

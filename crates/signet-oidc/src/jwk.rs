@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 use aws_lc_rs::signature::{self, UnparsedPublicKey, VerificationAlgorithm};
 use serde::{Deserialize, Serialize};
 
+use crate::alg::Algorithm;
 use crate::b64;
-use crate::jws::Algorithm;
 use crate::{Error, Result};
 
 /// Largest JWKS document accepted (bytes).

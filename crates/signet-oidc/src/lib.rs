@@ -39,6 +39,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod alg;
 pub mod b64;
 pub mod config;
 pub mod dev;

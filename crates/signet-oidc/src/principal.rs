@@ -13,7 +13,6 @@ use serde_json::Value;
 
 use crate::config::{split_url, IssuerConfig, Mapping};
 use crate::jws::Claims;
-use crate::verifier::check_email_verified;
 use crate::{Error, Result};
 
 /// The single SAN entry of a Fulcio certificate.
@@ -429,4 +428,19 @@ fn gitlab(claims: &Claims, iss: String) -> Result<Mapped> {
     e.push(22, ctx.get("project_visibility")?);
     e.push(23, ctx.get("environment")?);
     Ok((San::Uri(config_uri), iss, e.0))
+}
+
+/// Require `email` and `email_verified == true` (boolean, or the string `"true"`).
+pub(crate) fn check_email_verified(claims: &Claims) -> Result<()> {
+    let email = claims.req_str("email")?;
+    match claims.email_verified()? {
+        Some(true) => Ok(()),
+        other => Err(Error::EmailNotVerified {
+            email: email.to_string(),
+            found: match other {
+                Some(false) => "false".into(),
+                _ => "absent".into(),
+            },
+        }),
+    }
 }

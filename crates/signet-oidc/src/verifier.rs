@@ -4,7 +4,7 @@
 use crate::config::{FulcioConfig, IssuerConfig, Mapping};
 use crate::jwk::Jwks;
 use crate::jws::{Algorithm, Claims, Header, UnverifiedToken};
-use crate::principal::Principal;
+use crate::principal::{check_email_verified, Principal};
 use crate::{Error, Result};
 
 /// The clock skew allowed on `exp`, `nbf` and `iat` by default (seconds).
@@ -145,21 +145,6 @@ impl TokenVerifier {
         let v = self.verify(token, jwks, now_unix)?;
         let p = v.principal(&v.issuer_config)?;
         Ok((v, p))
-    }
-}
-
-/// Require `email` and `email_verified == true` (boolean, or the string `"true"`).
-pub(crate) fn check_email_verified(claims: &Claims) -> Result<()> {
-    let email = claims.req_str("email")?;
-    match claims.email_verified()? {
-        Some(true) => Ok(()),
-        other => Err(Error::EmailNotVerified {
-            email: email.to_string(),
-            found: match other {
-                Some(false) => "false".into(),
-                _ => "absent".into(),
-            },
-        }),
     }
 }
 

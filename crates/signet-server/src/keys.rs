@@ -11,7 +11,9 @@ use signet_core::keys::{Curve, EcKey, EdKey};
 use signet_core::signer::{KeyProvider, SharedSigner, SignatureAlgorithm};
 use signet_core::time::format_rfc3339;
 
-use crate::rotation::{file_key, gen_file, token_key, Role, Rotations};
+pub(crate) use crate::files::write_private;
+pub use crate::generations::TOKEN_MANIFEST;
+use crate::generations::{file_key, gen_file, token_key, Role, Rotations};
 use crate::{Error, Result};
 
 /// Every key and certificate of the instance (`Debug` shows no key material).
@@ -55,27 +57,6 @@ impl InstanceKeys {
     pub fn start(&self, role: Role) -> i64 {
         self.rotations.start(role, self.created)
     }
-}
-
-/// Write a secret atomically: a temp file with a unique name, created with mode 0600 (no
-/// moment at a wider mode), then renamed into place.
-pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
-    use std::io::Write;
-    let nonce = hex::encode(signet_core::keys::random_bytes::<8>()?);
-    let tmp = path.with_extension(format!("tmp.{}.{nonce}", std::process::id()));
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let mut f = opts.open(&tmp).map_err(|e| Error::io(&tmp, e))?;
-    f.write_all(bytes)
-        .and_then(|()| f.sync_all())
-        .map_err(|e| Error::io(&tmp, e))?;
-    drop(f);
-    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
 }
 
 fn read(path: &Path) -> Result<Vec<u8>> {
@@ -333,9 +314,6 @@ impl InstanceKeys {
         })
     }
 }
-
-/// In a data dir whose keys are in a PKCS#11 token: the token's key labels, per role.
-pub const TOKEN_MANIFEST: &str = "pkcs11.json";
 
 /// The keys an instance keeps in a PKCS#11 token: role (the manifest's name), label in the
 /// token, algorithm.
@@ -640,25 +618,6 @@ fn write_created(dir: &Path, created: i64) -> Result<()> {
         &dir.join("created"),
         format!("{created}\n{}\n", format_rfc3339(created)).as_bytes(),
     )
-}
-
-#[cfg(test)]
-mod secret_file_tests {
-    /// The attack: `keys/client-secret` was readable by every local user (0644).
-    #[cfg(unix)]
-    #[test]
-    fn secrets_are_written_with_mode_0600() {
-        use std::os::unix::fs::PermissionsExt;
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("client-secret");
-        super::write_private(&p, b"s3cret").unwrap();
-        let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode, 0o600, "{mode:o}");
-        assert_eq!(std::fs::read(&p).unwrap(), b"s3cret");
-        // Overwriting keeps the mode and leaves no temp file behind.
-        super::write_private(&p, b"again").unwrap();
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
-    }
 }
 
 #[cfg(test)]

@@ -26,6 +26,8 @@ pub mod ca;
 pub mod config;
 pub mod ct;
 mod error;
+mod files;
+pub mod generations;
 pub mod http;
 pub mod keys;
 pub mod oidc;
@@ -206,7 +208,7 @@ impl App {
             }
             Err(_) => {
                 let s = hex::encode(signet_core::keys::random_bytes::<24>()?);
-                keys::write_private(&secret_path, s.as_bytes())?;
+                files::write_private(&secret_path, s.as_bytes())?;
                 s
             }
         };

@@ -20,244 +20,21 @@
 //! `signet serve` serves the new keys and publishes the new trusted root and signing config over
 //! the instance's TUF repository.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
 use signet_core::certs::Ca;
-use signet_core::encoding::{b64_decode, b64_encode};
+use signet_core::encoding::b64_encode;
 use signet_core::keys::{EcKey, EdKey};
 use signet_core::signer::{KeyProvider, SharedSigner, SignatureAlgorithm};
 
-use crate::keys::{write_private, BroughtCa, InstanceKeys, CA_YEARS};
+use crate::files::write_private;
+pub use crate::generations::{
+    gen_file, gen_label, Generation, Retired, Role, Rotations, ROTATIONS_FILE,
+};
+use crate::generations::{MAX_RETIRED, TOKEN_MANIFEST};
+use crate::keys::{BroughtCa, InstanceKeys, CA_YEARS};
 use crate::{Error, Result};
-
-/// The rotations file under `DATA/keys`.
-pub const ROTATIONS_FILE: &str = "rotations.json";
-
-/// Most retired generations the rotations file may list (every one is in the trusted root).
-pub const MAX_RETIRED: usize = 256;
-
-/// A role whose key can be rotated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Role {
-    /// The CA's issuing (intermediate) certificate and key.
-    Ca,
-    /// The CT log's key (a new CT log).
-    Ctlog,
-    /// The Rekor v1 key (a new log shard).
-    RekorV1,
-    /// The Rekor v2 checkpoint key (a new log shard at a new URL).
-    RekorV2,
-    /// The TSA's signing certificate and key.
-    Tsa,
-}
-
-impl Role {
-    /// Every role, in the order the CLI lists them.
-    pub const ALL: [Role; 5] = [
-        Role::Ca,
-        Role::Ctlog,
-        Role::RekorV1,
-        Role::RekorV2,
-        Role::Tsa,
-    ];
-
-    /// The CLI's name of the role.
-    pub fn name(self) -> &'static str {
-        match self {
-            Role::Ca => "ca",
-            Role::Ctlog => "ctlog",
-            Role::RekorV1 => "rekor-v1",
-            Role::RekorV2 => "rekor-v2",
-            Role::Tsa => "tsa",
-        }
-    }
-
-    /// The base name of the role's private key file (`<base>.pk8`, `<base>.g<g>.pk8`).
-    pub(crate) fn key_file(self) -> &'static str {
-        match self {
-            Role::Ca => "ca-intermediate",
-            Role::Ctlog => "ct",
-            Role::RekorV1 => "rekor-v1",
-            Role::RekorV2 => "rekor-v2",
-            Role::Tsa => "tsa",
-        }
-    }
-
-    /// The role's name in the PKCS#11 manifest.
-    pub(crate) fn token_role(self) -> &'static str {
-        match self {
-            Role::Ca => "ca",
-            Role::Ctlog => "ct",
-            Role::RekorV1 => "rekorV1",
-            Role::RekorV2 => "rekorV2",
-            Role::Tsa => "tsa",
-        }
-    }
-
-    fn algorithm(self) -> SignatureAlgorithm {
-        match self {
-            Role::Ca => SignatureAlgorithm::EcdsaP384Sha384,
-            Role::RekorV2 => SignatureAlgorithm::Ed25519,
-            _ => SignatureAlgorithm::EcdsaP256Sha256,
-        }
-    }
-}
-
-impl std::str::FromStr for Role {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        Role::ALL
-            .into_iter()
-            .find(|r| r.name() == s)
-            .ok_or_else(|| {
-                Error::Config(format!(
-                    "unknown key role {s:?}; expected one of ca, ctlog, rekor-v1, rekor-v2, tsa"
-                ))
-            })
-    }
-}
-
-impl std::fmt::Display for Role {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-/// A role's current generation and when it started (Unix seconds).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Generation {
-    /// The generation number (0: the first key).
-    pub generation: u32,
-    /// When it started: the start of its `validFor`.
-    pub start: i64,
-}
-
-/// A retired generation: its window and its public material.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Retired {
-    /// Whose key it was.
-    pub role: Role,
-    /// Its generation.
-    pub generation: u32,
-    /// Start of its `validFor` (Unix seconds).
-    pub start: i64,
-    /// End of its `validFor`: when it was rotated out.
-    pub end: i64,
-    /// A log's public key (SPKI DER, base64).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub public_key: Option<String>,
-    /// A CA's or TSA's certificate chain, signing certificate first (DER, base64).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub chain: Vec<String>,
-}
-
-impl Retired {
-    /// The log's public key (SPKI DER).
-    pub fn public_key_der(&self) -> Result<Vec<u8>> {
-        let b = self.public_key.as_deref().ok_or_else(|| {
-            Error::Config(format!(
-                "{ROTATIONS_FILE}: retired {} generation {} has no publicKey",
-                self.role, self.generation
-            ))
-        })?;
-        Ok(b64_decode("publicKey", b)?)
-    }
-
-    /// The certificate chain (DER), signing certificate first.
-    pub fn chain_der(&self) -> Result<Vec<Vec<u8>>> {
-        if self.chain.is_empty() {
-            return Err(Error::Config(format!(
-                "{ROTATIONS_FILE}: retired {} generation {} has no chain",
-                self.role, self.generation
-            )));
-        }
-        self.chain
-            .iter()
-            .map(|c| b64_decode("chain", c).map_err(Error::from))
-            .collect()
-    }
-}
-
-/// `DATA/keys/rotations.json`: current generations and retired ones.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Rotations {
-    /// Roles rotated at least once: their current generation (others are at generation 0,
-    /// started when the keys were created).
-    #[serde(default)]
-    pub current: BTreeMap<Role, Generation>,
-    /// Retired generations, oldest first.
-    #[serde(default)]
-    pub retired: Vec<Retired>,
-}
-
-impl Rotations {
-    /// Read the rotations file of a keys directory (none: nothing was ever rotated).
-    pub fn load(keys_dir: &Path) -> Result<Self> {
-        let p = keys_dir.join(ROTATIONS_FILE);
-        let bytes = match std::fs::read(&p) {
-            Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Self::default()),
-            Err(e) => return Err(Error::io(&p, e)),
-        };
-        let r: Rotations = serde_json::from_slice(&bytes)
-            .map_err(|e| Error::Config(format!("{}: {e}", p.display())))?;
-        if r.retired.len() > MAX_RETIRED {
-            return Err(Error::Config(format!(
-                "{}: {} retired generations, expected at most {MAX_RETIRED}",
-                p.display(),
-                r.retired.len()
-            )));
-        }
-        Ok(r)
-    }
-
-    fn save(&self, keys_dir: &Path) -> Result<()> {
-        let text = serde_json::to_string_pretty(self)
-            .map_err(|e| Error::Config(format!("{ROTATIONS_FILE}: {e}")))?;
-        write_private(
-            &keys_dir.join(ROTATIONS_FILE),
-            format!("{text}\n").as_bytes(),
-        )
-    }
-
-    /// The current generation of `role`.
-    pub fn generation(&self, role: Role) -> u32 {
-        self.current.get(&role).map_or(0, |g| g.generation)
-    }
-
-    /// The start of `role`'s current generation; `created` for generation 0.
-    pub fn start(&self, role: Role, created: i64) -> i64 {
-        self.current.get(&role).map_or(created, |g| g.start)
-    }
-
-    /// The retired generations of `role`, oldest first.
-    pub fn retired(&self, role: Role) -> impl Iterator<Item = &Retired> {
-        self.retired.iter().filter(move |r| r.role == role)
-    }
-}
-
-/// A file of generation `g`: `<base>.<ext>` for 0, `<base>.g<g>.<ext>` after.
-pub fn gen_file(base: &str, ext: &str, g: u32) -> String {
-    if g == 0 {
-        format!("{base}.{ext}")
-    } else {
-        format!("{base}.g{g}.{ext}")
-    }
-}
-
-/// A token label of generation `g`: `<label>` for 0, `<label>-g<g>` after.
-pub fn gen_label(label: &str, g: u32) -> String {
-    if g == 0 {
-        label.to_string()
-    } else {
-        format!("{label}-g{g}")
-    }
-}
 
 /// What a rotation did, for the CLI to print.
 #[derive(Debug, Clone)]
@@ -286,7 +63,7 @@ fn new_key(
             .ok_or_else(|| {
                 Error::Config(format!(
                     "{}: expected keys.{} (a key label)",
-                    crate::keys::TOKEN_MANIFEST,
+                    TOKEN_MANIFEST,
                     role.token_role()
                 ))
             })?;
@@ -388,7 +165,7 @@ pub fn rotate(
     }
     let manifest: Option<serde_json::Value> = match token {
         Some(_) => {
-            let p = dir.join(crate::keys::TOKEN_MANIFEST);
+            let p = dir.join(TOKEN_MANIFEST);
             let b = std::fs::read(&p).map_err(|e| Error::io(&p, e))?;
             Some(
                 serde_json::from_slice(&b)
@@ -514,33 +291,6 @@ pub(crate) fn shard_generations(keys: &InstanceKeys, role: Role) -> Vec<(u32, Sh
     let mut v: Vec<(u32, SharedSigner)> = retired.clone();
     v.push((keys.rotations.generation(role), current.clone()));
     v
-}
-
-/// A role's file key from its PKCS#8 DER.
-pub(crate) fn file_key(role: Role, der: &[u8]) -> Result<SharedSigner> {
-    Ok(match role.algorithm().curve() {
-        Some(c) => Arc::new(EcKey::from_pkcs8(c, der)?),
-        None => Arc::new(EdKey::from_pkcs8(der)?),
-    })
-}
-
-/// A role's key in `token` for generation `g` (its label from the manifest, suffixed).
-pub(crate) fn token_key(
-    token: &dyn KeyProvider,
-    manifest: &serde_json::Value,
-    role: Role,
-    g: u32,
-) -> Result<SharedSigner> {
-    let base = manifest["keys"][role.token_role()]
-        .as_str()
-        .ok_or_else(|| {
-            Error::Config(format!(
-                "{}: expected keys.{} (a key label), found none",
-                crate::keys::TOKEN_MANIFEST,
-                role.token_role()
-            ))
-        })?;
-    Ok(token.open(&gen_label(base, g), role.algorithm())?)
 }
 
 #[cfg(test)]

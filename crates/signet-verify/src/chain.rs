@@ -22,7 +22,7 @@ use x509_cert::ext::pkix::constraints::name::{GeneralSubtree, NameConstraints};
 use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::ext::pkix::KeyUsages;
 
-use crate::material::{fmt_range, in_range, required_bounds};
+use crate::window::{fmt_range, in_range, required_bounds};
 use crate::{Error, Result, Rule, TimeSource};
 
 /// authorityKeyIdentifier.

@@ -35,6 +35,7 @@ pub mod signature;
 pub mod slsa;
 pub mod time;
 pub mod tlog;
+mod window;
 
 use signet_core::bundle::Bundle;
 use signet_core::encoding::sha256;

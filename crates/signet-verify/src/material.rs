@@ -7,11 +7,11 @@ use std::collections::HashMap;
 
 use signet_core::checkpoint::ed25519_key_id;
 use signet_core::crypto::{KeyKind, PublicKey};
-use signet_core::time::format_rfc3339;
-use signet_core::trust::{TimeRange, TransparencyLogInstance, TrustedRoot};
+use signet_core::trust::{TransparencyLogInstance, TrustedRoot};
 
 use crate::chain::CaChain;
-use crate::{Error, Result, Rule};
+pub(crate) use crate::window::{fmt_range, in_range, required_bounds};
+use crate::{Error, Result};
 
 /// A transparency log of the trusted root.
 pub(crate) struct TlogKey {
@@ -52,33 +52,6 @@ pub(crate) struct Material {
     pub(crate) ctlogs: HashMap<[u8; 32], Vec<CtKey>>,
     pub(crate) cas: Vec<CaChain>,
     pub(crate) tsas: Vec<TsaChain>,
-}
-
-pub(crate) fn in_range(t: i64, start: Option<i64>, end: Option<i64>) -> bool {
-    start.is_none_or(|s| t >= s) && end.is_none_or(|e| t <= e)
-}
-
-pub(crate) fn fmt_range(start: Option<i64>, end: Option<i64>) -> String {
-    format!(
-        "[{}, {}]",
-        start.map(format_rfc3339).unwrap_or_else(|| "-inf".into()),
-        end.map(format_rfc3339).unwrap_or_else(|| "open".into())
-    )
-}
-
-/// The bounds of a `validFor` that must have a start.
-pub(crate) fn required_bounds(what: &str, range: Option<&TimeRange>) -> Result<(i64, Option<i64>)> {
-    let missing = || Error::TrustedRoot {
-        rule: Rule::TrustedRootValidityStart,
-        reason: format!(
-            "{what} has no validFor.start; a trusted key or CA must say since when it is trusted"
-        ),
-    };
-    let range = range.ok_or_else(missing)?;
-    let (start, end) = range
-        .bounds()
-        .map_err(|e| Error::trusted_root(format!("{what} validFor: {e}")))?;
-    Ok((start.ok_or_else(missing)?, end))
 }
 
 fn url_parts(what: &str, base_url: &str) -> Result<(String, String)> {
