@@ -277,39 +277,9 @@ fn rotating_every_key_keeps_old_bundles_verifying_and_signs_with_the_new_keys() 
 /// and with it the new issuing CA signs while the old one's bundles keep verifying.
 #[test]
 fn brought_ca_rotates_to_the_chain_given() {
-    use signet_core::certs::Ca;
-    use signet_core::keys::{Curve, EcKey};
-    let now = signet_testing::now();
-    let validity = (now - 3600, now + 86400 * 365);
-    let root = Ca::root(
-        EcKey::generate(Curve::P384).unwrap(),
-        "CN=Org Offline Root,O=Example Org",
-        validity,
-    )
-    .unwrap();
-    let files = tempfile::tempdir().unwrap();
-    let pem = |d: &[u8]| signet_core::encoding::pem_encode("CERTIFICATE", d);
-    let issue = |n: &str| {
-        let ca = root
-            .intermediate(
-                EcKey::generate(Curve::P256).unwrap(),
-                &format!("CN=Org Sigstore CA {n},O=Example Org"),
-                validity,
-                None,
-            )
-            .unwrap();
-        let chain = files.path().join(format!("chain{n}.pem"));
-        std::fs::write(
-            &chain,
-            format!("{}{}", pem(&ca.cert_der), pem(&root.cert_der)),
-        )
-        .unwrap();
-        let key = files.path().join(format!("key{n}.pem"));
-        std::fs::write(&key, ca.key.private_pem()).unwrap();
-        (chain, key)
-    };
-    let (c1, k1) = issue("1");
-    let (c2, k2) = issue("2");
+    let org = common::OrgCa::new();
+    let (c1, k1, _) = org.issue(" 1");
+    let (c2, k2, _) = org.issue(" 2");
     let mut inst = Instance::start_with(
         tempfile::tempdir().unwrap(),
         0,

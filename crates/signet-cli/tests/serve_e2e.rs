@@ -1700,34 +1700,12 @@ fn tls_instance_signs_and_verifies_end_to_end() {
 /// certificate's, or a chain out of order, stops the start with a message saying so.
 #[test]
 fn brought_ca_issues_the_signing_certificates() {
-    use signet_core::certs::Ca;
     use signet_core::keys::{Curve, EcKey};
-    let now = signet_testing::now();
-    let validity = (now - 3600, now + 86400 * 365);
-    let root = Ca::root(
-        EcKey::generate(Curve::P384).unwrap(),
-        "CN=Org Offline Root,O=Example Org",
-        validity,
-    )
-    .unwrap();
-    let issuing = root
-        .intermediate(
-            EcKey::generate(Curve::P256).unwrap(),
-            "CN=Org Sigstore CA,O=Example Org",
-            validity,
-            None,
-        )
-        .unwrap();
-    let files = tempfile::tempdir().unwrap();
-    let pem = |d: &[u8]| signet_core::encoding::pem_encode("CERTIFICATE", d);
-    let chain = files.path().join("chain.pem");
-    std::fs::write(
-        &chain,
-        format!("{}{}", pem(&issuing.cert_der), pem(&root.cert_der)),
-    )
-    .unwrap();
-    let key = files.path().join("ca-key.pem");
-    std::fs::write(&key, issuing.key.private_pem()).unwrap();
+    let org = common::OrgCa::new();
+    let (chain, key, issuing) = org.issue("");
+    let files = &org.dir;
+    let pem = common::OrgCa::pem;
+    let root = &org.root;
 
     // Refusals first: the wrong key, a chain out of order.
     let wrong = files.path().join("wrong.pem");

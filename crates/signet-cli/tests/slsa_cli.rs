@@ -10,7 +10,7 @@ use std::process::{Command, Output};
 use serde_json::{json, Value};
 use signet_core::bundle::Bundle;
 use signet_core::dsse::INTOTO_PAYLOAD_TYPE;
-use signet_core::encoding::{b64_encode, sha256};
+use signet_core::encoding::sha256;
 use signet_testing::{Identity, SignOptions, VirtualSigstore};
 
 const G: &str = "https://github.com/slsa-framework/slsa-github-generator/.github/workflows";
@@ -379,30 +379,9 @@ fn serve_rekor(uuids: Vec<String>, entries: serde_json::Map<String, Value>) -> S
     url
 }
 
-/// The bundle's Rekor v1 entry as an API `LogEntry` (the inverse of `LogEntry::to_tlog_entry`) and its UUID.
+/// The bundle's Rekor v1 entry as an API `LogEntry` and its UUID.
 fn log_entry(b: &Bundle) -> (String, Value) {
-    let t = &b.verification_material.tlog_entries[0];
-    let p = t.inclusion_proof.as_ref().unwrap();
-    let mut leaf = vec![0u8];
-    leaf.extend_from_slice(&t.canonicalized_body);
-    let uuid = hex::encode(sha256(&leaf));
-    let e = json!({
-        "body": b64_encode(&t.canonicalized_body),
-        "integratedTime": t.integrated_time.unwrap(),
-        "logID": hex::encode(&t.log_id.key_id),
-        "logIndex": t.log_index,
-        "verification": {
-            "signedEntryTimestamp": b64_encode(&t.inclusion_promise.as_ref().unwrap().signed_entry_timestamp),
-            "inclusionProof": {
-                "logIndex": p.log_index,
-                "rootHash": hex::encode(&p.root_hash),
-                "treeSize": p.tree_size,
-                "hashes": p.hashes.iter().map(hex::encode).collect::<Vec<_>>(),
-                "checkpoint": p.checkpoint.envelope,
-            }
-        }
-    });
-    (uuid, e)
+    signet_testing::rekor_v1_api_entry(&b.verification_material.tlog_entries[0]).unwrap()
 }
 
 const COMMIT: &str = "0123456789abcdef0123456789abcdef01234567";

@@ -44,26 +44,10 @@ impl Expanded {
     }
 }
 
-/// Parse tile bytes into hashes.
+/// Parse tile bytes into hashes (a wrong size is a corrupt store).
 pub(crate) fn parse_tile(what: &str, bytes: &[u8], width: u64) -> Result<Vec<Hash>> {
-    if bytes.len() as u64 != width * 32 {
-        return Err(Error::corrupt(
-            what,
-            format!(
-                "{} bytes, expected {} ({width} hashes)",
-                bytes.len(),
-                width * 32
-            ),
-        ));
-    }
-    Ok(bytes
-        .chunks_exact(32)
-        .map(|c| {
-            let mut h = [0u8; 32];
-            h.copy_from_slice(c);
-            h
-        })
-        .collect())
+    signet_core::tlog::parse_tile(what, bytes, width)
+        .map_err(|e| Error::corrupt(what, e.to_string()))
 }
 
 /// Tile cache: tiles of level >= 1 are pinned (1/256 of the hashes: ~1.3 MB at 10M entries),

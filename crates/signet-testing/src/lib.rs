@@ -829,3 +829,34 @@ pub fn intoto_statement(name: &str, artifact: &[u8]) -> Result<Vec<u8>> {
         source,
     })
 }
+
+/// A bundle's Rekor v1 entry as the log's API returns it (`GET /api/v1/log/entries/{uuid}`'s
+/// value; the inverse of `LogEntry::to_tlog_entry`), and its UUID (the leaf hash, hex).
+pub fn rekor_v1_api_entry(t: &TransparencyLogEntry) -> Result<(String, serde_json::Value)> {
+    let p = t
+        .inclusion_proof
+        .as_ref()
+        .ok_or_else(|| Error::invalid("tlog entry", "no inclusion proof"))?;
+    let set = t
+        .inclusion_promise
+        .as_ref()
+        .ok_or_else(|| Error::invalid("tlog entry", "no inclusion promise"))?;
+    let uuid = hex::encode(signet_core::merkle::leaf_hash(&t.canonicalized_body));
+    let e = json!({
+        "body": b64_encode(&t.canonicalized_body),
+        "integratedTime": t.integrated_time,
+        "logID": hex::encode(&t.log_id.key_id),
+        "logIndex": t.log_index,
+        "verification": {
+            "signedEntryTimestamp": b64_encode(&set.signed_entry_timestamp),
+            "inclusionProof": {
+                "logIndex": p.log_index,
+                "rootHash": hex::encode(&p.root_hash),
+                "treeSize": p.tree_size,
+                "hashes": p.hashes.iter().map(hex::encode).collect::<Vec<_>>(),
+                "checkpoint": p.checkpoint.envelope,
+            }
+        }
+    });
+    Ok((uuid, e))
+}

@@ -119,24 +119,7 @@ mod tests {
 
     /// A bundle's Rekor v1 entry as the log's API returns it.
     fn as_log_entry(e: &signet_core::bundle::TransparencyLogEntry) -> LogEntry {
-        let p = e.inclusion_proof.as_ref().unwrap();
-        serde_json::from_value(serde_json::json!({
-            "body": b64_encode(&e.canonicalized_body),
-            "integratedTime": e.integrated_time,
-            "logID": hex::encode(&e.log_id.key_id),
-            "logIndex": e.log_index,
-            "verification": {
-                "signedEntryTimestamp": b64_encode(&e.inclusion_promise.as_ref().unwrap().signed_entry_timestamp),
-                "inclusionProof": {
-                    "logIndex": p.log_index,
-                    "rootHash": hex::encode(&p.root_hash),
-                    "treeSize": p.tree_size,
-                    "hashes": p.hashes.iter().map(hex::encode).collect::<Vec<_>>(),
-                    "checkpoint": p.checkpoint.envelope,
-                }
-            }
-        }))
-        .unwrap()
+        serde_json::from_value(signet_testing::rekor_v1_api_entry(e).unwrap().1).unwrap()
     }
 
     #[test]

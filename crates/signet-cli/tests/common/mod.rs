@@ -301,3 +301,73 @@ pub fn tls_instance() -> (Instance, PathBuf, tempfile::TempDir) {
     assert!(inst.url.starts_with("https://"), "{}", inst.url);
     (inst, ca, tls)
 }
+
+/// An organisation's CA for `--ca-chain/--ca-key` tests: an offline P-384 root, and issuing
+/// CAs under it written as a chain file (issuing CA first) and a key file.
+pub struct OrgCa {
+    /// The offline root.
+    pub root: signet_core::certs::Ca<signet_core::keys::EcKey>,
+    validity: (i64, i64),
+    /// Where the files are written.
+    pub dir: tempfile::TempDir,
+}
+
+impl OrgCa {
+    /// A new root, valid from an hour ago for a year.
+    pub fn new() -> OrgCa {
+        use signet_core::keys::{Curve, EcKey};
+        let now = signet_testing::now();
+        let validity = (now - 3600, now + 86400 * 365);
+        let root = signet_core::certs::Ca::root(
+            EcKey::generate(Curve::P384).unwrap(),
+            "CN=Org Offline Root,O=Example Org",
+            validity,
+        )
+        .unwrap();
+        OrgCa {
+            root,
+            validity,
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    /// PEM of a certificate.
+    pub fn pem(der: &[u8]) -> String {
+        signet_core::encoding::pem_encode("CERTIFICATE", der)
+    }
+
+    /// A P-256 issuing CA `CN=Org Sigstore CA<suffix>` under the root: (chain file, key file,
+    /// the CA).
+    pub fn issue(
+        &self,
+        suffix: &str,
+    ) -> (
+        PathBuf,
+        PathBuf,
+        signet_core::certs::Ca<signet_core::keys::EcKey>,
+    ) {
+        use signet_core::keys::{Curve, EcKey};
+        let ca = self
+            .root
+            .intermediate(
+                EcKey::generate(Curve::P256).unwrap(),
+                &format!("CN=Org Sigstore CA{suffix},O=Example Org"),
+                self.validity,
+                None,
+            )
+            .unwrap();
+        let chain = self.dir.path().join(format!("chain{suffix}.pem"));
+        std::fs::write(
+            &chain,
+            format!(
+                "{}{}",
+                Self::pem(&ca.cert_der),
+                Self::pem(&self.root.cert_der)
+            ),
+        )
+        .unwrap();
+        let key = self.dir.path().join(format!("ca-key{suffix}.pem"));
+        std::fs::write(&key, ca.key.private_pem()).unwrap();
+        (chain, key, ca)
+    }
+}
