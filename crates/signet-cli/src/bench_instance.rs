@@ -173,7 +173,7 @@ pub fn run(a: BenchInstanceArgs) -> Result<(), Failure> {
         Ok(())
     })?;
     println!("Rekor v1 create (durable, signature checked, SET + proof returned): {:.0} entries/s ({} clients), latency p50 {:.1} ms p99 {:.1} ms", n as f64 / a.seconds, a.rekor_clients, pct(&mut l, 0.5), pct(&mut l, 0.99));
-    let bytes = crate::bench_log::dir_bytes(&dir.join("rekor-v1"));
+    let bytes = signet_server::ops::dir_bytes(&dir.join("rekor-v1"));
     println!(
         "Rekor v1 disk: {} bytes for {} entries = {:.0} bytes/entry (incl. search index)",
         bytes,

@@ -651,7 +651,7 @@ pub fn run_log(cmd: LogCommand) -> Result<(), Failure> {
                 .map_err(|e| Failure::Other(e.into()))
         }
         LogCommand::Fsck { dir } => {
-            let r = signet_log::fsck(&dir).map_err(|e| Failure::Other(e.into()))?;
+            let r = signet_server::ops::fsck(&dir).map_err(|e| Failure::Other(e.into()))?;
             for n in &r.notes {
                 eprintln!("note: {n}");
             }

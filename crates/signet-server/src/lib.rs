@@ -31,6 +31,7 @@ pub mod generations;
 pub mod http;
 pub mod keys;
 pub mod oidc;
+pub mod ops;
 pub mod rekor;
 pub mod rotation;
 pub mod trust;
