@@ -8,7 +8,7 @@
 //! `logId[..4]` and ignores lines (witness cosignatures) it cannot match.
 
 use crate::crypto::PublicKey;
-use crate::encoding::{b64_decode, sha256};
+use crate::encoding::{b64_decode_std, sha256};
 use crate::{limits, Error, Result};
 
 /// One signature line of a note.
@@ -66,7 +66,7 @@ impl Checkpoint {
         let root_line = lines
             .next()
             .ok_or_else(|| bad("missing root hash line".into()))?;
-        let root_hash = b64_decode("checkpoint root hash", root_line)?;
+        let root_hash = b64_decode_std("checkpoint root hash", root_line)?;
         if root_hash.len() != 32 {
             return Err(bad(format!(
                 "root hash is {} bytes, expected 32",
@@ -110,7 +110,7 @@ impl Checkpoint {
             if name.is_empty() || name.contains(char::is_whitespace) {
                 return Err(bad(format!("malformed signer name in {line:?}")));
             }
-            let raw = b64_decode("checkpoint signature", b64)?;
+            let raw = b64_decode_std("checkpoint signature", b64)?;
             if raw.len() < 5 {
                 return Err(bad(format!(
                     "signature of {name} is too short ({} bytes)",
@@ -222,6 +222,18 @@ mod tests {
     use super::*;
 
     const CP: &str = "rekor.sigstore.dev - 1193050959916656506\n52399943\nhqvw0FQCIYaF/NDqRAUSK9i96xcNeS7DTwPmYt/eHvY=\n\n\u{2014} rekor.sigstore.dev wNI9ajBFAiEA7gU5Lb2yJbaL4eQ2xInWUk7ywjJu6SlS0ZCM0V/gCUwCIHDOj2jkhAGr5FcrC3dR4vxKrc5aD2HjRHoH2rd2/uhu\n";
+
+    /// The C2SP note's signature and root lines are standard base64: a URL-safe or unpadded
+    /// spelling of the same bytes is refused, not silently accepted.
+    #[test]
+    fn checkpoint_lines_must_be_standard_base64() {
+        assert!(Checkpoint::parse(CP).is_ok());
+        let url_safe_sig = CP.replace("V/gCU", "V_gCU");
+        assert!(Checkpoint::parse(&url_safe_sig).is_err());
+        let unpadded_root = CP.replace("HvY=\n", "HvY\n");
+        assert_ne!(unpadded_root, CP);
+        assert!(Checkpoint::parse(&unpadded_root).is_err());
+    }
 
     #[test]
     fn parses() {

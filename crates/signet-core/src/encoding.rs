@@ -6,8 +6,9 @@ use base64::Engine;
 
 use crate::{Error, Result};
 
-/// Decode standard base64; tolerates missing padding and URL-safe alphabets, as protobuf JSON
-/// parsers do.
+/// Decode a protobuf JSON `bytes` field: standard or URL-safe base64, with or without padding,
+/// as the protobuf JSON mapping requires parsers to accept (bundles, trusted roots, Rekor v2
+/// entries). Where a format says standard base64, use [`b64_decode_std`].
 pub fn b64_decode(what: &str, s: &str) -> Result<Vec<u8>> {
     let s = s.trim();
     // The SIMD decoder handles the common, canonical case; the rest falls back.
@@ -23,6 +24,17 @@ pub fn b64_decode(what: &str, s: &str) -> Result<Vec<u8>> {
             what: what.to_string(),
             reason: e.to_string(),
         })
+}
+
+/// Decode standard base64 exactly (RFC 4648 section 4: the standard alphabet, padding
+/// required, no whitespace, no non-zero trailing bits), as formats that say "base64" and are
+/// not protobuf JSON require: PEM bodies (RFC 7468), C2SP signed notes and checkpoints, and
+/// Rekor v1's API fields (Go's `StdEncoding`).
+pub fn b64_decode_std(what: &str, s: &str) -> Result<Vec<u8>> {
+    STANDARD.decode(s).map_err(|e| Error::Base64 {
+        what: what.to_string(),
+        reason: format!("expected standard base64 with padding: {e}"),
+    })
 }
 
 /// Encode standard base64 with padding.
@@ -325,11 +337,29 @@ pub fn pem_block_der(text: &[u8], label: &str) -> Result<Vec<u8>> {
     {
         return Err(bad("headers or nested markers inside the block".into()));
     }
-    b64_decode(&format!("PEM {label}"), &body)
+    b64_decode_std(&format!("PEM {label}"), &body)
 }
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn standard_base64_is_exact_and_protobuf_base64_is_lenient() {
+        let want = vec![0xfb, 0xff, 0x01];
+        assert_eq!(super::b64_decode_std("x", "+/8B").unwrap(), want);
+        for bad in ["-_8B", "+/8", " +/8B", "+/8B\n", "+/8C="] {
+            assert!(super::b64_decode_std("x", bad).is_err(), "{bad:?}");
+        }
+        for ok in ["+/8B", "-_8B"] {
+            assert_eq!(super::b64_decode("x", ok).unwrap(), want, "{ok:?}");
+        }
+        // A PEM body is standard base64: a URL-safe body is refused.
+        let pem = super::pem_encode("CERTIFICATE", &[0xfb; 30]);
+        assert!(super::pem_block_der(pem.as_bytes(), "CERTIFICATE").is_ok());
+        let url = pem.replace('+', "-").replace('/', "_");
+        assert_ne!(url, pem);
+        assert!(super::pem_block_der(url.as_bytes(), "CERTIFICATE").is_err());
+    }
+
     use super::*;
 
     #[test]

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use signet_core::crypto::{HashAlg, KeyKind, PublicKey};
 use signet_core::dsse::{pae, Envelope};
-use signet_core::encoding::{b64_decode, b64_encode, sha256};
+use signet_core::encoding::{b64_decode, b64_decode_std, b64_encode, sha256};
 
 use signet_core::merkle::leaf_hash;
 use signet_core::rekor::set_payload;
@@ -134,9 +134,9 @@ fn canonicalize_v1(proposed: &Value) -> Result<Canonical> {
                     ))
                 })?;
             let sig_b64 = s(spec, "signature.content")?;
-            let sig = b64_decode("signature", &sig_b64).map_err(|e| bad(e.to_string()))?;
+            let sig = b64_decode_std("signature", &sig_b64).map_err(|e| bad(e.to_string()))?;
             let pk_b64 = s(spec, "signature.publicKey.content")?;
-            let pk_pem = b64_decode("publicKey", &pk_b64).map_err(|e| bad(e.to_string()))?;
+            let pk_pem = b64_decode_std("publicKey", &pk_b64).map_err(|e| bad(e.to_string()))?;
             let (key, cert) = verifier_from_pem(&pk_pem)?;
             verify_over_digest(&key, &digest, &sig)?;
             let body = signet_core::rekor::body::hashedrekord_v001(&digest, &sig, &pk_pem);
@@ -167,7 +167,7 @@ fn canonicalize_v1(proposed: &Value) -> Result<Canonical> {
             let keys = verifiers
                 .iter()
                 .map(|v| {
-                    let pem = b64_decode("verifier", v.as_str().unwrap_or_default())
+                    let pem = b64_decode_std("verifier", v.as_str().unwrap_or_default())
                         .map_err(|e| bad(e.to_string()))?;
                     Ok((verifier_from_pem(&pem)?, pem))
                 })
@@ -239,10 +239,10 @@ fn canonicalize_intoto_v002(spec: &Value) -> Result<Canonical> {
         let outer = v
             .and_then(Value::as_str)
             .ok_or_else(|| bad(format!("intoto 0.0.2: missing {what}")))?;
-        let inner = b64_decode(what, outer).map_err(|e| bad(e.to_string()))?;
+        let inner = b64_decode_std(what, outer).map_err(|e| bad(e.to_string()))?;
         let inner = std::str::from_utf8(&inner)
             .map_err(|_| bad(format!("intoto 0.0.2: {what} is not base64 of base64")))?;
-        b64_decode(what, inner).map_err(|e| bad(e.to_string()))
+        b64_decode_std(what, inner).map_err(|e| bad(e.to_string()))
     };
     let payload = twice("envelope.payload", env.get("payload"))?;
     let payload_type = env
@@ -268,7 +268,7 @@ fn canonicalize_intoto_v002(spec: &Value) -> Result<Canonical> {
             .get("publicKey")
             .and_then(Value::as_str)
             .ok_or_else(|| bad(format!("intoto 0.0.2: signature #{i} has no publicKey")))?;
-        let pem_bytes = b64_decode("publicKey", pk_b64).map_err(|e| bad(e.to_string()))?;
+        let pem_bytes = b64_decode_std("publicKey", pk_b64).map_err(|e| bad(e.to_string()))?;
         let (key, cert) = verifier_from_pem(&pem_bytes)?;
         key.verify_with_hash(HashAlg::Sha256, &msg, &sig)
             .map_err(|_| bad(format!("intoto 0.0.2: signature #{i} does not verify over the envelope with its public key")))?;
@@ -804,7 +804,7 @@ async fn v1_index_retrieve(
         keys.push(format!("email:{}", e.to_lowercase()));
     }
     if let Some(pk) = req.public_key.as_ref().and_then(|p| p.content.as_ref()) {
-        let pem = b64_decode("publicKey.content", pk).map_err(|e| bad(e.to_string()))?;
+        let pem = b64_decode_std("publicKey.content", pk).map_err(|e| bad(e.to_string()))?;
         let (key, _) = verifier_from_pem(&pem)?;
         keys.push(format!("pk:{}", hex::encode(sha256(key.spki_der()))));
     }
