@@ -21,39 +21,17 @@ fn sign(inst: &Instance, work: &Path, name: &str, rekor: &str) -> (PathBuf, Path
     let f = work.join(name);
     std::fs::write(&f, format!("{name} for rekor v{rekor}\n")).unwrap();
     let b = work.join(format!("{name}.sigstore.json"));
-    let tc = inst.trust_config();
-    let o = signet(&[
-        "--trust-config",
-        tc.to_str().unwrap(),
-        "sign",
-        "--rekor-version",
-        rekor,
-        "--identity-token",
-        &inst.token(EMAIL),
-        "--bundle",
-        b.to_str().unwrap(),
-        f.to_str().unwrap(),
-    ]);
+    let o = inst.sign_as(
+        EMAIL,
+        &f,
+        &["--rekor-version", rekor, "--bundle", b.to_str().unwrap()],
+    );
     assert!(o.status.success(), "sign {name}: {:?}", text(&o));
     (f, b)
 }
 
 fn verify(inst: &Instance, f: &Path, b: &Path) -> std::process::Output {
-    let tc = inst.trust_config();
-    signet(&[
-        "--trust-config",
-        tc.to_str().unwrap(),
-        "verify",
-        "identity",
-        "--offline",
-        "--cert-identity",
-        EMAIL,
-        "--cert-oidc-issuer",
-        &inst.issuer(),
-        "--bundle",
-        b.to_str().unwrap(),
-        f.to_str().unwrap(),
-    ])
+    inst.verify_as(EMAIL, f, &["--bundle", b.to_str().unwrap()])
 }
 
 fn json(p: &Path) -> Value {

@@ -8,11 +8,10 @@ fn sign_and_verify(inst: &Instance, rekor: &str, attest: bool) {
     let work = tempfile::tempdir().unwrap();
     let f = work.path().join("README.md");
     std::fs::write(&f, format!("artifact for rekor v{rekor} attest={attest}\n")).unwrap();
-    let token = inst.token("alice@example.com");
     let tc = inst.trust_config();
-    let mut args = vec!["--trust-config", tc.to_str().unwrap()];
     let pred = work.path().join("p.json");
     std::fs::write(&pred, r#"{"built":"yes"}"#).unwrap();
+    let mut args = vec![];
     if attest {
         args.extend([
             "attest",
@@ -21,31 +20,12 @@ fn sign_and_verify(inst: &Instance, rekor: &str, attest: bool) {
             "--predicate",
             pred.to_str().unwrap(),
         ]);
-    } else {
-        args.push("sign");
     }
-    args.extend([
-        "--rekor-version",
-        rekor,
-        "--identity-token",
-        &token,
-        f.to_str().unwrap(),
-    ]);
-    let o = signet(&args);
+    args.extend(["--rekor-version", rekor]);
+    let o = inst.sign_as("alice@example.com", &f, &args);
     assert!(o.status.success(), "sign: {:?}", text(&o));
     let issuer = inst.issuer();
-    let o = signet(&[
-        "--trust-config",
-        tc.to_str().unwrap(),
-        "verify",
-        "identity",
-        "--offline",
-        "--cert-identity",
-        "alice@example.com",
-        "--cert-oidc-issuer",
-        &issuer,
-        f.to_str().unwrap(),
-    ]);
+    let o = inst.verify_as("alice@example.com", &f, &[]);
     assert_eq!(o.status.code(), Some(0), "verify: {:?}", text(&o));
     assert_eq!(text(&o).1.trim(), format!("OK: {}", f.display()));
     // Another identity fails, naming both.
@@ -1679,18 +1659,7 @@ fn tls_instance_signs_and_verifies_end_to_end() {
     );
     let o = sign(true);
     assert!(o.status.success(), "{:?}", text(&o));
-    let o = signet(&[
-        "--trust-config",
-        inst.trust_config().to_str().unwrap(),
-        "verify",
-        "identity",
-        "--offline",
-        "--cert-identity",
-        "tls@example.com",
-        "--cert-oidc-issuer",
-        &inst.issuer(),
-        f.to_str().unwrap(),
-    ]);
+    let o = inst.verify_as("tls@example.com", &f, &[]);
     assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
 }
 
@@ -1749,29 +1718,9 @@ fn brought_ca_issues_the_signing_certificates() {
     let work = tempfile::tempdir().unwrap();
     let f = work.path().join("org.txt");
     std::fs::write(&f, b"signed under the org CA\n").unwrap();
-    let tok = inst.token("org@example.com");
-    let tc = inst.trust_config();
-    let o = signet(&[
-        "--trust-config",
-        tc.to_str().unwrap(),
-        "sign",
-        "--identity-token",
-        &tok,
-        f.to_str().unwrap(),
-    ]);
+    let o = inst.sign_as("org@example.com", &f, &[]);
     assert!(o.status.success(), "{:?}", text(&o));
-    let o = signet(&[
-        "--trust-config",
-        tc.to_str().unwrap(),
-        "verify",
-        "identity",
-        "--offline",
-        "--cert-identity",
-        "org@example.com",
-        "--cert-oidc-issuer",
-        &inst.issuer(),
-        f.to_str().unwrap(),
-    ]);
+    let o = inst.verify_as("org@example.com", &f, &[]);
     assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
     let b: serde_json::Value =
         serde_json::from_slice(&std::fs::read(work.path().join("org.txt.sigstore.json")).unwrap())

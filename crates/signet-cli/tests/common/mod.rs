@@ -136,6 +136,47 @@ impl Instance {
         format!("{}/oidc", self.url)
     }
 
+    /// `signet --trust-config DATA/trust_config.json ARGS...`: the CLI against this instance.
+    pub fn cli(&self, args: &[&str]) -> Output {
+        let tc = self.trust_config();
+        let mut all = vec!["--trust-config", tc.to_str().unwrap()];
+        all.extend_from_slice(args);
+        signet(&all)
+    }
+
+    /// `sign` (or, with `extra` starting with `attest`, whatever command it names) `file` as
+    /// `email` with a development token; `extra` are the command's flags before the file.
+    pub fn sign_as(&self, email: &str, file: &Path, extra: &[&str]) -> Output {
+        let token = self.token(email);
+        let mut args: Vec<&str> = if extra.first() == Some(&"attest") {
+            extra.to_vec()
+        } else {
+            let mut a = vec!["sign"];
+            a.extend_from_slice(extra);
+            a
+        };
+        args.extend(["--identity-token", &token, file.to_str().unwrap()]);
+        self.cli(&args)
+    }
+
+    /// `verify identity --offline` of `file` for `email` issued by this instance's development
+    /// issuer; `extra` flags (e.g. `--bundle B`) come before the file.
+    pub fn verify_as(&self, email: &str, file: &Path, extra: &[&str]) -> Output {
+        let issuer = self.issuer();
+        let mut args = vec![
+            "verify",
+            "identity",
+            "--offline",
+            "--cert-identity",
+            email,
+            "--cert-oidc-issuer",
+            &issuer,
+        ];
+        args.extend_from_slice(extra);
+        args.push(file.to_str().unwrap());
+        self.cli(&args)
+    }
+
     /// A development identity token for `email`.
     pub fn token(&self, email: &str) -> String {
         let o = signet(&[
