@@ -23,8 +23,7 @@ use crate::{trust, Failure, TrustArgs};
 /// The public-good Rekor.
 pub const DEFAULT_REKOR_URL: &str = "https://rekor.sigstore.dev";
 
-/// Most candidate entries fetched for one bare envelope.
-const MAX_CANDIDATES: usize = 16;
+use signet_core::limits::MAX_DSSE_CANDIDATES as MAX_CANDIDATES;
 
 /// `signet slsa ...`
 #[derive(Subcommand, Debug)]

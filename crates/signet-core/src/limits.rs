@@ -26,6 +26,51 @@ pub const MAX_STATEMENT_SUBJECTS: usize = 4096;
 /// Maximum signatures in a Rekor entry body (dsse, intoto).
 pub const MAX_BODY_SIGNATURES: usize = MAX_DSSE_SIGNATURES;
 
+// --- caps of the other parsers and stores (one list; each crate uses these) ---
+
+/// Most certificates accepted in an RFC 3161 token's embedded certificate set.
+pub const MAX_TSA_EMBEDDED_CERTS: usize = 32;
+/// Most keys a managed-key keyring may list.
+pub const MAX_KEYRING_KEYS: usize = 256;
+/// Largest Rekor v1 API answer read, bytes.
+pub const MAX_REKOR_JSON: u64 = 64 << 20;
+/// Largest package-index JSON document (simple API, provenance) read, bytes.
+pub const MAX_INDEX_JSON: u64 = 32 << 20;
+/// Largest distribution downloaded from a package index, bytes.
+pub const MAX_DIST_BYTES: u64 = 1 << 30;
+/// Largest tile-log object (a full entry bundle of 256 maximal entries), bytes.
+pub const MAX_TILE_OBJECT: u64 = 256 * (crate::tlog::layout::MAX_ENTRY_SIZE as u64 + 2);
+/// Most Rekor v1 entries fetched as candidates for one DSSE envelope.
+pub const MAX_DSSE_CANDIDATES: usize = 16;
+/// Most keys a TUF `delegations` object may list (checked while parsing).
+pub const MAX_TUF_DELEGATION_KEYS: usize = 4096;
+/// Most roles a TUF `delegations` object may list (checked while parsing).
+pub const MAX_TUF_DELEGATED_ROLES: usize = 4096;
+/// Most key IDs one TUF delegated role may list (checked while parsing).
+pub const MAX_TUF_ROLE_KEYIDS: usize = 256;
+/// Most `paths` or `path_hash_prefixes` one TUF delegated role may list.
+pub const MAX_TUF_ROLE_PATTERNS: usize = 4096;
+/// Longest TUF `paths` pattern or hash prefix, bytes.
+pub const MAX_TUF_PATTERN_LEN: usize = 1024;
+/// Most TUF root versions fetched in one refresh (python-tuf: 32).
+pub const MAX_TUF_ROOT_ROTATIONS: u64 = 32;
+/// Most TUF delegated targets roles visited in one target search (python-tuf: 32).
+pub const MAX_TUF_DELEGATIONS: usize = 32;
+/// Largest TUF root metadata downloaded, bytes.
+pub const MAX_TUF_ROOT_BYTES: u64 = 512_000;
+/// Largest TUF timestamp metadata downloaded, bytes.
+pub const MAX_TUF_TIMESTAMP_BYTES: u64 = 16_384;
+/// Largest other TUF metadata downloaded, bytes.
+pub const MAX_TUF_META_BYTES: u64 = 2_000_000;
+/// Most retired key generations an instance keeps (each is in its trusted root).
+pub const MAX_RETIRED_KEYS: usize = 256;
+/// Most live authorization and device codes of the development issuer (each kind).
+pub const MAX_DEV_ISSUER_PENDING: usize = 10_000;
+/// Longest form field the development issuer accepts, bytes.
+pub const MAX_DEV_ISSUER_FIELD: usize = 2048;
+/// Largest form body the development issuer reads, bytes.
+pub const MAX_DEV_ISSUER_FORM: usize = 16 * MAX_DEV_ISSUER_FIELD;
+
 /// Serde helpers that enforce a cap on a list *while* it is parsed: the element past the cap is
 /// an error before it is read, so a hostile document cannot make the parser allocate millions
 /// of elements first (a 64 MB bundle of 22 million proof hashes would otherwise take > 1 GB).

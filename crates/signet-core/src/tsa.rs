@@ -78,8 +78,7 @@ pub const OID_EXT_KEY_USAGE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.
 pub const OID_EXT_SUBJECT_KEY_IDENTIFIER: ObjectIdentifier =
     ObjectIdentifier::new_unwrap("2.5.29.14");
 
-/// Most certificates accepted in a token's embedded certificate set.
-const MAX_EMBEDDED_CERTS: usize = 32;
+use crate::limits::MAX_TSA_EMBEDDED_CERTS as MAX_EMBEDDED_CERTS;
 
 // ---------------------------------------------------------------------------------------------
 // ASN.1 types (RFC 3161, RFC 5035). Only what is needed; borrowed from the input.

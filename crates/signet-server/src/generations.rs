@@ -20,8 +20,7 @@ pub const TOKEN_MANIFEST: &str = "pkcs11.json";
 /// The rotations file under `DATA/keys`.
 pub const ROTATIONS_FILE: &str = "rotations.json";
 
-/// Most retired generations the rotations file may list (every one is in the trusted root).
-pub const MAX_RETIRED: usize = 256;
+pub use signet_core::limits::MAX_RETIRED_KEYS as MAX_RETIRED;
 
 /// A role whose key can be rotated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

@@ -26,9 +26,9 @@ use crate::{now_secs, App, Error, Result};
 
 const JWKS_TTL: Duration = Duration::from_secs(300);
 const CODE_TTL: Duration = Duration::from_secs(300);
-/// At most this many live authorization codes and device codes each: beyond it, 503 (expired
-/// ones are dropped first), so a flood of sign-ins cannot grow the server without bound.
-const MAX_PENDING: usize = 10_000;
+// At most this many live authorization codes and device codes each: beyond it, 503 (expired
+// ones are dropped first), so a flood of sign-ins cannot grow the server without bound.
+use signet_core::limits::MAX_DEV_ISSUER_PENDING as MAX_PENDING;
 
 fn table_full(what: &str) -> Error {
     Error::Request {
@@ -279,8 +279,7 @@ fn loopback_redirect(uri: &str) -> Result<reqwest::Url> {
     Ok(url)
 }
 
-/// The longest form field the development issuer accepts (emails, redirect URIs, state, ...).
-const MAX_FIELD: usize = 2048;
+use signet_core::limits::MAX_DEV_ISSUER_FIELD as MAX_FIELD;
 
 fn html_escape(s: &str) -> String {
     s.replace('&', "&amp;")
@@ -626,8 +625,7 @@ pub fn routes() -> Router<Arc<App>> {
         .layer(axum::extract::DefaultBodyLimit::max(MAX_FORM_BODY))
 }
 
-/// Largest form body the development issuer reads.
-const MAX_FORM_BODY: usize = 16 * MAX_FIELD;
+use signet_core::limits::MAX_DEV_ISSUER_FORM as MAX_FORM_BODY;
 
 #[cfg(test)]
 mod tests {

@@ -7,10 +7,7 @@ use signet_core::encoding::sha256;
 
 use crate::{Error, Result};
 
-/// Largest simple-API or provenance document read.
-const MAX_JSON: u64 = 32 << 20;
-/// Largest distribution downloaded.
-const MAX_DIST: u64 = 1 << 30;
+use signet_core::limits::{MAX_DIST_BYTES as MAX_DIST, MAX_INDEX_JSON as MAX_JSON};
 
 /// An index, e.g. `https://pypi.org`.
 pub struct PypiIndex {

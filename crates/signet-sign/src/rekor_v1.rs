@@ -12,8 +12,7 @@ use signet_core::x509::Certificate;
 
 use crate::{Error, Result};
 
-/// Largest JSON answer read.
-const MAX_JSON: u64 = 64 << 20;
+use signet_core::limits::MAX_REKOR_JSON as MAX_JSON;
 
 /// What `GET /api/v1/log` reports.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -14,8 +14,7 @@ use signet_core::trust::TrustedRoot;
 
 use crate::{Error, Result};
 
-/// Largest object fetched from a tile log (a full entry bundle of 256 maximal entries).
-const MAX_OBJECT: u64 = 256 * (layout::MAX_ENTRY_SIZE as u64 + 2);
+use signet_core::limits::MAX_TILE_OBJECT as MAX_OBJECT;
 
 /// A tile log client; fetched hash tiles are cached for the client's life.
 pub struct TileClient {

@@ -16,14 +16,13 @@ use crate::metadata::{
 };
 use crate::Error;
 
-/// Upper bound on root versions fetched in one refresh (python-tuf uses 32 too).
-pub const MAX_ROOT_ROTATIONS: u64 = 32;
-/// Upper bound on delegated targets roles visited in one target search (python-tuf: 32).
-pub const MAX_DELEGATIONS: usize = 32;
-/// Size limits (bytes) for downloads.
-const MAX_ROOT: u64 = 512_000;
-const MAX_TIMESTAMP: u64 = 16_384;
-const MAX_META: u64 = 2_000_000;
+pub use signet_core::limits::{
+    MAX_TUF_DELEGATIONS as MAX_DELEGATIONS, MAX_TUF_ROOT_ROTATIONS as MAX_ROOT_ROTATIONS,
+};
+use signet_core::limits::{
+    MAX_TUF_META_BYTES as MAX_META, MAX_TUF_ROOT_BYTES as MAX_ROOT,
+    MAX_TUF_TIMESTAMP_BYTES as MAX_TIMESTAMP,
+};
 
 /// Downloads files. `Ok(None)` means "not found" (HTTP 403/404), which ends the root chain.
 pub trait Fetcher {

@@ -345,16 +345,11 @@ pub struct Targets {
     pub delegations: Option<Delegations>,
 }
 
-/// Most keys a `delegations` object may list (checked while parsing).
-pub const MAX_DELEGATION_KEYS: usize = 4096;
-/// Most roles a `delegations` object may list (checked while parsing).
-pub const MAX_DELEGATED_ROLES: usize = 4096;
-/// Most key IDs one delegated role may list (checked while parsing).
-pub const MAX_ROLE_KEYIDS: usize = 256;
-/// Most `paths` or `path_hash_prefixes` one delegated role may list (checked while parsing).
-pub const MAX_ROLE_PATTERNS: usize = 4096;
-/// Longest `paths` pattern or hash prefix, in bytes (keeps matching cheap on hostile input).
-pub const MAX_PATTERN_LEN: usize = 1024;
+pub use signet_core::limits::{
+    MAX_TUF_DELEGATED_ROLES as MAX_DELEGATED_ROLES, MAX_TUF_DELEGATION_KEYS as MAX_DELEGATION_KEYS,
+    MAX_TUF_PATTERN_LEN as MAX_PATTERN_LEN, MAX_TUF_ROLE_KEYIDS as MAX_ROLE_KEYIDS,
+    MAX_TUF_ROLE_PATTERNS as MAX_ROLE_PATTERNS,
+};
 
 /// The `delegations` of a targets role (TUF specification §4.5): keys and the roles they sign.
 ///

@@ -23,8 +23,7 @@ use crate::material::{fmt_range, in_range};
 use crate::tlog::Signer;
 use crate::{signature, time, tlog, Artifact, Error, Result, TimeSource, Verifier};
 
-/// Most keys a keyring may list.
-pub const MAX_KEYRING_KEYS: usize = 256;
+pub use signet_core::limits::MAX_KEYRING_KEYS;
 
 /// A managed signing key and the validity window its trust material gives it.
 #[derive(Debug, Clone)]
