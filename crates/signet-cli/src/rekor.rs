@@ -21,9 +21,11 @@ use crate::{trust, Failure, TrustArgs};
 /// `signet rekor ...`.
 #[derive(Args, Debug)]
 pub struct RekorArgs {
-    /// The Rekor server.
-    #[arg(long, global = true, default_value = "https://rekor.sigstore.dev")]
-    pub rekor_url: String,
+    /// The Rekor server (rekor-cli's `--rekor_server` also works). Default: the Rekor v1 log
+    /// of the trust material's signing config (`--trust-config`, `--signing-config`,
+    /// `--instance`, or the public-good one), else the trusted root's first log.
+    #[arg(long, global = true, alias = "rekor_server")]
+    pub rekor_url: Option<String>,
     #[command(subcommand)]
     pub cmd: RekorCommand,
 }
@@ -564,6 +566,40 @@ fn is_tile_log(c: &Client) -> bool {
         .is_some_and(|t| Checkpoint::parse(&t).is_ok())
 }
 
+/// The trusted root, and the Rekor URL: `--rekor-url`, else the signing config's Rekor v1
+/// service (the newest API version when it lists no v1), else the trusted root's first log.
+fn rekor_and_root(t: &TrustArgs, given: Option<&str>) -> Result<(TrustedRoot, String), Failure> {
+    let trust_only = t.trusted_root.is_some() && t.signing_config.is_none();
+    if trust_only || given.is_some() {
+        let (root, _) = trust::trusted_root(t)?;
+        let url = match given {
+            Some(u) => u.to_string(),
+            None => root
+                .tlogs
+                .first()
+                .map(|l| l.base_url.clone())
+                .ok_or_else(|| {
+                    Failure::Usage(
+                        "the trusted root lists no transparency log; give --rekor-url".into(),
+                    )
+                })?,
+        };
+        return Ok((root, url));
+    }
+    let cfg = trust::trust_config(t)?;
+    let services = &cfg.signing_config.rekor_tlog_urls;
+    let url = services
+        .iter()
+        .find(|s| s.major_api_version == 1)
+        .or_else(|| services.iter().max_by_key(|s| s.major_api_version))
+        .map(|s| s.url.clone())
+        .or_else(|| cfg.trusted_root.tlogs.first().map(|l| l.base_url.clone()))
+        .ok_or_else(|| {
+            Failure::Usage("the trust material names no Rekor log; give --rekor-url".into())
+        })?;
+    Ok((cfg.trusted_root, url))
+}
+
 /// Entry point for `signet rekor`.
 pub fn run(t: &TrustArgs, a: RekorArgs) -> Result<(), Failure> {
     if t.offline {
@@ -571,12 +607,12 @@ pub fn run(t: &TrustArgs, a: RekorArgs) -> Result<(), Failure> {
             "`signet rekor` talks to a Rekor server; it cannot run with --offline".into(),
         ));
     }
-    let (root, _) = trust::trusted_root(t)?;
+    let (root, url) = rekor_and_root(t, a.rekor_url.as_deref())?;
     let http = signet_http::Http::new().context("HTTP client")?;
     let c = Client {
-        base: a.rekor_url.trim_end_matches('/').to_string(),
+        base: url.trim_end_matches('/').to_string(),
         http: http.clone(),
-        rekor: signet_sign::rekor_v1::RekorV1::new(&a.rekor_url, http),
+        rekor: signet_sign::rekor_v1::RekorV1::new(&url, http),
         root,
     };
     if is_tile_log(&c) {

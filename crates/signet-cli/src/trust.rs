@@ -105,6 +105,45 @@ pub fn client_trust_config(t: &TrustArgs) -> Result<ClientTrustConfig, Failure> 
     })
 }
 
+/// The trust config for signing, from the flags (`--trust-config`, else TUF: `--instance`,
+/// `--staging` or the public-good repository, with offline fallbacks).
+pub fn trust_config(t: &TrustArgs) -> Result<ClientTrustConfig, Failure> {
+    if let Some(p) = &t.trust_config {
+        let bytes =
+            std::fs::read(p).with_context(|| format!("reading trust config {}", p.display()))?;
+        return Ok(ClientTrustConfig::from_json(&bytes)
+            .with_context(|| format!("parsing {}", p.display()))?);
+    }
+    let read = |p: &std::path::Path, what: &str| {
+        std::fs::read(p).map_err(|e| Failure::Usage(format!("reading {what} {}: {e}", p.display())))
+    };
+    let signing_config = match &t.signing_config {
+        Some(p) => Some(
+            SigningConfig::from_json(&read(p, "signing config")?)
+                .with_context(|| format!("parsing {}", p.display()))?,
+        ),
+        None => None,
+    };
+    match (&t.trusted_root, signing_config) {
+        (Some(tr), Some(signing_config)) => Ok(ClientTrustConfig {
+            media_type: signet_core::trust::CLIENT_TRUST_CONFIG_MEDIA_TYPE.into(),
+            trusted_root: TrustedRoot::from_json(&read(tr, "trusted root")?)
+                .with_context(|| format!("parsing {}", tr.display()))?,
+            signing_config,
+        }),
+        (Some(_), None) => Err(Failure::Usage("signing needs a signing config too: add --signing-config FILE, or use --trust-config (a ClientTrustConfig) or --instance".into())),
+        (None, Some(signing_config)) => {
+            let (trusted_root, _) = trusted_root(t)?;
+            Ok(ClientTrustConfig {
+                media_type: signet_core::trust::CLIENT_TRUST_CONFIG_MEDIA_TYPE.into(),
+                trusted_root,
+                signing_config,
+            })
+        }
+        (None, None) => client_trust_config(t),
+    }
+}
+
 /// `signet trust-instance ROOT.json --instance URL`.
 #[derive(Args, Debug)]
 pub struct TrustInstanceArgs {

@@ -296,6 +296,16 @@ fn rekor_client_against_the_instance() {
         "{:?}",
         text(&o)
     );
+    // The bug: without --rekor-url the client went to the public Rekor (and failed on DNS);
+    // the URL now comes from the trust config's signing config. rekor-cli's spelling works too.
+    for args in [
+        &["rekor", "get", "--log-index", "0"][..],
+        &["rekor", "--rekor_server", url, "get", "--log-index", "0"][..],
+    ] {
+        let o = inst.cli(args);
+        assert!(o.status.success(), "{args:?}: {:?}", text(&o));
+        assert!(text(&o).1.contains("SET verified"), "{:?}", text(&o));
+    }
     // Text form names the certificate identity.
     let o = signet(&[
         "--trust-config",
