@@ -225,12 +225,23 @@ impl Inner {
         &self,
         f: impl Fn(&Session) -> std::result::Result<T, CkError>,
     ) -> std::result::Result<T, CkError> {
+        self.with_session_renewing(f, |_| {})
+    }
+
+    /// As [`Inner::with_session`]; after a reconnection `renew` runs on the new session
+    /// before the retry (to find object handles again), all under the one lock.
+    fn with_session_renewing<T>(
+        &self,
+        f: impl Fn(&Session) -> std::result::Result<T, CkError>,
+        renew: impl Fn(&Session),
+    ) -> std::result::Result<T, CkError> {
         let mut guard = self.session();
         match f(&guard) {
             Err(e) if session_lost(&e) => {
                 if self.reconnect(&mut guard).is_err() {
                     return Err(e);
                 }
+                renew(&guard);
                 f(&guard)
             }
             r => r,
@@ -511,32 +522,22 @@ impl Pkcs11Key {
     /// key's handle found again by label before the one retry.
     fn token_sign(&self, mech: &Mechanism, data: &[u8]) -> std::result::Result<Vec<u8>, CkError> {
         let handle = || {
-            *self
-                .handle
+            self.handle
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
         };
-        let first = self.token.session().sign(mech, handle(), data);
-        match first {
-            Err(e) if session_lost(&e) => {
-                {
-                    let mut guard = self.token.session();
-                    if self.token.reconnect(&mut guard).is_err() {
-                        return Err(e);
-                    }
+        self.token.with_session_renewing(
+            |s| s.sign(mech, *handle(), data),
+            |s| {
+                let found = s.find_objects(&[
+                    Attribute::Class(ObjectClass::PRIVATE_KEY),
+                    Attribute::Label(self.label.as_bytes().to_vec()),
+                ]);
+                if let Ok([h]) = found.as_deref() {
+                    *handle() = *h;
                 }
-                if let Ok([h]) =
-                    find_in(&self.token, &self.label, ObjectClass::PRIVATE_KEY).as_deref()
-                {
-                    *self
-                        .handle
-                        .lock()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner) = *h;
-                }
-                self.token.session().sign(mech, handle(), data)
-            }
-            r => r,
-        }
+            },
+        )
     }
 
     fn sign_raw(&self, msg: &[u8]) -> Result<Vec<u8>> {

@@ -196,6 +196,14 @@ impl Rotations {
                 r.retired.len()
             )));
         }
+        // Every retired key must decode: the trusted root lists each one, and one that could
+        // not be listed would silently stop verifying the bundles it signed.
+        for x in &r.retired {
+            match x.role {
+                Role::Ca | Role::Tsa => x.chain_der().map(|_| ())?,
+                _ => x.public_key_der().map(|_| ())?,
+            }
+        }
         Ok(r)
     }
 
@@ -250,6 +258,32 @@ pub(crate) fn file_key(role: Role, der: &[u8]) -> Result<SharedSigner> {
     })
 }
 
+/// The PKCS#11 manifest of a keys directory (`None`: the instance's keys are files).
+pub(crate) fn read_manifest(keys_dir: &Path) -> Result<Option<serde_json::Value>> {
+    let p = keys_dir.join(TOKEN_MANIFEST);
+    match std::fs::read(&p) {
+        Ok(b) => serde_json::from_slice(&b)
+            .map(Some)
+            .map_err(|e| Error::Config(format!("{}: {e}", p.display()))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Error::io(&p, e)),
+    }
+}
+
+/// The label the manifest records under `keys.<name>`.
+pub(crate) fn manifest_label<'m>(manifest: &'m serde_json::Value, name: &str) -> Result<&'m str> {
+    manifest["keys"][name].as_str().ok_or_else(|| {
+        Error::Config(format!(
+            "{TOKEN_MANIFEST}: expected keys.{name} (a key label), found none"
+        ))
+    })
+}
+
+/// The token label of `role`'s key of generation `g`.
+pub(crate) fn token_label(manifest: &serde_json::Value, role: Role, g: u32) -> Result<String> {
+    Ok(gen_label(manifest_label(manifest, role.token_role())?, g))
+}
+
 /// A role's key in `token` for generation `g` (its label from the manifest, suffixed).
 pub(crate) fn token_key(
     token: &dyn KeyProvider,
@@ -257,14 +291,5 @@ pub(crate) fn token_key(
     role: Role,
     g: u32,
 ) -> Result<SharedSigner> {
-    let base = manifest["keys"][role.token_role()]
-        .as_str()
-        .ok_or_else(|| {
-            Error::Config(format!(
-                "{}: expected keys.{} (a key label), found none",
-                TOKEN_MANIFEST,
-                role.token_role()
-            ))
-        })?;
-    Ok(token.open(&gen_label(base, g), role.algorithm())?)
+    Ok(token.open(&token_label(manifest, role, g)?, role.algorithm())?)
 }

@@ -13,7 +13,9 @@ use signet_core::time::format_rfc3339;
 
 pub(crate) use crate::files::write_private;
 pub use crate::generations::TOKEN_MANIFEST;
-use crate::generations::{file_key, gen_file, token_key, Role, Rotations};
+use crate::generations::{
+    file_key, gen_file, manifest_label, read_manifest, token_key, Role, Rotations,
+};
 use crate::{Error, Result};
 
 /// Every key and certificate of the instance (`Debug` shows no key material).
@@ -363,17 +365,6 @@ const TUF_TOKEN_ROLES: [(&str, &str); 4] = [
     ("timestamp", "tufTimestamp"),
 ];
 
-fn read_manifest(keys_dir: &Path) -> Result<Option<serde_json::Value>> {
-    let p = keys_dir.join(TOKEN_MANIFEST);
-    match std::fs::read(&p) {
-        Ok(b) => serde_json::from_slice(&b)
-            .map(Some)
-            .map_err(|e| Error::Config(format!("{}: {e}", p.display()))),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(Error::io(&p, e)),
-    }
-}
-
 /// The token holding the TUF keys of the instance whose keys are in `keys_dir`, with its
 /// manifest; `None` when the TUF keys are files (file-key instances, and token instances made
 /// before TUF keys moved into the token).
@@ -384,7 +375,7 @@ fn tuf_in_token<'t>(
     let Some(m) = read_manifest(keys_dir)? else {
         return Ok(None);
     };
-    if m["keys"]["tufRoot"].as_str().is_none() {
+    if manifest_label(&m, "tufRoot").is_err() {
         return Ok(None);
     }
     let t = token.ok_or_else(|| {
@@ -404,20 +395,25 @@ pub fn open_tuf(
     now: i64,
     token: Option<&dyn KeyProvider>,
 ) -> Result<signet_tuf::repo::Repository> {
+    let in_token = tuf_in_token(&data_dir.join("keys"), token)?;
+    open_tuf_with(data_dir, now, in_token.as_ref().map(|(t, m)| (*t, m)))
+}
+
+fn open_tuf_with(
+    data_dir: &Path,
+    now: i64,
+    in_token: Option<(&dyn KeyProvider, &serde_json::Value)>,
+) -> Result<signet_tuf::repo::Repository> {
     let keys_dir = data_dir.join("keys");
     let tuf = data_dir.join("tuf");
-    match tuf_in_token(&keys_dir, token)? {
+    match in_token {
         None => Ok(signet_tuf::repo::Repository::open_or_init(
             &tuf, &keys_dir, now,
         )?),
         Some((t, m)) => {
             let mut signers = vec![];
             for (role, key) in TUF_TOKEN_ROLES {
-                let label = m["keys"][key].as_str().ok_or_else(|| {
-                    Error::Config(format!(
-                        "{TOKEN_MANIFEST}: expected keys.{key} (a key label)"
-                    ))
-                })?;
+                let label = manifest_label(m, key)?;
                 signers.push((role, t.open(label, SignatureAlgorithm::Ed25519)?));
             }
             Ok(signet_tuf::repo::Repository::open_or_init_with_signers(
@@ -433,8 +429,9 @@ pub fn open_tuf(
 /// `keys/tuf-root.pk8` (the old one kept as `tuf-root.v<N>.pk8`). Returns the new version.
 pub fn rotate_tuf_root(data_dir: &Path, now: i64, token: Option<&dyn KeyProvider>) -> Result<u64> {
     let keys_dir = data_dir.join("keys");
-    let mut repo = open_tuf(data_dir, now, token)?;
-    let Some((t, mut m)) = tuf_in_token(&keys_dir, token)? else {
+    let in_token = tuf_in_token(&keys_dir, token)?;
+    let mut repo = open_tuf_with(data_dir, now, in_token.as_ref().map(|(t, m)| (*t, m)))?;
+    let Some((t, mut m)) = in_token else {
         return Ok(repo.rotate_root(now)?);
     };
     let v = repo.root_version()?;
@@ -535,16 +532,10 @@ impl InstanceKeys {
     /// certificates from `dir`; each certificate must carry its key's public key.
     fn load_from_token(dir: &Path, token: &dyn KeyProvider) -> Result<Self> {
         let p = |n: &str| dir.join(n);
-        let manifest: serde_json::Value = serde_json::from_slice(&read(&p(TOKEN_MANIFEST))?)
-            .map_err(|e| Error::Config(format!("{}: {e}", p(TOKEN_MANIFEST).display())))?;
+        let manifest = read_manifest(dir)?
+            .ok_or_else(|| Error::Config(format!("{}: missing", p(TOKEN_MANIFEST).display())))?;
         let open = |role: &str| -> Result<SharedSigner> {
-            let label = manifest["keys"][role].as_str().ok_or_else(|| {
-                Error::Config(format!(
-                    "{}: expected keys.{role} (a key label), found none",
-                    p(TOKEN_MANIFEST).display()
-                ))
-            })?;
-            Ok(token.open(label, alg_of(role))?)
+            Ok(token.open(manifest_label(&manifest, role)?, alg_of(role))?)
         };
         let created = read_created(dir)?;
         let rotations = Rotations::load(dir)?;

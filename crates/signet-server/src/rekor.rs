@@ -19,6 +19,7 @@ use signet_core::encoding::{b64_decode, b64_decode_std, b64_encode, sha256};
 use signet_core::merkle::leaf_hash;
 use signet_core::rekor::set_payload;
 use signet_core::x509::Certificate;
+use signet_log::NoteSigner;
 
 use crate::keys::InstanceKeys;
 use crate::trust::Urls;
@@ -416,17 +417,16 @@ impl RekorV1 {
             let tree_id = tree_id(&dir)?;
             let mut lc = cfg.log_config(dir.join("log"), urls.rekor_v1_origin(tree_id));
             lc.publish_on_demand = true;
-            let log = signet_log::Log::open(
-                lc,
-                Arc::new(signet_log::KeyNoteSigner::new(urls.host(), key.clone())?),
-            )
-            .await?;
+            // The note signer's log ID (SHA-256 of the key's SPKI) is also the SET's.
+            let signer = Arc::new(signet_log::KeyNoteSigner::new(urls.host(), key.clone())?);
+            let log_id = signer.log_id();
+            let log = signet_log::Log::open(lc, signer).await?;
             let offset = shards
                 .last()
                 .map_or(0, |s| s.offset + s.log.integrated_size());
             shards.push(V1Shard {
                 log,
-                log_id: sha256(key.public_key_der()),
+                log_id,
                 key,
                 tree_id,
                 offset,
@@ -828,8 +828,9 @@ async fn v1_index_retrieve(
 async fn v1_log_info(State(app): State<Arc<App>>) -> Result<Json<Value>> {
     let r = &app.rekor_v1;
     let mut info = r.active().info();
-    let (_, frozen) = r.shards().split_last().unwrap_or((r.active(), &[]));
-    info["inactiveShards"] = frozen.iter().rev().map(V1Shard::info).collect();
+    // Every shard but the last (the active one), newest first.
+    let frozen = r.shards().iter().rev().skip(1);
+    info["inactiveShards"] = frozen.map(V1Shard::info).collect();
     Ok(Json(info))
 }
 
@@ -914,13 +915,10 @@ impl RekorV2 {
                 g => cfg.data_dir.join(format!("rekor-v2-g{g}")),
             };
             let lc = cfg.log_config(dir, origin.clone());
-            let raw = signet_core::signer::public_key_bits(key.as_ref())?;
-            let log = signet_log::Log::open(
-                lc,
-                Arc::new(signet_log::KeyNoteSigner::new(origin.clone(), key)?),
-            )
-            .await?;
-            let log_id = signet_core::checkpoint::ed25519_key_id(&origin, &raw).to_vec();
+            // The C2SP key ID the note signer derives from the origin is the log ID.
+            let signer = Arc::new(signet_log::KeyNoteSigner::new(origin.clone(), key)?);
+            let log_id = signer.log_id().to_vec();
+            let log = signet_log::Log::open(lc, signer).await?;
             shards.push(V2Shard {
                 log,
                 log_id,

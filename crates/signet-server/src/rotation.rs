@@ -32,7 +32,7 @@ use crate::files::write_private;
 pub use crate::generations::{
     gen_file, gen_label, Generation, Retired, Role, Rotations, ROTATIONS_FILE,
 };
-use crate::generations::{MAX_RETIRED, TOKEN_MANIFEST};
+use crate::generations::{manifest_label, read_manifest, token_label, MAX_RETIRED, TOKEN_MANIFEST};
 use crate::keys::{BroughtCa, InstanceKeys, CA_YEARS};
 use crate::{Error, Result};
 
@@ -58,16 +58,10 @@ fn new_key(
     manifest: Option<&serde_json::Value>,
 ) -> Result<SharedSigner> {
     if let Some(t) = token {
-        let base = manifest
-            .and_then(|m| m["keys"][role.token_role()].as_str())
-            .ok_or_else(|| {
-                Error::Config(format!(
-                    "{}: expected keys.{} (a key label)",
-                    TOKEN_MANIFEST,
-                    role.token_role()
-                ))
-            })?;
-        return Ok(t.generate(&gen_label(base, g), role.algorithm())?);
+        let m = manifest.ok_or_else(|| {
+            Error::Config(format!("{TOKEN_MANIFEST}: missing for a token instance"))
+        })?;
+        return Ok(t.generate(&token_label(m, role, g)?, role.algorithm())?);
     }
     let (signer, pkcs8): (SharedSigner, Vec<u8>) = match role.algorithm().curve() {
         Some(c) => {
@@ -98,7 +92,7 @@ fn ca_root(
     };
     let signer: SharedSigner = match token {
         Some(t) => {
-            let Some(label) = manifest.and_then(|m| m["keys"]["caRoot"].as_str()) else {
+            let Some(label) = manifest.and_then(|m| manifest_label(m, "caRoot").ok()) else {
                 return Ok(None);
             };
             t.open(label, SignatureAlgorithm::EcdsaP384Sha384)?
@@ -163,15 +157,8 @@ pub fn rotate(
             dir.join(ROTATIONS_FILE).display()
         )));
     }
-    let manifest: Option<serde_json::Value> = match token {
-        Some(_) => {
-            let p = dir.join(TOKEN_MANIFEST);
-            let b = std::fs::read(&p).map_err(|e| Error::io(&p, e))?;
-            Some(
-                serde_json::from_slice(&b)
-                    .map_err(|e| Error::Config(format!("{}: {e}", p.display())))?,
-            )
-        }
+    let manifest = match token {
+        Some(_) => read_manifest(&dir)?,
         None => None,
     };
     let g = cur.generation + 1;
