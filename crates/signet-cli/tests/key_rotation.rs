@@ -42,8 +42,11 @@ fn tlog_entry(b: &Path) -> Value {
     json(b)["verificationMaterial"]["tlogEntries"][0].clone()
 }
 
-fn rotate(dir: &Path, role: &str) -> std::process::Output {
-    signet(&["keys", "rotate", role, "--data-dir", dir.to_str().unwrap()])
+/// `signet keys rotate ROLE --data-dir DIR EXTRA...`.
+fn rotate(dir: &Path, role: &str, extra: &[&str]) -> std::process::Output {
+    let mut args = vec!["keys", "rotate", role, "--data-dir", dir.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    signet(&args)
 }
 
 fn get(url: &str) -> (u16, String) {
@@ -61,7 +64,7 @@ fn rotating_every_key_keeps_old_bundles_verifying_and_signs_with_the_new_keys() 
     let (a2, a2b) = sign(&inst, work.path(), "before-v2.txt", "2");
 
     // The running instance holds the data dir: rotation is refused, naming why.
-    let o = rotate(inst.dir.path(), "ctlog");
+    let o = rotate(inst.dir.path(), "ctlog", &[]);
     assert!(!o.status.success(), "{:?}", text(&o));
     assert!(
         text(&o).1.contains("in use by a running signet serve"),
@@ -69,12 +72,12 @@ fn rotating_every_key_keeps_old_bundles_verifying_and_signs_with_the_new_keys() 
         text(&o)
     );
     inst.stop();
-    let o = rotate(inst.dir.path(), "nonsense");
+    let o = rotate(inst.dir.path(), "nonsense", &[]);
     assert_eq!(o.status.code(), Some(2), "{:?}", text(&o));
     // Rotation needs a whole second after the key it retires started.
     std::thread::sleep(std::time::Duration::from_millis(1100));
     for role in ["ca", "ctlog", "rekor-v1", "rekor-v2", "tsa"] {
-        let o = rotate(inst.dir.path(), role);
+        let o = rotate(inst.dir.path(), role, &[]);
         assert!(o.status.success(), "rotate {role}: {:?}", text(&o));
         let (out, _) = text(&o);
         assert!(
@@ -258,54 +261,30 @@ fn brought_ca_rotates_to_the_chain_given() {
     let org = common::OrgCa::new();
     let (c1, k1, _) = org.issue(" 1");
     let (c2, k2, _) = org.issue(" 2");
-    let mut inst = Instance::start_with(
-        tempfile::tempdir().unwrap(),
-        0,
-        &[
-            "--dev-issuer",
-            "--ca-chain",
-            c1.to_str().unwrap(),
-            "--ca-key",
-            k1.to_str().unwrap(),
-        ],
-    );
+    let mut inst = common::OrgCa::instance(&c1, &k1);
     let port = port_of(&inst.url);
     let work = tempfile::tempdir().unwrap();
     let (a, ab) = sign(&inst, work.path(), "org-before.txt", "1");
     inst.stop();
     std::thread::sleep(std::time::Duration::from_millis(1100));
-    let d = inst.dir.path().to_str().unwrap().to_string();
-    let o = signet(&["keys", "rotate", "ca", "--data-dir", &d]);
+    let d = inst.dir.path();
+    let o = rotate(d, "ca", &[]);
     assert!(!o.status.success());
     assert!(text(&o).1.contains("--ca-chain"), "{:?}", text(&o));
-    // --ca-chain belongs to `rotate ca` only.
-    let o = signet(&[
-        "keys",
-        "rotate",
-        "tsa",
-        "--data-dir",
-        &d,
+    let new_ca = [
         "--ca-chain",
         c2.to_str().unwrap(),
         "--ca-key",
         k2.to_str().unwrap(),
-    ]);
+    ];
+    // --ca-chain belongs to `rotate ca` only.
+    let o = rotate(d, "tsa", &new_ca);
     assert!(
         !o.status.success() && text(&o).1.contains("rotate ca"),
         "{:?}",
         text(&o)
     );
-    let o = signet(&[
-        "keys",
-        "rotate",
-        "ca",
-        "--data-dir",
-        &d,
-        "--ca-chain",
-        c2.to_str().unwrap(),
-        "--ca-key",
-        k2.to_str().unwrap(),
-    ]);
+    let o = rotate(d, "ca", &new_ca);
     assert!(o.status.success(), "{:?}", text(&o));
     let inst = Instance::start_in(inst.kill(), port);
     let (b, bb) = sign(&inst, work.path(), "org-after.txt", "1");
@@ -313,19 +292,7 @@ fn brought_ca_rotates_to_the_chain_given() {
         let o = verify(&inst, f, bundle);
         assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
     }
-    let issuer_of = |bundle: &Path| {
-        let b = json(bundle);
-        let der = signet_core::encoding::b64_decode(
-            "cert",
-            b["verificationMaterial"]["certificate"]["rawBytes"]
-                .as_str()
-                .unwrap(),
-        )
-        .unwrap();
-        signet_core::x509::Certificate::from_der(&der)
-            .unwrap()
-            .issuer()
-    };
+    let issuer_of = |bundle: &Path| common::bundle_leaf(bundle).issuer();
     assert!(
         issuer_of(&ab).contains("Org Sigstore CA 1"),
         "{}",

@@ -1714,17 +1714,7 @@ fn brought_ca_issues_the_signing_certificates() {
         assert!(err.contains(want), "{want}: {err}");
     }
 
-    let inst = Instance::start_with(
-        tempfile::tempdir().unwrap(),
-        0,
-        &[
-            "--dev-issuer",
-            "--ca-chain",
-            chain.to_str().unwrap(),
-            "--ca-key",
-            key.to_str().unwrap(),
-        ],
-    );
+    let inst = common::OrgCa::instance(&chain, &key);
     let work = tempfile::tempdir().unwrap();
     let f = work.path().join("org.txt");
     std::fs::write(&f, b"signed under the org CA\n").unwrap();
@@ -1732,17 +1722,7 @@ fn brought_ca_issues_the_signing_certificates() {
     assert!(o.status.success(), "{:?}", text(&o));
     let o = inst.verify_as("org@example.com", &f, &[]);
     assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
-    let b: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(work.path().join("org.txt.sigstore.json")).unwrap())
-            .unwrap();
-    let leaf = signet_core::encoding::b64_decode(
-        "cert",
-        b["verificationMaterial"]["certificate"]["rawBytes"]
-            .as_str()
-            .unwrap(),
-    )
-    .unwrap();
-    let leaf = signet_core::x509::Certificate::from_der(&leaf).unwrap();
+    let leaf = common::bundle_leaf(&work.path().join("org.txt.sigstore.json"));
     assert!(
         leaf.issuer().contains("Org Sigstore CA"),
         "{}",

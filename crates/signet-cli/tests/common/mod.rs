@@ -372,6 +372,22 @@ impl OrgCa {
         }
     }
 
+    /// A `signet serve --dev-issuer` whose CA is the issuing CA in `chain` / `key` (from
+    /// [`OrgCa::issue`]).
+    pub fn instance(chain: &Path, key: &Path) -> Instance {
+        Instance::start_with(
+            tempfile::tempdir().unwrap(),
+            0,
+            &[
+                "--dev-issuer",
+                "--ca-chain",
+                chain.to_str().unwrap(),
+                "--ca-key",
+                key.to_str().unwrap(),
+            ],
+        )
+    }
+
     /// PEM of a certificate.
     pub fn pem(der: &[u8]) -> String {
         signet_core::encoding::pem_encode("CERTIFICATE", der)
@@ -411,4 +427,10 @@ impl OrgCa {
         std::fs::write(&key, ca.key.private_pem()).unwrap();
         (chain, key, ca)
     }
+}
+
+/// The leaf certificate of the bundle file `bundle`.
+pub fn bundle_leaf(bundle: &Path) -> signet_core::x509::Certificate {
+    let b = signet_core::bundle::Bundle::from_json(&std::fs::read(bundle).unwrap()).unwrap();
+    signet_core::x509::Certificate::from_der(b.leaf_certificate_der().unwrap()).unwrap()
 }
