@@ -9,26 +9,13 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{bail, Context};
-use clap::{Args, Subcommand};
+use clap::Args;
 use signet_core::bundle::Bundle;
 use signet_core::encoding::sha256;
 use signet_core::pep740::Attestation;
 use signet_verify::{Artifact, Policy, Verifier};
 
 use crate::{trust, verify::run_parallel, Failure, TrustArgs};
-
-/// `signet bench ...`
-#[derive(Subcommand, Debug)]
-pub enum BenchCommand {
-    /// Benchmark bundle verification.
-    Verify(BenchVerifyArgs),
-    /// Benchmark a private instance: sign latency, CA certificates/s, Rekor v1/v2 creates.
-    Instance(crate::bench_instance::BenchInstanceArgs),
-    /// Benchmark the log: durable appends/s with signature checks, no HTTP.
-    Log(crate::bench_log::BenchLogArgs),
-    /// Verify every PEP 740 attestation in a directory on all cores (per-file times).
-    Pypi(crate::pypi::BenchPypiArgs),
-}
 
 /// `signet bench verify`.
 #[derive(Args, Debug)]
@@ -107,7 +94,8 @@ fn median(v: &mut [f64]) -> f64 {
     }
 }
 
-fn run_verify(a: BenchVerifyArgs, t: &TrustArgs) -> Result<(), Failure> {
+/// `signet bench verify`: medians per bundle against the crypto floor, then throughput.
+pub fn run_verify(a: BenchVerifyArgs, t: &TrustArgs) -> Result<(), Failure> {
     let cases = a
         .bundles
         .iter()
@@ -219,14 +207,4 @@ fn bench_cases(
         );
     }
     Ok(())
-}
-
-/// Entry point.
-pub fn run(t: &TrustArgs, cmd: BenchCommand) -> Result<(), Failure> {
-    match cmd {
-        BenchCommand::Verify(a) => run_verify(a, t),
-        BenchCommand::Instance(a) => crate::bench_instance::run(a),
-        BenchCommand::Log(a) => crate::bench_log::run(a),
-        BenchCommand::Pypi(a) => crate::pypi::bench(t, a),
-    }
 }

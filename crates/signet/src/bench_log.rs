@@ -7,7 +7,7 @@
 use anyhow::Context;
 use clap::Args;
 
-use crate::Failure;
+use signet_cli::Failure;
 
 /// `signet bench log`.
 #[derive(Args, Debug)]

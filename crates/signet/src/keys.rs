@@ -8,7 +8,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::{Args, Subcommand};
 
-use crate::Failure;
+use signet_cli::Failure;
 
 /// The environment variable holding the token's user PIN (unless `--pkcs11-pin-file`).
 pub const PIN_ENV: &str = "SIGNET_PKCS11_PIN";

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Args, Subcommand};
 
-use crate::Failure;
+use signet_cli::Failure;
 
 /// `signet serve`.
 #[derive(Args, Debug)]

@@ -14,7 +14,7 @@ use signet_core::encoding::{b64_encode, sha256};
 use signet_core::keys::{random_bytes, Curve, EcKey};
 use signet_sign::{RekorVersion, SigningContext};
 
-use crate::Failure;
+use signet_cli::Failure;
 
 /// `signet bench instance`.
 #[derive(Args, Debug)]
