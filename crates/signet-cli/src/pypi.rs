@@ -9,18 +9,19 @@ use std::time::Instant;
 
 use anyhow::{anyhow, Context};
 use clap::{Args, Subcommand};
-use serde_json::{json, Value};
+use serde_json::Value;
 use signet_core::bundle::Bundle;
 use signet_core::pep740::Attestation;
-use signet_core::time::format_rfc3339;
-use signet_core::x509::Certificate;
 use signet_verify::pypi::{
-    self, verify_attestation, Distribution, Provenance, PublisherPolicy, Signer, PUBLISH_V1,
+    self, verify_attestation, Distribution, Provenance, PublisherPolicy, Signer,
 };
 use signet_verify::Verifier;
 
+use signet_sign::pep740::identity_of;
+use signet_verify::bench::{median, run_parallel, time_attestation, AttestationCase};
+
 use crate::sign::SignCommon;
-use crate::{trust, verify::run_parallel, Failure, TrustArgs};
+use crate::{trust, Failure, TrustArgs};
 
 /// `signet pypi ...`
 #[derive(Subcommand, Debug)]
@@ -318,96 +319,55 @@ fn verify_pypi(t: &TrustArgs, a: VerifyPypiArgs) -> Result<(), Failure> {
 
 fn inspect(a: PypiInspectArgs) -> Result<(), Failure> {
     let att = read_attestation(&a.file)?;
-    let cert = Certificate::from_der(&att.verification_material.certificate)
-        .context("attestation certificate")?;
-    let san = cert
-        .san_identities()
-        .ok()
-        .and_then(|s| s.into_iter().next())
-        .map(|s| s.value().to_string())
-        .unwrap_or_default();
-    let issuer = cert.oidc_issuer().ok().flatten().unwrap_or_default();
-    let st: Value = serde_json::from_slice(&att.envelope.statement)
-        .context("the attestation statement is not JSON")?;
-    let tlog: Vec<Value> = att
-        .verification_material
-        .transparency_entries
-        .iter()
-        .map(|e| {
-            json!({
-                "log_index": e.log_index,
-                "integrated_time": e.integrated_time.map(format_rfc3339),
-                "kind": format!("{} {}", e.kind_version.kind, e.kind_version.version),
-                "log_id": hex::encode(&e.log_id.key_id),
-                "inclusion_proof": e.inclusion_proof.is_some(),
-                "inclusion_promise": e.inclusion_promise.is_some(),
-            })
-        })
-        .collect();
-    let exts: serde_json::Map<String, Value> = cert
-        .fulcio_extensions()
-        .into_iter()
-        .map(|(n, name, v)| (format!("{name} (.{n})"), json!(v)))
-        .collect();
-    let info = json!({
-        "certificate": {
-            "identity": san,
-            "issuer": issuer,
-            "not_before": format_rfc3339(cert.not_before()),
-            "not_after": format_rfc3339(cert.not_after()),
-            "extensions": exts,
-        },
-        "transparency_entries": tlog,
-        "statement": {
-            "type": st["_type"],
-            "subjects": st["subject"],
-            "predicate_type": st["predicateType"],
-        },
-    });
+    let info = signet_core::describe::attestation(&att)
+        .with_context(|| format!("{}", a.file.display()))?;
     if a.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&info).map_err(|e| Failure::Other(e.into()))?
-        );
+        println!("{}", serde_json::to_string_pretty(&info).context("JSON")?);
         return Ok(());
     }
+    let s = |v: &Value| v.as_str().unwrap_or("?").to_string();
+    let c = &info["certificate"];
     println!("Certificate:");
-    println!("  Identity: {san}");
-    println!("  Issuer:   {issuer}");
+    println!("  Identity: {}", s(&c["identity"]));
+    println!("  Issuer:   {}", s(&c["issuer"]));
     println!(
         "  Valid:    {} .. {}",
-        format_rfc3339(cert.not_before()),
-        format_rfc3339(cert.not_after())
+        s(&c["not_before"]),
+        s(&c["not_after"])
     );
-    for (n, name, v) in cert.fulcio_extensions() {
-        if n >= 8 {
-            println!("  {name}: {v}");
+    // The extensions past the issuer ones (OID arc 8 on: the v2 fields), by name.
+    for (k, v) in c["extensions"].as_object().into_iter().flatten() {
+        let arc = k
+            .rsplit_once("(.")
+            .and_then(|(_, n)| n.trim_end_matches(')').parse::<u32>().ok());
+        if arc.is_some_and(|n| n >= 8) {
+            println!(
+                "  {}: {}",
+                k.rsplit_once(" (.").map(|(n, _)| n).unwrap_or(k),
+                s(v)
+            );
         }
     }
-    for e in &att.verification_material.transparency_entries {
+    for e in info["transparency_entries"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
         println!("Transparency log entry:");
-        println!("  Log index:       {}", e.log_index);
-        if let Some(t) = e.integrated_time {
-            println!("  Integrated time: {}", format_rfc3339(t));
+        println!("  Log index:       {}", e["log_index"]);
+        if let Some(t) = e["integrated_time"].as_str() {
+            println!("  Integrated time: {t}");
         }
-        println!(
-            "  Kind:            {} {}",
-            e.kind_version.kind, e.kind_version.version
-        );
-        println!("  Log ID:          {}", hex::encode(&e.log_id.key_id));
+        println!("  Kind:            {}", s(&e["kind"]));
+        println!("  Log ID:          {}", s(&e["log_id"]));
     }
+    let st = &info["statement"];
     println!("Statement:");
-    println!("  Type:           {}", st["_type"].as_str().unwrap_or("?"));
-    println!(
-        "  Predicate type: {}",
-        st["predicateType"].as_str().unwrap_or("?")
-    );
-    for s in st["subject"].as_array().into_iter().flatten() {
-        println!(
-            "  Subject:        {} sha256:{}",
-            s["name"].as_str().unwrap_or("?"),
-            s["digest"]["sha256"].as_str().unwrap_or("-")
-        );
+    println!("  Type:           {}", s(&st["type"]));
+    println!("  Predicate type: {}", s(&st["predicate_type"]));
+    for x in st["subjects"].as_array().into_iter().flatten() {
+        let digest = x["digest"]["sha256"].as_str().unwrap_or("-");
+        println!("  Subject:        {} sha256:{digest}", s(&x["name"]));
     }
     Ok(())
 }
@@ -474,65 +434,23 @@ fn sign(t: &TrustArgs, a: PypiSignArgs) -> Result<(), Failure> {
             }
             e => e,
         })?;
-    let verifier =
-        signet_verify::Verifier::new(ctx.trusted_root()).map_err(|e| Failure::Other(e.into()))?;
     for (d, dist, out) in jobs {
-        let statement = json!({
-            "_type": signet_core::intoto::STATEMENT_V1,
-            "subject": [{"name": dist.name, "digest": {"sha256": hex::encode(dist.digest)}}],
-            "predicateType": PUBLISH_V1,
-        });
-        let bytes = serde_json::to_vec(&statement).map_err(|e| Failure::Other(e.into()))?;
-        let signed = ctx
-            .sign_statement(&token, &bytes, dist.digest)
-            .with_context(|| format!("signing {}", d.display()))?;
-        let att = Attestation::from_bundle(&signed.bundle)
-            .with_context(|| format!("converting the bundle for {}", d.display()))?;
-        // The attestation keeps less than the bundle (no RFC 3161 timestamps): verify what is
-        // written, not what was signed.
-        let san = crate::sign::identity_of(&signed.certificate);
-        let issuer = signed
-            .certificate
-            .oidc_issuer()
-            .ok()
-            .flatten()
-            .unwrap_or_default();
-        verifier
-            .verify(
-                &att.to_bundle(),
-                signet_verify::Artifact::Sha256(dist.digest),
-                &signet_verify::Policy::identity(san, issuer),
-            )
-            .with_context(|| {
-                format!(
-                    "the attestation for {} does not verify; not written",
-                    d.display()
-                )
-            })?;
-        std::fs::write(
-            &out,
-            serde_json::to_string(&att).map_err(|e| Failure::Other(e.into()))?,
-        )
-        .with_context(|| format!("writing {}", out.display()))?;
+        let (att, cert) = ctx
+            .attest_publish(&token, &dist.name, dist.digest)
+            .with_context(|| format!("attesting {}; nothing written", d.display()))?;
+        let json = serde_json::to_string(&att).context("JSON")?;
+        std::fs::write(&out, json).with_context(|| format!("writing {}", out.display()))?;
         eprintln!(
             "Attested {} as {}; attestation written to {}",
             d.display(),
-            crate::sign::identity_of(&signed.certificate),
+            identity_of(&cert),
             out.display()
         );
     }
     Ok(())
 }
 
-/// One unit of benchmark work: an attestation and the distribution it is about.
-struct BenchItem {
-    label: String,
-    attestation: Attestation,
-    dist: Distribution,
-    signer: Signer,
-}
-
-fn bench_items(dir: &Path) -> anyhow::Result<Vec<BenchItem>> {
+fn bench_items(dir: &Path) -> anyhow::Result<Vec<AttestationCase>> {
     let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
         .with_context(|| format!("reading directory {}", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -541,14 +459,14 @@ fn bench_items(dir: &Path) -> anyhow::Result<Vec<BenchItem>> {
     let mut items = vec![];
     for p in paths {
         let name = file_name(&p);
-        let (stem, provenance) = if let Some(s) = name.strip_suffix(".provenance") {
-            (s, true)
-        } else if let Some(s) = [".publish.attestation", ".slsa.attestation", ".attestation"]
-            .iter()
-            .find_map(|x| name.strip_suffix(x))
-        {
-            (s, false)
-        } else {
+        let Some((stem, kind)) = [
+            ".provenance",
+            ".publish.attestation",
+            ".slsa.attestation",
+            ".attestation",
+        ]
+        .iter()
+        .find_map(|x| name.strip_suffix(x).map(|s| (s, *x))) else {
             continue;
         };
         let dist_path = dir.join(stem);
@@ -557,48 +475,33 @@ fn bench_items(dir: &Path) -> anyhow::Result<Vec<BenchItem>> {
             continue;
         }
         let dist = local_dist(&dist_path)?;
-        if provenance {
-            let prov = Provenance::from_json(
-                &std::fs::read(&p).with_context(|| format!("reading {}", p.display()))?,
-            )
-            .with_context(|| format!("parsing {}", p.display()))?;
+        if kind == ".provenance" {
+            let bytes = std::fs::read(&p).with_context(|| format!("reading {}", p.display()))?;
+            let prov = Provenance::from_json(&bytes)
+                .with_context(|| format!("parsing {}", p.display()))?;
             for b in prov.attestation_bundles {
                 for (i, a) in b.attestations.into_iter().enumerate() {
-                    items.push(BenchItem {
+                    let signer = Signer::Publisher(b.publisher.clone());
+                    items.push(AttestationCase {
                         label: format!("{name}#{i}"),
                         attestation: a,
                         dist: dist.clone(),
-                        signer: Signer::Publisher(b.publisher.clone()),
+                        signer,
                     });
                 }
             }
         } else {
             let a = read_attestation(&p)?;
-            let cert = Certificate::from_der(&a.verification_material.certificate)?;
-            let san = cert
-                .san_identities()?
-                .into_iter()
-                .next()
-                .map(|s| s.value().to_string())
-                .unwrap_or_default();
-            items.push(BenchItem {
+            let signer = Signer::Identity(signet_core::describe::attestation_identity(&a));
+            items.push(AttestationCase {
                 label: name,
                 attestation: a,
                 dist,
-                signer: Signer::Identity(san),
+                signer,
             });
         }
     }
     Ok(items)
-}
-
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    match v.len() {
-        0 => 0.0,
-        n if !n.is_multiple_of(2) => v[n / 2],
-        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
-    }
 }
 
 /// `signet bench pypi DIR`.
@@ -612,29 +515,19 @@ pub fn bench(t: &TrustArgs, a: BenchPypiArgs) -> Result<(), Failure> {
     }
     // With no explicit trust material, accept production and staging (the corpus mixes both).
     let (root, source) = trust::trusted_root(t)?;
-    let mut verifiers = vec![(
-        source,
-        Verifier::new(&root).map_err(|e| Failure::Other(e.into()))?,
-    )];
+    let mut roots = vec![(source, root)];
     if !t.staging && t.trust_config.is_none() && t.trusted_root.is_none() {
         let r = signet_tuf::Instance::Staging
             .trusted_root()
-            .map_err(|e| Failure::Other(e.into()))?;
-        verifiers.push((
-            "embedded staging trusted root".into(),
-            Verifier::new(&r).map_err(|e| Failure::Other(e.into()))?,
-        ));
+            .context("staging trusted root")?;
+        roots.push(("embedded staging trusted root".into(), r));
     }
-    let verify = |it: &BenchItem| -> Result<usize, String> {
-        let mut errs = vec![];
-        for (i, (_, v)) in verifiers.iter().enumerate() {
-            match verify_attestation(v, &it.attestation, &it.dist, &it.signer) {
-                Ok(_) => return Ok(i),
-                Err(e) => errs.push(e.to_string()),
-            }
-        }
-        Err(errs.join("; "))
-    };
+    let verifiers = roots
+        .iter()
+        .map(|(_, r)| Verifier::new(r))
+        .collect::<Result<Vec<_>, _>>()
+        .context("trusted root")?;
+    let verifiers: Vec<&Verifier> = verifiers.iter().collect();
     let threads = a.threads.unwrap_or_else(|| {
         std::thread::available_parallelism()
             .map(|n| n.get())
@@ -645,18 +538,12 @@ pub fn bench(t: &TrustArgs, a: BenchPypiArgs) -> Result<(), Failure> {
     let done = AtomicUsize::new(0);
     let start = Instant::now();
     let results = run_parallel(&items, threads, |it| {
-        let mut times = Vec::with_capacity(iterations);
-        let mut outcome = Ok(0);
-        for _ in 0..iterations {
-            let s = Instant::now();
-            outcome = verify(it);
-            times.push(s.elapsed().as_secs_f64() * 1e6);
+        time_attestation(&verifiers, it, iterations, || {
             let n = done.fetch_add(1, Ordering::Relaxed) + 1;
             if n.is_multiple_of(10) || n == total {
                 eprint!("\r[{n}/{total}] verifications on {threads} thread(s)");
             }
-        }
-        (median(&mut times), outcome)
+        })
     });
     let wall = start.elapsed().as_secs_f64();
     eprintln!();
@@ -671,7 +558,7 @@ pub fn bench(t: &TrustArgs, a: BenchPypiArgs) -> Result<(), Failure> {
     for (it, (us, r)) in items.iter().zip(&results) {
         all.push(*us);
         let res = match r {
-            Ok(i) => format!("OK ({})", verifiers[*i].0),
+            Ok(i) => format!("OK ({})", roots[*i].0),
             Err(e) => {
                 failed += 1;
                 format!("FAIL: {e}")

@@ -7,6 +7,8 @@ use clap::Args;
 use signet_core::trust::ClientTrustConfig;
 use signet_sign::{identity, RekorVersion, SigningContext};
 
+use signet_sign::pep740::identity_of;
+
 use crate::{Failure, TrustArgs};
 
 /// Where to sign: trust config and identity options shared by sign and attest.
@@ -236,14 +238,6 @@ fn outputs(
         out.push(b);
     }
     Ok(out)
-}
-
-pub(crate) fn identity_of(cert: &signet_core::x509::Certificate) -> String {
-    cert.san_identities()
-        .ok()
-        .and_then(|s| s.into_iter().next())
-        .map(|s| s.value().to_string())
-        .unwrap_or_default()
 }
 
 /// Write a bundle to `out` and say so; `who` names the signer ("as ID" or "with key HINT").

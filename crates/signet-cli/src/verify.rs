@@ -1,12 +1,13 @@
 //! `signet verify identity|github|key` and `signet conformance verify-bundle|sign-bundle`.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::{anyhow, Context};
 use clap::{Args, Subcommand};
 use signet_core::bundle::Bundle;
 use signet_verify::{Artifact, IdentityMatcher, ManagedKey, Policy, Verifier};
+
+use signet_verify::bench::run_parallel;
 
 use crate::{trust, Failure, TrustArgs};
 
@@ -259,43 +260,6 @@ fn verify_one(verifier: &Verifier, mode: &Mode, job: &Job) -> anyhow::Result<Opt
         String::from_utf8_lossy(&bundle.dsse_envelope.map(|e| e.payload).unwrap_or_default())
             .into_owned()
     }))
-}
-
-/// Run jobs on `threads` threads; results in input order.
-pub fn run_parallel<T: Sync, R: Send>(
-    items: &[T],
-    threads: usize,
-    f: impl Fn(&T) -> R + Sync,
-) -> Vec<R> {
-    let threads = threads.clamp(1, items.len().max(1));
-    if threads == 1 {
-        return items.iter().map(f).collect();
-    }
-    let next = AtomicUsize::new(0);
-    let mut out: Vec<(usize, R)> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..threads)
-            .map(|_| {
-                s.spawn(|| {
-                    let mut local = vec![];
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        if i >= items.len() {
-                            break;
-                        }
-                        local.push((i, f(&items[i])));
-                    }
-                    local
-                })
-            })
-            .collect();
-        // A worker only panics on a bug; propagate it rather than lose results.
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect()
-    });
-    out.sort_by_key(|(i, _)| *i);
-    out.into_iter().map(|(_, r)| r).collect()
 }
 
 fn default_jobs() -> usize {

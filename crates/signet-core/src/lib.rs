@@ -14,6 +14,7 @@ pub mod bundle;
 pub mod certs;
 pub mod checkpoint;
 pub mod crypto;
+pub mod describe;
 pub mod dsse;
 pub mod encoding;
 pub mod error;

@@ -11,6 +11,8 @@
 #![warn(missing_docs)]
 
 pub mod identity;
+pub mod log_reader;
+pub mod pep740;
 pub mod pypi_index;
 pub mod rekor_v1;
 pub mod tiles;

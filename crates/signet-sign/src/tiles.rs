@@ -7,7 +7,6 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 
 use signet_core::checkpoint::Checkpoint;
-use signet_core::crypto::PublicKey;
 use signet_core::merkle::Hash;
 use signet_core::tlog::{layout, parse_tile, ProofBuilder, TileNodes, TileSource};
 use signet_core::trust::TrustedRoot;
@@ -33,6 +32,11 @@ impl TileClient {
         }
     }
 
+    /// The base URL.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
     fn fetch(&self, path: &str) -> Result<Vec<u8>> {
         let url = format!("{}/{path}", self.base);
         let service = |message: String| Error::Service {
@@ -56,13 +60,7 @@ impl TileClient {
             }
         })?;
         let cp = Checkpoint::parse(&text)?;
-        let ok = root.tlogs.iter().any(|t| {
-            t.public_key
-                .raw_bytes
-                .as_ref()
-                .and_then(|r| PublicKey::from_trusted_root(r, &t.public_key.key_details).ok())
-                .is_some_and(|k| cp.verify(&k, &t.log_id.key_id).is_ok())
-        });
+        let ok = signet_verify::log_entry::signed_by_trusted_log(root, &cp);
         if !ok {
             return Err(Error::Service {
                 service: "tile log",

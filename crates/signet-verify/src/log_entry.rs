@@ -37,6 +37,40 @@ fn log_key(root: &TrustedRoot, log_id: &[u8]) -> Option<PublicKey> {
         })
 }
 
+/// Whether `cp` is signed by one of the trusted root's transparency logs (its key and key ID);
+/// for a log's own signed tree head, where no bundle names the log.
+pub fn signed_by_trusted_log(root: &TrustedRoot, cp: &Checkpoint) -> bool {
+    root.tlogs.iter().any(|t| {
+        t.public_key
+            .raw_bytes
+            .as_ref()
+            .and_then(|r| PublicKey::from_trusted_root(r, &t.public_key.key_details).ok())
+            .is_some_and(|k| cp.verify(&k, &t.log_id.key_id).is_ok())
+    })
+}
+
+impl EntryChecks {
+    /// One line per check made, and one when the log is not trusted (so nothing was signed).
+    pub fn notes(&self, log_id: &str) -> Vec<String> {
+        let mut notes = vec![];
+        if self.set_verified {
+            notes.push("SET verified".into());
+        }
+        if let Some(n) = self.inclusion_tree_size {
+            notes.push(format!("inclusion proof verified (tree size {n})"));
+        }
+        if self.checkpoint_verified {
+            notes.push("checkpoint signature verified".into());
+        }
+        if !self.log_trusted {
+            notes.push(format!(
+                "log {log_id} is not in the trusted root: SET and checkpoint not verified"
+            ));
+        }
+        notes
+    }
+}
+
 /// Check `e`'s SET (when present and the log is trusted), its inclusion proof, and its
 /// checkpoint (matching the proof, signed by the log's key). Any present check that fails is
 /// an error.

@@ -1,0 +1,300 @@
+//! Descriptions of Sigstore objects for people and scripts (`signet inspect`): a bundle, a
+//! certificate or a DSSE envelope as a JSON tree of named fields, decoded (times in RFC 3339,
+//! digests in hex, Sigstore OIDs by name). Nothing here verifies anything.
+
+use serde_json::{json, Map, Value};
+
+use crate::bundle::Bundle;
+use crate::checkpoint::Checkpoint;
+use crate::dsse::Envelope;
+use crate::intoto::Statement;
+use crate::sct::parse_sct_list;
+use crate::time::format_rfc3339;
+use crate::x509::Certificate;
+use crate::{Error, Result};
+
+fn invalid(what: &str, reason: String) -> Error {
+    Error::Invalid {
+        what: what.into(),
+        reason,
+    }
+}
+
+fn json_err(what: &'static str, source: serde_json::Error) -> Error {
+    Error::Json { what, source }
+}
+
+/// A certificate: subject, issuer, serial, validity, key, SANs, CA flag, extended key usage,
+/// the Sigstore (Fulcio) extensions by name and the embedded SCTs.
+pub fn certificate(c: &Certificate) -> Value {
+    let mut m = Map::new();
+    m.insert("subject".into(), json!(c.subject()));
+    m.insert("issuer".into(), json!(c.issuer()));
+    m.insert("serial".into(), json!(c.serial_hex()));
+    m.insert("not_before".into(), json!(format_rfc3339(c.not_before())));
+    m.insert("not_after".into(), json!(format_rfc3339(c.not_after())));
+    m.insert(
+        "public_key".into(),
+        json!(c
+            .public_key()
+            .map(|k| k.kind().name().to_string())
+            .unwrap_or_else(|e| format!("unparsable: {e}"))),
+    );
+    if let Ok(sans) = c.san_identities() {
+        m.insert(
+            "san".into(),
+            Value::Array(
+                sans.iter()
+                    .map(|s| json!({"type": s.kind(), "value": s.value()}))
+                    .collect(),
+            ),
+        );
+    }
+    if let Ok(true) = c.is_ca() {
+        m.insert("ca".into(), json!(true));
+    }
+    if let Ok(Some((_, eku))) = c.ext_key_usage() {
+        m.insert(
+            "extended_key_usage".into(),
+            json!(eku
+                .0
+                .iter()
+                .map(|o| eku_name(&o.to_string()))
+                .collect::<Vec<_>>()),
+        );
+    }
+    let exts = c.fulcio_extensions();
+    if !exts.is_empty() {
+        let mut e = Map::new();
+        for (n, name, v) in exts {
+            e.insert(format!("{name} (1.3.6.1.4.1.57264.1.{n})"), json!(v));
+        }
+        m.insert("sigstore_extensions".into(), Value::Object(e));
+    }
+    if let Ok(Some(list)) = c.sct_list() {
+        let scts = match parse_sct_list(&list) {
+            Ok(s) => s
+                .iter()
+                .map(|s| json!({"log_id": hex::encode(s.log_id), "time": format_rfc3339((s.timestamp_ms / 1000) as i64)}))
+                .collect(),
+            Err(e) => vec![json!(format!("unparsable: {e}"))],
+        };
+        m.insert("scts".into(), Value::Array(scts));
+    }
+    Value::Object(m)
+}
+
+fn eku_name(oid: &str) -> String {
+    match oid {
+        "1.3.6.1.5.5.7.3.3" => "codeSigning".into(),
+        "1.3.6.1.5.5.7.3.8" => "timeStamping".into(),
+        "1.3.6.1.5.5.7.3.1" => "serverAuth".into(),
+        "1.3.6.1.5.5.7.3.2" => "clientAuth".into(),
+        o => o.into(),
+    }
+}
+
+fn statement_info(payload: &[u8]) -> Value {
+    match Statement::from_json(payload) {
+        Ok(s) => json!({
+            "type": s.type_,
+            "predicate_type": s.predicate_type,
+            "subjects": s.subject.iter().map(|x| json!({"name": x.name, "digest": x.digest})).collect::<Vec<_>>(),
+        }),
+        Err(e) => json!(format!("not an in-toto statement: {e}")),
+    }
+}
+
+/// A DSSE envelope: payload type and size, signature count, and the in-toto statement's type,
+/// predicate type and subjects.
+pub fn envelope(e: &Envelope) -> Value {
+    let mut m = Map::new();
+    m.insert("payload_type".into(), json!(e.payload_type));
+    m.insert("payload_bytes".into(), json!(e.payload.len()));
+    m.insert("signatures".into(), json!(e.signatures.len()));
+    if e.payload_type == crate::dsse::INTOTO_PAYLOAD_TYPE {
+        m.insert("statement".into(), statement_info(&e.payload));
+    }
+    Value::Object(m)
+}
+
+/// A bundle: media type, certificate or key hint, signature or envelope, log entries and
+/// RFC 3161 timestamps.
+pub fn bundle(b: &Bundle) -> Value {
+    let mut m = Map::new();
+    m.insert("media_type".into(), json!(b.media_type));
+    if let Some(der) = b.leaf_certificate_der() {
+        m.insert(
+            "certificate".into(),
+            Certificate::from_der(der)
+                .map(|c| certificate(&c))
+                .unwrap_or_else(|e| json!(format!("unparsable: {e}"))),
+        );
+    }
+    if let Some(pk) = &b.verification_material.public_key {
+        m.insert("public_key_hint".into(), json!(pk.hint));
+    }
+    if let Some(ms) = &b.message_signature {
+        let mut s = Map::new();
+        if let Some(d) = &ms.message_digest {
+            s.insert(
+                "digest".into(),
+                json!(format!("{}:{}", d.algorithm, hex::encode(&d.digest))),
+            );
+        }
+        s.insert("signature_bytes".into(), json!(ms.signature.len()));
+        m.insert("message_signature".into(), Value::Object(s));
+    }
+    if let Some(e) = &b.dsse_envelope {
+        m.insert("dsse_envelope".into(), envelope(e));
+    }
+    let entries: Vec<Value> = b
+        .verification_material
+        .tlog_entries
+        .iter()
+        .map(|e| {
+            let mut t = Map::new();
+            t.insert("log_index".into(), json!(e.log_index));
+            t.insert("log_id".into(), json!(hex::encode(&e.log_id.key_id)));
+            t.insert(
+                "kind".into(),
+                json!(format!(
+                    "{} {}",
+                    e.kind_version.kind, e.kind_version.version
+                )),
+            );
+            if let Some(it) = e.integrated_time {
+                t.insert("integrated_time".into(), json!(format_rfc3339(it)));
+            }
+            t.insert(
+                "inclusion_promise".into(),
+                json!(e.inclusion_promise.is_some()),
+            );
+            if let Some(p) = &e.inclusion_proof {
+                t.insert("tree_size".into(), json!(p.tree_size));
+                t.insert("shard_index".into(), json!(p.log_index));
+                if let Ok(cp) = Checkpoint::parse(&p.checkpoint.envelope) {
+                    t.insert("checkpoint_origin".into(), json!(cp.origin));
+                }
+            }
+            Value::Object(t)
+        })
+        .collect();
+    m.insert("tlog_entries".into(), Value::Array(entries));
+    let ts: Vec<Value> = b
+        .rfc3161_timestamps()
+        .iter()
+        .map(|t| match crate::tsa::parse_timestamp_response(&t.signed_timestamp) {
+            Ok(tok) => json!({"time": format_rfc3339(tok.gen_time()), "policy": tok.policy(), "serial": hex::encode(tok.serial_number())}),
+            Err(e) => json!(format!("unparsable: {e}")),
+        })
+        .collect();
+    if !ts.is_empty() {
+        m.insert("rfc3161_timestamps".into(), Value::Array(ts));
+    }
+    Value::Object(m)
+}
+
+/// Describe any supported file as JSON.
+pub fn describe(bytes: &[u8]) -> Result<Value> {
+    let trimmed = bytes
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .map(|i| &bytes[i..])
+        .unwrap_or(&[]);
+    if trimmed.starts_with(b"-----BEGIN") {
+        let text = std::str::from_utf8(bytes).map_err(|_| invalid("PEM", "not UTF-8".into()))?;
+        let certs = Certificate::all_from_pem(text)?;
+        if certs.is_empty() {
+            return Err(invalid(
+                "PEM",
+                "expected a CERTIFICATE block, found none".into(),
+            ));
+        }
+        return Ok(
+            json!({"kind": "certificates", "certificates": certs.iter().map(certificate).collect::<Vec<_>>()}),
+        );
+    }
+    if trimmed.starts_with(b"{") {
+        let v: Value = serde_json::from_slice(bytes).map_err(|e| json_err("JSON", e))?;
+        if v.get("mediaType")
+            .and_then(Value::as_str)
+            .is_some_and(|m| m.starts_with("application/vnd.dev.sigstore.bundle"))
+        {
+            let b: Bundle = serde_json::from_value(v).map_err(|e| json_err("bundle", e))?;
+            let mut info = bundle(&b);
+            if let Err(e) = b.validate() {
+                info["invalid"] = json!(e.to_string());
+            }
+            return Ok(json!({"kind": "bundle", "bundle": info}));
+        }
+        if v.get("payloadType").is_some() {
+            let e: Envelope =
+                serde_json::from_value(v).map_err(|e| json_err("DSSE envelope", e))?;
+            return Ok(json!({"kind": "dsse_envelope", "envelope": envelope(&e)}));
+        }
+        return Err(invalid("input", "expected a Sigstore bundle (mediaType application/vnd.dev.sigstore.bundle...) or a DSSE envelope (payloadType), found other JSON".into()));
+    }
+    let c = Certificate::from_der(bytes).map_err(|e| {
+        invalid(
+            "input",
+            format!("expected a bundle, DSSE envelope, or PEM/DER certificate: {e}"),
+        )
+    })?;
+    Ok(json!({"kind": "certificates", "certificates": [certificate(&c)]}))
+}
+
+/// The first SAN of a PEP 740 attestation's certificate (empty when it has none or does not
+/// parse).
+pub fn attestation_identity(att: &crate::pep740::Attestation) -> String {
+    Certificate::from_der(&att.verification_material.certificate)
+        .ok()
+        .and_then(|c| c.san_identities().ok())
+        .and_then(|s| s.into_iter().next())
+        .map(|s| s.value().to_string())
+        .unwrap_or_default()
+}
+
+/// A PEP 740 attestation: the certificate's identity, OIDC issuer, validity and Sigstore
+/// extensions (`name (.N)`), the transparency entries, and the statement's type, subjects and
+/// predicate type.
+pub fn attestation(att: &crate::pep740::Attestation) -> Result<Value> {
+    let cert = Certificate::from_der(&att.verification_material.certificate)?;
+    let st: Value = serde_json::from_slice(&att.envelope.statement)
+        .map_err(|e| json_err("attestation statement", e))?;
+    let tlog: Vec<Value> = att
+        .verification_material
+        .transparency_entries
+        .iter()
+        .map(|e| {
+            json!({
+                "log_index": e.log_index,
+                "integrated_time": e.integrated_time.map(format_rfc3339),
+                "kind": format!("{} {}", e.kind_version.kind, e.kind_version.version),
+                "log_id": hex::encode(&e.log_id.key_id),
+                "inclusion_proof": e.inclusion_proof.is_some(),
+                "inclusion_promise": e.inclusion_promise.is_some(),
+            })
+        })
+        .collect();
+    let exts: Map<String, Value> = cert
+        .fulcio_extensions()
+        .into_iter()
+        .map(|(n, name, v)| (format!("{name} (.{n})"), json!(v)))
+        .collect();
+    Ok(json!({
+        "certificate": {
+            "identity": attestation_identity(att),
+            "issuer": cert.oidc_issuer().ok().flatten().unwrap_or_default(),
+            "not_before": format_rfc3339(cert.not_before()),
+            "not_after": format_rfc3339(cert.not_after()),
+            "extensions": exts,
+        },
+        "transparency_entries": tlog,
+        "statement": {
+            "type": st["_type"],
+            "subjects": st["subject"],
+            "predicate_type": st["predicateType"],
+        },
+    }))
+}

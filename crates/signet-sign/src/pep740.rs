@@ -1,0 +1,50 @@
+//! PEP 740 publish attestations (`signet pypi sign`, as pypi-attestations' `sign`): an in-toto
+//! statement with the distribution as subject and the PyPI publish predicate, signed keylessly
+//! and logged to Rekor v1 (an attestation keeps no RFC 3161 timestamp, so a Rekor v2 entry
+//! would leave it without a signing time), converted to the attestation format and verified as
+//! written before it is returned.
+
+use serde_json::json;
+use signet_core::pep740::Attestation;
+use signet_core::x509::Certificate;
+use signet_verify::pypi::PUBLISH_V1;
+use signet_verify::{Artifact, Policy, Verifier};
+
+use crate::{Result, SigningContext};
+
+/// The first SAN of `cert` (the signer's identity), empty when it has none.
+pub fn identity_of(cert: &Certificate) -> String {
+    cert.san_identities()
+        .ok()
+        .and_then(|s| s.into_iter().next())
+        .map(|s| s.value().to_string())
+        .unwrap_or_default()
+}
+
+impl SigningContext {
+    /// Attest that the distribution file `name` with SHA-256 `digest` is published by the
+    /// token's identity. The attestation keeps less than the bundle (no timestamps), so what is
+    /// verified is the attestation as written, not the bundle signed. Returns it with the
+    /// signing certificate.
+    pub fn attest_publish(
+        &self,
+        token: &str,
+        name: &str,
+        digest: [u8; 32],
+    ) -> Result<(Attestation, Certificate)> {
+        let statement = json!({
+            "_type": signet_core::intoto::STATEMENT_V1,
+            "subject": [{"name": name, "digest": {"sha256": hex::encode(digest)}}],
+            "predicateType": PUBLISH_V1,
+        });
+        let signed = self.sign_statement(token, statement.to_string().as_bytes(), digest)?;
+        let att = Attestation::from_bundle(&signed.bundle)?;
+        let issuer = signed.certificate.oidc_issuer()?.unwrap_or_default();
+        Verifier::new(self.trusted_root())?.verify(
+            &att.to_bundle(),
+            Artifact::Sha256(digest),
+            &Policy::identity(identity_of(&signed.certificate), issuer),
+        )?;
+        Ok((att, signed.certificate))
+    }
+}
