@@ -1,29 +1,21 @@
-//! `signet slsa verify-artifact`: slsa-verifier's `verify-artifact` for slsa-github-generator
-//! provenance.
-//!
-//! The provenance is either a Sigstore bundle (verified offline) or a bare DSSE envelope, as
-//! older slsa-github-generator releases wrote. A bare envelope carries neither the signing
-//! certificate nor the log entry, so they are looked up in Rekor (v1 search index by artifact
-//! digest, then by payload digest; then the entries), assembled into a bundle and verified as
-//! usual. That lookup is the only network I/O, and `--offline` refuses it.
+//! `signet slsa verify-artifact` and `verify-github-attestation` (slsa-verifier's flags): the
+//! arguments and output over `signet_sign::slsa`, which verifies a Sigstore bundle offline or
+//! looks a bare DSSE envelope's entry up in Rekor (refused with `--offline`).
 
 use std::path::PathBuf;
 
-use anyhow::{anyhow, Context};
+use anyhow::Context;
 use clap::{Args, Subcommand};
-use serde_json::Value;
-use signet_core::bundle::Bundle;
-use signet_core::dsse::Envelope;
 use signet_core::encoding::sha256;
-use signet_verify::slsa::{self, Options};
-use signet_verify::{Artifact, Verifier};
+use signet_sign::rekor_v1::RekorV1;
+use signet_sign::slsa::{Error, Kind, ProvenanceFile};
+use signet_verify::slsa::Options;
+use signet_verify::Verifier;
 
 use crate::{trust, Failure, TrustArgs};
 
 /// The public-good Rekor.
 pub const DEFAULT_REKOR_URL: &str = "https://rekor.sigstore.dev";
-
-use signet_core::limits::MAX_DSSE_CANDIDATES as MAX_CANDIDATES;
 
 /// `signet slsa ...`
 #[derive(Subcommand, Debug)]
@@ -81,15 +73,6 @@ impl From<VerifyGithubAttestationArgs> for VerifyArtifactArgs {
     }
 }
 
-/// Which kind of provenance is being verified.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Mode {
-    /// slsa-github-generator provenance (trusted reusable workflows).
-    Generator,
-    /// A GitHub artifact attestation (the workflow named by --builder-id).
-    GithubAttestation,
-}
-
 /// `slsa verify-artifact`.
 #[derive(Args, Debug)]
 pub struct VerifyArtifactArgs {
@@ -128,48 +111,11 @@ pub struct VerifyArtifactArgs {
 /// Run `signet slsa ...`.
 pub fn run(t: &TrustArgs, cmd: SlsaCommand) -> Result<(), Failure> {
     match cmd {
-        SlsaCommand::VerifyArtifact(a) => verify_artifact(t, a, Mode::Generator),
+        SlsaCommand::VerifyArtifact(a) => verify_artifact(t, a, Kind::Generator),
         SlsaCommand::VerifyGithubAttestation(a) => {
-            verify_artifact(t, a.into(), Mode::GithubAttestation)
+            verify_artifact(t, a.into(), Kind::GithubAttestation)
         }
     }
-}
-
-/// The provenance file's content.
-enum Provenance {
-    Bundle(Box<Bundle>),
-    Envelope(Envelope),
-}
-
-fn load_provenance(p: &std::path::Path) -> anyhow::Result<Provenance> {
-    let bytes = std::fs::read(p).with_context(|| format!("reading {}", p.display()))?;
-    let text = String::from_utf8_lossy(&bytes);
-    // `.intoto.jsonl`: one JSON document per line; the first one is the provenance.
-    let first = text
-        .lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty())
-        .ok_or_else(|| anyhow!("{} is empty", p.display()))?;
-    let mut v: Value =
-        serde_json::from_str(first).with_context(|| format!("parsing {}", p.display()))?;
-    // The GitHub attestations API wraps the bundle: {"bundle": {...}, ...}.
-    if let Some(inner) = v.get("bundle").filter(|b| b.is_object()) {
-        v = inner.clone();
-    }
-    if v.get("mediaType").is_some() || v.get("verificationMaterial").is_some() {
-        let b = Bundle::from_json(v.to_string().as_bytes())
-            .with_context(|| format!("parsing {} as a Sigstore bundle", p.display()))?;
-        return Ok(Provenance::Bundle(Box::new(b)));
-    }
-    if v.get("payloadType").is_some() {
-        let e = Envelope::from_json(first.as_bytes())
-            .with_context(|| format!("parsing {} as a DSSE envelope", p.display()))?;
-        return Ok(Provenance::Envelope(e));
-    }
-    Err(anyhow!(
-        "{} is neither a Sigstore bundle (mediaType) nor a DSSE envelope (payloadType)",
-        p.display()
-    ))
 }
 
 fn options(a: &VerifyArtifactArgs) -> Result<Options, Failure> {
@@ -195,83 +141,40 @@ fn failed(reason: impl std::fmt::Display) -> Failure {
     Failure::Verification
 }
 
-fn verify_artifact(t: &TrustArgs, a: VerifyArtifactArgs, mode: Mode) -> Result<(), Failure> {
+fn verify_artifact(t: &TrustArgs, a: VerifyArtifactArgs, kind: Kind) -> Result<(), Failure> {
     let opts = options(&a)?;
-    let prov = load_provenance(&a.provenance_path)?;
-    if let (Provenance::Envelope(_), Mode::GithubAttestation) = (&prov, mode) {
-        return Err(failed(format!(
-            "{} is a bare DSSE envelope; GitHub attestations are Sigstore bundles",
-            a.provenance_path.display()
-        )));
-    }
-    if let Provenance::Envelope(_) = &prov {
-        if t.offline {
+    let path = a.provenance_path.display();
+    let bytes = std::fs::read(&a.provenance_path).with_context(|| format!("reading {path}"))?;
+    let prov = ProvenanceFile::parse(&bytes).with_context(|| format!("{path}"))?;
+    let rekor = match &prov {
+        ProvenanceFile::Envelope(_) if kind == Kind::GithubAttestation => {
+            return Err(failed(format!("{path}: {}", Error::EnvelopeNotAccepted)))
+        }
+        ProvenanceFile::Envelope(_) if t.offline => {
             return Err(failed(format!(
-                "{} is a bare DSSE envelope without certificate or log entry: verifying it needs a transparency log lookup (Rekor search at {}), which --offline forbids; use a Sigstore bundle to verify offline",
-                a.provenance_path.display(),
+                "{path} is a bare DSSE envelope without certificate or log entry: verifying it needs a transparency log lookup (Rekor search at {}), which --offline forbids; use a Sigstore bundle to verify offline",
                 a.rekor_url
             )));
         }
-    }
-    let (root, _) = trust::trusted_root(t)?;
-    let verifier = Verifier::new(&root).map_err(|e| Failure::Other(e.into()))?;
-    let policy = match mode {
-        Mode::Generator => slsa::builder_policy(),
-        Mode::GithubAttestation => slsa::github_attestation_policy(),
+        ProvenanceFile::Envelope(_) => Some(RekorV1::new(
+            &a.rekor_url,
+            signet_http::Http::new().context("building the HTTP client")?,
+        )),
+        ProvenanceFile::Bundle(_) => None,
     };
+    let (root, _) = trust::trusted_root(t)?;
+    let verifier = Verifier::new(&root).context("trusted root")?;
     let mut statements = vec![];
     for art in &a.artifacts {
         let bytes = std::fs::read(art).with_context(|| format!("reading {}", art.display()))?;
-        let digest = sha256(&bytes);
-        let digest_hex = hex::encode(digest);
-        let verified = match &prov {
-            Provenance::Bundle(b) => verifier
-                .verify(b, Artifact::Sha256(digest), &policy)
-                .map_err(|e| failed(format!("{}: {e}", art.display())))?,
-            Provenance::Envelope(env) => {
-                let candidates = rekor_candidates(&a.rekor_url, env, &digest_hex)
-                    .map_err(|e| failed(format!("{}: {e:#}", art.display())))?;
-                let mut errors = vec![];
-                let mut ok = None;
-                for (uuid, b) in candidates {
-                    match verifier.verify(&b, Artifact::Sha256(digest), &policy) {
-                        Ok(v) => {
-                            ok = Some(v);
-                            break;
-                        }
-                        Err(e) => errors.push(format!("entry {uuid}: {e}")),
-                    }
-                }
-                ok.ok_or_else(|| {
-                    failed(format!(
-                        "{}: no valid transparency log entry for the provenance at {} (artifact sha256 {digest_hex}){}",
-                        art.display(),
-                        a.rekor_url,
-                        if errors.is_empty() {
-                            String::new()
-                        } else {
-                            format!(": {}", errors.join("; "))
-                        }
-                    ))
-                })?
-            }
-        };
-        let payload = match &prov {
-            Provenance::Bundle(b) => b
-                .dsse_envelope
-                .as_ref()
-                .map(|e| e.payload.as_slice())
-                .ok_or_else(|| failed("the provenance bundle carries no DSSE envelope"))?,
-            Provenance::Envelope(e) => e.payload.as_slice(),
-        };
-        let out = match mode {
-            Mode::Generator => {
-                slsa::verify_provenance(&verified.certificate, payload, &digest_hex, &opts)
-            }
-            Mode::GithubAttestation => {
-                slsa::verify_github_attestation(&verified.certificate, payload, &digest_hex, &opts)
-            }
-        }
+        let out = signet_sign::slsa::verify_artifact(
+            &verifier,
+            &prov,
+            kind,
+            sha256(&bytes),
+            &opts,
+            rekor.as_ref(),
+        )
         .map_err(|e| failed(format!("{}: {e}", art.display())))?;
         eprintln!(
             "Verified build using builder \"{}\" at commit {}",
@@ -281,29 +184,9 @@ fn verify_artifact(t: &TrustArgs, a: VerifyArtifactArgs, mode: Mode) -> Result<(
     }
     if a.print_provenance {
         for s in &statements {
-            println!(
-                "{}",
-                serde_json::to_string(s).map_err(|e| Failure::Other(e.into()))?
-            );
+            println!("{}", serde_json::to_string(s).context("JSON")?);
         }
     }
     eprintln!("PASSED: SLSA verification passed");
     Ok(())
-}
-
-/// Entries of the Rekor v1 log at `rekor_url` that log `env`, as bundles (see
-/// [`signet_sign::rekor_v1::RekorV1::dsse_bundles`]).
-fn rekor_candidates(
-    rekor_url: &str,
-    env: &Envelope,
-    artifact_hex: &str,
-) -> anyhow::Result<Vec<(String, Bundle)>> {
-    let http = signet_http::Http::new().context("building the HTTP client")?;
-    Ok(
-        signet_sign::rekor_v1::RekorV1::new(rekor_url, http).dsse_bundles(
-            env,
-            artifact_hex,
-            MAX_CANDIDATES,
-        )?,
-    )
 }

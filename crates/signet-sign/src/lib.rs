@@ -15,6 +15,7 @@ pub mod log_reader;
 pub mod pep740;
 pub mod pypi_index;
 pub mod rekor_v1;
+pub mod slsa;
 pub mod tiles;
 
 use der::asn1::BitString;

@@ -1,0 +1,168 @@
+//! SLSA provenance verification as slsa-verifier's `verify-artifact` and
+//! `verify-github-attestation` do it, for the client: the provenance file is a Sigstore bundle
+//! (verified offline) or a bare DSSE envelope, as older slsa-github-generator releases wrote. A
+//! bare envelope carries neither the signing certificate nor the log entry, so they are looked
+//! up in Rekor v1 ([`RekorV1::dsse_bundles`]), assembled into bundles and verified as usual;
+//! that lookup is the only network I/O. The provenance rules themselves are
+//! `signet_verify::slsa`'s.
+
+use serde_json::Value;
+use signet_core::bundle::Bundle;
+use signet_core::dsse::Envelope;
+use signet_core::limits::MAX_DSSE_CANDIDATES;
+use signet_verify::slsa::{self, Options, Outcome};
+use signet_verify::{Artifact, Verifier};
+
+use crate::rekor_v1::RekorV1;
+
+/// Why an artifact's provenance did not verify.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The provenance file is not a bundle or envelope.
+    #[error("{0}")]
+    File(String),
+    /// A bare envelope where only bundles are accepted.
+    #[error("a bare DSSE envelope; GitHub attestations are Sigstore bundles")]
+    EnvelopeNotAccepted,
+    /// A bare envelope and no Rekor to look its entry up in.
+    #[error("a bare DSSE envelope needs a Rekor lookup")]
+    NoRekor,
+    /// The bundle has no DSSE envelope.
+    #[error("the provenance bundle carries no DSSE envelope")]
+    NoEnvelope,
+    /// The bundle did not verify.
+    #[error(transparent)]
+    Verify(#[from] signet_verify::Error),
+    /// The provenance rules did not hold.
+    #[error(transparent)]
+    Provenance(#[from] slsa::Error),
+    /// The Rekor lookup failed.
+    #[error(transparent)]
+    Rekor(#[from] crate::Error),
+    /// No Rekor entry logging the envelope verified.
+    #[error("no valid transparency log entry for the provenance at {rekor} (artifact sha256 {digest}){}", if errors.is_empty() { String::new() } else { format!(": {}", errors.join("; ")) })]
+    NoEntry {
+        /// The Rekor searched.
+        rekor: String,
+        /// The artifact digest (hex).
+        digest: String,
+        /// Why each candidate entry failed.
+        errors: Vec<String>,
+    },
+}
+
+/// Which provenance is being verified.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// slsa-github-generator provenance (its trusted reusable workflows).
+    Generator,
+    /// A GitHub artifact attestation (the workflow named by `--builder-id`).
+    GithubAttestation,
+}
+
+/// A provenance file's content.
+pub enum ProvenanceFile {
+    /// A Sigstore bundle (also inside the GitHub attestations API's `{"bundle": ...}`).
+    Bundle(Box<Bundle>),
+    /// A bare DSSE envelope (`.intoto.jsonl`).
+    Envelope(Envelope),
+}
+
+impl ProvenanceFile {
+    /// Parse the file: JSON (for `.intoto.jsonl`, the first non-empty line), a bundle when it
+    /// has `mediaType` or `verificationMaterial`, an envelope when it has `payloadType`.
+    pub fn parse(bytes: &[u8]) -> Result<Self, Error> {
+        let text = String::from_utf8_lossy(bytes);
+        let first = text
+            .lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty())
+            .ok_or(Error::File("the file is empty".into()))?;
+        let mut v: Value =
+            serde_json::from_str(first).map_err(|e| Error::File(format!("not JSON: {e}")))?;
+        if let Some(inner) = v.get("bundle").filter(|b| b.is_object()) {
+            v = inner.clone();
+        }
+        if v.get("mediaType").is_some() || v.get("verificationMaterial").is_some() {
+            let b = Bundle::from_json(v.to_string().as_bytes())
+                .map_err(|e| Error::File(format!("parsing a Sigstore bundle: {e}")))?;
+            return Ok(ProvenanceFile::Bundle(Box::new(b)));
+        }
+        if v.get("payloadType").is_some() {
+            let e = Envelope::from_json(first.as_bytes())
+                .map_err(|e| Error::File(format!("parsing a DSSE envelope: {e}")))?;
+            return Ok(ProvenanceFile::Envelope(e));
+        }
+        Err(Error::File(
+            "neither a Sigstore bundle (mediaType) nor a DSSE envelope (payloadType)".into(),
+        ))
+    }
+
+    /// The DSSE payload (the provenance statement), before any verification.
+    fn payload(&self) -> Result<&[u8], Error> {
+        match self {
+            ProvenanceFile::Bundle(b) => b
+                .dsse_envelope
+                .as_ref()
+                .map(|e| e.payload.as_slice())
+                .ok_or(Error::NoEnvelope),
+            ProvenanceFile::Envelope(e) => Ok(e.payload.as_slice()),
+        }
+    }
+}
+
+/// Verify `prov` for the artifact with SHA-256 `digest`: the bundle (or, for a bare envelope,
+/// the first Rekor entry at `rekor` that logs it and verifies) against `verifier` with the
+/// kind's identity policy, then the provenance rules under `opts`. The error is the reason,
+/// naming what was expected and found.
+pub fn verify_artifact(
+    verifier: &Verifier,
+    prov: &ProvenanceFile,
+    kind: Kind,
+    digest: [u8; 32],
+    opts: &Options,
+    rekor: Option<&RekorV1>,
+) -> Result<Outcome, Error> {
+    let policy = match kind {
+        Kind::Generator => slsa::builder_policy(),
+        Kind::GithubAttestation => slsa::github_attestation_policy(),
+    };
+    let digest_hex = hex::encode(digest);
+    let verified = match prov {
+        ProvenanceFile::Bundle(b) => verifier.verify(b, Artifact::Sha256(digest), &policy)?,
+        ProvenanceFile::Envelope(_) if kind == Kind::GithubAttestation => {
+            return Err(Error::EnvelopeNotAccepted)
+        }
+        ProvenanceFile::Envelope(env) => {
+            let rekor = rekor.ok_or(Error::NoRekor)?;
+            let candidates = rekor.dsse_bundles(env, &digest_hex, MAX_DSSE_CANDIDATES)?;
+            let mut errors = vec![];
+            let mut found = None;
+            for (uuid, b) in candidates {
+                match verifier.verify(&b, Artifact::Sha256(digest), &policy) {
+                    Ok(v) => {
+                        found = Some(v);
+                        break;
+                    }
+                    Err(e) => errors.push(format!("entry {uuid}: {e}")),
+                }
+            }
+            found.ok_or_else(|| Error::NoEntry {
+                rekor: rekor.base().to_string(),
+                digest: digest_hex.clone(),
+                errors,
+            })?
+        }
+    };
+    let payload = prov.payload()?;
+    match kind {
+        Kind::Generator => {
+            slsa::verify_provenance(&verified.certificate, payload, &digest_hex, opts)
+        }
+        Kind::GithubAttestation => {
+            slsa::verify_github_attestation(&verified.certificate, payload, &digest_hex, opts)
+        }
+    }
+    .map_err(Error::from)
+}
