@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use anyhow::{anyhow, Context};
+use anyhow::Context;
 use clap::{Args, Subcommand};
 use serde_json::Value;
 use signet_core::bundle::Bundle;
@@ -262,28 +262,11 @@ fn resolve_pypi_input(
     }
     let run = || -> anyhow::Result<(Distribution, Vec<u8>)> {
         let (filename, data) = if remote {
-            let ix = index(index_url)?;
-            let (filename, url, want) = if let Some(f) = a.dist.strip_prefix("pypi:") {
-                let (url, sha) = ix.find_file(f)?;
-                (f.to_string(), url, sha)
-            } else {
-                let u = reqwest::Url::parse(&a.dist)?;
-                let f = u
-                    .path_segments()
-                    .and_then(|mut s| s.next_back())
-                    .filter(|s| !s.is_empty())
-                    .ok_or_else(|| anyhow!("{}: URL has no filename", a.dist))?
-                    .to_string();
-                (f, a.dist.clone(), None)
-            };
-            let data = ix.download(&url, want.as_deref())?;
-            (filename, data)
+            index(index_url)?.fetch(&a.dist)?
         } else {
             let p = Path::new(&a.dist);
-            (
-                file_name(p),
-                std::fs::read(p).with_context(|| format!("reading {}", p.display()))?,
-            )
+            let data = std::fs::read(p).with_context(|| format!("reading {}", p.display()))?;
+            (file_name(p), data)
         };
         let dist = Distribution::from_bytes(&filename, &data)?;
         let prov = match &a.provenance_file {

@@ -7,6 +7,7 @@ use clap::Args;
 use signet_core::trust::ClientTrustConfig;
 use signet_sign::{identity, RekorVersion, SigningContext};
 
+use signet_core::intoto::Statement;
 use signet_sign::pep740::identity_of;
 
 use crate::{Failure, TrustArgs};
@@ -118,20 +119,14 @@ pub fn run_conformance_sign(t: &TrustArgs, a: ConformanceSignArgs) -> Result<(),
     let data = std::fs::read(&a.file)
         .map_err(|e| Failure::Usage(format!("reading {}: {e}", a.file.display())))?;
     let signed = if a.in_toto {
-        let st = signet_core::intoto::Statement::from_json(&data)
+        let st = Statement::from_json(&data)
             .with_context(|| format!("{} is not an in-toto statement", a.file.display()))?;
-        let digest = st
-            .subject
-            .iter()
-            .find_map(|s| s.digest.get("sha256"))
-            .and_then(|h| hex::decode(h).ok())
-            .and_then(|b| <[u8; 32]>::try_from(b).ok())
-            .ok_or_else(|| {
-                Failure::Usage(format!(
-                    "{}: expected a statement subject with a sha256 digest, found none",
-                    a.file.display()
-                ))
-            })?;
+        let digest = st.first_sha256().ok_or_else(|| {
+            Failure::Usage(format!(
+                "{}: expected a statement subject with a sha256 digest, found none",
+                a.file.display()
+            ))
+        })?;
         ctx.sign_statement(&a.identity_token, &data, digest)
     } else {
         ctx.sign_artifact(&a.identity_token, &data)
@@ -352,13 +347,9 @@ pub fn run_attest(t: &TrustArgs, a: AttestArgs) -> Result<(), Failure> {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let statement = serde_json::json!({
-            "_type": signet_core::intoto::STATEMENT_V1,
-            "subject": [{"name": name, "digest": {"sha256": hex::encode(digest)}}],
-            "predicateType": a.predicate_type,
-            "predicate": predicate,
-        });
-        let bytes = serde_json::to_vec(&statement).map_err(|e| Failure::Other(e.into()))?;
+        let bytes = Statement::about(&name, digest, &a.predicate_type, Some(predicate.clone()))
+            .to_json()
+            .context("statement")?;
         let (bundle, who) = cred
             .statement(&bytes, digest)
             .with_context(|| format!("attesting {}", f.display()))?;

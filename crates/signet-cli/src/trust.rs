@@ -13,7 +13,7 @@ use clap::Args;
 use signet_core::trust::{ClientTrustConfig, SigningConfig, TrustedRoot};
 use signet_tuf::client;
 use signet_tuf::source::{Material, TrustSource};
-use signet_tuf::{Instance, SIGNING_CONFIG_TARGET};
+use signet_tuf::Instance;
 
 use crate::{Failure, TrustArgs};
 
@@ -80,29 +80,10 @@ pub fn trusted_root(t: &TrustArgs) -> Result<(TrustedRoot, String), Failure> {
         return Ok((r, format!("trusted root {}", p.display())));
     }
     let m = tuf_material(t)?;
-    let r = TrustedRoot::from_json(&m.trusted_root)
+    let r = m
+        .parsed_trusted_root()
         .with_context(|| format!("parsing trusted_root.json from {}", m.source))?;
     Ok((r, format!("trusted root from {}", m.source)))
-}
-
-/// Trusted root and signing config via TUF.
-pub fn client_trust_config(t: &TrustArgs) -> Result<ClientTrustConfig, Failure> {
-    let m = tuf_material(t)?;
-    let trusted_root = TrustedRoot::from_json(&m.trusted_root)
-        .with_context(|| format!("parsing trusted_root.json from {}", m.source))?;
-    let sc = m.signing_config.ok_or_else(|| {
-        Failure::Other(anyhow::anyhow!(
-            "{} publishes no {SIGNING_CONFIG_TARGET}; signing needs one",
-            m.source
-        ))
-    })?;
-    let signing_config = SigningConfig::from_json(&sc)
-        .with_context(|| format!("parsing {SIGNING_CONFIG_TARGET} from {}", m.source))?;
-    Ok(ClientTrustConfig {
-        media_type: signet_core::trust::CLIENT_TRUST_CONFIG_MEDIA_TYPE.into(),
-        trusted_root,
-        signing_config,
-    })
 }
 
 /// The trust config for signing, from the flags (`--trust-config`, else TUF: `--instance`,
@@ -140,7 +121,10 @@ pub fn trust_config(t: &TrustArgs) -> Result<ClientTrustConfig, Failure> {
                 signing_config,
             })
         }
-        (None, None) => client_trust_config(t),
+        (None, None) => {
+            let m = tuf_material(t)?;
+            Ok(m.client_trust_config().with_context(|| format!("trust material from {}", m.source))?)
+        }
     }
 }
 

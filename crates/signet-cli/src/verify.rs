@@ -214,17 +214,7 @@ enum Mode {
 fn load_keys(p: &Path) -> Result<Vec<ManagedKey>, Failure> {
     let bytes = std::fs::read(p)
         .map_err(|e| Failure::Usage(format!("reading key {}: {e}", p.display())))?;
-    let r = if bytes.trim_ascii_start().starts_with(b"{") {
-        ManagedKey::keyring_from_json(&bytes)
-    } else {
-        std::str::from_utf8(&bytes)
-            .map_err(|_| {
-                signet_verify::Error::Usage(
-                    "expected a PEM PUBLIC KEY, found non-UTF-8 bytes".into(),
-                )
-            })
-            .and_then(|t| Ok(vec![ManagedKey::from_pem(t)?]))
-    };
+    let r = ManagedKey::from_key_file(&bytes);
     r.map_err(|e| Failure::Usage(format!("key {}: {e}", p.display())))
 }
 

@@ -116,3 +116,40 @@ impl Statement {
         })
     }
 }
+
+impl Statement {
+    /// A Statement v1 about one subject `name` with SHA-256 `digest`.
+    pub fn about(
+        name: &str,
+        digest: [u8; 32],
+        predicate_type: &str,
+        predicate: Option<serde_json::Value>,
+    ) -> Self {
+        Statement {
+            type_: STATEMENT_V1.into(),
+            subject: vec![Subject {
+                name: name.into(),
+                digest: BTreeMap::from([("sha256".to_string(), hex::encode(digest))]),
+            }],
+            predicate_type: predicate_type.into(),
+            predicate,
+        }
+    }
+
+    /// The statement as JSON bytes (`_type`, `subject`, `predicateType`, `predicate`).
+    pub fn to_json(&self) -> Result<Vec<u8>> {
+        serde_json::to_vec(self).map_err(|source| Error::Json {
+            what: "in-toto statement",
+            source,
+        })
+    }
+
+    /// The first subject's SHA-256 digest, when one is given as 64 hex digits.
+    pub fn first_sha256(&self) -> Option<[u8; 32]> {
+        self.subject
+            .iter()
+            .find_map(|s| s.digest.get("sha256"))
+            .and_then(|h| hex::decode(h).ok())
+            .and_then(|b| <[u8; 32]>::try_from(b).ok())
+    }
+}

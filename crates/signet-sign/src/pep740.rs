@@ -4,7 +4,7 @@
 //! would leave it without a signing time), converted to the attestation format and verified as
 //! written before it is returned.
 
-use serde_json::json;
+use signet_core::intoto::Statement;
 use signet_core::pep740::Attestation;
 use signet_core::x509::Certificate;
 use signet_verify::pypi::PUBLISH_V1;
@@ -32,12 +32,8 @@ impl SigningContext {
         name: &str,
         digest: [u8; 32],
     ) -> Result<(Attestation, Certificate)> {
-        let statement = json!({
-            "_type": signet_core::intoto::STATEMENT_V1,
-            "subject": [{"name": name, "digest": {"sha256": hex::encode(digest)}}],
-            "predicateType": PUBLISH_V1,
-        });
-        let signed = self.sign_statement(token, statement.to_string().as_bytes(), digest)?;
+        let statement = Statement::about(name, digest, PUBLISH_V1, None).to_json()?;
+        let signed = self.sign_statement(token, &statement, digest)?;
         let att = Attestation::from_bundle(&signed.bundle)?;
         let issuer = signed.certificate.oidc_issuer()?.unwrap_or_default();
         Verifier::new(self.trusted_root())?.verify(

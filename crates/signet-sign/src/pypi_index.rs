@@ -91,6 +91,32 @@ impl PypiIndex {
         Ok(data)
     }
 
+    /// A distribution named `pypi:FILENAME` (found in the index, its listed sha256 checked)
+    /// or by URL (its last path segment is the file name): the file name and the bytes.
+    pub fn fetch(&self, spec: &str) -> Result<(String, Vec<u8>)> {
+        let (filename, url, want) = match spec.strip_prefix("pypi:") {
+            Some(f) => {
+                let (url, sha) = self.find_file(f)?;
+                (f.to_string(), url, sha)
+            }
+            None => {
+                let name = reqwest::Url::parse(spec).ok().and_then(|u| {
+                    u.path_segments()
+                        .and_then(|mut s| s.next_back().map(str::to_string))
+                        .filter(|s| !s.is_empty())
+                });
+                let name = name.ok_or_else(|| Error::Service {
+                    service: "PyPI",
+                    url: spec.to_string(),
+                    message: "expected a URL ending in a file name".into(),
+                })?;
+                (name, spec.to_string(), None)
+            }
+        };
+        let data = self.download(&url, want.as_deref())?;
+        Ok((filename, data))
+    }
+
     /// The PEP 740 provenance of `filename` from PyPI's integrity API.
     pub fn provenance(&self, filename: &str) -> Result<Vec<u8>> {
         let (project, version) = signet_verify::pypi::project_and_version(filename)

@@ -23,6 +23,35 @@ pub struct Material {
     pub fallback: Option<String>,
 }
 
+impl Material {
+    /// The trusted root, parsed.
+    pub fn parsed_trusted_root(&self) -> signet_core::Result<signet_core::trust::TrustedRoot> {
+        signet_core::trust::TrustedRoot::from_json(&self.trusted_root)
+    }
+
+    /// The trusted root and signing config as one ClientTrustConfig; an error naming the
+    /// repository when it publishes no signing config (signing needs one).
+    pub fn client_trust_config(
+        &self,
+    ) -> signet_core::Result<signet_core::trust::ClientTrustConfig> {
+        let sc = self
+            .signing_config
+            .as_ref()
+            .ok_or_else(|| signet_core::Error::Invalid {
+                what: self.source.clone(),
+                reason: format!(
+                    "publishes no {}; signing needs one",
+                    crate::SIGNING_CONFIG_TARGET
+                ),
+            })?;
+        Ok(signet_core::trust::ClientTrustConfig {
+            media_type: signet_core::trust::CLIENT_TRUST_CONFIG_MEDIA_TYPE.into(),
+            trusted_root: self.parsed_trusted_root()?,
+            signing_config: signet_core::trust::SigningConfig::from_json(sc)?,
+        })
+    }
+}
+
 /// A TUF repository to take trust material from, with its cache and, for the public-good and
 /// staging instances, embedded bootstrap and fallback material.
 #[derive(Debug, Clone)]

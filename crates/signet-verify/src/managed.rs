@@ -72,6 +72,16 @@ impl ManagedKey {
         Ok(Self::new(PublicKey::from_pem(text)?))
     }
 
+    /// A key file as `--key` takes it: a keyring JSON (starts with `{`) or one PEM public key.
+    pub fn from_key_file(bytes: &[u8]) -> Result<Vec<Self>> {
+        if bytes.trim_ascii_start().starts_with(b"{") {
+            return Self::keyring_from_json(bytes);
+        }
+        let text = std::str::from_utf8(bytes)
+            .map_err(|_| Error::Usage("expected a PEM PUBLIC KEY, found non-UTF-8 bytes".into()))?;
+        Ok(vec![Self::from_pem(text)?])
+    }
+
     /// Parse a keyring: `{"keys": [{"hint": H, "publicKey": {"rawBytes", "keyDetails",
     /// "validFor": {"start", "end"}}}]}`, each key in the trusted root's own encoding with the
     /// window it is trusted in. `validFor.start` is required, as for every trusted-root key.
