@@ -1,14 +1,13 @@
-//! The `signet` client commands: sign, attest, verify, inspect, rekor, pypi, slsa, trust and
-//! the verification benchmarks, as clap argument types and `run` functions that parse, call
+//! The `signet` client commands: sign, attest, verify, inspect, rekor, pypi, slsa and
+//! trust-instance, as clap argument types and `run` functions that parse, call
 //! the library crates (signet-sign, signet-verify, signet-tuf) and print.
 //!
 //! The binary (crate `signet`) puts these beside the instance's commands (`serve`, `keys`,
-//! `tuf`, `log`), which live there because they need signet-server; this crate does no storage
+//! `tuf`, `log`) and the benchmarks, which live there because they need signet-server; this crate does no storage
 //! and no serving. Errors map to exit codes through [`Failure`] (0 ok, 1 failed verification,
 //! 2 usage).
 #![forbid(unsafe_code)]
 
-pub mod bench;
 pub mod inspect;
 pub mod pypi;
 pub mod rekor;

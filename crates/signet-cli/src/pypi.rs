@@ -4,8 +4,6 @@
 //! to PyPI's simple/JSON and integrity APIs (online only), and prints `OK:` / `FAIL:` lines.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Instant;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
@@ -18,7 +16,6 @@ use signet_verify::pypi::{
 use signet_verify::Verifier;
 
 use signet_sign::pep740::identity_of;
-use signet_verify::bench::{median, run_parallel, time_attestation, AttestationCase};
 
 use crate::sign::SignCommon;
 use crate::{trust, Failure, TrustArgs};
@@ -118,31 +115,21 @@ pub struct PypiSignArgs {
     pub dists: Vec<PathBuf>,
 }
 
-/// `signet bench pypi DIR`.
-#[derive(Args, Debug)]
-pub struct BenchPypiArgs {
-    /// A directory of distributions with `*.attestation` and/or `*.provenance` files.
-    pub dir: PathBuf,
-    /// Verifications per file (the median is reported).
-    #[arg(long, default_value_t = 50)]
-    pub iterations: usize,
-    /// Threads (default: all cores).
-    #[arg(long, short = 'j')]
-    pub threads: Option<usize>,
-}
-
-fn file_name(p: &Path) -> String {
+/// The last component of `p`, lossily as UTF-8.
+pub fn file_name(p: &Path) -> String {
     p.file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default()
 }
 
-fn read_attestation(p: &Path) -> anyhow::Result<Attestation> {
+/// Read and parse a PEP 740 attestation file.
+pub fn read_attestation(p: &Path) -> anyhow::Result<Attestation> {
     let bytes = std::fs::read(p).with_context(|| format!("reading {}", p.display()))?;
     Attestation::from_json(&bytes).with_context(|| format!("parsing {}", p.display()))
 }
 
-fn local_dist(p: &Path) -> anyhow::Result<Distribution> {
+/// Read a local distribution file (its name and SHA-256).
+pub fn local_dist(p: &Path) -> anyhow::Result<Distribution> {
     let data = std::fs::read(p).with_context(|| format!("reading {}", p.display()))?;
     Ok(Distribution::from_bytes(&file_name(p), &data)?)
 }
@@ -429,133 +416,6 @@ fn sign(t: &TrustArgs, a: PypiSignArgs) -> Result<(), Failure> {
             identity_of(&cert),
             out.display()
         );
-    }
-    Ok(())
-}
-
-fn bench_items(dir: &Path) -> anyhow::Result<Vec<AttestationCase>> {
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
-        .with_context(|| format!("reading directory {}", dir.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
-    paths.sort();
-    let mut items = vec![];
-    for p in paths {
-        let name = file_name(&p);
-        let Some((stem, kind)) = [
-            ".provenance",
-            ".publish.attestation",
-            ".slsa.attestation",
-            ".attestation",
-        ]
-        .iter()
-        .find_map(|x| name.strip_suffix(x).map(|s| (s, *x))) else {
-            continue;
-        };
-        let dist_path = dir.join(stem);
-        if !dist_path.is_file() {
-            eprintln!("skipping {name}: no distribution {stem} next to it");
-            continue;
-        }
-        let dist = local_dist(&dist_path)?;
-        if kind == ".provenance" {
-            let bytes = std::fs::read(&p).with_context(|| format!("reading {}", p.display()))?;
-            let prov = Provenance::from_json(&bytes)
-                .with_context(|| format!("parsing {}", p.display()))?;
-            for b in prov.attestation_bundles {
-                for (i, a) in b.attestations.into_iter().enumerate() {
-                    let signer = Signer::Publisher(b.publisher.clone());
-                    items.push(AttestationCase {
-                        label: format!("{name}#{i}"),
-                        attestation: a,
-                        dist: dist.clone(),
-                        signer,
-                    });
-                }
-            }
-        } else {
-            let a = read_attestation(&p)?;
-            let signer = Signer::Identity(signet_core::describe::attestation_identity(&a));
-            items.push(AttestationCase {
-                label: name,
-                attestation: a,
-                dist,
-                signer,
-            });
-        }
-    }
-    Ok(items)
-}
-
-/// `signet bench pypi DIR`.
-pub fn bench(t: &TrustArgs, a: BenchPypiArgs) -> Result<(), Failure> {
-    let items = bench_items(&a.dir)?;
-    if items.is_empty() {
-        return Err(Failure::Usage(format!(
-            "{}: no *.attestation or *.provenance files next to their distributions",
-            a.dir.display()
-        )));
-    }
-    // With no explicit trust material, accept production and staging (the corpus mixes both).
-    let (root, source) = trust::trusted_root(t)?;
-    let mut roots = vec![(source, root)];
-    if !t.staging && t.trust_config.is_none() && t.trusted_root.is_none() {
-        let r = signet_tuf::Instance::Staging
-            .trusted_root()
-            .context("staging trusted root")?;
-        roots.push(("embedded staging trusted root".into(), r));
-    }
-    let verifiers = roots
-        .iter()
-        .map(|(_, r)| Verifier::new(r))
-        .collect::<Result<Vec<_>, _>>()
-        .context("trusted root")?;
-    let verifiers: Vec<&Verifier> = verifiers.iter().collect();
-    let threads = a.threads.unwrap_or_else(|| {
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
-    });
-    let iterations = a.iterations.max(1);
-    let total = items.len() * iterations;
-    let done = AtomicUsize::new(0);
-    let start = Instant::now();
-    let results = run_parallel(&items, threads, |it| {
-        time_attestation(&verifiers, it, iterations, || {
-            let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-            if n.is_multiple_of(10) || n == total {
-                eprint!("\r[{n}/{total}] verifications on {threads} thread(s)");
-            }
-        })
-    });
-    let wall = start.elapsed().as_secs_f64();
-    eprintln!();
-    println!(
-        "{} attestations in {}, {iterations} verifications each, {threads} thread(s)",
-        items.len(),
-        a.dir.display()
-    );
-    println!("{:<80} {:>10}  result", "attestation", "median µs");
-    let mut failed = 0;
-    let mut all = vec![];
-    for (it, (us, r)) in items.iter().zip(&results) {
-        all.push(*us);
-        let res = match r {
-            Ok(i) => format!("OK ({})", roots[*i].0),
-            Err(e) => {
-                failed += 1;
-                format!("FAIL: {e}")
-            }
-        };
-        println!("{:<80} {:>10.1}  {res}", it.label, us);
-    }
-    println!(
-        "median per attestation {:.1} µs; {total} verifications in {wall:.2} s = {:.0}/s on {threads} thread(s); {failed} failed",
-        median(&mut all),
-        total as f64 / wall
-    );
-    if failed > 0 {
-        return Err(Failure::Verification);
     }
     Ok(())
 }

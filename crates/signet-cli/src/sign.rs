@@ -10,6 +10,7 @@ use signet_sign::{identity, RekorVersion, SigningContext};
 use signet_core::intoto::Statement;
 use signet_sign::pep740::identity_of;
 
+use crate::trust::trust_config;
 use crate::{Failure, TrustArgs};
 
 /// Where to sign: trust config and identity options shared by sign and attest.
@@ -36,11 +37,9 @@ pub struct SignCommon {
     pub overwrite: bool,
 }
 
-/// `signet sign FILE...`.
+/// The managed key and bundle path of `sign` and `attest`.
 #[derive(Args, Debug)]
-pub struct SignArgs {
-    #[command(flatten)]
-    pub common: SignCommon,
+pub struct OutputArgs {
     /// Sign with this managed key (PEM: PKCS#8 PRIVATE KEY or SEC1 EC PRIVATE KEY, P-256)
     /// instead of an identity: no certificate; the log records the public key.
     #[arg(long, value_name = "KEY.pem", conflicts_with_all = ["identity_token", "device", "browser"])]
@@ -48,6 +47,15 @@ pub struct SignArgs {
     /// Write the bundle here (only with one input; default FILE.sigstore.json).
     #[arg(long, value_name = "FILE")]
     pub bundle: Option<PathBuf>,
+}
+
+/// `signet sign FILE...`.
+#[derive(Args, Debug)]
+pub struct SignArgs {
+    #[command(flatten)]
+    pub common: SignCommon,
+    #[command(flatten)]
+    pub out: OutputArgs,
     /// Files to sign.
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
@@ -64,12 +72,8 @@ pub struct AttestArgs {
     /// The predicate JSON file.
     #[arg(long, required = true)]
     pub predicate: PathBuf,
-    /// Sign with this managed key (PEM, P-256) instead of an identity.
-    #[arg(long, value_name = "KEY.pem", conflicts_with_all = ["identity_token", "device", "browser"])]
-    pub key: Option<PathBuf>,
-    /// Write the bundle here (only with one input; default FILE.sigstore.json).
-    #[arg(long, value_name = "FILE")]
-    pub bundle: Option<PathBuf>,
+    #[command(flatten)]
+    pub out: OutputArgs,
     /// Files the statement is about (its subjects).
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
@@ -81,8 +85,6 @@ pub struct TokenArgs {
     #[command(flatten)]
     pub common: SignCommon,
 }
-
-use crate::trust::trust_config;
 
 /// Arguments of the conformance protocol's `sign-bundle`.
 #[derive(Args, Debug)]
@@ -137,35 +139,22 @@ pub fn run_conformance_sign(t: &TrustArgs, a: ConformanceSignArgs) -> Result<(),
 }
 
 fn get_token(common: &SignCommon, cfg: &ClientTrustConfig) -> Result<String, Failure> {
-    if let Some((t, _)) = identity::ambient(common.identity_token.clone(), &common.oidc_client_id)
-        .map_err(|e| Failure::Other(e.into()))?
-    {
-        return Ok(t);
-    }
-    let issuer = cfg
-        .signing_config
-        .oidc_urls
-        .first()
-        .map(|s| s.url.clone())
-        .ok_or_else(|| Failure::Usage("No identity token supplied or detected, and the signing config names no OIDC provider".into()))?;
-    if !common.device && !common.browser && !has_terminal() {
-        return Err(Failure::Usage(NO_TOKEN_NO_TERMINAL.into()));
-    }
-    let t = if common.device {
-        identity::device(&issuer, &common.oidc_client_id)
-    } else {
-        identity::browser(&issuer, &common.oidc_client_id)
+    let issuer = cfg.signing_config.oidc_urls.first().map(|s| s.url.as_str());
+    let sign_in = match (common.device, common.browser) {
+        (true, _) => identity::SignIn::Device,
+        (_, true) => identity::SignIn::Browser,
+        _ => identity::SignIn::Auto,
     };
-    t.map_err(|e| Failure::Other(e.into()))
-}
-
-/// Why keyless signing stops at once when nothing can give a token.
-pub(crate) const NO_TOKEN_NO_TERMINAL: &str = "no identity token, and no terminal for an interactive sign-in: pass --identity-token TOKEN, set SIGSTORE_ID_TOKEN, run where ambient credentials exist (GitHub Actions with `permissions: id-token: write`), or ask for --device / --browser sign-in explicitly";
-
-/// Whether a person could take part in an interactive sign-in.
-fn has_terminal() -> bool {
-    use std::io::IsTerminal;
-    std::io::stdin().is_terminal() || std::io::stderr().is_terminal()
+    identity::obtain(
+        common.identity_token.clone(),
+        &common.oidc_client_id,
+        issuer,
+        sign_in,
+    )
+    .map_err(|e| match e {
+        signet_sign::Error::NoToken(m) => Failure::Usage(m),
+        e => Failure::Other(e.into()),
+    })
 }
 
 /// Load a managed signing key.
@@ -314,8 +303,8 @@ impl Credential {
 
 /// `signet sign`.
 pub fn run_sign(t: &TrustArgs, a: SignArgs) -> Result<(), Failure> {
-    let outs = outputs(&a.files, &a.bundle, a.common.overwrite)?;
-    let cred = Credential::new(t, &a.common, a.key.as_deref())?;
+    let outs = outputs(&a.files, &a.out.bundle, a.common.overwrite)?;
+    let cred = Credential::new(t, &a.common, a.out.key.as_deref())?;
     for (f, out) in a.files.iter().zip(outs) {
         let data = std::fs::read(f).with_context(|| format!("reading {}", f.display()))?;
         let (bundle, who) = cred
@@ -328,7 +317,7 @@ pub fn run_sign(t: &TrustArgs, a: SignArgs) -> Result<(), Failure> {
 
 /// `signet attest`.
 pub fn run_attest(t: &TrustArgs, a: AttestArgs) -> Result<(), Failure> {
-    let outs = outputs(&a.files, &a.bundle, a.common.overwrite)?;
+    let outs = outputs(&a.files, &a.out.bundle, a.common.overwrite)?;
     let pred_bytes = std::fs::read(&a.predicate)
         .with_context(|| format!("reading {}", a.predicate.display()))?;
     let predicate: serde_json::Value = serde_json::from_slice(&pred_bytes)
@@ -339,7 +328,7 @@ pub fn run_attest(t: &TrustArgs, a: AttestArgs) -> Result<(), Failure> {
             a.predicate.display()
         )));
     }
-    let cred = Credential::new(t, &a.common, a.key.as_deref())?;
+    let cred = Credential::new(t, &a.common, a.out.key.as_deref())?;
     for (f, out) in a.files.iter().zip(outs) {
         let data = std::fs::read(f).with_context(|| format!("reading {}", f.display()))?;
         let digest = signet_core::encoding::sha256(&data);

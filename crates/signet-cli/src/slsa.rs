@@ -27,15 +27,12 @@ pub enum SlsaCommand {
     VerifyGithubAttestation(VerifyGithubAttestationArgs),
 }
 
-/// `slsa verify-github-attestation`.
+/// The source and output flags both verifications take.
 #[derive(Args, Debug)]
-pub struct VerifyGithubAttestationArgs {
+pub struct SourceArgs {
     /// The artifacts.
     #[arg(required = true, value_name = "ARTIFACT")]
     pub artifacts: Vec<PathBuf>,
-    /// The attestation: a Sigstore bundle (as `gh attestation download` writes, one per line).
-    #[arg(long, value_name = "FILE")]
-    pub attestation_path: PathBuf,
     /// The expected source repository, e.g. github.com/OWNER/REPO.
     #[arg(long, value_name = "URI")]
     pub source_uri: String,
@@ -48,26 +45,31 @@ pub struct VerifyGithubAttestationArgs {
     /// The expected source branch.
     #[arg(long, value_name = "BRANCH")]
     pub source_branch: Option<String>,
-    /// The workflow that built the artifact: https://github.com/O/R/.github/workflows/W.yml[@REF].
-    #[arg(long, value_name = "ID", required = true)]
-    pub builder_id: String,
     /// Print the verified provenance statement (JSON) on stdout.
     #[arg(long)]
     pub print_provenance: bool,
 }
 
+/// `slsa verify-github-attestation`.
+#[derive(Args, Debug)]
+pub struct VerifyGithubAttestationArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+    /// The attestation: a Sigstore bundle (as `gh attestation download` writes, one per line).
+    #[arg(long, value_name = "FILE")]
+    pub attestation_path: PathBuf,
+    /// The workflow that built the artifact: https://github.com/O/R/.github/workflows/W.yml[@REF].
+    #[arg(long, value_name = "ID", required = true)]
+    pub builder_id: String,
+}
+
 impl From<VerifyGithubAttestationArgs> for VerifyArtifactArgs {
     fn from(a: VerifyGithubAttestationArgs) -> Self {
         VerifyArtifactArgs {
-            artifacts: a.artifacts,
+            source: a.source,
             provenance_path: a.attestation_path,
-            source_uri: a.source_uri,
-            source_tag: a.source_tag,
-            source_versioned_tag: a.source_versioned_tag,
-            source_branch: a.source_branch,
             builder_id: Some(a.builder_id),
             build_workflow_inputs: vec![],
-            print_provenance: a.print_provenance,
             rekor_url: DEFAULT_REKOR_URL.into(),
         }
     }
@@ -76,33 +78,17 @@ impl From<VerifyGithubAttestationArgs> for VerifyArtifactArgs {
 /// `slsa verify-artifact`.
 #[derive(Args, Debug)]
 pub struct VerifyArtifactArgs {
-    /// The artifacts.
-    #[arg(required = true, value_name = "ARTIFACT")]
-    pub artifacts: Vec<PathBuf>,
+    #[command(flatten)]
+    pub source: SourceArgs,
     /// The provenance: a Sigstore bundle, or a bare DSSE envelope (`.intoto.jsonl`).
     #[arg(long, value_name = "FILE")]
     pub provenance_path: PathBuf,
-    /// The expected source repository, e.g. github.com/OWNER/REPO.
-    #[arg(long, value_name = "URI")]
-    pub source_uri: String,
-    /// The expected source tag (exact).
-    #[arg(long, value_name = "TAG", conflicts_with = "source_versioned_tag")]
-    pub source_tag: Option<String>,
-    /// The expected source tag as a semver prefix (v1, v1.2 or v1.2.3).
-    #[arg(long, value_name = "TAG")]
-    pub source_versioned_tag: Option<String>,
-    /// The expected source branch.
-    #[arg(long, value_name = "BRANCH")]
-    pub source_branch: Option<String>,
     /// The expected builder: NAME, NAME@vX.Y.Z or NAME@refs/tags/vX.Y.Z.
     #[arg(long, value_name = "ID")]
     pub builder_id: Option<String>,
     /// An expected workflow_dispatch input, KEY=VALUE (repeatable).
     #[arg(long = "build-workflow-input", value_name = "KEY=VALUE")]
     pub build_workflow_inputs: Vec<String>,
-    /// Print the verified provenance statement (JSON) on stdout.
-    #[arg(long)]
-    pub print_provenance: bool,
     /// Rekor instance searched for bare DSSE envelopes.
     #[arg(long, value_name = "URL", default_value = DEFAULT_REKOR_URL)]
     pub rekor_url: String,
@@ -127,10 +113,10 @@ fn options(a: &VerifyArtifactArgs) -> Result<Options, Failure> {
         inputs.push((k.to_string(), v.to_string()));
     }
     Ok(Options {
-        source_uri: a.source_uri.clone(),
-        source_tag: a.source_tag.clone(),
-        source_versioned_tag: a.source_versioned_tag.clone(),
-        source_branch: a.source_branch.clone(),
+        source_uri: a.source.source_uri.clone(),
+        source_tag: a.source.source_tag.clone(),
+        source_versioned_tag: a.source.source_versioned_tag.clone(),
+        source_branch: a.source.source_branch.clone(),
         builder_id: a.builder_id.clone(),
         workflow_inputs: inputs,
     })
@@ -165,7 +151,7 @@ fn verify_artifact(t: &TrustArgs, a: VerifyArtifactArgs, kind: Kind) -> Result<(
     let (root, _) = trust::trusted_root(t)?;
     let verifier = Verifier::new(&root).context("trusted root")?;
     let mut statements = vec![];
-    for art in &a.artifacts {
+    for art in &a.source.artifacts {
         let bytes = std::fs::read(art).with_context(|| format!("reading {}", art.display()))?;
         let out = signet_sign::slsa::verify_artifact(
             &verifier,
@@ -182,7 +168,7 @@ fn verify_artifact(t: &TrustArgs, a: VerifyArtifactArgs, kind: Kind) -> Result<(
         );
         statements.push(out.statement);
     }
-    if a.print_provenance {
+    if a.source.print_provenance {
         for s in &statements {
             println!("{}", serde_json::to_string(s).context("JSON")?);
         }

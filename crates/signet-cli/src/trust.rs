@@ -17,12 +17,7 @@ use signet_tuf::Instance;
 
 use crate::{Failure, TrustArgs};
 
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
+use signet_core::time::unix_now as now;
 
 fn cache_dir(url: &str) -> Result<PathBuf, Failure> {
     client::default_cache_dir(url).ok_or_else(|| {

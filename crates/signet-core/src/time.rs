@@ -152,6 +152,15 @@ pub fn format_rfc3339(t: i64) -> String {
     )
 }
 
+/// The wall clock as Unix seconds (0 before 1970), for what a service or client decides now:
+/// issuing certificates and timestamps, TUF metadata expiry. Never for a bundle's validity,
+/// which is checked at its verified signing time.
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

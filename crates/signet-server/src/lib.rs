@@ -52,12 +52,7 @@ pub use config::{DevIssuerMode, ServeConfig};
 pub use error::{Error, Result};
 
 /// Current Unix time, seconds.
-pub fn now_secs() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
+pub use signet_core::time::unix_now as now_secs;
 
 /// Current Unix time, milliseconds.
 pub fn now_ms() -> u64 {

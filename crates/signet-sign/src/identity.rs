@@ -266,3 +266,44 @@ pub fn peek_claims(token: &str) -> Result<Value> {
     serde_json::from_slice(&bytes)
         .map_err(|e| Error::Identity(format!("JWT payload is not JSON: {e}")))
 }
+
+/// How to sign in when neither the caller nor the environment gives a token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignIn {
+    /// A browser redirect, but only when a person could take part (a terminal is attached);
+    /// otherwise fail at once rather than wait for a browser nobody sees.
+    Auto,
+    /// The device flow.
+    Device,
+    /// A browser redirect even without a terminal.
+    Browser,
+}
+
+/// An identity token: `explicit`, else an ambient one (SIGSTORE_ID_TOKEN, CI), else an
+/// interactive sign-in at `issuer` (the signing config's OIDC provider). When none can be had
+/// the error is [`Error::NoToken`], saying what to pass.
+pub fn obtain(
+    explicit: Option<String>,
+    client_id: &str,
+    issuer: Option<&str>,
+    sign_in: SignIn,
+) -> Result<String> {
+    if let Some((t, _)) = ambient(explicit, client_id)? {
+        return Ok(t);
+    }
+    let issuer = issuer.ok_or_else(|| {
+        Error::NoToken(
+            "No identity token supplied or detected, and the signing config names no OIDC provider"
+                .into(),
+        )
+    })?;
+    let terminal = {
+        use std::io::IsTerminal;
+        std::io::stdin().is_terminal() || std::io::stderr().is_terminal()
+    };
+    match sign_in {
+        SignIn::Device => device(issuer, client_id),
+        SignIn::Auto if !terminal => Err(Error::NoToken("no identity token, and no terminal for an interactive sign-in: pass --identity-token TOKEN, set SIGSTORE_ID_TOKEN, run where ambient credentials exist (GitHub Actions with `permissions: id-token: write`), or ask for --device / --browser sign-in explicitly".into())),
+        SignIn::Auto | SignIn::Browser => browser(issuer, client_id),
+    }
+}

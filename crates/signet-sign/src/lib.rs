@@ -61,6 +61,9 @@ pub enum Error {
     /// No identity token.
     #[error("identity: {0}")]
     Identity(String),
+    /// No token was given or found and none can be asked for: what to pass instead.
+    #[error("{0}")]
+    NoToken(String),
 }
 
 /// Convenience alias.
@@ -86,12 +89,7 @@ pub struct SigningContext {
     verifier: Verifier,
 }
 
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
+use signet_core::time::unix_now as now;
 
 fn valid_now(s: &Service) -> bool {
     s.valid_for.contains(now()).unwrap_or(false)

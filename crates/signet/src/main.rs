@@ -1,11 +1,12 @@
 //! `signet`: one binary for Sigstore signing, verification and a private instance.
 //!
 //! This crate only parses arguments and dispatches: the client commands come from
-//! `signet-cli` (which does no storage), the instance's commands (`serve`, `keys`, `tuf`, `log`,
-//! `bench instance|log`) are here, thin over `signet-server`. Exit codes: 0 ok, 1 failed
-//! verification, 2 usage.
+//! `signet-cli` (which does no storage); the instance's commands (`serve`, `keys`, `tuf`, `log`),
+//! thin over `signet-server`, and the benchmarks (`bench verify|pypi|instance|log`) over the
+//! libraries' measuring code are here. Exit codes: 0 ok, 1 failed verification, 2 usage.
 #![forbid(unsafe_code)]
 
+mod bench;
 mod bench_instance;
 mod bench_log;
 mod keys;
@@ -15,7 +16,7 @@ mod serve;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use signet_cli::{bench, inspect, pypi, rekor, sign, slsa, trust, verify, Failure, TrustArgs};
+use signet_cli::{inspect, pypi, rekor, sign, slsa, trust, verify, Failure, TrustArgs};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -82,7 +83,7 @@ enum BenchCommand {
     /// Benchmark the log: durable appends/s with signature checks, no HTTP.
     Log(bench_log::BenchLogArgs),
     /// Verify every PEP 740 attestation in a directory on all cores (per-file times).
-    Pypi(pypi::BenchPypiArgs),
+    Pypi(bench::BenchPypiArgs),
 }
 
 fn main() -> ExitCode {
@@ -101,7 +102,7 @@ fn main() -> ExitCode {
         Command::Bench(BenchCommand::Verify(a)) => bench::run_verify(a, t),
         Command::Bench(BenchCommand::Instance(a)) => bench_instance::run(a),
         Command::Bench(BenchCommand::Log(a)) => bench_log::run(a),
-        Command::Bench(BenchCommand::Pypi(a)) => pypi::bench(t, a),
+        Command::Bench(BenchCommand::Pypi(a)) => bench::run_pypi(t, a),
         Command::Slsa(c) => slsa::run(t, c),
         Command::TrustInstance(a) => trust::run_trust_instance(t, a),
         Command::Tuf(c) => serve::run_tuf(c),

@@ -152,9 +152,7 @@ pub enum TufCommand {
     },
 }
 
-fn now() -> i64 {
-    signet_server::now_secs()
-}
+use signet_core::time::unix_now as now;
 
 /// Entry point of `signet tuf`.
 pub fn run_tuf(c: TufCommand) -> Result<(), Failure> {
