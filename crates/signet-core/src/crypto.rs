@@ -280,17 +280,18 @@ impl PublicKey {
 
     /// Parse a PEM `PUBLIC KEY`.
     pub fn from_pem(pem_text: &str) -> Result<Self> {
-        let p = pem::parse(pem_text).map_err(|e| Error::Key {
-            what: "PEM".into(),
-            reason: e.to_string(),
-        })?;
-        if p.tag() != "PUBLIC KEY" {
+        let (tag, der) =
+            crate::encoding::pem_decode(pem_text.as_bytes()).map_err(|e| Error::Key {
+                what: "PEM".into(),
+                reason: e.to_string(),
+            })?;
+        if tag != "PUBLIC KEY" {
             return Err(Error::Key {
                 what: "PEM".into(),
-                reason: format!("expected a PUBLIC KEY block, found {}", p.tag()),
+                reason: format!("expected a PUBLIC KEY block, found {tag}"),
             });
         }
-        Self::from_spki_der(p.contents())
+        Self::from_spki_der(&der)
     }
 
     /// The key kind.

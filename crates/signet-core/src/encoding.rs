@@ -266,12 +266,63 @@ pub mod base64_bytes {
     }
 }
 
-/// PEM-encode `der` under `label` (LF line endings, 64-column lines).
+/// PEM-encode `der` under `label` (RFC 7468 strict: LF line endings, 64-column lines).
 pub fn pem_encode(label: &str, der: &[u8]) -> String {
-    pem::encode_config(
-        &pem::Pem::new(label, der.to_vec()),
-        pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF),
-    )
+    // Only a label with characters outside RFC 7468's printable set fails, and every label
+    // here is one of the constants (CERTIFICATE, PUBLIC KEY, ...).
+    pem_rfc7468::encode_string(label, pem_rfc7468::LineEnding::LF, der)
+        .expect("PEM labels are ASCII constants")
+}
+
+/// Every PEM block in `text` (text between blocks, such as OpenSSL's explanatory lines, is
+/// skipped): label and contents, each block decoded with RFC 7468's strict grammar. At most
+/// [`crate::limits::MAX_PEM_BLOCKS`] blocks.
+pub fn pem_decode_all(text: &[u8]) -> Result<Vec<(String, Vec<u8>)>> {
+    let bad = |reason: String| Error::invalid("PEM", reason);
+    let mut out = vec![];
+    let mut rest = text;
+    while let Some(i) = find(rest, b"-----BEGIN ") {
+        if out.len() == crate::limits::MAX_PEM_BLOCKS {
+            return Err(bad(format!(
+                "more than {} blocks",
+                crate::limits::MAX_PEM_BLOCKS
+            )));
+        }
+        let block = &rest[i..];
+        let label_end = find(&block[11..], b"-----")
+            .ok_or_else(|| bad("a BEGIN line without its closing dashes".into()))?;
+        let label = &block[11..11 + label_end];
+        let end = [b"-----END ", label, b"-----"].concat();
+        let stop = find(block, &end).ok_or_else(|| {
+            bad(format!(
+                "no -----END {}----- line",
+                String::from_utf8_lossy(label)
+            ))
+        })? + end.len();
+        // The block with its line ending, as the strict grammar wants it.
+        let stop = stop
+            + block[stop..]
+                .iter()
+                .take_while(|b| **b == b'\r' || **b == b'\n')
+                .count()
+                .min(2);
+        let (l, der) = pem_rfc7468::decode_vec(&block[..stop]).map_err(|e| bad(e.to_string()))?;
+        out.push((l.to_string(), der));
+        rest = &block[stop..];
+    }
+    Ok(out)
+}
+
+/// The first PEM block of `text`: label and contents.
+pub fn pem_decode(text: &[u8]) -> Result<(String, Vec<u8>)> {
+    pem_decode_all(text)?
+        .into_iter()
+        .next()
+        .ok_or_else(|| Error::invalid("PEM", "expected a -----BEGIN ...----- block, found none"))
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
 }
 
 /// Whether `text` is exactly the canonical PEM encoding of `der` under `label`: as
@@ -307,37 +358,19 @@ pub fn is_canonical_pem_of(text: &[u8], label: &str, der: &[u8]) -> bool {
             })
 }
 
-/// The DER inside the first PEM block of `text` whose label is `label`, e.g. `CERTIFICATE`.
-///
-/// A small, strict parser for the hot verification path (the `pem` crate's general parser costs
-/// more than the rest of a bundle's body checks): one `-----BEGIN label-----` line, base64 lines,
-/// one matching `-----END label-----` line; anything else is an error.
+/// The DER inside the first PEM block of `text` whose label is `label`, e.g. `CERTIFICATE`
+/// (the blocks before it may have other labels); RFC 7468's strict grammar.
 pub fn pem_block_der(text: &[u8], label: &str) -> Result<Vec<u8>> {
-    let bad = |reason: String| Error::invalid(format!("PEM {label}"), reason);
-    let text = std::str::from_utf8(text).map_err(|_| bad("not UTF-8".into()))?;
-    let begin = format!("-----BEGIN {label}-----");
-    let end = format!("-----END {label}-----");
-    let start = text
-        .find(&begin)
-        .ok_or_else(|| bad(format!("no {begin:?} line")))?
-        + begin.len();
-    let stop = start
-        + text[start..]
-            .find(&end)
-            .ok_or_else(|| bad(format!("no {end:?} line")))?;
-    // Join the base64 lines (one copy per line, not per character).
-    let inner = &text[start..stop];
-    let mut body = String::with_capacity(inner.len());
-    for line in inner.split('\n') {
-        body.push_str(line.trim_matches(|c: char| c.is_ascii_whitespace()));
-    }
-    if body
-        .bytes()
-        .any(|b| b.is_ascii_whitespace() || b == b'-' || b == b':')
-    {
-        return Err(bad("headers or nested markers inside the block".into()));
-    }
-    b64_decode_std(&format!("PEM {label}"), &body)
+    pem_decode_all(text)?
+        .into_iter()
+        .find(|(l, _)| l == label)
+        .map(|(_, der)| der)
+        .ok_or_else(|| {
+            Error::invalid(
+                format!("PEM {label}"),
+                format!("no -----BEGIN {label}----- block"),
+            )
+        })
 }
 
 #[cfg(test)]
@@ -363,6 +396,29 @@ mod tests {
     use super::*;
 
     #[test]
+    fn pem_blocks_of_a_chain_file_with_text_crlf_and_no_final_newline() {
+        let (a, b) = (vec![1u8; 100], vec![2u8; 50]);
+        let text = format!(
+            "subject=CN=a\n{}issuer=CN=b\n{}",
+            pem_encode("CERTIFICATE", &a).replace('\n', "\r\n"),
+            pem_encode("PUBLIC KEY", &b).trim_end()
+        );
+        let blocks = pem_decode_all(text.as_bytes()).unwrap();
+        assert_eq!(
+            blocks,
+            vec![
+                ("CERTIFICATE".to_string(), a),
+                ("PUBLIC KEY".to_string(), b.clone())
+            ]
+        );
+        assert_eq!(pem_block_der(text.as_bytes(), "PUBLIC KEY").unwrap(), b);
+        assert!(pem_decode(b"no pem here").is_err());
+        let many = pem_encode("CERTIFICATE", &[1]).repeat(crate::limits::MAX_PEM_BLOCKS + 1);
+        let e = pem_decode_all(many.as_bytes()).unwrap_err().to_string();
+        assert!(e.contains("more than"), "{e}");
+    }
+
+    #[test]
     fn pem_block_der_is_strict() {
         let der = vec![0x30, 0x03, 0x02, 0x01, 0x05];
         let good = format!(
@@ -370,8 +426,10 @@ mod tests {
             b64_encode(&der)
         );
         assert_eq!(pem_block_der(good.as_bytes(), "CERTIFICATE").unwrap(), der);
-        // The same via the pem crate, as a cross-check.
-        assert_eq!(pem::parse(&good).unwrap().into_contents(), der);
+        assert_eq!(
+            pem_decode(good.as_bytes()).unwrap(),
+            ("CERTIFICATE".into(), der.clone())
+        );
         assert!(pem_block_der(good.as_bytes(), "PUBLIC KEY").is_err());
         assert!(pem_block_der(
             good.replace("-----END CERTIFICATE-----", "").as_bytes(),

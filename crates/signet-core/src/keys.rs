@@ -93,8 +93,9 @@ impl EcKey {
             what: "private key PEM".into(),
             reason,
         };
-        let block = pem::parse(text).map_err(|e| bad(e.to_string()))?;
-        match block.tag() {
+        let (tag, der) =
+            crate::encoding::pem_decode(text.as_bytes()).map_err(|e| bad(e.to_string()))?;
+        match tag.as_str() {
             "PRIVATE KEY" | "EC PRIVATE KEY" => {}
             "ENCRYPTED PRIVATE KEY" => {
                 return Err(bad(
@@ -108,7 +109,7 @@ impl EcKey {
             }
         }
         for curve in [Curve::P256, Curve::P384] {
-            if let Ok(pair) = EcdsaKeyPair::from_private_key_der(curve.alg(), block.contents()) {
+            if let Ok(pair) = EcdsaKeyPair::from_private_key_der(curve.alg(), &der) {
                 let pkcs8 = pair
                     .to_pkcs8v1()
                     .map_err(|e| key_err("ECDSA PKCS#8 encoding", e))?;

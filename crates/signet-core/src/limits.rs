@@ -15,6 +15,8 @@ pub const MAX_CHAIN_CERTS: usize = 10;
 pub const MAX_PROOF_HASHES: usize = 64;
 /// Maximum SCTs in one certificate.
 pub const MAX_SCTS: usize = 32;
+/// PEM blocks in one file or field (a certificate chain, a CA bundle).
+pub const MAX_PEM_BLOCKS: usize = 64;
 /// Maximum signature lines in a checkpoint note.
 pub const MAX_NOTE_SIGNATURES: usize = 100;
 /// Maximum DSSE signatures accepted in an envelope.

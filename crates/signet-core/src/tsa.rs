@@ -2518,7 +2518,7 @@ mod tests {
         let pki = pki();
         let dir = std::env::temp_dir().join(format!("signet-tsa-test-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let pem_of = |der: &[u8]| pem::encode(&pem::Pem::new("CERTIFICATE", der.to_vec()));
+        let pem_of = |der: &[u8]| crate::encoding::pem_encode("CERTIFICATE", der);
         std::fs::write(dir.join("root.pem"), pem_of(&pki.root)).unwrap();
         std::fs::write(dir.join("leaf.pem"), pem_of(&pki.leaf)).unwrap();
         std::fs::write(dir.join("data.bin"), ARTIFACT_SIG).unwrap();
@@ -2596,7 +2596,7 @@ mod tests {
 
         // And an OpenSSL-made response (signing-time, ESS signing-certificate-v2, accuracy,
         // ordering, tsa name, fractional genTime) parses and verifies with our verifier.
-        let key_pem = pem::encode(&pem::Pem::new("PRIVATE KEY", pki.leaf_key.pkcs8.clone()));
+        let key_pem = crate::encoding::pem_encode("PRIVATE KEY", &pki.leaf_key.pkcs8);
         std::fs::write(dir.join("leaf.key"), key_pem).unwrap();
         std::fs::write(dir.join("serial"), "0A\n").unwrap();
         let d = dir.display();

@@ -278,23 +278,22 @@ impl Certificate {
 
     /// Parse one PEM `CERTIFICATE`.
     pub fn from_pem(text: &str) -> Result<Self> {
-        let p = pem::parse(text).map_err(|e| Error::invalid("PEM certificate", e.to_string()))?;
-        if p.tag() != "CERTIFICATE" {
+        let (tag, der) = crate::encoding::pem_decode(text.as_bytes())?;
+        if tag != "CERTIFICATE" {
             return Err(Error::invalid(
                 "PEM",
-                format!("expected a CERTIFICATE block, found {}", p.tag()),
+                format!("expected a CERTIFICATE block, found {tag}"),
             ));
         }
-        Self::from_der(p.contents())
+        Self::from_der(&der)
     }
 
     /// Parse every PEM `CERTIFICATE` block in `text`.
     pub fn all_from_pem(text: &str) -> Result<Vec<Self>> {
-        pem::parse_many(text)
-            .map_err(|e| Error::invalid("PEM certificates", e.to_string()))?
+        crate::encoding::pem_decode_all(text.as_bytes())?
             .iter()
-            .filter(|p| p.tag() == "CERTIFICATE")
-            .map(|p| Self::from_der(p.contents()))
+            .filter(|(tag, _)| tag == "CERTIFICATE")
+            .map(|(_, der)| Self::from_der(der))
             .collect()
     }
 

@@ -54,10 +54,7 @@ pub struct SigningCertRequest {
 }
 
 fn pem_of(der: &[u8]) -> String {
-    pem::encode_config(
-        &pem::Pem::new("CERTIFICATE", der.to_vec()),
-        pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF),
-    )
+    signet_core::encoding::pem_encode("CERTIFICATE", der)
 }
 
 /// The token from the body or an `Authorization: Bearer` header.
@@ -89,17 +86,11 @@ pub fn csr_public_key(csr_field: &str) -> Result<Vec<u8>> {
     let raw = b64_decode("certificateSigningRequest", csr_field)
         .map_err(|e| Error::bad_request(e.to_string()))?;
     // The field is base64 of a PEM CSR (sigstore-python); accept base64 of DER too.
-    let der = match std::str::from_utf8(&raw)
-        .ok()
-        .and_then(|t| pem::parse(t).ok())
-    {
-        Some(p) if p.tag() == "CERTIFICATE REQUEST" || p.tag() == "NEW CERTIFICATE REQUEST" => {
-            p.into_contents()
-        }
-        Some(p) => {
+    let der = match signet_core::encoding::pem_decode(&raw).ok() {
+        Some((tag, der)) if tag == "CERTIFICATE REQUEST" || tag == "NEW CERTIFICATE REQUEST" => der,
+        Some((tag, _)) => {
             return Err(Error::bad_request(format!(
-                "expected a CERTIFICATE REQUEST PEM block, found {}",
-                p.tag()
+                "expected a CERTIFICATE REQUEST PEM block, found {tag}"
             )))
         }
         None => raw,

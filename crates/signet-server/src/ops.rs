@@ -53,7 +53,7 @@ pub fn dir_bytes(p: &Path) -> u64 {
 /// and append it durably to a fresh log in a temporary directory (removed after).
 pub async fn bench_log_appends(entries: usize, concurrency: usize) -> Result<LogBench> {
     let key = EcKey::generate(Curve::P256)?;
-    let pem = pem::encode(&pem::Pem::new("PUBLIC KEY", key.spki_der().to_vec()));
+    let pem = signet_core::encoding::pem_encode("PUBLIC KEY", key.spki_der());
     let mut proposed = Vec::with_capacity(entries);
     for _ in 0..entries {
         let data = random_bytes::<32>()?;

@@ -38,12 +38,11 @@ fn bad(msg: impl Into<String>) -> Error {
 
 /// A verifier from PEM bytes: a certificate or a public key. Returns (key, certificate if any).
 fn verifier_from_pem(pem_bytes: &[u8]) -> Result<(PublicKey, Option<Certificate>)> {
-    let text = std::str::from_utf8(pem_bytes).map_err(|_| bad("public key is not PEM text"))?;
-    let p = pem::parse(text).map_err(|e| bad(format!("public key: expected PEM, {e}")))?;
-    match p.tag() {
+    let (tag, der) = signet_core::encoding::pem_decode(pem_bytes)
+        .map_err(|e| bad(format!("public key: expected PEM, {e}")))?;
+    match tag.as_str() {
         "CERTIFICATE" => {
-            let c = Certificate::from_der(p.contents())
-                .map_err(|e| bad(format!("certificate: {e}")))?;
+            let c = Certificate::from_der(&der).map_err(|e| bad(format!("certificate: {e}")))?;
             Ok((
                 c.public_key()
                     .map_err(|e| bad(format!("certificate key: {e}")))?,
@@ -51,7 +50,7 @@ fn verifier_from_pem(pem_bytes: &[u8]) -> Result<(PublicKey, Option<Certificate>
             ))
         }
         "PUBLIC KEY" => Ok((
-            PublicKey::from_spki_der(p.contents()).map_err(|e| bad(format!("public key: {e}")))?,
+            PublicKey::from_spki_der(&der).map_err(|e| bad(format!("public key: {e}")))?,
             None,
         )),
         other => Err(bad(format!(
@@ -881,10 +880,7 @@ async fn v1_public_key(
     Query(q): Query<TreeQuery>,
 ) -> Result<Response> {
     let shard = app.rekor_v1.shard_param(q.tree_id.as_deref())?;
-    let pem = pem::encode_config(
-        &pem::Pem::new("PUBLIC KEY", shard.key.public_key_der().to_vec()),
-        pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF),
-    );
+    let pem = signet_core::encoding::pem_encode("PUBLIC KEY", shard.key.public_key_der());
     Ok(([(header::CONTENT_TYPE, "application/x-pem-file")], pem).into_response())
 }
 

@@ -123,12 +123,7 @@ pub async fn certchain(State(app): State<Arc<App>>) -> Response {
         .tsa
         .chain()
         .iter()
-        .map(|d| {
-            pem::encode_config(
-                &pem::Pem::new("CERTIFICATE", d.clone()),
-                pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF),
-            )
-        })
+        .map(|d| signet_core::encoding::pem_encode("CERTIFICATE", d))
         .collect();
     (
         [(header::CONTENT_TYPE, "application/pem-certificate-chain")],

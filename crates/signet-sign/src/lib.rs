@@ -181,7 +181,7 @@ impl SigningContext {
     fn certificate(&self, token: &str, key: &EcKey) -> Result<Certificate> {
         let url = format!("{}/api/v2/signingCert", self.ca_url);
         let csr = build_csr(key)?;
-        let csr_pem = pem::encode(&pem::Pem::new("CERTIFICATE REQUEST", csr));
+        let csr_pem = signet_core::encoding::pem_encode("CERTIFICATE REQUEST", &csr);
         let v = self.post_json(
             "CA",
             &url,

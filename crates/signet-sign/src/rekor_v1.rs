@@ -6,7 +6,7 @@
 use serde_json::{json, Value};
 use signet_core::bundle::{Bundle, VerificationMaterial, X509Certificate, MEDIA_TYPE_V03};
 use signet_core::dsse::Envelope;
-use signet_core::encoding::{b64_decode, sha256};
+use signet_core::encoding::sha256;
 use signet_core::rekor::{EntryBody, LogEntry};
 use signet_core::x509::Certificate;
 
@@ -216,36 +216,28 @@ impl RekorV1 {
 /// A v0.3 bundle from a Rekor v1 dsse 0.0.1 or intoto 0.0.2 entry that logs `env`.
 pub fn bundle_from_entry(e: &LogEntry, env: &Envelope, payload_hex: &str) -> Result<Bundle> {
     let bad = |m: String| Error::Core(signet_core::Error::invalid("tlog entry", m));
-    let body = b64_decode("body", &e.body)?;
-    let kind_of = serde_json::from_slice::<Value>(&body)
-        .ok()
-        .and_then(|v| v["kind"].as_str().map(str::to_string))
-        .unwrap_or_default();
-    let (logged_payload, pem) = match kind_of.as_str() {
-        "dsse" => match EntryBody::parse(&body, "dsse", "0.0.1")? {
-            EntryBody::DsseV001(d) => (
-                Some(d.payload_hash.value),
-                d.signatures.into_iter().next().map(|s| s.verifier),
-            ),
-            _ => (None, None),
-        },
-        "intoto" => match EntryBody::parse(&body, "intoto", "0.0.2")? {
-            EntryBody::IntotoV002(i) => (
-                i.content.payload_hash.map(|h| h.value),
-                i.content
-                    .envelope
-                    .signatures
-                    .into_iter()
-                    .next()
-                    .map(|s| s.public_key),
-            ),
-            _ => (None, None),
-        },
-        other => {
-            return Err(bad(format!(
-                "entry kind {other:?}, expected dsse or intoto"
-            )))
-        }
+    // One decode of the body: the bundle entry (kind and version read from it), then the
+    // typed body of that kind.
+    let tle = e.to_tlog_entry()?;
+    let (kind, version) = (&tle.kind_version.kind, &tle.kind_version.version);
+    if kind != "dsse" && kind != "intoto" {
+        return Err(bad(format!("entry kind {kind:?}, expected dsse or intoto")));
+    }
+    let (logged_payload, pem) = match EntryBody::parse(&tle.canonicalized_body, kind, version)? {
+        EntryBody::DsseV001(d) => (
+            Some(d.payload_hash.value),
+            d.signatures.into_iter().next().map(|s| s.verifier),
+        ),
+        EntryBody::IntotoV002(i) => (
+            i.content.payload_hash.map(|h| h.value),
+            i.content
+                .envelope
+                .signatures
+                .into_iter()
+                .next()
+                .map(|s| s.public_key),
+        ),
+        _ => (None, None),
     };
     match &logged_payload {
         Some(h) if h.eq_ignore_ascii_case(payload_hex) => {}
@@ -261,7 +253,6 @@ pub fn bundle_from_entry(e: &LogEntry, env: &Envelope, payload_hex: &str) -> Res
             "entry signature verifier is not a PEM certificate: {e}"
         ))
     })?;
-    let tle = e.to_tlog_entry()?;
     Ok(Bundle {
         media_type: MEDIA_TYPE_V03.into(),
         verification_material: VerificationMaterial {

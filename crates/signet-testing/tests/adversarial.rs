@@ -702,7 +702,7 @@ fn cve_2026_22703_rekor_entry_compared_with_digest_signature_and_key() {
         |b| b["spec"]["signature"]["content"] = json!(b64_encode(b"another signature")),
         |b| {
             let other = EcKey::generate(Curve::P256).unwrap();
-            let pem = pem::encode(&pem::Pem::new("PUBLIC KEY", other.spki_der().to_vec()));
+            let pem = signet_core::encoding::pem_encode("PUBLIC KEY", other.spki_der());
             b["spec"]["signature"]["publicKey"]["content"] = json!(b64_encode(pem));
         },
     ];

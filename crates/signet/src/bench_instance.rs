@@ -146,7 +146,7 @@ pub fn run(a: BenchInstanceArgs) -> Result<(), Failure> {
     let (n, mut l) = load(a.clients, a.seconds, || {
         let k = &keys[next.fetch_add(1, Ordering::Relaxed) % keys.len()];
         let csr = signet_sign::build_csr(k)?;
-        let body = json!({"credentials": {"oidcIdentityToken": token}, "certificateSigningRequest": b64_encode(pem::encode(&pem::Pem::new("CERTIFICATE REQUEST", csr)))});
+        let body = json!({"credentials": {"oidcIdentityToken": token}, "certificateSigningRequest": b64_encode(signet_core::encoding::pem_encode("CERTIFICATE REQUEST", &csr))});
         let r = http.post(&ca_url).json(&body).send()?;
         anyhow::ensure!(r.status().is_success(), "CA answered {}", r.status());
         Ok(())
@@ -161,7 +161,7 @@ pub fn run(a: BenchInstanceArgs) -> Result<(), Failure> {
 
     // 3. Rekor v1 creates/s: hashedrekord with a real signature over a fresh digest each time.
     let signer = EcKey::generate(Curve::P256).map_err(|e| Failure::Other(e.into()))?;
-    let pk_pem = pem::encode(&pem::Pem::new("PUBLIC KEY", signer.spki_der().to_vec()));
+    let pk_pem = signet_core::encoding::pem_encode("PUBLIC KEY", signer.spki_der());
     let v1_url = format!("{url}/api/v1/log/entries");
     let (n, mut l) = load(a.rekor_clients, a.seconds, || {
         let data = random_bytes::<32>()?;

@@ -19,7 +19,7 @@ fn acknowledged_entries_survive_kill_9() {
         .unwrap()
         .port();
     let key = signet_core::keys::EcKey::generate(signet_core::keys::Curve::P256).unwrap();
-    let pk_pem = pem::encode(&pem::Pem::new("PUBLIC KEY", key.spki_der().to_vec()));
+    let pk_pem = signet_core::encoding::pem_encode("PUBLIC KEY", key.spki_der());
     let acked: Mutex<Vec<(String, Vec<u8>)>> = Mutex::new(vec![]);
     let state = tempfile::tempdir().unwrap();
     let state_file = state.path().join("rekor-state.json");
