@@ -122,6 +122,17 @@ pub fn file_name(p: &Path) -> String {
         .unwrap_or_default()
 }
 
+/// A usage error unless `d` is a file.
+fn must_be_file(d: &Path) -> Result<(), Failure> {
+    match d.is_file() {
+        true => Ok(()),
+        false => Err(Failure::Usage(format!(
+            "distribution must be a file: {}",
+            d.display()
+        ))),
+    }
+}
+
 /// Read and parse a PEP 740 attestation file.
 pub fn read_attestation(p: &Path) -> anyhow::Result<Attestation> {
     let bytes = std::fs::read(p).with_context(|| format!("reading {}", p.display()))?;
@@ -142,12 +153,7 @@ fn verify_attestations(t: &TrustArgs, a: VerifyAttestationArgs) -> Result<(), Fa
     }
     let mut jobs = vec![];
     for d in &a.dists {
-        if !d.is_file() {
-            return Err(Failure::Usage(format!(
-                "distribution must be a file: {}",
-                d.display()
-            )));
-        }
+        must_be_file(d)?;
         let atts: Vec<PathBuf> = if a.attestation.is_empty() {
             ["publish", "slsa"]
                 .iter()
@@ -379,12 +385,7 @@ fn sign(t: &TrustArgs, a: PypiSignArgs) -> Result<(), Failure> {
     }
     let mut jobs = vec![];
     for d in &a.dists {
-        if !d.is_file() {
-            return Err(Failure::Usage(format!(
-                "distribution must be a file: {}",
-                d.display()
-            )));
-        }
+        must_be_file(d)?;
         let data = std::fs::read(d).with_context(|| format!("reading {}", d.display()))?;
         let dist = Distribution::from_bytes(&file_name(d), &data)
             .map_err(|e| Failure::Usage(e.to_string()))?;

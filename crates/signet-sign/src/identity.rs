@@ -116,17 +116,18 @@ fn token_from(resp: reqwest::blocking::Response, what: &str) -> Result<String> {
         .ok_or_else(|| Error::Identity(format!("{what}: no id_token in the response")))
 }
 
+/// The discovery document's `name` endpoint.
+fn endpoint<'a>(d: &'a Value, name: &str) -> Result<&'a str> {
+    d.get(name)
+        .and_then(Value::as_str)
+        .ok_or_else(|| Error::Identity(format!("issuer has no {name}")))
+}
+
 /// Authorization code + PKCE with a redirect to a local listener. Prints the URL to open.
 pub fn browser(issuer: &str, client_id: &str) -> Result<String> {
     let d = discovery(issuer)?;
-    let auth = d
-        .get("authorization_endpoint")
-        .and_then(Value::as_str)
-        .ok_or_else(|| Error::Identity("issuer has no authorization_endpoint".into()))?;
-    let token_ep = d
-        .get("token_endpoint")
-        .and_then(Value::as_str)
-        .ok_or_else(|| Error::Identity("issuer has no token_endpoint".into()))?;
+    let auth = endpoint(&d, "authorization_endpoint")?;
+    let token_ep = endpoint(&d, "token_endpoint")?;
     let listener = TcpListener::bind("127.0.0.1:0")
         .map_err(|e| Error::Identity(format!("local redirect listener: {e}")))?;
     let port = listener
@@ -190,14 +191,8 @@ pub fn browser(issuer: &str, client_id: &str) -> Result<String> {
 /// The device authorization grant (RFC 8628): prints a URL and code, polls for the token.
 pub fn device(issuer: &str, client_id: &str) -> Result<String> {
     let d = discovery(issuer)?;
-    let dev_ep = d
-        .get("device_authorization_endpoint")
-        .and_then(Value::as_str)
-        .ok_or_else(|| Error::Identity("issuer has no device_authorization_endpoint".into()))?;
-    let token_ep = d
-        .get("token_endpoint")
-        .and_then(Value::as_str)
-        .ok_or_else(|| Error::Identity("issuer has no token_endpoint".into()))?;
+    let dev_ep = endpoint(&d, "device_authorization_endpoint")?;
+    let token_ep = endpoint(&d, "token_endpoint")?;
     let c = http()?;
     let v: Value = c
         .post(dev_ep)

@@ -187,29 +187,22 @@ impl SigningContext {
             &url,
             &json!({"credentials": {"oidcIdentityToken": token}, "certificateSigningRequest": b64_encode(csr_pem)}),
         )?;
+        let ca_error = |message: &str| Error::Service {
+            service: "CA",
+            url: url.clone(),
+            message: message.into(),
+        };
         let chain = v
             .pointer("/signedCertificateEmbeddedSct/chain/certificates")
             .and_then(Value::as_array)
-            .ok_or_else(|| Error::Service {
-                service: "CA",
-                url: url.clone(),
-                message: "response has no signedCertificateEmbeddedSct.chain".into(),
-            })?;
+            .ok_or_else(|| ca_error("response has no signedCertificateEmbeddedSct.chain"))?;
         let leaf_pem = chain
             .first()
             .and_then(Value::as_str)
-            .ok_or_else(|| Error::Service {
-                service: "CA",
-                url: url.clone(),
-                message: "empty chain".into(),
-            })?;
+            .ok_or_else(|| ca_error("empty chain"))?;
         let leaf = Certificate::from_pem(leaf_pem)?;
         if leaf.spki_der() != key.spki_der() {
-            return Err(Error::Service {
-                service: "CA",
-                url,
-                message: "the certificate is for another key".into(),
-            });
+            return Err(ca_error("the certificate is for another key"));
         }
         // SCT and chain checked on receipt, before anything is signed with the key.
         self.verifier.check_leaf(&leaf, now())?;

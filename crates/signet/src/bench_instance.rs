@@ -82,10 +82,7 @@ fn load(
 /// Entry point.
 pub fn run(a: BenchInstanceArgs) -> Result<(), Failure> {
     let dir = tempfile_dir()?;
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("runtime")?;
+    let rt = crate::runtime()?;
     let mut cfg =
         signet_server::ServeConfig::new(dir.clone(), "127.0.0.1:0".parse().context("addr")?, None)
             .map_err(|e| Failure::Other(e.into()))?;

@@ -4,7 +4,6 @@
 //! (JSON, PEM, ECDSA verification, canonical JSON) and append it durably to a fresh log, as
 //! `POST /api/v1/log/entries` does before answering.
 
-use anyhow::Context;
 use clap::Args;
 
 use signet_cli::Failure;
@@ -23,10 +22,7 @@ pub struct BenchLogArgs {
 /// Entry point.
 pub fn run(a: BenchLogArgs) -> Result<(), Failure> {
     eprintln!("signing {} proposed entries...", a.entries);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("runtime")?;
+    let rt = crate::runtime()?;
     let r = rt
         .block_on(signet_server::ops::bench_log_appends(
             a.entries,

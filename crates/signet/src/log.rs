@@ -2,7 +2,6 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context;
 use clap::Subcommand;
 use signet_cli::Failure;
 
@@ -39,10 +38,7 @@ pub fn run(cmd: LogCommand) -> Result<(), Failure> {
         } => {
             let cfg = signet_server::ServeConfig::new(data_dir, listen, config.as_deref())
                 .map_err(|e| Failure::Other(e.into()))?;
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()
-                .context("starting the async runtime")?;
+            let rt = crate::runtime()?;
             rt.block_on(signet_server::serve_log(cfg))
                 .map_err(|e| Failure::Other(e.into()))
         }

@@ -86,6 +86,15 @@ enum BenchCommand {
     Pypi(bench::BenchPypiArgs),
 }
 
+/// The async runtime the instance's commands run on.
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    use anyhow::Context;
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let t = &cli.trust;

@@ -120,10 +120,7 @@ pub fn run(a: ServeArgs) -> Result<(), Failure> {
         (true, false) => signet_server::DevIssuerMode::Loopback,
         (true, true) => signet_server::DevIssuerMode::AllowRemote,
     };
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
+    let rt = crate::runtime()?;
     rt.block_on(signet_server::serve(cfg))
         .map_err(|e| Failure::Other(e.into()))
 }
