@@ -11,7 +11,8 @@ use crate::Failure;
 /// `signet inspect FILE`.
 #[derive(Args, Debug)]
 pub struct InspectArgs {
-    /// A bundle (.sigstore.json), PEM/DER certificate, or DSSE envelope.
+    /// A bundle (.sigstore.json), PEM/DER certificate(s), DSSE envelope, or PEP 740
+    /// attestation.
     pub file: PathBuf,
     /// Machine-readable JSON output.
     #[arg(long)]
@@ -25,6 +26,14 @@ fn render(v: &Value, indent: usize, out: &mut String) {
             for (k, x) in m {
                 let label = k.replace('_', " ");
                 match x {
+                    // The in-toto predicate as the JSON it is.
+                    Value::Object(_) if k == "predicate" => {
+                        let pretty = serde_json::to_string_pretty(x).unwrap_or_default();
+                        out.push_str(&format!("{pad}{label}:\n"));
+                        for line in pretty.lines() {
+                            out.push_str(&format!("{pad}  {line}\n"));
+                        }
+                    }
                     Value::Object(_) | Value::Array(_) => {
                         out.push_str(&format!("{pad}{label}:\n"));
                         render(x, indent + 1, out);
@@ -39,6 +48,23 @@ fn render(v: &Value, indent: usize, out: &mut String) {
             }
             for (i, x) in a.iter().enumerate() {
                 match x {
+                    // A certificate extension: `name (oid)[, critical]: value`.
+                    Value::Object(e) if e.contains_key("oid") && e.contains_key("critical") => {
+                        let critical = if e["critical"] == true {
+                            ", critical"
+                        } else {
+                            ""
+                        };
+                        let head =
+                            format!("{} ({}){critical}", scalar(&e["name"]), scalar(&e["oid"]));
+                        match &e["value"] {
+                            v @ (Value::Object(_) | Value::Array(_)) => {
+                                out.push_str(&format!("{pad}{head}:\n"));
+                                render(v, indent + 1, out);
+                            }
+                            v => out.push_str(&format!("{pad}{head}: {}\n", scalar(v))),
+                        }
+                    }
                     Value::Object(_) | Value::Array(_) => {
                         out.push_str(&format!("{pad}[{i}]\n"));
                         render(x, indent + 1, out);
@@ -60,7 +86,7 @@ fn scalar(v: &Value) -> String {
 
 /// Entry point.
 pub fn run(a: InspectArgs) -> Result<(), Failure> {
-    let bytes = std::fs::read(&a.file).with_context(|| format!("reading {}", a.file.display()))?;
+    let bytes = crate::read_input(&a.file)?;
     let v =
         signet_core::describe::describe(&bytes).with_context(|| format!("{}", a.file.display()))?;
     if a.json {

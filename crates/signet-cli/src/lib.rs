@@ -79,6 +79,18 @@ impl From<signet_sign::Error> for Failure {
     }
 }
 
+/// Read an input file the user named; a missing, unreadable or directory path is a usage
+/// error (exit 2) naming it.
+pub fn read_input(p: &std::path::Path) -> Result<Vec<u8>, Failure> {
+    if p.is_dir() {
+        return Err(Failure::Usage(format!(
+            "{}: expected a file, found a directory",
+            p.display()
+        )));
+    }
+    std::fs::read(p).map_err(|e| Failure::Usage(format!("reading {}: {e}", p.display())))
+}
+
 impl Failure {
     /// Print the error (a failed verification has printed its details already) and return
     /// the exit code: 0 ok, 1 failed verification or other failure, 2 usage.

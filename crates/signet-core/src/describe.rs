@@ -24,8 +24,13 @@ fn json_err(what: &'static str, source: serde_json::Error) -> Error {
     Error::Json { what, source }
 }
 
-/// A certificate: subject, issuer, serial, validity, key, SANs, CA flag, extended key usage,
-/// the Sigstore (Fulcio) extensions by name and the embedded SCTs.
+/// A certificate, as `openssl x509 -text` shows it and more: subject, issuer, serial,
+/// validity, signature algorithm, public key, and every extension in order with its OID and
+/// criticality, decoded where known (key usage, extended key usage, basic constraints, subject
+/// and authority key identifiers, SANs, embedded SCTs with version, log ID, timestamp,
+/// extensions and signature algorithm, the Sigstore OIDs by name); an unknown extension as
+/// its OID and hex value. The summary fields (`san`, `ca`, `extended_key_usage`,
+/// `sigstore_extensions`, `scts`) stay beside the full list for scripts.
 pub fn certificate(c: &Certificate) -> Value {
     let mut m = Map::new();
     m.insert("subject".into(), json!(c.subject()));
@@ -33,6 +38,10 @@ pub fn certificate(c: &Certificate) -> Value {
     m.insert("serial".into(), json!(c.serial_hex()));
     m.insert("not_before".into(), json!(format_rfc3339(c.not_before())));
     m.insert("not_after".into(), json!(format_rfc3339(c.not_after())));
+    m.insert(
+        "signature_algorithm".into(),
+        json!(oid_name(&c.signature_algorithm())),
+    );
     m.insert(
         "public_key".into(),
         json!(c
@@ -72,16 +81,157 @@ pub fn certificate(c: &Certificate) -> Value {
         m.insert("sigstore_extensions".into(), Value::Object(e));
     }
     if let Ok(Some(list)) = c.sct_list() {
-        let scts = match parse_sct_list(&list) {
-            Ok(s) => s
-                .iter()
-                .map(|s| json!({"log_id": hex::encode(s.log_id), "time": format_rfc3339((s.timestamp_ms / 1000) as i64)}))
-                .collect(),
-            Err(e) => vec![json!(format!("unparsable: {e}"))],
-        };
-        m.insert("scts".into(), Value::Array(scts));
+        m.insert("scts".into(), scts(&list));
     }
+    m.insert(
+        "extensions".into(),
+        Value::Array(c.extensions().iter().map(|e| extension(c, e)).collect()),
+    );
     Value::Object(m)
+}
+
+/// An OID as `name (dotted)` when const-oid's database knows it, else dotted.
+fn oid_name(oid: &const_oid::ObjectIdentifier) -> String {
+    match const_oid::db::DB.by_oid(oid) {
+        Some(name) => format!("{name} ({oid})"),
+        None => oid.to_string(),
+    }
+}
+
+/// The embedded SCT list: each SCT's version, log ID, timestamp, extensions and algorithms.
+fn scts(list: &[u8]) -> Value {
+    match parse_sct_list(list) {
+        Ok(s) => Value::Array(
+            s.iter()
+                .map(|s| {
+                    json!({
+                        "version": if s.version == 0 { "v1 (0)".to_string() } else { format!("unknown ({})", s.version) },
+                        "log_id": hex::encode(s.log_id),
+                        "time": format_rfc3339((s.timestamp_ms / 1000) as i64),
+                        "timestamp_ms": s.timestamp_ms,
+                        "extensions": if s.extensions.is_empty() { "none".to_string() } else { hex::encode(&s.extensions) },
+                        "signature_algorithm": format!("{}-with-{}", tls_sig_name(s.sig_alg), tls_hash_name(s.hash_alg)),
+                    })
+                })
+                .collect(),
+        ),
+        Err(e) => Value::Array(vec![json!(format!("unparsable: {e}"))]),
+    }
+}
+
+fn tls_hash_name(h: u8) -> String {
+    match h {
+        4 => "SHA256".into(),
+        5 => "SHA384".into(),
+        6 => "SHA512".into(),
+        x => format!("hash {x}"),
+    }
+}
+
+fn tls_sig_name(s: u8) -> String {
+    match s {
+        1 => "RSA".into(),
+        3 => "ECDSA".into(),
+        7 => "Ed25519".into(),
+        x => format!("signature {x}"),
+    }
+}
+
+/// One extension: name, OID, criticality and its decoded value.
+fn extension(c: &Certificate, e: &x509_cert::ext::Extension) -> Value {
+    use der::Decode;
+    use x509_cert::ext::pkix::{AuthorityKeyIdentifier, SubjectKeyIdentifier};
+    let oid = e.extn_id.to_string();
+    let raw = e.extn_value.as_bytes();
+    let fulcio = oid
+        .strip_prefix("1.3.6.1.4.1.57264.1.")
+        .and_then(|n| n.parse::<u32>().ok());
+    let (name, value): (String, Value) = match oid.as_str() {
+        "2.5.29.15" => (
+            "Key Usage".into(),
+            match c.key_usage() {
+                Ok(Some((_, ku))) => json!(ku
+                    .0
+                    .into_iter()
+                    .map(|f| format!("{f:?}"))
+                    .collect::<Vec<_>>()),
+                _ => json!(hex::encode(raw)),
+            },
+        ),
+        "2.5.29.37" => (
+            "Extended Key Usage".into(),
+            match c.ext_key_usage() {
+                Ok(Some((_, eku))) => json!(eku
+                    .0
+                    .iter()
+                    .map(|o| eku_name(&o.to_string()))
+                    .collect::<Vec<_>>()),
+                _ => json!(hex::encode(raw)),
+            },
+        ),
+        "2.5.29.19" => (
+            "Basic Constraints".into(),
+            match c.basic_constraints() {
+                Ok(Some((_, bc))) => json!({"ca": bc.ca, "path_len": bc.path_len_constraint}),
+                _ => json!(hex::encode(raw)),
+            },
+        ),
+        "2.5.29.14" => (
+            "Subject Key Identifier".into(),
+            match SubjectKeyIdentifier::from_der(raw) {
+                Ok(k) => json!(hex::encode(k.0.as_bytes())),
+                Err(_) => json!(hex::encode(raw)),
+            },
+        ),
+        "2.5.29.35" => (
+            "Authority Key Identifier".into(),
+            match AuthorityKeyIdentifier::from_der(raw) {
+                Ok(k) => json!(k.key_identifier.map(|k| hex::encode(k.as_bytes()))),
+                Err(_) => json!(hex::encode(raw)),
+            },
+        ),
+        "2.5.29.17" => (
+            "Subject Alternative Name".into(),
+            match c.san_identities() {
+                Ok(sans) => json!(sans
+                    .iter()
+                    .map(|s| format!("{}: {}", s.kind(), s.value()))
+                    .collect::<Vec<_>>()),
+                Err(_) => json!(hex::encode(raw)),
+            },
+        ),
+        "1.3.6.1.4.1.11129.2.4.2" => (
+            "CT Precertificate SCTs".into(),
+            match c.sct_list() {
+                Ok(Some(list)) => scts(&list),
+                _ => json!(hex::encode(raw)),
+            },
+        ),
+        _ => match fulcio {
+            Some(n) => {
+                let name = crate::x509::FULCIO_EXTENSIONS
+                    .iter()
+                    .find(|(k, _)| *k == n)
+                    .map(|(_, name)| format!("Sigstore {name}"))
+                    .unwrap_or_else(|| format!("Sigstore extension .{n}"));
+                (
+                    name,
+                    match c.fulcio_extension(n) {
+                        Ok(Some(v)) => json!(v),
+                        _ => json!(hex::encode(raw)),
+                    },
+                )
+            }
+            None => (
+                const_oid::db::DB
+                    .by_oid(&e.extn_id)
+                    .unwrap_or("unknown")
+                    .to_string(),
+                json!(hex::encode(raw)),
+            ),
+        },
+    };
+    json!({"name": name, "oid": oid, "critical": e.critical, "value": value})
 }
 
 fn eku_name(oid: &str) -> String {
@@ -100,13 +250,14 @@ fn statement_info(payload: &[u8]) -> Value {
             "type": s.type_,
             "predicate_type": s.predicate_type,
             "subjects": s.subject.iter().map(|x| json!({"name": x.name, "digest": x.digest})).collect::<Vec<_>>(),
+            "predicate": s.predicate,
         }),
         Err(e) => json!(format!("not an in-toto statement: {e}")),
     }
 }
 
 /// A DSSE envelope: payload type and size, signature count, and the in-toto statement's type,
-/// predicate type and subjects.
+/// subjects, predicate type and predicate.
 pub fn envelope(e: &Envelope) -> Value {
     let mut m = Map::new();
     m.insert("payload_type".into(), json!(e.payload_type));
@@ -227,6 +378,14 @@ pub fn describe(bytes: &[u8]) -> Result<Value> {
                 info["invalid"] = json!(e.to_string());
             }
             return Ok(json!({"kind": "bundle", "bundle": info}));
+        }
+        if v.get("envelope").is_some() && v.get("verification_material").is_some() {
+            let att = crate::pep740::Attestation::from_json(bytes)?;
+            return Ok(json!({
+                "kind": "pep740_attestation",
+                "note": "a PEP 740 attestation: `signet pypi inspect FILE` shows it as pypi-attestations does",
+                "attestation": attestation(&att)?,
+            }));
         }
         if v.get("payloadType").is_some() {
             let e: Envelope =
