@@ -12,6 +12,7 @@ pub const STATEMENT_V1: &str = "https://in-toto.io/Statement/v1";
 pub const STATEMENT_V01: &str = "https://in-toto.io/Statement/v0.1";
 
 /// An in-toto Statement.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Statement {
@@ -24,7 +25,6 @@ pub struct Statement {
     /// Predicate type URI.
     pub predicate_type: String,
     /// The predicate.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub predicate: Option<serde_json::Value>,
 }
 

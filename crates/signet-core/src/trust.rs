@@ -16,13 +16,12 @@ pub const CLIENT_TRUST_CONFIG_MEDIA_TYPE: &str =
     "application/vnd.dev.sigstore.clienttrustconfig.v0.1+json";
 
 /// `TimeRange` with RFC 3339 strings.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct TimeRange {
     /// Start (inclusive).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start: Option<String>,
     /// End (inclusive); open if absent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end: Option<String>,
 }
 
@@ -58,25 +57,22 @@ impl TimeRange {
 }
 
 /// `PublicKey` in a trusted root.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PublicKeyDetails {
     /// DER SPKI.
-    #[serde(
-        with = "base64_bytes::option",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(with = "base64_bytes::option", default)]
     pub raw_bytes: Option<Vec<u8>>,
     /// e.g. `PKIX_ECDSA_P256_SHA_256`.
     #[serde(default)]
     pub key_details: String,
     /// Validity.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub valid_for: Option<TimeRange>,
 }
 
 /// `TransparencyLogInstance` (used for both tlogs and ctlogs).
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TransparencyLogInstance {
@@ -91,10 +87,8 @@ pub struct TransparencyLogInstance {
     /// Log ID.
     pub log_id: LogId,
     /// Checkpoint key ID (optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checkpoint_key_id: Option<LogId>,
     /// Operator (optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub operator: Option<String>,
 }
 
@@ -119,6 +113,7 @@ pub struct CertChain {
 }
 
 /// `CertificateAuthority` (Fulcio or TSA).
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CertificateAuthority {
@@ -135,7 +130,6 @@ pub struct CertificateAuthority {
     #[serde(default)]
     pub valid_for: TimeRange,
     /// Operator (optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub operator: Option<String>,
 }
 
@@ -204,16 +198,17 @@ pub struct Service {
 }
 
 /// `ServiceConfiguration {selector, count}`.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServiceConfiguration {
     /// `ANY`, `ALL` or `EXACT`.
     pub selector: String,
     /// Count for `EXACT`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<u32>,
 }
 
 /// SigningConfig v0.2.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SigningConfig {
@@ -229,13 +224,11 @@ pub struct SigningConfig {
     #[serde(default)]
     pub rekor_tlog_urls: Vec<Service>,
     /// Rekor selection.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rekor_tlog_config: Option<ServiceConfiguration>,
     /// TSAs.
     #[serde(default)]
     pub tsa_urls: Vec<Service>,
     /// TSA selection.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tsa_config: Option<ServiceConfiguration>,
 }
 
