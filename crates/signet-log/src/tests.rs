@@ -8,7 +8,9 @@ use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{EcdsaKeyPair, Ed25519KeyPair, ECDSA_P256_SHA256_ASN1_SIGNING};
 use signet_core::checkpoint::Checkpoint;
 use signet_core::crypto::PublicKey;
-use signet_core::merkle::{leaf_hash, node_hash, verify_consistency, verify_inclusion, Hash};
+use signet_core::merkle::{
+    leaf_hash, root_of_leaf_hashes as naive_root, verify_consistency, verify_inclusion, Hash,
+};
 
 use crate::*;
 
@@ -58,17 +60,6 @@ async fn fill(log: &Log, start: u64, n: u64) -> Vec<(u64, Vec<u8>)> {
     }
     out.sort();
     out
-}
-
-fn naive_root(leaves: &[Hash]) -> Hash {
-    match leaves.len() {
-        0 => signet_core::merkle::empty_root(),
-        1 => leaves[0],
-        n => {
-            let k = 1usize << (usize::BITS - (n - 1).leading_zeros() - 1);
-            node_hash(&naive_root(&leaves[..k]), &naive_root(&leaves[k..]))
-        }
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
