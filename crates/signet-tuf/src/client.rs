@@ -130,6 +130,24 @@ impl<F: Fetcher> std::fmt::Debug for Updater<F> {
     }
 }
 
+/// What the trusted `parent` metadata (role `parent_role`) lists for `role`'s file: the version,
+/// length and hashes it must have.
+fn listed_meta(
+    parent: Option<&MetaRole>,
+    parent_role: &str,
+    role: &str,
+) -> Result<MetaFile, Error> {
+    let parent = parent.ok_or_else(|| Error::Parse {
+        role: role.into(),
+        reason: format!("no trusted {parent_role}"),
+    })?;
+    let file = format!("{role}.json");
+    parent.meta.get(&file).cloned().ok_or_else(|| Error::Parse {
+        role: parent_role.into(),
+        reason: format!("expected meta[{file:?}], found none"),
+    })
+}
+
 impl<F: Fetcher> Updater<F> {
     /// Start from the cached `root.json` in `cache`, else from `bootstrap` (an embedded or
     /// operator-supplied root). `now` is the current Unix time, used for expiry checks.
@@ -311,31 +329,39 @@ impl<F: Fetcher> Updater<F> {
         self.apply_timestamp(&bytes)
     }
 
-    /// Verify and apply snapshot metadata bytes (5.5) against the trusted timestamp.
-    pub fn apply_snapshot(&mut self, bytes: &[u8]) -> Result<(), Error> {
-        let ts = self.timestamp.as_ref().ok_or_else(|| Error::Parse {
-            role: "snapshot".into(),
-            reason: "no trusted timestamp".into(),
-        })?;
-        let want = ts
-            .meta
-            .get("snapshot.json")
-            .cloned()
-            .ok_or_else(|| Error::Parse {
-                role: "timestamp".into(),
-                reason: "expected meta[\"snapshot.json\"], found none".into(),
-            })?;
-        check_hashes("snapshot.json", bytes, want.length, want.hashes.as_ref())?;
-        let env = Envelope::from_slice("snapshot", bytes)?;
-        self.root.verify_role("snapshot", &env)?;
-        let new: MetaRole = env.parse_signed("snapshot")?;
-        if new.version != want.version {
+    /// Check `bytes` against the length and hashes `want` gives, verify them as `role` metadata
+    /// signed under the trusted root, and check they are the version `want` names.
+    fn verify_listed<T: serde::de::DeserializeOwned>(
+        &self,
+        role: &str,
+        bytes: &[u8],
+        want: &MetaFile,
+        version: impl Fn(&T) -> u64,
+    ) -> Result<T, Error> {
+        check_hashes(
+            &format!("{role}.json"),
+            bytes,
+            want.length,
+            want.hashes.as_ref(),
+        )?;
+        let env = Envelope::from_slice(role, bytes)?;
+        self.root.verify_role(role, &env)?;
+        let new: T = env.parse_signed(role)?;
+        if version(&new) != want.version {
             return Err(Error::Version {
-                role: "snapshot".into(),
+                role: role.into(),
                 expected: want.version,
-                found: new.version,
+                found: version(&new),
             });
         }
+        Ok(new)
+    }
+
+    /// Verify and apply snapshot metadata bytes (5.5) against the trusted timestamp.
+    pub fn apply_snapshot(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        let want = listed_meta(self.timestamp.as_ref(), "timestamp", "snapshot")?;
+        let new: MetaRole =
+            self.verify_listed("snapshot", bytes, &want, |m: &MetaRole| m.version)?;
         if let Some(old) = self.trusted_meta("snapshot") {
             for (name, m) in &old.meta {
                 match new.meta.get(name) {
@@ -380,29 +406,8 @@ impl<F: Fetcher> Updater<F> {
 
     /// Verify and apply targets metadata bytes (5.6) against the trusted snapshot.
     pub fn apply_targets(&mut self, bytes: &[u8]) -> Result<(), Error> {
-        let snap = self.snapshot.as_ref().ok_or_else(|| Error::Parse {
-            role: "targets".into(),
-            reason: "no trusted snapshot".into(),
-        })?;
-        let want = snap
-            .meta
-            .get("targets.json")
-            .cloned()
-            .ok_or_else(|| Error::Parse {
-                role: "snapshot".into(),
-                reason: "expected meta[\"targets.json\"], found none".into(),
-            })?;
-        check_hashes("targets.json", bytes, want.length, want.hashes.as_ref())?;
-        let env = Envelope::from_slice("targets", bytes)?;
-        self.root.verify_role("targets", &env)?;
-        let new: Targets = env.parse_signed("targets")?;
-        if new.version != want.version {
-            return Err(Error::Version {
-                role: "targets".into(),
-                expected: want.version,
-                found: new.version,
-            });
-        }
+        let want = listed_meta(self.snapshot.as_ref(), "snapshot", "targets")?;
+        let new: Targets = self.verify_listed("targets", bytes, &want, |t: &Targets| t.version)?;
         check_expiry("targets", &new.expires, self.now)?;
         self.targets = Some(new);
         write_atomic(&self.cache.join("targets.json"), bytes)
