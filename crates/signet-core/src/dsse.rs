@@ -2,8 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::encoding::base64_bytes;
-use crate::{Error, Result};
+use crate::encoding::{base64_bytes, parse_json};
+use crate::Result;
 
 /// The in-toto payload type.
 pub const INTOTO_PAYLOAD_TYPE: &str = "application/vnd.in-toto+json";
@@ -73,10 +73,7 @@ pub fn pae_sha256(payload_type: &str, payload: &[u8]) -> [u8; 32] {
 impl Envelope {
     /// Parse envelope JSON.
     pub fn from_json(bytes: &[u8]) -> Result<Self> {
-        serde_json::from_slice(bytes).map_err(|source| Error::Json {
-            what: "DSSE envelope",
-            source,
-        })
+        parse_json("DSSE envelope", bytes)
     }
     /// The PAE of this envelope.
     pub fn pae(&self) -> Vec<u8> {

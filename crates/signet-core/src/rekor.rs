@@ -5,7 +5,7 @@ pub mod body;
 
 use serde::{Deserialize, Serialize};
 
-use crate::encoding::base64_bytes;
+use crate::encoding::{base64_bytes, parse_json};
 use crate::{Error, Result};
 
 /// `{algorithm, value}` with a hex value (Rekor v1 bodies).
@@ -248,10 +248,7 @@ struct V2DsseSpec {
 impl EntryBody {
     /// Decode a canonicalized body, checking it against the expected kind and version.
     pub fn parse(body: &[u8], kind: &str, version: &str) -> Result<Self> {
-        let raw: RawBody = serde_json::from_slice(body).map_err(|source| Error::Json {
-            what: "tlog entry body",
-            source,
-        })?;
+        let raw: RawBody = parse_json("tlog entry body", body)?;
         if raw.kind != kind || raw.api_version != version {
             return Err(Error::invalid(
                 "tlog entry",

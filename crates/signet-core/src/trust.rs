@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::bundle::{LogId, X509Certificate};
-use crate::encoding::base64_bytes;
+use crate::encoding::{base64_bytes, parse_json};
 use crate::{Error, Result};
 
 /// TrustedRoot media type.
@@ -14,6 +14,17 @@ pub const SIGNING_CONFIG_MEDIA_TYPE: &str = "application/vnd.dev.sigstore.signin
 /// ClientTrustConfig media type.
 pub const CLIENT_TRUST_CONFIG_MEDIA_TYPE: &str =
     "application/vnd.dev.sigstore.clienttrustconfig.v0.1+json";
+
+/// A document's `mediaType` must be `expected`; else [`Error::Invalid`] naming `what`.
+fn check_media_type(what: &'static str, found: &str, expected: &str) -> Result<()> {
+    if found != expected {
+        return Err(Error::invalid(
+            what,
+            format!("media type {found:?}, expected {expected:?}"),
+        ));
+    }
+    Ok(())
+}
 
 /// `TimeRange` with RFC 3339 strings.
 #[serde_with::skip_serializing_none]
@@ -156,19 +167,8 @@ pub struct TrustedRoot {
 impl TrustedRoot {
     /// Parse and check the media type.
     pub fn from_json(bytes: &[u8]) -> Result<Self> {
-        let r: TrustedRoot = serde_json::from_slice(bytes).map_err(|source| Error::Json {
-            what: "trusted root",
-            source,
-        })?;
-        if r.media_type != TRUSTED_ROOT_MEDIA_TYPE {
-            return Err(Error::invalid(
-                "trusted root",
-                format!(
-                    "media type {:?}, expected {TRUSTED_ROOT_MEDIA_TYPE:?}",
-                    r.media_type
-                ),
-            ));
-        }
+        let r: TrustedRoot = parse_json("trusted root", bytes)?;
+        check_media_type("trusted root", &r.media_type, TRUSTED_ROOT_MEDIA_TYPE)?;
         Ok(r)
     }
     /// Serialize.
@@ -235,19 +235,8 @@ pub struct SigningConfig {
 impl SigningConfig {
     /// Parse and check the media type.
     pub fn from_json(bytes: &[u8]) -> Result<Self> {
-        let c: SigningConfig = serde_json::from_slice(bytes).map_err(|source| Error::Json {
-            what: "signing config",
-            source,
-        })?;
-        if c.media_type != SIGNING_CONFIG_MEDIA_TYPE {
-            return Err(Error::invalid(
-                "signing config",
-                format!(
-                    "media type {:?}, expected {SIGNING_CONFIG_MEDIA_TYPE:?}",
-                    c.media_type
-                ),
-            ));
-        }
+        let c: SigningConfig = parse_json("signing config", bytes)?;
+        check_media_type("signing config", &c.media_type, SIGNING_CONFIG_MEDIA_TYPE)?;
         Ok(c)
     }
 }
@@ -267,19 +256,12 @@ pub struct ClientTrustConfig {
 impl ClientTrustConfig {
     /// Parse and check the media type.
     pub fn from_json(bytes: &[u8]) -> Result<Self> {
-        let c: ClientTrustConfig = serde_json::from_slice(bytes).map_err(|source| Error::Json {
-            what: "client trust config",
-            source,
-        })?;
-        if c.media_type != CLIENT_TRUST_CONFIG_MEDIA_TYPE {
-            return Err(Error::invalid(
-                "client trust config",
-                format!(
-                    "media type {:?}, expected {CLIENT_TRUST_CONFIG_MEDIA_TYPE:?}",
-                    c.media_type
-                ),
-            ));
-        }
+        let c: ClientTrustConfig = parse_json("client trust config", bytes)?;
+        check_media_type(
+            "client trust config",
+            &c.media_type,
+            CLIENT_TRUST_CONFIG_MEDIA_TYPE,
+        )?;
         Ok(c)
     }
 }
