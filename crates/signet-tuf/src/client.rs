@@ -389,19 +389,24 @@ impl<F: Fetcher> Updater<F> {
     }
 
     fn update_snapshot(&mut self) -> Result<(), Error> {
-        let v = self
-            .timestamp
-            .as_ref()
-            .and_then(|t| t.meta.get("snapshot.json"))
+        let bytes = self.fetch_listed(self.timestamp.as_ref(), "snapshot")?;
+        self.apply_snapshot(&bytes)
+    }
+
+    /// Fetch `role`'s metadata file, by the version `parent` lists when snapshots are
+    /// consistent.
+    fn fetch_listed(&self, parent: Option<&MetaRole>, role: &str) -> Result<Vec<u8>, Error> {
+        let file = format!("{role}.json");
+        let v = parent
+            .and_then(|t| t.meta.get(&file))
             .map(|m| m.version)
             .unwrap_or(0);
         let name = if self.root.consistent_snapshot {
-            format!("{v}.snapshot.json")
+            format!("{v}.{file}")
         } else {
-            "snapshot.json".into()
+            file
         };
-        let bytes = self.fetch_required(&name, MAX_META)?;
-        self.apply_snapshot(&bytes)
+        self.fetch_required(&name, MAX_META)
     }
 
     /// Verify and apply targets metadata bytes (5.6) against the trusted snapshot.
@@ -414,18 +419,7 @@ impl<F: Fetcher> Updater<F> {
     }
 
     fn update_targets(&mut self) -> Result<(), Error> {
-        let v = self
-            .snapshot
-            .as_ref()
-            .and_then(|t| t.meta.get("targets.json"))
-            .map(|m| m.version)
-            .unwrap_or(0);
-        let name = if self.root.consistent_snapshot {
-            format!("{v}.targets.json")
-        } else {
-            "targets.json".into()
-        };
-        let bytes = self.fetch_required(&name, MAX_META)?;
+        let bytes = self.fetch_listed(self.snapshot.as_ref(), "targets")?;
         self.apply_targets(&bytes)
     }
 
