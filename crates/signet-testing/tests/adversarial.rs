@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{opts, vs, EMAIL, ISSUER};
+use common::{opts, replace_timestamp, vs, EMAIL, ISSUER};
 use serde_json::{json, Value};
 use signet_core::bundle::{Bundle, BundleVersion, MEDIA_TYPE_V01};
 use signet_core::certs::{bc_ext, eku_ext, ext, ku_ext, poison_ext, raw_ext, Ca};
@@ -761,12 +761,7 @@ fn cve_2026_39984_tsa_certificate_bag_is_not_trusted() {
             signet_testing::TSA_POLICY,
         )
         .unwrap();
-    b.verification_material
-        .timestamp_verification_data
-        .as_mut()
-        .unwrap()
-        .rfc3161_timestamps[0]
-        .signed_timestamp = ts;
+    replace_timestamp(&mut b, ts);
     assert_rule(vs(), &b, Rule::Timestamp);
 }
 

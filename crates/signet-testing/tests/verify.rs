@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{opts, vs, EMAIL, ISSUER};
+use common::{opts, replace_timestamp, vs, EMAIL, ISSUER};
 use signet_core::bundle::{Bundle, BundleVersion};
 use signet_core::checkpoint::Checkpoint;
 use signet_core::encoding::{b64_decode, b64_encode};
@@ -381,15 +381,6 @@ fn rekor_v2_without_timestamp_has_no_signing_time() {
         let err = verify_err(&b);
         assert!(err.contains("no verified signing time"), "{kind:?}: {err}");
     }
-}
-
-fn replace_timestamp(b: &mut Bundle, ts: Vec<u8>) {
-    b.verification_material
-        .timestamp_verification_data
-        .as_mut()
-        .unwrap()
-        .rfc3161_timestamps[0]
-        .signed_timestamp = ts;
 }
 
 #[test]

@@ -4,6 +4,7 @@
 
 use std::sync::OnceLock;
 
+use signet_core::bundle::Bundle;
 use signet_testing::{Identity, SignOptions, VirtualSigstore};
 
 pub const EMAIL: &str = "alice@example.com";
@@ -13,6 +14,16 @@ pub const ISSUER: &str = "https://accounts.example.com";
 pub fn vs() -> &'static VirtualSigstore {
     static VS: OnceLock<VirtualSigstore> = OnceLock::new();
     VS.get_or_init(|| VirtualSigstore::new().expect("VirtualSigstore::new"))
+}
+
+/// Put `ts` in place of the bundle's first RFC 3161 timestamp.
+pub fn replace_timestamp(b: &mut Bundle, ts: Vec<u8>) {
+    b.verification_material
+        .timestamp_verification_data
+        .as_mut()
+        .unwrap()
+        .rfc3161_timestamps[0]
+        .signed_timestamp = ts;
 }
 
 /// Options signing as EMAIL from ISSUER.
