@@ -144,6 +144,13 @@ pub fn email_verifier() -> TokenVerifier {
     TokenVerifier::new(cfg).unwrap()
 }
 
+/// The error for a token without `claim`.
+pub fn missing_claim(claim: &str) -> signet_oidc::Error {
+    signet_oidc::Error::MissingClaim {
+        claim: claim.into(),
+    }
+}
+
 /// An ES256 key with kid `k` and a JWKS of that key alone: what most tests sign and verify with.
 pub struct Es256Key {
     pub key: TestKey,
