@@ -52,6 +52,7 @@ pub enum BundleVersion {
 }
 
 /// A Sigstore bundle.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Bundle {
@@ -60,25 +61,21 @@ pub struct Bundle {
     /// Certificate/key, tlog entries, timestamps.
     pub verification_material: VerificationMaterial,
     /// A signature over an artifact digest.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message_signature: Option<MessageSignature>,
     /// A DSSE envelope.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dsse_envelope: Option<Envelope>,
 }
 
 /// `VerificationMaterial`.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct VerificationMaterial {
     /// v0.3 leaf certificate.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub certificate: Option<X509Certificate>,
     /// v0.1/v0.2 certificate chain.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub x509_certificate_chain: Option<X509CertificateChain>,
     /// A managed key hint.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub public_key: Option<PublicKeyIdentifier>,
     /// Transparency log entries.
     #[serde(
@@ -88,7 +85,6 @@ pub struct VerificationMaterial {
     )]
     pub tlog_entries: Vec<TransparencyLogEntry>,
     /// RFC 3161 timestamps.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timestamp_verification_data: Option<TimestampVerificationData>,
 }
 
@@ -136,11 +132,11 @@ pub struct Rfc3161SignedTimestamp {
 }
 
 /// `MessageSignature`.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MessageSignature {
     /// The artifact digest (optional in the spec).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message_digest: Option<HashOutput>,
     /// The signature.
     #[serde(with = "base64_bytes")]
@@ -217,6 +213,7 @@ pub struct InclusionProof {
 
 /// `TransparencyLogEntry`. Protobuf JSON omits zero values, so a missing `logIndex` (or proof
 /// `logIndex`/`treeSize`) means 0.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TransparencyLogEntry {
@@ -228,17 +225,11 @@ pub struct TransparencyLogEntry {
     /// Entry kind and version.
     pub kind_version: KindVersion,
     /// Integration time (Rekor v1 only).
-    #[serde(
-        with = "int_string::option",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(with = "int_string::option", default)]
     pub integrated_time: Option<i64>,
     /// SET.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inclusion_promise: Option<InclusionPromise>,
     /// Inclusion proof with checkpoint.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inclusion_proof: Option<InclusionProof>,
     /// Canonical entry body.
     #[serde(with = "base64_bytes")]

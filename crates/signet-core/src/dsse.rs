@@ -2,8 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::encoding::base64_bytes;
-use crate::{Error, Result};
+use crate::encoding::{base64_bytes, parse_json};
+use crate::Result;
 
 /// The in-toto payload type.
 pub const INTOTO_PAYLOAD_TYPE: &str = "application/vnd.in-toto+json";
@@ -43,28 +43,26 @@ pub struct Signature {
 /// `PAE(type, body) = "DSSEv1" SP len(type) SP type SP len(body) SP body`.
 pub fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(payload.len() + payload_type.len() + 32);
-    out.extend_from_slice(b"DSSEv1 ");
-    out.extend_from_slice(payload_type.len().to_string().as_bytes());
-    out.push(b' ');
-    out.extend_from_slice(payload_type.as_bytes());
-    out.push(b' ');
-    out.extend_from_slice(payload.len().to_string().as_bytes());
-    out.push(b' ');
-    out.extend_from_slice(payload);
+    pae_pieces(payload_type, payload, |b| out.extend_from_slice(b));
     out
+}
+
+/// The pieces of [`pae`]`(payload_type, payload)`, in order, each handed to `put`.
+fn pae_pieces(payload_type: &str, payload: &[u8], mut put: impl FnMut(&[u8])) {
+    put(b"DSSEv1 ");
+    put(payload_type.len().to_string().as_bytes());
+    put(b" ");
+    put(payload_type.as_bytes());
+    put(b" ");
+    put(payload.len().to_string().as_bytes());
+    put(b" ");
+    put(payload);
 }
 
 /// SHA-256 of [`pae`]`(payload_type, payload)`, without building the PAE.
 pub fn pae_sha256(payload_type: &str, payload: &[u8]) -> [u8; 32] {
     let mut ctx = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
-    ctx.update(b"DSSEv1 ");
-    ctx.update(payload_type.len().to_string().as_bytes());
-    ctx.update(b" ");
-    ctx.update(payload_type.as_bytes());
-    ctx.update(b" ");
-    ctx.update(payload.len().to_string().as_bytes());
-    ctx.update(b" ");
-    ctx.update(payload);
+    pae_pieces(payload_type, payload, |b| ctx.update(b));
     let mut out = [0u8; 32];
     out.copy_from_slice(ctx.finish().as_ref());
     out
@@ -73,10 +71,7 @@ pub fn pae_sha256(payload_type: &str, payload: &[u8]) -> [u8; 32] {
 impl Envelope {
     /// Parse envelope JSON.
     pub fn from_json(bytes: &[u8]) -> Result<Self> {
-        serde_json::from_slice(bytes).map_err(|source| Error::Json {
-            what: "DSSE envelope",
-            source,
-        })
+        parse_json("DSSE envelope", bytes)
     }
     /// The PAE of this envelope.
     pub fn pae(&self) -> Vec<u8> {

@@ -138,6 +138,14 @@ fn bail_to_strict<E: serde::de::Error>() -> E {
     E::custom("base64 string needs the strict reading")
 }
 
+/// Parse JSON `bytes` as a `T`; a failure is [`Error::Json`] naming `what`.
+pub(crate) fn parse_json<'a, T: serde::Deserialize<'a>>(
+    what: &'static str,
+    bytes: &'a [u8],
+) -> Result<T> {
+    serde_json::from_slice(bytes).map_err(|source| Error::Json { what, source })
+}
+
 /// Run `parse` (a serde_json parse from a byte slice) with the base64 fields read in the fast
 /// mode: straight from the input bytes, skipping serde_json's UTF-8 validation and per-byte
 /// string scan, which the base64 decoder's alphabet check makes redundant for canonical base64.

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::encoding::parse_json;
 use crate::{Error, Result};
 
 /// `_type` of an in-toto Statement v1.
@@ -12,6 +13,7 @@ pub const STATEMENT_V1: &str = "https://in-toto.io/Statement/v1";
 pub const STATEMENT_V01: &str = "https://in-toto.io/Statement/v0.1";
 
 /// An in-toto Statement.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Statement {
@@ -24,7 +26,6 @@ pub struct Statement {
     /// Predicate type URI.
     pub predicate_type: String,
     /// The predicate.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub predicate: Option<serde_json::Value>,
 }
 
@@ -49,19 +50,8 @@ pub struct Subject {
 impl Statement {
     /// Parse a statement and check its `_type`.
     pub fn from_json(bytes: &[u8]) -> Result<Self> {
-        let s: Statement = serde_json::from_slice(bytes).map_err(|source| Error::Json {
-            what: "in-toto statement",
-            source,
-        })?;
-        if s.type_ != STATEMENT_V1 && s.type_ != STATEMENT_V01 {
-            return Err(Error::invalid(
-                "in-toto statement",
-                format!(
-                    "_type {:?}, expected {STATEMENT_V1} or {STATEMENT_V01}",
-                    s.type_
-                ),
-            ));
-        }
+        let s: Statement = parse_json("in-toto statement", bytes)?;
+        s.check_type()?;
         Ok(s)
     }
 
@@ -80,10 +70,7 @@ impl Statement {
             #[allow(dead_code)]
             predicate: serde::de::IgnoredAny,
         }
-        let h: Head = serde_json::from_slice(bytes).map_err(|source| Error::Json {
-            what: "in-toto statement",
-            source,
-        })?;
+        let h: Head = parse_json("in-toto statement", bytes)?;
         let s = Statement {
             type_: h.type_,
             subject: h.subject,

@@ -32,6 +32,27 @@ pub fn empty_root() -> Hash {
     sha256(b"")
 }
 
+/// The Merkle tree hash (RFC 6962 §2.1) of these leaf hashes, by direct recursion: every call
+/// rehashes the whole tree, so it is for small trees (tests, fixtures), not for a log.
+pub fn root_of_leaf_hashes(leaves: &[Hash]) -> Hash {
+    match leaves.len() {
+        0 => empty_root(),
+        1 => leaves[0],
+        n => {
+            let k = split_point(n);
+            node_hash(
+                &root_of_leaf_hashes(&leaves[..k]),
+                &root_of_leaf_hashes(&leaves[k..]),
+            )
+        }
+    }
+}
+
+/// The largest power of two smaller than `n` (for `n >= 2`): where RFC 6962 splits `n` leaves.
+fn split_point(n: usize) -> usize {
+    1usize << (usize::BITS - (n - 1).leading_zeros() - 1)
+}
+
 fn to_hash(b: &[u8]) -> Hash {
     let mut h = [0u8; 32];
     h.copy_from_slice(b);
@@ -258,6 +279,19 @@ mod tests {
             .unwrap_or_default()
     }
 
+    /// A vector's proof: base64 hashes, absent for none.
+    fn b64_proof(p: &Option<Vec<String>>) -> Vec<Vec<u8>> {
+        p.iter()
+            .flatten()
+            .map(|s| b64_decode("p", s).unwrap())
+            .collect()
+    }
+
+    /// A vector's verdict: an error exactly when the vector wants one.
+    fn check_vector(f: &std::path::Path, desc: &str, want_err: bool, r: Result<()>) {
+        assert_eq!(r.is_err(), want_err, "{}: {} ({:?})", f.display(), desc, r);
+    }
+
     #[derive(Deserialize)]
     #[serde(rename_all = "camelCase")]
     struct Incl {
@@ -302,12 +336,7 @@ mod tests {
         assert!(fs.len() > 50, "expected many vectors, found {}", fs.len());
         for f in fs {
             let v: Incl = serde_json::from_slice(&std::fs::read(&f).unwrap()).unwrap();
-            let proof: Vec<Vec<u8>> = v
-                .proof
-                .unwrap_or_default()
-                .iter()
-                .map(|s| b64_decode("p", s).unwrap())
-                .collect();
+            let proof = b64_proof(&v.proof);
             let r = verify_inclusion(
                 v.leaf_idx,
                 v.tree_size,
@@ -315,14 +344,7 @@ mod tests {
                 &proof,
                 &b64(&v.root),
             );
-            assert_eq!(
-                r.is_err(),
-                v.want_err,
-                "{}: {} ({:?})",
-                f.display(),
-                v.desc,
-                r
-            );
+            check_vector(&f, &v.desc, v.want_err, r);
         }
     }
 
@@ -333,44 +355,22 @@ mod tests {
         assert!(fs.len() > 50);
         for f in fs {
             let v: Cons = serde_json::from_slice(&std::fs::read(&f).unwrap()).unwrap();
-            let proof: Vec<Vec<u8>> = v
-                .proof
-                .unwrap_or_default()
-                .iter()
-                .map(|s| b64_decode("p", s).unwrap())
-                .collect();
+            let proof = b64_proof(&v.proof);
             let (r1, r2) = (b64(&v.root1), b64(&v.root2));
             let r = verify_consistency(v.size1, v.size2, &proof, &r1, &r2);
-            assert_eq!(
-                r.is_err(),
-                v.want_err,
-                "{}: {} ({:?})",
-                f.display(),
-                v.desc,
-                r
-            );
+            check_vector(&f, &v.desc, v.want_err, r);
         }
     }
 
     #[test]
     fn small_tree_roundtrip() {
         // Build trees of every size up to 20 and check every inclusion proof.
-        fn root(leaves: &[Hash]) -> Hash {
-            match leaves.len() {
-                0 => empty_root(),
-                1 => leaves[0],
-                n => {
-                    let k = 1usize << (usize::BITS - (n - 1).leading_zeros() - 1);
-                    node_hash(&root(&leaves[..k]), &root(&leaves[k..]))
-                }
-            }
-        }
+        use super::root_of_leaf_hashes as root;
         fn proof(leaves: &[Hash], i: usize) -> Vec<Hash> {
             if leaves.len() <= 1 {
                 return vec![];
             }
-            let n = leaves.len();
-            let k = 1usize << (usize::BITS - (n - 1).leading_zeros() - 1);
+            let k = split_point(leaves.len());
             if i < k {
                 let mut p = proof(&leaves[..k], i);
                 p.push(root(&leaves[k..]));

@@ -7,7 +7,7 @@ use crate::bundle::{
     Bundle, TransparencyLogEntry, VerificationMaterial, X509Certificate, MEDIA_TYPE_V03,
 };
 use crate::dsse::{Envelope, Signature, INTOTO_PAYLOAD_TYPE};
-use crate::encoding::base64_bytes;
+use crate::encoding::{base64_bytes, parse_json};
 use crate::{Error, Result};
 
 /// A PEP 740 attestation object.
@@ -45,10 +45,7 @@ pub struct AttestationEnvelope {
 impl Attestation {
     /// Parse attestation JSON.
     pub fn from_json(bytes: &[u8]) -> Result<Self> {
-        let a: Attestation = serde_json::from_slice(bytes).map_err(|source| Error::Json {
-            what: "PEP 740 attestation",
-            source,
-        })?;
+        let a: Attestation = parse_json("PEP 740 attestation", bytes)?;
         if a.version != 1 {
             return Err(Error::invalid(
                 "PEP 740 attestation",

@@ -5,7 +5,7 @@ pub mod body;
 
 use serde::{Deserialize, Serialize};
 
-use crate::encoding::base64_bytes;
+use crate::encoding::{base64_bytes, parse_json};
 use crate::{Error, Result};
 
 /// `{algorithm, value}` with a hex value (Rekor v1 bodies).
@@ -72,11 +72,11 @@ crate::capped_fn!(
 );
 
 /// dsse 0.0.1 spec.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DsseV001 {
     /// Hash of the envelope.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub envelope_hash: Option<HexHash>,
     /// Hash of the payload.
     pub payload_hash: HexHash,
@@ -103,16 +103,15 @@ pub struct IntotoV002 {
 }
 
 /// intoto 0.0.2 content.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct IntotoV002Content {
     /// The envelope, with payload and signatures double-base64.
     pub envelope: IntotoV002Envelope,
     /// Envelope hash.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hash: Option<HexHash>,
     /// Payload hash.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payload_hash: Option<HexHash>,
 }
 
@@ -131,6 +130,7 @@ pub struct IntotoV002Envelope {
 }
 
 /// intoto 0.0.2 signature.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct IntotoV002Signature {
@@ -141,7 +141,6 @@ pub struct IntotoV002Signature {
     #[serde(with = "base64_bytes")]
     pub public_key: Vec<u8>,
     /// Key ID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub keyid: Option<String>,
 }
 
@@ -156,14 +155,13 @@ pub struct V2HashOutput {
 }
 
 /// Rekor v2 verifier.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct V2Verifier {
     /// Public key.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub public_key: Option<V2RawBytes>,
     /// Certificate.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub x509_certificate: Option<V2RawBytes>,
     /// Key details.
     #[serde(default)]
@@ -250,10 +248,7 @@ struct V2DsseSpec {
 impl EntryBody {
     /// Decode a canonicalized body, checking it against the expected kind and version.
     pub fn parse(body: &[u8], kind: &str, version: &str) -> Result<Self> {
-        let raw: RawBody = serde_json::from_slice(body).map_err(|source| Error::Json {
-            what: "tlog entry body",
-            source,
-        })?;
+        let raw: RawBody = parse_json("tlog entry body", body)?;
         if raw.kind != kind || raw.api_version != version {
             return Err(Error::invalid(
                 "tlog entry",
@@ -320,6 +315,7 @@ pub fn set_payload(
 }
 
 /// Rekor v1 API `LogEntry` value (the map value keyed by UUID).
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LogEntry {
@@ -333,10 +329,8 @@ pub struct LogEntry {
     /// Global index.
     pub log_index: i64,
     /// SET + proof.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verification: Option<LogEntryVerification>,
     /// Attestation (optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attestation: Option<serde_json::Value>,
 }
 
@@ -411,18 +405,18 @@ impl LogEntry {
 }
 
 /// `verification` of a v1 LogEntry.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LogEntryVerification {
     /// Base64 SET.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signed_entry_timestamp: Option<String>,
     /// Proof (hex hashes).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inclusion_proof: Option<V1InclusionProof>,
 }
 
 /// v1 API inclusion proof (hex hashes).
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct V1InclusionProof {
@@ -435,6 +429,5 @@ pub struct V1InclusionProof {
     /// Hex hashes.
     pub hashes: Vec<String>,
     /// Checkpoint note.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checkpoint: Option<String>,
 }

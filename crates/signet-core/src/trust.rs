@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::bundle::{LogId, X509Certificate};
-use crate::encoding::base64_bytes;
+use crate::encoding::{base64_bytes, parse_json};
 use crate::{Error, Result};
 
 /// TrustedRoot media type.
@@ -15,14 +15,24 @@ pub const SIGNING_CONFIG_MEDIA_TYPE: &str = "application/vnd.dev.sigstore.signin
 pub const CLIENT_TRUST_CONFIG_MEDIA_TYPE: &str =
     "application/vnd.dev.sigstore.clienttrustconfig.v0.1+json";
 
+/// A document's `mediaType` must be `expected`; else [`Error::Invalid`] naming `what`.
+fn check_media_type(what: &'static str, found: &str, expected: &str) -> Result<()> {
+    if found != expected {
+        return Err(Error::invalid(
+            what,
+            format!("media type {found:?}, expected {expected:?}"),
+        ));
+    }
+    Ok(())
+}
+
 /// `TimeRange` with RFC 3339 strings.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct TimeRange {
     /// Start (inclusive).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start: Option<String>,
     /// End (inclusive); open if absent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end: Option<String>,
 }
 
@@ -58,25 +68,22 @@ impl TimeRange {
 }
 
 /// `PublicKey` in a trusted root.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PublicKeyDetails {
     /// DER SPKI.
-    #[serde(
-        with = "base64_bytes::option",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(with = "base64_bytes::option", default)]
     pub raw_bytes: Option<Vec<u8>>,
     /// e.g. `PKIX_ECDSA_P256_SHA_256`.
     #[serde(default)]
     pub key_details: String,
     /// Validity.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub valid_for: Option<TimeRange>,
 }
 
 /// `TransparencyLogInstance` (used for both tlogs and ctlogs).
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TransparencyLogInstance {
@@ -91,10 +98,8 @@ pub struct TransparencyLogInstance {
     /// Log ID.
     pub log_id: LogId,
     /// Checkpoint key ID (optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checkpoint_key_id: Option<LogId>,
     /// Operator (optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub operator: Option<String>,
 }
 
@@ -119,6 +124,7 @@ pub struct CertChain {
 }
 
 /// `CertificateAuthority` (Fulcio or TSA).
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CertificateAuthority {
@@ -135,7 +141,6 @@ pub struct CertificateAuthority {
     #[serde(default)]
     pub valid_for: TimeRange,
     /// Operator (optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub operator: Option<String>,
 }
 
@@ -162,19 +167,8 @@ pub struct TrustedRoot {
 impl TrustedRoot {
     /// Parse and check the media type.
     pub fn from_json(bytes: &[u8]) -> Result<Self> {
-        let r: TrustedRoot = serde_json::from_slice(bytes).map_err(|source| Error::Json {
-            what: "trusted root",
-            source,
-        })?;
-        if r.media_type != TRUSTED_ROOT_MEDIA_TYPE {
-            return Err(Error::invalid(
-                "trusted root",
-                format!(
-                    "media type {:?}, expected {TRUSTED_ROOT_MEDIA_TYPE:?}",
-                    r.media_type
-                ),
-            ));
-        }
+        let r: TrustedRoot = parse_json("trusted root", bytes)?;
+        check_media_type("trusted root", &r.media_type, TRUSTED_ROOT_MEDIA_TYPE)?;
         Ok(r)
     }
     /// Serialize.
@@ -204,16 +198,17 @@ pub struct Service {
 }
 
 /// `ServiceConfiguration {selector, count}`.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServiceConfiguration {
     /// `ANY`, `ALL` or `EXACT`.
     pub selector: String,
     /// Count for `EXACT`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<u32>,
 }
 
 /// SigningConfig v0.2.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SigningConfig {
@@ -229,32 +224,19 @@ pub struct SigningConfig {
     #[serde(default)]
     pub rekor_tlog_urls: Vec<Service>,
     /// Rekor selection.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rekor_tlog_config: Option<ServiceConfiguration>,
     /// TSAs.
     #[serde(default)]
     pub tsa_urls: Vec<Service>,
     /// TSA selection.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tsa_config: Option<ServiceConfiguration>,
 }
 
 impl SigningConfig {
     /// Parse and check the media type.
     pub fn from_json(bytes: &[u8]) -> Result<Self> {
-        let c: SigningConfig = serde_json::from_slice(bytes).map_err(|source| Error::Json {
-            what: "signing config",
-            source,
-        })?;
-        if c.media_type != SIGNING_CONFIG_MEDIA_TYPE {
-            return Err(Error::invalid(
-                "signing config",
-                format!(
-                    "media type {:?}, expected {SIGNING_CONFIG_MEDIA_TYPE:?}",
-                    c.media_type
-                ),
-            ));
-        }
+        let c: SigningConfig = parse_json("signing config", bytes)?;
+        check_media_type("signing config", &c.media_type, SIGNING_CONFIG_MEDIA_TYPE)?;
         Ok(c)
     }
 }
@@ -274,19 +256,12 @@ pub struct ClientTrustConfig {
 impl ClientTrustConfig {
     /// Parse and check the media type.
     pub fn from_json(bytes: &[u8]) -> Result<Self> {
-        let c: ClientTrustConfig = serde_json::from_slice(bytes).map_err(|source| Error::Json {
-            what: "client trust config",
-            source,
-        })?;
-        if c.media_type != CLIENT_TRUST_CONFIG_MEDIA_TYPE {
-            return Err(Error::invalid(
-                "client trust config",
-                format!(
-                    "media type {:?}, expected {CLIENT_TRUST_CONFIG_MEDIA_TYPE:?}",
-                    c.media_type
-                ),
-            ));
-        }
+        let c: ClientTrustConfig = parse_json("client trust config", bytes)?;
+        check_media_type(
+            "client trust config",
+            &c.media_type,
+            CLIENT_TRUST_CONFIG_MEDIA_TYPE,
+        )?;
         Ok(c)
     }
 }

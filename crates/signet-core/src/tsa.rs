@@ -1734,6 +1734,20 @@ mod tests {
         eku: EkuSpec,
     }
 
+    impl CertSpec<'static> {
+        /// A TSA leaf: LEAF_NAME issued by ROOT_NAME, not a CA.
+        fn leaf(serial: u8, validity: (i64, i64), eku: EkuSpec) -> Self {
+            CertSpec {
+                subject: LEAF_NAME,
+                issuer: ROOT_NAME,
+                serial,
+                validity,
+                ca: false,
+                eku,
+            }
+        }
+    }
+
     fn make_cert(spec: &CertSpec<'_>, subject_key: &Key, issuer_key: &Key) -> Vec<u8> {
         let mut exts = vec![];
         if spec.ca {
@@ -1840,14 +1854,7 @@ mod tests {
         let root_key = gen_key(false);
         let root = make_root(&root_key, ROOT_NAME);
         let leaf_key = gen_key(p384);
-        let spec = CertSpec {
-            subject: LEAF_NAME,
-            issuer: ROOT_NAME,
-            serial: 2,
-            validity: leaf_validity,
-            ca: false,
-            eku: leaf_eku,
-        };
+        let spec = CertSpec::leaf(2, leaf_validity, leaf_eku);
         let leaf = make_cert(&spec, &leaf_key, &root_key);
         Pki {
             root_key,
@@ -1978,44 +1985,25 @@ mod tests {
             .to_string();
         assert!(err.contains("PKCS#8"), "{err}");
         let s = pki.signer();
-        let err = s
-            .sign(
+        // The signer's error on a SHA-256 request with this imprint, serial and policy.
+        let sign_err = |imprint: &[u8], serial: &[u8], policy: &str| {
+            s.sign(
                 HashAlg::Sha256,
-                &[0; 31],
+                imprint,
                 None,
                 false,
                 GEN_TIME,
-                &[1],
-                POLICY,
+                serial,
+                policy,
             )
             .unwrap_err()
-            .to_string();
+            .to_string()
+        };
+        let err = sign_err(&[0; 31], &[1], POLICY);
         assert!(err.contains("expected 32"), "{err}");
-        let err = s
-            .sign(
-                HashAlg::Sha256,
-                &[0; 32],
-                None,
-                false,
-                GEN_TIME,
-                &[1],
-                "nope",
-            )
-            .unwrap_err()
-            .to_string();
+        let err = sign_err(&[0; 32], &[1], "nope");
         assert!(err.contains("not a valid OID"), "{err}");
-        let err = s
-            .sign(
-                HashAlg::Sha256,
-                &[0; 32],
-                None,
-                false,
-                GEN_TIME,
-                &[0],
-                POLICY,
-            )
-            .unwrap_err()
-            .to_string();
+        let err = sign_err(&[0; 32], &[0], POLICY);
         assert!(err.contains("serial"), "{err}");
     }
 
@@ -2240,14 +2228,7 @@ mod tests {
         assert!(err.contains("TSA chain is broken"), "{err}");
         // A leaf that is not the signer.
         let other_leaf_key = gen_key(false);
-        let spec = CertSpec {
-            subject: LEAF_NAME,
-            issuer: ROOT_NAME,
-            serial: 3,
-            validity: LEAF_VALIDITY,
-            ca: false,
-            eku: Some((vec![OID_KP_TIME_STAMPING], true)),
-        };
+        let spec = CertSpec::leaf(3, LEAF_VALIDITY, Some((vec![OID_KP_TIME_STAMPING], true)));
         let other_leaf = make_cert(&spec, &other_leaf_key, &pki.root_key);
         let err = verify_err(&resp, ARTIFACT_SIG, &[other_leaf, pki.root.clone()]);
         assert!(err.contains("SignerInfo names issuer"), "{err}");
@@ -2505,6 +2486,15 @@ mod tests {
 
     // ----- OpenSSL interoperability ---------------------------------------------------------
 
+    /// An external command succeeded; else its standard error is the failure message.
+    fn assert_ran(out: &std::process::Output) {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
     #[test]
     fn openssl_accepts_our_responses() {
         let openssl_present = std::process::Command::new("openssl")
@@ -2541,17 +2531,21 @@ mod tests {
             assert!(text.contains("Status: Granted."), "{text}");
             assert!(text.contains(&format!("Policy OID: {POLICY}")), "{text}");
             assert!(text.contains("Nonce: 0x850102"), "{text}");
-            let out = std::process::Command::new("openssl")
-                .args(["ts", "-verify", "-data"])
-                .arg(dir.join("data.bin"))
-                .arg("-in")
-                .arg(&path)
-                .arg("-CAfile")
-                .arg(dir.join("root.pem"))
-                .arg("-untrusted")
-                .arg(dir.join("leaf.pem"))
-                .output()
-                .unwrap();
+            // `openssl ts -verify` of `data` (a file in `dir`) against this response.
+            let ts_verify = |data: &str| {
+                std::process::Command::new("openssl")
+                    .args(["ts", "-verify", "-data"])
+                    .arg(dir.join(data))
+                    .arg("-in")
+                    .arg(&path)
+                    .arg("-CAfile")
+                    .arg(dir.join("root.pem"))
+                    .arg("-untrusted")
+                    .arg(dir.join("leaf.pem"))
+                    .output()
+                    .unwrap()
+            };
+            let out = ts_verify("data.bin");
             let all = format!(
                 "{}{}",
                 String::from_utf8_lossy(&out.stdout),
@@ -2563,18 +2557,7 @@ mod tests {
             );
             // And OpenSSL rejects the wrong data.
             std::fs::write(dir.join("other.bin"), b"other").unwrap();
-            let out = std::process::Command::new("openssl")
-                .args(["ts", "-verify", "-data"])
-                .arg(dir.join("other.bin"))
-                .arg("-in")
-                .arg(&path)
-                .arg("-CAfile")
-                .arg(dir.join("root.pem"))
-                .arg("-untrusted")
-                .arg(dir.join("leaf.pem"))
-                .output()
-                .unwrap();
-            assert!(!out.status.success());
+            assert!(!ts_verify("other.bin").status.success());
         }
         // An OpenSSL-made request parses.
         let out = std::process::Command::new("openssl")
@@ -2584,11 +2567,7 @@ mod tests {
             .arg(dir.join("req.tsq"))
             .output()
             .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_ran(&out);
         let req = parse_timestamp_request(&std::fs::read(dir.join("req.tsq")).unwrap()).unwrap();
         assert_eq!(req.imprint_alg, HashAlg::Sha384);
         assert_eq!(req.imprint, HashAlg::Sha384.hash(ARTIFACT_SIG));
@@ -2617,11 +2596,7 @@ mod tests {
             .arg(dir.join("openssl-resp.der"))
             .output()
             .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_ran(&out);
         let tok = parse_timestamp_response(&std::fs::read(dir.join("openssl-resp.der")).unwrap())
             .unwrap();
         assert_eq!(tok.policy(), "1.2.3.4.1");

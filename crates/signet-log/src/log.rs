@@ -483,15 +483,7 @@ impl Log {
     /// publisher and are all served by whichever checkpoint first covers them.
     pub async fn await_checkpoint(&self, index: u64) -> Result<SignedCheckpoint> {
         let s = self.shared();
-        let size = self.size();
-        if index >= size {
-            return Err(Error::OutOfRange {
-                what: "leaf index",
-                value: index,
-                limit_what: "sequenced size",
-                limit: size,
-            });
-        }
+        self.check_index(index)?;
         if s.config.publish_on_demand {
             let mut rx = s.integrated.clone();
             rx.wait_for(|(n, _)| *n > index)

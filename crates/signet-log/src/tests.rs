@@ -8,7 +8,9 @@ use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{EcdsaKeyPair, Ed25519KeyPair, ECDSA_P256_SHA256_ASN1_SIGNING};
 use signet_core::checkpoint::Checkpoint;
 use signet_core::crypto::PublicKey;
-use signet_core::merkle::{leaf_hash, node_hash, verify_consistency, verify_inclusion, Hash};
+use signet_core::merkle::{
+    leaf_hash, root_of_leaf_hashes as naive_root, verify_consistency, verify_inclusion, Hash,
+};
 
 use crate::*;
 
@@ -37,6 +39,26 @@ fn entry(i: u64) -> Vec<u8> {
 }
 
 /// Append `n` distinct entries concurrently (in groups), returning them by index.
+/// A log in `dir` with the default config and an Ed25519 signer for ORIGIN.
+async fn open_log(dir: &Path) -> Log {
+    Log::open(config(dir), ed_signer(ORIGIN)).await.unwrap()
+}
+
+/// The log's proof that leaf `i` (hash `leaf`) is in the tree of `size` verifies against `root`.
+fn check_inclusion(log: &Log, i: u64, size: u64, leaf: &Hash, root: &Hash) {
+    let p = log.inclusion_proof(i, size).unwrap();
+    verify_inclusion(i, size, leaf, &p, root)
+        .unwrap_or_else(|e| panic!("inclusion {i} in {size}: {e}"));
+}
+
+/// The log's proof that the tree of `s1` (root `root1`) is a prefix of that of `size` (`root`)
+/// verifies.
+fn check_consistency(log: &Log, s1: u64, size: u64, root1: &Hash, root: &Hash) {
+    let p = log.consistency_proof(s1, size).unwrap();
+    verify_consistency(s1, size, &p, root1, root)
+        .unwrap_or_else(|e| panic!("consistency {s1} -> {size}: {e}"));
+}
+
 async fn fill(log: &Log, start: u64, n: u64) -> Vec<(u64, Vec<u8>)> {
     let mut out = Vec::new();
     let mut i = start;
@@ -60,23 +82,10 @@ async fn fill(log: &Log, start: u64, n: u64) -> Vec<(u64, Vec<u8>)> {
     out
 }
 
-fn naive_root(leaves: &[Hash]) -> Hash {
-    match leaves.len() {
-        0 => signet_core::merkle::empty_root(),
-        1 => leaves[0],
-        n => {
-            let k = 1usize << (usize::BITS - (n - 1).leading_zeros() - 1);
-            node_hash(&naive_root(&leaves[..k]), &naive_root(&leaves[k..]))
-        }
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn append_read_roundtrip() {
     let dir = tempfile::tempdir().unwrap();
-    let log = Log::open(config(dir.path()), ed_signer(ORIGIN))
-        .await
-        .unwrap();
+    let log = open_log(dir.path()).await;
     let got = fill(&log, 0, 300).await;
     assert_eq!(log.size(), 300);
     for (idx, (i, data)) in got.iter().enumerate() {
@@ -137,9 +146,7 @@ async fn duplicates_across_and_within_batches() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_proof_verifies_for_all_pairs_up_to_300() {
     let dir = tempfile::tempdir().unwrap();
-    let log = Log::open(config(dir.path()), ed_signer(ORIGIN))
-        .await
-        .unwrap();
+    let log = open_log(dir.path()).await;
     let n = 300u64;
     let got = fill(&log, 0, n).await;
     log.publish_now().await.unwrap();
@@ -157,15 +164,11 @@ async fn every_proof_verifies_for_all_pairs_up_to_300() {
     for size in 1..=n {
         let root = roots[size as usize];
         for i in 0..size {
-            let p = log.inclusion_proof(i, size).unwrap();
-            verify_inclusion(i, size, &leaves[i as usize], &p, &root)
-                .unwrap_or_else(|e| panic!("inclusion {i} in {size}: {e}"));
+            check_inclusion(&log, i, size, &leaves[i as usize], &root);
             checked += 1;
         }
         for s1 in 1..=size {
-            let p = log.consistency_proof(s1, size).unwrap();
-            verify_consistency(s1, size, &p, &roots[s1 as usize], &root)
-                .unwrap_or_else(|e| panic!("consistency {s1} -> {size}: {e}"));
+            check_consistency(&log, s1, size, &roots[s1 as usize], &root);
             checked += 1;
         }
     }
@@ -176,9 +179,7 @@ async fn every_proof_verifies_for_all_pairs_up_to_300() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn proofs_roots_and_tiles() {
     let dir = tempfile::tempdir().unwrap();
-    let log = Log::open(config(dir.path()), ed_signer(ORIGIN))
-        .await
-        .unwrap();
+    let log = open_log(dir.path()).await;
     let n = 600u64;
     let got = fill(&log, 0, n).await;
     log.publish_now().await.unwrap();
@@ -203,17 +204,13 @@ async fn proofs_roots_and_tiles() {
             idxs.extend([255, 256]);
         }
         for i in idxs {
-            let p = log.inclusion_proof(i, size).unwrap();
-            verify_inclusion(i, size, &leaves[i as usize], &p, &root)
-                .unwrap_or_else(|e| panic!("inclusion {i} in {size}: {e}"));
+            check_inclusion(&log, i, size, &leaves[i as usize], &root);
         }
         for s1 in [1, size / 2, next(size) + 1, size] {
             if s1 == 0 {
                 continue;
             }
-            let p = log.consistency_proof(s1, size).unwrap();
-            verify_consistency(s1, size, &p, &roots[s1 as usize], &root)
-                .unwrap_or_else(|e| panic!("consistency {s1} -> {size}: {e}"));
+            check_consistency(&log, s1, size, &roots[s1 as usize], &root);
         }
     }
     for (s1, s2) in [
@@ -470,9 +467,7 @@ async fn missing_tiles_are_repaired_on_open() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fsck_reports_corruption() {
     let dir = tempfile::tempdir().unwrap();
-    let log = Log::open(config(dir.path()), ed_signer(ORIGIN))
-        .await
-        .unwrap();
+    let log = open_log(dir.path()).await;
     fill(&log, 0, 600).await;
     log.publish_now().await.unwrap();
     log.shutdown().await.unwrap();
@@ -679,9 +674,7 @@ async fn crash_and_recover() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fsck_stale_checkpoint_file() {
     let dir = tempfile::tempdir().unwrap();
-    let log = Log::open(config(dir.path()), ed_signer(ORIGIN))
-        .await
-        .unwrap();
+    let log = open_log(dir.path()).await;
     fill(&log, 0, 10).await;
     let first = log.publish_now().await.unwrap();
     fill(&log, 10, 20).await;

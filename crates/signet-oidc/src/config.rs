@@ -121,6 +121,7 @@ fn default_client_id() -> String {
 }
 
 /// One issuer's configuration (an `OIDCIssuers` or `MetaIssuers` entry).
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IssuerConfig {
     /// The issuer URL (`iss`). For a meta-issuer entry it may be empty; the resolved config
@@ -145,57 +146,37 @@ pub struct IssuerConfig {
     #[serde(rename = "Type", alias = "type")]
     pub issuer_type: IssuerType,
     /// For `ci-provider` issuers: which CI mapping (`github-workflow`, `gitlab-pipeline`).
-    #[serde(
-        rename = "CIProvider",
-        alias = "ci-provider",
-        alias = "ci_provider",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "CIProvider", alias = "ci-provider", alias = "ci_provider")]
     pub ci_provider: Option<String>,
     /// For email issuers behind a federating proxy (Dex): a JSONPath (`$.a.b`) to the claim
     /// holding the upstream issuer, which goes into the certificate instead of `iss`.
-    #[serde(
-        rename = "IssuerClaim",
-        alias = "issuer-claim",
-        alias = "issuer_claim",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "IssuerClaim", alias = "issuer-claim", alias = "issuer_claim")]
     pub issuer_claim: Option<String>,
     /// For `uri` issuers: the scheme and host `sub` must have (`https://example.com`); for
     /// `username` issuers: the domain appended to the username (`example.com`).
     #[serde(
         rename = "SubjectDomain",
         alias = "subject-domain",
-        alias = "subject_domain",
-        default,
-        skip_serializing_if = "Option::is_none"
+        alias = "subject_domain"
     )]
     pub subject_domain: Option<String>,
     /// SPIFFE trust domain (kept for config round trips; spiffe is not implemented).
     #[serde(
         rename = "SPIFFETrustDomain",
         alias = "spiffe-trust-domain",
-        alias = "spiffe_trust_domain",
-        default,
-        skip_serializing_if = "Option::is_none"
+        alias = "spiffe_trust_domain"
     )]
     pub spiffe_trust_domain: Option<String>,
     /// The claim whose value the proof of possession signs, when not the type's default.
     #[serde(
         rename = "ChallengeClaim",
         alias = "challenge-claim",
-        alias = "challenge_claim",
-        default,
-        skip_serializing_if = "Option::is_none"
+        alias = "challenge_claim"
     )]
     pub challenge_claim: Option<String>,
     /// Contact (informational).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contact: Option<String>,
     /// Description (informational).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
 }
 

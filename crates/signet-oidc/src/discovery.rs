@@ -22,6 +22,7 @@ pub fn discovery_url(issuer: &str) -> String {
 }
 
 /// The members of a discovery document this project uses; the rest are kept in `other`.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct DiscoveryDocument {
     /// The issuer identifier; must equal the tokens' `iss`.
@@ -29,16 +30,12 @@ pub struct DiscoveryDocument {
     /// Where the JWKS is.
     pub jwks_uri: String,
     /// Authorization endpoint (browser flow).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorization_endpoint: Option<String>,
     /// Token endpoint.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_endpoint: Option<String>,
     /// Device authorization endpoint (RFC 8628).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device_authorization_endpoint: Option<String>,
     /// Userinfo endpoint.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub userinfo_endpoint: Option<String>,
     /// Supported `response_type` values.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

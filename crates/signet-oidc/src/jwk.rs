@@ -19,33 +19,27 @@ pub const MAX_JWKS_LEN: usize = 256 * 1024;
 pub const MAX_JWKS_KEYS: usize = 64;
 
 /// One JSON Web Key, as found in a JWKS. Unknown members are kept in `other`.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct Jwk {
     /// Key type: `RSA`, `EC` or `OKP`.
     pub kty: String,
     /// Key id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kid: Option<String>,
     /// Intended algorithm, when the key restricts it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alg: Option<String>,
     /// Public key use (`sig` or `enc`).
-    #[serde(default, rename = "use", skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "use")]
     pub use_: Option<String>,
     /// Curve for `EC` (`P-256`, `P-384`) and `OKP` (`Ed25519`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub crv: Option<String>,
     /// EC x coordinate or OKP public key (base64url).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub x: Option<String>,
     /// EC y coordinate (base64url).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub y: Option<String>,
     /// RSA modulus (base64url, big-endian).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub n: Option<String>,
     /// RSA public exponent (base64url, big-endian).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub e: Option<String>,
     /// Other members (x5c, key_ops, ...), kept as they came.
     #[serde(flatten)]

@@ -13,18 +13,16 @@ use crate::{Error, Result};
 pub const MAX_TOKEN_LEN: usize = 64 * 1024;
 
 /// A JOSE header. Unknown members are kept in `other`.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Header {
     /// Signature algorithm name, as sent.
     pub alg: String,
     /// Key id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kid: Option<String>,
     /// Media type (usually `JWT`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub typ: Option<String>,
     /// Critical extensions (none are supported: any makes the token invalid).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub crit: Option<Vec<String>>,
     /// Other header members.
     #[serde(flatten)]

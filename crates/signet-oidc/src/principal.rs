@@ -152,6 +152,11 @@ impl Ctx<'_> {
         Ok(v)
     }
 
+    /// `{{ .url }}/{{ .claim }}`: a path under the CI server's URL.
+    fn url_path(&self, claim: &str) -> Result<String> {
+        self.tpl(&[P::C("url"), P::L("/"), P::C(claim)])
+    }
+
     fn tpl(&self, parts: &[P<'_>]) -> Result<String> {
         let mut out = String::new();
         for p in parts {
@@ -337,7 +342,7 @@ fn github(claims: &Claims, iss: String) -> Result<Mapped> {
         defaults: vec![("url", base), ("environment", String::new())],
     };
     ctx.nonempty("job_workflow_ref")?;
-    let san = ctx.tpl(&[P::C("url"), P::L("/"), P::C("job_workflow_ref")])?;
+    let san = ctx.url_path("job_workflow_ref")?;
     let mut e = Exts(Vec::new());
     e.push(2, ctx.get("event_name")?);
     e.push(3, ctx.get("sha")?);
@@ -347,19 +352,13 @@ fn github(claims: &Claims, iss: String) -> Result<Mapped> {
     e.push(9, san.clone());
     e.push(10, ctx.get("job_workflow_sha")?);
     e.push(11, ctx.get("runner_environment")?);
-    e.push(12, ctx.tpl(&[P::C("url"), P::L("/"), P::C("repository")])?);
+    e.push(12, ctx.url_path("repository")?);
     e.push(13, ctx.get("sha")?);
     e.push(14, ctx.get("ref")?);
     e.push(15, ctx.get("repository_id")?);
-    e.push(
-        16,
-        ctx.tpl(&[P::C("url"), P::L("/"), P::C("repository_owner")])?,
-    );
+    e.push(16, ctx.url_path("repository_owner")?);
     e.push(17, ctx.get("repository_owner_id")?);
-    e.push(
-        18,
-        ctx.tpl(&[P::C("url"), P::L("/"), P::C("workflow_ref")])?,
-    );
+    e.push(18, ctx.url_path("workflow_ref")?);
     e.push(19, ctx.get("workflow_sha")?);
     e.push(20, ctx.get("event_name")?);
     e.push(
@@ -400,17 +399,11 @@ fn gitlab(claims: &Claims, iss: String) -> Result<Mapped> {
     e.push(9, config_uri.clone());
     e.push(10, ctx.get("ci_config_sha")?);
     e.push(11, ctx.get("runner_environment")?);
-    e.push(
-        12,
-        ctx.tpl(&[P::C("url"), P::L("/"), P::C("project_path")])?,
-    );
+    e.push(12, ctx.url_path("project_path")?);
     e.push(13, ctx.get("sha")?);
     e.push(14, ctx.tpl(&[P::L("refs/"), P::L(ref_kind), P::C("ref")])?);
     e.push(15, ctx.get("project_id")?);
-    e.push(
-        16,
-        ctx.tpl(&[P::C("url"), P::L("/"), P::C("namespace_path")])?,
-    );
+    e.push(16, ctx.url_path("namespace_path")?);
     e.push(17, ctx.get("namespace_id")?);
     e.push(18, config_uri.clone());
     e.push(19, ctx.get("ci_config_sha")?);

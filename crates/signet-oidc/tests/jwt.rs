@@ -33,41 +33,26 @@ fn roundtrip(alg: Algorithm) {
     assert!(matches!(err, Error::BadSignature { .. }), "{alg}: {err}");
 }
 
-#[test]
-fn roundtrip_rs256() {
-    roundtrip(Algorithm::Rs256);
+/// One test per algorithm, each running `roundtrip`.
+macro_rules! roundtrip_tests {
+    ($($name:ident: $alg:ident),* $(,)?) => {$(
+        #[test]
+        fn $name() {
+            roundtrip(Algorithm::$alg);
+        }
+    )*};
 }
-#[test]
-fn roundtrip_rs384() {
-    roundtrip(Algorithm::Rs384);
-}
-#[test]
-fn roundtrip_rs512() {
-    roundtrip(Algorithm::Rs512);
-}
-#[test]
-fn roundtrip_ps256() {
-    roundtrip(Algorithm::Ps256);
-}
-#[test]
-fn roundtrip_ps384() {
-    roundtrip(Algorithm::Ps384);
-}
-#[test]
-fn roundtrip_ps512() {
-    roundtrip(Algorithm::Ps512);
-}
-#[test]
-fn roundtrip_es256() {
-    roundtrip(Algorithm::Es256);
-}
-#[test]
-fn roundtrip_es384() {
-    roundtrip(Algorithm::Es384);
-}
-#[test]
-fn roundtrip_eddsa() {
-    roundtrip(Algorithm::EdDsa);
+
+roundtrip_tests! {
+    roundtrip_rs256: Rs256,
+    roundtrip_rs384: Rs384,
+    roundtrip_rs512: Rs512,
+    roundtrip_ps256: Ps256,
+    roundtrip_ps384: Ps384,
+    roundtrip_ps512: Ps512,
+    roundtrip_es256: Es256,
+    roundtrip_es384: Es384,
+    roundtrip_eddsa: EdDsa,
 }
 
 #[test]
@@ -158,15 +143,12 @@ fn invalid_jwks_entries_are_rejected_with_reasons() {
 
 #[test]
 fn rejects_expired_but_allows_skew() {
-    let key = TestKey::for_alg(Algorithm::Es256);
-    let jwks = jwks_of(vec![key.jwk(Some("k"))]);
+    let k = Es256Key::new();
     let mut c = email_claims();
     c["exp"] = json!(NOW - 30);
-    let tok = token(&key, Algorithm::Es256, Some("k"), &c);
-    email_verifier().verify(&tok, &jwks, NOW).unwrap();
+    k.verify(&c).unwrap();
     c["exp"] = json!(NOW - 61);
-    let tok = token(&key, Algorithm::Es256, Some("k"), &c);
-    let err = email_verifier().verify(&tok, &jwks, NOW).unwrap_err();
+    let err = k.verify(&c).unwrap_err();
     assert_eq!(
         err,
         Error::Expired {
@@ -177,37 +159,27 @@ fn rejects_expired_but_allows_skew() {
     );
     // A stricter verifier without skew rejects the first one too.
     c["exp"] = json!(NOW - 1);
-    let tok = token(&key, Algorithm::Es256, Some("k"), &c);
     assert!(matches!(
-        email_verifier().with_skew(0).verify(&tok, &jwks, NOW),
+        k.verify_with(&email_verifier().with_skew(0), &c),
         Err(Error::Expired { .. })
     ));
 }
 
 #[test]
 fn rejects_missing_exp() {
-    let key = TestKey::for_alg(Algorithm::Es256);
-    let jwks = jwks_of(vec![key.jwk(Some("k"))]);
+    let k = Es256Key::new();
     let mut c = email_claims();
     c.as_object_mut().unwrap().remove("exp");
-    let tok = token(&key, Algorithm::Es256, Some("k"), &c);
-    assert_eq!(
-        email_verifier().verify(&tok, &jwks, NOW).unwrap_err(),
-        Error::MissingClaim {
-            claim: "exp".into()
-        }
-    );
+    assert_eq!(k.verify(&c).unwrap_err(), missing_claim("exp"));
 }
 
 #[test]
 fn rejects_not_yet_valid_and_issued_in_future() {
-    let key = TestKey::for_alg(Algorithm::Es256);
-    let jwks = jwks_of(vec![key.jwk(Some("k"))]);
+    let k = Es256Key::new();
     let mut c = email_claims();
     c["nbf"] = json!(NOW + 61);
-    let tok = token(&key, Algorithm::Es256, Some("k"), &c);
     assert_eq!(
-        email_verifier().verify(&tok, &jwks, NOW).unwrap_err(),
+        k.verify(&c).unwrap_err(),
         Error::NotYetValid {
             nbf: NOW + 61,
             now: NOW,
@@ -215,25 +187,21 @@ fn rejects_not_yet_valid_and_issued_in_future() {
         }
     );
     c["nbf"] = json!(NOW + 59);
-    let tok = token(&key, Algorithm::Es256, Some("k"), &c);
-    email_verifier().verify(&tok, &jwks, NOW).unwrap();
+    k.verify(&c).unwrap();
     let mut c = email_claims();
     c["iat"] = json!(NOW + 3600);
-    let tok = token(&key, Algorithm::Es256, Some("k"), &c);
     assert!(matches!(
-        email_verifier().verify(&tok, &jwks, NOW).unwrap_err(),
+        k.verify(&c).unwrap_err(),
         Error::IssuedInFuture { iat, .. } if iat == NOW + 3600
     ));
 }
 
 #[test]
 fn rejects_wrong_audience_accepts_audience_list() {
-    let key = TestKey::for_alg(Algorithm::Es256);
-    let jwks = jwks_of(vec![key.jwk(Some("k"))]);
+    let k = Es256Key::new();
     let mut c = email_claims();
     c["aud"] = json!("other-client");
-    let tok = token(&key, Algorithm::Es256, Some("k"), &c);
-    let err = email_verifier().verify(&tok, &jwks, NOW).unwrap_err();
+    let err = k.verify(&c).unwrap_err();
     assert_eq!(
         err,
         Error::WrongAudience {
@@ -243,20 +211,17 @@ fn rejects_wrong_audience_accepts_audience_list() {
     );
     assert!(err.to_string().contains("\"sigstore\""));
     c["aud"] = json!(["other-client", "sigstore"]);
-    let tok = token(&key, Algorithm::Es256, Some("k"), &c);
-    email_verifier().verify(&tok, &jwks, NOW).unwrap();
+    k.verify(&c).unwrap();
     c.as_object_mut().unwrap().remove("aud");
-    let tok = token(&key, Algorithm::Es256, Some("k"), &c);
     assert!(matches!(
-        email_verifier().verify(&tok, &jwks, NOW).unwrap_err(),
+        k.verify(&c).unwrap_err(),
         Error::WrongAudience { found, .. } if found.is_empty()
     ));
 }
 
 #[test]
 fn custom_client_id() {
-    let key = TestKey::for_alg(Algorithm::Es256);
-    let jwks = jwks_of(vec![key.jwk(Some("k"))]);
+    let k = Es256Key::new();
     let mut cfg = FulcioConfig::default();
     let mut ic = IssuerConfig::new(ISS, IssuerType::Email);
     ic.client_id = "my-fulcio".into();
@@ -264,35 +229,28 @@ fn custom_client_id() {
     let v = TokenVerifier::new(cfg).unwrap();
     let mut c = email_claims();
     c["aud"] = json!("my-fulcio");
-    v.verify(&token(&key, Algorithm::Es256, Some("k"), &c), &jwks, NOW)
-        .unwrap();
+    k.verify_with(&v, &c).unwrap();
     c["aud"] = json!("sigstore");
     assert!(matches!(
-        v.verify(&token(&key, Algorithm::Es256, Some("k"), &c), &jwks, NOW),
+        k.verify_with(&v, &c),
         Err(Error::WrongAudience { .. })
     ));
 }
 
 #[test]
 fn rejects_unknown_issuer() {
-    let key = TestKey::for_alg(Algorithm::Es256);
-    let jwks = jwks_of(vec![key.jwk(Some("k"))]);
+    let k = Es256Key::new();
     let mut c = email_claims();
     c["iss"] = json!("https://evil.example.test");
-    let tok = token(&key, Algorithm::Es256, Some("k"), &c);
     assert_eq!(
-        email_verifier().verify(&tok, &jwks, NOW).unwrap_err(),
+        k.verify(&c).unwrap_err(),
         Error::UnknownIssuer {
             issuer: "https://evil.example.test".into()
         }
     );
     // Prefix / trailing-slash variants are different issuers.
     c["iss"] = json!(format!("{ISS}/"));
-    let tok = token(&key, Algorithm::Es256, Some("k"), &c);
-    assert!(matches!(
-        email_verifier().verify(&tok, &jwks, NOW),
-        Err(Error::UnknownIssuer { .. })
-    ));
+    assert!(matches!(k.verify(&c), Err(Error::UnknownIssuer { .. })));
 }
 
 #[test]
@@ -458,37 +416,27 @@ fn rejects_alg_that_does_not_fit_the_key() {
 
 #[test]
 fn rejects_email_not_verified() {
-    let key = TestKey::for_alg(Algorithm::Es256);
-    let jwks = jwks_of(vec![key.jwk(Some("k"))]);
+    let k = Es256Key::new();
     let mut c = email_claims();
     c["email_verified"] = json!(false);
-    let tok = token(&key, Algorithm::Es256, Some("k"), &c);
     assert_eq!(
-        email_verifier().verify(&tok, &jwks, NOW).unwrap_err(),
+        k.verify(&c).unwrap_err(),
         Error::EmailNotVerified {
             email: "alice@example.test".into(),
             found: "false".into()
         }
     );
     c.as_object_mut().unwrap().remove("email_verified");
-    let tok = token(&key, Algorithm::Es256, Some("k"), &c);
     assert!(matches!(
-        email_verifier().verify(&tok, &jwks, NOW),
+        k.verify(&c),
         Err(Error::EmailNotVerified { found, .. }) if found == "absent"
     ));
     // The string "true" is accepted.
     c["email_verified"] = json!("true");
-    let tok = token(&key, Algorithm::Es256, Some("k"), &c);
-    email_verifier().verify(&tok, &jwks, NOW).unwrap();
+    k.verify(&c).unwrap();
     // A missing email is a missing claim.
     c.as_object_mut().unwrap().remove("email");
-    let tok = token(&key, Algorithm::Es256, Some("k"), &c);
-    assert_eq!(
-        email_verifier().verify(&tok, &jwks, NOW).unwrap_err(),
-        Error::MissingClaim {
-            claim: "email".into()
-        }
-    );
+    assert_eq!(k.verify(&c).unwrap_err(), missing_claim("email"));
 }
 
 #[test]
@@ -538,8 +486,7 @@ fn meta_issuer_patterns() {
 
 #[test]
 fn meta_issuer_verification_match_and_non_match() {
-    let key = TestKey::for_alg(Algorithm::Es256);
-    let jwks = jwks_of(vec![key.jwk(Some("k"))]);
+    let k = Es256Key::new();
     let cfg = FulcioConfig::from_json(
         json!({"MetaIssuers": {"https://oidc.eks.*.amazonaws.com/id/*": {"ClientID": "sigstore", "Type": "kubernetes"}}})
             .to_string()
@@ -553,13 +500,7 @@ fn meta_issuer_verification_match_and_non_match() {
         "exp": NOW + 600, "iat": NOW, "nbf": NOW,
         "kubernetes.io": {"namespace": "default", "serviceaccount": {"name": "builder", "uid": "f5720c1d"}}
     });
-    let ok = v
-        .verify(
-            &token(&key, Algorithm::Es256, Some("k"), &claims),
-            &jwks,
-            NOW,
-        )
-        .unwrap();
+    let ok = k.verify_with(&v, &claims).unwrap();
     assert_eq!(ok.issuer_config().issuer_url, iss);
     let p = ok.principal(ok.issuer_config()).unwrap();
     assert_eq!(
@@ -572,7 +513,7 @@ fn meta_issuer_verification_match_and_non_match() {
     let mut bad = claims.clone();
     bad["iss"] = json!("https://oidc.eks.eu-central-1.amazonaws.com.evil.test/id/0123ABCD");
     assert!(matches!(
-        v.verify(&token(&key, Algorithm::Es256, Some("k"), &bad), &jwks, NOW),
+        k.verify_with(&v, &bad),
         Err(Error::UnknownIssuer { .. })
     ));
 }
@@ -624,8 +565,7 @@ fn peek_issuer_before_fetching_jwks() {
 
 #[test]
 fn unsupported_issuer_types_are_rejected_clearly() {
-    let key = TestKey::for_alg(Algorithm::Es256);
-    let jwks = jwks_of(vec![key.jwk(Some("k"))]);
+    let k = Es256Key::new();
     let cfg = FulcioConfig::from_json(
         json!({"OIDCIssuers": {ISS: {"IssuerURL": ISS, "ClientID": "sigstore", "Type": "buildkite-job"}}})
             .to_string()
@@ -633,13 +573,7 @@ fn unsupported_issuer_types_are_rejected_clearly() {
     )
     .unwrap();
     let v = TokenVerifier::new(cfg).unwrap();
-    let err = v
-        .verify(
-            &token(&key, Algorithm::Es256, Some("k"), &email_claims()),
-            &jwks,
-            NOW,
-        )
-        .unwrap_err();
+    let err = k.verify_with(&v, &email_claims()).unwrap_err();
     assert!(
         matches!(&err, Error::UnsupportedIssuerType { issuer_type, .. } if issuer_type == "buildkite-job")
     );

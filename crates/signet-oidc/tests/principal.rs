@@ -163,9 +163,7 @@ fn github_missing_claim_is_an_error() {
         c.as_object_mut().unwrap().remove(claim);
         assert_eq!(
             verify_with(gh_config(), &c).unwrap_err(),
-            Error::MissingClaim {
-                claim: claim.into()
-            },
+            missing_claim(claim),
             "{claim}"
         );
     }
@@ -307,9 +305,7 @@ fn gitlab_tag_ref_ci_provider_and_missing_claims() {
         c.as_object_mut().unwrap().remove(claim);
         assert_eq!(
             verify_with(cfg.clone(), &c).unwrap_err(),
-            Error::MissingClaim {
-                claim: claim.into()
-            }
+            missing_claim(claim)
         );
     }
 }
@@ -335,9 +331,7 @@ fn email_mapping_and_federated_issuer_claim() {
     assert_eq!(p.issuer, "https://github.com/login/oauth");
     assert_eq!(
         verify_with(cfg, &email_claims()).unwrap_err(),
-        Error::MissingClaim {
-            claim: "$.federated_claims.connector_id".into()
-        }
+        missing_claim("$.federated_claims.connector_id")
     );
     let mut c = email_claims();
     c["email"] = json!("not an email");
@@ -410,9 +404,7 @@ fn kubernetes_mapping_requires_namespace_and_service_account() {
     c["kubernetes.io"] = json!({"namespace": "ci"});
     assert_eq!(
         verify_with(cfg, &c).unwrap_err(),
-        Error::MissingClaim {
-            claim: "kubernetes.io.serviceaccount.name".into()
-        }
+        missing_claim("kubernetes.io.serviceaccount.name")
     );
 }
 
@@ -427,9 +419,7 @@ fn challenge_claim_override() {
     cfg.challenge_claim = Some("preferred_username".into());
     assert_eq!(
         verify_with(cfg, &c).unwrap_err(),
-        Error::MissingClaim {
-            claim: "preferred_username".into()
-        }
+        missing_claim("preferred_username")
     );
 }
 

@@ -120,6 +120,7 @@ pub struct Generation {
 }
 
 /// A retired generation: its window and its public material.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Retired {
@@ -132,7 +133,6 @@ pub struct Retired {
     /// End of its `validFor`: when it was rotated out.
     pub end: i64,
     /// A log's public key (SPKI DER, base64).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub public_key: Option<String>,
     /// A CA's or TSA's certificate chain, signing certificate first (DER, base64).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -292,12 +292,7 @@ impl InstanceKeys {
             .map_err(Error::from)
         };
         let rekor_v2 = key(Role::RekorV2, g(Role::RekorV2))?;
-        let retired = |r: Role| -> Result<Vec<(u32, SharedSigner)>> {
-            rotations
-                .retired(r)
-                .map(|x| Ok((x.generation, key(r, x.generation)?)))
-                .collect()
-        };
+        let retired = |r: Role| retired_signers(&rotations, r, &key);
         Ok(InstanceKeys {
             ca_chain: read_ca_chain(dir, g(Role::Ca))?,
             ca_intermediate: ca("ca-intermediate", g(Role::Ca))?,
@@ -317,45 +312,38 @@ impl InstanceKeys {
     }
 }
 
+/// Role `r`'s retired keys (generation, signer), oldest first, opened by `key`.
+fn retired_signers(
+    rotations: &Rotations,
+    r: Role,
+    key: &dyn Fn(Role, u32) -> Result<SharedSigner>,
+) -> Result<Vec<(u32, SharedSigner)>> {
+    rotations
+        .retired(r)
+        .map(|x| Ok((x.generation, key(r, x.generation)?)))
+        .collect()
+}
+
 /// The keys an instance keeps in a PKCS#11 token: role (the manifest's name), label in the
 /// token, algorithm.
-pub const TOKEN_KEYS: [(&str, &str, SignatureAlgorithm); 11] = [
-    (
-        "caRoot",
-        "signet-ca-root",
-        SignatureAlgorithm::EcdsaP384Sha384,
-    ),
-    ("ca", "signet-ca", SignatureAlgorithm::EcdsaP384Sha384),
-    ("ct", "signet-ct", SignatureAlgorithm::EcdsaP256Sha256),
-    (
-        "rekorV1",
-        "signet-rekor-v1",
-        SignatureAlgorithm::EcdsaP256Sha256,
-    ),
-    ("rekorV2", "signet-rekor-v2", SignatureAlgorithm::Ed25519),
-    (
-        "tsaRoot",
-        "signet-tsa-root",
-        SignatureAlgorithm::EcdsaP384Sha384,
-    ),
-    ("tsa", "signet-tsa", SignatureAlgorithm::EcdsaP256Sha256),
-    ("tufRoot", "signet-tuf-root", SignatureAlgorithm::Ed25519),
-    (
-        "tufTargets",
-        "signet-tuf-targets",
-        SignatureAlgorithm::Ed25519,
-    ),
-    (
-        "tufSnapshot",
-        "signet-tuf-snapshot",
-        SignatureAlgorithm::Ed25519,
-    ),
-    (
-        "tufTimestamp",
-        "signet-tuf-timestamp",
-        SignatureAlgorithm::Ed25519,
-    ),
-];
+pub const TOKEN_KEYS: [(&str, &str, SignatureAlgorithm); 11] = {
+    const P256: SignatureAlgorithm = SignatureAlgorithm::EcdsaP256Sha256;
+    const P384: SignatureAlgorithm = SignatureAlgorithm::EcdsaP384Sha384;
+    const ED25519: SignatureAlgorithm = SignatureAlgorithm::Ed25519;
+    [
+        ("caRoot", "signet-ca-root", P384),
+        ("ca", "signet-ca", P384),
+        ("ct", "signet-ct", P256),
+        ("rekorV1", "signet-rekor-v1", P256),
+        ("rekorV2", "signet-rekor-v2", ED25519),
+        ("tsaRoot", "signet-tsa-root", P384),
+        ("tsa", "signet-tsa", P256),
+        ("tufRoot", "signet-tuf-root", ED25519),
+        ("tufTargets", "signet-tuf-targets", ED25519),
+        ("tufSnapshot", "signet-tuf-snapshot", ED25519),
+        ("tufTimestamp", "signet-tuf-timestamp", ED25519),
+    ]
+};
 
 /// The manifest roles of the TUF repository's top-level keys, per TUF role.
 const TUF_TOKEN_ROLES: [(&str, &str); 4] = [
@@ -544,12 +532,7 @@ impl InstanceKeys {
         let rekor_v2 = key(Role::RekorV2, g(Role::RekorV2))?;
         let tsa_key = key(Role::Tsa, g(Role::Tsa))?;
         let tsa_leaf_der = read(&p(&gen_file("tsa", "der", g(Role::Tsa))))?;
-        let retired = |r: Role| -> Result<Vec<(u32, SharedSigner)>> {
-            rotations
-                .retired(r)
-                .map(|x| Ok((x.generation, key(r, x.generation)?)))
-                .collect()
-        };
+        let retired = |r: Role| retired_signers(&rotations, r, &key);
         Ok(InstanceKeys {
             ca_chain: read_ca_chain(dir, g(Role::Ca))?,
             ca_intermediate: Ca::from_parts(

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use axum::extract::{ConnectInfo, Form, Query, State};
@@ -29,6 +29,31 @@ const CODE_TTL: Duration = Duration::from_secs(300);
 // At most this many live authorization codes and device codes each: beyond it, 503 (expired
 // ones are dropped first), so a flood of sign-ins cannot grow the server without bound.
 use signet_core::limits::MAX_DEV_ISSUER_PENDING as MAX_PENDING;
+
+/// Lock one of the issuer's tables; a poisoned lock is an error naming `table`.
+fn lock_table<'a, T>(m: &'a Mutex<T>, table: &str) -> Result<MutexGuard<'a, T>> {
+    m.lock()
+        .map_err(|_| Error::Config(format!("{table} poisoned")))
+}
+
+/// Add `value` under `key` to a table of pending codes (`table` names the lock, `what` the
+/// codes, in errors), dropping the expired ones first; refused while MAX_PENDING are live.
+fn insert_pending<T>(
+    m: &Mutex<HashMap<String, T>>,
+    table: &str,
+    what: &str,
+    key: String,
+    value: T,
+    created: fn(&T) -> Instant,
+) -> Result<()> {
+    let mut t = lock_table(m, table)?;
+    t.retain(|_, v| created(v).elapsed() < CODE_TTL);
+    if t.len() >= MAX_PENDING {
+        return Err(table_full(what));
+    }
+    t.insert(key, value);
+    Ok(())
+}
 
 fn table_full(what: &str) -> Error {
     Error::Request {
@@ -118,12 +143,7 @@ impl OidcService {
         if issuer == self.dev.issuer() {
             return Ok(self.dev.jwk_set());
         }
-        if let Some((j, at)) = self
-            .jwks_cache
-            .lock()
-            .map_err(|_| Error::Config("JWKS cache poisoned".into()))?
-            .get(issuer)
-        {
+        if let Some((j, at)) = lock_table(&self.jwks_cache, "JWKS cache")?.get(issuer) {
             if at.elapsed() < JWKS_TTL {
                 return Ok(j.clone());
             }
@@ -363,16 +383,10 @@ async fn authorize_submit(
         )));
     }
     let code = random_token(16)?;
-    let mut codes = app
-        .oidc
-        .codes
-        .lock()
-        .map_err(|_| Error::Config("code table poisoned".into()))?;
-    codes.retain(|_, c| c.created.elapsed() < CODE_TTL);
-    if codes.len() >= MAX_PENDING {
-        return Err(table_full("authorization codes"));
-    }
-    codes.insert(
+    insert_pending(
+        &app.oidc.codes,
+        "code table",
+        "authorization codes",
         code.clone(),
         AuthCode {
             email: f.email,
@@ -381,7 +395,8 @@ async fn authorize_submit(
             nonce: Some(f.nonce).filter(|n| !n.is_empty()),
             created: Instant::now(),
         },
-    );
+        |c| c.created,
+    )?;
     let mut target = url;
     target
         .query_pairs_mut()
@@ -424,11 +439,7 @@ async fn token(State(app): State<Arc<App>>, Form(f): Form<TokenForm>) -> Result<
     match f.grant_type.as_str() {
         "authorization_code" => {
             let code = f.code.unwrap_or_default();
-            let entry = o
-                .codes
-                .lock()
-                .map_err(|_| Error::Config("code table poisoned".into()))?
-                .remove(&code);
+            let entry = lock_table(&o.codes, "code table")?.remove(&code);
             let Some(c) = entry.filter(|c| c.created.elapsed() < CODE_TTL) else {
                 return Ok(oauth_error(
                     StatusCode::BAD_REQUEST,
@@ -481,10 +492,7 @@ async fn token(State(app): State<Arc<App>>, Form(f): Form<TokenForm>) -> Result<
         }
         "urn:ietf:params:oauth:grant-type:device_code" => {
             let dc = f.device_code.unwrap_or_default();
-            let mut devices = o
-                .devices
-                .lock()
-                .map_err(|_| Error::Config("device table poisoned".into()))?;
+            let mut devices = lock_table(&o.devices, "device table")?;
             match devices.get(&dc) {
                 None => Ok(oauth_error(
                     StatusCode::BAD_REQUEST,
@@ -520,24 +528,18 @@ async fn token(State(app): State<Arc<App>>, Form(f): Form<TokenForm>) -> Result<
 async fn device_code(State(app): State<Arc<App>>) -> Result<Json<Value>> {
     let dc = random_token(16)?;
     let user_code = random_token(4)?.to_uppercase();
-    let mut devices = app
-        .oidc
-        .devices
-        .lock()
-        .map_err(|_| Error::Config("device table poisoned".into()))?;
-    devices.retain(|_, d| d.created.elapsed() < CODE_TTL);
-    if devices.len() >= MAX_PENDING {
-        return Err(table_full("device codes"));
-    }
-    devices.insert(
+    insert_pending(
+        &app.oidc.devices,
+        "device table",
+        "device codes",
         dc.clone(),
         DeviceCode {
             user_code: user_code.clone(),
             approved_email: None,
             created: Instant::now(),
         },
-    );
-    drop(devices);
+        |d| d.created,
+    )?;
     let verify = format!("{}/device", app.urls.oidc());
     Ok(Json(json!({
         "device_code": dc,
@@ -587,11 +589,7 @@ async fn device_approve(
             f.email
         )));
     }
-    let mut devices = app
-        .oidc
-        .devices
-        .lock()
-        .map_err(|_| Error::Config("device table poisoned".into()))?;
+    let mut devices = lock_table(&app.oidc.devices, "device table")?;
     let d = devices
         .values_mut()
         .find(|d| {

@@ -721,13 +721,11 @@ async fn v1_get_by_uuid(
 }
 
 #[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 struct RetrieveRequest {
-    #[serde(default, alias = "entryUUIDs")]
+    #[serde(alias = "entryUUIDs")]
     entry_uuids: Vec<String>,
-    #[serde(default)]
     log_indexes: Vec<i64>,
-    #[serde(default)]
     entries: Vec<Value>,
 }
 
@@ -770,17 +768,13 @@ async fn v1_retrieve(
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 struct SearchRequest {
-    #[serde(default)]
     hash: Option<String>,
-    #[serde(default)]
     email: Option<String>,
-    #[serde(default)]
     public_key: Option<SearchKey>,
 }
 
 #[derive(Deserialize)]
 struct SearchKey {
-    #[serde(default)]
     content: Option<String>,
 }
 

@@ -187,38 +187,39 @@ pub fn trusted_root(keys: &InstanceKeys, urls: &Urls) -> TrustedRoot {
         sha256(&ct).to_vec(),
         since(keys.start(Role::Ctlog)),
     ));
-    let ca = |chain: &[Vec<u8>], valid_for: TimeRange| CertificateAuthority {
-        subject: subject_of(&chain[0]),
-        uri: urls.base.clone(),
-        cert_chain: cert_chain(chain),
-        valid_for,
-        operator: None,
+    // A role's certificate authorities: its retired chains, then the `current` one.
+    let authorities = |role: Role,
+                       current: &[Vec<u8>],
+                       uri: &str,
+                       subject: &dyn Fn(&[Vec<u8>]) -> DistinguishedName| {
+        let ca = |chain: &[Vec<u8>], valid_for: TimeRange| CertificateAuthority {
+            subject: subject(chain),
+            uri: uri.to_string(),
+            cert_chain: cert_chain(chain),
+            valid_for,
+            operator: None,
+        };
+        let mut v: Vec<CertificateAuthority> = retired_chains(role)
+            .into_iter()
+            .map(|(r, chain)| ca(&chain, window(r)))
+            .collect();
+        v.push(ca(current, since(keys.start(role))));
+        v
     };
-    let mut cas: Vec<CertificateAuthority> = retired_chains(Role::Ca)
-        .into_iter()
-        .map(|(r, chain)| ca(&chain, window(r)))
-        .collect();
     let mut current_chain = vec![keys.ca_intermediate.cert_der.clone()];
     current_chain.extend(keys.ca_chain.iter().cloned());
-    cas.push(ca(&current_chain, since(keys.start(Role::Ca))));
-    let tsa = |chain: &[Vec<u8>], valid_for: TimeRange| CertificateAuthority {
-        subject: DistinguishedName {
+    let cas = authorities(Role::Ca, &current_chain, &urls.base, &|chain| {
+        subject_of(&chain[0])
+    });
+    let tsas = authorities(
+        Role::Tsa,
+        &[keys.tsa_leaf_der.clone(), keys.tsa_root.cert_der.clone()],
+        &urls.tsa(),
+        &|_| DistinguishedName {
             organization: "signet.dev".into(),
             common_name: "signet-tsa".into(),
         },
-        uri: urls.tsa(),
-        cert_chain: cert_chain(chain),
-        valid_for,
-        operator: None,
-    };
-    let mut tsas: Vec<CertificateAuthority> = retired_chains(Role::Tsa)
-        .into_iter()
-        .map(|(r, chain)| tsa(&chain, window(r)))
-        .collect();
-    tsas.push(tsa(
-        &[keys.tsa_leaf_der.clone(), keys.tsa_root.cert_der.clone()],
-        since(keys.start(Role::Tsa)),
-    ));
+    );
     TrustedRoot {
         media_type: TRUSTED_ROOT_MEDIA_TYPE.into(),
         tlogs,

@@ -624,46 +624,36 @@ impl VirtualSigstore {
 
     fn log_v1(
         &self,
-        mut body: serde_json::Value,
+        body: serde_json::Value,
         kind: &str,
         opts: &SignOptions,
     ) -> Result<TransparencyLogEntry> {
-        if let Some(hook) = opts.body_hook {
-            hook(&mut body);
-        }
-        let mut e = self.rekor_v1.append_with(
-            canonical_json(&body)?,
-            kind,
-            "0.0.1",
-            opts.integrated_time.unwrap_or(opts.signing_time),
-            opts.checkpoint_origin.as_ref(),
-        )?;
-        if let Some(hook) = opts.entry_hook {
-            hook(&mut e);
-        }
-        Ok(e)
+        with_hooks(body, opts, |body| {
+            self.rekor_v1.append_with(
+                body,
+                kind,
+                "0.0.1",
+                opts.integrated_time.unwrap_or(opts.signing_time),
+                opts.checkpoint_origin.as_ref(),
+            )
+        })
     }
 
     fn log_v2(
         &self,
-        mut body: serde_json::Value,
+        body: serde_json::Value,
         kind: &str,
         opts: &SignOptions,
     ) -> Result<TransparencyLogEntry> {
-        if let Some(hook) = opts.body_hook {
-            hook(&mut body);
-        }
-        let mut e = self.rekor_v2.append_with(
-            canonical_json(&body)?,
-            kind,
-            "0.0.2",
-            opts.checkpoint_origin.as_ref(),
-            opts.v2_set_time,
-        )?;
-        if let Some(hook) = opts.entry_hook {
-            hook(&mut e);
-        }
-        Ok(e)
+        with_hooks(body, opts, |body| {
+            self.rekor_v2.append_with(
+                body,
+                kind,
+                "0.0.2",
+                opts.checkpoint_origin.as_ref(),
+                opts.v2_set_time,
+            )
+        })
     }
 
     /// The signing key and what the bundle names it by: a fresh key and its Fulcio leaf, or
@@ -859,4 +849,21 @@ pub fn rekor_v1_api_entry(t: &TransparencyLogEntry) -> Result<(String, serde_jso
         }
     });
     Ok((uuid, e))
+}
+
+/// Log `body` through `append` (which takes its canonical JSON), with `opts`' body hook applied
+/// before and its entry hook after.
+fn with_hooks(
+    mut body: serde_json::Value,
+    opts: &SignOptions,
+    append: impl FnOnce(Vec<u8>) -> Result<TransparencyLogEntry>,
+) -> Result<TransparencyLogEntry> {
+    if let Some(hook) = opts.body_hook {
+        hook(&mut body);
+    }
+    let mut e = append(canonical_json(&body)?)?;
+    if let Some(hook) = opts.entry_hook {
+        hook(&mut e);
+    }
+    Ok(e)
 }

@@ -68,6 +68,21 @@ fn entry_with_proof(
     ))
 }
 
+/// Append `body` to `tree` and prove it, under the tree's lock: the inclusion proof, with the
+/// checkpoint `sign` makes for the new size and root, and the leaf's index in the tree.
+fn append_and_prove(
+    tree: &Mutex<MerkleTree>,
+    body: &[u8],
+    sign: impl FnOnce(u64, &[u8]) -> Result<String>,
+) -> Result<(InclusionProof, i64)> {
+    let mut tree = lock(tree)?;
+    let index = tree.append(body);
+    let size = tree.size();
+    let root = tree.root(size)?;
+    let checkpoint = sign(size, &root)?;
+    entry_with_proof(&tree, index, checkpoint)
+}
+
 /// A Rekor v1 log: ECDSA P-256 key, log ID `SHA256(SPKI)`, SETs, and checkpoints with origin
 /// `"<host> - <treeID>"` signed as `<host>`.
 #[derive(Debug)]
@@ -162,16 +177,11 @@ impl RekorV1Log {
         integrated_time: i64,
         checkpoint_origin: Option<&(String, String)>,
     ) -> Result<TransparencyLogEntry> {
-        let mut tree = lock(&self.tree)?;
-        let index = tree.append(&body);
-        let size = tree.size();
-        let root = tree.root(size)?;
-        let checkpoint = match checkpoint_origin {
-            Some((origin, name)) => self.sign_checkpoint_as(size, &root, origin, name)?,
-            None => self.sign_checkpoint(size, &root)?,
-        };
-        let (proof, shard_index) = entry_with_proof(&tree, index, checkpoint)?;
-        drop(tree);
+        let (proof, shard_index) =
+            append_and_prove(&self.tree, &body, |size, root| match checkpoint_origin {
+                Some((origin, name)) => self.sign_checkpoint_as(size, root, origin, name),
+                None => self.sign_checkpoint(size, root),
+            })?;
         let log_index = self.shard_offset + shard_index;
         let set = self.key.sign(&set_payload(
             &b64_encode(&body),
@@ -275,16 +285,11 @@ impl RekorV2Log {
         checkpoint_origin: Option<&(String, String)>,
         set_time: Option<i64>,
     ) -> Result<TransparencyLogEntry> {
-        let mut tree = lock(&self.tree)?;
-        let index = tree.append(&body);
-        let size = tree.size();
-        let root = tree.root(size)?;
-        let checkpoint = match checkpoint_origin {
-            Some((origin, name)) => self.sign_checkpoint_as(size, &root, origin, name)?,
-            None => self.sign_checkpoint(size, &root)?,
-        };
-        let (proof, log_index) = entry_with_proof(&tree, index, checkpoint)?;
-        drop(tree);
+        let (proof, log_index) =
+            append_and_prove(&self.tree, &body, |size, root| match checkpoint_origin {
+                Some((origin, name)) => self.sign_checkpoint_as(size, root, origin, name),
+                None => self.sign_checkpoint(size, root),
+            })?;
         let promise = set_time.map(|t| InclusionPromise {
             signed_entry_timestamp: self.key.sign(&set_payload(
                 &b64_encode(&body),

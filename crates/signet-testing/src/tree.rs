@@ -1,6 +1,6 @@
 //! An in-memory RFC 6962 Merkle tree with roots and inclusion proofs at any past size.
 
-use signet_core::merkle::{empty_root, leaf_hash, node_hash, Hash};
+use signet_core::merkle::{leaf_hash, root_of_leaf_hashes, Hash};
 use signet_core::tlog::{NodeSource, ProofBuilder};
 use signet_core::{Error, Result};
 
@@ -28,18 +28,7 @@ impl NodeSource for MerkleTree {
                     self.size()
                 ),
             })?;
-        Ok(mth(leaves))
-    }
-}
-
-fn mth(leaves: &[Hash]) -> Hash {
-    match leaves.len() {
-        0 => empty_root(),
-        1 => leaves[0],
-        n => {
-            let k = 1usize << (usize::BITS - (n - 1).leading_zeros() - 1);
-            node_hash(&mth(&leaves[..k]), &mth(&leaves[k..]))
-        }
+        Ok(root_of_leaf_hashes(leaves))
     }
 }
 
@@ -93,7 +82,7 @@ impl MerkleTree {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use signet_core::merkle::verify_inclusion;
+    use signet_core::merkle::{empty_root, verify_inclusion};
 
     #[test]
     fn proofs_verify_at_every_size() {

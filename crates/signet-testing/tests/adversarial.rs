@@ -2,8 +2,9 @@
 //! exactly that flaw (everything else validly signed), rejected for that rule; and the valid
 //! baselines, accepted. Tests match the [`Rule`], not message text.
 
-use std::sync::OnceLock;
+mod common;
 
+use common::{opts, replace_timestamp, vs, EMAIL, ISSUER};
 use serde_json::{json, Value};
 use signet_core::bundle::{Bundle, BundleVersion, MEDIA_TYPE_V01};
 use signet_core::certs::{bc_ext, eku_ext, ext, ku_ext, poison_ext, raw_ext, Ca};
@@ -13,7 +14,7 @@ use signet_core::trust::TrustedRoot;
 use signet_core::tsa::{TimestampSigner, OID_KP_TIME_STAMPING};
 use signet_core::x509::OID_EKU_CODE_SIGNING;
 use signet_testing::{
-    now, CaProfile, DsseV2Entry, Identity, RekorVersion, SignOptions, VirtualSigstore, VALID_FROM,
+    now, CaProfile, DsseV2Entry, RekorVersion, SignOptions, VirtualSigstore, VALID_FROM,
     VALID_UNTIL,
 };
 use signet_verify::{Artifact, Policy, Rule, Thresholds, Verifier};
@@ -22,17 +23,6 @@ use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::ext::pkix::{KeyUsage, KeyUsages};
 
 const ARTIFACT: &[u8] = b"adversarial artifact\n";
-const EMAIL: &str = "alice@example.com";
-const ISSUER: &str = "https://accounts.example.com";
-
-fn vs() -> &'static VirtualSigstore {
-    static VS: OnceLock<VirtualSigstore> = OnceLock::new();
-    VS.get_or_init(|| VirtualSigstore::new().expect("VirtualSigstore::new"))
-}
-
-fn opts() -> SignOptions {
-    SignOptions::new(Identity::email(EMAIL), ISSUER)
-}
 
 fn policy() -> Policy {
     Policy::identity(EMAIL, ISSUER)
@@ -54,6 +44,15 @@ fn rule_of(v: &VirtualSigstore, b: &Bundle) -> (Option<Rule>, String) {
 fn assert_rule(v: &VirtualSigstore, b: &Bundle, rule: Rule) {
     let (got, msg) = rule_of(v, b);
     assert_eq!(got, Some(rule), "expected {rule:?}, got {got:?}: {msg}");
+}
+
+/// A verifier on the (edited) trusted `root` rejects `b` for `rule`.
+fn assert_rule_under_root(root: &TrustedRoot, b: &Bundle, rule: Rule) {
+    let err = Verifier::new(root)
+        .unwrap()
+        .verify(b, Artifact::Bytes(ARTIFACT), &policy())
+        .unwrap_err();
+    assert_eq!(err.rule(), Some(rule), "{err}");
 }
 
 fn message(o: &SignOptions) -> Bundle {
@@ -546,11 +545,7 @@ fn log_key_validity_must_cover_the_signing_time_for_rekor_v2() {
     let mut root = vs().trusted_root();
     let t = signet_core::time::format_rfc3339(now() + 86_400);
     root.tlogs[1].public_key.valid_for.as_mut().unwrap().start = Some(t);
-    let err = Verifier::new(&root)
-        .unwrap()
-        .verify(&b, Artifact::Bytes(ARTIFACT), &policy())
-        .unwrap_err();
-    assert_eq!(err.rule(), Some(Rule::LogKeyValidity), "{err}");
+    assert_rule_under_root(&root, &b, Rule::LogKeyValidity);
 }
 
 #[test]
@@ -559,11 +554,7 @@ fn log_key_validity_must_cover_the_integrated_time_for_rekor_v1() {
     let mut root = vs().trusted_root();
     let t = signet_core::time::format_rfc3339(now() - 86_400);
     root.tlogs[0].public_key.valid_for.as_mut().unwrap().end = Some(t);
-    let err = Verifier::new(&root)
-        .unwrap()
-        .verify(&b, Artifact::Bytes(ARTIFACT), &policy())
-        .unwrap_err();
-    assert_eq!(err.rule(), Some(Rule::LogKeyValidity), "{err}");
+    assert_rule_under_root(&root, &b, Rule::LogKeyValidity);
 }
 
 // ---------------------------------------------------------------- 6. fields
@@ -770,12 +761,7 @@ fn cve_2026_39984_tsa_certificate_bag_is_not_trusted() {
             signet_testing::TSA_POLICY,
         )
         .unwrap();
-    b.verification_material
-        .timestamp_verification_data
-        .as_mut()
-        .unwrap()
-        .rfc3161_timestamps[0]
-        .signed_timestamp = ts;
+    replace_timestamp(&mut b, ts);
     assert_rule(vs(), &b, Rule::Timestamp);
 }
 
@@ -801,9 +787,5 @@ fn ghsa_wqqc_jjcq_vfxm_key_used_outside_its_validity_fails() {
     let mut root = vs().trusted_root();
     root.tlogs[0].public_key.valid_for.as_mut().unwrap().end =
         Some(signet_core::time::format_rfc3339(now() - 10_000));
-    let err = Verifier::new(&root)
-        .unwrap()
-        .verify(&b, Artifact::Bytes(ARTIFACT), &policy())
-        .unwrap_err();
-    assert_eq!(err.rule(), Some(Rule::LogKeyValidity), "{err}");
+    assert_rule_under_root(&root, &b, Rule::LogKeyValidity);
 }

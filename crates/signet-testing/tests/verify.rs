@@ -1,7 +1,8 @@
 //! VirtualSigstore bundles against the real verifier (signet-verify).
 
-use std::sync::OnceLock;
+mod common;
 
+use common::{opts, replace_timestamp, vs, EMAIL, ISSUER};
 use signet_core::bundle::{Bundle, BundleVersion};
 use signet_core::checkpoint::Checkpoint;
 use signet_core::encoding::{b64_decode, b64_encode};
@@ -14,22 +15,11 @@ use signet_testing::{
 use signet_verify::{Artifact, Policy, TimeSource, Verified, Verifier};
 
 const ARTIFACT: &[u8] = b"hello, virtual sigstore\n";
-const EMAIL: &str = "alice@example.com";
-const ISSUER: &str = "https://accounts.example.com";
 const GH_SAN: &str = "https://github.com/octo/repo/.github/workflows/release.yml@refs/tags/v1.0.0";
 const GH_ISSUER: &str = "https://token.actions.githubusercontent.com";
 
-fn vs() -> &'static VirtualSigstore {
-    static VS: OnceLock<VirtualSigstore> = OnceLock::new();
-    VS.get_or_init(|| VirtualSigstore::new().expect("VirtualSigstore::new"))
-}
-
 fn verifier() -> Verifier {
     Verifier::new(&vs().trusted_root()).expect("verifier from the virtual trusted root")
-}
-
-fn opts() -> SignOptions {
-    SignOptions::new(Identity::email(EMAIL), ISSUER)
 }
 
 fn verify(bundle: &Bundle) -> signet_verify::Result<Verified> {
@@ -391,15 +381,6 @@ fn rekor_v2_without_timestamp_has_no_signing_time() {
         let err = verify_err(&b);
         assert!(err.contains("no verified signing time"), "{kind:?}: {err}");
     }
-}
-
-fn replace_timestamp(b: &mut Bundle, ts: Vec<u8>) {
-    b.verification_material
-        .timestamp_verification_data
-        .as_mut()
-        .unwrap()
-        .rfc3161_timestamps[0]
-        .signed_timestamp = ts;
 }
 
 #[test]

@@ -130,6 +130,24 @@ impl<F: Fetcher> std::fmt::Debug for Updater<F> {
     }
 }
 
+/// What the trusted `parent` metadata (role `parent_role`) lists for `role`'s file: the version,
+/// length and hashes it must have.
+fn listed_meta(
+    parent: Option<&MetaRole>,
+    parent_role: &str,
+    role: &str,
+) -> Result<MetaFile, Error> {
+    let parent = parent.ok_or_else(|| Error::Parse {
+        role: role.into(),
+        reason: format!("no trusted {parent_role}"),
+    })?;
+    let file = format!("{role}.json");
+    parent.meta.get(&file).cloned().ok_or_else(|| Error::Parse {
+        role: parent_role.into(),
+        reason: format!("expected meta[{file:?}], found none"),
+    })
+}
+
 impl<F: Fetcher> Updater<F> {
     /// Start from the cached `root.json` in `cache`, else from `bootstrap` (an embedded or
     /// operator-supplied root). `now` is the current Unix time, used for expiry checks.
@@ -311,31 +329,39 @@ impl<F: Fetcher> Updater<F> {
         self.apply_timestamp(&bytes)
     }
 
-    /// Verify and apply snapshot metadata bytes (5.5) against the trusted timestamp.
-    pub fn apply_snapshot(&mut self, bytes: &[u8]) -> Result<(), Error> {
-        let ts = self.timestamp.as_ref().ok_or_else(|| Error::Parse {
-            role: "snapshot".into(),
-            reason: "no trusted timestamp".into(),
-        })?;
-        let want = ts
-            .meta
-            .get("snapshot.json")
-            .cloned()
-            .ok_or_else(|| Error::Parse {
-                role: "timestamp".into(),
-                reason: "expected meta[\"snapshot.json\"], found none".into(),
-            })?;
-        check_hashes("snapshot.json", bytes, want.length, want.hashes.as_ref())?;
-        let env = Envelope::from_slice("snapshot", bytes)?;
-        self.root.verify_role("snapshot", &env)?;
-        let new: MetaRole = env.parse_signed("snapshot")?;
-        if new.version != want.version {
+    /// Check `bytes` against the length and hashes `want` gives, verify them as `role` metadata
+    /// signed under the trusted root, and check they are the version `want` names.
+    fn verify_listed<T: serde::de::DeserializeOwned>(
+        &self,
+        role: &str,
+        bytes: &[u8],
+        want: &MetaFile,
+        version: impl Fn(&T) -> u64,
+    ) -> Result<T, Error> {
+        check_hashes(
+            &format!("{role}.json"),
+            bytes,
+            want.length,
+            want.hashes.as_ref(),
+        )?;
+        let env = Envelope::from_slice(role, bytes)?;
+        self.root.verify_role(role, &env)?;
+        let new: T = env.parse_signed(role)?;
+        if version(&new) != want.version {
             return Err(Error::Version {
-                role: "snapshot".into(),
+                role: role.into(),
                 expected: want.version,
-                found: new.version,
+                found: version(&new),
             });
         }
+        Ok(new)
+    }
+
+    /// Verify and apply snapshot metadata bytes (5.5) against the trusted timestamp.
+    pub fn apply_snapshot(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        let want = listed_meta(self.timestamp.as_ref(), "timestamp", "snapshot")?;
+        let new: MetaRole =
+            self.verify_listed("snapshot", bytes, &want, |m: &MetaRole| m.version)?;
         if let Some(old) = self.trusted_meta("snapshot") {
             for (name, m) in &old.meta {
                 match new.meta.get(name) {
@@ -363,64 +389,37 @@ impl<F: Fetcher> Updater<F> {
     }
 
     fn update_snapshot(&mut self) -> Result<(), Error> {
-        let v = self
-            .timestamp
-            .as_ref()
-            .and_then(|t| t.meta.get("snapshot.json"))
+        let bytes = self.fetch_listed(self.timestamp.as_ref(), "snapshot")?;
+        self.apply_snapshot(&bytes)
+    }
+
+    /// Fetch `role`'s metadata file, by the version `parent` lists when snapshots are
+    /// consistent.
+    fn fetch_listed(&self, parent: Option<&MetaRole>, role: &str) -> Result<Vec<u8>, Error> {
+        let file = format!("{role}.json");
+        let v = parent
+            .and_then(|t| t.meta.get(&file))
             .map(|m| m.version)
             .unwrap_or(0);
         let name = if self.root.consistent_snapshot {
-            format!("{v}.snapshot.json")
+            format!("{v}.{file}")
         } else {
-            "snapshot.json".into()
+            file
         };
-        let bytes = self.fetch_required(&name, MAX_META)?;
-        self.apply_snapshot(&bytes)
+        self.fetch_required(&name, MAX_META)
     }
 
     /// Verify and apply targets metadata bytes (5.6) against the trusted snapshot.
     pub fn apply_targets(&mut self, bytes: &[u8]) -> Result<(), Error> {
-        let snap = self.snapshot.as_ref().ok_or_else(|| Error::Parse {
-            role: "targets".into(),
-            reason: "no trusted snapshot".into(),
-        })?;
-        let want = snap
-            .meta
-            .get("targets.json")
-            .cloned()
-            .ok_or_else(|| Error::Parse {
-                role: "snapshot".into(),
-                reason: "expected meta[\"targets.json\"], found none".into(),
-            })?;
-        check_hashes("targets.json", bytes, want.length, want.hashes.as_ref())?;
-        let env = Envelope::from_slice("targets", bytes)?;
-        self.root.verify_role("targets", &env)?;
-        let new: Targets = env.parse_signed("targets")?;
-        if new.version != want.version {
-            return Err(Error::Version {
-                role: "targets".into(),
-                expected: want.version,
-                found: new.version,
-            });
-        }
+        let want = listed_meta(self.snapshot.as_ref(), "snapshot", "targets")?;
+        let new: Targets = self.verify_listed("targets", bytes, &want, |t: &Targets| t.version)?;
         check_expiry("targets", &new.expires, self.now)?;
         self.targets = Some(new);
         write_atomic(&self.cache.join("targets.json"), bytes)
     }
 
     fn update_targets(&mut self) -> Result<(), Error> {
-        let v = self
-            .snapshot
-            .as_ref()
-            .and_then(|t| t.meta.get("targets.json"))
-            .map(|m| m.version)
-            .unwrap_or(0);
-        let name = if self.root.consistent_snapshot {
-            format!("{v}.targets.json")
-        } else {
-            "targets.json".into()
-        };
-        let bytes = self.fetch_required(&name, MAX_META)?;
+        let bytes = self.fetch_listed(self.snapshot.as_ref(), "targets")?;
         self.apply_targets(&bytes)
     }
 

@@ -407,12 +407,7 @@ impl Repository {
             .ok_or_else(|| Error::Key("no root key".into()))?;
         self.write_root(v + 1, now, &[old_root.signer()])?;
         if let Some((targets, snap, ts)) = self.current()? {
-            self.write_targets(
-                targets.version + 1,
-                &targets.targets,
-                targets.delegations.as_ref(),
-                now,
-            )?;
+            self.write_targets_again("targets", targets.version + 1, &targets, now)?;
             self.write_snapshot(snap.version + 1, targets.version + 1, now)?;
             self.write_timestamp(ts.version + 1, snap.version + 1, now)?;
         }
@@ -647,6 +642,12 @@ impl Repository {
         self.write_targets_role("targets", v, list, delegations, now)
     }
 
+    /// Write version `v` of targets role `role` with the targets and delegations of `t` (a
+    /// re-signing, or a new version after a key change).
+    fn write_targets_again(&self, role: &str, v: u64, t: &Targets, now: i64) -> Result<(), Error> {
+        self.write_targets_role(role, v, &t.targets, t.delegations.as_ref(), now)
+    }
+
     /// Write version `v` of targets role `role`, signed by the role's keys (all of a
     /// delegated role's keys).
     pub(crate) fn write_targets_role(
@@ -753,12 +754,7 @@ impl Repository {
             .collect();
         let mut changed = false;
         if due("targets", &targets.expires, TARGETS_LIFETIME)? {
-            self.write_targets(
-                targets.version + 1,
-                &targets.targets,
-                targets.delegations.as_ref(),
-                now,
-            )?;
+            self.write_targets_again("targets", targets.version + 1, &targets, now)?;
             meta.insert("targets.json".into(), targets.version + 1);
             changed = true;
             done.push("targets");
@@ -769,13 +765,7 @@ impl Repository {
             };
             let t = self.read_targets_role(role, m.version)?;
             if due(role, &t.expires, TARGETS_LIFETIME)? {
-                self.write_targets_role(
-                    role,
-                    m.version + 1,
-                    &t.targets,
-                    t.delegations.as_ref(),
-                    now,
-                )?;
+                self.write_targets_again(role, m.version + 1, &t, now)?;
                 meta.insert(file.clone(), m.version + 1);
                 changed = true;
                 if !done.contains(&"delegated") {

@@ -82,6 +82,30 @@ fn rewrite(path: &Path, f: impl FnOnce(&mut Envelope)) {
     std::fs::write(path, env.to_vec()).unwrap();
 }
 
+/// The repository's signing key in `keys/<file>`.
+fn repo_key(s: &Setup, file: &str) -> signet_core::keys::EdKey {
+    signet_core::keys::EdKey::from_pkcs8(
+        &std::fs::read(s.repo.dir().join("../keys").join(file)).unwrap(),
+    )
+    .unwrap()
+}
+
+/// Replace the metadata at `path` by its signed part signed with `key` alone.
+fn resign(path: &Path, key: &signet_core::keys::EdKey) {
+    rewrite(path, |env| {
+        *env = crate::metadata::sign(&env.signed, &[key]).unwrap();
+    });
+}
+
+/// A refresh at `n` fails because `role`'s metadata has expired.
+fn assert_expired(s: &Setup, n: i64, role: &str) {
+    let e = s.refresh(n).err().unwrap();
+    assert!(
+        matches!(&e, Error::Expired { role: r, .. } if r == role),
+        "{e}"
+    );
+}
+
 #[test]
 fn happy_path_and_cache() {
     let n = now();
@@ -108,11 +132,7 @@ fn happy_path_and_cache() {
 fn expired_timestamp() {
     let n = now();
     let s = setup(n - 2 * DAY);
-    let e = s.refresh(n).err().unwrap();
-    assert!(
-        matches!(&e, Error::Expired { role, .. } if role == "timestamp"),
-        "{e}"
-    );
+    assert_expired(&s, n, "timestamp");
     // The server's refresh re-signs it.
     assert!(s.repo.refresh(n).unwrap().contains(&"timestamp"));
     s.refresh(n).unwrap();
@@ -123,11 +143,7 @@ fn expired_snapshot() {
     let n = now();
     let s = setup(n - 8 * DAY);
     s.repo.write_timestamp(2, 1, n).unwrap();
-    let e = s.refresh(n).err().unwrap();
-    assert!(
-        matches!(&e, Error::Expired { role, .. } if role == "snapshot"),
-        "{e}"
-    );
+    assert_expired(&s, n, "snapshot");
 }
 
 #[test]
@@ -136,22 +152,14 @@ fn expired_targets() {
     let s = setup(n - 91 * DAY);
     s.repo.write_snapshot(2, 1, n).unwrap();
     s.repo.write_timestamp(2, 2, n).unwrap();
-    let e = s.refresh(n).err().unwrap();
-    assert!(
-        matches!(&e, Error::Expired { role, .. } if role == "targets"),
-        "{e}"
-    );
+    assert_expired(&s, n, "targets");
 }
 
 #[test]
 fn expired_root() {
     let n = now();
     let s = setup(n - 366 * DAY);
-    let e = s.refresh(n).err().unwrap();
-    assert!(
-        matches!(&e, Error::Expired { role, .. } if role == "root"),
-        "{e}"
-    );
+    assert_expired(&s, n, "root");
 }
 
 #[test]
@@ -216,13 +224,8 @@ fn signature_by_wrong_key_rejected() {
     let n = now();
     let s = setup(n);
     // Targets signed by the snapshot key (authorized key IDs differ): below threshold.
-    let snap_key = signet_core::keys::EdKey::from_pkcs8(
-        &std::fs::read(s.repo.dir().join("../keys/tuf-snapshot.pk8")).unwrap(),
-    )
-    .unwrap();
-    rewrite(&s.path("1.targets.json"), |env| {
-        *env = crate::metadata::sign(&env.signed, &[&snap_key]).unwrap();
-    });
+    let snap_key = repo_key(&s, "tuf-snapshot.pk8");
+    resign(&s.path("1.targets.json"), &snap_key);
     let e = s.refresh(n).err().unwrap();
     assert!(
         matches!(&e, Error::Threshold { role, found: 0, .. } if role == "targets"),
@@ -244,42 +247,29 @@ fn root_rotation_through_chain() {
     assert_eq!(s.refresh(n).unwrap().root().version, 3);
 }
 
-#[test]
-fn root_rotation_signed_only_by_new_key_rejected() {
+/// Rotate the root once, sign root v2 with the key in `key_file` alone, and check the
+/// client's refresh rejects the rotation with a reason containing `reason_part`.
+fn assert_root_v2_signed_only_by_rejected(key_file: &str, reason_part: &str) {
     let n = now();
     let mut s = setup(n);
     s.repo.rotate_root(n).unwrap();
-    let new_key = signet_core::keys::EdKey::from_pkcs8(
-        &std::fs::read(s.repo.dir().join("../keys/tuf-root.pk8")).unwrap(),
-    )
-    .unwrap();
-    rewrite(&s.path("2.root.json"), |env| {
-        *env = crate::metadata::sign(&env.signed, &[&new_key]).unwrap();
-    });
+    let key = repo_key(&s, key_file);
+    resign(&s.path("2.root.json"), &key);
     let e = s.refresh(n).err().unwrap();
     assert!(
-        matches!(&e, Error::RootRotation { version: 2, reason } if reason.contains("trusted root v1")),
+        matches!(&e, Error::RootRotation { version: 2, reason } if reason.contains(reason_part)),
         "{e}"
     );
 }
 
 #[test]
+fn root_rotation_signed_only_by_new_key_rejected() {
+    assert_root_v2_signed_only_by_rejected("tuf-root.pk8", "trusted root v1");
+}
+
+#[test]
 fn root_rotation_signed_only_by_old_key_rejected() {
-    let n = now();
-    let mut s = setup(n);
-    s.repo.rotate_root(n).unwrap();
-    let old_key = signet_core::keys::EdKey::from_pkcs8(
-        &std::fs::read(s.repo.dir().join("../keys/tuf-root.v1.pk8")).unwrap(),
-    )
-    .unwrap();
-    rewrite(&s.path("2.root.json"), |env| {
-        *env = crate::metadata::sign(&env.signed, &[&old_key]).unwrap();
-    });
-    let e = s.refresh(n).err().unwrap();
-    assert!(
-        matches!(&e, Error::RootRotation { version: 2, reason } if reason.contains("its own")),
-        "{e}"
-    );
+    assert_root_v2_signed_only_by_rejected("tuf-root.v1.pk8", "its own");
 }
 
 #[test]
@@ -426,6 +416,31 @@ fn deleg(
     }
 }
 
+impl Setup {
+    /// Delegate `paths` from `parent` to a new role `name`, one key, threshold 1.
+    fn delegate(&self, parent: &str, name: &str, paths: &[&str], terminating: bool, n: i64) {
+        self.repo
+            .delegate(parent, &deleg(name, paths, terminating, 1, 1), n)
+            .unwrap();
+    }
+    /// Publish `files` as delegated role `role`'s targets.
+    fn publish_delegated(&self, role: &str, files: &[(&str, &[u8])], n: i64) {
+        self.repo.publish_delegated_targets(role, files, n).unwrap();
+    }
+    /// Delegate `registry.npmjs.org/*` to role NPM (`keys` keys, `threshold`), which lists
+    /// NPM_KEYS as `{"npm":1}`.
+    fn delegate_npm(&self, threshold: u32, keys: u32, n: i64) {
+        self.repo
+            .delegate(
+                "targets",
+                &deleg(NPM, &["registry.npmjs.org/*"], false, threshold, keys),
+                n,
+            )
+            .unwrap();
+        self.publish_delegated(NPM, &[(NPM_KEYS, b"{\"npm\":1}")], n);
+    }
+}
+
 /// The newest published file of delegated role `role`.
 fn newest(s: &Setup, role: &str) -> PathBuf {
     let mut v = 1;
@@ -439,16 +454,7 @@ fn newest(s: &Setup, role: &str) -> PathBuf {
 fn target_only_in_delegated_role_is_found_and_cached_for_offline_reads() {
     let n = now();
     let s = setup(n);
-    s.repo
-        .delegate(
-            "targets",
-            &deleg(NPM, &["registry.npmjs.org/*"], false, 1, 1),
-            n,
-        )
-        .unwrap();
-    s.repo
-        .publish_delegated_targets(NPM, &[(NPM_KEYS, b"{\"npm\":1}")], n)
-        .unwrap();
+    s.delegate_npm(1, 1, n);
     let u = s.refresh(n).unwrap();
     assert!(!u.targets().unwrap().targets.contains_key(NPM_KEYS));
     assert_eq!(u.target(NPM_KEYS).unwrap(), b"{\"npm\":1}");
@@ -465,9 +471,7 @@ fn target_only_in_delegated_role_is_found_and_cached_for_offline_reads() {
         b"{\"npm\":1}"
     );
     // And an update of the delegated role reaches the client.
-    s.repo
-        .publish_delegated_targets(NPM, &[(NPM_KEYS, b"{\"npm\":2}")], n)
-        .unwrap();
+    s.publish_delegated(NPM, &[(NPM_KEYS, b"{\"npm\":2}")], n);
     assert_eq!(
         s.refresh(n).unwrap().target(NPM_KEYS).unwrap(),
         b"{\"npm\":2}"
@@ -489,16 +493,7 @@ fn target_only_in_delegated_role_is_found_and_cached_for_offline_reads() {
 fn delegated_role_below_its_threshold_is_rejected() {
     let n = now();
     let s = setup(n);
-    s.repo
-        .delegate(
-            "targets",
-            &deleg(NPM, &["registry.npmjs.org/*"], false, 2, 2),
-            n,
-        )
-        .unwrap();
-    s.repo
-        .publish_delegated_targets(NPM, &[(NPM_KEYS, b"{\"npm\":1}")], n)
-        .unwrap();
+    s.delegate_npm(2, 2, n);
     let f = newest(&s, NPM);
     rewrite(&f, |env| {
         assert_eq!(env.signatures.len(), 2);
@@ -515,24 +510,10 @@ fn delegated_role_below_its_threshold_is_rejected() {
 fn delegated_role_signed_by_a_key_it_was_not_delegated_is_rejected() {
     let n = now();
     let s = setup(n);
-    s.repo
-        .delegate(
-            "targets",
-            &deleg(NPM, &["registry.npmjs.org/*"], false, 1, 1),
-            n,
-        )
-        .unwrap();
-    s.repo
-        .publish_delegated_targets(NPM, &[(NPM_KEYS, b"{\"npm\":1}")], n)
-        .unwrap();
+    s.delegate_npm(1, 1, n);
     // Signed by the top-level targets key, which the delegation does not list.
-    let targets_key = signet_core::keys::EdKey::from_pkcs8(
-        &std::fs::read(s.repo.dir().join("../keys/tuf-targets.pk8")).unwrap(),
-    )
-    .unwrap();
-    rewrite(&newest(&s, NPM), |env| {
-        *env = crate::metadata::sign(&env.signed, &[&targets_key]).unwrap();
-    });
+    let targets_key = repo_key(&s, "tuf-targets.pk8");
+    resign(&newest(&s, NPM), &targets_key);
     let e = s.refresh(n).unwrap().target(NPM_KEYS).err().unwrap();
     assert!(
         matches!(&e, Error::Threshold { role, found: 0, .. } if role == NPM),
@@ -544,16 +525,7 @@ fn delegated_role_signed_by_a_key_it_was_not_delegated_is_rejected() {
 fn delegated_metadata_with_another_version_than_the_snapshot_names_is_rejected() {
     let n = now();
     let s = setup(n);
-    s.repo
-        .delegate(
-            "targets",
-            &deleg(NPM, &["registry.npmjs.org/*"], false, 1, 1),
-            n,
-        )
-        .unwrap();
-    s.repo
-        .publish_delegated_targets(NPM, &[(NPM_KEYS, b"{\"npm\":1}")], n)
-        .unwrap();
+    s.delegate_npm(1, 1, n);
     // Version 1 (validly signed, no targets) served where the snapshot names version 2.
     std::fs::copy(
         s.path("1.registry.npmjs.org.json"),
@@ -571,12 +543,8 @@ fn delegated_metadata_with_another_version_than_the_snapshot_names_is_rejected()
 fn target_in_delegated_role_whose_paths_do_not_match_is_not_found() {
     let n = now();
     let s = setup(n);
-    s.repo
-        .delegate("targets", &deleg("other", &["other/*"], false, 1, 1), n)
-        .unwrap();
-    s.repo
-        .publish_delegated_targets("other", &[(NPM_KEYS, b"{\"npm\":1}"), ("other/x", b"x")], n)
-        .unwrap();
+    s.delegate("targets", "other", &["other/*"], false, n);
+    s.publish_delegated("other", &[(NPM_KEYS, b"{\"npm\":1}"), ("other/x", b"x")], n);
     let u = s.refresh(n).unwrap();
     // The role is searched for what it is trusted for...
     assert_eq!(u.target("other/x").unwrap(), b"x");
@@ -597,16 +565,12 @@ fn path_hash_prefixes_select_the_delegated_role() {
         let mut d = deleg(name, &[], false, 1, 1);
         d.scope = DelegationScope::PathHashPrefixes(vec![p]);
         s.repo.delegate("targets", &d, n).unwrap();
-        s.repo
-            .publish_delegated_targets(name, &[(NPM_KEYS, name.as_bytes())], n)
-            .unwrap();
+        s.publish_delegated(name, &[(NPM_KEYS, name.as_bytes())], n);
     }
     let u = s.refresh(n).unwrap();
     assert_eq!(u.target(NPM_KEYS).unwrap(), b"bin-a");
     // Only bin-b (whose prefix does not match) lists "other": not found.
-    s.repo
-        .publish_delegated_targets("bin-b", &[("other", b"b")], n)
-        .unwrap();
+    s.publish_delegated("bin-b", &[("other", b"b")], n);
     let u = s.refresh(n).unwrap();
     let other_hash = hex::encode(signet_core::encoding::sha256(b"other"));
     assert!(!other_hash.starts_with("zz"));
@@ -618,24 +582,16 @@ fn terminating_delegation_stops_the_search() {
     let n = now();
     let s = setup(n);
     // "first" is trusted for npm/* but does not list npm/keys.json; "second" does.
-    s.repo
-        .delegate("targets", &deleg("first", &["npm/*"], true, 1, 1), n)
-        .unwrap();
-    s.repo
-        .delegate("targets", &deleg("second", &["npm/*"], false, 1, 1), n)
-        .unwrap();
-    s.repo
-        .publish_delegated_targets("second", &[("npm/keys.json", b"second")], n)
-        .unwrap();
+    s.delegate("targets", "first", &["npm/*"], true, n);
+    s.delegate("targets", "second", &["npm/*"], false, n);
+    s.publish_delegated("second", &[("npm/keys.json", b"second")], n);
     let e = s.refresh(n).unwrap().target("npm/keys.json").err().unwrap();
     assert!(
         matches!(&e, Error::NoSuchTarget { found, .. } if !found.contains("second")),
         "{e}"
     );
     // The same delegation, not terminating: the search backtracks to "second".
-    s.repo
-        .delegate("targets", &deleg("first", &["npm/*"], false, 1, 1), n)
-        .unwrap();
+    s.delegate("targets", "first", &["npm/*"], false, n);
     assert_eq!(
         s.refresh(n).unwrap().target("npm/keys.json").unwrap(),
         b"second"
@@ -647,21 +603,11 @@ fn delegations_are_searched_depth_first() {
     let n = now();
     let s = setup(n);
     // targets -> a -> a1 (lists x), then targets -> b (lists x): a1 comes first.
-    s.repo
-        .delegate("targets", &deleg("a", &["*"], false, 1, 1), n)
-        .unwrap();
-    s.repo
-        .delegate("targets", &deleg("b", &["*"], false, 1, 1), n)
-        .unwrap();
-    s.repo
-        .delegate("a", &deleg("a1", &["*"], false, 1, 1), n)
-        .unwrap();
-    s.repo
-        .publish_delegated_targets("a1", &[("x", b"a1")], n)
-        .unwrap();
-    s.repo
-        .publish_delegated_targets("b", &[("x", b"b")], n)
-        .unwrap();
+    s.delegate("targets", "a", &["*"], false, n);
+    s.delegate("targets", "b", &["*"], false, n);
+    s.delegate("a", "a1", &["*"], false, n);
+    s.publish_delegated("a1", &[("x", b"a1")], n);
+    s.publish_delegated("b", &[("x", b"b")], n);
     let u = s.refresh(n).unwrap();
     assert_eq!(u.target("x").unwrap(), b"a1");
     // The nested role's metadata was verified with a's delegation keys and cached.

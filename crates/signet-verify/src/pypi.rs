@@ -986,6 +986,8 @@ mod tests {
         let dist = Distribution::from_bytes("pypi_attestations-0.0.19.tar.gz", &data).unwrap();
         let root = signet_tuf::Instance::Production.trusted_root().unwrap();
         let v = Verifier::new(&root).unwrap();
+        // The verdict for this distribution and attestation, expecting `signer`.
+        let verify = |signer: &Signer| verify_attestation(&v, &a, &dist, signer);
         let gh = |repo: &str, wf: &str| {
             Signer::Publisher(Publisher::GitHub {
                 repository: repo.into(),
@@ -993,28 +995,18 @@ mod tests {
                 environment: None,
             })
         };
-        let st = verify_attestation(
-            &v,
-            &a,
-            &dist,
-            &gh("trailofbits/pypi-attestations", "release.yml"),
-        )
-        .unwrap()
-        .statement;
+        let st = verify(&gh("trailofbits/pypi-attestations", "release.yml"))
+            .unwrap()
+            .statement;
         assert_eq!(st.predicate_type, PUBLISH_V1);
-        let e = verify_attestation(
-            &v,
-            &a,
-            &dist,
-            &gh("trailofbits/pypi-attestations", "ci.yml"),
-        )
-        .unwrap_err()
-        .to_string();
+        let e = verify(&gh("trailofbits/pypi-attestations", "ci.yml"))
+            .unwrap_err()
+            .to_string();
         assert!(
             e.contains("Build Config URI") && e.contains("ci.yml @ trailofbits/pypi-attestations"),
             "{e}"
         );
-        let e = verify_attestation(&v, &a, &dist, &gh("other/repo", "release.yml"))
+        let e = verify(&gh("other/repo", "release.yml"))
             .unwrap_err()
             .to_string();
         assert!(
@@ -1022,14 +1014,9 @@ mod tests {
                 && e.contains("https://github.com/other/repo"),
             "{e}"
         );
-        let e = verify_attestation(
-            &v,
-            &a,
-            &dist,
-            &Signer::Publisher(Publisher::Google {
-                email: "x@example.com".into(),
-            }),
-        )
+        let e = verify(&Signer::Publisher(Publisher::Google {
+            email: "x@example.com".into(),
+        }))
         .unwrap_err()
         .to_string();
         assert!(e.contains("x@example.com"), "{e}");

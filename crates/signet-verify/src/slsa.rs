@@ -207,17 +207,23 @@ impl std::fmt::Display for BuilderId {
     }
 }
 
+/// The certificate was issued for a GitHub Actions token.
+fn check_github_issuer(leaf: &Certificate) -> Result<()> {
+    match leaf
+        .oidc_issuer()
+        .map_err(|e| Error::Certificate(e.to_string()))?
+    {
+        Some(i) if i == GITHUB_ISSUER => Ok(()),
+        other => Err(Error::UntrustedBuilder(format!(
+            "certificate OIDC issuer {other:?}, expected {GITHUB_ISSUER:?}"
+        ))),
+    }
+}
+
 /// Step 1–2: the certificate's builder. Returns the builder ID (`NAME@refs/tags/vX.Y.Z`).
 pub fn verify_builder_identity(leaf: &Certificate, expected: Option<&str>) -> Result<BuilderId> {
     let cert_err = |e: signet_core::Error| Error::Certificate(e.to_string());
-    match leaf.oidc_issuer().map_err(cert_err)? {
-        Some(i) if i == GITHUB_ISSUER => {}
-        other => {
-            return Err(Error::UntrustedBuilder(format!(
-                "certificate OIDC issuer {other:?}, expected {GITHUB_ISSUER:?}"
-            )))
-        }
-    }
+    check_github_issuer(leaf)?;
     let sans = leaf.san_identities().map_err(cert_err)?;
     let san = match sans.as_slice() {
         [SanIdentity::Uri(u)] => u.clone(),
@@ -617,6 +623,20 @@ fn split_git_uri(uri: &str) -> Result<(String, String)> {
     })
 }
 
+/// The provenance's `what` URI (`trigger` or `material`) is repository `source` with a ref.
+fn check_source_ref(what: &str, uri: &str, source: &str) -> Result<()> {
+    let (repo, git_ref) = split_git_uri(uri)?;
+    if repo != source {
+        return Err(Error::Source(format!(
+            "expected source {source:?}, provenance {what} is {uri:?}"
+        )));
+    }
+    if git_ref.is_empty() {
+        return Err(Error::Source(format!("{what} URI {uri:?} has no ref")));
+    }
+    Ok(())
+}
+
 /// slsa-verifier's `verifySourceURI`: trigger and material URIs are `git+https://github.com/O/R`
 /// equal to `--source-uri`, both carry a ref, and they are identical.
 fn verify_source_uri(p: &Provenance, expected: &str) -> Result<()> {
@@ -629,37 +649,13 @@ fn verify_source_uri(p: &Provenance, expected: &str) -> Result<()> {
     if p.trigger_uri.is_empty() {
         return Err(Error::Provenance("empty trigger (configSource) URI".into()));
     }
-    let (turi, tref) = split_git_uri(&p.trigger_uri)?;
-    if turi != source {
-        return Err(Error::Source(format!(
-            "expected source {source:?}, provenance trigger is {:?}",
-            p.trigger_uri
-        )));
-    }
-    if tref.is_empty() {
-        return Err(Error::Source(format!(
-            "trigger URI {:?} has no ref",
-            p.trigger_uri
-        )));
-    }
+    check_source_ref("trigger", &p.trigger_uri, &source)?;
     if p.source_uri.is_empty() {
         return Err(Error::Provenance(
             "no material / resolved dependency".into(),
         ));
     }
-    let (suri, sref) = split_git_uri(&p.source_uri)?;
-    if suri != source {
-        return Err(Error::Source(format!(
-            "expected source {source:?}, provenance material is {:?}",
-            p.source_uri
-        )));
-    }
-    if sref.is_empty() {
-        return Err(Error::Source(format!(
-            "material URI {:?} has no ref",
-            p.source_uri
-        )));
-    }
+    check_source_ref("material", &p.source_uri, &source)?;
     if p.trigger_uri != p.source_uri {
         return Err(Error::Provenance(format!(
             "trigger URI {:?} and material URI {:?} differ",
@@ -884,14 +880,7 @@ pub fn verify_github_attestation(
             Error::BuilderId("--builder-id is required for GitHub attestations".into())
         })?;
     let cert_err = |e: signet_core::Error| Error::Certificate(e.to_string());
-    match leaf.oidc_issuer().map_err(cert_err)? {
-        Some(i) if i == GITHUB_ISSUER => {}
-        other => {
-            return Err(Error::UntrustedBuilder(format!(
-                "certificate OIDC issuer {other:?}, expected {GITHUB_ISSUER:?}"
-            )))
-        }
-    }
+    check_github_issuer(leaf)?;
     let san = match leaf.san_identities().map_err(cert_err)?.as_slice() {
         [SanIdentity::Uri(u)] => u.clone(),
         other => {

@@ -10,7 +10,7 @@ use signet_tuf::Instance;
 use signet_verify::{Artifact, Policy, Verifier};
 
 mod common;
-use common::mutants;
+use common::check_mutants_rejected;
 
 const GH: &str = "https://token.actions.githubusercontent.com";
 const GENERIC: &str =
@@ -366,25 +366,9 @@ fn tampering_with_any_field_fails_verification() {
             &staging
         };
         let policy = Policy::identity(c.identity, c.issuer);
-        for (what, m) in mutants(&c.bundle) {
-            let mut b = c.bundle.clone();
-            if !m(&mut b) || b == c.bundle {
-                continue;
-            }
-            total += 1;
-            // Through JSON as a user would see it: a mutant that no longer parses also fails.
-            let r = match b
-                .to_json()
-                .ok()
-                .and_then(|j| Bundle::from_json(j.as_bytes()).ok())
-            {
-                Some(b2) => v
-                    .verify(&b2, Artifact::Sha256(c.digest), &policy)
-                    .map(|_| ()),
-                None => Err(signet_verify::Error::Usage("does not parse".into())),
-            };
-            assert!(r.is_err(), "{}: mutant {what:?} still verifies", c.name);
-        }
+        total += check_mutants_rejected(&c.name, &c.bundle, |b| {
+            v.verify(b, Artifact::Sha256(c.digest), &policy).map(|_| ())
+        });
     }
     assert!(total > 1500, "expected many mutants, generated {total}");
     eprintln!("{total} mutants, all rejected");

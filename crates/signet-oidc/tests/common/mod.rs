@@ -12,7 +12,9 @@ use aws_lc_rs::signature::{
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde_json::{json, Value};
-use signet_oidc::{Algorithm, FulcioConfig, IssuerConfig, IssuerType, Jwk, Jwks, TokenVerifier};
+use signet_oidc::{
+    Algorithm, FulcioConfig, IssuerConfig, IssuerType, Jwk, Jwks, TokenVerifier, VerifiedToken,
+};
 
 pub const NOW: i64 = 1_700_000_000;
 pub const ISS: &str = "https://accounts.example.test";
@@ -140,4 +142,44 @@ pub fn email_verifier() -> TokenVerifier {
     let mut cfg = FulcioConfig::default();
     cfg.add_issuer(IssuerConfig::new(ISS, IssuerType::Email));
     TokenVerifier::new(cfg).unwrap()
+}
+
+/// The error for a token without `claim`.
+pub fn missing_claim(claim: &str) -> signet_oidc::Error {
+    signet_oidc::Error::MissingClaim {
+        claim: claim.into(),
+    }
+}
+
+/// An ES256 key with kid `k` and a JWKS of that key alone: what most tests sign and verify with.
+pub struct Es256Key {
+    pub key: TestKey,
+    pub jwks: Jwks,
+}
+
+impl Es256Key {
+    pub fn new() -> Self {
+        let key = TestKey::for_alg(Algorithm::Es256);
+        let jwks = jwks_of(vec![key.jwk(Some("k"))]);
+        Es256Key { key, jwks }
+    }
+
+    /// A token with `claims`, signed by this key under kid `k`.
+    pub fn token(&self, claims: &Value) -> String {
+        token(&self.key, Algorithm::Es256, Some("k"), claims)
+    }
+
+    /// `v`'s verdict at NOW on a token with `claims` signed by this key.
+    pub fn verify_with(
+        &self,
+        v: &TokenVerifier,
+        claims: &Value,
+    ) -> signet_oidc::Result<VerifiedToken> {
+        v.verify(&self.token(claims), &self.jwks, NOW)
+    }
+
+    /// The email verifier's verdict at NOW on a token with `claims` signed by this key.
+    pub fn verify(&self, claims: &Value) -> signet_oidc::Result<VerifiedToken> {
+        self.verify_with(&email_verifier(), claims)
+    }
 }
