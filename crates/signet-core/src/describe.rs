@@ -110,7 +110,7 @@ fn scts(list: &[u8]) -> Value {
                         "time": format_rfc3339((s.timestamp_ms / 1000) as i64),
                         "timestamp_ms": s.timestamp_ms,
                         "extensions": if s.extensions.is_empty() { "none".to_string() } else { hex::encode(&s.extensions) },
-                        "signature_algorithm": format!("{}-with-{}", tls_sig_name(s.sig_alg), tls_hash_name(s.hash_alg)),
+                        "signature_algorithm": tls_algorithm(s.sig_alg, s.hash_alg),
                     })
                 })
                 .collect(),
@@ -119,22 +119,21 @@ fn scts(list: &[u8]) -> Value {
     }
 }
 
-fn tls_hash_name(h: u8) -> String {
-    match h {
-        4 => "SHA256".into(),
-        5 => "SHA384".into(),
-        6 => "SHA512".into(),
-        x => format!("hash {x}"),
-    }
-}
-
-fn tls_sig_name(s: u8) -> String {
-    match s {
-        1 => "RSA".into(),
-        3 => "ECDSA".into(),
-        7 => "Ed25519".into(),
+/// The TLS 1.2 SignatureAndHashAlgorithm of an SCT, e.g. `ECDSA-with-SHA256`.
+fn tls_algorithm(sig: u8, hash: u8) -> String {
+    let sig = match sig {
+        1 => "RSA".to_string(),
+        3 => "ECDSA".to_string(),
+        7 => "Ed25519".to_string(),
         x => format!("signature {x}"),
-    }
+    };
+    let hash = match hash {
+        4 => "SHA256".to_string(),
+        5 => "SHA384".to_string(),
+        6 => "SHA512".to_string(),
+        x => format!("hash {x}"),
+    };
+    format!("{sig}-with-{hash}")
 }
 
 /// One extension: name, OID, criticality and its decoded value.

@@ -244,24 +244,15 @@ impl App {
             )),
             _lock: lock,
         };
-        write_atomic(
-            &data.join("trusted_root.json"),
-            app.trusted_root_json.as_bytes(),
-        )?;
-        write_atomic(
-            &data.join("signing_config.v0.2.json"),
-            app.signing_config_json.as_bytes(),
-        )?;
-        write_atomic(
-            &data.join("trust_config.json"),
-            app.client_trust_config_json.as_bytes(),
-        )?;
-        write_atomic(
-            &data.join("instance.json"),
-            serde_json::json!({"url": app.urls.base, "oidc_issuer": app.urls.oidc()})
-                .to_string()
-                .as_bytes(),
-        )?;
+        let instance = serde_json::json!({"url": app.urls.base, "oidc_issuer": app.urls.oidc()});
+        for (name, content) in [
+            ("trusted_root.json", app.trusted_root_json.clone()),
+            ("signing_config.v0.2.json", app.signing_config_json.clone()),
+            ("trust_config.json", app.client_trust_config_json.clone()),
+            ("instance.json", instance.to_string()),
+        ] {
+            write_atomic(&data.join(name), content.as_bytes())?;
+        }
         Ok(Arc::new(app))
     }
 }

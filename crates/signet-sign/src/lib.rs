@@ -103,6 +103,17 @@ pub struct Signed {
     pub certificate: Certificate,
 }
 
+impl Signed {
+    /// A keyless signing's result: the certificate must have been issued.
+    fn keyless((bundle, cert): (Bundle, Option<Certificate>)) -> Result<Self> {
+        let certificate = cert.ok_or_else(|| Error::Identity("no certificate issued".into()))?;
+        Ok(Signed {
+            bundle,
+            certificate,
+        })
+    }
+}
+
 impl SigningContext {
     /// Build from a ClientTrustConfig, picking services from its signing config. With
     /// `rekor_version` None, Rekor v1 is preferred when offered (widest client support).
@@ -374,11 +385,7 @@ impl SigningContext {
 
     /// Sign `artifact` (message signature over its bytes) keylessly with an OIDC token.
     pub fn sign_artifact(&self, token: &str, artifact: &[u8]) -> Result<Signed> {
-        let (bundle, cert) = self.sign_artifact_as(Credential::Token(token), artifact)?;
-        Ok(Signed {
-            bundle,
-            certificate: cert.ok_or_else(|| Error::Identity("no certificate issued".into()))?,
-        })
+        Signed::keyless(self.sign_artifact_as(Credential::Token(token), artifact)?)
     }
 
     /// Sign `artifact` with a managed key (the bundle names it by hint; the log records it).
@@ -428,12 +435,11 @@ impl SigningContext {
         statement: &[u8],
         subject_digest: [u8; 32],
     ) -> Result<Signed> {
-        let (bundle, cert) =
-            self.sign_statement_as(Credential::Token(token), statement, subject_digest)?;
-        Ok(Signed {
-            bundle,
-            certificate: cert.ok_or_else(|| Error::Identity("no certificate issued".into()))?,
-        })
+        Signed::keyless(self.sign_statement_as(
+            Credential::Token(token),
+            statement,
+            subject_digest,
+        )?)
     }
 
     /// Sign an in-toto statement as a DSSE envelope with a managed key.
