@@ -321,9 +321,7 @@ fn inspect_certificate_pem_and_der_and_envelope() {
             .unwrap(),
     )
     .unwrap();
-    let tmp = tempfile::tempdir().unwrap();
-    let derp = tmp.path().join("c.der");
-    std::fs::write(&derp, &der).unwrap();
+    let (tmp, derp) = common::work_file("c.der", &der);
     let pemp = tmp.path().join("c.pem");
     std::fs::write(
         &pemp,

@@ -96,9 +96,7 @@ fn sigstore_python_signs_against_signet_and_both_verify() {
 fn reference_clients_verify_signet_bundles() {
     let Some(peers) = peers_dir() else { return };
     let inst = Instance::start();
-    let work = tempfile::tempdir().unwrap();
-    let pred = work.path().join("pred.json");
-    std::fs::write(&pred, r#"{"ok":true}"#).unwrap();
+    let (work, pred) = common::work_file("pred.json", r#"{"ok":true}"#);
     let attest_flags = common::attest_flags(&pred);
     for v in ["1", "2"] {
         for attest in [false, true] {
@@ -144,9 +142,7 @@ fn reference_clients_verify_signet_bundles() {
 fn sigstore_js_signs_against_signet() {
     let Some(peers) = peers_dir() else { return };
     let inst = Instance::start();
-    let work = tempfile::tempdir().unwrap();
-    let f = work.path().join("js.txt");
-    std::fs::write(&f, b"signed by sigstore-js\n").unwrap();
+    let (work, f) = common::work_file("js.txt", b"signed by sigstore-js\n");
     for mode in ["sign", "attest"] {
         let out = work.path().join(format!("js-{mode}.sigstore.json"));
         let tok = inst.token(EMAIL);
@@ -268,9 +264,7 @@ fn conformance_sign_bundle_against_signet_serve_verified_by_sigstore_python() {
 fn sigstore_python_against_a_tls_instance() {
     let Some(peers) = peers_dir() else { return };
     let (inst, ca, _tls) = common::tls_instance();
-    let work = tempfile::tempdir().unwrap();
-    let f = work.path().join("py-tls.txt");
-    std::fs::write(&f, b"sigstore-python over TLS\n").unwrap();
+    let (work, f) = common::work_file("py-tls.txt", b"sigstore-python over TLS\n");
     let issuer = inst.issuer();
     let tok = inst.token(EMAIL);
     let run = || {

@@ -374,9 +374,7 @@ fn row7_converted_attestation_verifies() {
 #[test]
 fn row9_other_content_fails() {
     let Some(d) = data() else { return };
-    let tmp = tempfile::tempdir().unwrap();
-    let dist = tmp.path().join(PA19);
-    std::fs::write(&dist, b"not the release").unwrap();
+    let (_tmp, dist) = common::work_file(PA19, b"not the release");
     let att = s(&d.join(format!("{PA19}.publish.attestation")));
     let err = fails(
         &attestation(PA19_ID, &["--attestation", &att], &s(&dist)).run(),
@@ -435,9 +433,7 @@ fn row9_other_name_fails() {
 
 #[test]
 fn missing_attestation_is_a_usage_error() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dist = tmp.path().join("x-1.0.tar.gz");
-    std::fs::write(&dist, b"x").unwrap();
+    let (_tmp, dist) = common::work_file("x-1.0.tar.gz", b"x");
     let o = signet(&[
         "pypi",
         "verify",
@@ -614,9 +610,7 @@ fn online_index_digest_mismatch_fails() {
 #[test]
 fn sign_against_serve_then_verify() {
     let inst = Instance::start();
-    let work = tempfile::tempdir().unwrap();
-    let dist = work.path().join("My.Pkg-1.0-py3-none-any.whl");
-    std::fs::write(&dist, b"wheel bytes").unwrap();
+    let (_work, dist) = common::work_file("My.Pkg-1.0-py3-none-any.whl", b"wheel bytes");
     let tc = s(&inst.trust_config());
     let token = inst.token("alice@example.com");
     let sign = || inst.sign_with(&token, &dist, &["pypi", "sign"]).run();
@@ -680,9 +674,7 @@ fn bench_pypi_directory() {
 #[test]
 fn pypi_sign_rekor_v2_is_refused_before_anything_is_signed() {
     let inst = Instance::start();
-    let work = tempfile::tempdir().unwrap();
-    let dist = work.path().join("pkg-1.0.tar.gz");
-    std::fs::write(&dist, b"sdist bytes").unwrap();
+    let (work, dist) = common::work_file("pkg-1.0.tar.gz", b"sdist bytes");
     let o = inst
         .sign_as(
             "alice@example.com",

@@ -6,9 +6,7 @@ use common::{text, Cli, Instance};
 
 fn sign_and_verify(inst: &Instance, rekor: &str, attest: bool) {
     let case = format!("rekor v{rekor} attest={attest}");
-    let work = tempfile::tempdir().unwrap();
-    let f = work.path().join("README.md");
-    std::fs::write(&f, format!("artifact for {case}\n")).unwrap();
+    let (work, f) = common::work_file("README.md", format!("artifact for {case}\n"));
     let pred = work.path().join("p.json");
     std::fs::write(&pred, r#"{"built":"yes"}"#).unwrap();
     let mut args = vec![];
@@ -74,6 +72,31 @@ fn post(url: &str, body: &str, bearer: Option<&str>) -> (u16, String) {
     (resp.status().as_u16(), resp.text().unwrap())
 }
 
+/// An HTTP client that does not follow redirects.
+fn no_redirects() -> reqwest::blocking::Client {
+    reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// The development issuer's sign-in form, submitted for `a@example.com` with `redirect_uri`.
+fn authorize(
+    http: &reqwest::blocking::Client,
+    inst: &Instance,
+    redirect_uri: &str,
+) -> reqwest::Result<reqwest::blocking::Response> {
+    http.post(format!("{}/authorize", inst.issuer()))
+        .form(&[("email", "a@example.com"), ("redirect_uri", redirect_uri)])
+        .send()
+}
+
+/// `/healthz` answers with a success.
+fn assert_healthy(inst: &Instance) {
+    let r = reqwest::blocking::get(format!("{}/healthz", inst.url)).unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+}
+
 #[test]
 fn ca_rejects_bad_tokens_and_requests() {
     let inst = Instance::start();
@@ -129,8 +152,7 @@ fn ca_rejects_bad_tokens_and_requests() {
     let (s, _) = post(&url, &format!(r#"{{"junk":"{big}"}}"#), Some(&good));
     assert_eq!(s, 413);
     // The server is still up.
-    let r = reqwest::blocking::get(format!("{}/healthz", inst.url)).unwrap();
-    assert!(r.status().is_success());
+    assert_healthy(&inst);
 }
 
 #[test]
@@ -198,8 +220,7 @@ fn rekor_rejects_bad_entries() {
         None,
     );
     assert_eq!(s, 400);
-    let r = reqwest::blocking::get(format!("{}/healthz", inst.url)).unwrap();
-    assert!(r.status().is_success());
+    assert_healthy(&inst);
 }
 
 #[test]
@@ -231,9 +252,7 @@ fn trust_material_is_served() {
 #[test]
 fn rekor_client_against_the_instance() {
     let inst = Instance::start();
-    let work = tempfile::tempdir().unwrap();
-    let f = work.path().join("a.txt");
-    std::fs::write(&f, b"rekor client test\n").unwrap();
+    let (work, f) = common::work_file("a.txt", b"rekor client test\n");
     let token = inst.token("alice@example.com");
     inst.sign_with(&token, &f, &[]).ok();
     let pred = work.path().join("p.json");
@@ -452,9 +471,7 @@ fn rekor_client_on_the_tile_log() {
     }
     rekor(&["get", "--log-index", "300"]).fails(1);
     // A Signet bundle logged to Rekor v2 is found by `rekor verify`.
-    let work = tempfile::tempdir().unwrap();
-    let f = work.path().join("v2.txt");
-    std::fs::write(&f, b"v2 entry\n").unwrap();
+    let (work, f) = common::work_file("v2.txt", b"v2 entry\n");
     let tok = inst.token("alice@example.com");
     inst.sign_with(&tok, &f, &["--rekor-version", "2"]).ok();
     let state = work.path().join("state.json");
@@ -520,9 +537,7 @@ fn log_serve_runs_only_the_log() {
 fn rekor_intoto_v002_entries() {
     use signet_core::encoding::b64_encode;
     let inst = Instance::start();
-    let work = tempfile::tempdir().unwrap();
-    let f = work.path().join("i.txt");
-    std::fs::write(&f, b"intoto entry\n").unwrap();
+    let (work, f) = common::work_file("i.txt", b"intoto entry\n");
     let pred = work.path().join("p.json");
     std::fs::write(&pred, "{}").unwrap();
     let tok = inst.token("alice@example.com");
@@ -587,10 +602,7 @@ fn rekor_intoto_v002_entries() {
 #[test]
 fn anonymous_client_gets_no_certificate_on_a_default_instance() {
     let inst = Instance::start_args(&[]);
-    let http = reqwest::blocking::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let http = no_redirects();
     for path in [
         "/oidc/.well-known/openid-configuration",
         "/oidc/authorize?redirect_uri=http://127.0.0.1:1/cb",
@@ -655,10 +667,7 @@ fn anonymous_client_gets_no_certificate_on_a_default_instance() {
 #[test]
 fn dev_issuer_redirects_only_to_loopback_http() {
     let inst = Instance::start();
-    let http = reqwest::blocking::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let http = no_redirects();
     for bad in [
         "https://evil.example/cb",
         "http://evil.example/cb",
@@ -667,11 +676,7 @@ fn dev_issuer_redirects_only_to_loopback_http() {
         "javascript:alert(1)",
         "not a url",
     ] {
-        let r = http
-            .post(format!("{}/authorize", inst.issuer()))
-            .form(&[("email", "a@example.com"), ("redirect_uri", bad)])
-            .send()
-            .unwrap();
+        let r = authorize(&http, &inst, bad).unwrap();
         assert_eq!(r.status(), 400, "{bad}");
         let r = http
             .get(format!("{}/authorize", inst.issuer()))
@@ -683,30 +688,18 @@ fn dev_issuer_redirects_only_to_loopback_http() {
     let long = format!("http://127.0.0.1:1/{}", "a".repeat(4 << 20));
     // Refused: a 4xx, or the connection closed while the oversized form was still being sent
     // (the issuer answers 413 before reading it).
-    if let Ok(r) = http
-        .post(format!("{}/authorize", inst.issuer()))
-        .form(&[("email", "a@example.com"), ("redirect_uri", long.as_str())])
-        .send()
-    {
+    if let Ok(r) = authorize(&http, &inst, long.as_str()) {
         assert!(r.status().is_client_error(), "{}", r.status());
     }
     let long = format!("http://127.0.0.1:1/{}", "a".repeat(3000));
-    let r = http
-        .post(format!("{}/authorize", inst.issuer()))
-        .form(&[("email", "a@example.com"), ("redirect_uri", long.as_str())])
-        .send()
-        .unwrap();
+    let r = authorize(&http, &inst, long.as_str()).unwrap();
     assert_eq!(r.status(), 400, "a redirect_uri over 2 KB");
     for good in [
         "http://127.0.0.1:4321/callback",
         "http://localhost:4321/cb",
         "http://[::1]:4321/cb",
     ] {
-        let r = http
-            .post(format!("{}/authorize", inst.issuer()))
-            .form(&[("email", "a@example.com"), ("redirect_uri", good)])
-            .send()
-            .unwrap();
+        let r = authorize(&http, &inst, good).unwrap();
         assert!(r.status().is_redirection(), "{good}: {}", r.status());
         let loc = r.headers()["location"].to_str().unwrap();
         assert!(
@@ -754,10 +747,7 @@ fn rekor_v1_multibyte_entry_id_is_a_400_not_a_panic() {
 #[test]
 fn non_ascii_email_is_a_400_not_a_500() {
     let inst = Instance::start();
-    let http = reqwest::blocking::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let http = no_redirects();
     let r = http
         .post(format!("{}/authorize", inst.issuer()))
         .form(&[
@@ -888,8 +878,7 @@ fn slowloris_connections_are_closed_and_excess_connections_get_503() {
     );
     // And the server serves again without a restart.
     std::thread::sleep(Duration::from_millis(200));
-    let r = reqwest::blocking::get(format!("{}/healthz", inst.url)).unwrap();
-    assert!(r.status().is_success(), "{}", r.status());
+    assert_healthy(&inst);
 }
 
 /// The attack: a Rekor v2 entry whose `keyDetails` names another algorithm than its key was
@@ -938,9 +927,7 @@ fn rekor_v2_key_details_must_match_the_key() {
 #[test]
 fn keyless_sign_without_token_or_terminal_fails_naming_the_token_sources() {
     let inst = Instance::start();
-    let work = tempfile::tempdir().unwrap();
-    let f = work.path().join("a.txt");
-    std::fs::write(&f, b"a\n").unwrap();
+    let (work, f) = common::work_file("a.txt", b"a\n");
     // `Command::output` gives it a null stdin.
     let o = inst
         .signet()
@@ -1114,19 +1101,12 @@ fn oversized_submissions_are_413() {
 fn dev_issuer_memory_flood_keeps_rss_bounded() {
     let inst = Instance::start();
     let before = inst.rss_kib();
-    let http = reqwest::blocking::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let http = no_redirects();
     let long = format!("http://127.0.0.1:1/{}", "a".repeat(3_900_000));
     for _ in 0..150 {
         // Refused: a 4xx, or the connection closed while the oversized body was still being
         // sent (the server answers 413 before reading it).
-        if let Ok(r) = http
-            .post(format!("{}/authorize", inst.issuer()))
-            .form(&[("email", "a@example.com"), ("redirect_uri", long.as_str())])
-            .send()
-        {
+        if let Ok(r) = authorize(&http, &inst, long.as_str()) {
             assert!(r.status().is_client_error(), "{}", r.status());
         }
     }
@@ -1351,9 +1331,7 @@ fn tls_instance_signs_and_verifies_end_to_end() {
             .expect("curl (Debian package curl)");
         assert_eq!(String::from_utf8_lossy(&o.stdout), want, "{flag}");
     }
-    let work = tempfile::tempdir().unwrap();
-    let f = work.path().join("tls.txt");
-    std::fs::write(&f, b"over TLS\n").unwrap();
+    let (_work, f) = common::work_file("tls.txt", b"over TLS\n");
     let tok = inst.token("tls@example.com");
     let sign = |trust_ca: bool| {
         let c = inst
@@ -1413,9 +1391,7 @@ fn brought_ca_issues_the_signing_certificates() {
     }
 
     let inst = common::OrgCa::instance(&chain, &key);
-    let work = tempfile::tempdir().unwrap();
-    let f = work.path().join("org.txt");
-    std::fs::write(&f, b"signed under the org CA\n").unwrap();
+    let (work, f) = common::work_file("org.txt", b"signed under the org CA\n");
     inst.sign_as("org@example.com", &f, &[]).ok();
     inst.verify_as("org@example.com", &f, &[]).ok();
     let leaf = common::bundle_leaf(&work.path().join("org.txt.sigstore.json"));

@@ -37,9 +37,7 @@ fn rotate_root(inst: &Instance) {
 /// `signet GLOBAL verify identity ... a.txt` with a fresh TUF cache, next to a bundle that is
 /// no bundle (trust material is chosen before the bundle is examined).
 fn verify_before_the_bundle(global: &[&str]) -> Output {
-    let work = tempfile::tempdir().unwrap();
-    let f = work.path().join("a.txt");
-    std::fs::write(&f, "x").unwrap();
+    let (work, f) = common::work_file("a.txt", "x");
     std::fs::write(work.path().join("a.txt.sigstore.json"), "{}").unwrap();
     let mut args = global.to_vec();
     args.extend([
@@ -206,9 +204,7 @@ fn sigstore_python_uses_signet_tuf_repository() {
 fn sigstore_js_verifies_through_the_tuf_repository() {
     let Some(peers) = peers_dir() else { return };
     let inst = Instance::start();
-    let work = tempfile::tempdir().unwrap();
-    let f = work.path().join("js-tuf.txt");
-    std::fs::write(&f, b"verified by sigstore-js over TUF\n").unwrap();
+    let (work, f) = common::work_file("js-tuf.txt", b"verified by sigstore-js over TUF\n");
     let tok = inst.token("alice@example.com");
     inst.sign_with(&tok, &f, &[]).ok();
     let bundle = work.path().join("js-tuf.txt.sigstore.json");

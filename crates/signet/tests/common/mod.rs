@@ -327,6 +327,14 @@ pub fn signet(args: &[&str]) -> Output {
     Cli::signet().args(args).run()
 }
 
+/// A fresh directory holding the file `name` with `contents`: (the directory, the file).
+pub fn work_file(name: &str, contents: impl AsRef<[u8]>) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join(name);
+    std::fs::write(&f, contents).unwrap();
+    (dir, f)
+}
+
 /// `attest --predicate-type https://example.com/p --predicate PREDICATE`: the `extra` of
 /// [`Instance::sign_with`] that attests instead of signing.
 pub fn attest_flags(predicate: &Path) -> [&str; 5] {
