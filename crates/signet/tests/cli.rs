@@ -153,89 +153,65 @@ fn staging_bundle_verifies_only_under_staging() {
 fn usage_errors_exit_2() {
     let Some(d) = shared() else { return };
     let (art, bundle) = slsa(&d, "binary-linux-amd64-push-v14");
-    // Missing issuer.
-    assert_eq!(
-        signet(&[
-            "verify",
-            "identity",
-            "--bundle",
-            &bundle,
-            "--cert-identity",
-            "x",
-            &art
-        ])
-        .status
-        .code(),
-        Some(2)
-    );
-    // Digest without --bundle.
-    let o = signet(&[
-        "verify",
-        "identity",
-        "--cert-identity",
-        "x",
-        "--cert-oidc-issuer",
-        "y",
-        &format!("sha256:{}", "00".repeat(32)),
-    ]);
-    assert_eq!(o.status.code(), Some(2));
-    // Missing default bundle.
-    let o = signet(&[
-        "verify",
-        "identity",
-        "--cert-identity",
-        "x",
-        "--cert-oidc-issuer",
-        "y",
-        &art,
-    ]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        text(&o).1.contains("Missing verification materials"),
-        "{:?}",
-        text(&o)
-    );
-    // Bad digest.
-    let o = signet(&identity(&[], &bundle, "x", "y", "sha256:zz"));
-    assert_eq!(o.status.code(), Some(2));
-    // github without identity or repository.
-    assert_eq!(
-        signet(&["verify", "github", "--bundle", &bundle, &art])
-            .status
-            .code(),
-        Some(2)
-    );
+    let zero_digest = format!("sha256:{}", "00".repeat(32));
+    let id_issuer = ["--cert-identity", "x", "--cert-oidc-issuer", "y"];
+    for (case, args, message) in [
+        (
+            "missing issuer",
+            vec![
+                "verify",
+                "identity",
+                "--bundle",
+                &bundle,
+                "--cert-identity",
+                "x",
+                &art,
+            ],
+            None,
+        ),
+        (
+            "digest without --bundle",
+            [&["verify", "identity"][..], &id_issuer, &[&zero_digest]].concat(),
+            None,
+        ),
+        (
+            "missing default bundle",
+            [&["verify", "identity"][..], &id_issuer, &[&art]].concat(),
+            Some("Missing verification materials"),
+        ),
+        (
+            "bad digest",
+            identity(&[], &bundle, "x", "y", "sha256:zz"),
+            None,
+        ),
+        (
+            "github without identity or repository",
+            vec!["verify", "github", "--bundle", &bundle, &art],
+            None,
+        ),
+    ] {
+        let o = signet(&args);
+        assert_eq!(o.status.code(), Some(2), "{case}: {:?}", text(&o));
+        if let Some(m) = message {
+            assert!(text(&o).1.contains(m), "{case}: {:?}", text(&o));
+        }
+    }
 }
 
 #[test]
 fn verify_github_checks_extensions() {
     let Some(d) = shared() else { return };
     let (art, bundle) = slsa(&d, "binary-linux-amd64-workflow_dispatch");
-    let ok = signet(&[
-        "verify",
-        "github",
-        "--bundle",
-        &bundle,
-        "--repository",
-        "slsa-framework/example-package",
-        "--trigger",
-        "workflow_dispatch",
-        "--ref",
-        "refs/heads/main",
-        &art,
-    ]);
+    let github = |policy: &[&str]| {
+        let mut args = vec!["verify", "github", "--bundle", &bundle];
+        args.extend(["--repository", "slsa-framework/example-package"]);
+        args.extend_from_slice(policy);
+        args.push(&art);
+        signet(&args)
+    };
+    let ok = github(&["--trigger", "workflow_dispatch", "--ref", "refs/heads/main"]);
     assert_eq!(ok.status.code(), Some(0), "{:?}", text(&ok));
-    let bad = signet(&[
-        "verify",
-        "github",
-        "--bundle",
-        &bundle,
-        "--repository",
-        "slsa-framework/example-package",
-        "--trigger",
-        "push",
-        &art,
-    ]);
+    let bad = github(&["--trigger", "push"]);
     assert_eq!(bad.status.code(), Some(1));
     assert!(text(&bad).1.contains("\"push\""), "{:?}", text(&bad));
 }

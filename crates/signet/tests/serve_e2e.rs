@@ -72,6 +72,30 @@ fn post(url: &str, body: &str, bearer: Option<&str>) -> (u16, String) {
     (resp.status().as_u16(), resp.text().unwrap())
 }
 
+/// The key details of a P-256 key.
+const P256: &str = "PKIX_ECDSA_P256_SHA_256";
+
+/// A Rekor v2 `hashedRekordRequestV002` for `msg`: the signature `sig` by `key`, the key named
+/// `details`.
+fn hashed_rekord_v002(
+    key: &signet_core::keys::EcKey,
+    msg: &[u8],
+    sig: &[u8],
+    details: &str,
+) -> serde_json::Value {
+    use signet_core::encoding::{b64_encode, sha256};
+    serde_json::json!({"hashedRekordRequestV002": {
+        "digest": b64_encode(sha256(msg)),
+        "signature": {
+            "content": b64_encode(sig),
+            "verifier": {
+                "publicKey": {"rawBytes": b64_encode(key.spki_der())},
+                "keyDetails": details,
+            }
+        }
+    }})
+}
+
 /// An HTTP client that does not follow redirects.
 fn no_redirects() -> reqwest::blocking::Client {
     reqwest::blocking::Client::builder()
@@ -434,7 +458,6 @@ fn device_and_browser_sign_in_flows() {
 /// entry bundles and hash tiles, across tile boundaries, checked against the signed checkpoint.
 #[test]
 fn rekor_client_on_the_tile_log() {
-    use signet_core::encoding::{b64_encode, sha256};
     let inst = Instance::start();
     let key = signet_core::keys::EcKey::generate(signet_core::keys::Curve::P256).unwrap();
     let url = format!("{}/rekor2/api/v2/log/entries", inst.url);
@@ -447,8 +470,7 @@ fn rekor_client_on_the_tile_log() {
                 for i in 0..15 {
                     let data = format!("entry {t} {i}");
                     let sig = key.sign(data.as_bytes()).unwrap();
-                    let body = serde_json::json!({"hashedRekordRequestV002": {"digest": b64_encode(sha256(data.as_bytes())),
-                        "signature": {"content": b64_encode(sig), "verifier": {"publicKey": {"rawBytes": b64_encode(key.spki_der())}, "keyDetails": "PKIX_ECDSA_P256_SHA_256"}}}});
+                    let body = hashed_rekord_v002(key, data.as_bytes(), &sig, P256);
                     let r = c.post(url).json(&body).send().unwrap();
                     assert_eq!(r.status().as_u16(), 201);
                 }
@@ -886,7 +908,6 @@ fn slowloris_connections_are_closed_and_excess_connections_get_503() {
 /// semantics); the key's own name is accepted.
 #[test]
 fn rekor_v2_key_details_must_match_the_key() {
-    use signet_core::encoding::{b64_encode, sha256};
     use signet_core::keys::{Curve, EcKey};
     let inst = Instance::start();
     let key = EcKey::generate(Curve::P256).unwrap();
@@ -895,16 +916,7 @@ fn rekor_v2_key_details_must_match_the_key() {
     let c = reqwest::blocking::Client::new();
     let send = |details: &str| {
         c.post(format!("{}/rekor2/api/v2/log/entries", inst.url))
-            .json(&serde_json::json!({"hashedRekordRequestV002": {
-                "digest": b64_encode(sha256(msg)),
-                "signature": {
-                    "content": b64_encode(&sig),
-                    "verifier": {
-                        "publicKey": {"rawBytes": b64_encode(key.spki_der())},
-                        "keyDetails": details,
-                    }
-                }
-            }}))
+            .json(&hashed_rekord_v002(&key, msg, &sig, details))
             .send()
             .unwrap()
     };
@@ -1140,18 +1152,12 @@ fn dev_issuer_memory_flood_keeps_rss_bounded() {
 /// a second 201.
 #[test]
 fn rekor_v2_duplicate_entry_is_409_with_the_existing_entry() {
-    use signet_core::encoding::{b64_encode, sha256};
     use signet_core::keys::{Curve, EcKey};
     let inst = Instance::start();
     let key = EcKey::generate(Curve::P256).unwrap();
     let msg = b"duplicate";
     let sig = key.sign(msg).unwrap();
-    let req = serde_json::json!({"hashedRekordRequestV002": {
-        "digest": b64_encode(sha256(msg)),
-        "signature": {"content": b64_encode(&sig), "verifier": {
-            "publicKey": {"rawBytes": b64_encode(key.spki_der())},
-            "keyDetails": "PKIX_ECDSA_P256_SHA_256"}}
-    }});
+    let req = hashed_rekord_v002(&key, msg, &sig, P256);
     let c = reqwest::blocking::Client::new();
     let url = format!("{}/rekor2/api/v2/log/entries", inst.url);
     let r1 = c.post(&url).json(&req).send().unwrap();
