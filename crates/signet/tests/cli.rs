@@ -369,6 +369,19 @@ fn conformance_verify_bundle() {
     }
 }
 
+/// Whether the tool `what` is `present`; its absence fails under CI (.ci/run installs it) and
+/// skips the test elsewhere.
+fn present_or_skip(present: bool, what: &str) -> bool {
+    if !present {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI is set but {what} is missing (.ci/run installs it)"
+        );
+        eprintln!("skipping: {what} not installed");
+    }
+    present
+}
+
 /// `--offline` must not open a socket: run under strace and look for socket/connect calls.
 #[test]
 fn offline_verify_opens_no_socket() {
@@ -377,12 +390,7 @@ fn offline_verify_opens_no_socket() {
         .arg("-V")
         .output()
         .is_ok_and(|o| o.status.success());
-    if !have_strace {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI is set but strace is missing (.ci/run installs it)"
-        );
-        eprintln!("skipping: strace not installed");
+    if !present_or_skip(have_strace, "strace") {
         return;
     }
     let (art, bundle) = slsa(&d, "binary-linux-amd64-push-v14");
@@ -436,12 +444,7 @@ fn offline_verify_opens_no_socket() {
 fn hostile_64mb_bundle_peak_memory_is_bounded() {
     let Some(d) = shared() else { return };
     let have_time = std::path::Path::new("/usr/bin/time").exists();
-    if !have_time {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI is set but /usr/bin/time is missing (.ci/run installs it)"
-        );
-        eprintln!("skipping: /usr/bin/time not installed");
+    if !present_or_skip(have_time, "/usr/bin/time") {
         return;
     }
     let (art, bundle) = slsa(&d, "binary-linux-amd64-push-v14");

@@ -96,6 +96,35 @@ fn hashed_rekord_v002(
     }})
 }
 
+/// A fresh P-256 key and its signature of `msg`.
+fn p256_signed(msg: &[u8]) -> (signet_core::keys::EcKey, Vec<u8>) {
+    use signet_core::keys::{Curve, EcKey};
+    let key = EcKey::generate(Curve::P256).unwrap();
+    let sig = key.sign(msg).unwrap();
+    (key, sig)
+}
+
+/// The routes that take a submission (Rekor v1 and v2 entries, signing certificates).
+const SUBMISSIONS: [&str; 3] = [
+    "/api/v1/log/entries",
+    "/rekor2/api/v2/log/entries",
+    "/api/v2/signingCert",
+];
+
+/// POST `body` as `content_type` to `route` on the instance.
+fn post_body(
+    c: &reqwest::blocking::Client,
+    inst: &Instance,
+    route: &str,
+    content_type: &str,
+    body: impl Into<reqwest::blocking::Body>,
+) -> reqwest::Result<reqwest::blocking::Response> {
+    c.post(format!("{}{route}", inst.url))
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+}
+
 /// An HTTP client that does not follow redirects.
 fn no_redirects() -> reqwest::blocking::Client {
     reqwest::blocking::Client::builder()
@@ -908,11 +937,9 @@ fn slowloris_connections_are_closed_and_excess_connections_get_503() {
 /// semantics); the key's own name is accepted.
 #[test]
 fn rekor_v2_key_details_must_match_the_key() {
-    use signet_core::keys::{Curve, EcKey};
     let inst = Instance::start();
-    let key = EcKey::generate(Curve::P256).unwrap();
     let msg = b"key details";
-    let sig = key.sign(msg).unwrap();
+    let (key, sig) = p256_signed(msg);
     let c = reqwest::blocking::Client::new();
     let send = |details: &str| {
         c.post(format!("{}/rekor2/api/v2/log/entries", inst.url))
@@ -1023,21 +1050,19 @@ fn dsse_cpu_flood_is_capped_and_healthz_keeps_answering() {
     let inst = Instance::start();
     let url = format!("{}/rekor2/api/v2/log/entries", inst.url);
     let c = reqwest::blocking::Client::new();
-    let r = c
-        .post(&url)
-        .json(&dsse_flood_request(150, 2000))
-        .send()
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 400);
-    let body = r.text().unwrap();
+    // Over the caps: a 400, the body.
+    let refused = |sigs: usize, verifiers: usize| {
+        let r = c
+            .post(&url)
+            .json(&dsse_flood_request(sigs, verifiers))
+            .send()
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 400, "{sigs} x {verifiers}");
+        r.text().unwrap()
+    };
+    let body = refused(150, 2000);
     assert!(body.contains("signatures") && body.contains("16"), "{body}");
-    let r = c
-        .post(&url)
-        .json(&dsse_flood_request(16, 17))
-        .send()
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 400);
-    let body = r.text().unwrap();
+    let body = refused(16, 17);
     assert!(body.contains("17 verifiers, expected 1..=16"), "{body}");
 
     // The flood: 8 clients sending the largest allowed request (16 × 16 verifications) in a loop.
@@ -1086,19 +1111,10 @@ fn oversized_submissions_are_413() {
     let big = format!("{{\"x\":\"{}\"}}", "a".repeat((4 << 20) + (64 << 10)));
     let c = reqwest::blocking::Client::new();
     let mut answered = 0;
-    for route in [
-        "/api/v1/log/entries",
-        "/rekor2/api/v2/log/entries",
-        "/api/v2/signingCert",
-    ] {
+    for route in SUBMISSIONS {
         // The server may close the connection before the client has sent everything (it
         // answered 413 without reading the rest); any answer that arrives must be a 413.
-        if let Ok(r) = c
-            .post(format!("{}{route}", inst.url))
-            .header("content-type", "application/json")
-            .body(big.clone())
-            .send()
-        {
+        if let Ok(r) = post_body(&c, &inst, route, "application/json", big.clone()) {
             assert_eq!(r.status().as_u16(), 413, "{route}");
             answered += 1;
         }
@@ -1152,11 +1168,9 @@ fn dev_issuer_memory_flood_keeps_rss_bounded() {
 /// a second 201.
 #[test]
 fn rekor_v2_duplicate_entry_is_409_with_the_existing_entry() {
-    use signet_core::keys::{Curve, EcKey};
     let inst = Instance::start();
-    let key = EcKey::generate(Curve::P256).unwrap();
     let msg = b"duplicate";
-    let sig = key.sign(msg).unwrap();
+    let (key, sig) = p256_signed(msg);
     let req = hashed_rekord_v002(&key, msg, &sig, P256);
     let c = reqwest::blocking::Client::new();
     let url = format!("{}/rekor2/api/v2/log/entries", inst.url);
@@ -1225,27 +1239,15 @@ fn hostile_input_to_every_route_gets_4xx_never_5xx_or_a_panic() {
                 "application/timestamp-query",
                 "application/x-www-form-urlencoded",
             ] {
-                let r = c
-                    .post(format!("{}{route}", inst.url))
-                    .header("content-type", ct)
-                    .body(body.clone())
-                    .send();
+                let r = post_body(&c, &inst, route, ct, body.clone());
                 check(format!("POST {route} {name} ({ct})"), r);
             }
         }
     }
     // 200 MB, once per submission route (streamed from memory).
     let huge = vec![b'{'; 200 << 20];
-    for route in [
-        "/api/v1/log/entries",
-        "/rekor2/api/v2/log/entries",
-        "/api/v2/signingCert",
-    ] {
-        let r = c
-            .post(format!("{}{route}", inst.url))
-            .header("content-type", "application/json")
-            .body(huge.clone())
-            .send();
+    for route in SUBMISSIONS {
+        let r = post_body(&c, &inst, route, "application/json", huge.clone());
         check(format!("POST {route} 200 MB"), r);
     }
     drop(huge);
