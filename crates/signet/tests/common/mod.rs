@@ -68,7 +68,10 @@ impl Cli {
 
     /// Run it: the output, whatever the exit code.
     pub fn run(mut self) -> Output {
-        self.cmd.output().expect("run the command")
+        match self.cmd.output() {
+            Ok(o) => o,
+            Err(e) => panic!("run `{}`: {e}", self.line()),
+        }
     }
 
     /// Run it, asserting exit code 0.
@@ -76,8 +79,9 @@ impl Cli {
         self.exits(0)
     }
 
-    /// Run it, asserting exit code `code`.
+    /// Run it, asserting the failure exit code `code`.
     pub fn fails(self, code: i32) -> Output {
+        assert_ne!(code, 0, "fails(0): use ok()");
         self.exits(code)
     }
 
@@ -93,7 +97,11 @@ impl Cli {
 
     fn check(self, want: impl Fn(Option<i32>) -> bool, what: &str) -> Output {
         let line = self.line();
-        let case = self.case.clone();
+        let case = if self.case.is_empty() {
+            String::new()
+        } else {
+            format!("{}: ", self.case)
+        };
         let o = self.run();
         let (out, err) = (
             String::from_utf8_lossy(&o.stdout),
@@ -101,7 +109,7 @@ impl Cli {
         );
         assert!(
             want(o.status.code()),
-            "{case}: `{line}` exited {:?}, expected {what}\nstdout: {out}\nstderr: {err}",
+            "{case}`{line}` exited {:?}, expected {what}\nstdout: {out}\nstderr: {err}",
             o.status.code()
         );
         o
