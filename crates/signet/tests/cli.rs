@@ -1,19 +1,17 @@
 //! End-to-end tests of the `signet` binary on the real bundles in ../shared/data.
 
+mod common;
 use std::path::PathBuf;
 use std::process::{Command, Output};
+
+use common::signet;
 
 fn shared() -> Option<PathBuf> {
     signet_testing::fixtures::require("")
 }
 
-fn signet(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_signet"))
-        .args(args)
-        .output()
-        .expect("run signet")
-}
-
+/// (stdout, stderr) with nothing left out (the checks that must not see the `note:` lines use
+/// [`without_notes`]).
 fn text(o: &Output) -> (String, String) {
     (
         String::from_utf8_lossy(&o.stdout).into_owned(),
@@ -33,22 +31,35 @@ fn slsa(d: &std::path::Path, name: &str) -> (String, String) {
     )
 }
 
+/// `verify identity FLAGS --bundle BUNDLE --cert-identity IDENTITY --cert-oidc-issuer ISSUER
+/// INPUT`.
+fn identity<'a>(
+    flags: &[&'a str],
+    bundle: &'a str,
+    identity: &'a str,
+    issuer: &'a str,
+    input: &'a str,
+) -> Vec<&'a str> {
+    let mut args = vec!["verify", "identity"];
+    args.extend_from_slice(flags);
+    args.extend(["--bundle", bundle, "--cert-identity", identity]);
+    args.extend(["--cert-oidc-issuer", issuer, input]);
+    args
+}
+
+/// `conformance verify-bundle --bundle BUNDLE ARGS INPUT`.
+fn verify_bundle(bundle: &str, args: &[&str], input: &str) -> Output {
+    let mut all = vec!["conformance", "verify-bundle", "--bundle", bundle];
+    all.extend_from_slice(args);
+    all.push(input);
+    signet(&all)
+}
+
 #[test]
 fn verify_identity_ok_and_prints_statement() {
     let Some(d) = shared() else { return };
     let (art, bundle) = slsa(&d, "binary-linux-amd64-push-v14");
-    let o = signet(&[
-        "verify",
-        "identity",
-        "--offline",
-        "--bundle",
-        &bundle,
-        "--cert-identity",
-        GENERIC,
-        "--cert-oidc-issuer",
-        GH,
-        &art,
-    ]);
+    let o = signet(&identity(&["--offline"], &bundle, GENERIC, GH, &art));
     let (out, err) = text(&o);
     assert_eq!(o.status.code(), Some(0), "{err}");
     assert_eq!(without_notes(&err), format!("OK: {art}"));
@@ -63,18 +74,13 @@ fn global_flags_after_subcommand_and_digest_input() {
     let Some(d) = shared() else { return };
     let (art, bundle) = slsa(&d, "binary-linux-amd64-push-v14");
     let digest = format!("sha256:{}", hex_sha256(&std::fs::read(&art).unwrap()));
-    let o = signet(&[
-        "--offline",
-        "verify",
-        "identity",
-        "--bundle",
-        &bundle,
-        "--cert-identity",
-        GENERIC,
-        "--cert-oidc-issuer",
-        GH,
-        &digest,
-    ]);
+    let o = signet(
+        &[
+            &["--offline"][..],
+            &identity(&[], &bundle, GENERIC, GH, &digest),
+        ]
+        .concat(),
+    );
     assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
     assert_eq!(without_notes(&text(&o).1), format!("OK: {digest}"));
 }
@@ -98,18 +104,7 @@ fn wrong_identity_fails_with_exit_1_naming_both() {
     let Some(d) = shared() else { return };
     let (art, bundle) = slsa(&d, "binary-linux-amd64-push-v14");
     let wrong = GENERIC.replace("v2.1.0", "v2.0.0");
-    let o = signet(&[
-        "verify",
-        "identity",
-        "--offline",
-        "--bundle",
-        &bundle,
-        "--cert-identity",
-        &wrong,
-        "--cert-oidc-issuer",
-        GH,
-        &art,
-    ]);
+    let o = signet(&identity(&["--offline"], &bundle, &wrong, GH, &art));
     let (_, err) = text(&o);
     assert_eq!(o.status.code(), Some(1));
     let err = without_notes(&err);
@@ -121,19 +116,13 @@ fn wrong_identity_fails_with_exit_1_naming_both() {
 fn prod_bundle_fails_under_staging() {
     let Some(d) = shared() else { return };
     let (art, bundle) = slsa(&d, "binary-linux-amd64-push-v14");
-    let o = signet(&[
-        "verify",
-        "identity",
-        "--staging",
-        "--offline",
-        "--bundle",
+    let o = signet(&identity(
+        &["--staging", "--offline"],
         &bundle,
-        "--cert-identity",
         GENERIC,
-        "--cert-oidc-issuer",
         GH,
         &art,
-    ]);
+    ));
     assert_eq!(o.status.code(), Some(1), "{:?}", text(&o));
     assert!(text(&o).1.contains("staging"), "{:?}", text(&o));
 }
@@ -144,23 +133,17 @@ fn staging_bundle_verifies_only_under_staging() {
     let dist = d.join("pypi/rfc8785-0.1.2-py3-none-any.whl");
     let bundle = d.join("pypi/rfc8785-0.1.2-py3-none-any.whl.sigstore");
     let args = |staging: bool| {
-        let mut v = vec!["verify", "identity"];
-        if staging {
-            v.push("--staging");
-        }
-        v.extend([
-            "--offline",
-            "--bundle",
+        identity(
+            if staging {
+                &["--staging", "--offline"]
+            } else {
+                &["--offline"]
+            },
             bundle.to_str().unwrap(),
-            "--cert-identity",
             "william@yossarian.net",
-        ]);
-        v.extend([
-            "--cert-oidc-issuer",
             "https://github.com/login/oauth",
             dist.to_str().unwrap(),
-        ]);
-        v
+        )
     };
     assert_eq!(signet(&args(true)).status.code(), Some(0));
     assert_eq!(signet(&args(false)).status.code(), Some(1));
@@ -170,99 +153,65 @@ fn staging_bundle_verifies_only_under_staging() {
 fn usage_errors_exit_2() {
     let Some(d) = shared() else { return };
     let (art, bundle) = slsa(&d, "binary-linux-amd64-push-v14");
-    // Missing issuer.
-    assert_eq!(
-        signet(&[
-            "verify",
-            "identity",
-            "--bundle",
-            &bundle,
-            "--cert-identity",
-            "x",
-            &art
-        ])
-        .status
-        .code(),
-        Some(2)
-    );
-    // Digest without --bundle.
-    let o = signet(&[
-        "verify",
-        "identity",
-        "--cert-identity",
-        "x",
-        "--cert-oidc-issuer",
-        "y",
-        &format!("sha256:{}", "00".repeat(32)),
-    ]);
-    assert_eq!(o.status.code(), Some(2));
-    // Missing default bundle.
-    let o = signet(&[
-        "verify",
-        "identity",
-        "--cert-identity",
-        "x",
-        "--cert-oidc-issuer",
-        "y",
-        &art,
-    ]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        text(&o).1.contains("Missing verification materials"),
-        "{:?}",
-        text(&o)
-    );
-    // Bad digest.
-    let o = signet(&[
-        "verify",
-        "identity",
-        "--bundle",
-        &bundle,
-        "--cert-identity",
-        "x",
-        "--cert-oidc-issuer",
-        "y",
-        "sha256:zz",
-    ]);
-    assert_eq!(o.status.code(), Some(2));
-    // github without identity or repository.
-    assert_eq!(
-        signet(&["verify", "github", "--bundle", &bundle, &art])
-            .status
-            .code(),
-        Some(2)
-    );
+    let zero_digest = format!("sha256:{}", "00".repeat(32));
+    let id_issuer = ["--cert-identity", "x", "--cert-oidc-issuer", "y"];
+    for (case, args, message) in [
+        (
+            "missing issuer",
+            vec![
+                "verify",
+                "identity",
+                "--bundle",
+                &bundle,
+                "--cert-identity",
+                "x",
+                &art,
+            ],
+            None,
+        ),
+        (
+            "digest without --bundle",
+            [&["verify", "identity"][..], &id_issuer, &[&zero_digest]].concat(),
+            None,
+        ),
+        (
+            "missing default bundle",
+            [&["verify", "identity"][..], &id_issuer, &[&art]].concat(),
+            Some("Missing verification materials"),
+        ),
+        (
+            "bad digest",
+            identity(&[], &bundle, "x", "y", "sha256:zz"),
+            None,
+        ),
+        (
+            "github without identity or repository",
+            vec!["verify", "github", "--bundle", &bundle, &art],
+            None,
+        ),
+    ] {
+        let o = signet(&args);
+        assert_eq!(o.status.code(), Some(2), "{case}: {:?}", text(&o));
+        if let Some(m) = message {
+            assert!(text(&o).1.contains(m), "{case}: {:?}", text(&o));
+        }
+    }
 }
 
 #[test]
 fn verify_github_checks_extensions() {
     let Some(d) = shared() else { return };
     let (art, bundle) = slsa(&d, "binary-linux-amd64-workflow_dispatch");
-    let ok = signet(&[
-        "verify",
-        "github",
-        "--bundle",
-        &bundle,
-        "--repository",
-        "slsa-framework/example-package",
-        "--trigger",
-        "workflow_dispatch",
-        "--ref",
-        "refs/heads/main",
-        &art,
-    ]);
+    let github = |policy: &[&str]| {
+        let mut args = vec!["verify", "github", "--bundle", &bundle];
+        args.extend(["--repository", "slsa-framework/example-package"]);
+        args.extend_from_slice(policy);
+        args.push(&art);
+        signet(&args)
+    };
+    let ok = github(&["--trigger", "workflow_dispatch", "--ref", "refs/heads/main"]);
     assert_eq!(ok.status.code(), Some(0), "{:?}", text(&ok));
-    let bad = signet(&[
-        "verify",
-        "github",
-        "--bundle",
-        &bundle,
-        "--repository",
-        "slsa-framework/example-package",
-        "--trigger",
-        "push",
-        &art,
-    ]);
+    let bad = github(&["--trigger", "push"]);
     assert_eq!(bad.status.code(), Some(1));
     assert!(text(&bad).1.contains("\"push\""), "{:?}", text(&bad));
 }
@@ -348,9 +297,7 @@ fn inspect_certificate_pem_and_der_and_envelope() {
             .unwrap(),
     )
     .unwrap();
-    let tmp = tempfile::tempdir().unwrap();
-    let derp = tmp.path().join("c.der");
-    std::fs::write(&derp, &der).unwrap();
+    let (tmp, derp) = common::work_file("c.der", &der);
     let pemp = tmp.path().join("c.pem");
     std::fs::write(
         &pemp,
@@ -398,17 +345,7 @@ fn garbage_bundle_is_a_clear_failure() {
         br#"{"mediaType":"application/vnd.dev.sigstore.bundle.v0.4+json"}"#,
     )
     .unwrap();
-    let o = signet(&[
-        "verify",
-        "identity",
-        "--bundle",
-        b.to_str().unwrap(),
-        "--cert-identity",
-        "x",
-        "--cert-oidc-issuer",
-        "y",
-        &art,
-    ]);
+    let o = signet(&identity(&[], b.to_str().unwrap(), "x", "y", &art));
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o).1.contains("FAIL:"), "{:?}", text(&o));
 }
@@ -417,30 +354,32 @@ fn garbage_bundle_is_a_clear_failure() {
 fn conformance_verify_bundle() {
     let Some(d) = shared() else { return };
     let (art, bundle) = slsa(&d, "binary-linux-amd64-push-v14");
-    let o = signet(&[
-        "conformance",
-        "verify-bundle",
-        "--bundle",
-        &bundle,
-        "--certificate-identity",
-        GENERIC,
-        "--certificate-oidc-issuer",
-        GH,
-        &art,
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
-    let o = signet(&[
-        "conformance",
-        "verify-bundle",
-        "--bundle",
-        &bundle,
-        "--certificate-identity",
-        "x",
-        "--certificate-oidc-issuer",
-        GH,
-        &art,
-    ]);
-    assert_eq!(o.status.code(), Some(1));
+    for (id, code) in [(GENERIC, 0), ("x", 1)] {
+        let o = verify_bundle(
+            &bundle,
+            &[
+                "--certificate-identity",
+                id,
+                "--certificate-oidc-issuer",
+                GH,
+            ],
+            &art,
+        );
+        assert_eq!(o.status.code(), Some(code), "{id}: {:?}", text(&o));
+    }
+}
+
+/// Whether the tool `what` is `present`; its absence fails under CI (.ci/run installs it) and
+/// skips the test elsewhere.
+fn present_or_skip(present: bool, what: &str) -> bool {
+    if !present {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI is set but {what} is missing (.ci/run installs it)"
+        );
+        eprintln!("skipping: {what} not installed");
+    }
+    present
 }
 
 /// `--offline` must not open a socket: run under strace and look for socket/connect calls.
@@ -451,12 +390,7 @@ fn offline_verify_opens_no_socket() {
         .arg("-V")
         .output()
         .is_ok_and(|o| o.status.success());
-    if !have_strace {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI is set but strace is missing (.ci/run installs it)"
-        );
-        eprintln!("skipping: strace not installed");
+    if !present_or_skip(have_strace, "strace") {
         return;
     }
     let (art, bundle) = slsa(&d, "binary-linux-amd64-push-v14");
@@ -472,18 +406,7 @@ fn offline_verify_opens_no_socket() {
             log.to_str().unwrap(),
         ])
         .arg(env!("CARGO_BIN_EXE_signet"))
-        .args([
-            "verify",
-            "identity",
-            "--offline",
-            "--bundle",
-            &bundle,
-            "--cert-identity",
-            GENERIC,
-            "--cert-oidc-issuer",
-            GH,
-            &art,
-        ])
+        .args(identity(&["--offline"], &bundle, GENERIC, GH, &art))
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
@@ -521,12 +444,7 @@ fn offline_verify_opens_no_socket() {
 fn hostile_64mb_bundle_peak_memory_is_bounded() {
     let Some(d) = shared() else { return };
     let have_time = std::path::Path::new("/usr/bin/time").exists();
-    if !have_time {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI is set but /usr/bin/time is missing (.ci/run installs it)"
-        );
-        eprintln!("skipping: /usr/bin/time not installed");
+    if !present_or_skip(have_time, "/usr/bin/time") {
         return;
     }
     let (art, bundle) = slsa(&d, "binary-linux-amd64-push-v14");
@@ -556,18 +474,13 @@ fn hostile_64mb_bundle_peak_memory_is_bounded() {
     let o = Command::new("/usr/bin/time")
         .arg("-v")
         .arg(env!("CARGO_BIN_EXE_signet"))
-        .args([
-            "verify",
-            "identity",
-            "--offline",
-            "--bundle",
+        .args(identity(
+            &["--offline"],
             path.to_str().unwrap(),
-            "--cert-identity",
             GENERIC,
-            "--cert-oidc-issuer",
             GH,
             &art,
-        ])
+        ))
         .output()
         .unwrap();
     let _ = std::fs::remove_dir_all(&dir);
@@ -685,48 +598,30 @@ fn conformance_verify_bundle_with_key() {
         "sha256:{}",
         hex::encode(signet_core::encoding::sha256(b"managed key artifact\n"))
     );
+    let with_key = |key: &str, input: &str| {
+        verify_bundle(&c.bundle, &["--key", key, "--trusted-root", &c.root], input)
+    };
     for input in [c.artifact.as_str(), digest.as_str()] {
-        let o = signet(&[
-            "conformance",
-            "verify-bundle",
-            "--bundle",
-            &c.bundle,
-            "--key",
-            &c.key,
-            "--trusted-root",
-            &c.root,
-            input,
-        ]);
+        let o = with_key(&c.key, input);
         assert_eq!(o.status.code(), Some(0), "{input}: {:?}", text(&o));
     }
     // --key with an identity is a usage error (sigstore-conformance
     // managed-key-and-client-identity_fail).
-    let o = signet(&[
-        "conformance",
-        "verify-bundle",
-        "--bundle",
+    let o = verify_bundle(
         &c.bundle,
-        "--key",
-        &c.key,
-        "--certificate-identity",
-        "a@example.com",
-        "--certificate-oidc-issuer",
-        "https://example.com",
-        "--trusted-root",
-        &c.root,
+        &[
+            "--key",
+            &c.key,
+            "--certificate-identity",
+            "a@example.com",
+            "--certificate-oidc-issuer",
+            "https://example.com",
+            "--trusted-root",
+            &c.root,
+        ],
         &c.artifact,
-    ]);
+    );
     assert_ne!(o.status.code(), Some(0), "{:?}", text(&o));
-    let o = signet(&[
-        "conformance",
-        "verify-bundle",
-        "--bundle",
-        &c.bundle,
-        "--key",
-        &c.wrong,
-        "--trusted-root",
-        &c.root,
-        &c.artifact,
-    ]);
+    let o = with_key(&c.wrong, &c.artifact);
     assert_eq!(o.status.code(), Some(1), "{:?}", text(&o));
 }

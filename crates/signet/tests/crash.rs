@@ -8,8 +8,27 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use common::{signet, text, Instance};
+use common::Instance;
 use signet_core::encoding::{b64_encode, sha256};
+
+/// `GET /api/v1/log/entries/{uuid}`, asserting a 200 (`when` names the round).
+fn get_entry(
+    c: &reqwest::blocking::Client,
+    inst: &Instance,
+    uuid: &str,
+    when: &str,
+) -> reqwest::blocking::Response {
+    let r = c
+        .get(format!("{}/api/v1/log/entries/{uuid}", inst.url))
+        .send()
+        .unwrap();
+    assert_eq!(
+        r.status().as_u16(),
+        200,
+        "{when}: acknowledged entry {uuid} lost"
+    );
+    r
+}
 
 #[test]
 fn acknowledged_entries_survive_kill_9() {
@@ -30,15 +49,7 @@ fn acknowledged_entries_survive_kill_9() {
         // Everything acknowledged before is still there, byte for byte.
         let c = reqwest::blocking::Client::new();
         for (uuid, body) in acked.lock().unwrap().iter() {
-            let r = c
-                .get(format!("{}/api/v1/log/entries/{uuid}", inst.url))
-                .send()
-                .unwrap();
-            assert_eq!(
-                r.status().as_u16(),
-                200,
-                "round {round}: acknowledged entry {uuid} lost"
-            );
+            let r = get_entry(&c, &inst, uuid, &format!("round {round}"));
             let v: serde_json::Value = r.json().unwrap();
             let e = v.as_object().unwrap().values().next().unwrap();
             let got =
@@ -46,18 +57,12 @@ fn acknowledged_entries_survive_kill_9() {
             assert_eq!(&got, body, "round {round}: entry {uuid} changed");
         }
         // The log still extends what was seen before the crash.
-        let tc = inst.trust_config();
-        let o = signet(&[
-            "--trust-config",
-            tc.to_str().unwrap(),
-            "rekor",
-            "--rekor-url",
+        inst.rekor(
             &inst.url,
-            "consistency",
-            "--state",
-            state_file.to_str().unwrap(),
-        ]);
-        assert!(o.status.success(), "round {round}: {:?}", text(&o));
+            &["consistency", "--state", state_file.to_str().unwrap()],
+        )
+        .case(format!("round {round}"))
+        .ok();
         // Load, then SIGKILL in the middle of it.
         let stop = AtomicBool::new(false);
         let mut next_dir = None;
@@ -103,15 +108,7 @@ fn acknowledged_entries_survive_kill_9() {
     let n = acked.lock().unwrap().len();
     let c = reqwest::blocking::Client::new();
     for (uuid, _) in acked.lock().unwrap().iter() {
-        let r = c
-            .get(format!("{}/api/v1/log/entries/{uuid}", inst.url))
-            .send()
-            .unwrap();
-        assert_eq!(
-            r.status().as_u16(),
-            200,
-            "final: acknowledged entry {uuid} lost"
-        );
+        get_entry(&c, &inst, uuid, "final");
     }
     // Every acknowledged entry is found by search (the index is committed before the 201).
     for (eid, body) in acked.lock().unwrap().iter() {
@@ -132,10 +129,6 @@ fn acknowledged_entries_survive_kill_9() {
         );
     }
     let dir = inst.kill();
-    for log in ["rekor-v1/log", "rekor-v2", "ctlog"] {
-        let d = dir.path().join(log);
-        let o = signet(&["log", "fsck", d.to_str().unwrap()]);
-        assert!(o.status.success(), "{log}: {:?}", text(&o));
-    }
+    common::fsck_every_log(dir.path());
     eprintln!("{n} acknowledged entries survived 3 SIGKILLs");
 }

@@ -5,49 +5,63 @@
 
 mod common;
 use std::path::Path;
-use std::process::Command;
 
-use common::{peers_dir, signet, text, Instance};
+use common::{peers_dir, Cli, Instance};
 
 const EMAIL: &str = "interop@example.com";
 
-fn python(peers: &Path, inst: &Instance, args: &[&str]) -> std::process::Output {
-    Command::new(peers.join("venv/bin/sigstore"))
+/// `sigstore --trust-config DATA/trust_config.json` (sigstore-python).
+fn python(peers: &Path, inst: &Instance) -> Cli {
+    Cli::program(peers.join("venv/bin/sigstore"))
         .arg("--trust-config")
         .arg(inst.trust_config())
-        .args(args)
-        .output()
-        .expect("run sigstore-python")
 }
 
-fn node(peers: &Path, script: &str, args: &[&str]) -> std::process::Output {
+/// sigstore-python's `verify identity` of `f` as [`EMAIL`] from the instance's issuer.
+fn python_verify(peers: &Path, inst: &Instance, f: &Path) -> Cli {
+    python(peers, inst)
+        .verify_identity(EMAIL, &inst.issuer())
+        .arg(f)
+}
+
+/// `node tests/interop/SCRIPT ARGS...` with the peers' node_modules.
+fn node(peers: &Path, script: &str, args: &[&str]) -> Cli {
     let script = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../tests/interop")
         .join(script);
-    Command::new("node")
+    Cli::program("node")
         .arg(script)
         .args(args)
         .env("NODE_PATH", peers.join("node/node_modules"))
-        .output()
-        .expect("run node")
 }
 
-fn signet_verify(inst: &Instance, bundle: &Path, artifact: &Path) -> std::process::Output {
-    let issuer = inst.issuer();
-    signet(&[
-        "--trust-config",
-        inst.trust_config().to_str().unwrap(),
-        "verify",
-        "identity",
-        "--offline",
-        "--bundle",
-        bundle.to_str().unwrap(),
-        "--cert-identity",
-        EMAIL,
-        "--cert-oidc-issuer",
-        &issuer,
-        artifact.to_str().unwrap(),
-    ])
+/// sigstore-js verifies `bundle` of `f` as [`EMAIL`] against the instance's trusted root.
+fn js_verify(peers: &Path, inst: &Instance, bundle: &Path, f: &Path) -> Cli {
+    node(
+        peers,
+        "js_verify.js",
+        &[
+            inst.trusted_root().to_str().unwrap(),
+            bundle.to_str().unwrap(),
+            f.to_str().unwrap(),
+            EMAIL,
+            &inst.issuer(),
+        ],
+    )
+}
+
+/// `signet verify identity --offline --bundle BUNDLE` of `artifact` as [`EMAIL`].
+fn signet_verify(inst: &Instance, bundle: &Path, artifact: &Path) -> Cli {
+    inst.signet()
+        .args(["verify", "identity", "--offline", "--bundle"])
+        .arg(bundle)
+        .args([
+            "--cert-identity",
+            EMAIL,
+            "--cert-oidc-issuer",
+            &inst.issuer(),
+        ])
+        .arg(artifact)
 }
 
 #[test]
@@ -59,59 +73,22 @@ fn sigstore_python_signs_against_signet_and_both_verify() {
         let f = work.path().join(format!("py-v{v}.txt"));
         std::fs::write(&f, format!("signed by sigstore-python via rekor v{v}\n")).unwrap();
         let tok = inst.token(EMAIL);
-        let o = python(
-            &peers,
-            &inst,
-            &[
-                "sign",
-                "--identity-token",
-                &tok,
-                "--rekor-version",
-                v,
-                f.to_str().unwrap(),
-            ],
-        );
-        assert!(o.status.success(), "python sign v{v}: {:?}", text(&o));
+        python(&peers, &inst)
+            .args(["sign", "--identity-token", &tok, "--rekor-version", v])
+            .arg(&f)
+            .case(format!("python sign v{v}"))
+            .ok();
         let bundle = work.path().join(format!("py-v{v}.txt.sigstore.json"));
-        let issuer = inst.issuer();
-        let o = python(
-            &peers,
-            &inst,
-            &[
-                "verify",
-                "identity",
-                "--cert-identity",
-                EMAIL,
-                "--cert-oidc-issuer",
-                &issuer,
-                f.to_str().unwrap(),
-            ],
-        );
-        assert!(o.status.success(), "python verify v{v}: {:?}", text(&o));
-        let o = signet_verify(&inst, &bundle, &f);
-        assert_eq!(
-            o.status.code(),
-            Some(0),
-            "signet verify of python v{v}: {:?}",
-            text(&o)
-        );
+        python_verify(&peers, &inst, &f)
+            .case(format!("python verify v{v}"))
+            .ok();
+        signet_verify(&inst, &bundle, &f)
+            .case(format!("signet verify of python v{v}"))
+            .ok();
         // And sigstore-js accepts python's bundle against our trusted root.
-        let o = node(
-            &peers,
-            "js_verify.js",
-            &[
-                inst.trusted_root().to_str().unwrap(),
-                bundle.to_str().unwrap(),
-                f.to_str().unwrap(),
-                EMAIL,
-                &issuer,
-            ],
-        );
-        assert!(
-            o.status.success(),
-            "js verify of python v{v}: {:?}",
-            text(&o)
-        );
+        js_verify(&peers, &inst, &bundle, &f)
+            .case(format!("js verify of python v{v}"))
+            .ok();
     }
 }
 
@@ -119,55 +96,24 @@ fn sigstore_python_signs_against_signet_and_both_verify() {
 fn reference_clients_verify_signet_bundles() {
     let Some(peers) = peers_dir() else { return };
     let inst = Instance::start();
-    let work = tempfile::tempdir().unwrap();
-    let pred = work.path().join("pred.json");
-    std::fs::write(&pred, r#"{"ok":true}"#).unwrap();
-    let issuer = inst.issuer();
+    let (work, pred) = common::work_file("pred.json", r#"{"ok":true}"#);
+    let attest_flags = common::attest_flags(&pred);
     for v in ["1", "2"] {
         for attest in [false, true] {
+            let case = format!("signet v{v} attest={attest}");
             let f = work.path().join(format!("s-v{v}-{attest}.txt"));
             std::fs::write(&f, format!("signet v{v} {attest}\n")).unwrap();
             let tok = inst.token(EMAIL);
-            let tc = inst.trust_config();
-            let mut args = vec!["--trust-config", tc.to_str().unwrap()];
-            if attest {
-                args.extend([
-                    "attest",
-                    "--predicate-type",
-                    "https://example.com/p",
-                    "--predicate",
-                    pred.to_str().unwrap(),
-                ]);
-            } else {
-                args.push("sign");
-            }
-            args.extend([
-                "--rekor-version",
-                v,
-                "--identity-token",
-                &tok,
-                f.to_str().unwrap(),
-            ]);
-            let o = signet(&args);
-            assert!(o.status.success(), "signet sign: {:?}", text(&o));
-            let o = python(
-                &peers,
-                &inst,
-                &[
-                    "verify",
-                    "identity",
-                    "--cert-identity",
-                    EMAIL,
-                    "--cert-oidc-issuer",
-                    &issuer,
-                    f.to_str().unwrap(),
-                ],
-            );
-            assert!(
-                o.status.success(),
-                "python verify of signet v{v} attest={attest}: {:?}",
-                text(&o)
-            );
+            let flags: &[&str] = if attest { &attest_flags } else { &["sign"] };
+            inst.signet()
+                .args(flags)
+                .args(["--rekor-version", v, "--identity-token", &tok])
+                .arg(&f)
+                .case(format!("signet sign: {case}"))
+                .ok();
+            python_verify(&peers, &inst, &f)
+                .case(format!("python verify of {case}"))
+                .ok();
             let bundle = work
                 .path()
                 .join(format!("s-v{v}-{attest}.txt.sigstore.json"));
@@ -176,41 +122,18 @@ fn reference_clients_verify_signet_bundles() {
             // while @sigstore/verify 4.x compares that digest with SHA-256(payload). Signet signs
             // as sigstore-python does, so sigstore-js cannot check that one combination.
             if !(v == "2" && attest) {
-                let o = node(
-                    &peers,
-                    "js_verify.js",
-                    &[
-                        inst.trusted_root().to_str().unwrap(),
-                        bundle.to_str().unwrap(),
-                        f.to_str().unwrap(),
-                        EMAIL,
-                        &issuer,
-                    ],
-                );
-                assert!(
-                    o.status.success(),
-                    "js verify of signet v{v} attest={attest}: {:?}",
-                    text(&o)
-                );
+                js_verify(&peers, &inst, &bundle, &f)
+                    .case(format!("js verify of {case}"))
+                    .ok();
             }
             // A tampered artifact fails in all three.
             std::fs::write(&f, b"tampered").unwrap();
-            assert!(!python(
-                &peers,
-                &inst,
-                &[
-                    "verify",
-                    "identity",
-                    "--cert-identity",
-                    EMAIL,
-                    "--cert-oidc-issuer",
-                    &issuer,
-                    f.to_str().unwrap()
-                ]
-            )
-            .status
-            .success());
-            assert_eq!(signet_verify(&inst, &bundle, &f).status.code(), Some(1));
+            python_verify(&peers, &inst, &f)
+                .case(format!("python, tampered {case}"))
+                .refused();
+            signet_verify(&inst, &bundle, &f)
+                .case(format!("signet, tampered {case}"))
+                .fails(1);
         }
     }
 }
@@ -219,31 +142,17 @@ fn reference_clients_verify_signet_bundles() {
 fn sigstore_js_signs_against_signet() {
     let Some(peers) = peers_dir() else { return };
     let inst = Instance::start();
-    let work = tempfile::tempdir().unwrap();
-    let f = work.path().join("js.txt");
-    std::fs::write(&f, b"signed by sigstore-js\n").unwrap();
+    let (work, f) = common::work_file("js.txt", b"signed by sigstore-js\n");
     for mode in ["sign", "attest"] {
         let out = work.path().join(format!("js-{mode}.sigstore.json"));
         let tok = inst.token(EMAIL);
-        let o = node(
-            &peers,
-            "js_sign.js",
-            &[
-                &inst.url,
-                &tok,
-                f.to_str().unwrap(),
-                out.to_str().unwrap(),
-                mode,
-            ],
-        );
-        assert!(o.status.success(), "js {mode}: {:?}", text(&o));
-        let o = signet_verify(&inst, &out, &f);
-        assert_eq!(
-            o.status.code(),
-            Some(0),
-            "signet verify of js {mode}: {:?}",
-            text(&o)
-        );
+        let (file, bundle) = (f.to_str().unwrap(), out.to_str().unwrap());
+        node(&peers, "js_sign.js", &[&inst.url, &tok, file, bundle, mode])
+            .case(format!("js {mode}"))
+            .ok();
+        signet_verify(&inst, &out, &f)
+            .case(format!("signet verify of js {mode}"))
+            .ok();
     }
 }
 
@@ -255,46 +164,30 @@ fn sigstore_js_verifies_signet_managed_key_bundles() {
     let inst = Instance::start();
     let k = common::key_files();
     let pubp = k.public.clone();
-    let tc = inst.trust_config().to_str().unwrap().to_string();
     for v in ["1", "2"] {
         for attest in [false, true] {
             let f = common::sign_with_key(&inst, &k, v, attest);
             let bundle = format!("{}.sigstore.json", f.display());
-            let o = signet(&[
-                "--trust-config",
-                &tc,
-                "verify",
-                "key",
-                "--key",
-                pubp.to_str().unwrap(),
-                f.to_str().unwrap(),
-            ]);
-            assert_eq!(
-                o.status.code(),
-                Some(0),
-                "signet verify key: {:?}",
-                text(&o)
-            );
+            inst.signet()
+                .args(["verify", "key", "--key"])
+                .arg(&pubp)
+                .arg(&f)
+                .case(format!("signet verify key v{v} {attest}"))
+                .ok();
             // The upstream disagreement on DSSE in Rekor v2 (see reference_clients_verify_signet_bundles):
             // @sigstore/verify 4.x hashes the payload where the rekor-v2 spec hashes the PAE.
             if v == "2" && attest {
                 continue;
             }
-            let o = node(
-                &peers,
-                "js_verify_key.js",
-                &[
-                    inst.trusted_root().to_str().unwrap(),
-                    &bundle,
-                    f.to_str().unwrap(),
-                    pubp.to_str().unwrap(),
-                ],
+            let root = inst.trusted_root();
+            let (root, file, key) = (
+                root.to_str().unwrap(),
+                f.to_str().unwrap(),
+                pubp.to_str().unwrap(),
             );
-            assert!(
-                o.status.success(),
-                "js verify v{v} {attest}: {:?}",
-                text(&o)
-            );
+            node(&peers, "js_verify_key.js", &[root, &bundle, file, key])
+                .case(format!("js verify v{v} {attest}"))
+                .ok();
         }
     }
 }
@@ -331,61 +224,36 @@ fn conformance_sign_bundle_against_signet_serve_verified_by_sigstore_python() {
     for (input, in_toto) in [(&f, false), (&st, true)] {
         let bundle = work.path().join(format!("out-{in_toto}.sigstore.json"));
         let tok = inst.token(EMAIL);
-        let mut args = vec![
-            "conformance",
-            "sign-bundle",
-            "--staging",
-            "--identity-token",
-            &tok,
-            "--bundle",
-            bundle.to_str().unwrap(),
-            "--trusted-root",
-            tr.to_str().unwrap(),
-            "--signing-config",
-            sc.to_str().unwrap(),
-        ];
-        if in_toto {
-            args.push("--in-toto");
-        }
-        args.push(input.to_str().unwrap());
-        let o = signet(&args);
-        assert!(o.status.success(), "sign-bundle {in_toto}: {:?}", text(&o));
-        let o = signet(&[
-            "conformance",
-            "verify-bundle",
-            "--bundle",
-            bundle.to_str().unwrap(),
-            "--certificate-identity",
-            EMAIL,
-            "--certificate-oidc-issuer",
-            &issuer,
-            "--trusted-root",
-            tr.to_str().unwrap(),
-            f.to_str().unwrap(),
-        ]);
-        assert_eq!(
-            o.status.code(),
-            Some(0),
-            "verify-bundle {in_toto}: {:?}",
-            text(&o)
-        );
+        Cli::signet()
+            .args(["conformance", "sign-bundle", "--staging"])
+            .args(["--identity-token", &tok, "--bundle"])
+            .arg(&bundle)
+            .arg("--trusted-root")
+            .arg(&tr)
+            .arg("--signing-config")
+            .arg(&sc)
+            .args(if in_toto { &["--in-toto"][..] } else { &[] })
+            .arg(input)
+            .case(format!("sign-bundle {in_toto}"))
+            .ok();
+        Cli::signet()
+            .args(["conformance", "verify-bundle", "--bundle"])
+            .arg(&bundle)
+            .args(["--certificate-identity", EMAIL])
+            .args(["--certificate-oidc-issuer", &issuer])
+            .arg("--trusted-root")
+            .arg(&tr)
+            .arg(&f)
+            .case(format!("verify-bundle {in_toto}"))
+            .ok();
         if !in_toto {
-            let o = python(
-                &peers,
-                &inst,
-                &[
-                    "verify",
-                    "identity",
-                    "--bundle",
-                    bundle.to_str().unwrap(),
-                    "--cert-identity",
-                    EMAIL,
-                    "--cert-oidc-issuer",
-                    &issuer,
-                    f.to_str().unwrap(),
-                ],
-            );
-            assert!(o.status.success(), "python verify: {:?}", text(&o));
+            python(&peers, &inst)
+                .args(["verify", "identity", "--bundle"])
+                .arg(&bundle)
+                .args(["--cert-identity", EMAIL, "--cert-oidc-issuer", &issuer])
+                .arg(&f)
+                .case("python verify")
+                .ok();
         }
     }
 }
@@ -396,34 +264,24 @@ fn conformance_sign_bundle_against_signet_serve_verified_by_sigstore_python() {
 fn sigstore_python_against_a_tls_instance() {
     let Some(peers) = peers_dir() else { return };
     let (inst, ca, _tls) = common::tls_instance();
-    let work = tempfile::tempdir().unwrap();
-    let f = work.path().join("py-tls.txt");
-    std::fs::write(&f, b"sigstore-python over TLS\n").unwrap();
+    let (work, f) = common::work_file("py-tls.txt", b"sigstore-python over TLS\n");
     let issuer = inst.issuer();
     let tok = inst.token(EMAIL);
-    let run = |args: &[&str]| {
-        Command::new(peers.join("venv/bin/sigstore"))
-            .arg("--trust-config")
-            .arg(inst.trust_config())
-            .args(args)
+    let run = || {
+        python(&peers, &inst)
             .env("REQUESTS_CA_BUNDLE", &ca)
             .env("SSL_CERT_FILE", &ca)
-            .output()
-            .expect("run sigstore-python")
     };
-    let o = run(&["sign", "--identity-token", &tok, f.to_str().unwrap()]);
-    assert!(o.status.success(), "python sign over TLS: {:?}", text(&o));
-    let o = run(&[
-        "verify",
-        "identity",
-        "--cert-identity",
-        EMAIL,
-        "--cert-oidc-issuer",
-        &issuer,
-        f.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "python verify over TLS: {:?}", text(&o));
+    run()
+        .args(["sign", "--identity-token", &tok])
+        .arg(&f)
+        .case("python sign over TLS")
+        .ok();
+    run()
+        .verify_identity(EMAIL, &issuer)
+        .arg(&f)
+        .case("python verify over TLS")
+        .ok();
     let bundle = work.path().join("py-tls.txt.sigstore.json");
-    let o = signet_verify(&inst, &bundle, &f);
-    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    signet_verify(&inst, &bundle, &f).ok();
 }

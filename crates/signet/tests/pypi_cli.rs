@@ -10,7 +10,7 @@ use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use common::{signet, text, Instance};
+use common::{signet, text, Cli, Instance};
 
 fn data() -> Option<PathBuf> {
     signet_testing::fixtures::require("pypi")
@@ -37,20 +37,21 @@ const PA19_ID: &str =
     "https://github.com/trailofbits/pypi-attestations/.github/workflows/release.yml@refs/tags/v0.0.19";
 const PA19: &str = "pypi_attestations-0.0.19.tar.gz";
 
+/// `signet pypi verify attestation --offline --identity IDENTITY EXTRA DIST`.
+fn attestation(identity: &str, extra: &[&str], dist: &str) -> Cli {
+    Cli::signet()
+        .args(["pypi", "verify", "attestation", "--offline"])
+        .args(["--identity", identity])
+        .args(extra)
+        .arg(dist)
+}
+
 // Row 1: pypi_attestations-0.0.19 with its two attestations, by identity.
 #[test]
 fn row1_identity_ok_for_both_attestations() {
     let Some(d) = data() else { return };
     let dist = d.join(PA19);
-    let err = ok(&signet(&[
-        "pypi",
-        "verify",
-        "attestation",
-        "--offline",
-        "--identity",
-        PA19_ID,
-        &s(&dist),
-    ]));
+    let err = ok(&attestation(PA19_ID, &[], &s(&dist)).run());
     let lines: Vec<&str> = err.lines().collect();
     assert_eq!(
         lines,
@@ -82,20 +83,18 @@ fn row1_other_identity_fails_san_mismatch() {
 }
 
 fn verify_pypi(d: &Path, dist: &str, policy: &[&str]) -> Output {
-    let dist = d.join(dist);
-    let prov = format!("{}.provenance", s(&dist));
-    let mut args = vec![
-        "pypi",
-        "verify",
-        "pypi",
-        "--offline",
-        "--provenance-file",
-        &prov,
-    ];
-    args.extend_from_slice(policy);
-    let dist = s(&dist);
-    args.push(&dist);
-    signet(&args)
+    let dist = s(&d.join(dist));
+    provenance(&format!("{dist}.provenance"), policy, &dist)
+}
+
+/// `signet pypi verify pypi --offline --provenance-file PROVENANCE POLICY DIST`.
+fn provenance(provenance: &str, policy: &[&str], dist: &str) -> Output {
+    Cli::signet()
+        .args(["pypi", "verify", "pypi", "--offline"])
+        .args(["--provenance-file", provenance])
+        .args(policy)
+        .arg(dist)
+        .run()
 }
 
 // Row 2: provenance with a GitHub publisher.
@@ -158,15 +157,12 @@ const GITLAB_DIST: &str = "gitlab_oidc_project-0.0.3.tar.gz";
 #[test]
 fn row3_gitlab_identity_ok() {
     let Some(d) = data() else { return };
-    ok(&signet(&[
-        "pypi",
-        "verify",
-        "attestation",
-        "--offline",
-        "--identity",
+    ok(&attestation(
         "https://gitlab.com/facutuesca/gitlab-oidc-project//.gitlab-ci.yml@refs/heads/main",
+        &[],
         &s(&d.join(GITLAB_DIST)),
-    ]));
+    )
+    .run());
 }
 
 /// Write a provenance file for the GitLab attestation with the given publisher fields.
@@ -198,21 +194,8 @@ fn row3_gitlab_publisher_policy_ok_and_wrong_filepath_fails() {
     let tmp = tempfile::tempdir().unwrap();
     let dist = s(&d.join(GITLAB_DIST));
     let repo = "https://gitlab.com/facutuesca/gitlab-oidc-project";
-    let good = gitlab_provenance(&d, tmp.path(), ".gitlab-ci.yml");
-    ok(&signet(&[
-        "pypi",
-        "verify",
-        "pypi",
-        "--offline",
-        "--repository",
-        repo,
-        "--provenance-file",
-        &s(&good),
-        &dist,
-    ]));
-    let bad = gitlab_provenance(&d, tmp.path(), "other-ci.yml");
-    let err = fails(
-        &signet(&[
+    let verify = |prov: &Path| {
+        signet(&[
             "pypi",
             "verify",
             "pypi",
@@ -220,11 +203,17 @@ fn row3_gitlab_publisher_policy_ok_and_wrong_filepath_fails() {
             "--repository",
             repo,
             "--provenance-file",
-            &s(&bad),
+            &s(prov),
             &dist,
-        ]),
-        "Build Config URI",
-    );
+        ])
+    };
+    ok(&verify(&gitlab_provenance(
+        &d,
+        tmp.path(),
+        ".gitlab-ci.yml",
+    )));
+    let bad = gitlab_provenance(&d, tmp.path(), "other-ci.yml");
+    let err = fails(&verify(&bad), "Build Config URI");
     assert!(
         err.contains("other-ci.yml") && err.contains("//.gitlab-ci.yml@refs/heads/main"),
         "{err}"
@@ -302,15 +291,12 @@ fn row5_circleci_publisher() {
     );
     assert!(err.contains(did), "{err}");
     // The standalone attestation verifies by its SAN.
-    ok(&signet(&[
-        "pypi",
-        "verify",
-        "attestation",
-        "--offline",
-        "--identity",
+    ok(&attestation(
         &format!("https://circleci.com/api/v2/projects/{pid}/pipeline-definitions/{did}"),
+        &[],
         &s(&d.join(CIRCLE)),
-    ]));
+    )
+    .run());
 }
 
 // Row 6: staging.
@@ -320,21 +306,9 @@ fn row6_staging_ok_and_production_fails_chain() {
     let dist = s(&d.join("rfc8785-0.1.2-py3-none-any.whl"));
     let att = s(&d.join("rfc8785-0.1.2-py3-none-any.whl.publish.attestation"));
     let args = |staging: bool| {
-        let mut a = vec![
-            "pypi",
-            "verify",
-            "attestation",
-            "--offline",
-            "--identity",
-            "william@yossarian.net",
-            "--attestation",
-            &att,
-            &dist,
-        ];
-        if staging {
-            a.push("--staging");
-        }
-        signet(&a)
+        attestation("william@yossarian.net", &["--attestation", &att], &dist)
+            .args(if staging { &["--staging"][..] } else { &[] })
+            .run()
     };
     let err = ok(&args(true));
     assert_eq!(err.trim(), format!("OK: {att}"));
@@ -354,13 +328,19 @@ fn row7_convert_bundle_reproduces_attestation() {
     let Some(d) = data() else { return };
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("x.attestation");
-    ok(&signet(&[
-        "pypi",
-        "convert",
-        "--output-file",
-        &s(&out),
-        &s(&d.join("pypi_attestation_models-0.0.4a2.tar.gz.sigstore")),
-    ]));
+    let convert = |output: &Path, input: &Path| {
+        ok(&signet(&[
+            "pypi",
+            "convert",
+            "--output-file",
+            &s(output),
+            &s(input),
+        ]))
+    };
+    convert(
+        &out,
+        &d.join("pypi_attestation_models-0.0.4a2.tar.gz.sigstore"),
+    );
     let got: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
     let want: serde_json::Value = serde_json::from_slice(
         &std::fs::read(d.join("pypi_attestation_models-0.0.4a2.tar.gz.attestation")).unwrap(),
@@ -369,13 +349,7 @@ fn row7_convert_bundle_reproduces_attestation() {
     assert_eq!(got, want);
     // And back: the attestation converts to a bundle that `verify identity` accepts.
     let bundle = tmp.path().join("x.sigstore.json");
-    ok(&signet(&[
-        "pypi",
-        "convert",
-        "--output-file",
-        &s(&bundle),
-        &s(&out),
-    ]));
+    convert(&bundle, &out);
     let b: serde_json::Value = serde_json::from_slice(&std::fs::read(&bundle).unwrap()).unwrap();
     assert!(b["dsseEnvelope"].is_object(), "{b}");
 }
@@ -385,17 +359,12 @@ fn row7_converted_attestation_verifies() {
     let Some(d) = data() else { return };
     let dist = s(&d.join("pypi_attestation_models-0.0.4a2.tar.gz"));
     let att = s(&d.join("pypi_attestation_models-0.0.4a2.tar.gz.attestation"));
-    ok(&signet(&[
-        "pypi",
-        "verify",
-        "attestation",
-        "--offline",
-        "--identity",
+    ok(&attestation(
         "https://github.com/trailofbits/pypi-attestation-models/.github/workflows/release.yml@refs/tags/v0.0.4a2",
-        "--attestation",
-        &att,
+        &["--attestation", &att],
         &dist,
-    ]));
+    )
+    .run());
 }
 
 // Row 8 (spt3g, no distribution file) is tested at the library level:
@@ -405,22 +374,10 @@ fn row7_converted_attestation_verifies() {
 #[test]
 fn row9_other_content_fails() {
     let Some(d) = data() else { return };
-    let tmp = tempfile::tempdir().unwrap();
-    let dist = tmp.path().join(PA19);
-    std::fs::write(&dist, b"not the release").unwrap();
+    let (_tmp, dist) = common::work_file(PA19, b"not the release");
     let att = s(&d.join(format!("{PA19}.publish.attestation")));
     let err = fails(
-        &signet(&[
-            "pypi",
-            "verify",
-            "attestation",
-            "--offline",
-            "--identity",
-            PA19_ID,
-            "--attestation",
-            &att,
-            &s(&dist),
-        ]),
+        &attestation(PA19_ID, &["--attestation", &att], &s(&dist)).run(),
         "subject does not match distribution name/digest: expected pypi_attestations-0.0.19.tar.gz (sha256 ",
     );
     assert!(
@@ -436,18 +393,9 @@ fn row9_other_name_fails() {
     // Same bytes, another version in the name.
     let dist = tmp.path().join("pypi_attestations-0.0.20.tar.gz");
     std::fs::copy(d.join(PA19), &dist).unwrap();
+    let slsa = s(&d.join(format!("{PA19}.slsa.attestation")));
     let err = fails(
-        &signet(&[
-            "pypi",
-            "verify",
-            "attestation",
-            "--offline",
-            "--identity",
-            PA19_ID,
-            "--attestation",
-            &s(&d.join(format!("{PA19}.slsa.attestation"))),
-            &s(&dist),
-        ]),
+        &attestation(PA19_ID, &["--attestation", &slsa], &s(&dist)).run(),
         "subject does not match distribution name/digest: expected pypi_attestations-0.0.20.tar.gz",
     );
     assert!(
@@ -476,19 +424,8 @@ fn row9_other_name_fails() {
         let dist = tmp.path().join(name);
         std::fs::write(&dist, b"tampered").unwrap();
         let prov = s(&d.join(format!("{name}.provenance")));
-        let mut args = vec![
-            "pypi",
-            "verify",
-            "pypi",
-            "--offline",
-            "--provenance-file",
-            &prov,
-        ];
-        args.extend(policy.iter());
-        let dp = s(&dist);
-        args.push(&dp);
         fails(
-            &signet(&args),
+            &provenance(&prov, &policy, &s(&dist)),
             "subject does not match distribution name/digest",
         );
     }
@@ -496,9 +433,7 @@ fn row9_other_name_fails() {
 
 #[test]
 fn missing_attestation_is_a_usage_error() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dist = tmp.path().join("x-1.0.tar.gz");
-    std::fs::write(&dist, b"x").unwrap();
+    let (_tmp, dist) = common::work_file("x-1.0.tar.gz", b"x");
     let o = signet(&[
         "pypi",
         "verify",
@@ -607,82 +542,42 @@ fn index_for(d: &Path, sha_override: Option<&str>) -> (String, Vec<u8>) {
     (serve(routes), dist)
 }
 
+/// `signet pypi verify pypi --index-url INDEX --repository REPOSITORY INPUT`.
+fn online(index: &str, repository: &str, input: &str) -> Output {
+    signet(&[
+        "pypi",
+        "verify",
+        "pypi",
+        "--index-url",
+        index,
+        "--repository",
+        repository,
+        input,
+    ])
+}
+
 #[test]
 fn online_pypi_prefix_url_and_local_file() {
     let Some(d) = data() else { return };
     let (index, _) = index_for(&d, None);
     let repo = "https://github.com/trailofbits/pypi-attestations";
     let pypi_arg = format!("pypi:{PA19}");
-    let err = ok(&signet(&[
-        "pypi",
-        "verify",
-        "pypi",
-        "--index-url",
-        &index,
-        "--repository",
-        repo,
-        &pypi_arg,
-    ]));
+    let online = |repository: &str, input: &str| online(&index, repository, input);
+    let err = ok(&online(repo, &pypi_arg));
     assert_eq!(err.trim(), format!("OK: {pypi_arg}"));
-    let url = format!("{index}/files/{PA19}");
-    ok(&signet(&[
-        "pypi",
-        "verify",
-        "pypi",
-        "--index-url",
-        &index,
-        "--repository",
-        repo,
-        &url,
-    ]));
-    ok(&signet(&[
-        "pypi",
-        "verify",
-        "pypi",
-        "--index-url",
-        &index,
-        "--repository",
-        repo,
-        &s(&d.join(PA19)),
-    ]));
+    ok(&online(repo, &format!("{index}/files/{PA19}")));
+    ok(&online(repo, &s(&d.join(PA19))));
     fails(
-        &signet(&[
-            "pypi",
-            "verify",
-            "pypi",
-            "--index-url",
-            &index,
-            "--repository",
-            "https://github.com/other/repo",
-            &pypi_arg,
-        ]),
+        &online("https://github.com/other/repo", &pypi_arg),
         "expected https://github.com/other/repo, found https://github.com/trailofbits/pypi-attestations",
     );
     // Unknown file and missing provenance name the URL.
     fails(
-        &signet(&[
-            "pypi",
-            "verify",
-            "pypi",
-            "--index-url",
-            &index,
-            "--repository",
-            repo,
-            "pypi:pypi_attestations-0.0.17.tar.gz",
-        ]),
+        &online(repo, "pypi:pypi_attestations-0.0.17.tar.gz"),
         "has no file pypi_attestations-0.0.17.tar.gz",
     );
     fails(
-        &signet(&[
-            "pypi",
-            "verify",
-            "pypi",
-            "--index-url",
-            &index,
-            "--repository",
-            repo,
-            "pypi:pypi_attestations-0.0.18.tar.gz",
-        ]),
+        &online(repo, "pypi:pypi_attestations-0.0.18.tar.gz"),
         "HTTP 404",
     );
     // --offline refuses remote inputs.
@@ -703,16 +598,11 @@ fn online_index_digest_mismatch_fails() {
     let Some(d) = data() else { return };
     let (index, _) = index_for(&d, Some(&"00".repeat(32)));
     fails(
-        &signet(&[
-            "pypi",
-            "verify",
-            "pypi",
-            "--index-url",
+        &online(
             &index,
-            "--repository",
             "https://github.com/trailofbits/pypi-attestations",
             &format!("pypi:{PA19}"),
-        ]),
+        ),
         "but the index lists 0000",
     );
 }
@@ -720,28 +610,17 @@ fn online_index_digest_mismatch_fails() {
 #[test]
 fn sign_against_serve_then_verify() {
     let inst = Instance::start();
-    let work = tempfile::tempdir().unwrap();
-    let dist = work.path().join("My.Pkg-1.0-py3-none-any.whl");
-    std::fs::write(&dist, b"wheel bytes").unwrap();
+    let (_work, dist) = common::work_file("My.Pkg-1.0-py3-none-any.whl", b"wheel bytes");
     let tc = s(&inst.trust_config());
     let token = inst.token("alice@example.com");
-    let err = ok(&signet(&[
-        "--trust-config",
-        &tc,
-        "pypi",
-        "sign",
-        "--identity-token",
-        &token,
-        &s(&dist),
-    ]));
+    let sign = || inst.sign_with(&token, &dist, &["pypi", "sign"]).run();
+    let err = ok(&sign());
     assert!(err.contains("alice@example.com"), "{err}");
     let att = format!("{}.publish.attestation", s(&dist));
     let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&att).unwrap()).unwrap();
     assert_eq!(v["version"], 1);
     // Verify it (issuer not checked, SAN exact).
-    let err = ok(&signet(&[
-        "--trust-config",
-        &tc,
+    let err = ok(&inst.cli(&[
         "pypi",
         "verify",
         "attestation",
@@ -772,15 +651,7 @@ fn sign_against_serve_then_verify() {
         "my_pkg-1.0-py3-none-any.whl"
     );
     // Refuses to overwrite.
-    let o = signet(&[
-        "--trust-config",
-        &tc,
-        "pypi",
-        "sign",
-        "--identity-token",
-        &token,
-        &s(&dist),
-    ]);
+    let o = sign();
     assert_eq!(o.status.code(), Some(2), "{:?}", text(&o));
 }
 
@@ -803,23 +674,14 @@ fn bench_pypi_directory() {
 #[test]
 fn pypi_sign_rekor_v2_is_refused_before_anything_is_signed() {
     let inst = Instance::start();
-    let work = tempfile::tempdir().unwrap();
-    let dist = work.path().join("pkg-1.0.tar.gz");
-    std::fs::write(&dist, b"sdist bytes").unwrap();
-    let tc = s(&inst.trust_config());
-    let token = inst.token("alice@example.com");
-    let o = signet(&[
-        "--trust-config",
-        &tc,
-        "pypi",
-        "sign",
-        "--rekor-version",
-        "2",
-        "--identity-token",
-        &token,
-        &s(&dist),
-    ]);
-    assert_eq!(o.status.code(), Some(2), "{:?}", text(&o));
+    let (work, dist) = common::work_file("pkg-1.0.tar.gz", b"sdist bytes");
+    let o = inst
+        .sign_as(
+            "alice@example.com",
+            &dist,
+            &["pypi", "sign", "--rekor-version", "2"],
+        )
+        .fails(2);
     assert!(text(&o).1.contains("Rekor v1"), "{:?}", text(&o));
     assert!(!work
         .path()

@@ -2,13 +2,11 @@
 //! the CA's rejections.
 
 mod common;
-use common::{signet, text, Instance};
+use common::{text, Cli, Instance};
 
 fn sign_and_verify(inst: &Instance, rekor: &str, attest: bool) {
-    let work = tempfile::tempdir().unwrap();
-    let f = work.path().join("README.md");
-    std::fs::write(&f, format!("artifact for rekor v{rekor} attest={attest}\n")).unwrap();
-    let tc = inst.trust_config();
+    let case = format!("rekor v{rekor} attest={attest}");
+    let (work, f) = common::work_file("README.md", format!("artifact for {case}\n"));
     let pred = work.path().join("p.json");
     std::fs::write(&pred, r#"{"built":"yes"}"#).unwrap();
     let mut args = vec![];
@@ -22,41 +20,33 @@ fn sign_and_verify(inst: &Instance, rekor: &str, attest: bool) {
         ]);
     }
     args.extend(["--rekor-version", rekor]);
-    let o = inst.sign_as("alice@example.com", &f, &args);
-    assert!(o.status.success(), "sign: {:?}", text(&o));
+    inst.sign_as("alice@example.com", &f, &args)
+        .case(format!("sign {case}"))
+        .ok();
     let issuer = inst.issuer();
-    let o = inst.verify_as("alice@example.com", &f, &[]);
-    assert_eq!(o.status.code(), Some(0), "verify: {:?}", text(&o));
+    let o = inst
+        .verify_as("alice@example.com", &f, &[])
+        .case(format!("verify {case}"))
+        .ok();
     assert_eq!(text(&o).1.trim(), format!("OK: {}", f.display()));
     // Another identity fails, naming both.
-    let o = signet(&[
-        "--trust-config",
-        tc.to_str().unwrap(),
-        "verify",
-        "identity",
-        "--cert-identity",
-        "mallory@example.com",
-        "--cert-oidc-issuer",
-        &issuer,
-        f.to_str().unwrap(),
-    ]);
-    assert_eq!(o.status.code(), Some(1));
+    let o = inst
+        .signet()
+        .verify_identity("mallory@example.com", &issuer)
+        .arg(&f)
+        .case(&case)
+        .fails(1);
+    let (_, err) = text(&o);
     assert!(
-        text(&o).1.contains("alice@example.com") && text(&o).1.contains("mallory@example.com"),
-        "{:?}",
-        text(&o)
+        err.contains("alice@example.com") && err.contains("mallory@example.com"),
+        "{case}: {err}"
     );
     // The public-good root does not trust this instance.
-    let o = signet(&[
-        "verify",
-        "identity",
-        "--cert-identity",
-        "alice@example.com",
-        "--cert-oidc-issuer",
-        &issuer,
-        f.to_str().unwrap(),
-    ]);
-    assert_eq!(o.status.code(), Some(1));
+    Cli::signet()
+        .verify_identity("alice@example.com", &issuer)
+        .arg(&f)
+        .case(&case)
+        .fails(1);
 }
 
 #[test]
@@ -80,6 +70,84 @@ fn post(url: &str, body: &str, bearer: Option<&str>) -> (u16, String) {
     }
     let resp = r.send().unwrap();
     (resp.status().as_u16(), resp.text().unwrap())
+}
+
+/// The key details of a P-256 key.
+const P256: &str = "PKIX_ECDSA_P256_SHA_256";
+
+/// A Rekor v2 `hashedRekordRequestV002` for `msg`: the signature `sig` by `key`, the key named
+/// `details`.
+fn hashed_rekord_v002(
+    key: &signet_core::keys::EcKey,
+    msg: &[u8],
+    sig: &[u8],
+    details: &str,
+) -> serde_json::Value {
+    use signet_core::encoding::{b64_encode, sha256};
+    serde_json::json!({"hashedRekordRequestV002": {
+        "digest": b64_encode(sha256(msg)),
+        "signature": {
+            "content": b64_encode(sig),
+            "verifier": {
+                "publicKey": {"rawBytes": b64_encode(key.spki_der())},
+                "keyDetails": details,
+            }
+        }
+    }})
+}
+
+/// A fresh P-256 key and its signature of `msg`.
+fn p256_signed(msg: &[u8]) -> (signet_core::keys::EcKey, Vec<u8>) {
+    use signet_core::keys::{Curve, EcKey};
+    let key = EcKey::generate(Curve::P256).unwrap();
+    let sig = key.sign(msg).unwrap();
+    (key, sig)
+}
+
+/// The routes that take a submission (Rekor v1 and v2 entries, signing certificates).
+const SUBMISSIONS: [&str; 3] = [
+    "/api/v1/log/entries",
+    "/rekor2/api/v2/log/entries",
+    "/api/v2/signingCert",
+];
+
+/// POST `body` as `content_type` to `route` on the instance.
+fn post_body(
+    c: &reqwest::blocking::Client,
+    inst: &Instance,
+    route: &str,
+    content_type: &str,
+    body: impl Into<reqwest::blocking::Body>,
+) -> reqwest::Result<reqwest::blocking::Response> {
+    c.post(format!("{}{route}", inst.url))
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+}
+
+/// An HTTP client that does not follow redirects.
+fn no_redirects() -> reqwest::blocking::Client {
+    reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// The development issuer's sign-in form, submitted for `a@example.com` with `redirect_uri`.
+fn authorize(
+    http: &reqwest::blocking::Client,
+    inst: &Instance,
+    redirect_uri: &str,
+) -> reqwest::Result<reqwest::blocking::Response> {
+    http.post(format!("{}/authorize", inst.issuer()))
+        .form(&[("email", "a@example.com"), ("redirect_uri", redirect_uri)])
+        .send()
+}
+
+/// `/healthz` answers with a success.
+fn assert_healthy(inst: &Instance) {
+    let r = reqwest::blocking::get(format!("{}/healthz", inst.url)).unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
 }
 
 #[test]
@@ -137,8 +205,7 @@ fn ca_rejects_bad_tokens_and_requests() {
     let (s, _) = post(&url, &format!(r#"{{"junk":"{big}"}}"#), Some(&good));
     assert_eq!(s, 413);
     // The server is still up.
-    let r = reqwest::blocking::get(format!("{}/healthz", inst.url)).unwrap();
-    assert!(r.status().is_success());
+    assert_healthy(&inst);
 }
 
 #[test]
@@ -206,8 +273,7 @@ fn rekor_rejects_bad_entries() {
         None,
     );
     assert_eq!(s, 400);
-    let r = reqwest::blocking::get(format!("{}/healthz", inst.url)).unwrap();
-    assert!(r.status().is_success());
+    assert_healthy(&inst);
 }
 
 #[test]
@@ -239,62 +305,30 @@ fn trust_material_is_served() {
 #[test]
 fn rekor_client_against_the_instance() {
     let inst = Instance::start();
-    let work = tempfile::tempdir().unwrap();
-    let f = work.path().join("a.txt");
-    std::fs::write(&f, b"rekor client test\n").unwrap();
-    let tc = inst.trust_config();
-    let tcs = tc.to_str().unwrap();
+    let (work, f) = common::work_file("a.txt", b"rekor client test\n");
     let token = inst.token("alice@example.com");
-    let o = signet(&[
-        "--trust-config",
-        tcs,
-        "sign",
-        "--identity-token",
-        &token,
-        f.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{:?}", text(&o));
+    inst.sign_with(&token, &f, &[]).ok();
     let pred = work.path().join("p.json");
     std::fs::write(&pred, "{}").unwrap();
     let g = work.path().join("b.txt");
     std::fs::write(&g, b"attested\n").unwrap();
-    let o = signet(&[
-        "--trust-config",
-        tcs,
-        "attest",
-        "--predicate-type",
-        "https://example.com/p",
-        "--predicate",
-        pred.to_str().unwrap(),
-        "--identity-token",
-        &token,
-        g.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{:?}", text(&o));
+    inst.sign_with(&token, &g, &common::attest_flags(&pred))
+        .ok();
     let url = &inst.url;
+    let rekor = |args: &[&str]| inst.rekor(url, args);
+    // Without the instance's trust config.
+    let bare_rekor = |args: &[&str]| Cli::signet().args(["rekor", "--rekor-url", url]).args(args);
     // get by index, JSON form: the body decoded, the SET and proof checked.
-    let o = signet(&[
-        "--trust-config",
-        tcs,
-        "rekor",
-        "--rekor-url",
-        url,
-        "get",
-        "--log-index",
-        "0",
-        "--format",
-        "json",
-    ]);
-    assert!(o.status.success(), "{:?}", text(&o));
+    let o = rekor(&["get", "--log-index", "0", "--format", "json"]).ok();
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert!(
         v["Body"]["HashedRekordObj"]["data"]["hash"]["value"].is_string(),
         "{v}"
     );
+    let (_, err) = text(&o);
     assert!(
-        text(&o).1.contains("SET verified") && text(&o).1.contains("checkpoint signature verified"),
-        "{:?}",
-        text(&o)
+        err.contains("SET verified") && err.contains("checkpoint signature verified"),
+        "{err}"
     );
     // The bug: without --rekor-url the client went to the public Rekor (and failed on DNS);
     // the URL now comes from the trust config's signing config. rekor-cli's spelling works too.
@@ -302,151 +336,49 @@ fn rekor_client_against_the_instance() {
         &["rekor", "get", "--log-index", "0"][..],
         &["rekor", "--rekor_server", url, "get", "--log-index", "0"][..],
     ] {
-        let o = inst.cli(args);
-        assert!(o.status.success(), "{args:?}: {:?}", text(&o));
+        let o = inst.signet().args(args).case(format!("{args:?}")).ok();
         assert!(text(&o).1.contains("SET verified"), "{:?}", text(&o));
     }
     // Text form names the certificate identity.
-    let o = signet(&[
-        "--trust-config",
-        tcs,
-        "rekor",
-        "--rekor-url",
-        url,
-        "get",
-        "--log-index",
-        "1",
-    ]);
-    assert!(o.status.success(), "{:?}", text(&o));
+    let (out, _) = text(&rekor(&["get", "--log-index", "1"]).ok());
     assert!(
-        text(&o).0.contains("dsse") && text(&o).0.contains("alice@example.com"),
-        "{:?}",
-        text(&o)
+        out.contains("dsse") && out.contains("alice@example.com"),
+        "{out}"
     );
     // search by artifact and email.
-    let o = signet(&[
-        "rekor",
-        "--rekor-url",
-        url,
-        "search",
-        "--artifact",
-        f.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{:?}", text(&o));
+    let o = bare_rekor(&["search", "--artifact"]).arg(&f).ok();
     let uuid = text(&o).0.lines().next().unwrap().to_string();
     assert_eq!(uuid.len(), 80, "{uuid}");
-    let o = signet(&[
-        "--trust-config",
-        tcs,
-        "rekor",
-        "--rekor-url",
-        url,
-        "get",
-        "--uuid",
-        &uuid,
-    ]);
-    assert!(o.status.success(), "{:?}", text(&o));
-    let o = signet(&[
-        "rekor",
-        "--rekor-url",
-        url,
-        "search",
-        "--email",
-        "alice@example.com",
-    ]);
+    rekor(&["get", "--uuid", &uuid]).ok();
+    let o = bare_rekor(&["search", "--email", "alice@example.com"]).run();
     assert_eq!(text(&o).0.lines().count(), 2, "{:?}", text(&o));
     // loginfo, verify, consistency.
-    let o = signet(&[
-        "--trust-config",
-        tcs,
-        "rekor",
-        "--rekor-url",
-        url,
-        "loginfo",
-    ]);
-    assert!(
-        o.status.success() && text(&o).0.contains("Tree size: 2"),
-        "{:?}",
-        text(&o)
-    );
+    let o = rekor(&["loginfo"]).ok();
+    assert!(text(&o).0.contains("Tree size: 2"), "{:?}", text(&o));
     let bundle = work.path().join("a.txt.sigstore.json");
-    let o = signet(&[
-        "--trust-config",
-        tcs,
-        "rekor",
-        "--rekor-url",
-        url,
-        "verify",
-        "--bundle",
-        bundle.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{:?}", text(&o));
+    rekor(&["verify", "--bundle", bundle.to_str().unwrap()]).ok();
     let state = work.path().join("state.json");
-    let o = signet(&[
-        "--trust-config",
-        tcs,
-        "rekor",
-        "--rekor-url",
-        url,
-        "consistency",
-        "--state",
-        state.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{:?}", text(&o));
+    let consistency = || rekor(&["consistency", "--state", state.to_str().unwrap()]);
+    consistency().ok();
     let token = inst.token("alice@example.com");
     std::fs::write(&f, b"another\n").unwrap();
-    let o = signet(&[
-        "--trust-config",
-        tcs,
-        "sign",
-        "--overwrite",
-        "--identity-token",
-        &token,
-        f.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{:?}", text(&o));
-    let o = signet(&[
-        "--trust-config",
-        tcs,
-        "rekor",
-        "--rekor-url",
-        url,
-        "consistency",
-        "--state",
-        state.to_str().unwrap(),
-    ]);
+    inst.sign_with(&token, &f, &["--overwrite"]).ok();
+    let o = consistency().ok();
     assert!(
-        o.status.success() && text(&o).1.contains("consistent from size 2 to 3"),
+        text(&o).1.contains("consistent from size 2 to 3"),
         "{:?}",
         text(&o)
     );
     // A forged earlier root is caught.
-    let o = signet(&[
-        "--trust-config",
-        tcs,
-        "rekor",
-        "--rekor-url",
-        url,
-        "consistency",
-        "--state",
-        state.to_str().unwrap(),
-        "--from",
-        "2",
-        "--root",
-        &"00".repeat(32),
-    ]);
-    assert_eq!(o.status.code(), Some(1), "{:?}", text(&o));
+    consistency()
+        .args(["--from", "2", "--root", &"00".repeat(32)])
+        .fails(1);
     // Without the instance's trust root, the signed tree head is not trusted.
-    let o = signet(&["rekor", "--rekor-url", url, "loginfo"]);
-    assert_eq!(o.status.code(), Some(1), "{:?}", text(&o));
+    bare_rekor(&["loginfo"]).fails(1);
     // After a kill -9, every log of the instance passes fsck.
     let mut inst = inst;
     inst.stop();
-    for log in ["rekor-v1/log", "rekor-v2", "ctlog"] {
-        let d = inst.dir.path().join(log);
-        let o = signet(&["log", "fsck", d.to_str().unwrap()]);
-        assert!(o.status.success(), "{log}: {:?}", text(&o));
-    }
+    common::fsck_every_log(inst.dir.path());
 }
 
 /// Interactive sign-in without a browser: the test plays the user. Device flow: read the code
@@ -555,7 +487,6 @@ fn device_and_browser_sign_in_flows() {
 /// entry bundles and hash tiles, across tile boundaries, checked against the signed checkpoint.
 #[test]
 fn rekor_client_on_the_tile_log() {
-    use signet_core::encoding::{b64_encode, sha256};
     let inst = Instance::start();
     let key = signet_core::keys::EcKey::generate(signet_core::keys::Curve::P256).unwrap();
     let url = format!("{}/rekor2/api/v2/log/entries", inst.url);
@@ -568,143 +499,48 @@ fn rekor_client_on_the_tile_log() {
                 for i in 0..15 {
                     let data = format!("entry {t} {i}");
                     let sig = key.sign(data.as_bytes()).unwrap();
-                    let body = serde_json::json!({"hashedRekordRequestV002": {"digest": b64_encode(sha256(data.as_bytes())),
-                        "signature": {"content": b64_encode(sig), "verifier": {"publicKey": {"rawBytes": b64_encode(key.spki_der())}, "keyDetails": "PKIX_ECDSA_P256_SHA_256"}}}});
+                    let body = hashed_rekord_v002(key, data.as_bytes(), &sig, P256);
                     let r = c.post(url).json(&body).send().unwrap();
                     assert_eq!(r.status().as_u16(), 201);
                 }
             });
         }
     });
-    let tc = inst.trust_config();
-    let tcs = tc.to_str().unwrap();
     let base = format!("{}/rekor2", inst.url);
-    let o = signet(&[
-        "--trust-config",
-        tcs,
-        "rekor",
-        "--rekor-url",
-        &base,
-        "loginfo",
-    ]);
-    assert!(
-        o.status.success() && text(&o).0.contains("Tree size: 300"),
-        "{:?}",
-        text(&o)
-    );
+    let rekor = |args: &[&str]| inst.rekor(&base, args);
+    let o = rekor(&["loginfo"]).ok();
+    assert!(text(&o).0.contains("Tree size: 300"), "{:?}", text(&o));
     for i in ["0", "255", "256", "299"] {
-        let o = signet(&[
-            "--trust-config",
-            tcs,
-            "rekor",
-            "--rekor-url",
-            &base,
-            "get",
-            "--log-index",
-            i,
-            "--format",
-            "json",
-        ]);
-        assert!(o.status.success(), "{i}: {:?}", text(&o));
+        let o = rekor(&["get", "--log-index", i, "--format", "json"])
+            .case(i)
+            .ok();
         let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
         assert!(
             v["Body"]["HashedRekordObj"]["hashedRekordV002"]["data"]["digest"].is_string(),
             "{v}"
         );
     }
-    let o = signet(&[
-        "--trust-config",
-        tcs,
-        "rekor",
-        "--rekor-url",
-        &base,
-        "get",
-        "--log-index",
-        "300",
-    ]);
-    assert_eq!(o.status.code(), Some(1));
+    rekor(&["get", "--log-index", "300"]).fails(1);
     // A Signet bundle logged to Rekor v2 is found by `rekor verify`.
-    let work = tempfile::tempdir().unwrap();
-    let f = work.path().join("v2.txt");
-    std::fs::write(&f, b"v2 entry\n").unwrap();
+    let (work, f) = common::work_file("v2.txt", b"v2 entry\n");
     let tok = inst.token("alice@example.com");
-    let o = signet(&[
-        "--trust-config",
-        tcs,
-        "sign",
-        "--rekor-version",
-        "2",
-        "--identity-token",
-        &tok,
-        f.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{:?}", text(&o));
+    inst.sign_with(&tok, &f, &["--rekor-version", "2"]).ok();
     let state = work.path().join("state.json");
-    let o = signet(&[
-        "--trust-config",
-        tcs,
-        "rekor",
-        "--rekor-url",
-        &base,
-        "consistency",
-        "--state",
-        state.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{:?}", text(&o));
+    let consistency = || rekor(&["consistency", "--state", state.to_str().unwrap()]);
+    consistency().ok();
     let b = work.path().join("v2.txt.sigstore.json");
-    let o = signet(&[
-        "--trust-config",
-        tcs,
-        "rekor",
-        "--rekor-url",
-        &base,
-        "verify",
-        "--bundle",
-        b.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{:?}", text(&o));
+    rekor(&["verify", "--bundle", b.to_str().unwrap()]).ok();
     let tok = inst.token("alice@example.com");
     std::fs::write(&f, b"v2 entry 2\n").unwrap();
-    let o = signet(&[
-        "--trust-config",
-        tcs,
-        "sign",
-        "--overwrite",
-        "--rekor-version",
-        "2",
-        "--identity-token",
-        &tok,
-        f.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{:?}", text(&o));
-    let o = signet(&[
-        "--trust-config",
-        tcs,
-        "rekor",
-        "--rekor-url",
-        &base,
-        "consistency",
-        "--state",
-        state.to_str().unwrap(),
-    ]);
+    inst.sign_with(&tok, &f, &["--overwrite", "--rekor-version", "2"])
+        .ok();
+    let o = consistency().ok();
     assert!(
-        o.status.success() && text(&o).1.contains("consistent from size 301 to 302"),
+        text(&o).1.contains("consistent from size 301 to 302"),
         "{:?}",
         text(&o)
     );
-    let o = signet(&[
-        "--trust-config",
-        tcs,
-        "rekor",
-        "--rekor-url",
-        &base,
-        "consistency",
-        "--from",
-        "301",
-        "--root",
-        &"00".repeat(32),
-    ]);
-    assert_eq!(o.status.code(), Some(1), "{:?}", text(&o));
+    rekor(&["consistency", "--from", "301", "--root", &"00".repeat(32)]).fails(1);
 }
 
 /// `signet log serve` runs the transparency log alone: Rekor APIs answer, the CA does not.
@@ -752,26 +588,11 @@ fn log_serve_runs_only_the_log() {
 fn rekor_intoto_v002_entries() {
     use signet_core::encoding::b64_encode;
     let inst = Instance::start();
-    let work = tempfile::tempdir().unwrap();
-    let f = work.path().join("i.txt");
-    std::fs::write(&f, b"intoto entry\n").unwrap();
+    let (work, f) = common::work_file("i.txt", b"intoto entry\n");
     let pred = work.path().join("p.json");
     std::fs::write(&pred, "{}").unwrap();
-    let tc = inst.trust_config();
     let tok = inst.token("alice@example.com");
-    let o = signet(&[
-        "--trust-config",
-        tc.to_str().unwrap(),
-        "attest",
-        "--predicate-type",
-        "https://example.com/p",
-        "--predicate",
-        pred.to_str().unwrap(),
-        "--identity-token",
-        &tok,
-        f.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{:?}", text(&o));
+    inst.sign_with(&tok, &f, &common::attest_flags(&pred)).ok();
     let bpath = work.path().join("i.txt.sigstore.json");
     let mut bundle =
         signet_core::bundle::Bundle::from_json(&std::fs::read(&bpath).unwrap()).unwrap();
@@ -808,32 +629,17 @@ fn rekor_intoto_v002_entries() {
         "intoto"
     );
     std::fs::write(&bpath, bundle.to_json().unwrap()).unwrap();
-    let issuer = inst.issuer();
-    let o = signet(&[
-        "--trust-config",
-        tc.to_str().unwrap(),
-        "verify",
-        "identity",
-        "--cert-identity",
-        "alice@example.com",
-        "--cert-oidc-issuer",
-        &issuer,
-        f.to_str().unwrap(),
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
-    let o = signet(&[
-        "--trust-config",
-        tc.to_str().unwrap(),
-        "rekor",
-        "--rekor-url",
-        &inst.url,
-        "get",
-        "--log-index",
-        &e.log_index.to_string(),
-        "--format",
-        "json",
-    ]);
-    assert!(o.status.success(), "{:?}", text(&o));
+    inst.signet()
+        .verify_identity("alice@example.com", &inst.issuer())
+        .arg(&f)
+        .ok();
+    let index = e.log_index.to_string();
+    let o = inst
+        .rekor(
+            &inst.url,
+            &["get", "--log-index", &index, "--format", "json"],
+        )
+        .ok();
     let g: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert!(
         g["Body"]["IntotoObj"]["content"]["payloadHash"]["value"].is_string(),
@@ -846,11 +652,8 @@ fn rekor_intoto_v002_entries() {
 /// not advertised, and the CA refuses its tokens.
 #[test]
 fn anonymous_client_gets_no_certificate_on_a_default_instance() {
-    let inst = Instance::start_with(tempfile::tempdir().unwrap(), 0, &[]);
-    let http = reqwest::blocking::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let inst = Instance::start_args(&[]);
+    let http = no_redirects();
     for path in [
         "/oidc/.well-known/openid-configuration",
         "/oidc/authorize?redirect_uri=http://127.0.0.1:1/cb",
@@ -906,15 +709,7 @@ fn anonymous_client_gets_no_certificate_on_a_default_instance() {
     assert!(body.contains(&inst.issuer()), "{body}");
     let f = inst.dir.path().join("a.txt");
     std::fs::write(&f, b"a").unwrap();
-    let o = signet(&[
-        "--trust-config",
-        inst.trust_config().to_str().unwrap(),
-        "sign",
-        "--identity-token",
-        &token,
-        f.to_str().unwrap(),
-    ]);
-    assert_ne!(o.status.code(), Some(0), "{}", text(&o).1);
+    inst.sign_with(&token, &f, &[]).refused();
     assert!(!inst.dir.path().join("a.txt.sigstore.json").exists());
 }
 
@@ -923,10 +718,7 @@ fn anonymous_client_gets_no_certificate_on_a_default_instance() {
 #[test]
 fn dev_issuer_redirects_only_to_loopback_http() {
     let inst = Instance::start();
-    let http = reqwest::blocking::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let http = no_redirects();
     for bad in [
         "https://evil.example/cb",
         "http://evil.example/cb",
@@ -935,11 +727,7 @@ fn dev_issuer_redirects_only_to_loopback_http() {
         "javascript:alert(1)",
         "not a url",
     ] {
-        let r = http
-            .post(format!("{}/authorize", inst.issuer()))
-            .form(&[("email", "a@example.com"), ("redirect_uri", bad)])
-            .send()
-            .unwrap();
+        let r = authorize(&http, &inst, bad).unwrap();
         assert_eq!(r.status(), 400, "{bad}");
         let r = http
             .get(format!("{}/authorize", inst.issuer()))
@@ -951,30 +739,18 @@ fn dev_issuer_redirects_only_to_loopback_http() {
     let long = format!("http://127.0.0.1:1/{}", "a".repeat(4 << 20));
     // Refused: a 4xx, or the connection closed while the oversized form was still being sent
     // (the issuer answers 413 before reading it).
-    if let Ok(r) = http
-        .post(format!("{}/authorize", inst.issuer()))
-        .form(&[("email", "a@example.com"), ("redirect_uri", long.as_str())])
-        .send()
-    {
+    if let Ok(r) = authorize(&http, &inst, long.as_str()) {
         assert!(r.status().is_client_error(), "{}", r.status());
     }
     let long = format!("http://127.0.0.1:1/{}", "a".repeat(3000));
-    let r = http
-        .post(format!("{}/authorize", inst.issuer()))
-        .form(&[("email", "a@example.com"), ("redirect_uri", long.as_str())])
-        .send()
-        .unwrap();
+    let r = authorize(&http, &inst, long.as_str()).unwrap();
     assert_eq!(r.status(), 400, "a redirect_uri over 2 KB");
     for good in [
         "http://127.0.0.1:4321/callback",
         "http://localhost:4321/cb",
         "http://[::1]:4321/cb",
     ] {
-        let r = http
-            .post(format!("{}/authorize", inst.issuer()))
-            .form(&[("email", "a@example.com"), ("redirect_uri", good)])
-            .send()
-            .unwrap();
+        let r = authorize(&http, &inst, good).unwrap();
         assert!(r.status().is_redirection(), "{good}: {}", r.status());
         let loc = r.headers()["location"].to_str().unwrap();
         assert!(
@@ -1022,10 +798,7 @@ fn rekor_v1_multibyte_entry_id_is_a_400_not_a_panic() {
 #[test]
 fn non_ascii_email_is_a_400_not_a_500() {
     let inst = Instance::start();
-    let http = reqwest::blocking::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let http = no_redirects();
     let r = http
         .post(format!("{}/authorize", inst.issuer()))
         .form(&[
@@ -1050,16 +823,7 @@ fn non_ascii_email_is_a_400_not_a_500() {
     let token = inst.token("josé@example.com");
     let f = inst.dir.path().join("a.txt");
     std::fs::write(&f, b"a").unwrap();
-    let o = signet(&[
-        "--trust-config",
-        inst.trust_config().to_str().unwrap(),
-        "sign",
-        "--identity-token",
-        &token,
-        f.to_str().unwrap(),
-    ]);
-    let (_, err) = text(&o);
-    assert_ne!(o.status.code(), Some(0), "{err}");
+    let (_, err) = text(&inst.sign_with(&token, &f, &[]).refused());
     assert!(err.contains("400") && err.contains("not ASCII"), "{err}");
 }
 
@@ -1094,19 +858,12 @@ fn missing_and_non_canonical_tiles_are_404() {
 #[test]
 fn second_instance_on_one_data_dir_is_refused() {
     let inst = Instance::start();
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_signet"))
-        .args([
-            "serve",
-            "--dev-issuer",
-            "--listen",
-            "127.0.0.1:0",
-            "--data-dir",
-        ])
+    let o = Cli::signet()
+        .args(["serve", "--dev-issuer", "--listen", "127.0.0.1:0"])
+        .arg("--data-dir")
         .arg(inst.dir.path())
-        .output()
-        .unwrap();
+        .refused();
     let err = String::from_utf8_lossy(&o.stderr);
-    assert_ne!(o.status.code(), Some(0), "{err}");
     assert!(err.contains("in use by a running signet serve"), "{err}");
     // The first instance still serves the CA certificate that is on disk.
     let served = reqwest::blocking::get(format!("{}/api/v2/trustBundle", inst.url))
@@ -1172,8 +929,7 @@ fn slowloris_connections_are_closed_and_excess_connections_get_503() {
     );
     // And the server serves again without a restart.
     std::thread::sleep(Duration::from_millis(200));
-    let r = reqwest::blocking::get(format!("{}/healthz", inst.url)).unwrap();
-    assert!(r.status().is_success(), "{}", r.status());
+    assert_healthy(&inst);
 }
 
 /// The attack: a Rekor v2 entry whose `keyDetails` names another algorithm than its key was
@@ -1181,25 +937,13 @@ fn slowloris_connections_are_closed_and_excess_connections_get_503() {
 /// semantics); the key's own name is accepted.
 #[test]
 fn rekor_v2_key_details_must_match_the_key() {
-    use signet_core::encoding::{b64_encode, sha256};
-    use signet_core::keys::{Curve, EcKey};
     let inst = Instance::start();
-    let key = EcKey::generate(Curve::P256).unwrap();
     let msg = b"key details";
-    let sig = key.sign(msg).unwrap();
+    let (key, sig) = p256_signed(msg);
     let c = reqwest::blocking::Client::new();
     let send = |details: &str| {
         c.post(format!("{}/rekor2/api/v2/log/entries", inst.url))
-            .json(&serde_json::json!({"hashedRekordRequestV002": {
-                "digest": b64_encode(sha256(msg)),
-                "signature": {
-                    "content": b64_encode(&sig),
-                    "verifier": {
-                        "publicKey": {"rawBytes": b64_encode(key.spki_der())},
-                        "keyDetails": details,
-                    }
-                }
-            }}))
+            .json(&hashed_rekord_v002(&key, msg, &sig, details))
             .send()
             .unwrap()
     };
@@ -1221,23 +965,17 @@ fn rekor_v2_key_details_must_match_the_key() {
 /// sources, instead of waiting for a browser sign-in that cannot happen.
 #[test]
 fn keyless_sign_without_token_or_terminal_fails_naming_the_token_sources() {
-    use std::process::{Command, Stdio};
     let inst = Instance::start();
-    let work = tempfile::tempdir().unwrap();
-    let f = work.path().join("a.txt");
-    std::fs::write(&f, b"a\n").unwrap();
-    let o = Command::new(env!("CARGO_BIN_EXE_signet"))
-        .arg("--trust-config")
-        .arg(inst.trust_config())
+    let (work, f) = common::work_file("a.txt", b"a\n");
+    // `Command::output` gives it a null stdin.
+    let o = inst
+        .signet()
         .arg("sign")
         .arg(&f)
         .env_remove("SIGSTORE_ID_TOKEN")
         .env_remove("ACTIONS_ID_TOKEN_REQUEST_URL")
         .env("CI", "true")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(2), "{:?}", text(&o));
+        .fails(2);
     let err = text(&o).1;
     assert!(
         err.contains("--identity-token") && err.contains("SIGSTORE_ID_TOKEN"),
@@ -1256,7 +994,6 @@ fn sign_and_attest_with_a_managed_key_on_rekor_v1_and_v2() {
     let wrongp = k.dir.path().join("wrong.pub");
     std::fs::write(&wrongp, other.public_pem()).unwrap();
     let pubp = k.public.clone();
-    let tc = inst.trust_config().to_str().unwrap().to_string();
     for v in ["1", "2"] {
         for attest in [false, true] {
             let f = common::sign_with_key(&inst, &k, v, attest);
@@ -1269,17 +1006,12 @@ fn sign_and_attest_with_a_managed_key_on_rekor_v1_and_v2() {
                 "{b}"
             );
             for (key, code) in [(&pubp, 0), (&wrongp, 1)] {
-                let o = signet(&[
-                    "--trust-config",
-                    &tc,
-                    "verify",
-                    "key",
-                    "--offline",
-                    "--key",
-                    key.to_str().unwrap(),
-                    f.to_str().unwrap(),
-                ]);
-                assert_eq!(o.status.code(), Some(code), "v{v} {attest}: {:?}", text(&o));
+                inst.signet()
+                    .args(["verify", "key", "--offline", "--key"])
+                    .arg(key)
+                    .arg(&f)
+                    .case(format!("v{v} {attest}"))
+                    .exits(code);
             }
         }
     }
@@ -1318,21 +1050,19 @@ fn dsse_cpu_flood_is_capped_and_healthz_keeps_answering() {
     let inst = Instance::start();
     let url = format!("{}/rekor2/api/v2/log/entries", inst.url);
     let c = reqwest::blocking::Client::new();
-    let r = c
-        .post(&url)
-        .json(&dsse_flood_request(150, 2000))
-        .send()
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 400);
-    let body = r.text().unwrap();
+    // Over the caps: a 400, the body.
+    let refused = |sigs: usize, verifiers: usize| {
+        let r = c
+            .post(&url)
+            .json(&dsse_flood_request(sigs, verifiers))
+            .send()
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 400, "{sigs} x {verifiers}");
+        r.text().unwrap()
+    };
+    let body = refused(150, 2000);
     assert!(body.contains("signatures") && body.contains("16"), "{body}");
-    let r = c
-        .post(&url)
-        .json(&dsse_flood_request(16, 17))
-        .send()
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 400);
-    let body = r.text().unwrap();
+    let body = refused(16, 17);
     assert!(body.contains("17 verifiers, expected 1..=16"), "{body}");
 
     // The flood: 8 clients sending the largest allowed request (16 × 16 verifications) in a loop.
@@ -1381,19 +1111,10 @@ fn oversized_submissions_are_413() {
     let big = format!("{{\"x\":\"{}\"}}", "a".repeat((4 << 20) + (64 << 10)));
     let c = reqwest::blocking::Client::new();
     let mut answered = 0;
-    for route in [
-        "/api/v1/log/entries",
-        "/rekor2/api/v2/log/entries",
-        "/api/v2/signingCert",
-    ] {
+    for route in SUBMISSIONS {
         // The server may close the connection before the client has sent everything (it
         // answered 413 without reading the rest); any answer that arrives must be a 413.
-        if let Ok(r) = c
-            .post(format!("{}{route}", inst.url))
-            .header("content-type", "application/json")
-            .body(big.clone())
-            .send()
-        {
+        if let Ok(r) = post_body(&c, &inst, route, "application/json", big.clone()) {
             assert_eq!(r.status().as_u16(), 413, "{route}");
             answered += 1;
         }
@@ -1408,19 +1129,12 @@ fn oversized_submissions_are_413() {
 fn dev_issuer_memory_flood_keeps_rss_bounded() {
     let inst = Instance::start();
     let before = inst.rss_kib();
-    let http = reqwest::blocking::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let http = no_redirects();
     let long = format!("http://127.0.0.1:1/{}", "a".repeat(3_900_000));
     for _ in 0..150 {
         // Refused: a 4xx, or the connection closed while the oversized body was still being
         // sent (the server answers 413 before reading it).
-        if let Ok(r) = http
-            .post(format!("{}/authorize", inst.issuer()))
-            .form(&[("email", "a@example.com"), ("redirect_uri", long.as_str())])
-            .send()
-        {
+        if let Ok(r) = authorize(&http, &inst, long.as_str()) {
             assert!(r.status().is_client_error(), "{}", r.status());
         }
     }
@@ -1454,18 +1168,10 @@ fn dev_issuer_memory_flood_keeps_rss_bounded() {
 /// a second 201.
 #[test]
 fn rekor_v2_duplicate_entry_is_409_with_the_existing_entry() {
-    use signet_core::encoding::{b64_encode, sha256};
-    use signet_core::keys::{Curve, EcKey};
     let inst = Instance::start();
-    let key = EcKey::generate(Curve::P256).unwrap();
     let msg = b"duplicate";
-    let sig = key.sign(msg).unwrap();
-    let req = serde_json::json!({"hashedRekordRequestV002": {
-        "digest": b64_encode(sha256(msg)),
-        "signature": {"content": b64_encode(&sig), "verifier": {
-            "publicKey": {"rawBytes": b64_encode(key.spki_der())},
-            "keyDetails": "PKIX_ECDSA_P256_SHA_256"}}
-    }});
+    let (key, sig) = p256_signed(msg);
+    let req = hashed_rekord_v002(&key, msg, &sig, P256);
     let c = reqwest::blocking::Client::new();
     let url = format!("{}/rekor2/api/v2/log/entries", inst.url);
     let r1 = c.post(&url).json(&req).send().unwrap();
@@ -1533,27 +1239,15 @@ fn hostile_input_to_every_route_gets_4xx_never_5xx_or_a_panic() {
                 "application/timestamp-query",
                 "application/x-www-form-urlencoded",
             ] {
-                let r = c
-                    .post(format!("{}{route}", inst.url))
-                    .header("content-type", ct)
-                    .body(body.clone())
-                    .send();
+                let r = post_body(&c, &inst, route, ct, body.clone());
                 check(format!("POST {route} {name} ({ct})"), r);
             }
         }
     }
     // 200 MB, once per submission route (streamed from memory).
     let huge = vec![b'{'; 200 << 20];
-    for route in [
-        "/api/v1/log/entries",
-        "/rekor2/api/v2/log/entries",
-        "/api/v2/signingCert",
-    ] {
-        let r = c
-            .post(format!("{}{route}", inst.url))
-            .header("content-type", "application/json")
-            .body(huge.clone())
-            .send();
+    for route in SUBMISSIONS {
+        let r = post_body(&c, &inst, route, "application/json", huge.clone());
         check(format!("POST {route} 200 MB"), r);
     }
     drop(huge);
@@ -1645,32 +1339,23 @@ fn tls_instance_signs_and_verifies_end_to_end() {
             .expect("curl (Debian package curl)");
         assert_eq!(String::from_utf8_lossy(&o.stdout), want, "{flag}");
     }
-    let work = tempfile::tempdir().unwrap();
-    let f = work.path().join("tls.txt");
-    std::fs::write(&f, b"over TLS\n").unwrap();
+    let (_work, f) = common::work_file("tls.txt", b"over TLS\n");
     let tok = inst.token("tls@example.com");
     let sign = |trust_ca: bool| {
-        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_signet"));
-        c.arg("--trust-config")
-            .arg(inst.trust_config())
-            .args(["sign", "--overwrite", "--identity-token", &tok])
-            .arg(&f)
+        let c = inst
+            .sign_with(&tok, &f, &["--overwrite"])
             .env_remove("SSL_CERT_FILE");
         if trust_ca {
-            c.env("SSL_CERT_FILE", &ca);
+            c.env("SSL_CERT_FILE", &ca)
+        } else {
+            c
         }
-        c.output().unwrap()
     };
-    let o = sign(false);
-    assert!(
-        !o.status.success(),
-        "signed without trusting the TLS CA: {:?}",
-        text(&o)
-    );
-    let o = sign(true);
-    assert!(o.status.success(), "{:?}", text(&o));
-    let o = inst.verify_as("tls@example.com", &f, &[]);
-    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    sign(false)
+        .case("signed without trusting the TLS CA")
+        .refused();
+    sign(true).ok();
+    inst.verify_as("tls@example.com", &f, &[]).ok();
 }
 
 /// Bring your own CA: the instance issues signing certificates from an organisation's
@@ -1700,28 +1385,23 @@ fn brought_ca_issues_the_signing_certificates() {
         (&reversed, &key, "is not signed by"),
     ] {
         let d = tempfile::tempdir().unwrap();
-        let o = std::process::Command::new(env!("CARGO_BIN_EXE_signet"))
+        let o = Cli::signet()
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(d.path())
             .arg("--ca-chain")
             .arg(c)
             .arg("--ca-key")
             .arg(k)
-            .output()
-            .unwrap();
-        assert!(!o.status.success());
+            .case(want)
+            .refused();
         let err = String::from_utf8_lossy(&o.stderr);
         assert!(err.contains(want), "{want}: {err}");
     }
 
     let inst = common::OrgCa::instance(&chain, &key);
-    let work = tempfile::tempdir().unwrap();
-    let f = work.path().join("org.txt");
-    std::fs::write(&f, b"signed under the org CA\n").unwrap();
-    let o = inst.sign_as("org@example.com", &f, &[]);
-    assert!(o.status.success(), "{:?}", text(&o));
-    let o = inst.verify_as("org@example.com", &f, &[]);
-    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    let (work, f) = common::work_file("org.txt", b"signed under the org CA\n");
+    inst.sign_as("org@example.com", &f, &[]).ok();
+    inst.verify_as("org@example.com", &f, &[]).ok();
     let leaf = common::bundle_leaf(&work.path().join("org.txt.sigstore.json"));
     assert!(
         leaf.issuer().contains("Org Sigstore CA"),
@@ -1782,31 +1462,19 @@ fn hsm_instance_signs_and_verifies_with_every_key_in_the_token() {
     )
     .unwrap();
     let conf_s = conf.to_str().unwrap();
-    let o = std::process::Command::new("softhsm2-util")
-        .args([
-            "--init-token",
-            "--free",
-            "--label",
-            "signet",
-            "--pin",
-            "1234",
-            "--so-pin",
-            "5678",
-        ])
+    Cli::program("softhsm2-util")
+        .args(["--init-token", "--free", "--label", "signet"])
+        .args(["--pin", "1234", "--so-pin", "5678"])
         .env("SOFTHSM2_CONF", conf_s)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{:?}", text(&o));
+        .ok();
     let pin_file = hsm.path().join("pin");
     std::fs::write(&pin_file, "1234\n").unwrap();
-    let signet_env = |args: &[&str], env: &[(&str, &str)]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_signet"))
+    // signet with the token's configuration, no PIN unless given.
+    let hsm_signet = |args: &[&str]| {
+        Cli::signet()
             .args(args)
             .env("SOFTHSM2_CONF", conf_s)
             .env_remove("SIGNET_PKCS11_PIN")
-            .envs(env.iter().copied())
-            .output()
-            .unwrap()
     };
     let data = tempfile::tempdir().unwrap();
     let d = data.path().to_str().unwrap();
@@ -1816,41 +1484,26 @@ fn hsm_instance_signs_and_verifies_with_every_key_in_the_token() {
         "--pkcs11-token",
         "signet",
     ];
+    let init = || hsm_signet(&["keys", "init", "--data-dir", d]).args(pk);
 
     // Refusals: a wrong PIN (not echoed), no PIN, a token that is not there.
-    let o = signet_env(
-        &[&["keys", "init", "--data-dir", d][..], &pk[..]].concat(),
-        &[("SIGNET_PKCS11_PIN", "98765")],
-    );
+    let o = init().env("SIGNET_PKCS11_PIN", "98765").run();
     let (out, err) = text(&o);
     assert!(!o.status.success() && err.contains("login failed"), "{err}");
     assert!(!out.contains("98765") && !err.contains("98765"), "{err}");
-    let o = signet_env(
-        &[&["keys", "init", "--data-dir", d][..], &pk[..]].concat(),
-        &[],
-    );
+    let o = init().run();
     assert!(text(&o).1.contains("SIGNET_PKCS11_PIN"), "{:?}", text(&o));
-    let o = signet_env(
-        &[
-            "keys",
-            "init",
-            "--data-dir",
-            d,
-            "--pkcs11-module",
-            SOFTHSM_MODULE,
-            "--pkcs11-token",
-            "nope",
-        ],
-        &[("SIGNET_PKCS11_PIN", "1234")],
-    );
+    let o = hsm_signet(&["keys", "init", "--data-dir", d])
+        .args(["--pkcs11-module", SOFTHSM_MODULE, "--pkcs11-token", "nope"])
+        .env("SIGNET_PKCS11_PIN", "1234")
+        .run();
     assert!(text(&o).1.contains("\"nope\""), "{:?}", text(&o));
 
     // Create the keys in the token (PIN from the environment).
-    let o = signet_env(
-        &[&["keys", "init", "--data-dir", d][..], &pk[..]].concat(),
-        &[("SIGNET_PKCS11_PIN", "1234")],
-    );
-    assert!(o.status.success(), "keys init: {:?}", text(&o));
+    let o = init()
+        .env("SIGNET_PKCS11_PIN", "1234")
+        .case("keys init")
+        .ok();
     for label in [
         "signet-ca-root",
         "signet-ca",
@@ -1867,22 +1520,11 @@ fn hsm_instance_signs_and_verifies_with_every_key_in_the_token() {
         );
     }
     // A second init refuses (the data dir holds keys).
-    let o = signet_env(
-        &[&["keys", "init", "--data-dir", d][..], &pk[..]].concat(),
-        &[("SIGNET_PKCS11_PIN", "1234")],
-    );
-    assert!(
-        !o.status.success() && text(&o).1.contains("already"),
-        "{:?}",
-        text(&o)
-    );
+    let o = init().env("SIGNET_PKCS11_PIN", "1234").refused();
+    assert!(text(&o).1.contains("already"), "{:?}", text(&o));
     // Serving the token data dir without the token is refused.
-    let o = signet_env(&["serve", "--listen", "127.0.0.1:0", "--data-dir", d], &[]);
-    assert!(
-        !o.status.success() && text(&o).1.contains("--pkcs11-module"),
-        "{:?}",
-        text(&o)
-    );
+    let o = hsm_signet(&["serve", "--listen", "127.0.0.1:0", "--data-dir", d]).refused();
+    assert!(text(&o).1.contains("--pkcs11-module"), "{:?}", text(&o));
 
     // Serve from the token (PIN from a file), sign with Rekor v1 and v2, verify offline.
     let args = [
@@ -1949,18 +1591,18 @@ fn hsm_instance_signs_and_verifies_with_every_key_in_the_token() {
     let d = data.path().to_str().unwrap().to_string();
     std::thread::sleep(std::time::Duration::from_millis(1100));
     for role in ["ca", "ctlog", "rekor-v1", "rekor-v2", "tsa"] {
-        let o = signet_env(
-            &[&["keys", "rotate", role, "--data-dir", &d][..], &pk[..]].concat(),
-            &[("SIGNET_PKCS11_PIN", "1234")],
-        );
-        assert!(o.status.success(), "rotate {role}: {:?}", text(&o));
+        hsm_signet(&["keys", "rotate", role, "--data-dir", &d])
+            .args(pk)
+            .env("SIGNET_PKCS11_PIN", "1234")
+            .case(format!("rotate {role}"))
+            .ok();
     }
     // The TUF root rotates in the token too: the new root key is made there.
-    let o = signet_env(
-        &[&["tuf", "rotate-root", "--data-dir", &d][..], &pk[..]].concat(),
-        &[("SIGNET_PKCS11_PIN", "1234")],
-    );
-    assert!(o.status.success(), "tuf rotate-root: {:?}", text(&o));
+    hsm_signet(&["tuf", "rotate-root", "--data-dir", &d])
+        .args(pk)
+        .env("SIGNET_PKCS11_PIN", "1234")
+        .case("tuf rotate-root")
+        .ok();
     let manifest = std::fs::read_to_string(data.path().join("keys/pkcs11.json")).unwrap();
     assert!(manifest.contains("signet-tuf-root-v2"), "{manifest}");
     let inst = Instance::start_with_env(data, port, &args, &[("SOFTHSM2_CONF", conf_s)]);
@@ -1971,17 +1613,13 @@ fn hsm_instance_signs_and_verifies_with_every_key_in_the_token() {
     let cache = tempfile::tempdir().unwrap();
     let tuf = format!("{}/tuf", inst.url);
     let root1 = inst.dir.path().join("tuf/1.root.json");
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_signet"))
-        .args([
-            "trust-instance",
-            root1.to_str().unwrap(),
-            "--instance",
-            &tuf,
-        ])
+    Cli::signet()
+        .arg("trust-instance")
+        .arg(&root1)
+        .args(["--instance", &tuf])
         .env("SIGNET_TUF_CACHE", cache.path())
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "trust-instance: {:?}", text(&o));
+        .case("trust-instance")
+        .ok();
     let cached = std::fs::read_dir(cache.path())
         .unwrap()
         .map(|e| e.unwrap().path().join("root.json"))

@@ -5,7 +5,10 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
+
+mod common;
+use common::{text, Cli};
 
 use serde_json::{json, Value};
 use signet_core::bundle::Bundle;
@@ -21,8 +24,9 @@ fn shared() -> Option<PathBuf> {
     signet_testing::fixtures::require("")
 }
 
+/// Run signet without the proxy variables (the online tests talk to a loopback Rekor).
 fn signet(args: &[&str]) -> Output {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_signet"));
+    let mut c = Cli::signet();
     for v in [
         "HTTP_PROXY",
         "HTTPS_PROXY",
@@ -31,19 +35,9 @@ fn signet(args: &[&str]) -> Output {
         "https_proxy",
         "all_proxy",
     ] {
-        c.env_remove(v);
+        c = c.env_remove(v);
     }
-    c.args(args).output().expect("run signet")
-}
-
-/// (stdout, stderr) with the trust-material `note:` lines left out of stderr.
-fn text(o: &Output) -> (String, String) {
-    let err: String = String::from_utf8_lossy(&o.stderr)
-        .lines()
-        .filter(|l| !l.starts_with("note: "))
-        .map(|l| format!("{l}\n"))
-        .collect();
-    (String::from_utf8_lossy(&o.stdout).into_owned(), err)
+    c.args(args).run()
 }
 
 /// Run `signet --offline slsa verify-artifact` on `dir/artifact` with its `.intoto.jsonl` and
@@ -486,9 +480,33 @@ fn run_online(f: &Online, offline: bool, extra: &[&str]) -> Output {
     signet(&args)
 }
 
+/// Exit code 0, naming `builder` and [`COMMIT`]; stderr.
+fn assert_built_by(o: &Output, builder: &str) -> String {
+    let (_, err) = text(o);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains(&format!(
+            "Verified build using builder \"{builder}\" at commit {COMMIT}"
+        )),
+        "{err}"
+    );
+    err
+}
+
+/// The SAN of the trusted generic generator at its release tag.
+fn trusted_san() -> String {
+    format!("{G}/{GENERIC_YML}@refs/tags/v2.1.0")
+}
+
+/// [`run_online`] on a fresh [`online_fixture`]`(san, serve_entry)` fails for `reason`.
+fn online_fails(san: &str, serve_entry: bool, offline: bool, extra: &[&str], reason: &str) {
+    let f = online_fixture(san, serve_entry);
+    assert_fail(&run_online(&f, offline, extra), reason);
+}
+
 #[test]
 fn online_bare_envelope_verifies_via_rekor_search() {
-    let f = online_fixture(&format!("{G}/{GENERIC_YML}@refs/tags/v2.1.0"), true);
+    let f = online_fixture(&trusted_san(), true);
     let o = run_online(
         &f,
         false,
@@ -501,14 +519,7 @@ fn online_bare_envelope_verifies_via_rekor_search() {
             &format!("{G}/{GENERIC_YML}@v2.1.0"),
         ],
     );
-    let (_, err) = text(&o);
-    assert_eq!(o.status.code(), Some(0), "{err}");
-    assert!(
-        err.contains(&format!(
-            "Verified build using builder \"{G}/{GENERIC_YML}@refs/tags/v2.1.0\" at commit {COMMIT}"
-        )),
-        "{err}"
-    );
+    let err = assert_built_by(&o, &trusted_san());
     assert!(err.contains("PASSED: SLSA verification passed"), "{err}");
     let o = run_online(&f, false, &["--source-versioned-tag", "v1.2"]);
     assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
@@ -518,43 +529,55 @@ fn online_bare_envelope_verifies_via_rekor_search() {
 
 #[test]
 fn online_bare_envelope_wrong_branch_fails() {
-    let f = online_fixture(&format!("{G}/{GENERIC_YML}@refs/tags/v2.1.0"), true);
-    let o = run_online(&f, false, &["--source-branch", "dev"]);
-    assert_fail(&o, "branch");
+    online_fails(
+        &trusted_san(),
+        true,
+        false,
+        &["--source-branch", "dev"],
+        "branch",
+    );
 }
 
 #[test]
 fn online_bare_envelope_offline_needs_a_tlog_lookup() {
-    let f = online_fixture(&format!("{G}/{GENERIC_YML}@refs/tags/v2.1.0"), true);
-    let o = run_online(&f, true, &[]);
-    assert_fail(&o, "needs a transparency log lookup");
+    online_fails(
+        &trusted_san(),
+        true,
+        true,
+        &[],
+        "needs a transparency log lookup",
+    );
 }
 
 #[test]
 fn online_untrusted_builder_fails() {
     // The CASES.md root/*-untrusted-builder shape: a fork's builder workflow.
-    let f = online_fixture(
+    online_fails(
         "https://github.com/asraa/slsa-github-generator/.github/workflows/builder_go_slsa3.yml@refs/tags/v1.4.0",
         true,
+        false,
+        &[],
+        "identity",
     );
-    let o = run_online(&f, false, &[]);
-    assert_fail(&o, "identity");
 }
 
 #[test]
 fn online_branch_builder_ref_fails() {
     // A trusted workflow at refs/heads/main (the testing override is not implemented).
-    let f = online_fixture(&format!("{G}/{GENERIC_YML}@refs/heads/main"), true);
-    let o = run_online(&f, false, &[]);
-    assert_fail(&o, "builder ref");
+    let san = format!("{G}/{GENERIC_YML}@refs/heads/main");
+    online_fails(&san, true, false, &[], "builder ref");
 }
 
 #[test]
 fn online_no_log_entry_fails() {
     // The CASES.md *-no-tlog-upload shape: the search finds nothing.
-    let f = online_fixture(&format!("{G}/{GENERIC_YML}@refs/tags/v2.1.0"), false);
-    let o = run_online(&f, false, &[]);
-    assert_fail(&o, "no transparency log entry");
+    online_fails(
+        &trusted_san(),
+        false,
+        false,
+        &[],
+        "no transparency log entry",
+    );
 }
 
 // ---- verify-github-attestation: SLSA v1 from actions/attest-build-provenance. ----
@@ -616,6 +639,11 @@ fn github_attestation_fixture() -> (tempfile::TempDir, String, String, String) {
 }
 
 fn run_gh(extra: &[&str]) -> Output {
+    run_gh_source("github.com/acme/widget", extra)
+}
+
+/// `verify-github-attestation` of a fresh [`github_attestation_fixture`] from `source`.
+fn run_gh_source(source: &str, extra: &[&str]) -> Output {
     let (_dir, art, bundle, root) = github_attestation_fixture();
     let mut args = vec![
         "--offline",
@@ -627,7 +655,7 @@ fn run_gh(extra: &[&str]) -> Output {
         "--attestation-path",
         &bundle,
         "--source-uri",
-        "github.com/acme/widget",
+        source,
     ];
     args.extend(extra);
     signet(&args)
@@ -636,14 +664,7 @@ fn run_gh(extra: &[&str]) -> Output {
 #[test]
 fn github_attestation_passes_with_builder_id() {
     let o = run_gh(&["--builder-id", WORKFLOW, "--source-tag", "v1.0.0"]);
-    let (_, err) = text(&o);
-    assert_eq!(o.status.code(), Some(0), "{err}");
-    assert!(
-        err.contains(&format!(
-            "Verified build using builder \"{WORKFLOW}@refs/tags/v1.0.0\" at commit {COMMIT}"
-        )),
-        "{err}"
-    );
+    assert_built_by(&o, &format!("{WORKFLOW}@refs/tags/v1.0.0"));
     let builder_at_version = format!("{WORKFLOW}@v1.0.0");
     let o = run_gh(&[
         "--builder-id",
@@ -668,21 +689,7 @@ fn github_attestation_wrong_builder_id_fails() {
 
 #[test]
 fn github_attestation_wrong_source_or_tag_fails() {
-    let (_dir, art, bundle, root) = github_attestation_fixture();
-    let o = signet(&[
-        "--offline",
-        "--trusted-root",
-        &root,
-        "slsa",
-        "verify-github-attestation",
-        &art,
-        "--attestation-path",
-        &bundle,
-        "--source-uri",
-        "github.com/acme/other",
-        "--builder-id",
-        WORKFLOW,
-    ]);
+    let o = run_gh_source("github.com/acme/other", &["--builder-id", WORKFLOW]);
     assert_fail(&o, "source");
     let o = run_gh(&["--builder-id", WORKFLOW, "--source-versioned-tag", "v1.1"]);
     assert_fail(&o, "versioned tag");

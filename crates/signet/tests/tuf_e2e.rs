@@ -4,9 +4,9 @@
 
 mod common;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
-use common::{peers_dir, Instance};
+use common::{peers_dir, Cli, Instance};
 
 /// (stdout, stderr) with nothing left out: these tests check the trust-material notes.
 fn text(o: &Output) -> (String, String) {
@@ -20,11 +20,36 @@ const EMAIL: &str = "tuf@example.com";
 
 /// Run signet with its TUF cache in `cache`.
 fn signet(cache: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_signet"))
+    Cli::signet()
         .args(args)
         .env("SIGNET_TUF_CACHE", cache)
-        .output()
-        .expect("run signet")
+        .run()
+}
+
+/// `signet tuf rotate-root` on the (running) instance's data directory, asserting success.
+fn rotate_root(inst: &Instance) {
+    ok(&Cli::signet()
+        .args(["tuf", "rotate-root", "--data-dir"])
+        .arg(inst.dir.path())
+        .run());
+}
+
+/// `signet GLOBAL verify identity ... a.txt` with a fresh TUF cache, next to a bundle that is
+/// no bundle (trust material is chosen before the bundle is examined).
+fn verify_before_the_bundle(global: &[&str]) -> Output {
+    let (work, f) = common::work_file("a.txt", "x");
+    std::fs::write(work.path().join("a.txt.sigstore.json"), "{}").unwrap();
+    let mut args = global.to_vec();
+    args.extend([
+        "verify",
+        "identity",
+        "--cert-identity",
+        EMAIL,
+        "--cert-oidc-issuer",
+        "https://issuer.example",
+        f.to_str().unwrap(),
+    ]);
+    signet(&work.path().join("cache"), &args)
 }
 
 fn ok(o: &Output) -> String {
@@ -85,12 +110,7 @@ fn signet_trust_instance_sign_verify_and_root_rotation() {
 
     // Rotate the root twice; the client walks 1 -> 2 -> 3.
     for v in [2, 3] {
-        let o = Command::new(env!("CARGO_BIN_EXE_signet"))
-            .args(["tuf", "rotate-root", "--data-dir"])
-            .arg(inst.dir.path())
-            .output()
-            .unwrap();
-        ok(&o);
+        rotate_root(&inst);
         assert!(inst.dir.path().join(format!("tuf/{v}.root.json")).exists());
     }
     ok(&verify(&[]));
@@ -108,25 +128,7 @@ fn signet_trust_instance_sign_verify_and_root_rotation() {
 
 #[test]
 fn instance_without_trusted_root_is_a_clear_error() {
-    let work = tempfile::tempdir().unwrap();
-    let f = work.path().join("a.txt");
-    std::fs::write(&f, "x").unwrap();
-    // Trust material is chosen before the (unusable) bundle is examined.
-    std::fs::write(work.path().join("a.txt.sigstore.json"), "{}").unwrap();
-    let o = signet(
-        &work.path().join("cache"),
-        &[
-            "--instance",
-            "http://127.0.0.1:9/tuf",
-            "verify",
-            "identity",
-            "--cert-identity",
-            EMAIL,
-            "--cert-oidc-issuer",
-            "https://issuer.example",
-            f.to_str().unwrap(),
-        ],
-    );
+    let o = verify_before_the_bundle(&["--instance", "http://127.0.0.1:9/tuf"]);
     let (_, err) = text(&o);
     assert!(!o.status.success());
     assert!(err.contains("signet trust-instance"), "{err}");
@@ -134,25 +136,7 @@ fn instance_without_trusted_root_is_a_clear_error() {
 
 #[test]
 fn public_good_offline_uses_embedded_material_with_a_note() {
-    let work = tempfile::tempdir().unwrap();
-    let f = work.path().join("a.txt");
-    std::fs::write(&f, "x").unwrap();
-    // Trust material is chosen before the (unusable) bundle is examined.
-    std::fs::write(work.path().join("a.txt.sigstore.json"), "{}").unwrap();
-    let o = signet(
-        &work.path().join("cache"),
-        &[
-            "--offline",
-            "verify",
-            "identity",
-            "--cert-identity",
-            EMAIL,
-            "--cert-oidc-issuer",
-            "https://issuer.example",
-            f.to_str().unwrap(),
-        ],
-    );
-    let (_, err) = text(&o);
+    let (_, err) = text(&verify_before_the_bundle(&["--offline"]));
     assert!(
         err.contains("embedded production trust material from sigstore 4.5.1")
             && err.contains("ago"),
@@ -169,15 +153,13 @@ fn sigstore_python_uses_signet_tuf_repository() {
     std::fs::create_dir_all(&home).unwrap();
     let tuf = format!("{}/tuf", inst.url);
     let python = |args: &[&str]| {
-        Command::new(peers.join("venv/bin/sigstore"))
-            .arg("--instance")
-            .arg(&tuf)
+        Cli::program(peers.join("venv/bin/sigstore"))
+            .args(["--instance", &tuf])
             .args(args)
             .env("HOME", &home)
             .env_remove("XDG_DATA_HOME")
             .env_remove("XDG_CACHE_HOME")
-            .output()
-            .expect("run sigstore-python")
+            .run()
     };
     let root = inst.dir.path().join("tuf/1.root.json");
     ok(&python(&["trust-instance", root.to_str().unwrap()]));
@@ -202,11 +184,7 @@ fn sigstore_python_uses_signet_tuf_repository() {
     ];
     ok(&python(&verify_args));
     // After a root rotation python walks the chain too, and signet verifies python's bundle.
-    ok(&Command::new(env!("CARGO_BIN_EXE_signet"))
-        .args(["tuf", "rotate-root", "--data-dir"])
-        .arg(inst.dir.path())
-        .output()
-        .unwrap());
+    rotate_root(&inst);
     ok(&python(&verify_args));
     let cache = work.path().join("cache");
     let root = root.to_str().unwrap();
@@ -226,22 +204,13 @@ fn sigstore_python_uses_signet_tuf_repository() {
 fn sigstore_js_verifies_through_the_tuf_repository() {
     let Some(peers) = peers_dir() else { return };
     let inst = Instance::start();
-    let work = tempfile::tempdir().unwrap();
-    let f = work.path().join("js-tuf.txt");
-    std::fs::write(&f, b"verified by sigstore-js over TUF\n").unwrap();
+    let (work, f) = common::work_file("js-tuf.txt", b"verified by sigstore-js over TUF\n");
     let tok = inst.token("alice@example.com");
-    let o = Command::new(env!("CARGO_BIN_EXE_signet"))
-        .arg("--trust-config")
-        .arg(inst.trust_config())
-        .args(["sign", "--identity-token", &tok])
-        .arg(&f)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{:?}", text(&o));
+    inst.sign_with(&tok, &f, &[]).ok();
     let bundle = work.path().join("js-tuf.txt.sigstore.json");
     let root = inst.dir.path().join("tuf/1.root.json");
     let js = |identity: &str, cache: &Path| {
-        Command::new(peers.join("node/node_modules/.bin/sigstore"))
+        std::process::Command::new(peers.join("node/node_modules/.bin/sigstore"))
             .arg("verify")
             .arg(&bundle)
             .arg("--blob-file")

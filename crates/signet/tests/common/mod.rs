@@ -1,9 +1,136 @@
 //! A real `signet serve` on a loopback port for end-to-end tests.
 #![allow(dead_code)]
 
+use std::ffi::OsStr;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
+
+/// A command line being built ([`Cli::signet`], [`Instance::signet`], [`Cli::program`]): add
+/// arguments and environment, then [`Cli::run`] it, or assert its exit code with [`Cli::ok`],
+/// [`Cli::fails`] or [`Cli::refused`] (a failure shows the case, the command, stdout and
+/// stderr).
+pub struct Cli {
+    cmd: Command,
+    case: String,
+}
+
+impl Cli {
+    /// The signet binary, no arguments yet.
+    pub fn signet() -> Cli {
+        Cli::program(env!("CARGO_BIN_EXE_signet"))
+    }
+
+    /// Any program (a peer client), no arguments yet.
+    pub fn program(program: impl AsRef<OsStr>) -> Cli {
+        Cli {
+            cmd: Command::new(program),
+            case: String::new(),
+        }
+    }
+
+    /// One more argument.
+    pub fn arg(mut self, a: impl AsRef<OsStr>) -> Cli {
+        self.cmd.arg(a);
+        self
+    }
+
+    /// More arguments.
+    pub fn args<S: AsRef<OsStr>>(mut self, args: impl IntoIterator<Item = S>) -> Cli {
+        self.cmd.args(args);
+        self
+    }
+
+    /// An environment variable for the command.
+    pub fn env(mut self, key: &str, value: impl AsRef<OsStr>) -> Cli {
+        self.cmd.env(key, value);
+        self
+    }
+
+    /// The command without the environment variable `key`.
+    pub fn env_remove(mut self, key: &str) -> Cli {
+        self.cmd.env_remove(key);
+        self
+    }
+
+    /// `verify identity --cert-identity EMAIL --cert-oidc-issuer ISSUER` (signet's and
+    /// sigstore-python's spelling); the file comes next.
+    pub fn verify_identity(self, email: &str, issuer: &str) -> Cli {
+        self.args(["verify", "identity", "--cert-identity", email])
+            .args(["--cert-oidc-issuer", issuer])
+    }
+
+    /// What a failed assertion names first (the case of a table, a step).
+    pub fn case(mut self, case: impl std::fmt::Display) -> Cli {
+        self.case = case.to_string();
+        self
+    }
+
+    /// Run it: the output, whatever the exit code.
+    pub fn run(mut self) -> Output {
+        match self.cmd.output() {
+            Ok(o) => o,
+            Err(e) => panic!("run `{}`: {e}", self.line()),
+        }
+    }
+
+    /// Run it, asserting exit code 0.
+    pub fn ok(self) -> Output {
+        self.exits(0)
+    }
+
+    /// Run it, asserting the failure exit code `code`.
+    pub fn fails(self, code: i32) -> Output {
+        assert_ne!(code, 0, "fails(0): use ok()");
+        self.exits(code)
+    }
+
+    /// Run it, asserting exit code `code` (0 or not).
+    pub fn exits(self, code: i32) -> Output {
+        self.check(|c| c == Some(code), &format!("exit code {code}"))
+    }
+
+    /// Run it, asserting it does not succeed (any exit code but 0, or a signal).
+    pub fn refused(self) -> Output {
+        self.check(|c| c != Some(0), "a failure")
+    }
+
+    fn check(self, want: impl Fn(Option<i32>) -> bool, what: &str) -> Output {
+        let line = self.line();
+        let case = if self.case.is_empty() {
+            String::new()
+        } else {
+            format!("{}: ", self.case)
+        };
+        let o = self.run();
+        let (out, err) = (
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr),
+        );
+        assert!(
+            want(o.status.code()),
+            "{case}`{line}` exited {:?}, expected {what}\nstdout: {out}\nstderr: {err}",
+            o.status.code()
+        );
+        o
+    }
+
+    /// The command line, long arguments (tokens) shortened.
+    fn line(&self) -> String {
+        std::iter::once(self.cmd.get_program())
+            .chain(self.cmd.get_args())
+            .map(|a| {
+                let a = a.to_string_lossy();
+                if a.chars().count() > 100 {
+                    format!("{}...", a.chars().take(40).collect::<String>())
+                } else {
+                    a.into_owned()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
 
 /// A running instance; killed on drop.
 pub struct Instance {
@@ -26,6 +153,12 @@ impl Instance {
     /// already holds an instance; the port must then be the same, as the URL names the logs).
     pub fn start_in(dir: tempfile::TempDir, port: u16) -> Instance {
         Self::start_with(dir, port, &["--dev-issuer"])
+    }
+
+    /// Start `signet serve` on a free port in a fresh data dir with `extra` arguments (no
+    /// `--dev-issuer` unless given).
+    pub fn start_args(extra: &[&str]) -> Instance {
+        Self::start_with(tempfile::tempdir().unwrap(), 0, extra)
     }
 
     /// Start `signet serve` with extra arguments (no `--dev-issuer` unless given).
@@ -136,58 +269,56 @@ impl Instance {
         format!("{}/oidc", self.url)
     }
 
-    /// `signet --trust-config DATA/trust_config.json ARGS...`: the CLI against this instance.
-    pub fn cli(&self, args: &[&str]) -> Output {
-        let tc = self.trust_config();
-        let mut all = vec!["--trust-config", tc.to_str().unwrap()];
-        all.extend_from_slice(args);
-        signet(&all)
+    /// `signet --trust-config DATA/trust_config.json`: the CLI against this instance, to add
+    /// arguments to.
+    pub fn signet(&self) -> Cli {
+        Cli::signet().arg("--trust-config").arg(self.trust_config())
     }
 
-    /// `sign` (or, with `extra` starting with `attest`, whatever command it names) `file` as
-    /// `email` with a development token; `extra` are the command's flags before the file.
-    pub fn sign_as(&self, email: &str, file: &Path, extra: &[&str]) -> Output {
-        let token = self.token(email);
-        let mut args: Vec<&str> = if extra.first() == Some(&"attest") {
-            extra.to_vec()
+    /// `signet --trust-config DATA/trust_config.json ARGS...`: the CLI against this instance.
+    pub fn cli(&self, args: &[&str]) -> Output {
+        self.signet().args(args).run()
+    }
+
+    /// `signet --trust-config DATA/trust_config.json rekor --rekor-url URL ARGS...`.
+    pub fn rekor(&self, url: &str, args: &[&str]) -> Cli {
+        self.signet().args(["rekor", "--rekor-url", url]).args(args)
+    }
+
+    /// `sign EXTRA --identity-token TOKEN FILE` against this instance (or, with `extra`
+    /// starting with a command, `attest` or `pypi sign`, that command).
+    pub fn sign_with(&self, token: &str, file: &Path, extra: &[&str]) -> Cli {
+        let cmd = if extra.first().is_some_and(|a| !a.starts_with('-')) {
+            self.signet()
         } else {
-            let mut a = vec!["sign"];
-            a.extend_from_slice(extra);
-            a
+            self.signet().arg("sign")
         };
-        args.extend(["--identity-token", &token, file.to_str().unwrap()]);
-        self.cli(&args)
+        cmd.args(extra).args(["--identity-token", token]).arg(file)
+    }
+
+    /// `sign` (or, with `extra` starting with a command, that command) `file` as `email` with
+    /// a development token; `extra` are the command's flags before the file.
+    pub fn sign_as(&self, email: &str, file: &Path, extra: &[&str]) -> Cli {
+        self.sign_with(&self.token(email), file, extra)
     }
 
     /// `verify identity --offline` of `file` for `email` issued by this instance's development
     /// issuer; `extra` flags (e.g. `--bundle B`) come before the file.
-    pub fn verify_as(&self, email: &str, file: &Path, extra: &[&str]) -> Output {
-        let issuer = self.issuer();
-        let mut args = vec![
-            "verify",
-            "identity",
-            "--offline",
-            "--cert-identity",
-            email,
-            "--cert-oidc-issuer",
-            &issuer,
-        ];
-        args.extend_from_slice(extra);
-        args.push(file.to_str().unwrap());
-        self.cli(&args)
+    pub fn verify_as(&self, email: &str, file: &Path, extra: &[&str]) -> Cli {
+        self.signet()
+            .args(["verify", "identity", "--offline", "--cert-identity", email])
+            .args(["--cert-oidc-issuer", &self.issuer()])
+            .args(extra)
+            .arg(file)
     }
 
     /// A development identity token for `email`.
     pub fn token(&self, email: &str) -> String {
-        let o = signet(&[
-            "serve",
-            "token",
-            "--data-dir",
-            self.dir.path().to_str().unwrap(),
-            "--email",
-            email,
-        ]);
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let o = Cli::signet()
+            .args(["serve", "token", "--data-dir"])
+            .arg(self.dir.path())
+            .args(["--email", email])
+            .ok();
         String::from_utf8(o.stdout).unwrap().trim().to_string()
     }
 }
@@ -201,10 +332,40 @@ impl Drop for Instance {
 
 /// Run the signet binary.
 pub fn signet(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_signet"))
-        .args(args)
-        .output()
-        .expect("run signet")
+    Cli::signet().args(args).run()
+}
+
+/// A fresh directory holding the file `name` with `contents`: (the directory, the file).
+pub fn work_file(name: &str, contents: impl AsRef<[u8]>) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join(name);
+    std::fs::write(&f, contents).unwrap();
+    (dir, f)
+}
+
+/// `attest --predicate-type https://example.com/p --predicate PREDICATE`: the `extra` of
+/// [`Instance::sign_with`] that attests instead of signing.
+pub fn attest_flags(predicate: &Path) -> [&str; 5] {
+    let p = predicate.to_str().unwrap();
+    [
+        "attest",
+        "--predicate-type",
+        "https://example.com/p",
+        "--predicate",
+        p,
+    ]
+}
+
+/// `signet log fsck` of every log in the (stopped) instance data directory `dir`, asserting
+/// each passes.
+pub fn fsck_every_log(dir: &Path) {
+    for log in ["rekor-v1/log", "rekor-v2", "ctlog"] {
+        Cli::signet()
+            .args(["log", "fsck"])
+            .arg(dir.join(log))
+            .case(log)
+            .ok();
+    }
 }
 
 /// (stdout, stderr) as text; stderr without the informational `note:` lines (which trust
@@ -304,22 +465,17 @@ pub fn key_files() -> KeyFiles {
 pub fn sign_with_key(inst: &Instance, k: &KeyFiles, v: &str, attest: bool) -> PathBuf {
     let f = k.dir.path().join(format!("k-v{v}-{attest}.txt"));
     std::fs::write(&f, format!("managed key v{v} {attest}\n")).unwrap();
-    let tc = inst.trust_config();
-    let mut args = vec!["--trust-config", tc.to_str().unwrap()];
-    if attest {
-        args.extend(["attest", "--predicate-type", "https://example.com/p"]);
-        args.extend(["--predicate", k.predicate.to_str().unwrap()]);
+    let cmd = if attest {
+        inst.signet().args(attest_flags(&k.predicate))
     } else {
-        args.push("sign");
-    }
-    args.extend(["--key", k.key.to_str().unwrap(), "--rekor-version", v]);
-    args.push(f.to_str().unwrap());
-    let o = signet(&args);
-    assert!(
-        o.status.success(),
-        "sign v{v} attest={attest}: {:?}",
-        text(&o)
-    );
+        inst.signet().arg("sign")
+    };
+    cmd.arg("--key")
+        .arg(&k.key)
+        .args(["--rekor-version", v])
+        .arg(&f)
+        .case(format!("sign v{v} attest={attest}"))
+        .ok();
     f
 }
 
@@ -328,17 +484,13 @@ pub fn sign_with_key(inst: &Instance, k: &KeyFiles, v: &str, attest: bool) -> Pa
 pub fn tls_instance() -> (Instance, PathBuf, tempfile::TempDir) {
     let tls = tempfile::tempdir().unwrap();
     let (ca, chain, key) = tls_files(tls.path());
-    let inst = Instance::start_with(
-        tempfile::tempdir().unwrap(),
-        0,
-        &[
-            "--dev-issuer",
-            "--tls-cert",
-            chain.to_str().unwrap(),
-            "--tls-key",
-            key.to_str().unwrap(),
-        ],
-    );
+    let inst = Instance::start_args(&[
+        "--dev-issuer",
+        "--tls-cert",
+        chain.to_str().unwrap(),
+        "--tls-key",
+        key.to_str().unwrap(),
+    ]);
     assert!(inst.url.starts_with("https://"), "{}", inst.url);
     (inst, ca, tls)
 }
@@ -375,17 +527,13 @@ impl OrgCa {
     /// A `signet serve --dev-issuer` whose CA is the issuing CA in `chain` / `key` (from
     /// [`OrgCa::issue`]).
     pub fn instance(chain: &Path, key: &Path) -> Instance {
-        Instance::start_with(
-            tempfile::tempdir().unwrap(),
-            0,
-            &[
-                "--dev-issuer",
-                "--ca-chain",
-                chain.to_str().unwrap(),
-                "--ca-key",
-                key.to_str().unwrap(),
-            ],
-        )
+        Instance::start_args(&[
+            "--dev-issuer",
+            "--ca-chain",
+            chain.to_str().unwrap(),
+            "--ca-key",
+            key.to_str().unwrap(),
+        ])
     }
 
     /// PEM of a certificate.
