@@ -3,67 +3,21 @@
 //! the test unless `SIGNET_ALLOW_MISSING_SOFTHSM=1` allows skipping it.
 
 use std::path::Path;
-use std::process::Command;
 
 use signet_core::signer::{verify_own, KeyProvider, SignatureAlgorithm};
 use signet_pkcs11::Token;
 
-const MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
-
-fn softhsm_or_skip() -> bool {
-    let ok = Path::new(MODULE).exists()
-        && Command::new("softhsm2-util")
-            .arg("--version")
-            .output()
-            .is_ok();
-    if !ok {
-        assert!(
-            std::env::var("SIGNET_ALLOW_MISSING_SOFTHSM").is_ok_and(|v| v == "1"),
-            "SoftHSM2 is missing ({MODULE}, softhsm2-util): install the softhsm2 package (.ci/run does), or set SIGNET_ALLOW_MISSING_SOFTHSM=1 to skip"
-        );
-        eprintln!("skipping: SoftHSM2 not installed (apt-get install softhsm2)");
-    }
-    ok
-}
+use signet_testing::softhsm::{self, MODULE};
 
 #[test]
 fn softhsm_keys_generate_sign_and_verify() {
-    if !softhsm_or_skip() {
+    if !softhsm::present() {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let tokens = dir.path().join("tokens");
-    std::fs::create_dir(&tokens).unwrap();
-    let conf = dir.path().join("softhsm2.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n",
-            tokens.display()
-        ),
-    )
-    .unwrap();
+    let token = softhsm::Token::new("unit", "1234", "5678");
     // The module reads SOFTHSM2_CONF when it is initialised; this is the only test in this
     // binary, so no other thread reads the environment meanwhile.
-    std::env::set_var("SOFTHSM2_CONF", &conf);
-    let out = Command::new("softhsm2-util")
-        .args([
-            "--init-token",
-            "--free",
-            "--label",
-            "unit",
-            "--pin",
-            "1234",
-            "--so-pin",
-            "5678",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    std::env::set_var("SOFTHSM2_CONF", &token.conf);
 
     let err = Token::open(Path::new(MODULE), "unit", "0000")
         .unwrap_err()

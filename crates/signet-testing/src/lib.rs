@@ -25,6 +25,7 @@ pub use signet_core::keys;
 use signet_core::rekor::body;
 pub mod fixtures;
 pub mod logs;
+pub mod softhsm;
 pub mod tree;
 
 use const_oid::ObjectIdentifier;

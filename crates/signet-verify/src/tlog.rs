@@ -123,10 +123,11 @@ pub(crate) fn verify_entries(
     let mut proven_logs: Vec<&[u8]> = vec![];
     for (i, (e, et)) in entries.iter().zip(entry_times).enumerate() {
         let key = et.key;
+        let logged = Logged(i, e, bundle, signer, artifact);
         if is_rekor_v2(e) {
-            check_v2_body(i, e, bundle, signer, artifact)?;
+            check_v2_body(logged)?;
         } else {
-            check_v1_body(i, e, bundle, signer, artifact)?;
+            check_v1_body(logged)?;
         }
         let mut proven = et.set_verified;
         if let Some(p) = &e.inclusion_proof {
@@ -318,14 +319,20 @@ fn key_details(key: &PublicKey, logged: &str) -> Result<String> {
     })
 }
 
+/// A log entry's body and what it must describe: entry `i` (.0, .1) of the bundle (.2), signed
+/// by the signer (.3) over the artifact with this SHA-256 (.4).
+#[derive(Clone, Copy)]
+struct Logged<'a>(
+    usize,
+    &'a TransparencyLogEntry,
+    &'a Bundle,
+    Signer<'a>,
+    &'a [u8; 32],
+);
+
 /// Rebuild the canonical Rekor v2 entry from the bundle and compare it with the logged body.
-fn check_v2_body(
-    i: usize,
-    e: &TransparencyLogEntry,
-    bundle: &Bundle,
-    signer: Signer<'_>,
-    artifact: &[u8; 32],
-) -> Result<()> {
+fn check_v2_body(logged: Logged<'_>) -> Result<()> {
+    let Logged(i, e, bundle, signer, artifact) = logged;
     let err = |reason: String| Error::tlog(i, Rule::TlogBody, reason);
     let logged: Value = serde_json::from_slice(&e.canonicalized_body)
         .map_err(|x| err(format!("canonicalized body is not JSON: {x}")))?;
@@ -443,13 +450,8 @@ fn check_hashedrekord(
 /// Check that a Rekor v1 canonical body describes this bundle's signature, artifact and
 /// certificate. For message signatures the logged digest must be the artifact's own (not only
 /// the bundle's optional `messageDigest`), so the log always records what was verified.
-fn check_v1_body(
-    i: usize,
-    e: &TransparencyLogEntry,
-    bundle: &Bundle,
-    signer: Signer<'_>,
-    artifact: &[u8; 32],
-) -> Result<()> {
+fn check_v1_body(logged: Logged<'_>) -> Result<()> {
+    let Logged(i, e, bundle, signer, artifact) = logged;
     let err = |reason: String| Error::tlog(i, Rule::TlogBody, reason);
     let body = EntryBody::parse(
         &e.canonicalized_body,

@@ -1418,26 +1418,7 @@ fn brought_ca_issues_the_signing_certificates() {
     );
 }
 
-/// SoftHSM2's PKCS#11 module on Debian (`apt-get install softhsm2`).
-const SOFTHSM_MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
-
-/// Whether SoftHSM2 is here; its absence fails the test (CI or not) unless the run explicitly
-/// allows skipping with `SIGNET_ALLOW_MISSING_SOFTHSM=1`, as for the peer clients.
-fn softhsm_present() -> bool {
-    let ok = std::path::Path::new(SOFTHSM_MODULE).exists()
-        && std::process::Command::new("softhsm2-util")
-            .arg("--version")
-            .output()
-            .is_ok();
-    if !ok {
-        assert!(
-            std::env::var("SIGNET_ALLOW_MISSING_SOFTHSM").is_ok_and(|v| v == "1"),
-            "SoftHSM2 is missing ({SOFTHSM_MODULE}, softhsm2-util): install the softhsm2 package (.ci/run does), or set SIGNET_ALLOW_MISSING_SOFTHSM=1 to skip"
-        );
-        eprintln!("skipping the HSM test: SoftHSM2 is not installed (apt-get install softhsm2)");
-    }
-    ok
-}
+use signet_testing::softhsm::{self, MODULE as SOFTHSM_MODULE};
 
 /// The keys in an HSM: a fresh SoftHSM2 token, `signet keys init --pkcs11-*` creates every key
 /// in it, `signet serve --pkcs11-*` signs with them (CA, CT, Rekor v1 SETs and checkpoints,
@@ -1446,27 +1427,11 @@ fn softhsm_present() -> bool {
 /// token data dir with file keys are refused, and the PIN is never printed.
 #[test]
 fn hsm_instance_signs_and_verifies_with_every_key_in_the_token() {
-    if !softhsm_present() {
+    if !softhsm::present() {
         return;
     }
-    let hsm = tempfile::tempdir().unwrap();
-    let tokens = hsm.path().join("tokens");
-    std::fs::create_dir(&tokens).unwrap();
-    let conf = hsm.path().join("softhsm2.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n",
-            tokens.display()
-        ),
-    )
-    .unwrap();
-    let conf_s = conf.to_str().unwrap();
-    Cli::program("softhsm2-util")
-        .args(["--init-token", "--free", "--label", "signet"])
-        .args(["--pin", "1234", "--so-pin", "5678"])
-        .env("SOFTHSM2_CONF", conf_s)
-        .ok();
+    let token = softhsm::Token::new("signet", "1234", "5678");
+    let (hsm, conf_s) = (&token.dir, token.conf.to_str().unwrap());
     let pin_file = hsm.path().join("pin");
     std::fs::write(&pin_file, "1234\n").unwrap();
     // signet with the token's configuration, no PIN unless given.
