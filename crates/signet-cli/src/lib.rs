@@ -79,6 +79,23 @@ impl From<signet_sign::Error> for Failure {
     }
 }
 
+/// An error and its causes on one line, `a: b: c`; a cause whose text its parent already
+/// quotes is said once, not twice.
+pub fn error_text(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = String::new();
+    for cause in std::iter::successors(Some(e), |e| e.source()) {
+        let c = cause.to_string();
+        if out.contains(&c) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&c);
+    }
+    out
+}
+
 /// Read an input file the user named; a missing, unreadable or directory path is a usage
 /// error (exit 2) naming it.
 pub fn read_input(p: &std::path::Path) -> Result<Vec<u8>, Failure> {
@@ -103,7 +120,7 @@ impl Failure {
                 std::process::ExitCode::from(2)
             }
             Err(Failure::Other(e)) => {
-                eprintln!("error: {e:#}");
+                eprintln!("error: {}", error_text(e.as_ref()));
                 std::process::ExitCode::from(1)
             }
         }

@@ -188,7 +188,7 @@ fn verify_attestations(t: &TrustArgs, a: VerifyAttestationArgs) -> Result<(), Fa
             Ok(()) => eprintln!("OK: {}", at.display()),
             Err(e) => {
                 failed = true;
-                eprintln!("FAIL: {}: {e:#}", at.display());
+                eprintln!("FAIL: {}: {}", at.display(), crate::error_text(e.as_ref()));
             }
         }
     }
@@ -269,7 +269,7 @@ fn resolve_pypi_input(
         Ok((dist, prov))
     };
     run().map_err(|e| {
-        eprintln!("FAIL: {}: {e:#}", a.dist);
+        eprintln!("FAIL: {}: {}", a.dist, crate::error_text(e.as_ref()));
         Failure::Verification
     })
 }
@@ -287,7 +287,7 @@ fn verify_pypi(t: &TrustArgs, a: VerifyPypiArgs) -> Result<(), Failure> {
             Ok(())
         }
         Err(e) => {
-            eprintln!("FAIL: {}: {e:#}", a.dist);
+            eprintln!("FAIL: {}: {}", a.dist, crate::error_text(&e));
             Err(Failure::Verification)
         }
     }
@@ -311,12 +311,12 @@ fn inspect(a: PypiInspectArgs) -> Result<(), Failure> {
         s(&c["not_before"]),
         s(&c["not_after"])
     );
-    // The extensions past the issuer ones (OID arc 8 on: the v2 fields), by name.
+    // The v2 extensions past the issuer (arc 8, shown above as Issuer), by name.
     for (k, v) in c["extensions"].as_object().into_iter().flatten() {
         let arc = k
             .rsplit_once("(.")
             .and_then(|(_, n)| n.trim_end_matches(')').parse::<u32>().ok());
-        if arc.is_some_and(|n| n >= 8) {
+        if arc.is_some_and(|n| n > 8) {
             println!(
                 "  {}: {}",
                 k.rsplit_once(" (.").map(|(n, _)| n).unwrap_or(k),
@@ -349,8 +349,7 @@ fn inspect(a: PypiInspectArgs) -> Result<(), Failure> {
 }
 
 fn convert(a: ConvertArgs) -> Result<(), Failure> {
-    let bytes =
-        std::fs::read(&a.input).with_context(|| format!("reading {}", a.input.display()))?;
+    let bytes = crate::read_input(&a.input)?;
     let v: Value = serde_json::from_slice(&bytes)
         .with_context(|| format!("{} is not JSON", a.input.display()))?;
     let out = if v.get("envelope").is_some() && v.get("verification_material").is_some() {
@@ -386,7 +385,7 @@ fn sign(t: &TrustArgs, a: PypiSignArgs) -> Result<(), Failure> {
     let mut jobs = vec![];
     for d in &a.dists {
         must_be_file(d)?;
-        let data = std::fs::read(d).with_context(|| format!("reading {}", d.display()))?;
+        let data = crate::read_input(d)?;
         let dist = Distribution::from_bytes(&file_name(d), &data)
             .map_err(|e| Failure::Usage(e.to_string()))?;
         let out = PathBuf::from(format!("{}.publish.attestation", d.display()));

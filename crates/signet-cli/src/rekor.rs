@@ -157,13 +157,11 @@ fn run_search(
     }
     let digest = match (sha, artifact) {
         (Some(s), _) => Some(s.trim_start_matches("sha256:").to_lowercase()),
-        (None, Some(p)) => Some(hex::encode(sha256(
-            &std::fs::read(&p).with_context(|| format!("reading {}", p.display()))?,
-        ))),
+        (None, Some(p)) => Some(hex::encode(sha256(&crate::read_input(&p)?))),
         _ => None,
     };
     let pk = match pk {
-        Some(p) => Some(std::fs::read(&p).with_context(|| format!("reading {}", p.display()))?),
+        Some(p) => Some(crate::read_input(&p)?),
         None => None,
     };
     if digest.is_none() && email.is_none() && pk.is_none() {
@@ -228,10 +226,8 @@ fn run_consistency(
 }
 
 fn run_verify_bundle(log: &LogReader, root: &TrustedRoot, path: &PathBuf) -> Result<(), Failure> {
-    let b = Bundle::from_json(
-        &std::fs::read(path).with_context(|| format!("reading {}", path.display()))?,
-    )
-    .with_context(|| format!("{}", path.display()))?;
+    let b = Bundle::from_json(&crate::read_input(path)?)
+        .with_context(|| format!("{}", path.display()))?;
     if b.verification_material.tlog_entries.is_empty() {
         return Err(Failure::Usage(format!(
             "{}: the bundle has no transparency log entries",
@@ -242,7 +238,11 @@ fn run_verify_bundle(log: &LogReader, root: &TrustedRoot, path: &PathBuf) -> Res
         match log.check_bundle_entry(root, e) {
             (at, Ok(what)) => eprintln!("OK: {} entry #{i} ({at}): {what}", path.display()),
             (at, Err(err)) => {
-                eprintln!("FAIL: {} entry #{i} ({at}): {err:#}", path.display());
+                eprintln!(
+                    "FAIL: {} entry #{i} ({at}): {}",
+                    path.display(),
+                    crate::error_text(&err)
+                );
                 return Err(Failure::Verification);
             }
         }

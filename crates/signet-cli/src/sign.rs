@@ -306,7 +306,7 @@ pub fn run_sign(t: &TrustArgs, a: SignArgs) -> Result<(), Failure> {
     let outs = outputs(&a.files, &a.out.bundle, a.common.overwrite)?;
     let cred = Credential::new(t, &a.common, a.out.key.as_deref())?;
     for (f, out) in a.files.iter().zip(outs) {
-        let data = std::fs::read(f).with_context(|| format!("reading {}", f.display()))?;
+        let data = crate::read_input(f)?;
         let (bundle, who) = cred
             .artifact(&data)
             .with_context(|| format!("signing {}", f.display()))?;
@@ -318,8 +318,7 @@ pub fn run_sign(t: &TrustArgs, a: SignArgs) -> Result<(), Failure> {
 /// `signet attest`.
 pub fn run_attest(t: &TrustArgs, a: AttestArgs) -> Result<(), Failure> {
     let outs = outputs(&a.files, &a.out.bundle, a.common.overwrite)?;
-    let pred_bytes = std::fs::read(&a.predicate)
-        .with_context(|| format!("reading {}", a.predicate.display()))?;
+    let pred_bytes = crate::read_input(&a.predicate)?;
     let predicate: serde_json::Value = serde_json::from_slice(&pred_bytes)
         .with_context(|| format!("{} is not JSON", a.predicate.display()))?;
     if !predicate.is_object() {
@@ -330,7 +329,7 @@ pub fn run_attest(t: &TrustArgs, a: AttestArgs) -> Result<(), Failure> {
     }
     let cred = Credential::new(t, &a.common, a.out.key.as_deref())?;
     for (f, out) in a.files.iter().zip(outs) {
-        let data = std::fs::read(f).with_context(|| format!("reading {}", f.display()))?;
+        let data = crate::read_input(f)?;
         let digest = signet_core::encoding::sha256(&data);
         let name = f
             .file_name()

@@ -130,7 +130,7 @@ fn failed(reason: impl std::fmt::Display) -> Failure {
 fn verify_artifact(t: &TrustArgs, a: VerifyArtifactArgs, kind: Kind) -> Result<(), Failure> {
     let opts = options(&a)?;
     let path = a.provenance_path.display();
-    let bytes = std::fs::read(&a.provenance_path).with_context(|| format!("reading {path}"))?;
+    let bytes = crate::read_input(&a.provenance_path)?;
     let prov = ProvenanceFile::parse(&bytes).with_context(|| format!("{path}"))?;
     let rekor = match &prov {
         ProvenanceFile::Envelope(_) if kind == Kind::GithubAttestation => {
@@ -152,7 +152,7 @@ fn verify_artifact(t: &TrustArgs, a: VerifyArtifactArgs, kind: Kind) -> Result<(
     let verifier = Verifier::new(&root).context("trusted root")?;
     let mut statements = vec![];
     for art in &a.source.artifacts {
-        let bytes = std::fs::read(art).with_context(|| format!("reading {}", art.display()))?;
+        let bytes = crate::read_input(art)?;
         let out = signet_sign::slsa::verify_artifact(
             &verifier,
             &prov,

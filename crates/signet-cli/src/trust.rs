@@ -61,15 +61,13 @@ pub fn tuf_material(t: &TrustArgs) -> Result<Material, Failure> {
 /// The trusted root selected by the flags, and a description of where it came from.
 pub fn trusted_root(t: &TrustArgs) -> Result<(TrustedRoot, String), Failure> {
     if let Some(p) = &t.trust_config {
-        let bytes =
-            std::fs::read(p).with_context(|| format!("reading trust config {}", p.display()))?;
+        let bytes = crate::read_input(p)?;
         let c = ClientTrustConfig::from_json(&bytes)
             .with_context(|| format!("parsing trust config {}", p.display()))?;
         return Ok((c.trusted_root, format!("trust config {}", p.display())));
     }
     if let Some(p) = &t.trusted_root {
-        let bytes =
-            std::fs::read(p).with_context(|| format!("reading trusted root {}", p.display()))?;
+        let bytes = crate::read_input(p)?;
         let r = TrustedRoot::from_json(&bytes)
             .with_context(|| format!("parsing trusted root {}", p.display()))?;
         return Ok((r, format!("trusted root {}", p.display())));
@@ -85,8 +83,7 @@ pub fn trusted_root(t: &TrustArgs) -> Result<(TrustedRoot, String), Failure> {
 /// `--staging` or the public-good repository, with offline fallbacks).
 pub fn trust_config(t: &TrustArgs) -> Result<ClientTrustConfig, Failure> {
     if let Some(p) = &t.trust_config {
-        let bytes =
-            std::fs::read(p).with_context(|| format!("reading trust config {}", p.display()))?;
+        let bytes = crate::read_input(p)?;
         return Ok(ClientTrustConfig::from_json(&bytes)
             .with_context(|| format!("parsing {}", p.display()))?);
     }
@@ -139,7 +136,7 @@ pub fn run_trust_instance(t: &TrustArgs, a: TrustInstanceArgs) -> Result<(), Fai
         ));
     };
     let url = url.trim_end_matches('/');
-    let bytes = std::fs::read(&a.root).with_context(|| format!("reading {}", a.root.display()))?;
+    let bytes = crate::read_input(&a.root)?;
     let cache = cache_dir(url)?;
     let v = client::trust_instance(&cache, &bytes)
         .with_context(|| format!("checking {} as a TUF root", a.root.display()))?;

@@ -252,6 +252,19 @@ fn verify_one(verifier: &Verifier, mode: &Mode, job: &Job) -> anyhow::Result<Opt
     }))
 }
 
+/// The check that failed when it is one that fails for a bundle of another Sigstore instance
+/// (a CA, log, CT log or TSA the trusted root does not list), named for the hint.
+fn instance_check(e: &anyhow::Error) -> Option<&'static str> {
+    use signet_verify::Rule;
+    Some(match e.downcast_ref::<signet_verify::Error>()?.rule()? {
+        Rule::ChainIssuer => "the certificate chain (issuing CA)",
+        Rule::TlogUnknownLog => "the transparency log entry's log ID",
+        Rule::Sct => "the certificate's SCT (CT log)",
+        Rule::Timestamp => "the RFC 3161 timestamp (TSA)",
+        _ => return None,
+    })
+}
+
 fn default_jobs() -> usize {
     std::thread::available_parallelism()
         .map(|n| n.get())
@@ -276,12 +289,10 @@ fn verify_all(trust_args: &TrustArgs, input: &InputArgs, mode: Mode) -> Result<(
             }
             Err(e) => {
                 failed = true;
-                let msg = format!("{e:#}");
+                let msg = crate::error_text(e.as_ref());
                 eprintln!("FAIL: {}: {msg}", job.label);
-                if msg.contains("certificate chain")
-                    || msg.contains("not a transparency log in the trusted root")
-                {
-                    eprintln!("hint: the certificate chain did not verify against the {source}; are you using the right Sigstore instance (--staging, --trust-config)?");
+                if let Some(what) = instance_check(&e) {
+                    eprintln!("hint: {what} did not verify against the {source}; are you using the right Sigstore instance (--staging, --trust-config, --instance)?");
                 }
             }
         }

@@ -52,6 +52,9 @@ impl Material {
     }
 }
 
+/// Why the material is not refreshed with `--offline`.
+const OFFLINE: &str = "--offline";
+
 /// A TUF repository to take trust material from, with its cache and, for the public-good and
 /// staging instances, embedded bootstrap and fallback material.
 #[derive(Debug, Clone)]
@@ -152,11 +155,19 @@ impl TrustSource {
     /// unreachable, the verified cache, then the embedded material (see the module docs).
     pub fn material(&self, offline: bool, now: i64) -> Result<Material, Error> {
         if offline {
-            return self.fallback("--offline", now);
+            // Asked for: no note, unless the cached metadata has expired.
+            let mut m = self.fallback(OFFLINE, now)?;
+            m.fallback = m.fallback.filter(|n| n.contains("WARNING"));
+            return Ok(m);
         }
         match self.refresh(now) {
             Ok(m) => Ok(m),
-            Err(e @ Error::Fetch { .. }) => self.fallback(&format!("refresh failed: {e}"), now),
+            Err(Error::Fetch { reason, .. }) => {
+                // The last clause of a transport error says what happened ("Connection
+                // refused", "failed to lookup address information: ..." -> its reason).
+                let short = reason.rsplit(": ").next().unwrap_or(&reason).trim();
+                self.fallback(&format!("refresh failed: {short}"), now)
+            }
             Err(e) => Err(e),
         }
     }
@@ -234,7 +245,10 @@ impl TrustSource {
         Ok(Material {
             trusted_root: tr.bytes,
             signing_config: sc,
-            fallback: Some(format!("using {source}")),
+            fallback: Some(format!(
+                "using the cached trust material for {} ({why}; {age}{expired})",
+                self.url
+            )),
             source,
         })
     }
