@@ -19,7 +19,7 @@ pub struct SignCommon {
     /// An OIDC identity token (else SIGSTORE_ID_TOKEN, ambient CI, or an interactive sign-in).
     #[arg(long, value_name = "TOKEN")]
     pub identity_token: Option<String>,
-    /// Rekor API version to log to (default: 1 when offered).
+    /// Rekor API version to log to (default: the highest the signing config offers).
     #[arg(long, value_name = "1|2", value_parser = ["1", "2"])]
     pub rekor_version: Option<String>,
     /// Use the device flow instead of a browser redirect for interactive sign-in.
@@ -107,16 +107,8 @@ pub struct ConformanceSignArgs {
 /// offers, as sigstore-python does.
 pub fn run_conformance_sign(t: &TrustArgs, a: ConformanceSignArgs) -> Result<(), Failure> {
     let cfg = trust_config(t)?;
-    let newest = cfg
-        .signing_config
-        .rekor_tlog_urls
-        .iter()
-        .map(|s| s.major_api_version)
-        .max();
-    let version = match newest {
-        Some(2) => Some(RekorVersion::V2),
-        _ => None,
-    };
+    // No version given: the newest Rekor API the signing config offers.
+    let version = None;
     let ctx = SigningContext::new(&cfg, version).map_err(|e| Failure::Other(e.into()))?;
     let data = std::fs::read(&a.file)
         .map_err(|e| Failure::Usage(format!("reading {}: {e}", a.file.display())))?;
@@ -202,17 +194,38 @@ fn outputs(
             "--bundle can only be used with a single input file".into(),
         ));
     }
+    // Every output is checked before anything is signed: a certificate and a log entry are
+    // not made for a bundle that cannot be written.
     let mut out = vec![];
     for f in files {
         if !f.is_file() {
             return Err(Failure::Usage(format!(
-                "Input must be a file: {}",
-                f.display()
+                "{}: expected a file to sign, found {}",
+                f.display(),
+                if f.is_dir() { "a directory" } else { "nothing" }
             )));
         }
         let b = bundle
             .clone()
             .unwrap_or_else(|| PathBuf::from(format!("{}.sigstore.json", f.display())));
+        let dir = match b.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => std::path::Path::new("."),
+        };
+        if !dir.is_dir() {
+            return Err(Failure::Usage(format!(
+                "cannot write the bundle {}: expected a directory {}, found {}",
+                b.display(),
+                dir.display(),
+                if dir.exists() { "a file" } else { "nothing" }
+            )));
+        }
+        if b.is_dir() {
+            return Err(Failure::Usage(format!(
+                "cannot write the bundle {}: it is a directory",
+                b.display()
+            )));
+        }
         if b.exists() && !overwrite {
             return Err(Failure::Usage(format!(
                 "refusing to overwrite {} (use --overwrite)",
@@ -348,8 +361,13 @@ pub fn run_attest(t: &TrustArgs, a: AttestArgs) -> Result<(), Failure> {
 
 /// `signet get-identity-token`.
 pub fn run_token(t: &TrustArgs, a: TokenArgs) -> Result<(), Failure> {
-    let cfg = trust_config(t)?;
-    let tok = get_token(&a.common, &cfg)?;
+    // A given or ambient token needs no trust material; only an interactive sign-in asks
+    // the signing config for its OIDC provider.
+    let ambient = identity::ambient(a.common.identity_token.clone(), &a.common.oidc_client_id)?;
+    let tok = match ambient {
+        Some((tok, _)) => tok,
+        None => get_token(&a.common, &trust_config(t)?)?,
+    };
     if tok.split('.').count() != 3 {
         bail_usage("the identity token is not a JWT")?;
     }

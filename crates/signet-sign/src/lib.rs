@@ -116,7 +116,8 @@ impl Signed {
 
 impl SigningContext {
     /// Build from a ClientTrustConfig, picking services from its signing config. With
-    /// `rekor_version` None, Rekor v1 is preferred when offered (widest client support).
+    /// `rekor_version` None, the highest Rekor API version the signing config offers is used,
+    /// as sigstore-python 4.x does.
     pub fn new(cfg: &ClientTrustConfig, rekor_version: Option<RekorVersion>) -> Result<Self> {
         Self::from_parts(&cfg.trusted_root, &cfg.signing_config, rekor_version)
     }
@@ -148,9 +149,9 @@ impl SigningContext {
                     .ok_or_else(|| Error::Config("no Rekor v2 URL in the signing config".into()))?,
                 RekorVersion::V2,
             ),
-            None => match (pick(1), pick(2)) {
-                (Some(s), _) => (s, RekorVersion::V1),
-                (None, Some(s)) => (s, RekorVersion::V2),
+            None => match (pick(2), pick(1)) {
+                (Some(s), _) => (s, RekorVersion::V2),
+                (None, Some(s)) => (s, RekorVersion::V1),
                 (None, None) => return Err(Error::Config("no Rekor URL valid now".into())),
             },
         };

@@ -15,8 +15,13 @@ mod serve;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use signet_cli::{inspect, pypi, rekor, sign, slsa, trust, verify, Failure, TrustArgs};
+
+/// The exit codes, said in every command's help.
+const EXIT_CODES: &str = "Exit status: 0 success (verified, signed), 1 verification failed or a \
+service failed, 2 usage error or unreadable input (a missing, unreadable or directory file, a \
+missing --trust-config).";
 
 #[derive(Parser, Debug)]
 #[command(
@@ -71,6 +76,66 @@ enum Command {
     /// PyPI PEP 740 attestations: verify, inspect, convert, sign.
     #[command(subcommand)]
     Pypi(pypi::PypiCommand),
+    /// Print a shell completion script (e.g. `signet completions bash > /etc/bash_completion.d/signet`).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (`signet man | man -l -`), or write one per command to --out-dir.
+    Man {
+        /// Write signet.1 and a page per subcommand (signet-verify.1, ...) here.
+        #[arg(long, value_name = "DIR")]
+        out_dir: Option<std::path::PathBuf>,
+    },
+}
+
+/// Commands that take no trust material: the global trust flags are accepted (they are
+/// global) but not shown in their help.
+const NO_TRUST_MATERIAL: &[&str] = &[
+    "serve",
+    "keys",
+    "tuf",
+    "log",
+    "inspect",
+    "completions",
+    "man",
+];
+
+/// The command line: the derived parser, with the global trust flags hidden where they do not
+/// apply and the exit codes in every help page.
+fn command() -> clap::Command {
+    let hidden: Vec<clap::Arg> = TrustArgs::augment_args(clap::Command::new("trust"))
+        .get_arguments()
+        .map(|a| a.clone().hide(true))
+        .collect();
+    let hide = |mut c: clap::Command| {
+        // A subcommand that has an argument of a global's id keeps its own (clap does not
+        // propagate over it); these copies are hidden and still global for nested commands.
+        for a in &hidden {
+            c = c.arg(a.clone());
+        }
+        c
+    };
+    let mut cmd = Cli::command();
+    for name in NO_TRUST_MATERIAL {
+        cmd = cmd.mut_subcommand(name, hide);
+    }
+    cmd = cmd.mut_subcommand("bench", |b| {
+        b.mut_subcommand("instance", hide).mut_subcommand("log", hide)
+    });
+    with_exit_codes(cmd)
+}
+
+fn with_exit_codes(c: clap::Command) -> clap::Command {
+    let names: Vec<String> = c
+        .get_subcommands()
+        .map(|s| s.get_name().to_string())
+        .collect();
+    let mut c = c.after_help(EXIT_CODES);
+    for n in names {
+        c = c.mut_subcommand(n, with_exit_codes);
+    }
+    c
 }
 
 /// `signet bench ...`
@@ -96,7 +161,10 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::from_arg_matches(&command().get_matches()) {
+        Ok(c) => c,
+        Err(e) => e.exit(),
+    };
     let t = &cli.trust;
     Failure::report(match cli.command {
         Command::Verify(v) => verify::run(t, v),
@@ -117,5 +185,41 @@ fn main() -> ExitCode {
         Command::Tuf(c) => serve::run_tuf(c),
         Command::Keys(c) => keys::run(c),
         Command::Pypi(c) => pypi::run(t, c),
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut command(), "signet", &mut std::io::stdout());
+            Ok(())
+        }
+        Command::Man { out_dir } => man(out_dir),
     })
+}
+
+/// `signet man`: the top-level page on stdout, or every page into a directory.
+fn man(out_dir: Option<std::path::PathBuf>) -> Result<(), Failure> {
+    use anyhow::Context;
+    let cmd = command();
+    match out_dir {
+        None => {
+            let mut out = Vec::new();
+            clap_mangen::Man::new(cmd)
+                .render(&mut out)
+                .context("rendering the man page")?;
+            use std::io::Write;
+            std::io::stdout()
+                .write_all(&out)
+                .context("writing the man page")?;
+        }
+        Some(dir) => {
+            if !dir.is_dir() {
+                return Err(Failure::Usage(format!(
+                    "--out-dir {}: expected a directory, found {}",
+                    dir.display(),
+                    if dir.exists() { "a file" } else { "nothing" }
+                )));
+            }
+            clap_mangen::generate_to(cmd, &dir)
+                .with_context(|| format!("writing man pages to {}", dir.display()))?;
+            eprintln!("man pages written to {}", dir.display());
+        }
+    }
+    Ok(())
 }
