@@ -43,8 +43,8 @@ pub enum RekorCommand {
     },
     /// Search the index by artifact digest, email or public key; prints entry UUIDs.
     Search {
-        /// SHA-256 of an artifact (hex).
-        #[arg(long)]
+        /// SHA-256 of an artifact (hex, optionally `sha256:`; rekor-cli's `--sha` also works).
+        #[arg(long, visible_alias = "sha")]
         sha256: Option<String>,
         /// An artifact file (hashed locally).
         #[arg(long)]
@@ -101,25 +101,24 @@ fn run_get(
             serde_json::to_string_pretty(&e.rekor_cli_json()).context("JSON")?
         );
     } else {
-        match (&e.checkpoint, e.integrated_time) {
-            (Some(cp), _) => println!(
-                "Origin: {}\nIndex: {}\nUUID: {}",
+        // rekor-cli's text layout (its `getCmdOutput.String`): LogID, Index, IntegratedTime
+        // (RFC 3339, UTC), UUID, then Body as two-space indented JSON and a blank line. A
+        // tile log has no log ID or integrated time: its checkpoint origin stands first.
+        let body = serde_json::to_string_pretty(&e.rekor_cli_json()["Body"]).context("JSON")?;
+        match &e.checkpoint {
+            Some(cp) => println!(
+                "Origin: {}\nIndex: {}\nUUID: {}\nBody: {body}\n",
                 cp.origin, e.log_index, e.uuid
             ),
-            (None, t) => println!(
-                "LogID: {}\nIndex: {}\nIntegratedTime: {} ({})\nUUID: {}",
+            None => println!(
+                "LogID: {}\nIndex: {}\nIntegratedTime: {}\nUUID: {}\nBody: {body}\n",
                 e.log_id.as_deref().unwrap_or_default(),
                 e.log_index,
-                format_rfc3339(t.unwrap_or_default()),
-                t.unwrap_or_default(),
+                format_rfc3339(e.integrated_time.unwrap_or_default()),
                 e.uuid
             ),
         }
-        println!("Body: {} {}", e.kind(), e.api_version());
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&e.spec()).context("JSON")?
-        );
+        // What signet adds (not in rekor-cli's output) goes to stderr.
         for cert in e.certificates() {
             let san = cert
                 .san_identities()
@@ -128,7 +127,7 @@ fn run_get(
                 .map(|s| s.value().to_string())
                 .collect::<Vec<_>>()
                 .join(", ");
-            println!(
+            eprintln!(
                 "Certificate: SAN {san}; OIDC issuer {}; valid {} .. {}",
                 cert.oidc_issuer().ok().flatten().unwrap_or_default(),
                 format_rfc3339(cert.not_before()),

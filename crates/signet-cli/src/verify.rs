@@ -46,6 +46,11 @@ pub struct InputArgs {
     /// Verify inputs on N threads (default: all cores).
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<usize>,
+    /// Print one JSON object per input on stdout (JSON Lines): what was verified (identity,
+    /// issuer, Fulcio extensions, signing times and their sources, log entries, predicate
+    /// type), or why not. The exit code is as without it.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `verify identity`.
@@ -218,8 +223,14 @@ fn load_keys(p: &Path) -> Result<Vec<ManagedKey>, Failure> {
     r.map_err(|e| Failure::Usage(format!("key {}: {e}", p.display())))
 }
 
-/// Verify one job; Ok(statement payload) or a message.
-fn verify_one(verifier: &Verifier, mode: &Mode, job: &Job) -> anyhow::Result<Option<String>> {
+/// What a verified input showed: its JSON report and, for DSSE bundles, the statement payload.
+struct Outcome {
+    report: serde_json::Value,
+    payload: Option<String>,
+}
+
+/// Verify one job: its outcome, or why it failed.
+fn verify_one(verifier: &Verifier, mode: &Mode, job: &Job) -> anyhow::Result<Outcome> {
     let bundle_bytes = std::fs::read(&job.bundle)
         .with_context(|| format!("reading bundle {}", job.bundle.display()))?;
     let bundle = Bundle::from_json(&bundle_bytes)
@@ -232,24 +243,147 @@ fn verify_one(verifier: &Verifier, mode: &Mode, job: &Job) -> anyhow::Result<Opt
         }
         Input::Digest(d) => Artifact::Sha256(*d),
     };
-    let statement = match mode {
+    let (signer, times, entries, statement) = match mode {
         Mode::Identity(policy) => {
-            verifier
+            let v = verifier
                 .verify(&bundle, artifact, policy)
-                .map_err(|e| anyhow!(e))?
-                .statement
+                .map_err(|e| anyhow!(e))?;
+            let signer = report::certificate_signer(&v.certificate);
+            (signer, v.signing_times, v.log_entries, v.statement)
         }
         Mode::Keys(keys) => {
-            verifier
+            let v = verifier
                 .verify_with_key(&bundle, artifact, keys)
-                .map_err(|e| anyhow!(e))?
-                .statement
+                .map_err(|e| anyhow!(e))?;
+            let signer = serde_json::json!({ "key_hint": v.hint });
+            (signer, v.signing_times, v.log_entries, v.statement)
         }
     };
-    Ok(statement.map(|_| {
+    let report = report::verified(job, signer, &times, &entries, statement.as_ref());
+    let payload = statement.map(|_| {
         String::from_utf8_lossy(&bundle.dsse_envelope.map(|e| e.payload).unwrap_or_default())
             .into_owned()
-    }))
+    });
+    Ok(Outcome { report, payload })
+}
+
+/// The `--json` reports.
+mod report {
+    use serde_json::{json, Map, Value};
+    use signet_core::intoto::Statement;
+    use signet_core::time::format_rfc3339;
+    use signet_core::x509::{Certificate, SanIdentity};
+    use signet_verify::{ProvenEntry, TimeSource};
+
+    use super::Job;
+
+    /// The signer of a certificate: identity, OIDC issuer and every Fulcio extension.
+    pub(super) fn certificate_signer(c: &Certificate) -> Value {
+        let (kind, identity) = match c.san_identities().ok().and_then(|v| v.into_iter().next()) {
+            Some(SanIdentity::Email(e)) => ("email", Some(e)),
+            Some(SanIdentity::Uri(u)) => ("uri", Some(u)),
+            Some(SanIdentity::Username(u)) => ("username", Some(u)),
+            None => ("none", None),
+        };
+        let extensions: Map<String, Value> = c
+            .fulcio_extensions()
+            .into_iter()
+            .map(|(arc, name, value)| {
+                (
+                    format!("1.3.6.1.4.1.57264.1.{arc}"),
+                    json!({ "name": name, "value": value }),
+                )
+            })
+            .collect();
+        json!({
+            "identity": identity,
+            "identity_kind": kind,
+            "issuer": c.oidc_issuer().ok().flatten(),
+            "fulcio_extensions": extensions,
+            "certificate_serial": c.serial_hex(),
+        })
+    }
+
+    /// A verified input's report.
+    pub(super) fn verified(
+        job: &Job,
+        signer: Value,
+        times: &[(i64, TimeSource)],
+        entries: &[ProvenEntry],
+        statement: Option<&Statement>,
+    ) -> Value {
+        let mut r = head(job, true);
+        r.insert("signer".into(), signer);
+        r.insert(
+            "signing_times".into(),
+            times
+                .iter()
+                .map(|(t, src)| {
+                    let mut o = json!({ "time": format_rfc3339(*t), "unix": t });
+                    match src {
+                        TimeSource::TransparencyLog { log_index } => {
+                            o["source"] = "transparency_log".into();
+                            o["log_index"] = (*log_index).into();
+                        }
+                        TimeSource::Timestamp { tsa } => {
+                            o["source"] = "rfc3161_timestamp".into();
+                            o["tsa"] = tsa.as_str().into();
+                        }
+                    }
+                    o
+                })
+                .collect(),
+        );
+        r.insert(
+            "log_entries".into(),
+            entries
+                .iter()
+                .map(|e| {
+                    json!({
+                        "log_url": e.log_url,
+                        "log_id": hex::encode(&e.log_id),
+                        "log_index": e.log_index,
+                        "integrated_time": e.integrated_time.map(format_rfc3339),
+                        "integrated_time_signed": e.integrated_time_signed,
+                        "rekor_version": e.rekor_version,
+                        "kind": e.kind,
+                        "kind_version": e.kind_version,
+                    })
+                })
+                .collect(),
+        );
+        r.insert(
+            "predicate_type".into(),
+            statement.map(|s| s.predicate_type.as_str()).into(),
+        );
+        r.insert(
+            "subjects".into(),
+            statement
+                .map(|s| s.subject.iter().map(|x| json!(x)).collect::<Vec<_>>())
+                .into(),
+        );
+        Value::Object(r)
+    }
+
+    /// A failed input's report: the message and, for a verifier rule, its name.
+    pub(super) fn failed(job: &Job, e: &anyhow::Error) -> Value {
+        let mut r = head(job, false);
+        r.insert("error".into(), crate::error_text(e.as_ref()).into());
+        let rule = e
+            .downcast_ref::<signet_verify::Error>()
+            .and_then(|e| e.rule())
+            .map(|r| format!("{r:?}"));
+        r.insert("rule".into(), rule.into());
+        Value::Object(r)
+    }
+
+    fn head(job: &Job, ok: bool) -> Map<String, Value> {
+        let mut r = Map::new();
+        r.insert("input".into(), job.label.as_str().into());
+        r.insert("bundle".into(), job.bundle.display().to_string().into());
+        r.insert("verified".into(), ok.into());
+        r
+    }
 }
 
 /// The check that failed when it is one that fails for a bundle of another Sigstore instance
@@ -281,9 +415,11 @@ fn verify_all(trust_args: &TrustArgs, input: &InputArgs, mode: Mode) -> Result<(
     let mut failed = false;
     for (job, r) in jobs.iter().zip(results) {
         match r {
-            Ok(statement) => {
+            Ok(out) => {
                 eprintln!("OK: {}", job.label);
-                if let Some(s) = statement {
+                if input.json {
+                    println!("{}", out.report);
+                } else if let Some(s) = out.payload {
                     println!("{s}");
                 }
             }
@@ -293,6 +429,9 @@ fn verify_all(trust_args: &TrustArgs, input: &InputArgs, mode: Mode) -> Result<(
                 eprintln!("FAIL: {}: {msg}", job.label);
                 if let Some(what) = instance_check(&e) {
                     eprintln!("hint: {what} did not verify against the {source}; are you using the right Sigstore instance (--staging, --trust-config, --instance)?");
+                }
+                if input.json {
+                    println!("{}", report::failed(job, &e));
                 }
             }
         }
@@ -351,6 +490,7 @@ pub fn run_conformance(trust_args: &TrustArgs, cmd: ConformanceCommand) -> Resul
                 files: vec![a.file_or_digest],
                 bundle: Some(a.bundle),
                 jobs: Some(1),
+                json: false,
             };
             let mode = match (a.key, a.certificate_identity, a.certificate_oidc_issuer) {
                 (Some(k), None, None) => Mode::Keys(load_keys(&k)?),

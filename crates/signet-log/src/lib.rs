@@ -18,7 +18,9 @@
 //!    rename) and never fsynced: on open they are checked against the last durable checkpoint
 //!    and recomputed from the entries if missing or stale.
 //! 4. **Publish.** A publisher task signs a checkpoint (C2SP signed note, Ed25519 or ECDSA
-//!    via [`NoteSigner`]) every `checkpoint_interval` if the tree grew, records it durably
+//!    via [`NoteSigner`]) as soon as a batch is integrated, at most one per
+//!    `checkpoint_interval` (default 100 ms; under load each covers every batch integrated
+//!    since the last), records it durably
 //!    (refusing a second root for an already published size) and then writes the
 //!    `checkpoint` file. [`Log::await_checkpoint`] waits for a checkpoint covering an index;
 //!    with `publish_on_demand` (Rekor v1) it publishes as soon as the entry is integrated.

@@ -27,7 +27,8 @@ pub struct LogConfig {
     pub batch_max_size: usize,
     /// Maximum time the first append of a batch waits for company.
     pub batch_max_age: Duration,
-    /// How often a checkpoint is published when the tree grew.
+    /// The shortest time between two checkpoints: one is published as soon as a batch is
+    /// integrated, unless the previous one is younger than this (then when it is this old).
     pub checkpoint_interval: Duration,
     /// Appends queued beyond this are refused with [`Error::Pushback`].
     pub max_pending: usize,
@@ -40,14 +41,15 @@ pub struct LogConfig {
 }
 
 impl LogConfig {
-    /// Defaults: batches of 256 / 20 ms, checkpoints every second, pushback at 16384 pending.
+    /// Defaults: batches of 256 / 20 ms, checkpoints at most every 100 ms, pushback at 16384
+    /// pending.
     pub fn new(data_dir: impl Into<PathBuf>, origin: impl Into<String>) -> Self {
         LogConfig {
             data_dir: data_dir.into(),
             origin: origin.into(),
             batch_max_size: 256,
             batch_max_age: Duration::from_millis(20),
-            checkpoint_interval: Duration::from_secs(1),
+            checkpoint_interval: Duration::from_millis(100),
             max_pending: 16384,
             publish_on_demand: false,
             tile_cache_tiles: 2048,
@@ -477,8 +479,9 @@ impl Log {
 
     /// Wait for a published checkpoint whose size is greater than `index` (it covers the entry).
     ///
-    /// Without `publish_on_demand` this waits for the periodic publisher (latency up to
-    /// `checkpoint_interval` plus integration time). With it, the caller waits until the entry
+    /// Without `publish_on_demand` this waits for the publisher, which signs a checkpoint as
+    /// soon as the entry's batch is integrated, or, when the last one is younger than
+    /// `checkpoint_interval`, once it is that old. With it, the caller waits until the entry
     /// is integrated and then publishes immediately; concurrent waiters serialize on the
     /// publisher and are all served by whichever checkpoint first covers them.
     pub async fn await_checkpoint(&self, index: u64) -> Result<SignedCheckpoint> {
@@ -937,29 +940,58 @@ async fn integrator(
     }
 }
 
+/// Sleep until `until`, or less if the integrator stops meanwhile (the log is shutting down and
+/// its final checkpoint must not wait).
+async fn sleep_unless_closed(
+    integrated: &watch::Receiver<(u64, Hash)>,
+    until: tokio::time::Instant,
+) {
+    let mut rx = integrated.clone();
+    let closed = async move { while rx.changed().await.is_ok() {} };
+    tokio::select! {
+        _ = tokio::time::sleep_until(until) => {}
+        _ = closed => {}
+    }
+}
+
 async fn publisher(shared: Arc<Shared>) {
-    let mut tick = tokio::time::interval(shared.config.checkpoint_interval);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // A checkpoint as soon as a batch is integrated, at most one per `checkpoint_interval`:
+    // an idle log answers its first append at once, and a busy one signs a bounded number of
+    // checkpoints (each batch integrated meanwhile is covered by the next).
+    let interval = shared.config.checkpoint_interval;
     let mut integrated = shared.integrated.clone();
+    // At start: cover what recovery integrated beyond the last checkpoint (not rate-limited).
+    let mut last: Option<tokio::time::Instant> = None;
+    let mut first = true;
     loop {
-        tokio::select! {
-            _ = tick.tick() => {}
-            r = integrated.changed() => {
-                if r.is_err() {
-                    break;
-                }
-                continue;
+        if !first {
+            if integrated.changed().await.is_err() {
+                break;
+            }
+            if let Some(t) = last {
+                sleep_unless_closed(&integrated, t + interval).await;
             }
         }
         match shared.publish(None).await {
+            Ok(Some(cp)) if !first || cp.size > 0 => {
+                shared.recovered("publisher");
+                last = Some(tokio::time::Instant::now());
+            }
             Ok(_) => shared.recovered("publisher"),
             Err(e @ Error::CheckpointConflict { .. }) => {
                 // Fatal: the log would fork. Stop accepting appends.
                 shared.fail("publisher", &e);
                 break;
             }
-            Err(e) => shared.degrade("publisher", &e),
+            Err(e) => {
+                shared.degrade("publisher", &e);
+                // Retry after a pause even if nothing new is integrated meanwhile.
+                let until = tokio::time::Instant::now() + shared.retry.0.max(interval);
+                sleep_unless_closed(&integrated, until).await;
+                integrated.mark_changed();
+            }
         }
+        first = false;
     }
     // Final checkpoint on shutdown.
     if let Err(e) = shared.publish(None).await {

@@ -363,6 +363,37 @@ async fn publish_on_demand_latency() {
     log.shutdown().await.unwrap();
 }
 
+/// The checkpoint interval is a maximum rate, not a tick: an idle log publishes a covering
+/// checkpoint as soon as the entry is integrated (with an hour's interval, a tick would make
+/// the first append wait an hour), and the next one waits until the interval has passed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn checkpoint_on_integration_rate_limited_by_interval() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = config(dir.path());
+    c.checkpoint_interval = Duration::from_secs(3600);
+    let log = Log::open(c, ed_signer(ORIGIN)).await.unwrap();
+    let a = log.append(entry(0)).await.unwrap();
+    let cp = tokio::time::timeout(Duration::from_secs(60), log.await_checkpoint(a.index))
+        .await
+        .expect("a checkpoint as soon as the first entry is integrated")
+        .unwrap();
+    assert_eq!(cp.size, 1);
+    let b = log.append(entry(1)).await.unwrap();
+    assert!(
+        tokio::time::timeout(Duration::from_secs(2), log.await_checkpoint(b.index))
+            .await
+            .is_err(),
+        "a second checkpoint within the interval"
+    );
+    assert_eq!(log.latest_checkpoint().unwrap().size, 1);
+    // Shutdown does not wait out the interval, and its final checkpoint covers entry 1.
+    tokio::time::timeout(Duration::from_secs(60), log.clone().shutdown())
+        .await
+        .expect("shutdown within the interval")
+        .unwrap();
+    assert_eq!(log.latest_checkpoint().unwrap().size, 2);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn await_checkpoint_periodic() {
     let dir = tempfile::tempdir().unwrap();

@@ -15,7 +15,8 @@ pub struct ConfigFile {
     /// Public base URL (default `http://<listen>`).
     #[serde(rename = "publicUrl", default)]
     pub public_url: Option<String>,
-    /// Checkpoint interval in milliseconds (default 1000).
+    /// Shortest time between two checkpoints of a tile log, in ms (default 100): one is
+    /// published as soon as a batch is integrated, rate-limited to this.
     #[serde(rename = "checkpointIntervalMs", default)]
     pub checkpoint_interval_ms: Option<u64>,
     /// Deadline for a connection's request headers, and keep-alive idle time, in ms (10000).
@@ -89,7 +90,7 @@ impl ServeConfig {
             listen,
             public_url: f.public_url,
             issuers,
-            checkpoint_interval: Duration::from_millis(f.checkpoint_interval_ms.unwrap_or(1000)),
+            checkpoint_interval: Duration::from_millis(f.checkpoint_interval_ms.unwrap_or(100)),
             max_body_bytes: 4 * 1024 * 1024,
             dev_issuer: DevIssuerMode::Off,
             http: crate::http::Limits {

@@ -82,6 +82,27 @@ pub enum TimeSource {
     },
 }
 
+/// A transparency log entry a verification proved (every entry of a verified bundle is).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProvenEntry {
+    /// The log's base URL, from the trusted root.
+    pub log_url: String,
+    /// The log ID (the trusted root's key ID of the log).
+    pub log_id: Vec<u8>,
+    /// The entry's log index.
+    pub log_index: i64,
+    /// The integrated time (Unix seconds), when the entry has one (Rekor v2 entries do not).
+    pub integrated_time: Option<i64>,
+    /// Whether a verified SET signs the integrated time (only then is it a signing time).
+    pub integrated_time_signed: bool,
+    /// The entry's Rekor API major version: 1 or 2.
+    pub rekor_version: u32,
+    /// The entry body's kind and version, e.g. `hashedrekord` `0.0.1`.
+    pub kind: String,
+    /// The entry body's version.
+    pub kind_version: String,
+}
+
 /// The outcome of a successful verification.
 #[derive(Debug, Clone)]
 pub struct Verified {
@@ -92,6 +113,8 @@ pub struct Verified {
     /// The in-toto statement's type, subjects and predicate type, for DSSE bundles (the
     /// predicate is not parsed here; callers that need it parse the envelope payload).
     pub statement: Option<Statement>,
+    /// The bundle's transparency log entries, each proven.
+    pub log_entries: Vec<ProvenEntry>,
 }
 
 /// Deployment settings: thresholds (sigstore-go's `WithTransparencyLog(1)`,
@@ -196,7 +219,7 @@ impl Verifier {
 
         // "Verify the transparency log entries".
         let key = leaf.public_key()?;
-        tlog::verify_entries(
+        let log_entries = tlog::verify_entries(
             bundle,
             tlog::Signer::Certificate {
                 leaf: &leaf,
@@ -219,6 +242,7 @@ impl Verifier {
             certificate: leaf,
             signing_times: times,
             statement,
+            log_entries,
         })
     }
 

@@ -139,6 +139,8 @@ pub struct VerifiedKey {
     pub signing_times: Vec<(i64, TimeSource)>,
     /// The in-toto statement's type, subjects and predicate type, for DSSE bundles.
     pub statement: Option<Statement>,
+    /// The bundle's transparency log entries, each proven.
+    pub log_entries: Vec<crate::ProvenEntry>,
 }
 
 impl Verifier {
@@ -199,7 +201,7 @@ impl Verifier {
         }
 
         // Log entries: each records this key.
-        tlog::verify_entries(
+        let log_entries = tlog::verify_entries(
             bundle,
             Signer::Key {
                 key: &mk.key,
@@ -217,6 +219,7 @@ impl Verifier {
             hint: mk.hint.clone(),
             signing_times: times,
             statement,
+            log_entries,
         })
     }
 }

@@ -30,7 +30,7 @@ use signet_core::x509::Certificate;
 
 use crate::material::{fmt_range, in_range, TlogKey};
 use crate::time::{is_rekor_v2, EntryTime};
-use crate::{Error, Result, Rule, TimeSource};
+use crate::{Error, ProvenEntry, Result, Rule, TimeSource};
 
 /// Who signed the bundle, as its log entries must record it.
 #[derive(Clone, Copy)]
@@ -110,7 +110,8 @@ pub(crate) fn same_key(key: &PublicKey, spki_der: &[u8]) -> bool {
     }
 }
 
-/// Verify every entry; `entry_times` comes from step 1, in the same order.
+/// Verify every entry; `entry_times` comes from step 1, in the same order. The entries, all
+/// proven.
 pub(crate) fn verify_entries(
     bundle: &Bundle,
     signer: Signer<'_>,
@@ -118,9 +119,10 @@ pub(crate) fn verify_entries(
     entry_times: &[EntryTime<'_>],
     times: &[(i64, TimeSource)],
     threshold: usize,
-) -> Result<()> {
+) -> Result<Vec<ProvenEntry>> {
     let entries = &bundle.verification_material.tlog_entries;
     let mut proven_logs: Vec<&[u8]> = vec![];
+    let mut out = Vec::with_capacity(entries.len());
     for (i, (e, et)) in entries.iter().zip(entry_times).enumerate() {
         let key = et.key;
         let logged = Logged(i, e, bundle, signer, artifact);
@@ -190,6 +192,16 @@ pub(crate) fn verify_entries(
         if !proven_logs.contains(&key.log_id.as_slice()) {
             proven_logs.push(&key.log_id);
         }
+        out.push(ProvenEntry {
+            log_url: key.base_url.clone(),
+            log_id: key.log_id.clone(),
+            log_index: e.log_index,
+            integrated_time: e.integrated_time.filter(|t| *t != 0),
+            integrated_time_signed: et.set_verified,
+            rekor_version: if is_rekor_v2(e) { 2 } else { 1 },
+            kind: e.kind_version.kind.clone(),
+            kind_version: e.kind_version.version.clone(),
+        });
     }
     if proven_logs.len() < threshold {
         return Err(Error::tlog(
@@ -202,7 +214,7 @@ pub(crate) fn verify_entries(
             ),
         ));
     }
-    Ok(())
+    Ok(out)
 }
 
 fn verify_inclusion(

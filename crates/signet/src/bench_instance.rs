@@ -31,8 +31,8 @@ pub struct BenchInstanceArgs {
     /// Client threads for the Rekor phases (creates are batched: more in flight, more per batch).
     #[arg(long, default_value_t = 128)]
     pub rekor_clients: usize,
-    /// Checkpoint interval of the instance, ms (Rekor v2 latency is bounded by it).
-    #[arg(long, default_value_t = 1000)]
+    /// Shortest time between two checkpoints of the instance's logs, ms (the server default).
+    #[arg(long, default_value_t = 100)]
     pub checkpoint_interval_ms: u64,
 }
 

@@ -121,7 +121,8 @@ fn command() -> clap::Command {
         cmd = cmd.mut_subcommand(name, hide);
     }
     cmd = cmd.mut_subcommand("bench", |b| {
-        b.mut_subcommand("instance", hide).mut_subcommand("log", hide)
+        b.mut_subcommand("instance", hide)
+            .mut_subcommand("log", hide)
     });
     with_exit_codes(cmd)
 }

@@ -459,6 +459,8 @@ fn inspect_human_and_json() {
         "{out}"
     );
     assert!(out.contains("Log index:"), "{out}");
+    // The bug: the issuer was printed twice (as Issuer and as the Issuer (V2) extension).
+    assert_eq!(out.matches("Issuer").count(), 1, "{out}");
     assert!(
         out.contains("Predicate type: https://docs.pypi.org/attestations/publish/v1"),
         "{out}"

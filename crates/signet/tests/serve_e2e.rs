@@ -307,13 +307,15 @@ fn rekor_client_against_the_instance() {
     let inst = Instance::start();
     let (work, f) = common::work_file("a.txt", b"rekor client test\n");
     let token = inst.token("alice@example.com");
-    inst.sign_with(&token, &f, &[]).ok();
+    // Rekor v1 (signing defaults to the newest API the signing config offers: v2).
+    inst.sign_with(&token, &f, &["--rekor-version", "1"]).ok();
     let pred = work.path().join("p.json");
     std::fs::write(&pred, "{}").unwrap();
     let g = work.path().join("b.txt");
     std::fs::write(&g, b"attested\n").unwrap();
-    inst.sign_with(&token, &g, &common::attest_flags(&pred))
-        .ok();
+    let mut attest = common::attest_flags(&pred).to_vec();
+    attest.extend(["--rekor-version", "1"]);
+    inst.sign_with(&token, &g, &attest).ok();
     let url = &inst.url;
     let rekor = |args: &[&str]| inst.rekor(url, args);
     // Without the instance's trust config.
@@ -339,16 +341,37 @@ fn rekor_client_against_the_instance() {
         let o = inst.signet().args(args).case(format!("{args:?}")).ok();
         assert!(text(&o).1.contains("SET verified"), "{:?}", text(&o));
     }
-    // Text form names the certificate identity.
-    let (out, _) = text(&rekor(&["get", "--log-index", "1"]).ok());
-    assert!(
-        out.contains("dsse") && out.contains("alice@example.com"),
+    // Text form: rekor-cli's layout on stdout (LogID, Index, IntegratedTime in RFC 3339,
+    // UUID, Body as indented JSON keyed by the kind's object, a blank line); the certificate
+    // identity on stderr.
+    let (out, err) = text(&rekor(&["get", "--log-index", "1"]).ok());
+    let lines: Vec<&str> = out.lines().collect();
+    let heads: Vec<&str> = lines
+        .iter()
+        .take(5)
+        .map(|l| l.split(' ').next().unwrap())
+        .collect();
+    assert_eq!(
+        heads,
+        ["LogID:", "Index:", "IntegratedTime:", "UUID:", "Body:"],
         "{out}"
     );
+    assert_eq!(lines[1], "Index: 1", "{out}");
+    assert!(lines[2].ends_with('Z') && lines[2].contains('T'), "{out}");
+    assert_eq!(lines[4], "Body: {", "{out}");
+    assert_eq!(lines[5], "  \"DSSEObj\": {", "{out}");
+    assert!(out.ends_with("}\n\n"), "{out:?}");
+    assert!(err.contains("alice@example.com"), "{err}");
     // search by artifact and email.
     let o = bare_rekor(&["search", "--artifact"]).arg(&f).ok();
     let uuid = text(&o).0.lines().next().unwrap().to_string();
     assert_eq!(uuid.len(), 80, "{uuid}");
+    // rekor-cli's `--sha` spelling, with and without the `sha256:` prefix.
+    let digest = hex::encode(signet_core::encoding::sha256(&std::fs::read(&f).unwrap()));
+    for sha in [digest.clone(), format!("sha256:{digest}")] {
+        let o = bare_rekor(&["search", "--sha", &sha]).ok();
+        assert_eq!(text(&o).0.trim(), uuid, "--sha {sha}");
+    }
     rekor(&["get", "--uuid", &uuid]).ok();
     let o = bare_rekor(&["search", "--email", "alice@example.com"]).run();
     assert_eq!(text(&o).0.lines().count(), 2, "{:?}", text(&o));

@@ -151,7 +151,10 @@ fn public_good_offline_uses_embedded_material_without_a_note() {
     let o = verify_before_the_bundle(&["--offline"]);
     let (_, err) = text(&o);
     assert!(!o.status.success(), "a bundle of {{}} cannot verify: {err}");
-    assert!(!err.contains("note:") && !err.contains("trust material"), "{err}");
+    assert!(
+        !err.contains("note:") && !err.contains("trust material"),
+        "{err}"
+    );
     assert!(err.contains("a.txt"), "the failure names the input: {err}");
 }
 
