@@ -224,7 +224,11 @@ fn run_consistency(
     Ok(())
 }
 
-fn run_verify_bundle(log: &LogReader, root: &TrustedRoot, path: &PathBuf) -> Result<(), Failure> {
+fn run_verify_bundle(
+    log: &LogReader,
+    root: &TrustedRoot,
+    path: &std::path::Path,
+) -> Result<(), Failure> {
     let b = Bundle::from_json(&crate::read_input(path)?)
         .with_context(|| format!("{}", path.display()))?;
     if b.verification_material.tlog_entries.is_empty() {

@@ -385,7 +385,8 @@ fn rekor_client_against_the_instance() {
     consistency().ok();
     let token = inst.token("alice@example.com");
     std::fs::write(&f, b"another\n").unwrap();
-    inst.sign_with(&token, &f, &["--overwrite"]).ok();
+    inst.sign_with(&token, &f, &["--overwrite", "--rekor-version", "1"])
+        .ok();
     let o = consistency().ok();
     assert!(
         text(&o).1.contains("consistent from size 2 to 3"),
