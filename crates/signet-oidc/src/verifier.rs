@@ -93,33 +93,7 @@ impl TokenVerifier {
             });
         }
 
-        let skew = self.skew;
-        let exp = t.claims.exp()?.ok_or_else(|| Error::missing("exp"))?;
-        if now_unix > exp.saturating_add(skew) {
-            return Err(Error::Expired {
-                exp,
-                now: now_unix,
-                skew,
-            });
-        }
-        if let Some(nbf) = t.claims.nbf()? {
-            if nbf > now_unix.saturating_add(skew) {
-                return Err(Error::NotYetValid {
-                    nbf,
-                    now: now_unix,
-                    skew,
-                });
-            }
-        }
-        if let Some(iat) = t.claims.iat()? {
-            if iat > now_unix.saturating_add(skew) {
-                return Err(Error::IssuedInFuture {
-                    iat,
-                    now: now_unix,
-                    skew,
-                });
-            }
-        }
+        check_time_window(&t.claims, now_unix, self.skew)?;
 
         if mapping == Mapping::Email {
             check_email_verified(&t.claims)?;
@@ -190,4 +164,21 @@ impl VerifiedToken {
     pub fn principal(&self, cfg: &IssuerConfig) -> Result<Principal> {
         crate::principal::principal_from_claims(&self.claims, cfg)
     }
+}
+
+/// `exp` is present and not past (`now <= exp + skew`); `nbf` and `iat`, when present, are not
+/// in the future (`<= now + skew`).
+fn check_time_window(claims: &Claims, now: i64, skew: i64) -> Result<()> {
+    let exp = claims.exp()?.ok_or_else(|| Error::missing("exp"))?;
+    if now > exp.saturating_add(skew) {
+        return Err(Error::Expired { exp, now, skew });
+    }
+    let latest = now.saturating_add(skew);
+    if let Some(nbf) = claims.nbf()?.filter(|&nbf| nbf > latest) {
+        return Err(Error::NotYetValid { nbf, now, skew });
+    }
+    if let Some(iat) = claims.iat()?.filter(|&iat| iat > latest) {
+        return Err(Error::IssuedInFuture { iat, now, skew });
+    }
+    Ok(())
 }

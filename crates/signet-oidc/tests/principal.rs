@@ -63,6 +63,13 @@ fn verify_with(cfg: IssuerConfig, claims: &Value) -> Result<Principal> {
     v.verify_principal(&tok, &jwks, NOW).map(|(_, p)| p)
 }
 
+/// `cfg`'s principal for a token with the email claims and `sub`.
+fn verify_sub(cfg: &IssuerConfig, sub: &str) -> Result<Principal> {
+    let mut c = email_claims();
+    c["sub"] = json!(sub);
+    verify_with(cfg.clone(), &c)
+}
+
 #[test]
 fn github_actions_mapping_every_extension() {
     let p = verify_with(gh_config(), &github_claims()).unwrap();
@@ -345,25 +352,20 @@ fn email_mapping_and_federated_issuer_claim() {
 fn uri_mapping_and_subject_domain() {
     let mut cfg = IssuerConfig::new(ISS, IssuerType::Uri);
     cfg.subject_domain = Some("https://example.test".into());
-    let mut c = email_claims();
-    c["sub"] = json!("https://example.test/users/alice");
-    let p = verify_with(cfg.clone(), &c).unwrap();
+    let p = verify_sub(&cfg, "https://example.test/users/alice").unwrap();
     assert_eq!(p.san, San::Uri("https://example.test/users/alice".into()));
     assert_eq!(p.challenge_name, "https://example.test/users/alice");
-    c["sub"] = json!("https://other.test/users/alice");
-    let err = verify_with(cfg.clone(), &c).unwrap_err();
+    let err = verify_sub(&cfg, "https://other.test/users/alice").unwrap_err();
     assert!(
         matches!(&err, Error::SubjectDomainMismatch { reason, .. } if reason.contains("host")),
         "{err}"
     );
-    c["sub"] = json!("http://example.test/users/alice");
     assert!(matches!(
-        verify_with(cfg.clone(), &c),
+        verify_sub(&cfg, "http://example.test/users/alice"),
         Err(Error::SubjectDomainMismatch { .. })
     ));
-    c["sub"] = json!("alice@example.test");
     assert!(matches!(
-        verify_with(cfg, &c),
+        verify_sub(&cfg, "alice@example.test"),
         Err(Error::InvalidClaim { .. })
     ));
 }
@@ -372,22 +374,16 @@ fn uri_mapping_and_subject_domain() {
 fn username_mapping() {
     let mut cfg = IssuerConfig::new(ISS, IssuerType::Username);
     cfg.subject_domain = Some("example.test".into());
-    let mut c = email_claims();
-    c["sub"] = json!("alice");
-    let p = verify_with(cfg.clone(), &c).unwrap();
+    let p = verify_sub(&cfg, "alice").unwrap();
     assert_eq!(p.san, San::Username("alice!example.test".into()));
     assert_eq!(p.san.kind(), "username");
     assert_eq!(p.challenge_name, "alice");
-    c["sub"] = json!("alice@example.test");
-    assert!(matches!(
-        verify_with(cfg.clone(), &c),
-        Err(Error::InvalidClaim { .. })
-    ));
-    c["sub"] = json!("al!ce");
-    assert!(matches!(
-        verify_with(cfg, &c),
-        Err(Error::InvalidClaim { .. })
-    ));
+    for sub in ["alice@example.test", "al!ce"] {
+        assert!(
+            matches!(verify_sub(&cfg, sub), Err(Error::InvalidClaim { .. })),
+            "{sub}"
+        );
+    }
 }
 
 #[test]

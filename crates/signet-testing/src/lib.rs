@@ -535,18 +535,11 @@ impl VirtualSigstore {
         let (key, leaf) = self.signer(opts)?;
         let signature = key.sign(artifact)?;
         let digest = sha256(artifact);
-        let entry = match opts.rekor {
-            RekorVersion::V1 => self.log_v1(
-                hashedrekord_v1(&digest, &signature, &leaf)?,
-                "hashedrekord",
-                opts,
-            )?,
-            RekorVersion::V2 => self.log_v2(
-                hashedrekord_v2(&digest, &signature, &leaf),
-                "hashedrekord",
-                opts,
-            )?,
+        let body = match opts.rekor {
+            RekorVersion::V1 => hashedrekord_v1(&digest, &signature, &leaf)?,
+            RekorVersion::V2 => hashedrekord_v2(&digest, &signature, &leaf),
         };
+        let entry = self.log(body, "hashedrekord", opts)?;
         let content = Content::Message(MessageSignature {
             message_digest: Some(HashOutput {
                 algorithm: "SHA2_256".into(),
@@ -577,39 +570,34 @@ impl VirtualSigstore {
                 keyid: String::new(),
             }],
         };
-        let entry = match (opts.rekor, opts.dsse_v2_entry) {
-            (RekorVersion::V1, DsseV2Entry::HashedRekordOverPae) => self.log_v1(
+        let (body, kind) = match (opts.rekor, opts.dsse_v2_entry) {
+            (RekorVersion::V1, DsseV2Entry::HashedRekordOverPae) => (
                 hashedrekord_v1(&sha256(&pae), &signature, &leaf)?,
                 "hashedrekord",
-                opts,
-            )?,
+            ),
             (RekorVersion::V1, DsseV2Entry::Dsse) => {
                 let env_json = canonical_json(&json!({
                     "payload": b64_encode(payload),
                     "payloadType": payload_type,
                     "signatures": [{"sig": b64_encode(&signature)}],
                 }))?;
-                self.log_v1(
-                    body::dsse_v001(
-                        &sha256(&env_json),
-                        &sha256(payload),
-                        &[(&signature, leaf.pem()?.as_bytes())],
-                    ),
-                    "dsse",
-                    opts,
-                )?
+                let body = body::dsse_v001(
+                    &sha256(&env_json),
+                    &sha256(payload),
+                    &[(&signature, leaf.pem()?.as_bytes())],
+                );
+                (body, "dsse")
             }
-            (RekorVersion::V2, DsseV2Entry::Dsse) => self.log_v2(
+            (RekorVersion::V2, DsseV2Entry::Dsse) => (
                 body::dsse_v002(&sha256(payload), &[(&signature, &v2_verifier(&leaf))]),
                 "dsse",
-                opts,
-            )?,
-            (RekorVersion::V2, DsseV2Entry::HashedRekordOverPae) => self.log_v2(
+            ),
+            (RekorVersion::V2, DsseV2Entry::HashedRekordOverPae) => (
                 hashedrekord_v2(&sha256(&pae), &signature, &leaf),
                 "hashedrekord",
-                opts,
-            )?,
+            ),
         };
+        let entry = self.log(body, kind, opts)?;
         self.assemble(opts, &leaf, Content::Dsse(envelope), entry, &signature)
     }
 
@@ -623,37 +611,25 @@ impl VirtualSigstore {
         )
     }
 
-    fn log_v1(
+    /// Log `body` as a `kind` entry in the Rekor log `opts.rekor` names (v1 as 0.0.1, v2 as
+    /// 0.0.2), with `opts`' hooks, integrated time, checkpoint origin and v2 SET time.
+    fn log(
         &self,
         body: serde_json::Value,
         kind: &str,
         opts: &SignOptions,
     ) -> Result<TransparencyLogEntry> {
-        with_hooks(body, opts, |body| {
-            self.rekor_v1.append_with(
-                body,
-                kind,
-                "0.0.1",
-                opts.integrated_time.unwrap_or(opts.signing_time),
-                opts.checkpoint_origin.as_ref(),
-            )
-        })
-    }
-
-    fn log_v2(
-        &self,
-        body: serde_json::Value,
-        kind: &str,
-        opts: &SignOptions,
-    ) -> Result<TransparencyLogEntry> {
-        with_hooks(body, opts, |body| {
-            self.rekor_v2.append_with(
-                body,
-                kind,
-                "0.0.2",
-                opts.checkpoint_origin.as_ref(),
-                opts.v2_set_time,
-            )
+        let origin = opts.checkpoint_origin.as_ref();
+        with_hooks(body, opts, |body| match opts.rekor {
+            RekorVersion::V1 => {
+                let integrated_time = opts.integrated_time.unwrap_or(opts.signing_time);
+                self.rekor_v1
+                    .append_with(body, kind, "0.0.1", integrated_time, origin)
+            }
+            RekorVersion::V2 => {
+                self.rekor_v2
+                    .append_with(body, kind, "0.0.2", origin, opts.v2_set_time)
+            }
         })
     }
 

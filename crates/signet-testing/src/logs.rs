@@ -68,19 +68,75 @@ fn entry_with_proof(
     ))
 }
 
+/// Who signs a log's checkpoints: the origin line, the signer name, the key ID whose hint the
+/// signature line carries, and the signing function.
+struct CheckpointSigner<'a, F> {
+    origin: &'a str,
+    name: &'a str,
+    key_id: &'a [u8; 32],
+    sign: F,
+}
+
 /// Append `body` to `tree` and prove it, under the tree's lock: the inclusion proof, with the
-/// checkpoint `sign` makes for the new size and root, and the leaf's index in the tree.
+/// checkpoint `signer` signs for the new size and root, and the leaf's index in the tree.
 fn append_and_prove(
     tree: &Mutex<MerkleTree>,
     body: &[u8],
-    sign: impl FnOnce(u64, &[u8]) -> Result<String>,
+    signer: CheckpointSigner<'_, impl FnOnce(&[u8]) -> Result<Vec<u8>>>,
 ) -> Result<(InclusionProof, i64)> {
     let mut tree = lock(tree)?;
     let index = tree.append(body);
     let size = tree.size();
     let root = tree.root(size)?;
-    let checkpoint = sign(size, &root)?;
+    let note = format_body(signer.origin, size, &root);
+    let sig = (signer.sign)(note.as_bytes())?;
+    let checkpoint = signed_note(&note, signer.name, hint(signer.key_id), &sig);
     entry_with_proof(&tree, index, checkpoint)
+}
+
+/// The bundle entry for `body` at `log_index` of the log `log_id`, with its inclusion proof,
+/// and with the integrated time and SET of `set` when given.
+fn log_entry(
+    log_id: &[u8; 32],
+    log_index: i64,
+    kind: &str,
+    version: &str,
+    body: Vec<u8>,
+    proof: InclusionProof,
+    set: Option<(i64, Vec<u8>)>,
+) -> TransparencyLogEntry {
+    let (integrated_time, inclusion_promise) = match set {
+        Some((time, signed_entry_timestamp)) => (
+            Some(time),
+            Some(InclusionPromise {
+                signed_entry_timestamp,
+            }),
+        ),
+        None => (None, None),
+    };
+    TransparencyLogEntry {
+        log_index,
+        log_id: LogId {
+            key_id: log_id.to_vec(),
+        },
+        kind_version: KindVersion {
+            kind: kind.into(),
+            version: version.into(),
+        },
+        integrated_time,
+        inclusion_promise,
+        inclusion_proof: Some(proof),
+        canonicalized_body: body,
+    }
+}
+
+/// The `(origin, signer name)` of `checkpoint_origin`, or else `(origin, name)`.
+fn origin_and_name<'a>(
+    checkpoint_origin: Option<&'a (String, String)>,
+    origin: &'a str,
+    name: &'a str,
+) -> (&'a str, &'a str) {
+    checkpoint_origin.map_or((origin, name), |(o, n)| (o.as_str(), n.as_str()))
 }
 
 /// A Rekor v1 log: ECDSA P-256 key, log ID `SHA256(SPKI)`, SETs, and checkpoints with origin
@@ -137,24 +193,6 @@ impl RekorV1Log {
         Ok(lock(&self.tree)?.size())
     }
 
-    /// Sign a checkpoint for the given tree state.
-    pub fn sign_checkpoint(&self, size: u64, root: &[u8]) -> Result<String> {
-        self.sign_checkpoint_as(size, root, &self.origin(), &self.host)
-    }
-
-    /// Sign a checkpoint with this log's key under any origin and signer name.
-    pub fn sign_checkpoint_as(
-        &self,
-        size: u64,
-        root: &[u8],
-        origin: &str,
-        name: &str,
-    ) -> Result<String> {
-        let body = format_body(origin, size, root);
-        let sig = self.key.sign(body.as_bytes())?;
-        Ok(signed_note(&body, name, hint(&self.log_id), &sig))
-    }
-
     /// Integrate a canonical body at `integrated_time` and return the bundle entry (SET,
     /// inclusion proof and checkpoint included).
     pub fn append(
@@ -177,11 +215,15 @@ impl RekorV1Log {
         integrated_time: i64,
         checkpoint_origin: Option<&(String, String)>,
     ) -> Result<TransparencyLogEntry> {
-        let (proof, shard_index) =
-            append_and_prove(&self.tree, &body, |size, root| match checkpoint_origin {
-                Some((origin, name)) => self.sign_checkpoint_as(size, root, origin, name),
-                None => self.sign_checkpoint(size, root),
-            })?;
+        let own_origin = self.origin();
+        let (origin, name) = origin_and_name(checkpoint_origin, &own_origin, &self.host);
+        let signer = CheckpointSigner {
+            origin,
+            name,
+            key_id: &self.log_id,
+            sign: |note: &[u8]| self.key.sign(note),
+        };
+        let (proof, shard_index) = append_and_prove(&self.tree, &body, signer)?;
         let log_index = self.shard_offset + shard_index;
         let set = self.key.sign(&set_payload(
             &b64_encode(&body),
@@ -189,22 +231,15 @@ impl RekorV1Log {
             &hex::encode(self.log_id),
             log_index,
         ))?;
-        Ok(TransparencyLogEntry {
+        Ok(log_entry(
+            &self.log_id,
             log_index,
-            log_id: LogId {
-                key_id: self.log_id.to_vec(),
-            },
-            kind_version: KindVersion {
-                kind: kind.into(),
-                version: version.into(),
-            },
-            integrated_time: Some(integrated_time),
-            inclusion_promise: Some(InclusionPromise {
-                signed_entry_timestamp: set,
-            }),
-            inclusion_proof: Some(proof),
-            canonicalized_body: body,
-        })
+            kind,
+            version,
+            body,
+            proof,
+            Some((integrated_time, set)),
+        ))
     }
 }
 
@@ -251,24 +286,6 @@ impl RekorV2Log {
         Ok(lock(&self.tree)?.size())
     }
 
-    /// Sign a checkpoint for the given tree state.
-    pub fn sign_checkpoint(&self, size: u64, root: &[u8]) -> Result<String> {
-        self.sign_checkpoint_as(size, root, &self.origin, &self.origin)
-    }
-
-    /// Sign a checkpoint with this log's key (and key hint) under any origin and signer name.
-    pub fn sign_checkpoint_as(
-        &self,
-        size: u64,
-        root: &[u8],
-        origin: &str,
-        name: &str,
-    ) -> Result<String> {
-        let body = format_body(origin, size, root);
-        let sig = self.key.sign(body.as_bytes());
-        Ok(signed_note(&body, name, hint(&self.key_id), &sig))
-    }
-
     /// Integrate a canonical body and return the bundle entry (inclusion proof + checkpoint).
     pub fn append(&self, body: Vec<u8>, kind: &str, version: &str) -> Result<TransparencyLogEntry> {
         self.append_with(body, kind, version, None, None)
@@ -285,33 +302,27 @@ impl RekorV2Log {
         checkpoint_origin: Option<&(String, String)>,
         set_time: Option<i64>,
     ) -> Result<TransparencyLogEntry> {
-        let (proof, log_index) =
-            append_and_prove(&self.tree, &body, |size, root| match checkpoint_origin {
-                Some((origin, name)) => self.sign_checkpoint_as(size, root, origin, name),
-                None => self.sign_checkpoint(size, root),
-            })?;
-        let promise = set_time.map(|t| InclusionPromise {
-            signed_entry_timestamp: self.key.sign(&set_payload(
-                &b64_encode(&body),
-                t,
-                &hex::encode(self.key_id),
-                log_index,
-            )),
+        let (origin, name) = origin_and_name(checkpoint_origin, &self.origin, &self.origin);
+        let signer = CheckpointSigner {
+            origin,
+            name,
+            key_id: &self.key_id,
+            sign: |note: &[u8]| Ok(self.key.sign(note)),
+        };
+        let (proof, log_index) = append_and_prove(&self.tree, &body, signer)?;
+        let set = set_time.map(|t| {
+            let payload = set_payload(&b64_encode(&body), t, &hex::encode(self.key_id), log_index);
+            (t, self.key.sign(&payload))
         });
-        Ok(TransparencyLogEntry {
+        Ok(log_entry(
+            &self.key_id,
             log_index,
-            log_id: LogId {
-                key_id: self.key_id.to_vec(),
-            },
-            kind_version: KindVersion {
-                kind: kind.into(),
-                version: version.into(),
-            },
-            integrated_time: set_time,
-            inclusion_promise: promise,
-            inclusion_proof: Some(proof),
-            canonicalized_body: body,
-        })
+            kind,
+            version,
+            body,
+            proof,
+            set,
+        ))
     }
 }
 

@@ -31,7 +31,22 @@ fn verify(bundle: &Bundle) -> signet_verify::Result<Verified> {
 }
 
 fn verify_err(bundle: &Bundle) -> String {
-    match verify(bundle) {
+    verify_err_with(
+        &verifier(),
+        bundle,
+        ARTIFACT,
+        &Policy::identity(EMAIL, ISSUER),
+    )
+}
+
+/// The error `verifier` gives for `bundle` over `artifact` under `policy`.
+fn verify_err_with(
+    verifier: &Verifier,
+    bundle: &Bundle,
+    artifact: &[u8],
+    policy: &Policy,
+) -> String {
+    match verifier.verify(bundle, Artifact::Bytes(artifact), policy) {
         Ok(_) => panic!("bundle unexpectedly verified"),
         Err(e) => e.to_string(),
     }
@@ -171,10 +186,7 @@ fn uri_identity_with_github_extensions() {
         Some("https://github.com/octo/repo")
     );
     let bad = Policy::github(None, None, None, None, Some("octo/other".into()), None);
-    let err = verifier()
-        .verify(&b, Artifact::Bytes(ARTIFACT), &bad)
-        .unwrap_err()
-        .to_string();
+    let err = verify_err_with(&verifier(), &b, ARTIFACT, &bad);
     assert!(
         err.contains("octo/other") && err.contains("octo/repo"),
         "{err}"
@@ -395,15 +407,12 @@ fn timestamp_from_untrusted_tsa_fails() {
         "{err}"
     );
     // And the same bundle verifies against the other deployment's TSA... but not its CA.
-    let err = Verifier::new(&other.trusted_root())
-        .unwrap()
-        .verify(
-            &b,
-            Artifact::Bytes(ARTIFACT),
-            &Policy::identity(EMAIL, ISSUER),
-        )
-        .unwrap_err()
-        .to_string();
+    let err = verify_err_with(
+        &Verifier::new(&other.trusted_root()).unwrap(),
+        &b,
+        ARTIFACT,
+        &Policy::identity(EMAIL, ISSUER),
+    );
     assert!(!err.contains("timestamp #0"), "{err}");
 }
 
@@ -451,26 +460,22 @@ fn leaf_not_valid_at_signing_time_fails() {
 #[test]
 fn wrong_identity_names_expected_and_found() {
     let b = sign(Kind::Message, &opts());
-    let err = verifier()
-        .verify(
-            &b,
-            Artifact::Bytes(ARTIFACT),
-            &Policy::identity("bob@example.com", ISSUER),
-        )
-        .unwrap_err()
-        .to_string();
+    let err = verify_err_with(
+        &verifier(),
+        &b,
+        ARTIFACT,
+        &Policy::identity("bob@example.com", ISSUER),
+    );
     assert!(
         err.contains("bob@example.com") && err.contains(EMAIL),
         "{err}"
     );
-    let err = verifier()
-        .verify(
-            &b,
-            Artifact::Bytes(ARTIFACT),
-            &Policy::identity(EMAIL, "https://other.example"),
-        )
-        .unwrap_err()
-        .to_string();
+    let err = verify_err_with(
+        &verifier(),
+        &b,
+        ARTIFACT,
+        &Policy::identity(EMAIL, "https://other.example"),
+    );
     assert!(
         err.contains("https://other.example") && err.contains(ISSUER),
         "{err}"
@@ -479,14 +484,12 @@ fn wrong_identity_names_expected_and_found() {
         Kind::Dsse,
         &SignOptions::new(Identity::uri(GH_SAN), GH_ISSUER).rekor_v2_with_tsa(),
     );
-    let err = verifier()
-        .verify(
-            &b,
-            Artifact::Bytes(ARTIFACT),
-            &Policy::identity(EMAIL, GH_ISSUER),
-        )
-        .unwrap_err()
-        .to_string();
+    let err = verify_err_with(
+        &verifier(),
+        &b,
+        ARTIFACT,
+        &Policy::identity(EMAIL, GH_ISSUER),
+    );
     assert!(
         err.contains(GH_SAN) && err.contains(EMAIL) && err.contains("URI"),
         "{err}"
@@ -549,15 +552,12 @@ fn trusted_root_without_ca_fails() {
     let b = sign(Kind::Message, &opts());
     let mut root = vs().trusted_root();
     root.certificate_authorities.clear();
-    let err = Verifier::new(&root)
-        .unwrap()
-        .verify(
-            &b,
-            Artifact::Bytes(ARTIFACT),
-            &Policy::identity(EMAIL, ISSUER),
-        )
-        .unwrap_err()
-        .to_string();
+    let err = verify_err_with(
+        &Verifier::new(&root).unwrap(),
+        &b,
+        ARTIFACT,
+        &Policy::identity(EMAIL, ISSUER),
+    );
     assert!(
         err.contains("certificate chain") && err.contains("not a certificate authority"),
         "{err}"
@@ -579,14 +579,7 @@ fn other_deployment_does_not_verify() {
 fn wrong_artifact_fails() {
     for kind in [Kind::Message, Kind::Dsse] {
         let b = sign(kind, &opts());
-        let err = verifier()
-            .verify(
-                &b,
-                Artifact::Bytes(b"other"),
-                &Policy::identity(EMAIL, ISSUER),
-            )
-            .unwrap_err()
-            .to_string();
+        let err = verify_err_with(&verifier(), &b, b"other", &Policy::identity(EMAIL, ISSUER));
         assert!(err.contains("artifact"), "{kind:?}: {err}");
     }
 }

@@ -473,6 +473,16 @@ fn check_v1_body(logged: Logged<'_>) -> Result<()> {
     .map_err(|x| err(x.to_string()))?;
     let same_signer =
         |what: &str, pem: &[u8]| -> Result<()> { signer.check_pem(what, pem).map_err(err) };
+    // The log entry and the envelope carry the same number of signatures.
+    let same_count = |logged: usize, envelope: usize| -> Result<()> {
+        if logged == envelope {
+            Ok(())
+        } else {
+            Err(err(format!(
+                "log entry has {logged} signatures, the envelope {envelope}"
+            )))
+        }
+    };
     match (&body, &bundle.message_signature, &bundle.dsse_envelope) {
         (EntryBody::HashedRekordV001(h), Some(ms), None) => {
             check_hashedrekord(
@@ -526,13 +536,7 @@ fn check_v1_body(logged: Logged<'_>) -> Result<()> {
                     d.payload_hash.value
                 )));
             }
-            if d.signatures.len() != env.signatures.len() {
-                return Err(err(format!(
-                    "log entry has {} signatures, the envelope {}",
-                    d.signatures.len(),
-                    env.signatures.len()
-                )));
-            }
+            same_count(d.signatures.len(), env.signatures.len())?;
             for (s, es) in d.signatures.iter().zip(&env.signatures) {
                 let sig = signet_core::encoding::b64_decode("dsse signature", &s.signature)
                     .map_err(|x| err(x.to_string()))?;
@@ -559,13 +563,7 @@ fn check_v1_body(logged: Logged<'_>) -> Result<()> {
                     envb.payload_type, env.payload_type
                 )));
             }
-            if envb.signatures.len() != env.signatures.len() {
-                return Err(err(format!(
-                    "log entry has {} signatures, the envelope {}",
-                    envb.signatures.len(),
-                    env.signatures.len()
-                )));
-            }
+            same_count(envb.signatures.len(), env.signatures.len())?;
             for (s, es) in envb.signatures.iter().zip(&env.signatures) {
                 if s.sig != b64_encode(&es.sig).as_bytes() {
                     return Err(err(
