@@ -15,8 +15,6 @@ use signet_verify::pypi::{
 };
 use signet_verify::Verifier;
 
-use signet_sign::pep740::identity_of;
-
 use crate::sign::SignCommon;
 use crate::{trust, Failure, TrustArgs};
 
@@ -413,7 +411,7 @@ fn sign(t: &TrustArgs, a: PypiSignArgs) -> Result<(), Failure> {
         eprintln!(
             "Attested {} as {}; attestation written to {}",
             d.display(),
-            identity_of(&cert),
+            cert.identity(),
             out.display()
         );
     }

@@ -237,8 +237,9 @@ fn run_verify_bundle(
             path.display()
         )));
     }
-    for (i, e) in b.verification_material.tlog_entries.iter().enumerate() {
-        match log.check_bundle_entry(root, e) {
+    let checked = log.check_bundle_entries(root, &b.verification_material.tlog_entries);
+    for (i, c) in checked.into_iter().enumerate() {
+        match c {
             (at, Ok(what)) => eprintln!("OK: {} entry #{i} ({at}): {what}", path.display()),
             (at, Err(err)) => {
                 eprintln!(

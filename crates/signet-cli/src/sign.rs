@@ -8,7 +8,6 @@ use signet_core::trust::ClientTrustConfig;
 use signet_sign::{identity, RekorVersion, SigningContext};
 
 use signet_core::intoto::Statement;
-use signet_sign::pep740::identity_of;
 
 use crate::trust::trust_config;
 use crate::{Failure, TrustArgs};
@@ -126,7 +125,7 @@ pub fn run_conformance_sign(t: &TrustArgs, a: ConformanceSignArgs) -> Result<(),
         ctx.sign_artifact(&a.identity_token, &data)
     }
     .with_context(|| format!("signing {}", a.file.display()))?;
-    let who = format!("as {}", identity_of(&signed.certificate));
+    let who = format!("as {}", signed.certificate.identity());
     write_bundle("Signed", &a.file, &a.bundle, &signed.bundle, &who)
 }
 
@@ -286,7 +285,7 @@ impl Credential {
         Ok(match self {
             Credential::Token(ctx, token) => {
                 let s = ctx.sign_artifact(token, data)?;
-                (s.bundle, format!("as {}", identity_of(&s.certificate)))
+                (s.bundle, format!("as {}", s.certificate.identity()))
             }
             Credential::Key(ctx, key) => (
                 ctx.sign_artifact_with_key(key, data)?,
@@ -304,7 +303,7 @@ impl Credential {
         Ok(match self {
             Credential::Token(ctx, token) => {
                 let s = ctx.sign_statement(token, statement, digest)?;
-                (s.bundle, format!("as {}", identity_of(&s.certificate)))
+                (s.bundle, format!("as {}", s.certificate.identity()))
             }
             Credential::Key(ctx, key) => (
                 ctx.sign_statement_with_key(key, statement, digest)?,

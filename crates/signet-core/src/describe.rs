@@ -402,17 +402,6 @@ pub fn describe(bytes: &[u8]) -> Result<Value> {
     Ok(json!({"kind": "certificates", "certificates": [certificate(&c)]}))
 }
 
-/// The first SAN of a PEP 740 attestation's certificate (empty when it has none or does not
-/// parse).
-pub fn attestation_identity(att: &crate::pep740::Attestation) -> String {
-    Certificate::from_der(&att.verification_material.certificate)
-        .ok()
-        .and_then(|c| c.san_identities().ok())
-        .and_then(|s| s.into_iter().next())
-        .map(|s| s.value().to_string())
-        .unwrap_or_default()
-}
-
 /// A PEP 740 attestation: the certificate's identity, OIDC issuer, validity and Sigstore
 /// extensions (`name (.N)`), the transparency entries, and the statement's type, subjects and
 /// predicate type.
@@ -442,7 +431,7 @@ pub fn attestation(att: &crate::pep740::Attestation) -> Result<Value> {
         .collect();
     Ok(json!({
         "certificate": {
-            "identity": attestation_identity(att),
+            "identity": cert.identity(),
             "issuer": cert.oidc_issuer().ok().flatten().unwrap_or_default(),
             "not_before": format_rfc3339(cert.not_before()),
             "not_after": format_rfc3339(cert.not_after()),

@@ -521,6 +521,17 @@ impl Certificate {
         Ok(out)
     }
 
+    /// The signer identity to show: the first SAN identity's value (email, URI or username),
+    /// or an empty string when the certificate has none or it does not decode. For display
+    /// only; verification matches [`Certificate::san_identities`].
+    pub fn identity(&self) -> String {
+        self.san_identities()
+            .ok()
+            .and_then(|s| s.into_iter().next())
+            .map(|s| s.value().to_string())
+            .unwrap_or_default()
+    }
+
     /// Fulcio extension `.n` as a string: raw UTF-8 for .1–.6, DER UTF8String for .8 and above.
     pub fn fulcio_extension(&self, n: u32) -> Result<Option<String>> {
         let oid = fulcio_oid(n)?;

@@ -234,48 +234,51 @@ impl LogReader {
         }
     }
 
-    /// Check that a bundle's log entry is in the log now: the log holds the same body under
+    /// Check that a bundle's log entries are in the log now: the log holds the same body under
     /// its UUID and its proofs verify (Rekor v1), or the entry at its index is the same and
-    /// proves into the current signed checkpoint (tile logs). Returns how the entry was found
-    /// (`UUID …` / `index …`) and, when it checks, what was verified.
-    pub fn check_bundle_entry(
+    /// proves into the current signed checkpoint (tile logs; the checkpoint is fetched and
+    /// verified once for all entries). For each entry, how it was found (`UUID …` /
+    /// `index …`) and, when it checks, what was verified.
+    pub fn check_bundle_entries(
         &self,
         root: &TrustedRoot,
-        e: &TransparencyLogEntry,
-    ) -> (String, Result<String>) {
+        entries: &[TransparencyLogEntry],
+    ) -> Vec<(String, Result<String>)> {
         match self {
-            LogReader::V1(r) => {
-                let uuid = hex::encode(merkle::leaf_hash(&e.canonicalized_body));
-                let checked = r.entry(&uuid).and_then(|(_, le)| {
-                    if b64_decode("body", &le.body)? != e.canonicalized_body {
-                        return Err(bad(
-                            r.base(),
-                            format!("the log holds a different body for UUID {uuid}"),
-                        ));
-                    }
-                    Ok(check_log_entry(root, &le)?.notes(&le.log_id).join(", "))
-                });
-                (format!("UUID {uuid}"), checked)
-            }
+            LogReader::V1(r) => entries
+                .iter()
+                .map(|e| {
+                    let uuid = hex::encode(merkle::leaf_hash(&e.canonicalized_body));
+                    let checked = r.entry(&uuid).and_then(|(_, le)| {
+                        if b64_decode("body", &le.body)? != e.canonicalized_body {
+                            return Err(bad(
+                                r.base(),
+                                format!("the log holds a different body for UUID {uuid}"),
+                            ));
+                        }
+                        Ok(check_log_entry(root, &le)?.notes(&le.log_id).join(", "))
+                    });
+                    (format!("UUID {uuid}"), checked)
+                })
+                .collect(),
             LogReader::Tiles(t) => {
-                let i = e.log_index.max(0) as u64;
-                let checked = t.checkpoint(root).and_then(|cp| {
-                    if i >= cp.size {
-                        return Err(bad(
-                            t.base(),
-                            format!("index {i} is beyond the signed tree size {}", cp.size),
-                        ));
-                    }
-                    if t.entry(i, cp.size)? != e.canonicalized_body {
-                        return Err(bad(
-                            t.base(),
-                            format!("the log holds a different entry at index {i}"),
-                        ));
-                    }
-                    prove_in_tiles(t, &cp, i, &e.canonicalized_body)?;
-                    Ok(format!("in the log at size {}", cp.size))
-                });
-                (format!("index {i}"), checked)
+                // The checkpoint's error is reported once, for the first entry.
+                let (cp, mut cp_err) = match t.checkpoint(root) {
+                    Ok(cp) => (Some(cp), None),
+                    Err(e) => (None, Some(e)),
+                };
+                entries
+                    .iter()
+                    .map(|e| {
+                        let i = e.log_index.max(0) as u64;
+                        let checked = match (&cp, cp_err.take()) {
+                            (Some(cp), _) => check_in_tiles(t, cp, i, &e.canonicalized_body),
+                            (None, Some(err)) => Err(err),
+                            (None, None) => Err(bad(t.base(), "no verified checkpoint")),
+                        };
+                        (format!("index {i}"), checked)
+                    })
+                    .collect()
             }
         }
     }
@@ -364,6 +367,24 @@ impl LogReader {
         }
         r.search(&Value::Object(q))
     }
+}
+
+/// Entry `i` of a tile log is `body` and proves into the verified checkpoint `cp`.
+fn check_in_tiles(t: &TileClient, cp: &Checkpoint, i: u64, body: &[u8]) -> Result<String> {
+    if i >= cp.size {
+        return Err(bad(
+            t.base(),
+            format!("index {i} is beyond the signed tree size {}", cp.size),
+        ));
+    }
+    if t.entry(i, cp.size)? != body {
+        return Err(bad(
+            t.base(),
+            format!("the log holds a different entry at index {i}"),
+        ));
+    }
+    prove_in_tiles(t, cp, i, body)?;
+    Ok(format!("in the log at size {}", cp.size))
 }
 
 /// Prove `leaf` at `index` into `cp` with hashes computed from the tiles.

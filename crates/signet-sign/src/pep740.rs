@@ -12,15 +12,6 @@ use signet_verify::{Artifact, Policy, Verifier};
 
 use crate::{Result, SigningContext};
 
-/// The first SAN of `cert` (the signer's identity), empty when it has none.
-pub fn identity_of(cert: &Certificate) -> String {
-    cert.san_identities()
-        .ok()
-        .and_then(|s| s.into_iter().next())
-        .map(|s| s.value().to_string())
-        .unwrap_or_default()
-}
-
 impl SigningContext {
     /// Attest that the distribution file `name` with SHA-256 `digest` is published by the
     /// token's identity. The attestation keeps less than the bundle (no timestamps), so what is
@@ -39,7 +30,7 @@ impl SigningContext {
         Verifier::new(self.trusted_root())?.verify(
             &att.to_bundle(),
             Artifact::Sha256(digest),
-            &Policy::identity(identity_of(&signed.certificate), issuer),
+            &Policy::identity(signed.certificate.identity(), issuer),
         )?;
         Ok((att, signed.certificate))
     }

@@ -785,16 +785,13 @@ fn hashedrekord_v2(digest: &[u8], signature: &[u8], signer: &SignerMaterial) -> 
 /// An in-toto Statement v1 (JSON bytes) with one subject `name` whose sha256 is the artifact's,
 /// and an empty SLSA provenance v1 predicate.
 pub fn intoto_statement(name: &str, artifact: &[u8]) -> Result<Vec<u8>> {
-    serde_json::to_vec(&json!({
-        "_type": signet_core::intoto::STATEMENT_V1,
-        "subject": [{"name": name, "digest": {"sha256": hex::encode(sha256(artifact))}}],
-        "predicateType": "https://slsa.dev/provenance/v1",
-        "predicate": {"buildDefinition": {"buildType": "https://virtual.sigstore.test/build/v1"}},
-    }))
-    .map_err(|source| Error::Json {
-        what: "in-toto statement",
-        source,
-    })
+    signet_core::intoto::Statement::about(
+        name,
+        sha256(artifact),
+        "https://slsa.dev/provenance/v1",
+        Some(json!({"buildDefinition": {"buildType": "https://virtual.sigstore.test/build/v1"}})),
+    )
+    .to_json()
 }
 
 /// A bundle's Rekor v1 entry as the log's API returns it (`GET /api/v1/log/entries/{uuid}`'s

@@ -167,7 +167,11 @@ fn bench_items(dir: &Path) -> anyhow::Result<Vec<AttestationCase>> {
             }
         } else {
             let a = read_attestation(&p)?;
-            let signer = Signer::Identity(signet_core::describe::attestation_identity(&a));
+            let signer = Signer::Identity(
+                signet_core::x509::Certificate::from_der(&a.verification_material.certificate)
+                    .map(|c| c.identity())
+                    .unwrap_or_default(),
+            );
             items.push(AttestationCase {
                 label: name,
                 attestation: a,

@@ -195,11 +195,7 @@ fn error_messages_say_each_cause_once() {
     let err = stderr(&o);
     let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
     assert_eq!(lines.len(), 1, "one line: {err}");
-    for sentence in err
-        .split(|c| c == ':' || c == '.')
-        .map(str::trim)
-        .filter(|s| s.len() > 8)
-    {
+    for sentence in err.split([':', '.']).map(str::trim).filter(|s| s.len() > 8) {
         assert_eq!(
             err.matches(sentence).count(),
             1,
