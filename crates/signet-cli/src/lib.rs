@@ -73,6 +73,12 @@ impl From<anyhow::Error> for Failure {
     }
 }
 
+impl From<signet_sign::files::FileError> for Failure {
+    fn from(e: signet_sign::files::FileError) -> Self {
+        Failure::Usage(e.to_string())
+    }
+}
+
 impl From<signet_sign::Error> for Failure {
     fn from(e: signet_sign::Error) -> Self {
         Failure::Other(e.into())

@@ -30,6 +30,34 @@ pub enum PypiCommand {
     Convert(ConvertArgs),
     /// Sign distributions, writing DIST.publish.attestation.
     Sign(PypiSignArgs),
+    /// Verify the provenance of every file a lockfile pins (requirements.txt, pylock.toml,
+    /// uv.lock) and check its publisher.
+    Audit(AuditArgs),
+}
+
+/// `signet pypi audit LOCKFILE`.
+#[derive(Args, Debug)]
+pub struct AuditArgs {
+    /// requirements.txt (pinned, with --hash), pylock.toml or uv.lock (by name).
+    pub lockfile: PathBuf,
+    /// The package index (PEP 691 simple API, PEP 740 provenance or the integrity API).
+    #[arg(long, value_name = "URL", default_value = "https://pypi.org")]
+    pub index_url: String,
+    /// Recorded publishers: a package whose verified publisher differs fails (drift).
+    #[arg(long, value_name = "PINS.toml")]
+    pub pins: Option<PathBuf>,
+    /// Record the publisher of every package verified and not yet pinned (trust on first use).
+    #[arg(long, requires = "pins")]
+    pub update_pins: bool,
+    /// A file without provenance (or not from an index) fails the audit.
+    #[arg(long)]
+    pub require_provenance: bool,
+    /// JSON output (one object: files and summary).
+    #[arg(long)]
+    pub json: bool,
+    /// Requests in flight at once.
+    #[arg(long, short = 'j', value_name = "N", default_value_t = 8)]
+    pub jobs: usize,
 }
 
 /// `signet pypi verify ...`
@@ -299,50 +327,7 @@ fn inspect(a: PypiInspectArgs) -> Result<(), Failure> {
         println!("{}", serde_json::to_string_pretty(&info).context("JSON")?);
         return Ok(());
     }
-    let s = |v: &Value| v.as_str().unwrap_or("?").to_string();
-    let c = &info["certificate"];
-    println!("Certificate:");
-    println!("  Identity: {}", s(&c["identity"]));
-    println!("  Issuer:   {}", s(&c["issuer"]));
-    println!(
-        "  Valid:    {} .. {}",
-        s(&c["not_before"]),
-        s(&c["not_after"])
-    );
-    // The v2 extensions past the issuer (arc 8, shown above as Issuer), by name.
-    for (k, v) in c["extensions"].as_object().into_iter().flatten() {
-        let arc = k
-            .rsplit_once("(.")
-            .and_then(|(_, n)| n.trim_end_matches(')').parse::<u32>().ok());
-        if arc.is_some_and(|n| n > 8) {
-            println!(
-                "  {}: {}",
-                k.rsplit_once(" (.").map(|(n, _)| n).unwrap_or(k),
-                s(v)
-            );
-        }
-    }
-    for e in info["transparency_entries"]
-        .as_array()
-        .into_iter()
-        .flatten()
-    {
-        println!("Transparency log entry:");
-        println!("  Log index:       {}", e["log_index"]);
-        if let Some(t) = e["integrated_time"].as_str() {
-            println!("  Integrated time: {t}");
-        }
-        println!("  Kind:            {}", s(&e["kind"]));
-        println!("  Log ID:          {}", s(&e["log_id"]));
-    }
-    let st = &info["statement"];
-    println!("Statement:");
-    println!("  Type:           {}", s(&st["type"]));
-    println!("  Predicate type: {}", s(&st["predicate_type"]));
-    for x in st["subjects"].as_array().into_iter().flatten() {
-        let digest = x["digest"]["sha256"].as_str().unwrap_or("-");
-        println!("  Subject:        {} sha256:{digest}", s(&x["name"]));
-    }
+    print!("{}", signet_core::describe::attestation_text(&info));
     Ok(())
 }
 
@@ -426,5 +411,73 @@ pub fn run(t: &TrustArgs, cmd: PypiCommand) -> Result<(), Failure> {
         PypiCommand::Inspect(a) => inspect(a),
         PypiCommand::Convert(a) => convert(a),
         PypiCommand::Sign(a) => sign(t, a),
+        PypiCommand::Audit(a) => audit(t, a),
+    }
+}
+
+fn audit(t: &TrustArgs, a: AuditArgs) -> Result<(), Failure> {
+    use signet_sign::pypi_audit;
+    use signet_verify::audit::{parse_lockfile, LockFormat, Pins};
+    if t.offline {
+        return Err(Failure::Usage(
+            "pypi audit asks the index: it cannot run --offline".into(),
+        ));
+    }
+    let name = a.lockfile.display().to_string();
+    let format = LockFormat::from_file_name(&name);
+    let packages = parse_lockfile(&name, format, &crate::read_input(&a.lockfile)?)
+        .map_err(|e| Failure::Usage(e.to_string()))?;
+    let pins = match &a.pins {
+        Some(p) if p.exists() => Pins::from_toml(&p.display().to_string(), &crate::read_input(p)?)
+            .map_err(|e| Failure::Usage(e.to_string()))?,
+        Some(_) if a.update_pins => Pins::default(),
+        Some(p) => {
+            return Err(Failure::Usage(format!(
+                "{}: no such pins file (create it with --update-pins)",
+                p.display()
+            )))
+        }
+        None => Pins::default(),
+    };
+    let (root, _) = trust::trusted_root(t)?;
+    let verifier = Verifier::new(&root).map_err(|e| Failure::Other(e.into()))?;
+    let bar = indicatif::ProgressBar::new(
+        packages.iter().map(|p| p.files.len().max(1)).sum::<usize>() as u64,
+    );
+    if !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    let rows = pypi_audit::audit(
+        &index(&a.index_url)?,
+        &verifier,
+        &packages,
+        &pins,
+        a.jobs.max(1),
+        &|n| bar.set_position(n as u64),
+    );
+    bar.finish_and_clear();
+    if a.json {
+        println!("{}", pypi_audit::to_json(&rows));
+    } else {
+        print!("{}", pypi_audit::table(&rows));
+    }
+    let (v, n, f, s) = pypi_audit::counts(&rows);
+    eprintln!(
+        "{} files: {v} verified, {n} without provenance, {f} failed, {s} skipped",
+        rows.len()
+    );
+    if let (true, Some(p)) = (a.update_pins, &a.pins) {
+        let new = pypi_audit::updated_pins(&pins, &rows);
+        std::fs::write(p, new.to_toml()).with_context(|| format!("writing {}", p.display()))?;
+        eprintln!(
+            "{} publishers pinned in {} ({} new)",
+            new.publishers.len(),
+            p.display(),
+            new.publishers.len() - pins.publishers.len()
+        );
+    }
+    match f > 0 || (a.require_provenance && n + s > 0) {
+        true => Err(Failure::Verification),
+        false => Ok(()),
     }
 }

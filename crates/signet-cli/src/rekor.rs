@@ -119,20 +119,8 @@ fn run_get(
             ),
         }
         // What signet adds (not in rekor-cli's output) goes to stderr.
-        for cert in e.certificates() {
-            let san = cert
-                .san_identities()
-                .unwrap_or_default()
-                .into_iter()
-                .map(|s| s.value().to_string())
-                .collect::<Vec<_>>()
-                .join(", ");
-            eprintln!(
-                "Certificate: SAN {san}; OIDC issuer {}; valid {} .. {}",
-                cert.oidc_issuer().ok().flatten().unwrap_or_default(),
-                format_rfc3339(cert.not_before()),
-                format_rfc3339(cert.not_after())
-            );
+        for line in e.certificate_lines() {
+            eprintln!("{line}");
         }
     }
     for n in e.notes {

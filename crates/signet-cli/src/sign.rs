@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Args;
 use signet_core::trust::ClientTrustConfig;
-use signet_sign::{identity, RekorVersion, SigningContext};
+use signet_sign::files::bundle_outputs;
+use signet_sign::{identity, Credential, RekorVersion, SigningContext};
 
 use signet_core::intoto::Statement;
 
@@ -183,59 +184,6 @@ pub(crate) fn context_with(
     Ok((ctx, token))
 }
 
-fn outputs(
-    files: &[PathBuf],
-    bundle: &Option<PathBuf>,
-    overwrite: bool,
-) -> Result<Vec<PathBuf>, Failure> {
-    if bundle.is_some() && files.len() > 1 {
-        return Err(Failure::Usage(
-            "--bundle can only be used with a single input file".into(),
-        ));
-    }
-    // Every output is checked before anything is signed: a certificate and a log entry are
-    // not made for a bundle that cannot be written.
-    let mut out = vec![];
-    for f in files {
-        if !f.is_file() {
-            return Err(Failure::Usage(format!(
-                "{}: expected a file to sign, found {}",
-                f.display(),
-                if f.is_dir() { "a directory" } else { "nothing" }
-            )));
-        }
-        let b = bundle
-            .clone()
-            .unwrap_or_else(|| PathBuf::from(format!("{}.sigstore.json", f.display())));
-        let dir = match b.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d,
-            _ => std::path::Path::new("."),
-        };
-        if !dir.is_dir() {
-            return Err(Failure::Usage(format!(
-                "cannot write the bundle {}: expected a directory {}, found {}",
-                b.display(),
-                dir.display(),
-                if dir.exists() { "a file" } else { "nothing" }
-            )));
-        }
-        if b.is_dir() {
-            return Err(Failure::Usage(format!(
-                "cannot write the bundle {}: it is a directory",
-                b.display()
-            )));
-        }
-        if b.exists() && !overwrite {
-            return Err(Failure::Usage(format!(
-                "refusing to overwrite {} (use --overwrite)",
-                b.display()
-            )));
-        }
-        out.push(b);
-    }
-    Ok(out)
-}
-
 /// Write a bundle to `out` and say so; `who` names the signer ("as ID" or "with key HINT").
 fn write_bundle(
     verb: &str,
@@ -254,74 +202,51 @@ fn write_bundle(
     Ok(())
 }
 
-/// What `sign` and `attest` sign with: an identity token (keyless) or a managed key.
-enum Credential {
-    Token(SigningContext, String),
-    Key(SigningContext, signet_core::keys::EcKey),
+/// What `sign` and `attest` sign with: a token (keyless) or a managed key.
+enum Held {
+    Token(String),
+    Key(signet_core::keys::EcKey),
 }
 
-impl Credential {
-    fn new(
-        t: &TrustArgs,
-        common: &SignCommon,
-        key: Option<&std::path::Path>,
-    ) -> Result<Self, Failure> {
-        Ok(match key {
-            Some(kp) => {
-                let cfg = trust_config(t)?;
-                let ctx = SigningContext::new(&cfg, rekor_version(common))
-                    .map_err(|e| Failure::Other(e.into()))?;
-                Credential::Key(ctx, load_key(kp)?)
-            }
-            None => {
-                let (ctx, token) = context(t, common)?;
-                Credential::Token(ctx, token)
-            }
-        })
+impl Held {
+    fn cred(&self) -> Credential<'_> {
+        match self {
+            Held::Token(t) => Credential::Token(t),
+            Held::Key(k) => Credential::Key(k),
+        }
     }
+}
 
-    /// Sign `data` (a message signature); the bundle and who signed.
-    fn artifact(&self, data: &[u8]) -> anyhow::Result<(signet_core::bundle::Bundle, String)> {
-        Ok(match self {
-            Credential::Token(ctx, token) => {
-                let s = ctx.sign_artifact(token, data)?;
-                (s.bundle, format!("as {}", s.certificate.identity()))
-            }
-            Credential::Key(ctx, key) => (
-                ctx.sign_artifact_with_key(key, data)?,
-                format!("with key {}", signet_sign::key_hint(key)),
-            ),
-        })
-    }
-
-    /// Sign an in-toto statement (DSSE); the bundle and who signed.
-    fn statement(
-        &self,
-        statement: &[u8],
-        digest: [u8; 32],
-    ) -> anyhow::Result<(signet_core::bundle::Bundle, String)> {
-        Ok(match self {
-            Credential::Token(ctx, token) => {
-                let s = ctx.sign_statement(token, statement, digest)?;
-                (s.bundle, format!("as {}", s.certificate.identity()))
-            }
-            Credential::Key(ctx, key) => (
-                ctx.sign_statement_with_key(key, statement, digest)?,
-                format!("with key {}", signet_sign::key_hint(key)),
-            ),
-        })
-    }
+/// The signing context and what to sign with.
+fn credential(
+    t: &TrustArgs,
+    common: &SignCommon,
+    key: Option<&std::path::Path>,
+) -> Result<(SigningContext, Held), Failure> {
+    Ok(match key {
+        Some(kp) => {
+            let cfg = trust_config(t)?;
+            let ctx = SigningContext::new(&cfg, rekor_version(common))
+                .map_err(|e| Failure::Other(e.into()))?;
+            (ctx, Held::Key(load_key(kp)?))
+        }
+        None => {
+            let (ctx, token) = context(t, common)?;
+            (ctx, Held::Token(token))
+        }
+    })
 }
 
 /// `signet sign`.
 pub fn run_sign(t: &TrustArgs, a: SignArgs) -> Result<(), Failure> {
-    let outs = outputs(&a.files, &a.out.bundle, a.common.overwrite)?;
-    let cred = Credential::new(t, &a.common, a.out.key.as_deref())?;
+    let outs = bundle_outputs(&a.files, a.out.bundle.as_deref(), a.common.overwrite)?;
+    let (ctx, cred) = credential(t, &a.common, a.out.key.as_deref())?;
     for (f, out) in a.files.iter().zip(outs) {
         let data = crate::read_input(f)?;
-        let (bundle, who) = cred
-            .artifact(&data)
+        let (bundle, cert) = ctx
+            .sign_artifact_as(cred.cred(), &data)
             .with_context(|| format!("signing {}", f.display()))?;
+        let who = signet_sign::signed_by(cred.cred(), cert.as_ref());
         write_bundle("Signed", f, &out, &bundle, &who)?;
     }
     Ok(())
@@ -329,7 +254,7 @@ pub fn run_sign(t: &TrustArgs, a: SignArgs) -> Result<(), Failure> {
 
 /// `signet attest`.
 pub fn run_attest(t: &TrustArgs, a: AttestArgs) -> Result<(), Failure> {
-    let outs = outputs(&a.files, &a.out.bundle, a.common.overwrite)?;
+    let outs = bundle_outputs(&a.files, a.out.bundle.as_deref(), a.common.overwrite)?;
     let pred_bytes = crate::read_input(&a.predicate)?;
     let predicate: serde_json::Value = serde_json::from_slice(&pred_bytes)
         .with_context(|| format!("{} is not JSON", a.predicate.display()))?;
@@ -339,7 +264,7 @@ pub fn run_attest(t: &TrustArgs, a: AttestArgs) -> Result<(), Failure> {
             a.predicate.display()
         )));
     }
-    let cred = Credential::new(t, &a.common, a.out.key.as_deref())?;
+    let (ctx, cred) = credential(t, &a.common, a.out.key.as_deref())?;
     for (f, out) in a.files.iter().zip(outs) {
         let data = crate::read_input(f)?;
         let digest = signet_core::encoding::sha256(&data);
@@ -350,9 +275,10 @@ pub fn run_attest(t: &TrustArgs, a: AttestArgs) -> Result<(), Failure> {
         let bytes = Statement::about(&name, digest, &a.predicate_type, Some(predicate.clone()))
             .to_json()
             .context("statement")?;
-        let (bundle, who) = cred
-            .statement(&bytes, digest)
+        let (bundle, cert) = ctx
+            .sign_statement_as(cred.cred(), &bytes, digest)
             .with_context(|| format!("attesting {}", f.display()))?;
+        let who = signet_sign::signed_by(cred.cred(), cert.as_ref());
         write_bundle("Attested", f, &out, &bundle, &who)?;
     }
     Ok(())

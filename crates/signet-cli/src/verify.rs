@@ -7,6 +7,7 @@ use clap::{Args, Subcommand};
 use signet_core::bundle::Bundle;
 use signet_verify::{Artifact, IdentityMatcher, ManagedKey, Policy, Verifier};
 
+use signet_sign::files::{default_bundle, Input};
 use signet_verify::bench::run_parallel;
 
 use crate::{trust, Failure, TrustArgs};
@@ -126,52 +127,10 @@ pub struct ConformanceVerifyArgs {
     pub file_or_digest: String,
 }
 
-enum Input {
-    File(PathBuf),
-    Digest([u8; 32]),
-}
-
-impl Input {
-    fn parse(s: &str) -> Result<Self, Failure> {
-        // A file whose name starts with `sha256:` is a file.
-        if let Some(hex_digest) = s
-            .strip_prefix("sha256:")
-            .filter(|_| !Path::new(s).is_file())
-        {
-            let b = hex::decode(hex_digest)
-                .ok()
-                .and_then(|b| <[u8; 32]>::try_from(b).ok())
-                .ok_or_else(|| {
-                    Failure::Usage(format!("{s:?}: expected sha256: followed by 64 hex digits"))
-                })?;
-            return Ok(Input::Digest(b));
-        }
-        let p = PathBuf::from(s);
-        if !p.is_file() {
-            return Err(Failure::Usage(format!("Input must be a file: {s}")));
-        }
-        Ok(Input::File(p))
-    }
-}
-
 struct Job {
     label: String,
     input: Input,
     bundle: PathBuf,
-}
-
-fn default_bundle(file: &Path) -> Result<PathBuf, Failure> {
-    let json = PathBuf::from(format!("{}.sigstore.json", file.display()));
-    let legacy = PathBuf::from(format!("{}.sigstore", file.display()));
-    match (json.is_file(), legacy.is_file()) {
-        (true, true) => Err(Failure::Usage(format!(
-            "Conflicting inputs: {} and {}",
-            json.display(),
-            legacy.display()
-        ))),
-        (false, true) => Ok(legacy),
-        _ => Ok(json),
-    }
 }
 
 fn collect_jobs(input: &InputArgs) -> Result<Vec<Job>, Failure> {
@@ -248,7 +207,7 @@ fn verify_one(verifier: &Verifier, mode: &Mode, job: &Job) -> anyhow::Result<Out
             let v = verifier
                 .verify(&bundle, artifact, policy)
                 .map_err(|e| anyhow!(e))?;
-            let signer = report::certificate_signer(&v.certificate);
+            let signer = signet_verify::report::certificate_signer(&v.certificate);
             (signer, v.signing_times, v.log_entries, v.statement)
         }
         Mode::Keys(keys) => {
@@ -259,7 +218,8 @@ fn verify_one(verifier: &Verifier, mode: &Mode, job: &Job) -> anyhow::Result<Out
             (signer, v.signing_times, v.log_entries, v.statement)
         }
     };
-    let report = report::verified(job, signer, &times, &entries, statement.as_ref());
+    let body = signet_verify::report::verified(signer, &times, &entries, statement.as_ref());
+    let report = report::verified(job, body);
     let payload = statement.map(|_| {
         String::from_utf8_lossy(&bundle.dsse_envelope.map(|e| e.payload).unwrap_or_default())
             .into_owned()
@@ -267,101 +227,15 @@ fn verify_one(verifier: &Verifier, mode: &Mode, job: &Job) -> anyhow::Result<Out
     Ok(Outcome { report, payload })
 }
 
-/// The `--json` reports.
+/// The `--json` reports: the verifier's summary, with the input and bundle first.
 mod report {
-    use serde_json::{json, Map, Value};
-    use signet_core::intoto::Statement;
-    use signet_core::time::format_rfc3339;
-    use signet_core::x509::{Certificate, SanIdentity};
-    use signet_verify::{ProvenEntry, TimeSource};
+    use serde_json::{Map, Value};
 
     use super::Job;
 
-    /// The signer of a certificate: identity, OIDC issuer and every Fulcio extension.
-    pub(super) fn certificate_signer(c: &Certificate) -> Value {
-        let (kind, identity) = match c.san_identities().ok().and_then(|v| v.into_iter().next()) {
-            Some(SanIdentity::Email(e)) => ("email", Some(e)),
-            Some(SanIdentity::Uri(u)) => ("uri", Some(u)),
-            Some(SanIdentity::Username(u)) => ("username", Some(u)),
-            None => ("none", None),
-        };
-        let extensions: Map<String, Value> = c
-            .fulcio_extensions()
-            .into_iter()
-            .map(|(arc, name, value)| {
-                (
-                    format!("1.3.6.1.4.1.57264.1.{arc}"),
-                    json!({ "name": name, "value": value }),
-                )
-            })
-            .collect();
-        json!({
-            "identity": identity,
-            "identity_kind": kind,
-            "issuer": c.oidc_issuer().ok().flatten(),
-            "fulcio_extensions": extensions,
-            "certificate_serial": c.serial_hex(),
-        })
-    }
-
-    /// A verified input's report.
-    pub(super) fn verified(
-        job: &Job,
-        signer: Value,
-        times: &[(i64, TimeSource)],
-        entries: &[ProvenEntry],
-        statement: Option<&Statement>,
-    ) -> Value {
+    pub(super) fn verified(job: &Job, body: Map<String, Value>) -> Value {
         let mut r = head(job, true);
-        r.insert("signer".into(), signer);
-        r.insert(
-            "signing_times".into(),
-            times
-                .iter()
-                .map(|(t, src)| {
-                    let mut o = json!({ "time": format_rfc3339(*t), "unix": t });
-                    match src {
-                        TimeSource::TransparencyLog { log_index } => {
-                            o["source"] = "transparency_log".into();
-                            o["log_index"] = (*log_index).into();
-                        }
-                        TimeSource::Timestamp { tsa } => {
-                            o["source"] = "rfc3161_timestamp".into();
-                            o["tsa"] = tsa.as_str().into();
-                        }
-                    }
-                    o
-                })
-                .collect(),
-        );
-        r.insert(
-            "log_entries".into(),
-            entries
-                .iter()
-                .map(|e| {
-                    json!({
-                        "log_url": e.log_url,
-                        "log_id": hex::encode(&e.log_id),
-                        "log_index": e.log_index,
-                        "integrated_time": e.integrated_time.map(format_rfc3339),
-                        "integrated_time_signed": e.integrated_time_signed,
-                        "rekor_version": e.rekor_version,
-                        "kind": e.kind,
-                        "kind_version": e.kind_version,
-                    })
-                })
-                .collect(),
-        );
-        r.insert(
-            "predicate_type".into(),
-            statement.map(|s| s.predicate_type.as_str()).into(),
-        );
-        r.insert(
-            "subjects".into(),
-            statement
-                .map(|s| s.subject.iter().map(|x| json!(x)).collect::<Vec<_>>())
-                .into(),
-        );
+        r.extend(body);
         Value::Object(r)
     }
 
@@ -384,19 +258,6 @@ mod report {
         r.insert("verified".into(), ok.into());
         r
     }
-}
-
-/// The check that failed when it is one that fails for a bundle of another Sigstore instance
-/// (a CA, log, CT log or TSA the trusted root does not list), named for the hint.
-fn instance_check(e: &anyhow::Error) -> Option<&'static str> {
-    use signet_verify::Rule;
-    Some(match e.downcast_ref::<signet_verify::Error>()?.rule()? {
-        Rule::ChainIssuer => "the certificate chain (issuing CA)",
-        Rule::TlogUnknownLog => "the transparency log entry's log ID",
-        Rule::Sct => "the certificate's SCT (CT log)",
-        Rule::Timestamp => "the RFC 3161 timestamp (TSA)",
-        _ => return None,
-    })
 }
 
 fn default_jobs() -> usize {
@@ -427,7 +288,10 @@ fn verify_all(trust_args: &TrustArgs, input: &InputArgs, mode: Mode) -> Result<(
                 failed = true;
                 let msg = crate::error_text(e.as_ref());
                 eprintln!("FAIL: {}: {msg}", job.label);
-                if let Some(what) = instance_check(&e) {
+                let rule = e
+                    .downcast_ref::<signet_verify::Error>()
+                    .and_then(|e| e.rule());
+                if let Some(what) = rule.and_then(signet_verify::Rule::instance_check) {
                     eprintln!("hint: {what} did not verify against the {source}; are you using the right Sigstore instance (--staging, --trust-config, --instance)?");
                 }
                 if input.json {

@@ -445,3 +445,132 @@ pub fn attestation(att: &crate::pep740::Attestation) -> Result<Value> {
         },
     }))
 }
+
+/// A PEP 740 attestation's description (from [`attestation`]) as `pypi inspect` prints it:
+/// the certificate (identity, issuer once, validity, the v2 Fulcio extensions by name), the
+/// transparency log entries and the statement.
+pub fn attestation_text(info: &Value) -> String {
+    use std::fmt::Write;
+    let s = |v: &Value| v.as_str().unwrap_or("?").to_string();
+    let mut out = String::new();
+    let c = &info["certificate"];
+    let _ = writeln!(out, "Certificate:");
+    let _ = writeln!(out, "  Identity: {}", s(&c["identity"]));
+    let _ = writeln!(out, "  Issuer:   {}", s(&c["issuer"]));
+    let _ = writeln!(
+        out,
+        "  Valid:    {} .. {}",
+        s(&c["not_before"]),
+        s(&c["not_after"])
+    );
+    // The v2 extensions past the issuer (arc 8, shown above as Issuer), by name.
+    for (k, v) in c["extensions"].as_object().into_iter().flatten() {
+        let arc = k
+            .rsplit_once("(.")
+            .and_then(|(_, n)| n.trim_end_matches(')').parse::<u32>().ok());
+        if arc.is_some_and(|n| n > 8) {
+            let _ = writeln!(
+                out,
+                "  {}: {}",
+                k.rsplit_once(" (.").map(|(n, _)| n).unwrap_or(k),
+                s(v)
+            );
+        }
+    }
+    for e in info["transparency_entries"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        let _ = writeln!(out, "Transparency log entry:");
+        let _ = writeln!(out, "  Log index:       {}", e["log_index"]);
+        if let Some(t) = e["integrated_time"].as_str() {
+            let _ = writeln!(out, "  Integrated time: {t}");
+        }
+        let _ = writeln!(out, "  Kind:            {}", s(&e["kind"]));
+        let _ = writeln!(out, "  Log ID:          {}", s(&e["log_id"]));
+    }
+    let st = &info["statement"];
+    let _ = writeln!(out, "Statement:");
+    let _ = writeln!(out, "  Type:           {}", s(&st["type"]));
+    let _ = writeln!(out, "  Predicate type: {}", s(&st["predicate_type"]));
+    for x in st["subjects"].as_array().into_iter().flatten() {
+        let digest = x["digest"]["sha256"].as_str().unwrap_or("-");
+        let _ = writeln!(out, "  Subject:        {} sha256:{digest}", s(&x["name"]));
+    }
+    out
+}
+
+/// A description (from [`describe`] and the others here) as indented text for people: keys as
+/// labels, certificate extensions as `name (oid)[, critical]: value`, the in-toto predicate as
+/// pretty JSON.
+pub fn to_text(v: &Value) -> String {
+    let mut out = String::new();
+    render(v, 0, &mut out);
+    out
+}
+
+fn render(v: &Value, indent: usize, out: &mut String) {
+    let pad = "  ".repeat(indent);
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m {
+                let label = k.replace('_', " ");
+                match x {
+                    // The in-toto predicate as the JSON it is.
+                    Value::Object(_) if k == "predicate" => {
+                        let pretty = serde_json::to_string_pretty(x).unwrap_or_default();
+                        out.push_str(&format!("{pad}{label}:\n"));
+                        for line in pretty.lines() {
+                            out.push_str(&format!("{pad}  {line}\n"));
+                        }
+                    }
+                    Value::Object(_) | Value::Array(_) => {
+                        out.push_str(&format!("{pad}{label}:\n"));
+                        render(x, indent + 1, out);
+                    }
+                    _ => out.push_str(&format!("{pad}{label}: {}\n", scalar(x))),
+                }
+            }
+        }
+        Value::Array(a) => {
+            if a.is_empty() {
+                out.push_str(&format!("{pad}(none)\n"));
+            }
+            for (i, x) in a.iter().enumerate() {
+                match x {
+                    // A certificate extension: `name (oid)[, critical]: value`.
+                    Value::Object(e) if e.contains_key("oid") && e.contains_key("critical") => {
+                        let critical = if e["critical"] == true {
+                            ", critical"
+                        } else {
+                            ""
+                        };
+                        let head =
+                            format!("{} ({}){critical}", scalar(&e["name"]), scalar(&e["oid"]));
+                        match &e["value"] {
+                            v @ (Value::Object(_) | Value::Array(_)) => {
+                                out.push_str(&format!("{pad}{head}:\n"));
+                                render(v, indent + 1, out);
+                            }
+                            v => out.push_str(&format!("{pad}{head}: {}\n", scalar(v))),
+                        }
+                    }
+                    Value::Object(_) | Value::Array(_) => {
+                        out.push_str(&format!("{pad}[{i}]\n"));
+                        render(x, indent + 1, out);
+                    }
+                    _ => out.push_str(&format!("{pad}- {}\n", scalar(x))),
+                }
+            }
+        }
+        x => out.push_str(&format!("{pad}{}\n", scalar(x))),
+    }
+}
+
+fn scalar(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        x => x.to_string(),
+    }
+}

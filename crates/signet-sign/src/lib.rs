@@ -10,9 +10,11 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod files;
 pub mod identity;
 pub mod log_reader;
 pub mod pep740;
+pub mod pypi_audit;
 pub mod pypi_index;
 pub mod rekor_v1;
 pub mod slsa;
@@ -394,7 +396,8 @@ impl SigningContext {
         Ok(self.sign_artifact_as(Credential::Key(key), artifact)?.0)
     }
 
-    fn sign_artifact_as(
+    /// Sign `artifact` with `cred`: the bundle, and (keyless) the signing certificate.
+    pub fn sign_artifact_as(
         &self,
         cred: Credential<'_>,
         artifact: &[u8],
@@ -455,7 +458,9 @@ impl SigningContext {
             .0)
     }
 
-    fn sign_statement_as(
+    /// Sign an in-toto statement as a DSSE envelope with `cred`: the bundle, and (keyless)
+    /// the signing certificate.
+    pub fn sign_statement_as(
         &self,
         cred: Credential<'_>,
         statement: &[u8],
@@ -511,7 +516,7 @@ fn service_error(service: &'static str, e: signet_http::Error) -> Error {
 
 /// What authorizes a signature.
 #[derive(Clone, Copy)]
-enum Credential<'a> {
+pub enum Credential<'a> {
     /// Keyless: an OIDC identity token, exchanged for a certificate of an ephemeral key.
     Token(&'a str),
     /// A managed key.
@@ -579,6 +584,15 @@ impl SignerRef<'_> {
             },
         }
         .to_json()
+    }
+}
+
+/// Who signed, for messages: `as IDENTITY` (keyless, the certificate's) or `with key HINT`.
+pub fn signed_by(cred: Credential<'_>, cert: Option<&Certificate>) -> String {
+    match (cred, cert) {
+        (_, Some(c)) => format!("as {}", c.identity()),
+        (Credential::Key(k), None) => format!("with key {}", key_hint(k)),
+        (Credential::Token(_), None) => "keylessly".into(),
     }
 }
 

@@ -448,6 +448,29 @@ impl ReadEntry {
         }
     }
 
+    /// One line per certificate the body carries: `Certificate: SAN ...; OIDC issuer ...;
+    /// valid FROM .. TO`.
+    pub fn certificate_lines(&self) -> Vec<String> {
+        self.certificates()
+            .iter()
+            .map(|cert| {
+                let san = cert
+                    .san_identities()
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|s| s.value().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                format!(
+                    "Certificate: SAN {san}; OIDC issuer {}; valid {} .. {}",
+                    cert.oidc_issuer().ok().flatten().unwrap_or_default(),
+                    signet_core::time::format_rfc3339(cert.not_before()),
+                    signet_core::time::format_rfc3339(cert.not_after())
+                )
+            })
+            .collect()
+    }
+
     /// The certificates the body carries (base64 PEM strings anywhere in it).
     pub fn certificates(&self) -> Vec<Certificate> {
         let mut out = vec![];

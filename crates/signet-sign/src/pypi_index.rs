@@ -9,6 +9,33 @@ use crate::{Error, Result};
 
 use signet_core::limits::{MAX_DIST_BYTES as MAX_DIST, MAX_INDEX_JSON as MAX_JSON};
 
+/// Most files one project's simple API page may list.
+const MAX_INDEX_FILES: usize = 100_000;
+
+/// Where a file's PEP 740 provenance is, as the simple API says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProvenanceLink {
+    /// At this URL.
+    At(String),
+    /// The index says the file has none.
+    None,
+    /// The index does not say: ask its integrity API.
+    Unknown,
+}
+
+/// A file the simple API lists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexFile {
+    /// Its file name.
+    pub filename: String,
+    /// Its download URL.
+    pub url: String,
+    /// Its sha256 (lowercase hex), when listed.
+    pub sha256: Option<String>,
+    /// Its provenance.
+    pub provenance: ProvenanceLink,
+}
+
 /// An index, e.g. `https://pypi.org`.
 pub struct PypiIndex {
     base: String,
@@ -33,6 +60,12 @@ impl PypiIndex {
     }
 
     fn get(&self, url: &str, accept: &str, max: u64) -> Result<Vec<u8>> {
+        self.get_opt(url, accept, max)?
+            .ok_or_else(|| index_error(url, "HTTP 404"))
+    }
+
+    /// As `get`, with `None` for a 404 (the index has no such document).
+    fn get_opt(&self, url: &str, accept: &str, max: u64) -> Result<Option<Vec<u8>>> {
         let req = self
             .http
             .client()
@@ -42,10 +75,86 @@ impl PypiIndex {
             .http
             .exchange(url, req, max)
             .map_err(|e| index_error(url, e.reason()))?;
-        if !(200..300).contains(&status) {
-            return Err(index_error(url, format!("HTTP {status}")));
+        match status {
+            200..=299 => Ok(Some(body)),
+            404 => Ok(None),
+            _ => Err(index_error(url, format!("HTTP {status}"))),
         }
-        Ok(body)
+    }
+
+    /// Every file the PEP 691 simple JSON API lists for `project` (normalized name), with its
+    /// sha256 and PEP 740 provenance link.
+    pub fn project_files(&self, project: &str) -> Result<Vec<IndexFile>> {
+        let url = format!("{}/simple/{project}/", self.base);
+        let body = self.get(&url, "application/vnd.pypi.simple.v1+json", MAX_JSON)?;
+        let v: Value = serde_json::from_slice(&body)
+            .map_err(|e| index_error(&url, format!("not simple API JSON: {e}")))?;
+        let files = v["files"]
+            .as_array()
+            .ok_or_else(|| index_error(&url, "no \"files\" array"))?;
+        if files.len() > MAX_INDEX_FILES {
+            return Err(index_error(
+                &url,
+                format!("more than {MAX_INDEX_FILES} files listed"),
+            ));
+        }
+        let base = reqwest::Url::parse(&url).map_err(|e| index_error(&url, e.to_string()))?;
+        let join = |href: &str| {
+            base.join(href)
+                .map(|u| u.to_string())
+                .map_err(|e| index_error(&url, format!("URL {href:?}: {e}")))
+        };
+        files
+            .iter()
+            .map(|f| {
+                let filename = f["filename"]
+                    .as_str()
+                    .ok_or_else(|| index_error(&url, "a file without a filename"))?;
+                let href = f["url"]
+                    .as_str()
+                    .ok_or_else(|| index_error(&url, format!("file {filename} has no url")))?;
+                // PEP 740: `provenance` is a URL, or null for none; absent when the index
+                // does not say (then the integrity API is asked).
+                let provenance = match f.get("provenance") {
+                    None => ProvenanceLink::Unknown,
+                    Some(Value::Null) => ProvenanceLink::None,
+                    Some(Value::String(p)) => ProvenanceLink::At(join(p)?),
+                    Some(other) => {
+                        return Err(index_error(
+                            &url,
+                            format!(
+                                "file {filename}: provenance is {other}, expected a URL or null"
+                            ),
+                        ))
+                    }
+                };
+                Ok(IndexFile {
+                    filename: filename.to_string(),
+                    url: join(href)?,
+                    sha256: f["hashes"]["sha256"].as_str().map(str::to_ascii_lowercase),
+                    provenance,
+                })
+            })
+            .collect()
+    }
+
+    /// The PEP 740 provenance of `filename` at `link` (from the simple API), else from the
+    /// integrity API; `None` when the index has none.
+    pub fn provenance_of(&self, filename: &str, link: &ProvenanceLink) -> Result<Option<Vec<u8>>> {
+        let accept = "application/vnd.pypi.integrity.v1+json";
+        match link {
+            ProvenanceLink::None => Ok(None),
+            ProvenanceLink::At(url) => self.get_opt(url, accept, MAX_JSON),
+            ProvenanceLink::Unknown => {
+                let (project, version) = signet_verify::pypi::project_and_version(filename)
+                    .map_err(|e| Error::Config(e.to_string()))?;
+                let url = format!(
+                    "{}/integrity/{project}/{version}/{filename}/provenance",
+                    self.base
+                );
+                self.get_opt(&url, accept, MAX_JSON)
+            }
+        }
     }
 
     /// The download URL of `filename` and the sha256 the simple API lists for it, if any.

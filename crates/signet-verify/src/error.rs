@@ -170,6 +170,20 @@ pub enum Error {
     Usage(String),
 }
 
+impl Rule {
+    /// For a rule that fails when a bundle comes from another Sigstore instance (a CA, log,
+    /// CT log or TSA the trusted root does not list), what it checks, for a hint.
+    pub fn instance_check(self) -> Option<&'static str> {
+        Some(match self {
+            Rule::ChainIssuer => "the certificate chain (issuing CA)",
+            Rule::TlogUnknownLog => "the transparency log entry's log ID",
+            Rule::Sct => "the certificate's SCT (CT log)",
+            Rule::Timestamp => "the RFC 3161 timestamp (TSA)",
+            _ => return None,
+        })
+    }
+}
+
 impl Error {
     /// The verification rule this error reports, if it is a verification failure.
     pub fn rule(&self) -> Option<Rule> {

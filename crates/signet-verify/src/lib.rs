@@ -22,6 +22,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod audit;
 pub mod bench;
 pub mod chain;
 mod error;
@@ -31,6 +32,7 @@ pub mod managed;
 mod material;
 pub mod policy;
 pub mod pypi;
+pub mod report;
 pub mod sct;
 pub mod signature;
 pub mod slsa;
