@@ -114,6 +114,14 @@ pub fn read_input(p: &std::path::Path) -> Result<Vec<u8>, Failure> {
     std::fs::read(p).map_err(|e| Failure::Usage(format!("reading {}: {e}", p.display())))
 }
 
+/// Read and parse a bundle the user named (unreadable: a usage error; malformed: a failure).
+pub fn read_bundle(p: &std::path::Path) -> Result<signet_core::bundle::Bundle, Failure> {
+    use anyhow::Context;
+    let bytes = read_input(p)?;
+    Ok(signet_core::bundle::Bundle::from_json(&bytes)
+        .with_context(|| format!("bundle {}", p.display()))?)
+}
+
 impl Failure {
     /// Print the error (a failed verification has printed its details already) and return
     /// the exit code: 0 ok, 1 failed verification or other failure, 2 usage.

@@ -417,67 +417,42 @@ pub fn run(t: &TrustArgs, cmd: PypiCommand) -> Result<(), Failure> {
 
 fn audit(t: &TrustArgs, a: AuditArgs) -> Result<(), Failure> {
     use signet_sign::pypi_audit;
-    use signet_verify::audit::{parse_lockfile, LockFormat, Pins};
     if t.offline {
         return Err(Failure::Usage(
-            "pypi audit asks the index: it cannot run --offline".into(),
+            "pypi audit asks the index: not with --offline".into(),
         ));
     }
-    let name = a.lockfile.display().to_string();
-    let format = LockFormat::from_file_name(&name);
-    let packages = parse_lockfile(&name, format, &crate::read_input(&a.lockfile)?)
-        .map_err(|e| Failure::Usage(e.to_string()))?;
-    let pins = match &a.pins {
-        Some(p) if p.exists() => Pins::from_toml(&p.display().to_string(), &crate::read_input(p)?)
-            .map_err(|e| Failure::Usage(e.to_string()))?,
-        Some(_) if a.update_pins => Pins::default(),
-        Some(p) => {
-            return Err(Failure::Usage(format!(
-                "{}: no such pins file (create it with --update-pins)",
-                p.display()
-            )))
-        }
-        None => Pins::default(),
-    };
+    let usage = |e: pypi_audit::InputError| Failure::Usage(e.to_string());
+    let packages = pypi_audit::read_lockfile(&a.lockfile).map_err(usage)?;
+    let pins = pypi_audit::read_pins(a.pins.as_deref(), a.update_pins).map_err(usage)?;
     let (root, _) = trust::trusted_root(t)?;
     let verifier = Verifier::new(&root).map_err(|e| Failure::Other(e.into()))?;
-    let bar = indicatif::ProgressBar::new(
-        packages.iter().map(|p| p.files.len().max(1)).sum::<usize>() as u64,
-    );
+    let files: usize = packages.iter().map(|p| p.files.len().max(1)).sum();
+    let bar = indicatif::ProgressBar::new(files as u64);
     if !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
         bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
     }
-    let rows = pypi_audit::audit(
-        &index(&a.index_url)?,
-        &verifier,
-        &packages,
-        &pins,
-        a.jobs.max(1),
-        &|n| bar.set_position(n as u64),
-    );
+    let index = index(&a.index_url)?;
+    let on_done = |n: usize| bar.set_position(n as u64);
+    let rows = pypi_audit::audit(&index, &verifier, &packages, &pins, a.jobs.max(1), &on_done);
     bar.finish_and_clear();
-    if a.json {
-        println!("{}", pypi_audit::to_json(&rows));
-    } else {
-        print!("{}", pypi_audit::table(&rows));
+    match a.json {
+        true => println!("{}", pypi_audit::to_json(&rows)),
+        false => print!("{}", pypi_audit::table(&rows)),
     }
-    let (v, n, f, s) = pypi_audit::counts(&rows);
-    eprintln!(
-        "{} files: {v} verified, {n} without provenance, {f} failed, {s} skipped",
-        rows.len()
-    );
+    eprintln!("{}", pypi_audit::summary(&rows));
     if let (true, Some(p)) = (a.update_pins, &a.pins) {
         let new = pypi_audit::updated_pins(&pins, &rows);
         std::fs::write(p, new.to_toml()).with_context(|| format!("writing {}", p.display()))?;
+        let (all, old) = (new.publishers.len(), pins.publishers.len());
         eprintln!(
-            "{} publishers pinned in {} ({} new)",
-            new.publishers.len(),
+            "{all} publishers pinned in {} ({} new)",
             p.display(),
-            new.publishers.len() - pins.publishers.len()
+            all - old
         );
     }
-    match f > 0 || (a.require_provenance && n + s > 0) {
-        true => Err(Failure::Verification),
-        false => Ok(()),
+    match pypi_audit::passed(&rows, a.require_provenance) {
+        true => Ok(()),
+        false => Err(Failure::Verification),
     }
 }

@@ -6,7 +6,6 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use signet_core::bundle::Bundle;
 use signet_core::encoding::sha256;
 use signet_core::time::format_rfc3339;
 use signet_core::trust::TrustedRoot;
@@ -217,8 +216,7 @@ fn run_verify_bundle(
     root: &TrustedRoot,
     path: &std::path::Path,
 ) -> Result<(), Failure> {
-    let b = Bundle::from_json(&crate::read_input(path)?)
-        .with_context(|| format!("{}", path.display()))?;
+    let b = crate::read_bundle(path)?;
     if b.verification_material.tlog_entries.is_empty() {
         return Err(Failure::Usage(format!(
             "{}: the bundle has no transparency log entries",

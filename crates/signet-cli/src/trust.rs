@@ -87,37 +87,20 @@ pub fn trust_config(t: &TrustArgs) -> Result<ClientTrustConfig, Failure> {
         return Ok(ClientTrustConfig::from_json(&bytes)
             .with_context(|| format!("parsing {}", p.display()))?);
     }
-    let read = |p: &std::path::Path, what: &str| {
-        std::fs::read(p).map_err(|e| Failure::Usage(format!("reading {what} {}: {e}", p.display())))
-    };
-    let signing_config = match &t.signing_config {
-        Some(p) => Some(
-            SigningConfig::from_json(&read(p, "signing config")?)
-                .with_context(|| format!("parsing {}", p.display()))?,
-        ),
-        None => None,
-    };
-    match (&t.trusted_root, signing_config) {
-        (Some(tr), Some(signing_config)) => Ok(ClientTrustConfig {
-            media_type: signet_core::trust::CLIENT_TRUST_CONFIG_MEDIA_TYPE.into(),
-            trusted_root: TrustedRoot::from_json(&read(tr, "trusted root")?)
-                .with_context(|| format!("parsing {}", tr.display()))?,
-            signing_config,
-        }),
-        (Some(_), None) => Err(Failure::Usage("signing needs a signing config too: add --signing-config FILE, or use --trust-config (a ClientTrustConfig) or --instance".into())),
-        (None, Some(signing_config)) => {
-            let (trusted_root, _) = trusted_root(t)?;
-            Ok(ClientTrustConfig {
-                media_type: signet_core::trust::CLIENT_TRUST_CONFIG_MEDIA_TYPE.into(),
-                trusted_root,
-                signing_config,
-            })
+    let Some(sc) = &t.signing_config else {
+        if t.trusted_root.is_some() {
+            return Err(Failure::Usage("signing needs a signing config too: add --signing-config FILE, or use --trust-config (a ClientTrustConfig) or --instance".into()));
         }
-        (None, None) => {
-            let m = tuf_material(t)?;
-            Ok(m.client_trust_config().with_context(|| format!("trust material from {}", m.source))?)
-        }
-    }
+        let m = tuf_material(t)?;
+        return Ok(m
+            .client_trust_config()
+            .with_context(|| format!("trust material from {}", m.source))?);
+    };
+    let signing_config = SigningConfig::from_json(&crate::read_input(sc)?)
+        .with_context(|| format!("parsing {}", sc.display()))?;
+    // The trusted root: --trusted-root, else TUF.
+    let (trusted_root, _) = trusted_root(t)?;
+    Ok(ClientTrustConfig::new(trusted_root, signing_config))
 }
 
 /// `signet trust-instance ROOT.json --instance URL`.

@@ -5,9 +5,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{anyhow, Context};
 use clap::{Args, Subcommand};
 use signet_core::bundle::Bundle;
-use signet_verify::{Artifact, IdentityMatcher, ManagedKey, Policy, Verifier};
+use signet_verify::{IdentityMatcher, ManagedKey, Policy, Verifier};
 
-use signet_sign::files::{default_bundle, Input};
+use signet_sign::files::{bundles_for, Input};
 use signet_verify::bench::run_parallel;
 
 use crate::{trust, Failure, TrustArgs};
@@ -21,6 +21,23 @@ pub enum VerifyCommand {
     Github(GithubArgs),
     /// Verify a bundle signed with a managed key (a `publicKey` hint, no certificate).
     Key(KeyArgs),
+    /// Verify an artifact's bundles against a policy file (any-of identities, k of n signers,
+    /// predicate rules, signing-time bounds; docs/policy.md).
+    Policy(PolicyArgs),
+}
+
+/// `verify policy`.
+#[derive(Args, Debug)]
+pub struct PolicyArgs {
+    /// The policy (YAML or JSON).
+    #[arg(long, value_name = "P.yaml", required = true)]
+    pub policy: PathBuf,
+    /// The bundles (default: FILE.sigstore.json); repeat for several signers.
+    #[arg(long, value_name = "FILE")]
+    pub bundle: Vec<PathBuf>,
+    /// The artifact, or `sha256:HEX` (which needs --bundle).
+    #[arg(value_name = "FILE|sha256:HEX")]
+    pub input: String,
 }
 
 /// `verify key`.
@@ -142,15 +159,9 @@ fn collect_jobs(input: &InputArgs) -> Result<Vec<Job>, Failure> {
     let mut jobs = vec![];
     for f in &input.files {
         let inp = Input::parse(f)?;
-        let bundle = match (&input.bundle, &inp) {
-            (Some(b), _) => b.clone(),
-            (None, Input::File(p)) => default_bundle(p)?,
-            (None, Input::Digest(_)) => {
-                return Err(Failure::Usage(
-                    "verifying a digest input (sha256:*) needs --bundle".into(),
-                ))
-            }
-        };
+        let named: Vec<PathBuf> = input.bundle.iter().cloned().collect();
+        // Never empty: the one named, or the default one.
+        let bundle = bundles_for(&inp, &named)?.remove(0);
         if !bundle.is_file() {
             return Err(Failure::Usage(format!(
                 "Missing verification materials for {f}: {}",
@@ -190,18 +201,11 @@ struct Outcome {
 
 /// Verify one job: its outcome, or why it failed.
 fn verify_one(verifier: &Verifier, mode: &Mode, job: &Job) -> anyhow::Result<Outcome> {
-    let bundle_bytes = std::fs::read(&job.bundle)
-        .with_context(|| format!("reading bundle {}", job.bundle.display()))?;
-    let bundle = Bundle::from_json(&bundle_bytes)
-        .with_context(|| format!("bundle {}", job.bundle.display()))?;
-    let data;
-    let artifact = match &job.input {
-        Input::File(p) => {
-            data = std::fs::read(p).with_context(|| format!("reading {}", p.display()))?;
-            Artifact::Bytes(&data)
-        }
-        Input::Digest(d) => Artifact::Sha256(*d),
-    };
+    let shown = job.bundle.display();
+    let bytes = std::fs::read(&job.bundle).with_context(|| format!("reading bundle {shown}"))?;
+    let bundle = Bundle::from_json(&bytes).with_context(|| format!("bundle {shown}"))?;
+    let data = job.input.read().context("reading the input")?;
+    let artifact = job.input.artifact(&data);
     let (signer, times, entries, statement) = match mode {
         Mode::Identity(policy) => {
             let v = verifier
@@ -323,6 +327,7 @@ pub fn run(trust_args: &TrustArgs, cmd: VerifyCommand) -> Result<(), Failure> {
             };
             verify_all(trust_args, &a.input, Mode::Identity(policy))
         }
+        VerifyCommand::Policy(a) => verify_policy(trust_args, a),
         VerifyCommand::Key(a) => {
             let keys = load_keys(&a.key)?;
             verify_all(trust_args, &a.input, Mode::Keys(keys))
@@ -369,5 +374,41 @@ pub fn run_conformance(trust_args: &TrustArgs, cmd: ConformanceCommand) -> Resul
             verify_all(trust_args, &input, mode)
         }
         ConformanceCommand::SignBundle(a) => crate::sign::run_conformance_sign(trust_args, a),
+    }
+}
+
+/// `signet verify policy`: every bundle verified and checked against the policy file; exit 0
+/// when the threshold of distinct signers holds.
+fn verify_policy(t: &TrustArgs, a: PolicyArgs) -> Result<(), Failure> {
+    use signet_verify::policy_file::PolicyFile;
+    let shown = a.policy.display().to_string();
+    let policy = PolicyFile::parse(&shown, &crate::read_input(&a.policy)?)
+        .and_then(|p| p.compile(&shown))
+        .map_err(|e| Failure::Usage(e.to_string()))?;
+    let input = Input::parse(&a.input)?;
+    let bundles = bundles_for(&input, &a.bundle)?
+        .iter()
+        .map(|p| Ok((p.display().to_string(), crate::read_bundle(p)?)))
+        .collect::<Result<Vec<_>, Failure>>()?;
+    let (root, _) = trust::trusted_root(t)?;
+    let verifier = Verifier::new(&root).context("trusted root")?;
+    let data = input.read().context("reading the input")?;
+    let artifact = input.artifact(&data);
+    let ev = policy.evaluate(&verifier, artifact, &bundles);
+    for b in &ev.bundles {
+        match &b.result {
+            Ok((san, iss)) => eprintln!("OK: {}: signed by {san} ({iss})", b.label),
+            Err(e) => eprintln!("FAIL: {}: {}", b.label, crate::error_text(e)),
+        }
+    }
+    match ev.threshold {
+        Ok(()) => {
+            eprintln!("OK: {}: {} distinct signer(s)", a.input, ev.signers.len());
+            Ok(())
+        }
+        Err(e) => {
+            eprintln!("FAIL: {}: {e}", a.input);
+            Err(Failure::Verification)
+        }
     }
 }

@@ -254,6 +254,15 @@ pub struct ClientTrustConfig {
 }
 
 impl ClientTrustConfig {
+    /// A trust config of `trusted_root` and `signing_config`, with the v0.1 media type.
+    pub fn new(trusted_root: TrustedRoot, signing_config: SigningConfig) -> Self {
+        ClientTrustConfig {
+            media_type: CLIENT_TRUST_CONFIG_MEDIA_TYPE.into(),
+            trusted_root,
+            signing_config,
+        }
+    }
+
     /// Parse and check the media type.
     pub fn from_json(bytes: &[u8]) -> Result<Self> {
         let c: ClientTrustConfig = parse_json("client trust config", bytes)?;

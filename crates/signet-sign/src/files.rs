@@ -33,6 +33,9 @@ pub enum FileError {
         /// `FILE.sigstore`.
         legacy: String,
     },
+    /// A digest input without a bundle named.
+    #[error("verifying a digest input (sha256:*) needs --bundle")]
+    DigestNeedsBundle,
     /// `--bundle` names one bundle for several inputs.
     #[error("--bundle can only be used with a single input file")]
     OneBundleManyInputs,
@@ -103,6 +106,24 @@ impl Input {
     }
 }
 
+impl Input {
+    /// The bytes to verify: a file's contents (read now), none for a digest.
+    pub fn read(&self) -> std::io::Result<Option<Vec<u8>>> {
+        match self {
+            Input::File(p) => std::fs::read(p).map(Some),
+            Input::Digest(_) => Ok(None),
+        }
+    }
+
+    /// The artifact to verify, over the bytes [`Input::read`] returned.
+    pub fn artifact<'a>(&self, data: &'a Option<Vec<u8>>) -> signet_verify::Artifact<'a> {
+        match (self, data) {
+            (Input::Digest(d), _) => signet_verify::Artifact::Sha256(*d),
+            (Input::File(_), d) => signet_verify::Artifact::Bytes(d.as_deref().unwrap_or_default()),
+        }
+    }
+}
+
 /// The bundle of `file` when none is named: `FILE.sigstore.json`, else the legacy
 /// `FILE.sigstore` when only it exists; both existing is an error.
 pub fn default_bundle(file: &Path) -> Result<PathBuf, FileError> {
@@ -115,6 +136,16 @@ pub fn default_bundle(file: &Path) -> Result<PathBuf, FileError> {
         }),
         (false, true) => Ok(legacy),
         _ => Ok(json),
+    }
+}
+
+/// The bundles to verify `input` with: those named, else its default bundle (a digest needs
+/// one named).
+pub fn bundles_for(input: &Input, named: &[PathBuf]) -> Result<Vec<PathBuf>, FileError> {
+    match (named.is_empty(), input) {
+        (false, _) => Ok(named.to_vec()),
+        (true, Input::File(p)) => Ok(vec![default_bundle(p)?]),
+        (true, Input::Digest(_)) => Err(FileError::DigestNeedsBundle),
     }
 }
 

@@ -449,3 +449,72 @@ pub fn to_json(rows: &[FileAudit]) -> serde_json::Value {
         "summary": {"verified": v, "no_provenance": n, "failed": f, "skipped": s},
     })
 }
+
+/// Why an audit's inputs cannot be used (a usage error).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum InputError {
+    /// A file cannot be read.
+    #[error("reading {path}: {reason}")]
+    Read {
+        /// The file.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+    /// The lockfile or pins file is malformed.
+    #[error(transparent)]
+    Format(#[from] signet_verify::audit::Error),
+    /// The pins file named does not exist (and is not to be created).
+    #[error("{path}: no such pins file (create it with --update-pins)")]
+    NoPins {
+        /// The file.
+        path: String,
+    },
+}
+
+fn read(p: &std::path::Path) -> Result<Vec<u8>, InputError> {
+    std::fs::read(p).map_err(|e| InputError::Read {
+        path: p.display().to_string(),
+        reason: e.to_string(),
+    })
+}
+
+/// The packages of the lockfile at `p`, its format known by its name.
+pub fn read_lockfile(p: &std::path::Path) -> Result<Vec<LockedPackage>, InputError> {
+    let name = p.display().to_string();
+    let format = signet_verify::audit::LockFormat::from_file_name(&name);
+    Ok(signet_verify::audit::parse_lockfile(
+        &name,
+        format,
+        &read(p)?,
+    )?)
+}
+
+/// The pins at `p` (none named: no pins; missing: empty when `create`, else an error).
+pub fn read_pins(p: Option<&std::path::Path>, create: bool) -> Result<Pins, InputError> {
+    match p {
+        None => Ok(Pins::default()),
+        Some(p) if p.exists() => Ok(Pins::from_toml(&p.display().to_string(), &read(p)?)?),
+        Some(_) if create => Ok(Pins::default()),
+        Some(p) => Err(InputError::NoPins {
+            path: p.display().to_string(),
+        }),
+    }
+}
+
+/// One line: how many files ended how.
+pub fn summary(rows: &[FileAudit]) -> String {
+    let (v, n, f, s) = counts(rows);
+    format!(
+        "{} files: {v} verified, {n} without provenance, {f} failed, {s} skipped",
+        rows.len()
+    )
+}
+
+/// Whether the audit holds: nothing failed, and with `require_provenance` every file has
+/// verified provenance.
+pub fn passed(rows: &[FileAudit], require_provenance: bool) -> bool {
+    let (_, n, f, s) = counts(rows);
+    f == 0 && !(require_provenance && n + s > 0)
+}

@@ -31,6 +31,7 @@ pub mod log_entry;
 pub mod managed;
 mod material;
 pub mod policy;
+pub mod policy_file;
 pub mod pypi;
 pub mod report;
 pub mod sct;
