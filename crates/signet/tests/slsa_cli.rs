@@ -408,6 +408,60 @@ fn provenance(artifact: &[u8], builder: &str) -> Vec<u8> {
     .unwrap()
 }
 
+/// The GitHub workflow certificate of a tag push of example-package, as `san`.
+fn workflow_cert(san: &str) -> SignOptions {
+    SignOptions::new(Identity::uri(san), GH)
+        .extension(2, "push")
+        .extension(3, COMMIT)
+        .extension(5, "slsa-framework/example-package")
+        .extension(6, "refs/tags/v1.2.3")
+        .extension(12, "https://github.com/slsa-framework/example-package")
+        .extension(13, COMMIT)
+        .extension(14, "refs/tags/v1.2.3")
+        .extension(20, "push")
+}
+
+/// Provenance in a Rekor v2 bundle, dated by an RFC 3161 timestamp (no SET: slsa-verifier,
+/// which requires a Rekor v1 SET, cannot verify these), verifies offline with the source and
+/// tag checks; without the timestamp nothing dates it and it fails.
+#[test]
+fn provenance_in_a_rekor_v2_bundle_with_a_timestamp_verifies_offline() {
+    let vs = VirtualSigstore::new().unwrap();
+    let artifact = b"rekor v2 slsa artifact\n".to_vec();
+    let builder = format!("{G}/{GENERIC_YML}@refs/tags/v2.1.0");
+    let payload = provenance(&artifact, &builder);
+    let dir = tempfile::tempdir().unwrap();
+    let art = dir.path().join("artifact");
+    std::fs::write(&art, &artifact).unwrap();
+    let root = dir.path().join("trusted_root.json");
+    std::fs::write(&root, vs.trusted_root_json().unwrap()).unwrap();
+    let run = |timestamp: bool, extra: &[&str]| {
+        let opts = workflow_cert(&builder)
+            .rekor_v2_with_tsa()
+            .with_timestamp(timestamp);
+        let b = vs.sign_dsse(INTOTO_PAYLOAD_TYPE, &payload, &opts).unwrap();
+        assert_eq!(
+            b.verification_material.tlog_entries[0].kind_version.version,
+            "0.0.2"
+        );
+        let prov = dir.path().join("artifact.sigstore.json");
+        std::fs::write(&prov, b.to_json().unwrap()).unwrap();
+        let mut args = vec!["--offline", "--trusted-root", root.to_str().unwrap()];
+        args.extend(["slsa", "verify-artifact", art.to_str().unwrap()]);
+        args.extend([
+            "--provenance-path",
+            prov.to_str().unwrap(),
+            "--source-uri",
+            SRC,
+        ]);
+        args.extend(extra);
+        signet(&args)
+    };
+    assert_built_by(&run(true, &["--source-tag", "v1.2.3"]), &builder);
+    assert_fail(&run(true, &["--source-tag", "v1.2.4"]), "tag");
+    assert_fail(&run(false, &[]), "signing time");
+}
+
 struct Online {
     _dir: tempfile::TempDir,
     artifact: String,
@@ -424,16 +478,9 @@ fn online_fixture(san: &str, serve_entry: bool) -> Online {
     let artifact = b"online slsa artifact\n".to_vec();
     let builder = format!("{G}/{GENERIC_YML}@refs/tags/v2.1.0");
     let payload = provenance(&artifact, &builder);
-    let opts = SignOptions::new(Identity::uri(san), GH)
-        .extension(2, "push")
-        .extension(3, COMMIT)
-        .extension(5, "slsa-framework/example-package")
-        .extension(6, "refs/tags/v1.2.3")
-        .extension(12, "https://github.com/slsa-framework/example-package")
-        .extension(13, COMMIT)
-        .extension(14, "refs/tags/v1.2.3")
-        .extension(20, "push");
-    let b = vs.sign_dsse(INTOTO_PAYLOAD_TYPE, &payload, &opts).unwrap();
+    let b = vs
+        .sign_dsse(INTOTO_PAYLOAD_TYPE, &payload, &workflow_cert(san))
+        .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let art = dir.path().join("artifact");
     std::fs::write(&art, &artifact).unwrap();
