@@ -249,11 +249,28 @@ pub fn verify_builder_identity(leaf: &Certificate, expected: Option<&str>) -> Re
             TRUSTED_WORKFLOWS.join(",")
         )));
     }
-    if let Some(e) = expected.filter(|e| !e.is_empty()) {
+    // A delegator (BYOB) signs for the builder the provenance names: `--builder-id` is
+    // matched against that (see [`verify_provenance`]), not the certificate.
+    if let Some(e) = expected.filter(|e| !e.is_empty() && !is_delegator(&id)) {
         id.matches_loose(e)?;
     }
     verify_builder_ref(&id.version)?;
     Ok(id)
+}
+
+/// The BYOB delegator workflows: a certificate for one of these signs provenance whose builder
+/// is a trusted reusable workflow (TRW) of another repository.
+pub const DELEGATOR_WORKFLOWS: &[&str] = &[
+    "delegator_generic_slsa3.yml",
+    "delegator_lowperms-generic_slsa3.yml",
+];
+
+/// Whether the certificate's builder is a BYOB delegator.
+pub fn is_delegator(cert_builder: &BuilderId) -> bool {
+    cert_builder
+        .name
+        .strip_prefix(TRUSTED_BUILDER_PREFIX)
+        .is_some_and(|w| DELEGATOR_WORKFLOWS.contains(&w))
 }
 
 /// The builder ref must be `refs/tags/vX.Y.Z` (no prerelease, no build metadata).
@@ -472,10 +489,19 @@ impl Provenance {
                     .unwrap_or(Value::Null);
                 let repo = get_str(&wf, &["repository"]).unwrap_or_default();
                 let r = get_str(&wf, &["ref"]).unwrap_or_default();
-                let trigger_uri = if repo.is_empty() {
-                    String::new()
-                } else {
+                let trigger_uri = if !repo.is_empty() {
                     format!("git+{repo}@{r}")
+                } else {
+                    // BYOB (delegator-generic): the caller workflow is GITHUB_WORKFLOW_REF,
+                    // `OWNER/REPO/PATH@REF`, in the internal parameters.
+                    get_str(&bd, &["internalParameters", "GITHUB_WORKFLOW_REF"])
+                        .and_then(|w| w.split_once('@'))
+                        .and_then(|(path, r)| {
+                            let mut parts = path.splitn(3, '/');
+                            let (o, n) = (parts.next()?, parts.next()?);
+                            Some(format!("git+https://github.com/{o}/{n}@{r}"))
+                        })
+                        .unwrap_or_default()
                 };
                 let github = bd
                     .pointer("/internalParameters/github")
@@ -485,6 +511,13 @@ impl Provenance {
                 let mut env = Map::new();
                 for (k, v) in github {
                     env.insert(format!("GITHUB_{}", k.to_uppercase()), v);
+                }
+                // BYOB writes the GitHub context flat, as GITHUB_* internal parameters.
+                let internal = bd.pointer("/internalParameters").and_then(Value::as_object);
+                for (k, v) in internal.into_iter().flatten() {
+                    if k.starts_with("GITHUB_") {
+                        env.entry(k.clone()).or_insert(v.clone());
+                    }
                 }
                 if let Some(r) = wf.get("ref") {
                     env.entry("GITHUB_REF".to_string()).or_insert(r.clone());
@@ -833,6 +866,21 @@ pub fn verify_provenance(
 ) -> Result<Outcome> {
     let builder = verify_builder_identity(leaf, opts.builder_id.as_deref())?;
     let (st, p) = parse_provenance(payload, ALLOWED_BUILD_TYPES)?;
+    if is_delegator(&builder) {
+        // BYOB: the provenance names the trusted reusable workflow the delegator ran, at a
+        // release tag; the user says which one they trust (slsa-verifier's `--builder-id`).
+        let want = opts.builder_id.as_deref().filter(|b| !b.is_empty()).ok_or_else(|| {
+            Error::BuilderId(format!(
+                "the certificate's builder is the BYOB delegator {builder}: give --builder-id naming the trusted reusable workflow the provenance names ({:?})",
+                p.builder_id
+            ))
+        })?;
+        let trw = BuilderId::parse(&p.builder_id, true)?;
+        verify_builder_ref(&trw.version)
+            .map_err(|e| Error::BuilderId(format!("provenance builder {:?}: {e}", p.builder_id)))?;
+        trw.matches_loose(want)?;
+        return check_source_and_constraints(leaf, trw, st, &p, artifact_sha256, opts);
+    }
     // The provenance builder must be exactly the certificate's (vX.Y.Z ~ refs/tags/vX.Y.Z).
     let pid = BuilderId::parse(&p.builder_id, false)?;
     let same_version =

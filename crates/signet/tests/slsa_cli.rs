@@ -462,6 +462,132 @@ fn provenance_in_a_rekor_v2_bundle_with_a_timestamp_verifies_offline() {
     assert_fail(&run(false, &[]), "signing time");
 }
 
+/// SLSA v1.0 provenance as the BYOB delegator writes it for a tag push of example-package
+/// built by the trusted reusable workflow `trw` (`NAME@REF`).
+fn byob_provenance(artifact: &[u8], trw: &str) -> Vec<u8> {
+    serde_json::to_vec(&json!({
+        "_type": "https://in-toto.io/Statement/v1",
+        "predicateType": "https://slsa.dev/provenance/v1",
+        "subject": [{"name": "artifact", "digest": {"sha256": hex::encode(sha256(artifact))}}],
+        "predicate": {
+            "buildDefinition": {
+                "buildType": "https://github.com/slsa-framework/slsa-github-generator/delegator-generic@v0",
+                "externalParameters": {"inputs": {"version": "1.2.3"}, "vars": {}},
+                "internalParameters": {
+                    "GITHUB_ACTOR_ID": "1",
+                    "GITHUB_EVENT_NAME": "push",
+                    "GITHUB_EVENT_PAYLOAD": {"base_ref": "refs/heads/main", "ref": "refs/tags/v1.2.3"},
+                    "GITHUB_REF": "refs/tags/v1.2.3",
+                    "GITHUB_REF_TYPE": "tag",
+                    "GITHUB_REPOSITORY": "slsa-framework/example-package",
+                    "GITHUB_SHA": COMMIT,
+                    "GITHUB_WORKFLOW_REF": "slsa-framework/example-package/.github/workflows/release.yml@refs/tags/v1.2.3"
+                },
+                "resolvedDependencies": [{
+                    "uri": "git+https://github.com/slsa-framework/example-package@refs/tags/v1.2.3",
+                    "digest": {"gitCommit": COMMIT}
+                }]
+            },
+            "runDetails": {
+                "builder": {"id": trw},
+                "metadata": {"invocationId": "https://github.com/slsa-framework/example-package/actions/runs/1/attempts/1"}
+            }
+        }
+    }))
+    .unwrap()
+}
+
+/// BYOB: the certificate is the delegator's, the provenance names the trusted reusable
+/// workflow, and `--builder-id` (required) selects it, as slsa-verifier does; both delegators.
+#[test]
+fn byob_delegator_provenance_needs_and_matches_the_builder_id() {
+    let vs = VirtualSigstore::new().unwrap();
+    let artifact = b"byob artifact\n".to_vec();
+    let trw_name = "https://github.com/org/builders/.github/workflows/builder.yml";
+    let dir = tempfile::tempdir().unwrap();
+    let art = dir.path().join("artifact");
+    std::fs::write(&art, &artifact).unwrap();
+    let root = dir.path().join("trusted_root.json");
+    std::fs::write(&root, vs.trusted_root_json().unwrap()).unwrap();
+    let run = |delegator: &str, trw: &str, extra: &[&str]| {
+        let san = format!("{G}/{delegator}@refs/tags/v2.1.0");
+        let b = vs
+            .sign_dsse(
+                INTOTO_PAYLOAD_TYPE,
+                &byob_provenance(&artifact, trw),
+                &workflow_cert(&san),
+            )
+            .unwrap();
+        let prov = dir.path().join("artifact.sigstore.json");
+        std::fs::write(&prov, b.to_json().unwrap()).unwrap();
+        let mut args = vec!["--offline", "--trusted-root", root.to_str().unwrap()];
+        args.extend(["slsa", "verify-artifact", art.to_str().unwrap()]);
+        args.extend([
+            "--provenance-path",
+            prov.to_str().unwrap(),
+            "--source-uri",
+            SRC,
+        ]);
+        args.extend(extra);
+        signet(&args)
+    };
+    let trw = format!("{trw_name}@refs/tags/v1.0.0");
+    for delegator in [
+        "delegator_generic_slsa3.yml",
+        "delegator_lowperms-generic_slsa3.yml",
+    ] {
+        for id in [
+            trw_name.to_string(),
+            format!("{trw_name}@v1.0.0"),
+            trw.clone(),
+        ] {
+            let o = run(
+                delegator,
+                &trw,
+                &["--builder-id", &id, "--source-tag", "v1.2.3"],
+            );
+            assert_built_by(&o, &trw);
+        }
+    }
+    let d = "delegator_generic_slsa3.yml";
+    // --builder-id is required, and must name the provenance's builder.
+    assert_fail(&run(d, &trw, &[]), "--builder-id");
+    assert_fail(
+        &run(
+            d,
+            &trw,
+            &[
+                "--builder-id",
+                "https://github.com/org/other/.github/workflows/builder.yml",
+            ],
+        ),
+        "builder",
+    );
+    assert_fail(
+        &run(d, &trw, &["--builder-id", &format!("{trw_name}@v1.0.1")]),
+        "version",
+    );
+    // The trusted reusable workflow must be at a release tag.
+    let branch = format!("{trw_name}@refs/heads/main");
+    assert_fail(&run(d, &branch, &["--builder-id", trw_name]), "builder");
+    // The source checks still hold.
+    assert_fail(
+        &run(
+            d,
+            &trw,
+            &["--builder-id", trw_name, "--source-tag", "v9.9.9"],
+        ),
+        "tag",
+    );
+    // A non-delegator generator cannot sign for another builder.
+    let o = run(
+        "generator_generic_slsa3.yml",
+        &trw,
+        &["--builder-id", trw_name],
+    );
+    assert_fail(&o, "builder");
+}
+
 struct Online {
     _dir: tempfile::TempDir,
     artifact: String,
