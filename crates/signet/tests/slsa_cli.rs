@@ -465,13 +465,24 @@ fn provenance_in_a_rekor_v2_bundle_with_a_timestamp_verifies_offline() {
 /// SLSA v1.0 provenance as the BYOB delegator writes it for a tag push of example-package
 /// built by the trusted reusable workflow `trw` (`NAME@REF`).
 fn byob_provenance(artifact: &[u8], trw: &str) -> Vec<u8> {
+    v1_provenance(
+        artifact,
+        trw,
+        "https://github.com/slsa-framework/slsa-github-generator/delegator-generic@v0",
+    )
+}
+
+/// SLSA v1.0 provenance in the shape the BYOB delegator and the container-based builder share
+/// (the caller workflow and GitHub context as GITHUB_* internal parameters, the source as the
+/// first resolved dependency).
+fn v1_provenance(artifact: &[u8], builder: &str, build_type: &str) -> Vec<u8> {
     serde_json::to_vec(&json!({
         "_type": "https://in-toto.io/Statement/v1",
         "predicateType": "https://slsa.dev/provenance/v1",
         "subject": [{"name": "artifact", "digest": {"sha256": hex::encode(sha256(artifact))}}],
         "predicate": {
             "buildDefinition": {
-                "buildType": "https://github.com/slsa-framework/slsa-github-generator/delegator-generic@v0",
+                "buildType": build_type,
                 "externalParameters": {"inputs": {"version": "1.2.3"}, "vars": {}},
                 "internalParameters": {
                     "GITHUB_ACTOR_ID": "1",
@@ -489,7 +500,7 @@ fn byob_provenance(artifact: &[u8], trw: &str) -> Vec<u8> {
                 }]
             },
             "runDetails": {
-                "builder": {"id": trw},
+                "builder": {"id": builder},
                 "metadata": {"invocationId": "https://github.com/slsa-framework/example-package/actions/runs/1/attempts/1"}
             }
         }
@@ -586,6 +597,59 @@ fn byob_delegator_provenance_needs_and_matches_the_builder_id() {
         &["--builder-id", trw_name],
     );
     assert_fail(&o, "builder");
+}
+
+/// The container-based builder: v1.0 provenance of the BYOB shape, its builder exactly the
+/// certificate's; source and tag checks as for the other builders.
+#[test]
+fn container_based_builder_provenance_verifies() {
+    let vs = VirtualSigstore::new().unwrap();
+    let artifact = b"container-based artifact\n".to_vec();
+    let builder = format!("{G}/builder_container-based_slsa3.yml@refs/tags/v2.1.0");
+    let dir = tempfile::tempdir().unwrap();
+    let art = dir.path().join("artifact");
+    std::fs::write(&art, &artifact).unwrap();
+    let root = dir.path().join("trusted_root.json");
+    std::fs::write(&root, vs.trusted_root_json().unwrap()).unwrap();
+    let run = |prov_builder: &str, build_type: &str, extra: &[&str]| {
+        let payload = v1_provenance(&artifact, prov_builder, build_type);
+        let b = vs
+            .sign_dsse(INTOTO_PAYLOAD_TYPE, &payload, &workflow_cert(&builder))
+            .unwrap();
+        let prov = dir.path().join("artifact.sigstore.json");
+        std::fs::write(&prov, b.to_json().unwrap()).unwrap();
+        let mut args = vec!["--offline", "--trusted-root", root.to_str().unwrap()];
+        args.extend(["slsa", "verify-artifact", art.to_str().unwrap()]);
+        args.extend([
+            "--provenance-path",
+            prov.to_str().unwrap(),
+            "--source-uri",
+            SRC,
+        ]);
+        args.extend(extra);
+        signet(&args)
+    };
+    let container = "https://slsa.dev/container-based-build/v0.1?draft";
+    assert_built_by(
+        &run(
+            &builder,
+            container,
+            &["--source-tag", "v1.2.3", "--source-branch", "main"],
+        ),
+        &builder,
+    );
+    assert_fail(
+        &run(&builder, container, &["--source-branch", "dev"]),
+        "branch",
+    );
+    // Its provenance must name it, not another builder.
+    let other = format!("{G}/generator_generic_slsa3.yml@refs/tags/v2.1.0");
+    assert_fail(&run(&other, container, &[]), "builder");
+    // An unknown buildType is refused.
+    assert_fail(
+        &run(&builder, "https://example.com/build@v1", &[]),
+        "buildtype",
+    );
 }
 
 struct Online {
