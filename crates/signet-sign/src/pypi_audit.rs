@@ -168,6 +168,21 @@ fn resolve(index: &PypiIndex, i: usize, p: &LockedPackage) -> Result<Resolved, U
         .collect();
     let mut out = vec![];
     let mut failed: Unresolved = vec![];
+    // A file the index lists, audited against the index's sha256.
+    let from_index = |f: &IndexFile| match &f.sha256 {
+        Some(sha) => Ok(Target {
+            package: i,
+            filename: f.filename.clone(),
+            sha256: sha.clone(),
+            sha256_source: "index",
+            provenance: f.provenance.clone(),
+        }),
+        None => Err((
+            f.filename.clone(),
+            None,
+            "neither the lockfile nor the index gives its sha256".to_string(),
+        )),
+    };
     if p.files.is_empty() {
         // No hashes pinned: every file of the version, with the index's sha256.
         if of_version.is_empty() {
@@ -178,19 +193,9 @@ fn resolve(index: &PypiIndex, i: usize, p: &LockedPackage) -> Result<Resolved, U
             ));
         }
         for f in of_version {
-            match &f.sha256 {
-                Some(sha) => out.push(Target {
-                    package: i,
-                    filename: f.filename.clone(),
-                    sha256: sha.clone(),
-                    sha256_source: "index",
-                    provenance: f.provenance.clone(),
-                }),
-                None => failed.push((
-                    f.filename.clone(),
-                    None,
-                    "neither the lockfile nor the index gives its sha256".into(),
-                )),
+            match from_index(f) {
+                Ok(t) => out.push(t),
+                Err(e) => failed.push(e),
             }
         }
     } else {
@@ -210,19 +215,9 @@ fn resolve(index: &PypiIndex, i: usize, p: &LockedPackage) -> Result<Resolved, U
                     sha256_source: "lockfile",
                     provenance: f.provenance.clone(),
                 }),
-                (Some(f), None) => match &f.sha256 {
-                    Some(sha) => out.push(Target {
-                        package: i,
-                        filename: f.filename.clone(),
-                        sha256: sha.clone(),
-                        sha256_source: "index",
-                        provenance: f.provenance.clone(),
-                    }),
-                    None => failed.push((
-                        f.filename.clone(),
-                        None,
-                        "neither the lockfile nor the index gives its sha256".into(),
-                    )),
+                (Some(f), None) => match from_index(f) {
+                    Ok(t) => out.push(t),
+                    Err(e) => failed.push(e),
                 },
                 (None, sha) => failed.push((
                     lf.filename.clone().unwrap_or_default(),

@@ -387,6 +387,42 @@ fn tables<'a>(
         .collect()
 }
 
+fn package_name<'a>(file: &str, p: &'a toml::Table) -> Result<&'a str> {
+    str_field(p, "name")
+        .ok_or_else(|| format_err(file, "a name for every package", "a package without one"))
+}
+
+/// A package's sdist and wheels, each with its file name (`name_key`, else the URL's last
+/// segment), URL and sha256 (`sha256_of`).
+fn package_files(
+    file: &str,
+    p: &toml::Table,
+    name_key: &str,
+    sha256_of: fn(&toml::Table) -> Option<String>,
+) -> Result<Vec<LockedFile>> {
+    let sdist = p.get("sdist").and_then(|v| v.as_table());
+    let wheels = tables(
+        file,
+        p.get("wheels"),
+        "wheels of one package",
+        MAX_FILES_PER_PACKAGE,
+    )?;
+    Ok(sdist
+        .into_iter()
+        .chain(wheels)
+        .map(|f| {
+            let url = str_field(f, "url").map(str::to_string);
+            LockedFile {
+                filename: str_field(f, name_key)
+                    .map(str::to_string)
+                    .or_else(|| url.as_deref().and_then(url_file_name)),
+                url,
+                sha256: sha256_of(f),
+            }
+        })
+        .collect())
+}
+
 /// PEP 751: `[[packages]]` with `name`, `version`, `[packages.sdist]`, `[[packages.wheels]]`
 /// (`name`, `url`, `hashes.sha256`), `attestation-identities`; `vcs`, `directory` and
 /// `archive` packages come from no index.
@@ -401,38 +437,19 @@ fn parse_pylock(file: &str, text: &str) -> Result<Vec<LockedPackage>> {
     }
     let mut out = vec![];
     for p in tables(file, doc.get("packages"), "packages", MAX_PACKAGES)? {
-        let name = str_field(p, "name")
-            .ok_or_else(|| format_err(file, "a name for every package", "a package without one"))?;
+        let name = package_name(file, p)?;
         let version = str_field(p, "version").unwrap_or("").to_string();
         let source = ["vcs", "directory", "archive"]
             .into_iter()
             .find(|k| p.contains_key(*k))
             .map(|k| Source::Other(k.to_string()))
             .unwrap_or(Source::Index);
-        let mut files = vec![];
-        let sdist = p.get("sdist").and_then(|v| v.as_table());
-        let wheels = tables(
-            file,
-            p.get("wheels"),
-            "wheels of one package",
-            MAX_FILES_PER_PACKAGE,
-        )?;
-        for f in sdist.into_iter().chain(wheels) {
-            let url = str_field(f, "url").map(str::to_string);
-            let filename = str_field(f, "name")
-                .map(str::to_string)
-                .or_else(|| url.as_deref().and_then(url_file_name));
-            let sha256 = f
-                .get("hashes")
+        let files = package_files(file, p, "name", |f| {
+            f.get("hashes")
                 .and_then(|h| h.as_table())
                 .and_then(|h| str_field(h, "sha256"))
-                .map(str::to_ascii_lowercase);
-            files.push(LockedFile {
-                filename,
-                url,
-                sha256,
-            });
-        }
+                .map(str::to_ascii_lowercase)
+        })?;
         if source == Source::Index && version.is_empty() {
             return Err(format_err(
                 file,
@@ -491,8 +508,7 @@ fn parse_uv_lock(file: &str, text: &str) -> Result<Vec<LockedPackage>> {
     }
     let mut out = vec![];
     for p in tables(file, doc.get("package"), "packages", MAX_PACKAGES)? {
-        let name = str_field(p, "name")
-            .ok_or_else(|| format_err(file, "a name for every package", "a package without one"))?;
+        let name = package_name(file, p)?;
         let version = str_field(p, "version").unwrap_or("").to_string();
         let src = p.get("source").and_then(|v| v.as_table());
         let kind = src
@@ -504,26 +520,11 @@ fn parse_uv_lock(file: &str, text: &str) -> Result<Vec<LockedPackage>> {
             "" => Source::Other("no source".into()),
             other => Source::Other(other.to_string()),
         };
-        let mut files = vec![];
-        let sdist = p.get("sdist").and_then(|v| v.as_table());
-        let wheels = tables(
-            file,
-            p.get("wheels"),
-            "wheels of one package",
-            MAX_FILES_PER_PACKAGE,
-        )?;
-        for f in sdist.into_iter().chain(wheels) {
-            let url = str_field(f, "url").map(str::to_string);
-            files.push(LockedFile {
-                filename: str_field(f, "filename")
-                    .map(str::to_string)
-                    .or_else(|| url.as_deref().and_then(url_file_name)),
-                url,
-                sha256: str_field(f, "hash")
-                    .and_then(|h| h.strip_prefix("sha256:"))
-                    .map(str::to_ascii_lowercase),
-            });
-        }
+        let files = package_files(file, p, "filename", |f| {
+            str_field(f, "hash")
+                .and_then(|h| h.strip_prefix("sha256:"))
+                .map(str::to_ascii_lowercase)
+        })?;
         out.push(LockedPackage {
             name: normalize_name(name),
             version,

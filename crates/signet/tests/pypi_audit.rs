@@ -196,32 +196,49 @@ fn row<'a>(r: &'a Run, file: &str) -> &'a serde_json::Value {
         .unwrap_or_else(|| panic!("no row for {file}: {:?}", r.rows))
 }
 
-fn setup() -> Option<(PathBuf, Vec<Dist>, Index, tempfile::TempDir)> {
+/// The real distributions, the loopback index serving their provenance, a work directory,
+/// the public-good trusted root and the path of a pylock.toml to write there.
+struct Fixture {
+    ds: Vec<Dist>,
+    idx: Index,
+    work: tempfile::TempDir,
+    root: PathBuf,
+    lock: PathBuf,
+}
+
+fn setup() -> Option<Fixture> {
     let d = signet_testing::fixtures::require("")?;
     let ds = dists(&d);
     let idx = index(&d, &ds);
-    Some((d, ds, idx, tempfile::tempdir().unwrap()))
+    let work = tempfile::tempdir().unwrap();
+    let lock = work.path().join("pylock.toml");
+    Some(Fixture {
+        ds,
+        idx,
+        root: d.join("trust/prod.trusted_root.json"),
+        lock,
+        work,
+    })
+}
+
+impl Fixture {
+    /// Write the pylock.toml of the first `n` distributions (see [`pylock`]).
+    fn write_lock(&self, n: usize, sha_of: impl Fn(&Dist) -> String, with: Option<(&str, &str)>) {
+        let ds: Vec<&Dist> = self.ds.iter().take(n).collect();
+        std::fs::write(&self.lock, pylock(&ds, sha_of, with)).unwrap();
+    }
 }
 
 #[test]
 fn pylock_all_verified_one_missing_one_tampered() {
-    let Some((d, ds, idx, work)) = setup() else {
+    let Some(f) = setup() else {
         return;
     };
-    let root = d.join("trust/prod.trusted_root.json");
-    let lock = work.path().join("pylock.toml");
+    let (ds, idx, _, root, lock) = (&f.ds, &f.idx, &f.work, &f.root, &f.lock);
 
     // The three with provenance: verified, each with its publisher, nothing downloaded.
-    std::fs::write(
-        &lock,
-        pylock(
-            &ds[..3].iter().collect::<Vec<_>>(),
-            |x| x.sha256.clone(),
-            None,
-        ),
-    )
-    .unwrap();
-    let r = audit(&root, &idx, &lock, &[]);
+    f.write_lock(3, |x| x.sha256.clone(), None);
+    let r = audit(root, idx, lock, &[]);
     assert_eq!(r.code, 0, "{:?} {}", r.rows, r.stderr);
     assert_eq!(r.summary["verified"], 3, "{:?}", r.rows);
     let pa = row(&r, ds[0].file);
@@ -235,15 +252,11 @@ fn pylock_all_verified_one_missing_one_tampered() {
     assert_eq!(row(&r, ds[2].file)["publishers"][0]["kind"], "CircleCI");
 
     // One without provenance: reported, and a failure only with --require-provenance.
-    std::fs::write(
-        &lock,
-        pylock(&ds.iter().collect::<Vec<_>>(), |x| x.sha256.clone(), None),
-    )
-    .unwrap();
-    let r = audit(&root, &idx, &lock, &[]);
+    f.write_lock(4, |x| x.sha256.clone(), None);
+    let r = audit(root, idx, lock, &[]);
     assert_eq!(r.code, 0, "{:?}", r.rows);
     assert_eq!(row(&r, ds[3].file)["status"], "no provenance");
-    let r = audit(&root, &idx, &lock, &["--require-provenance"]);
+    let r = audit(root, idx, lock, &["--require-provenance"]);
     assert_eq!(r.code, 1, "{:?}", r.rows);
 
     // A tampered hash: the attestations are about another file.
@@ -254,12 +267,8 @@ fn pylock_all_verified_one_missing_one_tampered() {
             x.sha256.clone()
         }
     };
-    std::fs::write(
-        &lock,
-        pylock(&ds[..3].iter().collect::<Vec<_>>(), tampered, None),
-    )
-    .unwrap();
-    let r = audit(&root, &idx, &lock, &[]);
+    f.write_lock(3, tampered, None);
+    let r = audit(root, idx, lock, &[]);
     assert_eq!(r.code, 1);
     let bad = row(&r, ds[1].file);
     assert_eq!(bad["status"], "failed");
@@ -275,31 +284,22 @@ fn pylock_all_verified_one_missing_one_tampered() {
 
 #[test]
 fn publisher_drift_against_pins_and_trust_on_first_use() {
-    let Some((d, ds, idx, work)) = setup() else {
+    let Some(f) = setup() else {
         return;
     };
-    let root = d.join("trust/prod.trusted_root.json");
-    let lock = work.path().join("pylock.toml");
-    std::fs::write(
-        &lock,
-        pylock(
-            &ds[..3].iter().collect::<Vec<_>>(),
-            |x| x.sha256.clone(),
-            None,
-        ),
-    )
-    .unwrap();
+    let (ds, idx, work, root, lock) = (&f.ds, &f.idx, &f.work, &f.root, &f.lock);
+    f.write_lock(3, |x| x.sha256.clone(), None);
     let pins = work.path().join("pins.toml");
     let p = pins.to_str().unwrap();
     // A missing pins file without --update-pins is a usage error.
     Cli::signet()
         .arg("--trusted-root")
-        .arg(&root)
+        .arg(root)
         .args(["pypi", "audit", "--index-url", &idx.url, "--pins", p])
-        .arg(&lock)
+        .arg(lock)
         .fails(2);
     // First use records the three publishers.
-    let r = audit(&root, &idx, &lock, &["--pins", p, "--update-pins"]);
+    let r = audit(root, idx, lock, &["--pins", p, "--update-pins"]);
     assert_eq!(r.code, 0, "{:?}", r.rows);
     assert!(
         r.stderr.contains("3 publishers pinned") && r.stderr.contains("3 new"),
@@ -313,7 +313,7 @@ fn publisher_drift_against_pins_and_trust_on_first_use() {
         "{recorded}"
     );
     // Then they hold, and say so.
-    let r = audit(&root, &idx, &lock, &["--pins", p]);
+    let r = audit(root, idx, lock, &["--pins", p]);
     assert_eq!(r.code, 0, "{:?}", r.rows);
     assert_eq!(row(&r, ds[0].file)["pinned"], true);
     // A publisher that moved: drift fails, naming both; --update-pins does not overwrite it.
@@ -323,7 +323,7 @@ fn publisher_drift_against_pins_and_trust_on_first_use() {
     )
     .unwrap();
     for extra in [&["--pins", p][..], &["--pins", p, "--update-pins"]] {
-        let r = audit(&root, &idx, &lock, extra);
+        let r = audit(root, idx, lock, extra);
         assert_eq!(r.code, 1, "{extra:?}");
         let why = row(&r, ds[0].file)["reason"].as_str().unwrap().to_string();
         assert!(
@@ -340,26 +340,25 @@ fn publisher_drift_against_pins_and_trust_on_first_use() {
 
 #[test]
 fn pylock_attestation_identities_are_enforced() {
-    let Some((d, ds, idx, work)) = setup() else {
+    let Some(f) = setup() else {
         return;
     };
-    let root = d.join("trust/prod.trusted_root.json");
-    let lock = work.path().join("pylock.toml");
+    let (ds, idx, _, root, lock) = (&f.ds, &f.idx, &f.work, &f.root, &f.lock);
     let only = [&ds[0]];
     let ok = "[[packages.attestation-identities]]\nkind = \"GitHub\"\nrepository = \"trailofbits/pypi-attestations\"\nworkflow = \"release.yml\"\n";
     std::fs::write(
-        &lock,
+        lock,
         pylock(&only, |x| x.sha256.clone(), Some(("pypi-attestations", ok))),
     )
     .unwrap();
-    assert_eq!(audit(&root, &idx, &lock, &[]).code, 0);
+    assert_eq!(audit(root, idx, lock, &[]).code, 0);
     for bad in [
         ok.replace("trailofbits/pypi-attestations", "other/repo"),
         ok.replace("release.yml", "other.yml"),
         ok.replace("GitHub", "GitLab"),
     ] {
         std::fs::write(
-            &lock,
+            lock,
             pylock(
                 &only,
                 |x| x.sha256.clone(),
@@ -367,7 +366,7 @@ fn pylock_attestation_identities_are_enforced() {
             ),
         )
         .unwrap();
-        let r = audit(&root, &idx, &lock, &[]);
+        let r = audit(root, idx, lock, &[]);
         assert_eq!(r.code, 1, "{bad}");
         let why = row(&r, ds[0].file)["reason"].as_str().unwrap().to_string();
         assert!(why.contains("attestation-identities"), "{why}");
@@ -376,10 +375,10 @@ fn pylock_attestation_identities_are_enforced() {
 
 #[test]
 fn requirements_and_uv_lock_resolve_files_through_the_index() {
-    let Some((d, ds, idx, work)) = setup() else {
+    let Some(f) = setup() else {
         return;
     };
-    let root = d.join("trust/prod.trusted_root.json");
+    let (ds, idx, work, root, _) = (&f.ds, &f.idx, &f.work, &f.root, &f.lock);
     // requirements.txt names no files: the index maps each hash to its file.
     let req = work.path().join("requirements.txt");
     std::fs::write(
@@ -390,7 +389,7 @@ fn requirements_and_uv_lock_resolve_files_through_the_index() {
         ),
     )
     .unwrap();
-    let r = audit(&root, &idx, &req, &[]);
+    let r = audit(root, idx, &req, &[]);
     assert_eq!(r.code, 0, "{:?}", r.rows);
     assert_eq!(row(&r, ds[0].file)["sha256_source"], "lockfile");
     // Without a hash the index's sha256 is what is verified, and the report says so.
@@ -405,7 +404,7 @@ fn requirements_and_uv_lock_resolve_files_through_the_index() {
         ),
     )
     .unwrap();
-    let r = audit(&root, &idx, &req, &[]);
+    let r = audit(root, idx, &req, &[]);
     assert_eq!(r.code, 1);
     assert!(
         r.rows[0]["reason"]
@@ -435,17 +434,17 @@ fn requirements_and_uv_lock_resolve_files_through_the_index() {
         ),
     )
     .unwrap();
-    let r = audit(&root, &idx, &uv, &[]);
+    let r = audit(root, idx, &uv, &[]);
     assert_eq!(r.code, 0, "{:?}", r.rows);
     assert_eq!(r.rows.len(), 2, "{:?}", r.rows);
     assert_eq!(row(&r, ds[2].file)["status"], "verified");
     assert_eq!(r.rows[1]["status"], "skipped");
-    assert_eq!(audit(&root, &idx, &uv, &["--require-provenance"]).code, 1);
+    assert_eq!(audit(root, idx, &uv, &["--require-provenance"]).code, 1);
 
     // The table for people names each file's status and publisher.
     let o = Cli::signet()
         .arg("--trusted-root")
-        .arg(&root)
+        .arg(root)
         .args(["pypi", "audit", "--index-url", &idx.url])
         .arg(&uv)
         .ok();

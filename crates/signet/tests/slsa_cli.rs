@@ -424,28 +424,43 @@ fn workflow_cert(san: &str) -> SignOptions {
 /// Provenance in a Rekor v2 bundle, dated by an RFC 3161 timestamp (no SET: slsa-verifier,
 /// which requires a Rekor v1 SET, cannot verify these), verifies offline with the source and
 /// tag checks; without the timestamp nothing dates it and it fails.
-#[test]
-fn provenance_in_a_rekor_v2_bundle_with_a_timestamp_verifies_offline() {
-    let vs = VirtualSigstore::new().unwrap();
-    let artifact = b"rekor v2 slsa artifact\n".to_vec();
-    let builder = format!("{G}/{GENERIC_YML}@refs/tags/v2.1.0");
-    let payload = provenance(&artifact, &builder);
-    let dir = tempfile::tempdir().unwrap();
-    let art = dir.path().join("artifact");
-    std::fs::write(&art, &artifact).unwrap();
-    let root = dir.path().join("trusted_root.json");
-    std::fs::write(&root, vs.trusted_root_json().unwrap()).unwrap();
-    let run = |timestamp: bool, extra: &[&str]| {
-        let opts = workflow_cert(&builder)
-            .rekor_v2_with_tsa()
-            .with_timestamp(timestamp);
-        let b = vs.sign_dsse(INTOTO_PAYLOAD_TYPE, &payload, &opts).unwrap();
-        assert_eq!(
-            b.verification_material.tlog_entries[0].kind_version.version,
-            "0.0.2"
-        );
-        let prov = dir.path().join("artifact.sigstore.json");
+/// A VirtualSigstore, an artifact and its trusted root on disk: provenance it signs is written
+/// as a bundle and verified offline with `slsa verify-artifact`.
+struct OfflineBundle {
+    vs: VirtualSigstore,
+    dir: tempfile::TempDir,
+    artifact: Vec<u8>,
+}
+
+impl OfflineBundle {
+    fn new(artifact: &[u8]) -> Self {
+        let vs = VirtualSigstore::new().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("artifact"), artifact).unwrap();
+        std::fs::write(
+            dir.path().join("trusted_root.json"),
+            vs.trusted_root_json().unwrap(),
+        )
+        .unwrap();
+        OfflineBundle {
+            vs,
+            dir,
+            artifact: artifact.to_vec(),
+        }
+    }
+
+    /// Sign `payload` with `opts` into a bundle, and verify it with `extra` flags.
+    fn verify(&self, payload: &[u8], opts: &SignOptions, extra: &[&str]) -> Output {
+        let b = self
+            .vs
+            .sign_dsse(INTOTO_PAYLOAD_TYPE, payload, opts)
+            .unwrap();
+        let prov = self.dir.path().join("artifact.sigstore.json");
         std::fs::write(&prov, b.to_json().unwrap()).unwrap();
+        let (root, art) = (
+            self.dir.path().join("trusted_root.json"),
+            self.dir.path().join("artifact"),
+        );
         let mut args = vec!["--offline", "--trusted-root", root.to_str().unwrap()];
         args.extend(["slsa", "verify-artifact", art.to_str().unwrap()]);
         args.extend([
@@ -456,6 +471,19 @@ fn provenance_in_a_rekor_v2_bundle_with_a_timestamp_verifies_offline() {
         ]);
         args.extend(extra);
         signet(&args)
+    }
+}
+
+#[test]
+fn provenance_in_a_rekor_v2_bundle_with_a_timestamp_verifies_offline() {
+    let o = OfflineBundle::new(b"rekor v2 slsa artifact\n");
+    let builder = format!("{G}/{GENERIC_YML}@refs/tags/v2.1.0");
+    let payload = provenance(&o.artifact, &builder);
+    let run = |timestamp: bool, extra: &[&str]| {
+        let opts = workflow_cert(&builder)
+            .rekor_v2_with_tsa()
+            .with_timestamp(timestamp);
+        o.verify(&payload, &opts, extra)
     };
     assert_built_by(&run(true, &["--source-tag", "v1.2.3"]), &builder);
     assert_fail(&run(true, &["--source-tag", "v1.2.4"]), "tag");
@@ -512,35 +540,11 @@ fn v1_provenance(artifact: &[u8], builder: &str, build_type: &str) -> Vec<u8> {
 /// workflow, and `--builder-id` (required) selects it, as slsa-verifier does; both delegators.
 #[test]
 fn byob_delegator_provenance_needs_and_matches_the_builder_id() {
-    let vs = VirtualSigstore::new().unwrap();
-    let artifact = b"byob artifact\n".to_vec();
+    let o = OfflineBundle::new(b"byob artifact\n");
     let trw_name = "https://github.com/org/builders/.github/workflows/builder.yml";
-    let dir = tempfile::tempdir().unwrap();
-    let art = dir.path().join("artifact");
-    std::fs::write(&art, &artifact).unwrap();
-    let root = dir.path().join("trusted_root.json");
-    std::fs::write(&root, vs.trusted_root_json().unwrap()).unwrap();
     let run = |delegator: &str, trw: &str, extra: &[&str]| {
-        let san = format!("{G}/{delegator}@refs/tags/v2.1.0");
-        let b = vs
-            .sign_dsse(
-                INTOTO_PAYLOAD_TYPE,
-                &byob_provenance(&artifact, trw),
-                &workflow_cert(&san),
-            )
-            .unwrap();
-        let prov = dir.path().join("artifact.sigstore.json");
-        std::fs::write(&prov, b.to_json().unwrap()).unwrap();
-        let mut args = vec!["--offline", "--trusted-root", root.to_str().unwrap()];
-        args.extend(["slsa", "verify-artifact", art.to_str().unwrap()]);
-        args.extend([
-            "--provenance-path",
-            prov.to_str().unwrap(),
-            "--source-uri",
-            SRC,
-        ]);
-        args.extend(extra);
-        signet(&args)
+        let cert = workflow_cert(&format!("{G}/{delegator}@refs/tags/v2.1.0"));
+        o.verify(&byob_provenance(&o.artifact, trw), &cert, extra)
     };
     let trw = format!("{trw_name}@refs/tags/v1.0.0");
     for delegator in [
@@ -603,31 +607,11 @@ fn byob_delegator_provenance_needs_and_matches_the_builder_id() {
 /// certificate's; source and tag checks as for the other builders.
 #[test]
 fn container_based_builder_provenance_verifies() {
-    let vs = VirtualSigstore::new().unwrap();
-    let artifact = b"container-based artifact\n".to_vec();
+    let o = OfflineBundle::new(b"container-based artifact\n");
     let builder = format!("{G}/builder_container-based_slsa3.yml@refs/tags/v2.1.0");
-    let dir = tempfile::tempdir().unwrap();
-    let art = dir.path().join("artifact");
-    std::fs::write(&art, &artifact).unwrap();
-    let root = dir.path().join("trusted_root.json");
-    std::fs::write(&root, vs.trusted_root_json().unwrap()).unwrap();
     let run = |prov_builder: &str, build_type: &str, extra: &[&str]| {
-        let payload = v1_provenance(&artifact, prov_builder, build_type);
-        let b = vs
-            .sign_dsse(INTOTO_PAYLOAD_TYPE, &payload, &workflow_cert(&builder))
-            .unwrap();
-        let prov = dir.path().join("artifact.sigstore.json");
-        std::fs::write(&prov, b.to_json().unwrap()).unwrap();
-        let mut args = vec!["--offline", "--trusted-root", root.to_str().unwrap()];
-        args.extend(["slsa", "verify-artifact", art.to_str().unwrap()]);
-        args.extend([
-            "--provenance-path",
-            prov.to_str().unwrap(),
-            "--source-uri",
-            SRC,
-        ]);
-        args.extend(extra);
-        signet(&args)
+        let payload = v1_provenance(&o.artifact, prov_builder, build_type);
+        o.verify(&payload, &workflow_cert(&builder), extra)
     };
     let container = "https://slsa.dev/container-based-build/v0.1?draft";
     assert_built_by(
