@@ -11,8 +11,8 @@ use signet_core::certs::{bc_ext, eku_ext, ext, ku_ext, poison_ext, raw_ext, Ca};
 use signet_core::encoding::{b64_encode, sha256};
 use signet_core::keys::{Curve, EcKey};
 use signet_core::trust::TrustedRoot;
-use signet_core::tsa::{TimestampSigner, OID_KP_TIME_STAMPING};
-use signet_core::x509::OID_EKU_CODE_SIGNING;
+use signet_core::tsa::TimestampSigner;
+use signet_core::x509::{OID_EKU_CODE_SIGNING, OID_EKU_TIME_STAMPING};
 use signet_testing::{
     now, CaProfile, DsseV2Entry, RekorVersion, SignOptions, VirtualSigstore, VALID_FROM,
     VALID_UNTIL,
@@ -378,7 +378,7 @@ fn name_constraints_the_verifier_cannot_evaluate_fail() {
 fn ca_whose_eku_excludes_code_signing_fails() {
     let mut exts = ca_exts();
     exts.push(bc_ext(Some(0)).unwrap());
-    exts.push(eku_ext(vec![OID_KP_TIME_STAMPING], false).unwrap());
+    exts.push(eku_ext(vec![OID_EKU_TIME_STAMPING], false).unwrap());
     let v = ca_vs(CaProfile {
         intermediate_extensions: Some(exts),
         ..Default::default()
