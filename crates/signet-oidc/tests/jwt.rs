@@ -618,30 +618,27 @@ fn fulcio_config_json_and_yaml_style_names() {
     assert_eq!(again, cfg);
 
     // Validation failures say what is wrong.
-    let bad = FulcioConfig::from_json(
-        json!({"OIDCIssuers": {"https://a.test": {"Type": "uri"}}})
-            .to_string()
-            .as_bytes(),
-    )
-    .unwrap_err();
-    assert!(bad.to_string().contains("SubjectDomain"), "{bad}");
-    let bad = FulcioConfig::from_json(
-        json!({"OIDCIssuers": {"https://a.test": {"Type": "username", "SubjectDomain": "https://a.test"}}}).to_string().as_bytes(),
-    )
-    .unwrap_err();
-    assert!(bad.to_string().contains("without a scheme"), "{bad}");
-    let bad = FulcioConfig::from_json(
-        json!({"OIDCIssuers": {"https://a.test": {"Type": "uri", "SubjectDomain": "https://a.test", "IssuerClaim": "$.x"}}}).to_string().as_bytes(),
-    )
-    .unwrap_err();
-    assert!(bad.to_string().contains("only allowed for email"), "{bad}");
-    let bad = FulcioConfig::from_json(
-        json!({"MetaIssuers": {"https://a.test": {"Type": "email"}}})
-            .to_string()
-            .as_bytes(),
-    )
-    .unwrap_err();
-    assert!(bad.to_string().contains("'*'"), "{bad}");
+    for (config, want) in [
+        (
+            json!({"OIDCIssuers": {"https://a.test": {"Type": "uri"}}}),
+            "SubjectDomain",
+        ),
+        (
+            json!({"OIDCIssuers": {"https://a.test": {"Type": "username", "SubjectDomain": "https://a.test"}}}),
+            "without a scheme",
+        ),
+        (
+            json!({"OIDCIssuers": {"https://a.test": {"Type": "uri", "SubjectDomain": "https://a.test", "IssuerClaim": "$.x"}}}),
+            "only allowed for email",
+        ),
+        (
+            json!({"MetaIssuers": {"https://a.test": {"Type": "email"}}}),
+            "'*'",
+        ),
+    ] {
+        let bad = FulcioConfig::from_json(config.to_string().as_bytes()).unwrap_err();
+        assert!(bad.to_string().contains(want), "{bad}");
+    }
 }
 
 #[test]
