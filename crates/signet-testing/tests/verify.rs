@@ -39,6 +39,17 @@ fn verify_err(bundle: &Bundle) -> String {
     )
 }
 
+/// A leaf certificate (and its precertificate) issued with `opts()` for a fresh P-256 key.
+fn issue_for_new_key() -> signet_testing::IssuedLeaf {
+    let key = signet_testing::keys::EcKey::generate(signet_testing::keys::Curve::P256).unwrap();
+    vs().issue_certificate(key.spki_der(), &opts()).unwrap()
+}
+
+/// The error verifying a message bundle signed with `o`.
+fn message_err(o: &SignOptions) -> String {
+    verify_err(&sign(Kind::Message, o))
+}
+
 /// `err` names every one of `wants`.
 #[track_caller]
 fn assert_contains(err: &str, wants: &[&str]) {
@@ -218,14 +229,7 @@ fn artifact_digest_only_verifies() {
 #[test]
 fn certificate_parse_agrees_with_x509_cert() {
     use der::{Decode, Encode};
-    let issued = vs()
-        .issue_certificate(
-            signet_testing::keys::EcKey::generate(signet_testing::keys::Curve::P256)
-                .unwrap()
-                .spki_der(),
-            &opts(),
-        )
-        .unwrap();
+    let issued = issue_for_new_key();
     let check = |der: &[u8]| {
         let ours = Certificate::from_der(der);
         let theirs = x509_cert::Certificate::from_der(der);
@@ -315,14 +319,7 @@ fn leaf_follows_fulcio_profile() {
         assert!(leaf.extension(&oid).unwrap().is_some(), "{oid}");
     }
     // The SCT covers the final TBS minus the SCT extension: what the precert TBS minus poison is.
-    let issued = vs()
-        .issue_certificate(
-            signet_testing::keys::EcKey::generate(signet_testing::keys::Curve::P256)
-                .unwrap()
-                .spki_der(),
-            &opts(),
-        )
-        .unwrap();
+    let issued = issue_for_new_key();
     let fin = Certificate::from_der(&issued.der).unwrap();
     assert_eq!(fin.precert_tbs_der().unwrap(), issued.sct_signed_tbs);
     let pre = Certificate::from_der(&issued.precert_der).unwrap();
@@ -444,10 +441,7 @@ fn timestamp_outside_leaf_validity_fails() {
     let t = now();
     let mut o = opts().rekor_v2_with_tsa().at(t);
     o.timestamp_time = Some(t + 3600);
-    assert_contains(
-        &verify_err(&sign(Kind::Message, &o)),
-        &["does not cover the signing time"],
-    );
+    assert_contains(&message_err(&o), &["does not cover the signing time"]);
 }
 
 #[test]
@@ -459,7 +453,7 @@ fn leaf_not_valid_at_signing_time_fails() {
         opts().rekor_v2_with_tsa().at(t).cert_not_before(t - 3600),
     ] {
         assert_contains(
-            &verify_err(&sign(Kind::Message, &o)),
+            &message_err(&o),
             &["certificate chain", "does not cover the signing time"],
         );
     }
@@ -537,10 +531,7 @@ fn tampered_set_fails() {
 fn sct_from_unknown_log_fails() {
     let mut o = opts();
     o.sct_from_untrusted_log = true;
-    assert_contains(
-        &verify_err(&sign(Kind::Message, &o)),
-        &["SCT", "unknown log"],
-    );
+    assert_contains(&message_err(&o), &["SCT", "unknown log"]);
 }
 
 #[test]
