@@ -212,6 +212,14 @@ fn ca_vs(p: CaProfile) -> VirtualSigstore {
     VirtualSigstore::with_ca_profile(p).unwrap()
 }
 
+/// A deployment whose intermediate CA carries exactly `exts`.
+fn intermediate_vs(exts: Vec<signet_testing::Extension>) -> VirtualSigstore {
+    ca_vs(CaProfile {
+        intermediate_extensions: Some(exts),
+        ..Default::default()
+    })
+}
+
 fn ca_exts() -> Vec<signet_testing::Extension> {
     vec![ku_ext(KeyUsage(KeyUsages::KeyCertSign | KeyUsages::CRLSign)).unwrap()]
 }
@@ -259,22 +267,16 @@ fn leaf_tbs_signature_algorithm_differs_from_outer_fails() {
 
 #[test]
 fn ca_without_basic_constraints_fails() {
-    let v = ca_vs(CaProfile {
-        intermediate_extensions: Some(ca_exts()),
-        ..Default::default()
-    });
+    let v = intermediate_vs(ca_exts());
     assert_rule(&v, &sign_on(&v, &opts()), Rule::CaConstraints);
 }
 
 #[test]
 fn ca_without_key_cert_sign_fails() {
-    let v = ca_vs(CaProfile {
-        intermediate_extensions: Some(vec![
-            ku_ext(KeyUsage(KeyUsages::DigitalSignature.into())).unwrap(),
-            bc_ext(Some(0)).unwrap(),
-        ]),
-        ..Default::default()
-    });
+    let v = intermediate_vs(vec![
+        ku_ext(KeyUsage(KeyUsages::DigitalSignature.into())).unwrap(),
+        bc_ext(Some(0)).unwrap(),
+    ]);
     assert_rule(&v, &sign_on(&v, &opts()), Rule::CaConstraints);
 }
 
@@ -290,10 +292,7 @@ fn ca_with_unprocessed_critical_extension_fails() {
         )
         .unwrap(),
     );
-    let v = ca_vs(CaProfile {
-        intermediate_extensions: Some(exts),
-        ..Default::default()
-    });
+    let v = intermediate_vs(exts);
     assert_rule(&v, &sign_on(&v, &opts()), Rule::UnhandledCriticalExtension);
 }
 
@@ -324,10 +323,7 @@ fn nc_vs(nc: NameConstraints) -> VirtualSigstore {
         )
         .unwrap(),
     );
-    ca_vs(CaProfile {
-        intermediate_extensions: Some(exts),
-        ..Default::default()
-    })
+    intermediate_vs(exts)
 }
 
 fn subtree(base: GeneralName, minimum: u32) -> GeneralSubtree {
@@ -379,19 +375,13 @@ fn ca_whose_eku_excludes_code_signing_fails() {
     let mut exts = ca_exts();
     exts.push(bc_ext(Some(0)).unwrap());
     exts.push(eku_ext(vec![OID_EKU_TIME_STAMPING], false).unwrap());
-    let v = ca_vs(CaProfile {
-        intermediate_extensions: Some(exts),
-        ..Default::default()
-    });
+    let v = intermediate_vs(exts);
     assert_rule(&v, &sign_on(&v, &opts()), Rule::EkuChaining);
     // An EKU naming code signing is fine.
     let mut exts = ca_exts();
     exts.push(bc_ext(Some(0)).unwrap());
     exts.push(eku_ext(vec![OID_EKU_CODE_SIGNING], false).unwrap());
-    let v = ca_vs(CaProfile {
-        intermediate_extensions: Some(exts),
-        ..Default::default()
-    });
+    let v = intermediate_vs(exts);
     verify_with(&v, &sign_on(&v, &opts())).unwrap();
 }
 
