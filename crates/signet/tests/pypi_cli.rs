@@ -42,9 +42,14 @@ const PA19: &str = "pypi_attestations-0.0.19.tar.gz";
 
 /// `signet pypi verify attestation --offline --identity IDENTITY EXTRA DIST`.
 fn attestation(identity: &str, extra: &[&str], dist: &str) -> Cli {
+    offline_verify("attestation", ["--identity", identity], extra, dist)
+}
+
+/// `signet pypi verify SUBCOMMAND --offline FLAG EXTRA DIST`.
+fn offline_verify(subcommand: &str, flag: [&str; 2], extra: &[&str], dist: &str) -> Cli {
     Cli::signet()
-        .args(["pypi", "verify", "attestation", "--offline"])
-        .args(["--identity", identity])
+        .args(["pypi", "verify", subcommand, "--offline"])
+        .args(flag)
         .args(extra)
         .arg(dist)
 }
@@ -91,12 +96,7 @@ fn verify_pypi(d: &Path, dist: &str, policy: &[&str]) -> Output {
 
 /// `signet pypi verify pypi --offline --provenance-file PROVENANCE POLICY DIST`.
 fn provenance(provenance: &str, policy: &[&str], dist: &str) -> Output {
-    Cli::signet()
-        .args(["pypi", "verify", "pypi", "--offline"])
-        .args(["--provenance-file", provenance])
-        .args(policy)
-        .arg(dist)
-        .run()
+    offline_verify("pypi", ["--provenance-file", provenance], policy, dist).run()
 }
 
 // Row 2: provenance with a GitHub publisher.
@@ -195,19 +195,7 @@ fn row3_gitlab_publisher_policy_ok_and_wrong_filepath_fails() {
     let tmp = tempfile::tempdir().unwrap();
     let dist = s(&d.join(GITLAB_DIST));
     let repo = "https://gitlab.com/facutuesca/gitlab-oidc-project";
-    let verify = |prov: &Path| {
-        signet(&[
-            "pypi",
-            "verify",
-            "pypi",
-            "--offline",
-            "--repository",
-            repo,
-            "--provenance-file",
-            &s(prov),
-            &dist,
-        ])
-    };
+    let verify = |prov: &Path| provenance(&s(prov), &["--repository", repo], &dist);
     ok(&verify(&gitlab_provenance(
         &d,
         tmp.path(),
@@ -583,15 +571,7 @@ fn online_pypi_prefix_url_and_local_file() {
         &["HTTP 404"],
     );
     // --offline refuses remote inputs.
-    let o = signet(&[
-        "pypi",
-        "verify",
-        "pypi",
-        "--offline",
-        "--repository",
-        repo,
-        &pypi_arg,
-    ]);
+    let o = offline_verify("pypi", ["--repository", repo], &[], &pypi_arg).run();
     assert_eq!(o.status.code(), Some(2), "{:?}", text(&o));
 }
 
