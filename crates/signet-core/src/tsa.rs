@@ -46,6 +46,7 @@ use crate::crypto::{
 };
 use crate::encoding::sha256;
 use crate::limits::MAX_CHAIN_CERTS;
+use crate::x509::{OID_BASIC_CONSTRAINTS, OID_EKU_TIME_STAMPING, OID_EXT_KEY_USAGE, OID_KEY_USAGE};
 use crate::{Error, Result};
 
 /// OID id-signedData (RFC 5652).
@@ -65,15 +66,6 @@ pub const OID_ATTR_SIGNING_CERTIFICATE: ObjectIdentifier =
 /// OID of the ESS signing-certificate-v2 attribute (RFC 5035 / RFC 5816, ESSCertIDv2).
 pub const OID_ATTR_SIGNING_CERTIFICATE_V2: ObjectIdentifier =
     ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.47");
-/// OID id-kp-timeStamping.
-pub const OID_KP_TIME_STAMPING: ObjectIdentifier =
-    ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.8");
-/// OID of the extended key usage certificate extension.
-pub const OID_EXT_EXTENDED_KEY_USAGE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.37");
-/// OID of the basic constraints certificate extension.
-pub const OID_EXT_BASIC_CONSTRAINTS: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.19");
-/// OID of the key usage certificate extension.
-pub const OID_EXT_KEY_USAGE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.15");
 /// OID of the subject key identifier certificate extension.
 pub const OID_EXT_SUBJECT_KEY_IDENTIFIER: ObjectIdentifier =
     ObjectIdentifier::new_unwrap("2.5.29.14");
@@ -1199,15 +1191,13 @@ impl TimestampToken {
 
 /// RFC 3161 §2.3: the TSA certificate has exactly one, critical, EKU: id-kp-timeStamping.
 fn check_leaf_eku(leaf: &ChainCert<'_>) -> Result<()> {
-    let ext = find_extension(leaf, OID_EXT_EXTENDED_KEY_USAGE, "extended key usage")?.ok_or_else(
-        || {
-            ts_err(format!(
-                "TSA leaf {} has no extended key usage extension; expected a critical EKU with \
-             id-kp-timeStamping ({OID_KP_TIME_STAMPING})",
-                leaf.label
-            ))
-        },
-    )?;
+    let ext = find_extension(leaf, OID_EXT_KEY_USAGE, "extended key usage")?.ok_or_else(|| {
+        ts_err(format!(
+            "TSA leaf {} has no extended key usage extension; expected a critical EKU with \
+             id-kp-timeStamping ({OID_EKU_TIME_STAMPING})",
+            leaf.label
+        ))
+    })?;
     if !ext.critical {
         return Err(ts_err(format!(
             "TSA leaf {} has a non-critical extended key usage extension; RFC 3161 requires it to be critical",
@@ -1216,9 +1206,9 @@ fn check_leaf_eku(leaf: &ChainCert<'_>) -> Result<()> {
     }
     let eku = ExtendedKeyUsage::from_der(ext.extn_value.as_bytes())
         .map_err(|e| Error::der("extended key usage extension", e))?;
-    if eku.0.as_slice() != [OID_KP_TIME_STAMPING] {
+    if eku.0.as_slice() != [OID_EKU_TIME_STAMPING] {
         return Err(ts_err(format!(
-            "TSA leaf {} has extended key usages {:?}; expected exactly id-kp-timeStamping ({OID_KP_TIME_STAMPING})",
+            "TSA leaf {} has extended key usages {:?}; expected exactly id-kp-timeStamping ({OID_EKU_TIME_STAMPING})",
             leaf.label,
             eku.0.iter().map(|o| o.to_string()).collect::<Vec<_>>()
         )));
@@ -1241,7 +1231,7 @@ fn check_issued_by(
             child.label, ct.issuer, parent.label
         )));
     }
-    match find_extension(parent, OID_EXT_BASIC_CONSTRAINTS, "basic constraints")? {
+    match find_extension(parent, OID_BASIC_CONSTRAINTS, "basic constraints")? {
         Some(ext) => {
             let bc = BasicConstraints::from_der(ext.extn_value.as_bytes())
                 .map_err(|e| Error::der("basic constraints extension", e))?;
@@ -1260,7 +1250,7 @@ fn check_issued_by(
             )))
         }
     }
-    if let Some(ext) = find_extension(parent, OID_EXT_KEY_USAGE, "key usage")? {
+    if let Some(ext) = find_extension(parent, OID_KEY_USAGE, "key usage")? {
         let ku = KeyUsage::from_der(ext.extn_value.as_bytes())
             .map_err(|e| Error::der("key usage extension", e))?;
         if !ku.0.contains(KeyUsages::KeyCertSign) {
@@ -1675,10 +1665,11 @@ mod tests {
     use x509_cert::serial_number::SerialNumber;
     use x509_cert::time::{Time, Validity};
 
+    use crate::x509::OID_EKU_CODE_SIGNING;
+
     const GEN_TIME: i64 = 1_700_000_000; // 2023-11-14T22:13:20Z
     const POLICY: &str = "1.3.6.1.4.1.57264.2";
     const ARTIFACT_SIG: &[u8] = b"the artifact signature bytes";
-    const OID_KP_CODE_SIGNING: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.3");
 
     // ----- certificate builder ---------------------------------------------------------------
 
@@ -1752,7 +1743,7 @@ mod tests {
         let mut exts = vec![];
         if spec.ca {
             exts.push(ext(
-                OID_EXT_BASIC_CONSTRAINTS,
+                OID_BASIC_CONSTRAINTS,
                 true,
                 &BasicConstraints {
                     ca: true,
@@ -1760,20 +1751,20 @@ mod tests {
                 },
             ));
             exts.push(ext(
-                OID_EXT_KEY_USAGE,
+                OID_KEY_USAGE,
                 true,
                 &KeyUsage(KeyUsages::KeyCertSign | KeyUsages::CRLSign),
             ));
         } else {
             exts.push(ext(
-                OID_EXT_KEY_USAGE,
+                OID_KEY_USAGE,
                 true,
                 &KeyUsage(KeyUsages::DigitalSignature.into()),
             ));
         }
         if let Some((purposes, critical)) = &spec.eku {
             exts.push(ext(
-                OID_EXT_EXTENDED_KEY_USAGE,
+                OID_EXT_KEY_USAGE,
                 *critical,
                 &ExtendedKeyUsage(purposes.clone()),
             ));
@@ -1866,7 +1857,7 @@ mod tests {
 
     fn pki() -> Pki {
         pki_with(
-            Some((vec![OID_KP_TIME_STAMPING], true)),
+            Some((vec![OID_EKU_TIME_STAMPING], true)),
             LEAF_VALIDITY,
             false,
         )
@@ -1945,7 +1936,7 @@ mod tests {
     #[test]
     fn round_trip_p384_sha512_imprint_no_nonce() {
         let pki = pki_with(
-            Some((vec![OID_KP_TIME_STAMPING], true)),
+            Some((vec![OID_EKU_TIME_STAMPING], true)),
             LEAF_VALIDITY,
             true,
         );
@@ -2011,19 +2002,14 @@ mod tests {
 
     #[test]
     fn generalized_time_parsing() {
-        assert_eq!(
-            parse_generalized_time("20240101120000Z").unwrap(),
-            1_704_110_400
-        );
-        assert_eq!(
-            parse_generalized_time("20240101120000.123Z").unwrap(),
-            1_704_110_400
-        );
-        assert_eq!(
-            parse_generalized_time("20240229000000.5Z").unwrap(),
-            1_709_164_800
-        );
-        assert_eq!(parse_generalized_time("19700101000000Z").unwrap(), 0);
+        for (text, t) in [
+            ("20240101120000Z", 1_704_110_400),
+            ("20240101120000.123Z", 1_704_110_400),
+            ("20240229000000.5Z", 1_709_164_800),
+            ("19700101000000Z", 0),
+        ] {
+            assert_eq!(parse_generalized_time(text).unwrap(), t, "{text}");
+        }
         for bad in [
             "20240101120000",
             "2024010112000Z",
@@ -2228,7 +2214,7 @@ mod tests {
         assert!(err.contains("TSA chain is broken"), "{err}");
         // A leaf that is not the signer.
         let other_leaf_key = gen_key(false);
-        let spec = CertSpec::leaf(3, LEAF_VALIDITY, Some((vec![OID_KP_TIME_STAMPING], true)));
+        let spec = CertSpec::leaf(3, LEAF_VALIDITY, Some((vec![OID_EKU_TIME_STAMPING], true)));
         let other_leaf = make_cert(&spec, &other_leaf_key, &pki.root_key);
         let err = verify_err(&resp, ARTIFACT_SIG, &[other_leaf, pki.root.clone()]);
         assert!(err.contains("SignerInfo names issuer"), "{err}");
@@ -2261,15 +2247,15 @@ mod tests {
         let cases: [(EkuSpec, &str); 4] = [
             (None, "has no extended key usage extension"),
             (
-                Some((vec![OID_KP_TIME_STAMPING], false)),
+                Some((vec![OID_EKU_TIME_STAMPING], false)),
                 "non-critical extended key usage",
             ),
             (
-                Some((vec![OID_KP_CODE_SIGNING], true)),
+                Some((vec![OID_EKU_CODE_SIGNING], true)),
                 "expected exactly id-kp-timeStamping",
             ),
             (
-                Some((vec![OID_KP_TIME_STAMPING, OID_KP_CODE_SIGNING], true)),
+                Some((vec![OID_EKU_TIME_STAMPING, OID_EKU_CODE_SIGNING], true)),
                 "expected exactly id-kp-timeStamping",
             ),
         ];
@@ -2295,7 +2281,7 @@ mod tests {
         assert!(err.contains("not after 2033-05-18T03:33:20Z"), "{err}");
         // Inside the leaf but after the root expires is caught on the root.
         let long_leaf = pki_with(
-            Some((vec![OID_KP_TIME_STAMPING], true)),
+            Some((vec![OID_EKU_TIME_STAMPING], true)),
             (1_650_000_000, 2_200_000_000),
             false,
         );

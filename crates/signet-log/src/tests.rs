@@ -44,6 +44,14 @@ async fn open_log(dir: &Path) -> Log {
     Log::open(config(dir), ed_signer(ORIGIN)).await.unwrap()
 }
 
+/// A log in `dir` with entries `0..n` appended and published, and those entries.
+async fn published_log(dir: &Path, n: u64) -> (Log, Vec<(u64, Vec<u8>)>) {
+    let log = open_log(dir).await;
+    let got = fill(&log, 0, n).await;
+    log.publish_now().await.unwrap();
+    (log, got)
+}
+
 /// The log's proof that leaf `i` (hash `leaf`) is in the tree of `size` verifies against `root`.
 fn check_inclusion(log: &Log, i: u64, size: u64, leaf: &Hash, root: &Hash) {
     let p = log.inclusion_proof(i, size).unwrap();
@@ -146,10 +154,8 @@ async fn duplicates_across_and_within_batches() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_proof_verifies_for_all_pairs_up_to_300() {
     let dir = tempfile::tempdir().unwrap();
-    let log = open_log(dir.path()).await;
     let n = 300u64;
-    let got = fill(&log, 0, n).await;
-    log.publish_now().await.unwrap();
+    let (log, got) = published_log(dir.path(), n).await;
     let mut leaves = vec![[0u8; 32]; n as usize];
     for (index, data) in &got {
         leaves[*index as usize] = leaf_hash(data);
@@ -179,10 +185,8 @@ async fn every_proof_verifies_for_all_pairs_up_to_300() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn proofs_roots_and_tiles() {
     let dir = tempfile::tempdir().unwrap();
-    let log = open_log(dir.path()).await;
     let n = 600u64;
-    let got = fill(&log, 0, n).await;
-    log.publish_now().await.unwrap();
+    let (log, got) = published_log(dir.path(), n).await;
     assert_eq!(log.integrated_size(), n);
     let leaves: Vec<Hash> = got.iter().map(|(_, d)| leaf_hash(d)).collect();
     let mut roots = vec![signet_core::merkle::empty_root()];
@@ -498,9 +502,7 @@ async fn missing_tiles_are_repaired_on_open() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fsck_reports_corruption() {
     let dir = tempfile::tempdir().unwrap();
-    let log = open_log(dir.path()).await;
-    fill(&log, 0, 600).await;
-    log.publish_now().await.unwrap();
+    let (log, _) = published_log(dir.path(), 600).await;
     log.shutdown().await.unwrap();
     let good = fsck(dir.path()).unwrap();
     assert!(good.is_ok(), "{:?}", good.problems);

@@ -63,13 +63,7 @@ pub struct DiscoveryDocument {
 impl DiscoveryDocument {
     /// Parse a discovery document; `issuer` and `jwks_uri` must be present and non-empty.
     pub fn from_json(bytes: &[u8]) -> Result<Self> {
-        if bytes.len() > MAX_DISCOVERY_LEN {
-            return Err(Error::TooLarge {
-                what: "discovery document",
-                len: bytes.len(),
-                max: MAX_DISCOVERY_LEN,
-            });
-        }
+        Error::check_len("discovery document", bytes.len(), MAX_DISCOVERY_LEN)?;
         let doc: DiscoveryDocument =
             serde_json::from_slice(bytes).map_err(|e| Error::json("discovery document", e))?;
         if doc.issuer.is_empty() {

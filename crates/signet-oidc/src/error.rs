@@ -255,4 +255,12 @@ impl Error {
             reason: e.to_string(),
         }
     }
+
+    /// `Err(TooLarge)` when `len` is over `max`.
+    pub(crate) fn check_len(what: &'static str, len: usize, max: usize) -> Result<()> {
+        if len > max {
+            return Err(Error::TooLarge { what, len, max });
+        }
+        Ok(())
+    }
 }

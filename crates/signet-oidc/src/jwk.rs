@@ -412,21 +412,9 @@ impl Jwk {
 impl Jwks {
     /// Parse a JWKS document.
     pub fn from_json(bytes: &[u8]) -> Result<Self> {
-        if bytes.len() > MAX_JWKS_LEN {
-            return Err(Error::TooLarge {
-                what: "JWKS",
-                len: bytes.len(),
-                max: MAX_JWKS_LEN,
-            });
-        }
+        Error::check_len("JWKS", bytes.len(), MAX_JWKS_LEN)?;
         let jwks: Jwks = serde_json::from_slice(bytes).map_err(|e| Error::json("JWKS", e))?;
-        if jwks.keys.len() > MAX_JWKS_KEYS {
-            return Err(Error::TooLarge {
-                what: "JWKS key list",
-                len: jwks.keys.len(),
-                max: MAX_JWKS_KEYS,
-            });
-        }
+        Error::check_len("JWKS key list", jwks.keys.len(), MAX_JWKS_KEYS)?;
         Ok(jwks)
     }
 

@@ -210,13 +210,7 @@ impl UnverifiedToken {
     /// object. The signature is not checked: see [`UnverifiedToken::verify_signature`].
     pub fn parse(token: &str) -> Result<Self> {
         let token = token.trim();
-        if token.len() > MAX_TOKEN_LEN {
-            return Err(Error::TooLarge {
-                what: "JWT",
-                len: token.len(),
-                max: MAX_TOKEN_LEN,
-            });
-        }
+        Error::check_len("JWT", token.len(), MAX_TOKEN_LEN)?;
         let parts: Vec<&str> = token.split('.').collect();
         if parts.len() != 3 {
             return Err(Error::MalformedToken {

@@ -2,6 +2,8 @@
 
 mod common;
 
+use common::assert_err;
+
 use serde_json::json;
 use signet_oidc::*;
 
@@ -74,10 +76,7 @@ fn ed25519_issuer_and_pkcs8_persistence() {
     let es_again = DevIssuer::from_pkcs8(DEV, &es.private_key_pkcs8().unwrap()).unwrap();
     assert_eq!(es_again.kid(), es.kid());
     assert_eq!(es_again.algorithm(), Algorithm::Es256);
-    assert!(matches!(
-        DevIssuer::from_pkcs8(DEV, b"junk"),
-        Err(Error::Crypto { .. })
-    ));
+    assert_err!(DevIssuer::from_pkcs8(DEV, b"junk"), Error::Crypto { .. });
 }
 
 #[test]
@@ -126,31 +125,25 @@ fn minted_tokens_are_rejected_when_expired_or_wrong_audience() {
     req.issued_at = Some(now() - 3600);
     req.lifetime = 60;
     let tok = issuer.mint(&req).unwrap();
-    assert!(matches!(
-        v.verify(&tok, &jwks, now()),
-        Err(Error::Expired { .. })
-    ));
+    assert_err!(v.verify(&tok, &jwks, now()), Error::Expired { .. });
     let mut req = TokenRequest::email("dev@example.test");
     req.audience = vec!["not-sigstore".into()];
-    assert!(matches!(
+    assert_err!(
         v.verify(&issuer.mint(&req).unwrap(), &jwks, now()),
-        Err(Error::WrongAudience { .. })
-    ));
+        Error::WrongAudience { .. }
+    );
     let mut req = TokenRequest::email("dev@example.test");
     req.email_verified = Some(false);
-    assert!(matches!(
+    assert_err!(
         v.verify(&issuer.mint(&req).unwrap(), &jwks, now()),
-        Err(Error::EmailNotVerified { .. })
-    ));
+        Error::EmailNotVerified { .. }
+    );
     // Another dev issuer's key does not verify this one's tokens.
     let other = DevIssuer::generate(DEV).unwrap();
     let tok = other
         .mint(&TokenRequest::email("dev@example.test"))
         .unwrap();
-    assert!(matches!(
-        v.verify(&tok, &jwks, now()),
-        Err(Error::UnknownKid { .. })
-    ));
+    assert_err!(v.verify(&tok, &jwks, now()), Error::UnknownKid { .. });
 }
 
 #[test]

@@ -159,10 +159,10 @@ fn rejects_expired_but_allows_skew() {
     );
     // A stricter verifier without skew rejects the first one too.
     c["exp"] = json!(NOW - 1);
-    assert!(matches!(
+    assert_err!(
         k.verify_with(&email_verifier().with_skew(0), &c),
-        Err(Error::Expired { .. })
-    ));
+        Error::Expired { .. }
+    );
 }
 
 #[test]
@@ -190,10 +190,10 @@ fn rejects_not_yet_valid_and_issued_in_future() {
     k.verify(&c).unwrap();
     let mut c = email_claims();
     c["iat"] = json!(NOW + 3600);
-    assert!(matches!(
-        k.verify(&c).unwrap_err(),
+    assert_err!(
+        k.verify(&c),
         Error::IssuedInFuture { iat, .. } if iat == NOW + 3600
-    ));
+    );
 }
 
 #[test]
@@ -213,10 +213,10 @@ fn rejects_wrong_audience_accepts_audience_list() {
     c["aud"] = json!(["other-client", "sigstore"]);
     k.verify(&c).unwrap();
     c.as_object_mut().unwrap().remove("aud");
-    assert!(matches!(
-        k.verify(&c).unwrap_err(),
+    assert_err!(
+        k.verify(&c),
         Error::WrongAudience { found, .. } if found.is_empty()
-    ));
+    );
 }
 
 #[test]
@@ -231,10 +231,7 @@ fn custom_client_id() {
     c["aud"] = json!("my-fulcio");
     k.verify_with(&v, &c).unwrap();
     c["aud"] = json!("sigstore");
-    assert!(matches!(
-        k.verify_with(&v, &c),
-        Err(Error::WrongAudience { .. })
-    ));
+    assert_err!(k.verify_with(&v, &c), Error::WrongAudience { .. });
 }
 
 #[test]
@@ -250,7 +247,7 @@ fn rejects_unknown_issuer() {
     );
     // Prefix / trailing-slash variants are different issuers.
     c["iss"] = json!(format!("{ISS}/"));
-    assert!(matches!(k.verify(&c), Err(Error::UnknownIssuer { .. })));
+    assert_err!(k.verify(&c), Error::UnknownIssuer { .. });
 }
 
 #[test]
@@ -273,10 +270,10 @@ fn rejects_wrong_kid_and_selects_by_kid() {
     );
     // Signed by k2 but labelled with k1's kid.
     let tok = token(&k2, Algorithm::Es256, Some("one"), &email_claims());
-    assert!(matches!(
+    assert_err!(
         email_verifier().verify(&tok, &jwks, NOW),
-        Err(Error::BadSignature { kid, .. }) if kid == "one"
-    ));
+        Error::BadSignature { kid, .. } if kid == "one"
+    );
 }
 
 #[test]
@@ -312,10 +309,10 @@ fn no_kid_uses_the_only_fitting_key() {
         }
     );
     // Empty JWKS.
-    assert!(matches!(
+    assert_err!(
         email_verifier().verify(&tok, &Jwks::default(), NOW),
-        Err(Error::NoMatchingKey { count: 0, .. })
-    ));
+        Error::NoMatchingKey { count: 0, .. }
+    );
 }
 
 #[test]
@@ -352,28 +349,23 @@ fn rejects_alg_none() {
         )
         .unwrap_err();
     assert!(matches!(err, Error::AlgNone { .. }), "{err}");
-    let header = json!({"alg": "None"});
-    let tok = format!(
-        "{}.{}.{}",
-        b64(header.to_string()),
-        b64(email_claims().to_string()),
-        b64("x")
+    let with_alg = |alg: &str| {
+        let header = json!({ "alg": alg });
+        format!(
+            "{}.{}.{}",
+            b64(header.to_string()),
+            b64(email_claims().to_string()),
+            b64("x")
+        )
+    };
+    assert_err!(
+        UnverifiedToken::parse(&with_alg("None")),
+        Error::AlgNone { .. }
     );
-    assert!(matches!(
-        UnverifiedToken::parse(&tok),
-        Err(Error::AlgNone { .. })
-    ));
-    let header = json!({"alg": "HS256"});
-    let tok = format!(
-        "{}.{}.{}",
-        b64(header.to_string()),
-        b64(email_claims().to_string()),
-        b64("x")
+    assert_err!(
+        UnverifiedToken::parse(&with_alg("HS256")),
+        Error::UnsupportedAlgorithm { alg, .. } if alg == "HS256"
     );
-    assert!(matches!(
-        UnverifiedToken::parse(&tok),
-        Err(Error::UnsupportedAlgorithm { alg, .. }) if alg == "HS256"
-    ));
 }
 
 #[test]
@@ -392,10 +384,10 @@ fn rejects_alg_that_does_not_fit_the_key() {
     let p384 = TestKey::for_alg(Algorithm::Es384);
     let jwks = jwks_of(vec![ec.jwk(Some("p256"))]);
     let tok = token(&p384, Algorithm::Es384, Some("p256"), &email_claims());
-    assert!(matches!(
+    assert_err!(
         email_verifier().verify(&tok, &jwks, NOW),
-        Err(Error::KeyAlgMismatch { .. })
-    ));
+        Error::KeyAlgMismatch { .. }
+    );
     // JWK restricted to RS256, token says PS256.
     let mut jwk = rsa.jwk(Some("rs"));
     jwk.alg = Some("RS256".into());
@@ -408,10 +400,10 @@ fn rejects_alg_that_does_not_fit_the_key() {
     let ed = TestKey::for_alg(Algorithm::EdDsa);
     let header = json!({"alg": "RS256", "kid": "ed"});
     let tok = token_with_header(&ed, Algorithm::EdDsa, &header, &email_claims());
-    assert!(matches!(
+    assert_err!(
         email_verifier().verify(&tok, &jwks_of(vec![ed.jwk(Some("ed"))]), NOW),
-        Err(Error::KeyAlgMismatch { .. })
-    ));
+        Error::KeyAlgMismatch { .. }
+    );
 }
 
 #[test]
@@ -427,10 +419,10 @@ fn rejects_email_not_verified() {
         }
     );
     c.as_object_mut().unwrap().remove("email_verified");
-    assert!(matches!(
+    assert_err!(
         k.verify(&c),
-        Err(Error::EmailNotVerified { found, .. }) if found == "absent"
-    ));
+        Error::EmailNotVerified { found, .. } if found == "absent"
+    );
     // The string "true" is accepted.
     c["email_verified"] = json!("true");
     k.verify(&c).unwrap();
@@ -512,10 +504,7 @@ fn meta_issuer_verification_match_and_non_match() {
     assert!(p.extensions.is_empty());
     let mut bad = claims.clone();
     bad["iss"] = json!("https://oidc.eks.eu-central-1.amazonaws.com.evil.test/id/0123ABCD");
-    assert!(matches!(
-        k.verify_with(&v, &bad),
-        Err(Error::UnknownIssuer { .. })
-    ));
+    assert_err!(k.verify_with(&v, &bad), Error::UnknownIssuer { .. });
 }
 
 #[test]
@@ -530,28 +519,25 @@ fn malformed_tokens() {
         );
     }
     let h = b64(json!({"alg": "ES256"}).to_string());
-    assert!(matches!(
+    assert_err!(
         UnverifiedToken::parse(&format!("{h}.{}.", b64("[1]"))),
-        Err(Error::Json { .. })
-    ));
-    assert!(matches!(
+        Error::Json { .. }
+    );
+    assert_err!(
         UnverifiedToken::parse(&format!("{h}.{}.", b64("{}"))),
-        Err(Error::MalformedToken { .. })
-    ));
-    assert!(matches!(
+        Error::MalformedToken { .. }
+    );
+    assert_err!(
         UnverifiedToken::parse(&format!("{h}.{}.a+b=", b64("{}"))),
-        Err(Error::Base64 { .. })
-    ));
+        Error::Base64 { .. }
+    );
     let crit = b64(json!({"alg": "ES256", "crit": ["b64"], "b64": false}).to_string());
-    assert!(matches!(
+    assert_err!(
         UnverifiedToken::parse(&format!("{crit}.{}.{}", b64("{}"), b64("x"))),
-        Err(Error::UnsupportedCritical { .. })
-    ));
+        Error::UnsupportedCritical { .. }
+    );
     let huge = "a".repeat(70_000);
-    assert!(matches!(
-        UnverifiedToken::parse(&huge),
-        Err(Error::TooLarge { .. })
-    ));
+    assert_err!(UnverifiedToken::parse(&huge), Error::TooLarge { .. });
 }
 
 #[test]
@@ -630,30 +616,27 @@ fn fulcio_config_json_and_yaml_style_names() {
     assert_eq!(again, cfg);
 
     // Validation failures say what is wrong.
-    let bad = FulcioConfig::from_json(
-        json!({"OIDCIssuers": {"https://a.test": {"Type": "uri"}}})
-            .to_string()
-            .as_bytes(),
-    )
-    .unwrap_err();
-    assert!(bad.to_string().contains("SubjectDomain"), "{bad}");
-    let bad = FulcioConfig::from_json(
-        json!({"OIDCIssuers": {"https://a.test": {"Type": "username", "SubjectDomain": "https://a.test"}}}).to_string().as_bytes(),
-    )
-    .unwrap_err();
-    assert!(bad.to_string().contains("without a scheme"), "{bad}");
-    let bad = FulcioConfig::from_json(
-        json!({"OIDCIssuers": {"https://a.test": {"Type": "uri", "SubjectDomain": "https://a.test", "IssuerClaim": "$.x"}}}).to_string().as_bytes(),
-    )
-    .unwrap_err();
-    assert!(bad.to_string().contains("only allowed for email"), "{bad}");
-    let bad = FulcioConfig::from_json(
-        json!({"MetaIssuers": {"https://a.test": {"Type": "email"}}})
-            .to_string()
-            .as_bytes(),
-    )
-    .unwrap_err();
-    assert!(bad.to_string().contains("'*'"), "{bad}");
+    for (config, want) in [
+        (
+            json!({"OIDCIssuers": {"https://a.test": {"Type": "uri"}}}),
+            "SubjectDomain",
+        ),
+        (
+            json!({"OIDCIssuers": {"https://a.test": {"Type": "username", "SubjectDomain": "https://a.test"}}}),
+            "without a scheme",
+        ),
+        (
+            json!({"OIDCIssuers": {"https://a.test": {"Type": "uri", "SubjectDomain": "https://a.test", "IssuerClaim": "$.x"}}}),
+            "only allowed for email",
+        ),
+        (
+            json!({"MetaIssuers": {"https://a.test": {"Type": "email"}}}),
+            "'*'",
+        ),
+    ] {
+        let bad = FulcioConfig::from_json(config.to_string().as_bytes()).unwrap_err();
+        assert!(bad.to_string().contains(want), "{bad}");
+    }
 }
 
 #[test]

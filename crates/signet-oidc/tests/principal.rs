@@ -64,6 +64,16 @@ fn verify_with(cfg: IssuerConfig, claims: &Value) -> Result<Principal> {
 }
 
 /// `cfg`'s principal for a token with the email claims and `sub`.
+/// Verifying `claims` under `cfg` fails for want of `claim`.
+#[track_caller]
+fn assert_missing(cfg: IssuerConfig, claims: &Value, claim: &str) {
+    assert_eq!(
+        verify_with(cfg, claims).unwrap_err(),
+        missing_claim(claim),
+        "{claim}"
+    );
+}
+
 fn verify_sub(cfg: &IssuerConfig, sub: &str) -> Result<Principal> {
     let mut c = email_claims();
     c["sub"] = json!(sub);
@@ -168,11 +178,7 @@ fn github_missing_claim_is_an_error() {
     ] {
         let mut c = github_claims();
         c.as_object_mut().unwrap().remove(claim);
-        assert_eq!(
-            verify_with(gh_config(), &c).unwrap_err(),
-            missing_claim(claim),
-            "{claim}"
-        );
+        assert_missing(gh_config(), &c, claim);
     }
 }
 
@@ -310,10 +316,7 @@ fn gitlab_tag_ref_ci_provider_and_missing_claims() {
     ] {
         let mut c = gitlab_claims();
         c.as_object_mut().unwrap().remove(claim);
-        assert_eq!(
-            verify_with(cfg.clone(), &c).unwrap_err(),
-            missing_claim(claim)
-        );
+        assert_missing(cfg.clone(), &c, claim);
     }
 }
 
@@ -336,16 +339,13 @@ fn email_mapping_and_federated_issuer_claim() {
         json!({"connector_id": "https://github.com/login/oauth", "user_id": "42"});
     let p = verify_with(cfg.clone(), &c).unwrap();
     assert_eq!(p.issuer, "https://github.com/login/oauth");
-    assert_eq!(
-        verify_with(cfg, &email_claims()).unwrap_err(),
-        missing_claim("$.federated_claims.connector_id")
-    );
+    assert_missing(cfg, &email_claims(), "$.federated_claims.connector_id");
     let mut c = email_claims();
     c["email"] = json!("not an email");
-    assert!(matches!(
+    assert_err!(
         verify_with(IssuerConfig::new(ISS, IssuerType::Email), &c),
-        Err(Error::InvalidClaim { claim, .. }) if claim == "email"
-    ));
+        Error::InvalidClaim { claim, .. } if claim == "email"
+    );
 }
 
 #[test]
@@ -360,14 +360,14 @@ fn uri_mapping_and_subject_domain() {
         matches!(&err, Error::SubjectDomainMismatch { reason, .. } if reason.contains("host")),
         "{err}"
     );
-    assert!(matches!(
+    assert_err!(
         verify_sub(&cfg, "http://example.test/users/alice"),
-        Err(Error::SubjectDomainMismatch { .. })
-    ));
-    assert!(matches!(
+        Error::SubjectDomainMismatch { .. }
+    );
+    assert_err!(
         verify_sub(&cfg, "alice@example.test"),
-        Err(Error::InvalidClaim { .. })
-    ));
+        Error::InvalidClaim { .. }
+    );
 }
 
 #[test]
@@ -398,10 +398,7 @@ fn kubernetes_mapping_requires_namespace_and_service_account() {
         "https://kubernetes.io/namespaces/ci/serviceaccounts/signer"
     );
     c["kubernetes.io"] = json!({"namespace": "ci"});
-    assert_eq!(
-        verify_with(cfg, &c).unwrap_err(),
-        missing_claim("kubernetes.io.serviceaccount.name")
-    );
+    assert_missing(cfg, &c, "kubernetes.io.serviceaccount.name");
 }
 
 #[test]
@@ -413,10 +410,7 @@ fn challenge_claim_override() {
     let p = verify_with(cfg.clone(), &c).unwrap();
     assert_eq!(p.challenge_name, "alice@example.test");
     cfg.challenge_claim = Some("preferred_username".into());
-    assert_eq!(
-        verify_with(cfg, &c).unwrap_err(),
-        missing_claim("preferred_username")
-    );
+    assert_missing(cfg, &c, "preferred_username");
 }
 
 #[test]

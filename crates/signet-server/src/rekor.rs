@@ -36,6 +36,13 @@ fn bad(msg: impl Into<String>) -> Error {
     Error::bad_request(msg)
 }
 
+/// The string member `key` of `v`, else a bad request saying `missing`.
+fn str_field<'a>(v: &'a Value, key: &str, missing: impl Into<String>) -> Result<&'a str> {
+    v.get(key)
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad(missing))
+}
+
 /// A verifier from PEM bytes: a certificate or a public key. Returns (key, certificate if any).
 fn verifier_from_pem(pem_bytes: &[u8]) -> Result<(PublicKey, Option<Certificate>)> {
     let (tag, der) = signet_core::encoding::pem_decode(pem_bytes)
@@ -94,14 +101,8 @@ pub fn validate_v1(proposed: &Value) -> Result<Vec<u8>> {
 }
 
 fn canonicalize_v1(proposed: &Value) -> Result<Canonical> {
-    let kind = proposed
-        .get("kind")
-        .and_then(Value::as_str)
-        .ok_or_else(|| bad("missing \"kind\""))?;
-    let version = proposed
-        .get("apiVersion")
-        .and_then(Value::as_str)
-        .ok_or_else(|| bad("missing \"apiVersion\""))?;
+    let kind = str_field(proposed, "kind", "missing \"kind\"")?;
+    let version = str_field(proposed, "apiVersion", "missing \"apiVersion\"")?;
     let spec = proposed
         .get("spec")
         .ok_or_else(|| bad("missing \"spec\""))?;
@@ -245,10 +246,11 @@ fn canonicalize_intoto_v002(spec: &Value) -> Result<Canonical> {
         b64_decode_std(what, inner).map_err(|e| bad(e.to_string()))
     };
     let payload = twice("envelope.payload", env.get("payload"))?;
-    let payload_type = env
-        .get("payloadType")
-        .and_then(Value::as_str)
-        .ok_or_else(|| bad("intoto 0.0.2: missing envelope.payloadType"))?;
+    let payload_type = str_field(
+        env,
+        "payloadType",
+        "intoto 0.0.2: missing envelope.payloadType",
+    )?;
     let sigs = env
         .get("signatures")
         .and_then(Value::as_array)
@@ -264,10 +266,11 @@ fn canonicalize_intoto_v002(spec: &Value) -> Result<Canonical> {
     let mut index_keys = vec![];
     for (i, sv) in sigs.iter().enumerate() {
         let sig = twice("signature.sig", sv.get("sig"))?;
-        let pk_b64 = sv
-            .get("publicKey")
-            .and_then(Value::as_str)
-            .ok_or_else(|| bad(format!("intoto 0.0.2: signature #{i} has no publicKey")))?;
+        let pk_b64 = str_field(
+            sv,
+            "publicKey",
+            format!("intoto 0.0.2: signature #{i} has no publicKey"),
+        )?;
         let pem_bytes = b64_decode_std("publicKey", pk_b64).map_err(|e| bad(e.to_string()))?;
         let (key, cert) = verifier_from_pem(&pem_bytes)?;
         key.verify_with_hash(HashAlg::Sha256, &msg, &sig)
@@ -983,9 +986,7 @@ fn canonicalize_v2(req: &Value) -> Result<(Vec<u8>, &'static str)> {
     if let Some(h) = req.get("hashedRekordRequestV002") {
         let digest = b64_decode(
             "digest",
-            h.get("digest")
-                .and_then(Value::as_str)
-                .ok_or_else(|| bad("hashedRekordRequestV002: missing digest"))?,
+            str_field(h, "digest", "hashedRekordRequestV002: missing digest")?,
         )
         .map_err(|e| bad(e.to_string()))?;
         if digest.len() != 32 {

@@ -42,8 +42,8 @@ use signet_core::trust::{
     CertChain, CertificateAuthority, DistinguishedName, PublicKeyDetails, TimeRange,
     TransparencyLogInstance, TrustedRoot, TRUSTED_ROOT_MEDIA_TYPE,
 };
-use signet_core::tsa::{TimestampSigner, OID_KP_TIME_STAMPING};
-use signet_core::x509::{Certificate, OID_EKU_CODE_SIGNING};
+use signet_core::tsa::TimestampSigner;
+use signet_core::x509::{Certificate, OID_EKU_CODE_SIGNING, OID_EKU_TIME_STAMPING};
 use signet_core::{Error, Result};
 use x509_cert::ext::pkix::{KeyUsage, KeyUsages};
 pub use x509_cert::ext::Extension;
@@ -331,7 +331,7 @@ impl VirtualSigstore {
             validity,
             vec![
                 ku_ext(KeyUsage(KeyUsages::DigitalSignature.into()))?,
-                eku_ext(vec![OID_KP_TIME_STAMPING], true)?,
+                eku_ext(vec![OID_EKU_TIME_STAMPING], true)?,
             ],
         )?;
         let tsa = TimestampSigner::new(

@@ -11,8 +11,8 @@ use signet_core::certs::{bc_ext, eku_ext, ext, ku_ext, poison_ext, raw_ext, Ca};
 use signet_core::encoding::{b64_encode, sha256};
 use signet_core::keys::{Curve, EcKey};
 use signet_core::trust::TrustedRoot;
-use signet_core::tsa::{TimestampSigner, OID_KP_TIME_STAMPING};
-use signet_core::x509::OID_EKU_CODE_SIGNING;
+use signet_core::tsa::TimestampSigner;
+use signet_core::x509::{OID_EKU_CODE_SIGNING, OID_EKU_TIME_STAMPING};
 use signet_testing::{
     now, CaProfile, DsseV2Entry, RekorVersion, SignOptions, VirtualSigstore, VALID_FROM,
     VALID_UNTIL,
@@ -44,6 +44,11 @@ fn rule_of(v: &VirtualSigstore, b: &Bundle) -> (Option<Rule>, String) {
 fn assert_rule(v: &VirtualSigstore, b: &Bundle, rule: Rule) {
     let (got, msg) = rule_of(v, b);
     assert_eq!(got, Some(rule), "expected {rule:?}, got {got:?}: {msg}");
+}
+
+/// A message signed on `v` with `opts()` fails `v`'s verification for `rule`.
+fn assert_signing_on_fails(v: &VirtualSigstore, rule: Rule) {
+    assert_rule(v, &sign_on(v, &opts()), rule);
 }
 
 /// A verifier on the (edited) trusted `root` rejects `b` for `rule`.
@@ -212,8 +217,26 @@ fn ca_vs(p: CaProfile) -> VirtualSigstore {
     VirtualSigstore::with_ca_profile(p).unwrap()
 }
 
+/// A deployment whose intermediate CA carries exactly `exts`.
+fn intermediate_vs(exts: Vec<signet_testing::Extension>) -> VirtualSigstore {
+    ca_vs(CaProfile {
+        intermediate_extensions: Some(exts),
+        ..Default::default()
+    })
+}
+
 fn ca_exts() -> Vec<signet_testing::Extension> {
     vec![ku_ext(KeyUsage(KeyUsages::KeyCertSign | KeyUsages::CRLSign)).unwrap()]
+}
+
+/// `ca_exts()`, basic constraints for a CA with no CA below it, then `extra`.
+fn pathlen0_ca_exts(
+    extra: impl IntoIterator<Item = signet_testing::Extension>,
+) -> Vec<signet_testing::Extension> {
+    let mut exts = ca_exts();
+    exts.push(bc_ext(Some(0)).unwrap());
+    exts.extend(extra);
+    exts
 }
 
 fn sign_on(v: &VirtualSigstore, o: &SignOptions) -> Bundle {
@@ -259,75 +282,57 @@ fn leaf_tbs_signature_algorithm_differs_from_outer_fails() {
 
 #[test]
 fn ca_without_basic_constraints_fails() {
-    let v = ca_vs(CaProfile {
-        intermediate_extensions: Some(ca_exts()),
-        ..Default::default()
-    });
-    assert_rule(&v, &sign_on(&v, &opts()), Rule::CaConstraints);
+    let v = intermediate_vs(ca_exts());
+    assert_signing_on_fails(&v, Rule::CaConstraints);
 }
 
 #[test]
 fn ca_without_key_cert_sign_fails() {
-    let v = ca_vs(CaProfile {
-        intermediate_extensions: Some(vec![
-            ku_ext(KeyUsage(KeyUsages::DigitalSignature.into())).unwrap(),
-            bc_ext(Some(0)).unwrap(),
-        ]),
-        ..Default::default()
-    });
-    assert_rule(&v, &sign_on(&v, &opts()), Rule::CaConstraints);
+    let v = intermediate_vs(vec![
+        ku_ext(KeyUsage(KeyUsages::DigitalSignature.into())).unwrap(),
+        bc_ext(Some(0)).unwrap(),
+    ]);
+    assert_signing_on_fails(&v, Rule::CaConstraints);
 }
 
 #[test]
 fn ca_with_unprocessed_critical_extension_fails() {
-    let mut exts = ca_exts();
-    exts.push(bc_ext(Some(0)).unwrap());
-    exts.push(
-        raw_ext(
-            const_oid::ObjectIdentifier::new_unwrap("1.3.6.1.4.1.99999.2"),
-            true,
-            vec![0x05, 0x00],
-        )
-        .unwrap(),
-    );
-    let v = ca_vs(CaProfile {
-        intermediate_extensions: Some(exts),
-        ..Default::default()
-    });
-    assert_rule(&v, &sign_on(&v, &opts()), Rule::UnhandledCriticalExtension);
+    let v = intermediate_vs(pathlen0_ca_exts([raw_ext(
+        const_oid::ObjectIdentifier::new_unwrap("1.3.6.1.4.1.99999.2"),
+        true,
+        vec![0x05, 0x00],
+    )
+    .unwrap()]));
+    assert_signing_on_fails(&v, Rule::UnhandledCriticalExtension);
 }
 
 #[test]
 fn violated_path_length_fails() {
     // The root allows no intermediate below it, and the leaf's issuer is one.
-    let mut root = ca_exts();
-    root.push(bc_ext(Some(0)).unwrap());
     let v = ca_vs(CaProfile {
-        root_extensions: Some(root),
+        root_extensions: Some(pathlen0_ca_exts([])),
         ..Default::default()
     });
-    assert_rule(&v, &sign_on(&v, &opts()), Rule::PathLength);
+    assert_signing_on_fails(&v, Rule::PathLength);
     // A leaf issued by that root directly is within the constraint.
     let mut o = opts();
     o.issue_from_root = true;
     verify_with(&v, &sign_on(&v, &o)).unwrap();
 }
 
-fn nc_vs(nc: NameConstraints) -> VirtualSigstore {
-    let mut exts = ca_exts();
-    exts.push(bc_ext(Some(0)).unwrap());
-    exts.push(
-        ext(
-            const_oid::ObjectIdentifier::new_unwrap("2.5.29.30"),
-            true,
-            &nc,
-        )
-        .unwrap(),
-    );
-    ca_vs(CaProfile {
-        intermediate_extensions: Some(exts),
-        ..Default::default()
-    })
+/// A deployment whose intermediate CA has name constraints permitting and excluding (at most)
+/// one subtree each.
+fn nc_vs(permitted: Option<GeneralSubtree>, excluded: Option<GeneralSubtree>) -> VirtualSigstore {
+    let nc = NameConstraints {
+        permitted_subtrees: permitted.map(|t| vec![t]),
+        excluded_subtrees: excluded.map(|t| vec![t]),
+    };
+    intermediate_vs(pathlen0_ca_exts([ext(
+        const_oid::ObjectIdentifier::new_unwrap("2.5.29.30"),
+        true,
+        &nc,
+    )
+    .unwrap()]))
 }
 
 fn subtree(base: GeneralName, minimum: u32) -> GeneralSubtree {
@@ -344,54 +349,38 @@ fn rfc822(s: &str) -> GeneralName {
 
 #[test]
 fn name_constraints_excluding_the_san_fail() {
-    let v = nc_vs(NameConstraints {
-        permitted_subtrees: None,
-        excluded_subtrees: Some(vec![subtree(rfc822("example.com"), 0)]),
-    });
-    assert_rule(&v, &sign_on(&v, &opts()), Rule::NameConstraints);
+    let v = nc_vs(None, Some(subtree(rfc822("example.com"), 0)));
+    assert_signing_on_fails(&v, Rule::NameConstraints);
 }
 
 #[test]
 fn name_constraints_not_permitting_the_san_fail_and_permitting_pass() {
-    let v = nc_vs(NameConstraints {
-        permitted_subtrees: Some(vec![subtree(rfc822("other.example"), 0)]),
-        excluded_subtrees: None,
-    });
-    assert_rule(&v, &sign_on(&v, &opts()), Rule::NameConstraints);
-    let ok = nc_vs(NameConstraints {
-        permitted_subtrees: Some(vec![subtree(rfc822("example.com"), 0)]),
-        excluded_subtrees: None,
-    });
+    let v = nc_vs(Some(subtree(rfc822("other.example"), 0)), None);
+    assert_signing_on_fails(&v, Rule::NameConstraints);
+    let ok = nc_vs(Some(subtree(rfc822("example.com"), 0)), None);
     verify_with(&ok, &sign_on(&ok, &opts())).unwrap();
 }
 
 #[test]
 fn name_constraints_the_verifier_cannot_evaluate_fail() {
-    let v = nc_vs(NameConstraints {
-        permitted_subtrees: Some(vec![subtree(rfc822("example.com"), 1)]),
-        excluded_subtrees: None,
-    });
-    assert_rule(&v, &sign_on(&v, &opts()), Rule::NameConstraints);
+    let v = nc_vs(Some(subtree(rfc822("example.com"), 1)), None);
+    assert_signing_on_fails(&v, Rule::NameConstraints);
 }
 
 #[test]
 fn ca_whose_eku_excludes_code_signing_fails() {
-    let mut exts = ca_exts();
-    exts.push(bc_ext(Some(0)).unwrap());
-    exts.push(eku_ext(vec![OID_KP_TIME_STAMPING], false).unwrap());
-    let v = ca_vs(CaProfile {
-        intermediate_extensions: Some(exts),
-        ..Default::default()
-    });
-    assert_rule(&v, &sign_on(&v, &opts()), Rule::EkuChaining);
+    let v = intermediate_vs(pathlen0_ca_exts([eku_ext(
+        vec![OID_EKU_TIME_STAMPING],
+        false,
+    )
+    .unwrap()]));
+    assert_signing_on_fails(&v, Rule::EkuChaining);
     // An EKU naming code signing is fine.
-    let mut exts = ca_exts();
-    exts.push(bc_ext(Some(0)).unwrap());
-    exts.push(eku_ext(vec![OID_EKU_CODE_SIGNING], false).unwrap());
-    let v = ca_vs(CaProfile {
-        intermediate_extensions: Some(exts),
-        ..Default::default()
-    });
+    let v = intermediate_vs(pathlen0_ca_exts([eku_ext(
+        vec![OID_EKU_CODE_SIGNING],
+        false,
+    )
+    .unwrap()]));
     verify_with(&v, &sign_on(&v, &opts())).unwrap();
 }
 
@@ -403,7 +392,7 @@ fn cve_2026_24122_expired_intermediate_fails() {
         intermediate_validity: Some((VALID_FROM, now() - 86_400)),
         ..Default::default()
     });
-    assert_rule(&v, &sign_on(&v, &opts()), Rule::ChainValidity);
+    assert_signing_on_fails(&v, Rule::ChainValidity);
 }
 
 // ---------------------------------------------------------------- 3. checkpoint origin

@@ -221,9 +221,12 @@ impl<F: Fetcher> Updater<F> {
     /// Run the whole workflow: root chain, timestamp, snapshot, targets.
     pub fn refresh(&mut self) -> Result<(), Error> {
         self.update_root()?;
-        self.update_timestamp()?;
-        self.update_snapshot()?;
-        self.update_targets()
+        let timestamp = self.fetch_required("timestamp.json", MAX_TIMESTAMP)?;
+        self.apply_timestamp(&timestamp)?;
+        let snapshot = self.fetch_listed(self.timestamp.as_ref(), "snapshot")?;
+        self.apply_snapshot(&snapshot)?;
+        let targets = self.fetch_listed(self.snapshot.as_ref(), "targets")?;
+        self.apply_targets(&targets)
     }
 
     /// Apply one new root (spec 5.3.4-5.3.8): signed by the threshold of the trusted root's
@@ -324,11 +327,6 @@ impl<F: Fetcher> Updater<F> {
             .or_else(|| self.load_cached(role)?.parse_signed(role).ok())
     }
 
-    fn update_timestamp(&mut self) -> Result<(), Error> {
-        let bytes = self.fetch_required("timestamp.json", MAX_TIMESTAMP)?;
-        self.apply_timestamp(&bytes)
-    }
-
     /// Check `bytes` against the length and hashes `want` gives, verify them as `role` metadata
     /// signed under the trusted root, and check they are the version `want` names.
     fn verify_listed<T: serde::de::DeserializeOwned>(
@@ -388,11 +386,6 @@ impl<F: Fetcher> Updater<F> {
         write_atomic(&self.cache.join("snapshot.json"), bytes)
     }
 
-    fn update_snapshot(&mut self) -> Result<(), Error> {
-        let bytes = self.fetch_listed(self.timestamp.as_ref(), "snapshot")?;
-        self.apply_snapshot(&bytes)
-    }
-
     /// Fetch `role`'s metadata file, by the version `parent` lists when snapshots are
     /// consistent.
     fn fetch_listed(&self, parent: Option<&MetaRole>, role: &str) -> Result<Vec<u8>, Error> {
@@ -416,11 +409,6 @@ impl<F: Fetcher> Updater<F> {
         check_expiry("targets", &new.expires, self.now)?;
         self.targets = Some(new);
         write_atomic(&self.cache.join("targets.json"), bytes)
-    }
-
-    fn update_targets(&mut self) -> Result<(), Error> {
-        let bytes = self.fetch_listed(self.snapshot.as_ref(), "targets")?;
-        self.apply_targets(&bytes)
     }
 
     /// The description of target `name` from the trusted targets metadata, following

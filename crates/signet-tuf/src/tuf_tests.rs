@@ -439,6 +439,18 @@ impl Setup {
             .unwrap();
         self.publish_delegated(NPM, &[(NPM_KEYS, b"{\"npm\":1}")], n);
     }
+    /// The error reading NPM_KEYS after a refresh at `n`.
+    fn npm_keys_err(&self, n: i64) -> Error {
+        self.refresh(n).unwrap().target(NPM_KEYS).err().unwrap()
+    }
+}
+
+/// A repository set up now, with NPM delegated (`keys` keys, `threshold`), and that time.
+fn setup_npm(threshold: u32, keys: u32) -> (Setup, i64) {
+    let n = now();
+    let s = setup(n);
+    s.delegate_npm(threshold, keys, n);
+    (s, n)
 }
 
 /// The newest published file of delegated role `role`.
@@ -452,9 +464,7 @@ fn newest(s: &Setup, role: &str) -> PathBuf {
 
 #[test]
 fn target_only_in_delegated_role_is_found_and_cached_for_offline_reads() {
-    let n = now();
-    let s = setup(n);
-    s.delegate_npm(1, 1, n);
+    let (s, n) = setup_npm(1, 1);
     let u = s.refresh(n).unwrap();
     assert!(!u.targets().unwrap().targets.contains_key(NPM_KEYS));
     assert_eq!(u.target(NPM_KEYS).unwrap(), b"{\"npm\":1}");
@@ -491,15 +501,13 @@ fn target_only_in_delegated_role_is_found_and_cached_for_offline_reads() {
 
 #[test]
 fn delegated_role_below_its_threshold_is_rejected() {
-    let n = now();
-    let s = setup(n);
-    s.delegate_npm(2, 2, n);
+    let (s, n) = setup_npm(2, 2);
     let f = newest(&s, NPM);
     rewrite(&f, |env| {
         assert_eq!(env.signatures.len(), 2);
         env.signatures.truncate(1);
     });
-    let e = s.refresh(n).unwrap().target(NPM_KEYS).err().unwrap();
+    let e = s.npm_keys_err(n);
     assert!(
         matches!(&e, Error::Threshold { role, expected: 2, found: 1, .. } if role == NPM),
         "{e}"
@@ -508,13 +516,11 @@ fn delegated_role_below_its_threshold_is_rejected() {
 
 #[test]
 fn delegated_role_signed_by_a_key_it_was_not_delegated_is_rejected() {
-    let n = now();
-    let s = setup(n);
-    s.delegate_npm(1, 1, n);
+    let (s, n) = setup_npm(1, 1);
     // Signed by the top-level targets key, which the delegation does not list.
     let targets_key = repo_key(&s, "tuf-targets.pk8");
     resign(&newest(&s, NPM), &targets_key);
-    let e = s.refresh(n).unwrap().target(NPM_KEYS).err().unwrap();
+    let e = s.npm_keys_err(n);
     assert!(
         matches!(&e, Error::Threshold { role, found: 0, .. } if role == NPM),
         "{e}"
@@ -523,16 +529,14 @@ fn delegated_role_signed_by_a_key_it_was_not_delegated_is_rejected() {
 
 #[test]
 fn delegated_metadata_with_another_version_than_the_snapshot_names_is_rejected() {
-    let n = now();
-    let s = setup(n);
-    s.delegate_npm(1, 1, n);
+    let (s, n) = setup_npm(1, 1);
     // Version 1 (validly signed, no targets) served where the snapshot names version 2.
     std::fs::copy(
         s.path("1.registry.npmjs.org.json"),
         s.path("2.registry.npmjs.org.json"),
     )
     .unwrap();
-    let e = s.refresh(n).unwrap().target(NPM_KEYS).err().unwrap();
+    let e = s.npm_keys_err(n);
     assert!(
         matches!(&e, Error::Version { role, expected: 2, found: 1 } if role == NPM),
         "{e}"

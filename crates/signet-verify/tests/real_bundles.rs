@@ -32,6 +32,22 @@ struct Case {
     issuer: &'static str,
 }
 
+/// The real bundle whose name satisfies `pred`.
+fn find_case(d: &Path, pred: impl Fn(&str) -> bool) -> Case {
+    cases(d).into_iter().find(|c| pred(&c.name)).unwrap()
+}
+
+impl Case {
+    /// Verify the bundle over its artifact's digest with `v` under `policy`.
+    fn verify(
+        &self,
+        v: &Verifier,
+        policy: &Policy,
+    ) -> signet_verify::Result<signet_verify::Verified> {
+        v.verify(&self.bundle, Artifact::Sha256(self.digest), policy)
+    }
+}
+
 fn load_bundle(path: &Path) -> Bundle {
     let bytes = std::fs::read(path).unwrap();
     let s = path.to_string_lossy();
@@ -174,11 +190,7 @@ fn every_real_bundle_verifies_with_its_identity() {
         } else {
             &staging
         };
-        let r = v.verify(
-            &c.bundle,
-            Artifact::Sha256(c.digest),
-            &Policy::identity(c.identity, c.issuer),
-        );
+        let r = c.verify(v, &Policy::identity(c.identity, c.issuer));
         assert!(r.is_ok(), "{}: {:?}", c.name, r.err());
         // The other instance must reject it (the chain does not lead to its CAs).
         let other = if c.instance == Instance::Production {
@@ -186,12 +198,8 @@ fn every_real_bundle_verifies_with_its_identity() {
         } else {
             &prod
         };
-        let e = other
-            .verify(
-                &c.bundle,
-                Artifact::Sha256(c.digest),
-                &Policy::identity(c.identity, c.issuer),
-            )
+        let e = c
+            .verify(other, &Policy::identity(c.identity, c.issuer))
             .unwrap_err();
         let m = e.to_string();
         assert!(
@@ -237,26 +245,17 @@ fn real_bundles_round_trip_json() {
 fn wrong_identity_issuer_or_artifact_fails_naming_both() {
     let Some(d) = shared() else { return };
     let prod = verifier(Instance::Production);
-    let c = cases(&d)
-        .into_iter()
-        .find(|c| c.name.contains("pypi_attestations-0.0.19.tar.gz.publish"))
-        .unwrap();
+    let c = find_case(&d, |name| {
+        name.contains("pypi_attestations-0.0.19.tar.gz.publish")
+    });
     let wrong_id = POA.replace("v0.0.19", "v0.0.18");
-    let e = prod
-        .verify(
-            &c.bundle,
-            Artifact::Sha256(c.digest),
-            &Policy::identity(&wrong_id, GH),
-        )
+    let e = c
+        .verify(&prod, &Policy::identity(&wrong_id, GH))
         .unwrap_err()
         .to_string();
     assert!(e.contains(POA) && e.contains(&wrong_id), "{e}");
-    let e = prod
-        .verify(
-            &c.bundle,
-            Artifact::Sha256(c.digest),
-            &Policy::identity(POA, "https://accounts.google.com"),
-        )
+    let e = c
+        .verify(&prod, &Policy::identity(POA, "https://accounts.google.com"))
         .unwrap_err()
         .to_string();
     assert!(
@@ -275,10 +274,9 @@ fn wrong_identity_issuer_or_artifact_fails_naming_both() {
         e.contains(&hex::encode([7u8; 32])) && e.contains(&hex::encode(c.digest)),
         "{e}"
     );
-    let e = prod
+    let e = c
         .verify(
-            &c.bundle,
-            Artifact::Sha256(c.digest),
+            &prod,
             &Policy::identity_regex("https://github.com/other/.*", GH).unwrap(),
         )
         .unwrap_err()
@@ -287,19 +285,14 @@ fn wrong_identity_issuer_or_artifact_fails_naming_both() {
         e.contains("https://github.com/other/.*") && e.contains(POA),
         "{e}"
     );
-    prod.verify(
-        &c.bundle,
-        Artifact::Sha256(c.digest),
+    c.verify(
+        &prod,
         &Policy::identity_regex("https://github.com/trailofbits/.*", GH).unwrap(),
     )
     .unwrap();
     // A regex must match the whole SAN, not a part of it.
-    assert!(prod
-        .verify(
-            &c.bundle,
-            Artifact::Sha256(c.digest),
-            &Policy::identity_regex("trailofbits", GH).unwrap()
-        )
+    assert!(c
+        .verify(&prod, &Policy::identity_regex("trailofbits", GH).unwrap())
         .is_err());
 }
 
@@ -307,13 +300,9 @@ fn wrong_identity_issuer_or_artifact_fails_naming_both() {
 fn github_policy_matches_extensions() {
     let Some(d) = shared() else { return };
     let prod = verifier(Instance::Production);
-    let c = cases(&d)
-        .into_iter()
-        .find(|c| {
-            c.name
-                .ends_with("binary-linux-amd64-workflow_dispatch.intoto.jsonl")
-        })
-        .unwrap();
+    let c = find_case(&d, |name| {
+        name.ends_with("binary-linux-amd64-workflow_dispatch.intoto.jsonl")
+    });
     let ok = Policy::github(
         None,
         Some("workflow_dispatch".into()),
@@ -322,8 +311,7 @@ fn github_policy_matches_extensions() {
         Some("slsa-framework/example-package".into()),
         Some("refs/heads/main".into()),
     );
-    prod.verify(&c.bundle, Artifact::Sha256(c.digest), &ok)
-        .unwrap();
+    c.verify(&prod, &ok).unwrap();
     for (p, want, found) in [
         (
             Policy::github(None, Some("push".into()), None, None, None, None),
@@ -346,10 +334,7 @@ fn github_policy_matches_extensions() {
             "4d329c75e7ec1725f7c9ce917a8799d408d06be3",
         ),
     ] {
-        let e = prod
-            .verify(&c.bundle, Artifact::Sha256(c.digest), &p)
-            .unwrap_err()
-            .to_string();
+        let e = c.verify(&prod, &p).unwrap_err().to_string();
         assert!(e.contains(want) && e.contains(found), "{e}");
     }
 }
@@ -380,10 +365,7 @@ fn message_signature_bundle_checks_digest_and_signature() {
     // path with generated bundles. Here: a DSSE bundle with a statement about another artifact.
     let Some(d) = shared() else { return };
     let prod = verifier(Instance::Production);
-    let c = cases(&d)
-        .into_iter()
-        .find(|c| c.name.ends_with("push-v14.intoto.jsonl"))
-        .unwrap();
+    let c = find_case(&d, |name| name.ends_with("push-v14.intoto.jsonl"));
     let other = digest_of(&d.join("slsa/gha_go/v2.1.0/binary-linux-amd64-workflow_dispatch"));
     let e = prod
         .verify(

@@ -26,10 +26,13 @@ fn ok(o: &Output) -> String {
     err
 }
 
-fn fails(o: &Output, needle: &str) -> String {
+/// `o` failed (exit 1) with stderr containing every one of `needles`; returns stderr.
+fn fails(o: &Output, needles: &[&str]) -> String {
     let (out, err) = text(o);
     assert_eq!(o.status.code(), Some(1), "stdout: {out}\nstderr: {err}");
-    assert!(err.contains(needle), "expected {needle:?} in: {err}");
+    for needle in needles {
+        assert!(err.contains(needle), "expected {needle:?} in: {err}");
+    }
     err
 }
 
@@ -39,9 +42,14 @@ const PA19: &str = "pypi_attestations-0.0.19.tar.gz";
 
 /// `signet pypi verify attestation --offline --identity IDENTITY EXTRA DIST`.
 fn attestation(identity: &str, extra: &[&str], dist: &str) -> Cli {
+    offline_verify("attestation", ["--identity", identity], extra, dist)
+}
+
+/// `signet pypi verify SUBCOMMAND --offline FLAG EXTRA DIST`.
+fn offline_verify(subcommand: &str, flag: [&str; 2], extra: &[&str], dist: &str) -> Cli {
     Cli::signet()
-        .args(["pypi", "verify", "attestation", "--offline"])
-        .args(["--identity", identity])
+        .args(["pypi", "verify", subcommand, "--offline"])
+        .args(flag)
         .args(extra)
         .arg(dist)
 }
@@ -76,9 +84,8 @@ fn row1_other_identity_fails_san_mismatch() {
             &wrong,
             &s(&d.join(PA19)),
         ]),
-        "does not match expected identity",
+        &["does not match expected identity", &wrong, PA19_ID],
     );
-    assert!(err.contains(&wrong) && err.contains(PA19_ID), "{err}");
     assert_eq!(err.matches("FAIL: ").count(), 2, "{err}");
 }
 
@@ -89,12 +96,7 @@ fn verify_pypi(d: &Path, dist: &str, policy: &[&str]) -> Output {
 
 /// `signet pypi verify pypi --offline --provenance-file PROVENANCE POLICY DIST`.
 fn provenance(provenance: &str, policy: &[&str], dist: &str) -> Output {
-    Cli::signet()
-        .args(["pypi", "verify", "pypi", "--offline"])
-        .args(["--provenance-file", provenance])
-        .args(policy)
-        .arg(dist)
-        .run()
+    offline_verify("pypi", ["--provenance-file", provenance], policy, dist).run()
 }
 
 // Row 2: provenance with a GitHub publisher.
@@ -115,14 +117,13 @@ fn row2_provenance_github_repository_ok() {
 #[test]
 fn row2_provenance_other_repository_names_both() {
     let Some(d) = data() else { return };
-    let err = fails(
+    fails(
         &verify_pypi(&d, PA19, &["--repository", "https://github.com/other/repo"]),
-        "repository mismatch",
-    );
-    assert!(
-        err.contains("https://github.com/other/repo")
-            && err.contains("https://github.com/trailofbits/pypi-attestations"),
-        "{err}"
+        &[
+            "repository mismatch",
+            "https://github.com/other/repo",
+            "https://github.com/trailofbits/pypi-attestations",
+        ],
     );
 }
 
@@ -138,7 +139,7 @@ fn row2_provenance_gitlab_repository_is_a_kind_mismatch() {
                 "https://gitlab.com/trailofbits/pypi-attestations",
             ],
         ),
-        "publisher kind mismatch: expected a GitLab repository",
+        &["publisher kind mismatch: expected a GitLab repository"],
     );
 }
 
@@ -194,29 +195,20 @@ fn row3_gitlab_publisher_policy_ok_and_wrong_filepath_fails() {
     let tmp = tempfile::tempdir().unwrap();
     let dist = s(&d.join(GITLAB_DIST));
     let repo = "https://gitlab.com/facutuesca/gitlab-oidc-project";
-    let verify = |prov: &Path| {
-        signet(&[
-            "pypi",
-            "verify",
-            "pypi",
-            "--offline",
-            "--repository",
-            repo,
-            "--provenance-file",
-            &s(prov),
-            &dist,
-        ])
-    };
+    let verify = |prov: &Path| provenance(&s(prov), &["--repository", repo], &dist);
     ok(&verify(&gitlab_provenance(
         &d,
         tmp.path(),
         ".gitlab-ci.yml",
     )));
     let bad = gitlab_provenance(&d, tmp.path(), "other-ci.yml");
-    let err = fails(&verify(&bad), "Build Config URI");
-    assert!(
-        err.contains("other-ci.yml") && err.contains("//.gitlab-ci.yml@refs/heads/main"),
-        "{err}"
+    fails(
+        &verify(&bad),
+        &[
+            "Build Config URI",
+            "other-ci.yml",
+            "//.gitlab-ci.yml@refs/heads/main",
+        ],
     );
 }
 
@@ -233,7 +225,7 @@ fn row4_google_service_account() {
             "919436158236-compute@developer.gserviceaccount.com",
         ],
     ));
-    let err = fails(
+    fails(
         &verify_pypi(
             &d,
             dist,
@@ -242,11 +234,10 @@ fn row4_google_service_account() {
                 "other@example.iam.gserviceaccount.com",
             ],
         ),
-        "service account mismatch",
-    );
-    assert!(
-        err.contains("919436158236-compute@developer.gserviceaccount.com"),
-        "{err}"
+        &[
+            "service account mismatch",
+            "919436158236-compute@developer.gserviceaccount.com",
+        ],
     );
     // Missing account: no policy at all is a usage error.
     let o = verify_pypi(&d, dist, &[]);
@@ -254,7 +245,7 @@ fn row4_google_service_account() {
     // A GitHub expectation against a Google publisher.
     fails(
         &verify_pypi(&d, dist, &["--repository", "https://github.com/o/r"]),
-        "publisher kind mismatch",
+        &["publisher kind mismatch"],
     );
 }
 
@@ -276,7 +267,7 @@ fn row5_circleci_publisher() {
             did,
         ],
     ));
-    let err = fails(
+    fails(
         &verify_pypi(
             &d,
             CIRCLE,
@@ -287,9 +278,8 @@ fn row5_circleci_publisher() {
                 pid,
             ],
         ),
-        "CircleCI publisher mismatch",
+        &["CircleCI publisher mismatch", did],
     );
-    assert!(err.contains(did), "{err}");
     // The standalone attestation verifies by its SAN.
     ok(&attestation(
         &format!("https://circleci.com/api/v2/projects/{pid}/pipeline-definitions/{did}"),
@@ -314,7 +304,7 @@ fn row6_staging_ok_and_production_fails_chain() {
     assert_eq!(err.trim(), format!("OK: {att}"));
     // Production trust material does not know staging's log (checked first, step 1 of the
     // verification order) nor its CA: a trust-chain failure either way.
-    let err = fails(&args(false), "FAIL: ");
+    let err = fails(&args(false), &["FAIL: "]);
     assert!(
         err.contains("certificate chain")
             || err.contains("not a transparency log in the trusted root"),
@@ -376,13 +366,12 @@ fn row9_other_content_fails() {
     let Some(d) = data() else { return };
     let (_tmp, dist) = common::work_file(PA19, b"not the release");
     let att = s(&d.join(format!("{PA19}.publish.attestation")));
-    let err = fails(
+    fails(
         &attestation(PA19_ID, &["--attestation", &att], &s(&dist)).run(),
-        "subject does not match distribution name/digest: expected pypi_attestations-0.0.19.tar.gz (sha256 ",
-    );
-    assert!(
-        err.contains("found pypi_attestations-0.0.19.tar.gz (sha256 9bb1add0"),
-        "{err}"
+        &[
+            "subject does not match distribution name/digest: expected pypi_attestations-0.0.19.tar.gz (sha256 ",
+            "found pypi_attestations-0.0.19.tar.gz (sha256 9bb1add0",
+        ],
     );
 }
 
@@ -394,13 +383,12 @@ fn row9_other_name_fails() {
     let dist = tmp.path().join("pypi_attestations-0.0.20.tar.gz");
     std::fs::copy(d.join(PA19), &dist).unwrap();
     let slsa = s(&d.join(format!("{PA19}.slsa.attestation")));
-    let err = fails(
+    fails(
         &attestation(PA19_ID, &["--attestation", &slsa], &s(&dist)).run(),
-        "subject does not match distribution name/digest: expected pypi_attestations-0.0.20.tar.gz",
-    );
-    assert!(
-        err.contains("found pypi_attestations-0.0.19.tar.gz"),
-        "{err}"
+        &[
+            "subject does not match distribution name/digest: expected pypi_attestations-0.0.20.tar.gz",
+            "found pypi_attestations-0.0.19.tar.gz",
+        ],
     );
     // Through provenance too, for every publisher kind.
     for (name, policy) in [
@@ -426,7 +414,7 @@ fn row9_other_name_fails() {
         let prov = s(&d.join(format!("{name}.provenance")));
         fails(
             &provenance(&prov, &policy, &s(&dist)),
-            "subject does not match distribution name/digest",
+            &["subject does not match distribution name/digest"],
         );
     }
 }
@@ -571,27 +559,19 @@ fn online_pypi_prefix_url_and_local_file() {
     ok(&online(repo, &s(&d.join(PA19))));
     fails(
         &online("https://github.com/other/repo", &pypi_arg),
-        "expected https://github.com/other/repo, found https://github.com/trailofbits/pypi-attestations",
+        &["expected https://github.com/other/repo, found https://github.com/trailofbits/pypi-attestations"],
     );
     // Unknown file and missing provenance name the URL.
     fails(
         &online(repo, "pypi:pypi_attestations-0.0.17.tar.gz"),
-        "has no file pypi_attestations-0.0.17.tar.gz",
+        &["has no file pypi_attestations-0.0.17.tar.gz"],
     );
     fails(
         &online(repo, "pypi:pypi_attestations-0.0.18.tar.gz"),
-        "HTTP 404",
+        &["HTTP 404"],
     );
     // --offline refuses remote inputs.
-    let o = signet(&[
-        "pypi",
-        "verify",
-        "pypi",
-        "--offline",
-        "--repository",
-        repo,
-        &pypi_arg,
-    ]);
+    let o = offline_verify("pypi", ["--repository", repo], &[], &pypi_arg).run();
     assert_eq!(o.status.code(), Some(2), "{:?}", text(&o));
 }
 
@@ -605,7 +585,7 @@ fn online_index_digest_mismatch_fails() {
             "https://github.com/trailofbits/pypi-attestations",
             &format!("pypi:{PA19}"),
         ),
-        "but the index lists 0000",
+        &["but the index lists 0000"],
     );
 }
 
@@ -643,7 +623,7 @@ fn sign_against_serve_then_verify() {
             "mallory@example.com",
             &s(&dist),
         ]),
-        "mallory@example.com",
+        &["mallory@example.com"],
     );
     // The statement names the ultranormalized distribution.
     let o = signet(&["pypi", "inspect", "--json", &att]);

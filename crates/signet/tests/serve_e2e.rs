@@ -49,6 +49,23 @@ fn sign_and_verify(inst: &Instance, rekor: &str, attest: bool) {
         .fails(1);
 }
 
+/// Sign `f` again as alice, now holding `contents`, logged to Rekor `version`, replacing its
+/// bundle.
+fn sign_again(inst: &Instance, f: &std::path::Path, contents: &[u8], version: &str) {
+    let token = inst.token("alice@example.com");
+    std::fs::write(f, contents).unwrap();
+    inst.sign_with(&token, f, &["--overwrite", "--rekor-version", version])
+        .ok();
+}
+
+/// `consistency` (a `rekor consistency --state` command) reports the log grew by one entry from
+/// size `from`.
+fn assert_grew_consistently(consistency: &dyn Fn() -> Cli, from: u64) {
+    let o = consistency().ok();
+    let want = format!("consistent from size {from} to {}", from + 1);
+    assert!(text(&o).1.contains(&want), "{:?}", text(&o));
+}
+
 #[test]
 fn sign_and_attest_with_rekor_v1_and_v2() {
     let inst = Instance::start();
@@ -383,16 +400,8 @@ fn rekor_client_against_the_instance() {
     let state = work.path().join("state.json");
     let consistency = || rekor(&["consistency", "--state", state.to_str().unwrap()]);
     consistency().ok();
-    let token = inst.token("alice@example.com");
-    std::fs::write(&f, b"another\n").unwrap();
-    inst.sign_with(&token, &f, &["--overwrite", "--rekor-version", "1"])
-        .ok();
-    let o = consistency().ok();
-    assert!(
-        text(&o).1.contains("consistent from size 2 to 3"),
-        "{:?}",
-        text(&o)
-    );
+    sign_again(&inst, &f, b"another\n", "1");
+    assert_grew_consistently(&consistency, 2);
     // A forged earlier root is caught.
     consistency()
         .args(["--from", "2", "--root", &"00".repeat(32)])
@@ -554,16 +563,8 @@ fn rekor_client_on_the_tile_log() {
     consistency().ok();
     let b = work.path().join("v2.txt.sigstore.json");
     rekor(&["verify", "--bundle", b.to_str().unwrap()]).ok();
-    let tok = inst.token("alice@example.com");
-    std::fs::write(&f, b"v2 entry 2\n").unwrap();
-    inst.sign_with(&tok, &f, &["--overwrite", "--rekor-version", "2"])
-        .ok();
-    let o = consistency().ok();
-    assert!(
-        text(&o).1.contains("consistent from size 301 to 302"),
-        "{:?}",
-        text(&o)
-    );
+    sign_again(&inst, &f, b"v2 entry 2\n", "2");
+    assert_grew_consistently(&consistency, 301);
     rekor(&["consistency", "--from", "301", "--root", &"00".repeat(32)]).fails(1);
 }
 

@@ -126,46 +126,66 @@ const V142: &str = "binary-linux-amd64-push-v14.2";
 const GENERIC_YML: &str = "generator_generic_slsa3.yml";
 const GO_YML: &str = "builder_go_slsa3.yml";
 
+/// The workflow_dispatch rows both builders share, as module `$module` (`$yml`: the builder's
+/// workflow file).
+macro_rules! workflow_dispatch_cases {
+    ($module:ident, $dir:expr, $yml:literal) => {
+        mod $module {
+            use super::*;
+            case!(pass, $dir, WD, [], pass $yml);
+            case!(branch_main_pass, $dir, WD, ["--source-branch", "main"], pass $yml);
+            case!(branch_master_fail, $dir, WD, ["--source-branch", "master"], fail "branch");
+            case!(tag_fail_not_a_tag_ref, $dir, WD, ["--source-tag", "v1.2.3"], fail "tag");
+            case!(
+                builder_id_untrusted_fail,
+                $dir,
+                WD,
+                ["--builder-id", concat!("https://github.com/slsa-framework/slsa-github-generator/.github/workflows/", "not-trusted.yml")],
+                fail "builder"
+            );
+            case!(
+                other_source_fail,
+                $dir,
+                WD,
+                ["--source-uri", "github.com/slsa-framework/other-package"],
+                fail "source"
+            );
+            case!(builder_id_name_pass, $dir, WD, ["--builder-id", concat!("https://github.com/slsa-framework/slsa-github-generator/.github/workflows/", $yml)], pass $yml);
+            case!(
+                builder_id_version_pass,
+                $dir,
+                WD,
+                ["--builder-id", concat!("https://github.com/slsa-framework/slsa-github-generator/.github/workflows/", $yml, "@v2.1.0")],
+                pass $yml
+            );
+            case!(
+                builder_id_ref_pass,
+                $dir,
+                WD,
+                ["--builder-id", concat!("https://github.com/slsa-framework/slsa-github-generator/.github/workflows/", $yml, "@refs/tags/v2.1.0")],
+                pass $yml
+            );
+        }
+    };
+}
+
+/// The push-v14 rows both builders share, as module `$module`.
+macro_rules! push_v14_cases {
+    ($module:ident, $dir:expr, $yml:literal) => {
+        mod $module {
+            use super::*;
+            case!(vtag_major_pass, $dir, V14, ["--source-versioned-tag", "v14"], pass $yml);
+            case!(vtag_minor_pass, $dir, V14, ["--source-versioned-tag", "v14.0"], pass $yml);
+            case!(vtag_v14_1_fail, $dir, V14, ["--source-versioned-tag", "v14.1"], fail "versioned tag");
+            case!(vtag_v13_fail, $dir, V14, ["--source-versioned-tag", "v13"], fail "versioned tag");
+            case!(vtag_v15_fail, $dir, V14, ["--source-versioned-tag", "v15"], fail "versioned tag");
+            case!(branch_main_pass, $dir, V14, ["--source-branch", "main"], pass $yml);
+        }
+    };
+}
+
 // gha_generic/v2.1.0 workflow_dispatch.
-case!(generic_wd_pass, GEN, WD, [], pass GENERIC_YML);
-case!(generic_wd_branch_main_pass, GEN, WD, ["--source-branch", "main"], pass GENERIC_YML);
-case!(generic_wd_branch_master_fail, GEN, WD, ["--source-branch", "master"], fail "branch");
-case!(generic_wd_tag_fail_not_a_tag_ref, GEN, WD, ["--source-tag", "v1.2.3"], fail "tag");
-case!(
-    generic_wd_builder_id_untrusted_fail,
-    GEN,
-    WD,
-    ["--builder-id", "https://github.com/slsa-framework/slsa-github-generator/.github/workflows/not-trusted.yml"],
-    fail "builder"
-);
-case!(
-    generic_wd_other_source_fail,
-    GEN,
-    WD,
-    ["--source-uri", "github.com/slsa-framework/other-package"],
-    fail "source"
-);
-case!(
-    generic_wd_builder_id_name_pass,
-    GEN,
-    WD,
-    ["--builder-id", "https://github.com/slsa-framework/slsa-github-generator/.github/workflows/generator_generic_slsa3.yml"],
-    pass GENERIC_YML
-);
-case!(
-    generic_wd_builder_id_version_pass,
-    GEN,
-    WD,
-    ["--builder-id", "https://github.com/slsa-framework/slsa-github-generator/.github/workflows/generator_generic_slsa3.yml@v2.1.0"],
-    pass GENERIC_YML
-);
-case!(
-    generic_wd_builder_id_ref_pass,
-    GEN,
-    WD,
-    ["--builder-id", "https://github.com/slsa-framework/slsa-github-generator/.github/workflows/generator_generic_slsa3.yml@refs/tags/v2.1.0"],
-    pass GENERIC_YML
-);
+workflow_dispatch_cases!(generic_wd, GEN, "generator_generic_slsa3.yml");
 case!(
     generic_wd_builder_id_other_version_fail,
     GEN,
@@ -187,12 +207,7 @@ case!(v13_vtag_v13_0_29_fail, GEN, V13, ["--source-versioned-tag", "v13.0.29"], 
 case!(v13_vtag_v13_0_31_fail, GEN, V13, ["--source-versioned-tag", "v13.0.31"], fail "versioned tag");
 
 // gha_generic/v2.1.0 push-v14.
-case!(v14_vtag_major_pass, GEN, V14, ["--source-versioned-tag", "v14"], pass GENERIC_YML);
-case!(v14_vtag_minor_pass, GEN, V14, ["--source-versioned-tag", "v14.0"], pass GENERIC_YML);
-case!(v14_vtag_v14_1_fail, GEN, V14, ["--source-versioned-tag", "v14.1"], fail "versioned tag");
-case!(v14_vtag_v13_fail, GEN, V14, ["--source-versioned-tag", "v13"], fail "versioned tag");
-case!(v14_vtag_v15_fail, GEN, V14, ["--source-versioned-tag", "v15"], fail "versioned tag");
-case!(v14_branch_main_pass, GEN, V14, ["--source-branch", "main"], pass GENERIC_YML);
+push_v14_cases!(v14, GEN, "generator_generic_slsa3.yml");
 
 // gha_generic/v2.1.0 push-v14.2.
 case!(v142_vtag_minor_pass, GEN, V142, ["--source-versioned-tag", "v14.2"], pass GENERIC_YML);
@@ -202,17 +217,7 @@ case!(v142_vtag_v14_1_fail, GEN, V142, ["--source-versioned-tag", "v14.1"], fail
 case!(v142_vtag_v15_fail, GEN, V142, ["--source-versioned-tag", "v15"], fail "versioned tag");
 
 // gha_go/v2.1.0: as the generic ones, builder G/builder_go_slsa3.yml.
-case!(go_wd_pass, GO, WD, [], pass GO_YML);
-case!(go_wd_branch_main_pass, GO, WD, ["--source-branch", "main"], pass GO_YML);
-case!(go_wd_branch_master_fail, GO, WD, ["--source-branch", "master"], fail "branch");
-case!(go_wd_tag_fail_not_a_tag_ref, GO, WD, ["--source-tag", "v1.2.3"], fail "tag");
-case!(
-    go_wd_builder_id_untrusted_fail,
-    GO,
-    WD,
-    ["--builder-id", "https://github.com/slsa-framework/slsa-github-generator/.github/workflows/not-trusted.yml"],
-    fail "builder"
-);
+workflow_dispatch_cases!(go_wd, GO, "builder_go_slsa3.yml");
 case!(
     go_wd_builder_id_generic_fail,
     GO,
@@ -220,41 +225,8 @@ case!(
     ["--builder-id", "https://github.com/slsa-framework/slsa-github-generator/.github/workflows/generator_generic_slsa3.yml"],
     fail "builder"
 );
-case!(
-    go_wd_other_source_fail,
-    GO,
-    WD,
-    ["--source-uri", "github.com/slsa-framework/other-package"],
-    fail "source"
-);
-case!(
-    go_wd_builder_id_name_pass,
-    GO,
-    WD,
-    ["--builder-id", "https://github.com/slsa-framework/slsa-github-generator/.github/workflows/builder_go_slsa3.yml"],
-    pass GO_YML
-);
-case!(
-    go_wd_builder_id_version_pass,
-    GO,
-    WD,
-    ["--builder-id", "https://github.com/slsa-framework/slsa-github-generator/.github/workflows/builder_go_slsa3.yml@v2.1.0"],
-    pass GO_YML
-);
-case!(
-    go_wd_builder_id_ref_pass,
-    GO,
-    WD,
-    ["--builder-id", "https://github.com/slsa-framework/slsa-github-generator/.github/workflows/builder_go_slsa3.yml@refs/tags/v2.1.0"],
-    pass GO_YML
-);
 case!(go_v14_tag_exact_pass, GO, V14, ["--source-tag", "v14"], pass GO_YML);
-case!(go_v14_vtag_major_pass, GO, V14, ["--source-versioned-tag", "v14"], pass GO_YML);
-case!(go_v14_vtag_minor_pass, GO, V14, ["--source-versioned-tag", "v14.0"], pass GO_YML);
-case!(go_v14_vtag_v14_1_fail, GO, V14, ["--source-versioned-tag", "v14.1"], fail "versioned tag");
-case!(go_v14_vtag_v13_fail, GO, V14, ["--source-versioned-tag", "v13"], fail "versioned tag");
-case!(go_v14_vtag_v15_fail, GO, V14, ["--source-versioned-tag", "v15"], fail "versioned tag");
-case!(go_v14_branch_main_pass, GO, V14, ["--source-branch", "main"], pass GO_YML);
+push_v14_cases!(go_v14, GO, "builder_go_slsa3.yml");
 
 /// Any artifact whose sha256 is not a subject: the Go binary against the generic provenance.
 #[test]

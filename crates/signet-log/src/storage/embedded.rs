@@ -72,33 +72,30 @@ impl EmbeddedDriver {
 }
 
 fn decode_entry(index: u64, v: &[u8]) -> Result<(i64, Vec<u8>)> {
-    if v.len() < 8 {
-        return Err(Error::corrupt(
+    let (t, rest) = v.split_first_chunk::<8>().ok_or_else(|| {
+        Error::corrupt(
             format!("entry {index}"),
             format!("record is {} bytes, expected at least 8", v.len()),
-        ));
-    }
-    let mut t = [0u8; 8];
-    t.copy_from_slice(&v[..8]);
-    Ok((i64::from_be_bytes(t), v[8..].to_vec()))
+        )
+    })?;
+    Ok((i64::from_be_bytes(*t), rest.to_vec()))
 }
 
 fn decode_checkpoint(size: u64, v: &[u8]) -> Result<SignedCheckpoint> {
-    if v.len() < 32 {
-        return Err(Error::corrupt(
-            format!("checkpoint record of size {size}"),
-            format!("{} bytes, expected a 32-byte root and a note", v.len()),
-        ));
-    }
-    let mut root = [0u8; 32];
-    root.copy_from_slice(&v[..32]);
-    let note = String::from_utf8(v[32..].to_vec()).map_err(|e| {
-        Error::corrupt(
-            format!("checkpoint record of size {size}"),
-            format!("note is not UTF-8: {e}"),
-        )
+    let corrupt = |why: String| Error::corrupt(format!("checkpoint record of size {size}"), why);
+    let (root, note) = v.split_first_chunk::<32>().ok_or_else(|| {
+        corrupt(format!(
+            "{} bytes, expected a 32-byte root and a note",
+            v.len()
+        ))
     })?;
-    Ok(SignedCheckpoint { size, root, note })
+    let note =
+        String::from_utf8(note.to_vec()).map_err(|e| corrupt(format!("note is not UTF-8: {e}")))?;
+    Ok(SignedCheckpoint {
+        size,
+        root: *root,
+        note,
+    })
 }
 
 impl Driver for EmbeddedDriver {

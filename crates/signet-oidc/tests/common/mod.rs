@@ -183,3 +183,15 @@ impl Es256Key {
         self.verify_with(&email_verifier(), claims)
     }
 }
+
+/// Assert that `$result` is an `Err` matching `$pattern` (the value is shown when it is not).
+macro_rules! assert_err {
+    ($result:expr, $pattern:pat $(if $guard:expr)?) => {
+        match $result {
+            Err($pattern) $(if $guard)? => {}
+            other => panic!("expected Err({}), got {other:?}", stringify!($pattern)),
+        }
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use assert_err;
