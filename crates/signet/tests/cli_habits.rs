@@ -268,26 +268,20 @@ fn commands_without_trust_material_do_not_touch_tuf() {
     let cache = tempfile::tempdir().unwrap();
     let untrusted = ["--instance", "http://127.0.0.1:9/tuf"];
     let jwt = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.sig";
-    let o = Cli::signet()
-        .args(untrusted)
-        .args(["get-identity-token", "--identity-token", jwt])
-        .env("SIGNET_TUF_CACHE", cache.path())
-        .ok();
+    let token = || {
+        Cli::signet()
+            .args(untrusted)
+            .arg("get-identity-token")
+            .env("SIGNET_TUF_CACHE", cache.path())
+    };
+    let o = token().args(["--identity-token", jwt]).ok();
     assert_eq!(text(&o).0.trim(), jwt);
-    let o = Cli::signet()
-        .args(untrusted)
-        .arg("get-identity-token")
-        .env("SIGSTORE_ID_TOKEN", jwt)
-        .env("SIGNET_TUF_CACHE", cache.path())
-        .ok();
+    let o = token().env("SIGSTORE_ID_TOKEN", jwt).ok();
     assert_eq!(text(&o).0.trim(), jwt);
     // Without a token, the interactive sign-in needs the signing config: the TUF error.
-    let o = Cli::signet()
-        .args(untrusted)
-        .arg("get-identity-token")
+    let o = token()
         .env_remove("SIGSTORE_ID_TOKEN")
         .env_remove("ACTIONS_ID_TOKEN_REQUEST_URL")
-        .env("SIGNET_TUF_CACHE", cache.path())
         .refused();
     assert!(stderr(&o).contains("trust-instance"), "{}", stderr(&o));
 
