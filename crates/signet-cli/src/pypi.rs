@@ -172,33 +172,7 @@ pub fn local_dist(p: &Path) -> anyhow::Result<Distribution> {
 }
 
 fn verify_attestations(t: &TrustArgs, a: VerifyAttestationArgs) -> Result<(), Failure> {
-    if !a.attestation.is_empty() && a.dists.len() > 1 {
-        return Err(Failure::Usage(
-            "--attestation can only be used with a single DIST".into(),
-        ));
-    }
-    let mut jobs = vec![];
-    for d in &a.dists {
-        must_be_file(d)?;
-        let atts: Vec<PathBuf> = if a.attestation.is_empty() {
-            ["publish", "slsa"]
-                .iter()
-                .map(|k| PathBuf::from(format!("{}.{k}.attestation", d.display())))
-                .filter(|p| p.is_file())
-                .collect()
-        } else {
-            a.attestation.clone()
-        };
-        if atts.is_empty() {
-            return Err(Failure::Usage(format!(
-                "no attestation for {0}: expected {0}.publish.attestation or {0}.slsa.attestation (or pass --attestation)",
-                d.display()
-            )));
-        }
-        for at in atts {
-            jobs.push((d.clone(), at));
-        }
-    }
+    let jobs = signet_sign::files::attestations_for(&a.dists, &a.attestation)?;
     let (root, _) = trust::trusted_root(t)?;
     let verifier = Verifier::new(&root).map_err(|e| Failure::Other(e.into()))?;
     let signer = Signer::Identity(a.identity.clone());

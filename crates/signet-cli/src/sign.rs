@@ -37,6 +37,21 @@ pub struct SignCommon {
     pub overwrite: bool,
 }
 
+impl SignCommon {
+    /// Keyless signing with `token` (else SIGSTORE_ID_TOKEN, ambient CI, or a sign-in) and
+    /// the defaults (newest Rekor, the `sigstore` client ID).
+    pub fn with_token(token: Option<String>) -> Self {
+        SignCommon {
+            identity_token: token,
+            rekor_version: None,
+            device: false,
+            browser: false,
+            oidc_client_id: "sigstore".into(),
+            overwrite: true,
+        }
+    }
+}
+
 /// The managed key and bundle path of `sign` and `attest`.
 #[derive(Args, Debug)]
 pub struct OutputArgs {

@@ -25,6 +25,74 @@ pub enum SlsaCommand {
     /// Verify artifacts against a GitHub artifact attestation (actions/attest-build-provenance,
     /// SLSA v1 in a Sigstore bundle); the builder workflow must be named with --builder-id.
     VerifyGithubAttestation(VerifyGithubAttestationArgs),
+    /// Verify a SLSA verification summary attestation (VSA v1): a DSSE envelope signed with a
+    /// key (--public-key-path), or a Sigstore bundle (--cert-identity, --cert-oidc-issuer).
+    VerifyVsa(VerifyVsaArgs),
+}
+
+/// `--emit-vsa` and its signing.
+#[derive(Args, Debug, Default)]
+pub struct VsaArgs {
+    /// After a pass, write a SLSA VSA v1 about the artifacts: a Sigstore bundle signed
+    /// keylessly (--identity-token, SIGSTORE_ID_TOKEN, ambient CI), or with --vsa-key a DSSE
+    /// envelope signed with that key.
+    #[arg(long, value_name = "OUT", requires = "resource_uri")]
+    pub emit_vsa: Option<PathBuf>,
+    /// The VSA's resource URI: what was verified (e.g. the artifact's download URL).
+    #[arg(long, value_name = "URI", requires = "emit_vsa")]
+    pub resource_uri: Option<String>,
+    /// The VSA's verifier ID.
+    #[arg(
+        long,
+        value_name = "URI",
+        default_value = "https://github.com/signet/signet/slsa"
+    )]
+    pub verifier_id: String,
+    /// Sign the VSA with this managed key (PEM, P-256) instead of keylessly.
+    #[arg(long, value_name = "KEY.pem", requires = "emit_vsa")]
+    pub vsa_key: Option<PathBuf>,
+    /// The OIDC identity token to sign the VSA keylessly with.
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        requires = "emit_vsa",
+        conflicts_with = "vsa_key"
+    )]
+    pub identity_token: Option<String>,
+}
+
+/// `slsa verify-vsa`.
+#[derive(Args, Debug)]
+pub struct VerifyVsaArgs {
+    /// The VSA file.
+    #[arg(long, value_name = "FILE")]
+    pub attestation_path: PathBuf,
+    /// A digest a subject must have, ALG:HEX (repeatable).
+    #[arg(long = "subject-digest", value_name = "ALG:HEX", required = true)]
+    pub subject_digests: Vec<String>,
+    /// The expected verifier ID.
+    #[arg(long, value_name = "URI")]
+    pub verifier_id: String,
+    /// The expected resource URI.
+    #[arg(long, value_name = "URI")]
+    pub resource_uri: String,
+    /// A level the VSA must attest (repeatable; SLSA_BUILD_LEVEL_N is met by N or higher).
+    #[arg(long = "verified-level", value_name = "LEVEL")]
+    pub verified_levels: Vec<String>,
+    /// The key of a key-signed VSA (PEM public key).
+    #[arg(long, value_name = "PUB.pem", conflicts_with = "cert_identity")]
+    pub public_key_path: Option<PathBuf>,
+    /// The signer of a VSA bundle (certificate SAN).
+    #[arg(
+        long,
+        value_name = "IDENTITY",
+        requires = "cert_oidc_issuer",
+        required_unless_present = "public_key_path"
+    )]
+    pub cert_identity: Option<String>,
+    /// The signer's OIDC issuer.
+    #[arg(long, value_name = "URL")]
+    pub cert_oidc_issuer: Option<String>,
 }
 
 /// The source and output flags both verifications take.
@@ -61,6 +129,8 @@ pub struct VerifyGithubAttestationArgs {
     /// The workflow that built the artifact: https://github.com/O/R/.github/workflows/W.yml[@REF].
     #[arg(long, value_name = "ID", required = true)]
     pub builder_id: String,
+    #[command(flatten)]
+    pub vsa: VsaArgs,
 }
 
 impl From<VerifyGithubAttestationArgs> for VerifyArtifactArgs {
@@ -71,6 +141,7 @@ impl From<VerifyGithubAttestationArgs> for VerifyArtifactArgs {
             builder_id: Some(a.builder_id),
             build_workflow_inputs: vec![],
             rekor_url: DEFAULT_REKOR_URL.into(),
+            vsa: a.vsa,
         }
     }
 }
@@ -92,6 +163,8 @@ pub struct VerifyArtifactArgs {
     /// Rekor instance searched for bare DSSE envelopes.
     #[arg(long, value_name = "URL", default_value = DEFAULT_REKOR_URL)]
     pub rekor_url: String,
+    #[command(flatten)]
+    pub vsa: VsaArgs,
 }
 
 /// Run `signet slsa ...`.
@@ -101,6 +174,7 @@ pub fn run(t: &TrustArgs, cmd: SlsaCommand) -> Result<(), Failure> {
         SlsaCommand::VerifyGithubAttestation(a) => {
             verify_artifact(t, a.into(), Kind::GithubAttestation)
         }
+        SlsaCommand::VerifyVsa(a) => verify_vsa(t, a),
     }
 }
 
@@ -151,13 +225,15 @@ fn verify_artifact(t: &TrustArgs, a: VerifyArtifactArgs, kind: Kind) -> Result<(
     let (root, _) = trust::trusted_root(t)?;
     let verifier = Verifier::new(&root).context("trusted root")?;
     let mut statements = vec![];
+    let mut subjects = vec![];
     for art in &a.source.artifacts {
-        let bytes = crate::read_input(art)?;
+        let digest = sha256(&crate::read_input(art)?);
+        subjects.push((crate::pypi::file_name(art), digest));
         let out = signet_sign::slsa::verify_artifact(
             &verifier,
             &prov,
             kind,
-            sha256(&bytes),
+            digest,
             &opts,
             rekor.as_ref(),
         )
@@ -174,5 +250,81 @@ fn verify_artifact(t: &TrustArgs, a: VerifyArtifactArgs, kind: Kind) -> Result<(
         }
     }
     eprintln!("PASSED: SLSA verification passed");
+    match &a.vsa.emit_vsa {
+        Some(out) => emit_vsa(t, &a, kind, &bytes, &subjects, out),
+        None => Ok(()),
+    }
+}
+
+/// Write the VSA of a pass: the artifacts verified, the provenance, the level.
+fn emit_vsa(
+    t: &TrustArgs,
+    a: &VerifyArtifactArgs,
+    kind: Kind,
+    provenance: &[u8],
+    subjects: &[(String, [u8; 32])],
+    out: &std::path::Path,
+) -> Result<(), Failure> {
+    use signet_verify::vsa;
+    let summary = vsa::Summary {
+        verifier_id: a.vsa.verifier_id.clone(),
+        resource_uri: a.vsa.resource_uri.clone().unwrap_or_default(),
+        policy_uri: signet_sign::slsa::VSA_POLICY_URI.into(),
+        input_attestations: vec![(
+            crate::pypi::file_name(&a.provenance_path),
+            hex::encode(sha256(provenance)),
+        )],
+        verified_levels: vec![signet_sign::slsa::verified_level(kind).into()],
+        time_verified: signet_core::time::unix_now(),
+    };
+    let st = vsa::statement(subjects, &summary)
+        .to_json()
+        .context("VSA")?;
+    let bytes = match &a.vsa.vsa_key {
+        Some(k) => signet_sign::slsa::key_signed_envelope(&crate::sign::load_key(k)?, &st)?,
+        None => {
+            let common = crate::sign::SignCommon::with_token(a.vsa.identity_token.clone());
+            let (ctx, token) = crate::sign::context(t, &common)?;
+            let signed = ctx.sign_statement(&token, &st, subjects[0].1)?;
+            signed.bundle.to_json().context("VSA bundle")?.into_bytes()
+        }
+    };
+    std::fs::write(out, bytes).with_context(|| format!("writing {}", out.display()))?;
+    eprintln!("VSA written to {}", out.display());
     Ok(())
+}
+
+fn verify_vsa(t: &TrustArgs, a: VerifyVsaArgs) -> Result<(), Failure> {
+    use signet_sign::slsa::VsaSigner;
+    let want = signet_verify::vsa::Expect {
+        subject_digests: a.subject_digests,
+        verifier_id: a.verifier_id,
+        resource_uri: a.resource_uri,
+        verified_levels: a.verified_levels,
+    };
+    let bytes = crate::read_input(&a.attestation_path)?;
+    let r = match (&a.public_key_path, a.cert_identity, a.cert_oidc_issuer) {
+        (Some(p), _, _) => {
+            let key = signet_core::crypto::PublicKey::from_pem(&String::from_utf8_lossy(
+                &crate::read_input(p)?,
+            ))
+            .map_err(|e| Failure::Usage(format!("{}: {e}", p.display())))?;
+            signet_sign::slsa::verify_vsa(&bytes, VsaSigner::Key(&key), &want)
+        }
+        (None, Some(id), Some(iss)) => {
+            let (root, _) = trust::trusted_root(t)?;
+            let verifier = Verifier::new(&root).context("trusted root")?;
+            let policy = signet_verify::Policy::identity(id, iss);
+            signet_sign::slsa::verify_vsa(&bytes, VsaSigner::Bundle(&verifier, &policy), &want)
+        }
+        _ => {
+            return Err(Failure::Usage(
+                "give --public-key-path, or --cert-identity with --cert-oidc-issuer".into(),
+            ))
+        }
+    };
+    match r {
+        Ok(_) => Ok(eprintln!("PASSED: VSA verification passed")),
+        Err(e) => Err(failed(format!("{}: {e}", a.attestation_path.display()))),
+    }
 }

@@ -36,6 +36,15 @@ pub enum FileError {
     /// A digest input without a bundle named.
     #[error("verifying a digest input (sha256:*) needs --bundle")]
     DigestNeedsBundle,
+    /// `--attestation` names attestations for several distributions.
+    #[error("--attestation can only be used with a single DIST")]
+    OneAttestationManyDists,
+    /// A distribution without an attestation beside it.
+    #[error("no attestation for {dist}: expected {dist}.publish.attestation or {dist}.slsa.attestation (or pass --attestation)")]
+    NoAttestation {
+        /// The distribution.
+        dist: String,
+    },
     /// `--bundle` names one bundle for several inputs.
     #[error("--bundle can only be used with a single input file")]
     OneBundleManyInputs,
@@ -147,6 +156,43 @@ pub fn bundles_for(input: &Input, named: &[PathBuf]) -> Result<Vec<PathBuf>, Fil
         (true, Input::File(p)) => Ok(vec![default_bundle(p)?]),
         (true, Input::Digest(_)) => Err(FileError::DigestNeedsBundle),
     }
+}
+
+/// The PEP 740 attestations to verify each of `dists` with: those named (one distribution
+/// only), else `DIST.publish.attestation` and `DIST.slsa.attestation`, those that exist. Pairs
+/// of (distribution, attestation).
+pub fn attestations_for(
+    dists: &[PathBuf],
+    named: &[PathBuf],
+) -> Result<Vec<(PathBuf, PathBuf)>, FileError> {
+    if !named.is_empty() && dists.len() > 1 {
+        return Err(FileError::OneAttestationManyDists);
+    }
+    let mut out = vec![];
+    for d in dists {
+        if !d.is_file() {
+            return Err(FileError::NotAFile {
+                path: d.display().to_string(),
+                found: what_is(d),
+            });
+        }
+        let found: Vec<PathBuf> = if named.is_empty() {
+            ["publish", "slsa"]
+                .iter()
+                .map(|k| PathBuf::from(format!("{}.{k}.attestation", d.display())))
+                .filter(|p| p.is_file())
+                .collect()
+        } else {
+            named.to_vec()
+        };
+        if found.is_empty() {
+            return Err(FileError::NoAttestation {
+                dist: d.display().to_string(),
+            });
+        }
+        out.extend(found.into_iter().map(|a| (d.clone(), a)));
+    }
+    Ok(out)
 }
 
 /// The bundles signing `files` will write (`bundle`, or `FILE.sigstore.json` each), checked

@@ -39,6 +39,7 @@ pub mod signature;
 pub mod slsa;
 pub mod time;
 pub mod tlog;
+pub mod vsa;
 mod window;
 
 use signet_core::bundle::Bundle;
