@@ -148,17 +148,6 @@ pub fn file_name(p: &Path) -> String {
         .unwrap_or_default()
 }
 
-/// A usage error unless `d` is a file.
-fn must_be_file(d: &Path) -> Result<(), Failure> {
-    match d.is_file() {
-        true => Ok(()),
-        false => Err(Failure::Usage(format!(
-            "distribution must be a file: {}",
-            d.display()
-        ))),
-    }
-}
-
 /// Read and parse a PEP 740 attestation file.
 pub fn read_attestation(p: &Path) -> anyhow::Result<Attestation> {
     let bytes = std::fs::read(p).with_context(|| format!("reading {}", p.display()))?;
@@ -254,19 +243,17 @@ fn resolve_pypi_input(
         )));
     }
     let run = || -> anyhow::Result<(Distribution, Vec<u8>)> {
-        let (filename, data) = if remote {
-            index(index_url)?.fetch(&a.dist)?
+        let index = if remote || a.provenance_file.is_none() {
+            Some(index(index_url)?)
         } else {
-            let p = Path::new(&a.dist);
-            let data = std::fs::read(p).with_context(|| format!("reading {}", p.display()))?;
-            (file_name(p), data)
+            None
         };
-        let dist = Distribution::from_bytes(&filename, &data)?;
-        let prov = match &a.provenance_file {
-            Some(p) => std::fs::read(p).with_context(|| format!("reading {}", p.display()))?,
-            None => index(index_url)?.provenance(&filename)?,
-        };
-        Ok((dist, prov))
+        let prov = a.provenance_file.as_deref();
+        Ok(signet_sign::pypi_index::dist_and_provenance(
+            index.as_ref(),
+            &a.dist,
+            prov,
+        )?)
     };
     run().map_err(|e| {
         eprintln!("FAIL: {}: {}", a.dist, crate::error_text(e.as_ref()));
@@ -340,19 +327,11 @@ fn sign(t: &TrustArgs, a: PypiSignArgs) -> Result<(), Failure> {
         return Err(Failure::Usage(PEP740_NEEDS_REKOR_V1.into()));
     }
     let mut jobs = vec![];
-    for d in &a.dists {
-        must_be_file(d)?;
-        let data = crate::read_input(d)?;
-        let dist = Distribution::from_bytes(&file_name(d), &data)
+    for (d, out) in signet_sign::files::attestation_outputs(&a.dists, a.common.overwrite)? {
+        let data = crate::read_input(&d)?;
+        let dist = Distribution::from_bytes(&file_name(&d), &data)
             .map_err(|e| Failure::Usage(e.to_string()))?;
-        let out = PathBuf::from(format!("{}.publish.attestation", d.display()));
-        if out.exists() && !a.common.overwrite {
-            return Err(Failure::Usage(format!(
-                "refusing to overwrite {} (use --overwrite)",
-                out.display()
-            )));
-        }
-        jobs.push((d.clone(), dist, out));
+        jobs.push((d, dist, out));
     }
     let (ctx, token) = crate::sign::context_with(t, &a.common, Some(signet_sign::RekorVersion::V1))
         .map_err(|e| match e {

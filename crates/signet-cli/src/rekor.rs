@@ -7,7 +7,6 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use signet_core::encoding::sha256;
-use signet_core::time::format_rfc3339;
 use signet_core::trust::TrustedRoot;
 use signet_sign::log_reader::{CheckpointState, Consistency, LogReader};
 
@@ -100,23 +99,7 @@ fn run_get(
             serde_json::to_string_pretty(&e.rekor_cli_json()).context("JSON")?
         );
     } else {
-        // rekor-cli's text layout (its `getCmdOutput.String`): LogID, Index, IntegratedTime
-        // (RFC 3339, UTC), UUID, then Body as two-space indented JSON and a blank line. A
-        // tile log has no log ID or integrated time: its checkpoint origin stands first.
-        let body = serde_json::to_string_pretty(&e.rekor_cli_json()["Body"]).context("JSON")?;
-        match &e.checkpoint {
-            Some(cp) => println!(
-                "Origin: {}\nIndex: {}\nUUID: {}\nBody: {body}\n",
-                cp.origin, e.log_index, e.uuid
-            ),
-            None => println!(
-                "LogID: {}\nIndex: {}\nIntegratedTime: {}\nUUID: {}\nBody: {body}\n",
-                e.log_id.as_deref().unwrap_or_default(),
-                e.log_index,
-                format_rfc3339(e.integrated_time.unwrap_or_default()),
-                e.uuid
-            ),
-        }
+        println!("{}", e.rekor_cli_text());
         // What signet adds (not in rekor-cli's output) goes to stderr.
         for line in e.certificate_lines() {
             eprintln!("{line}");
@@ -276,16 +259,9 @@ fn rekor_and_root(t: &TrustArgs, given: Option<&str>) -> Result<(TrustedRoot, St
         return Ok((root, url));
     }
     let cfg = trust::trust_config(t)?;
-    let services = &cfg.signing_config.rekor_tlog_urls;
-    let url = services
-        .iter()
-        .find(|s| s.major_api_version == 1)
-        .or_else(|| services.iter().max_by_key(|s| s.major_api_version))
-        .map(|s| s.url.clone())
-        .or_else(|| cfg.trusted_root.tlogs.first().map(|l| l.base_url.clone()))
-        .ok_or_else(|| {
-            Failure::Usage("the trust material names no Rekor log; give --rekor-url".into())
-        })?;
+    let url = cfg.rekor_url().ok_or_else(|| {
+        Failure::Usage("the trust material names no Rekor log; give --rekor-url".into())
+    })?;
     Ok((cfg.trusted_root, url))
 }
 

@@ -173,11 +173,7 @@ pub(crate) fn load_key(p: &std::path::Path) -> Result<signet_core::keys::EcKey, 
 }
 
 fn rekor_version(common: &SignCommon) -> Option<RekorVersion> {
-    match common.rekor_version.as_deref() {
-        Some("1") => Some(RekorVersion::V1),
-        Some("2") => Some(RekorVersion::V2),
-        _ => None,
-    }
+    RekorVersion::from_flag(common.rekor_version.as_deref())
 }
 
 pub(crate) fn context(

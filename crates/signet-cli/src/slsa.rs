@@ -7,8 +7,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use signet_core::encoding::sha256;
-use signet_sign::rekor_v1::RekorV1;
-use signet_sign::slsa::{Error, Kind, ProvenanceFile};
+use signet_sign::slsa::{Kind, ProvenanceFile};
 use signet_verify::slsa::Options;
 use signet_verify::Verifier;
 
@@ -206,22 +205,8 @@ fn verify_artifact(t: &TrustArgs, a: VerifyArtifactArgs, kind: Kind) -> Result<(
     let path = a.provenance_path.display();
     let bytes = crate::read_input(&a.provenance_path)?;
     let prov = ProvenanceFile::parse(&bytes).with_context(|| format!("{path}"))?;
-    let rekor = match &prov {
-        ProvenanceFile::Envelope(_) if kind == Kind::GithubAttestation => {
-            return Err(failed(format!("{path}: {}", Error::EnvelopeNotAccepted)))
-        }
-        ProvenanceFile::Envelope(_) if t.offline => {
-            return Err(failed(format!(
-                "{path} is a bare DSSE envelope without certificate or log entry: verifying it needs a transparency log lookup (Rekor search at {}), which --offline forbids; use a Sigstore bundle to verify offline",
-                a.rekor_url
-            )));
-        }
-        ProvenanceFile::Envelope(_) => Some(RekorV1::new(
-            &a.rekor_url,
-            signet_http::Http::new().context("building the HTTP client")?,
-        )),
-        ProvenanceFile::Bundle(_) => None,
-    };
+    let rekor = signet_sign::slsa::rekor_for(&prov, kind, t.offline, &a.rekor_url)
+        .map_err(|e| failed(format!("{path}: {e}")))?;
     let (root, _) = trust::trusted_root(t)?;
     let verifier = Verifier::new(&root).context("trusted root")?;
     let mut statements = vec![];
@@ -266,17 +251,13 @@ fn emit_vsa(
     out: &std::path::Path,
 ) -> Result<(), Failure> {
     use signet_verify::vsa;
-    let summary = vsa::Summary {
-        verifier_id: a.vsa.verifier_id.clone(),
-        resource_uri: a.vsa.resource_uri.clone().unwrap_or_default(),
-        policy_uri: signet_sign::slsa::VSA_POLICY_URI.into(),
-        input_attestations: vec![(
-            crate::pypi::file_name(&a.provenance_path),
-            hex::encode(sha256(provenance)),
-        )],
-        verified_levels: vec![signet_sign::slsa::verified_level(kind).into()],
-        time_verified: signet_core::time::unix_now(),
-    };
+    let summary = signet_sign::slsa::vsa_summary(
+        kind,
+        &a.vsa.verifier_id,
+        a.vsa.resource_uri.as_deref().unwrap_or_default(),
+        &crate::pypi::file_name(&a.provenance_path),
+        provenance,
+    );
     let st = vsa::statement(subjects, &summary)
         .to_json()
         .context("VSA")?;
@@ -323,8 +304,7 @@ fn verify_vsa(t: &TrustArgs, a: VerifyVsaArgs) -> Result<(), Failure> {
             ))
         }
     };
-    match r {
-        Ok(_) => Ok(eprintln!("PASSED: VSA verification passed")),
-        Err(e) => Err(failed(format!("{}: {e}", a.attestation_path.display()))),
-    }
+    r.map_err(|e| failed(format!("{}: {e}", a.attestation_path.display())))?;
+    eprintln!("PASSED: VSA verification passed");
+    Ok(())
 }

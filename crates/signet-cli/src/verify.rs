@@ -2,13 +2,14 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{anyhow, Context};
+use anyhow::Context;
 use clap::{Args, Subcommand};
 use signet_core::bundle::Bundle;
 use signet_verify::{IdentityMatcher, ManagedKey, Policy, Verifier};
 
 use signet_sign::files::{bundles_for, Input};
 use signet_verify::bench::run_parallel;
+use signet_verify::report::{input_report, Mode};
 
 use crate::{trust, Failure, TrustArgs};
 
@@ -151,38 +152,15 @@ struct Job {
 }
 
 fn collect_jobs(input: &InputArgs) -> Result<Vec<Job>, Failure> {
-    if input.bundle.is_some() && input.files.len() > 1 {
-        return Err(Failure::Usage(
-            "--bundle can only be used with a single input file or digest".into(),
-        ));
-    }
-    let mut jobs = vec![];
-    for f in &input.files {
-        let inp = Input::parse(f)?;
-        let named: Vec<PathBuf> = input.bundle.iter().cloned().collect();
-        // Never empty: the one named, or the default one.
-        let bundle = bundles_for(&inp, &named)?.remove(0);
-        if !bundle.is_file() {
-            return Err(Failure::Usage(format!(
-                "Missing verification materials for {f}: {}",
-                bundle.display()
-            )));
-        }
-        jobs.push(Job {
-            label: f.clone(),
-            input: inp,
+    let jobs = signet_sign::files::verify_jobs(&input.files, input.bundle.as_deref())?;
+    Ok(jobs
+        .into_iter()
+        .map(|(label, input, bundle)| Job {
+            label,
+            input,
             bundle,
-        });
-    }
-    Ok(jobs)
-}
-
-/// What a verification checks the signer against.
-enum Mode {
-    /// A certificate identity policy.
-    Identity(Policy),
-    /// Managed keys.
-    Keys(Vec<ManagedKey>),
+        })
+        .collect())
 }
 
 /// Load `--key`: a PEM public key, or a keyring JSON.
@@ -206,62 +184,10 @@ fn verify_one(verifier: &Verifier, mode: &Mode, job: &Job) -> anyhow::Result<Out
     let bundle = Bundle::from_json(&bytes).with_context(|| format!("bundle {shown}"))?;
     let data = job.input.read().context("reading the input")?;
     let artifact = job.input.artifact(&data);
-    let (signer, times, entries, statement) = match mode {
-        Mode::Identity(policy) => {
-            let v = verifier
-                .verify(&bundle, artifact, policy)
-                .map_err(|e| anyhow!(e))?;
-            let signer = signet_verify::report::certificate_signer(&v.certificate);
-            (signer, v.signing_times, v.log_entries, v.statement)
-        }
-        Mode::Keys(keys) => {
-            let v = verifier
-                .verify_with_key(&bundle, artifact, keys)
-                .map_err(|e| anyhow!(e))?;
-            let signer = serde_json::json!({ "key_hint": v.hint });
-            (signer, v.signing_times, v.log_entries, v.statement)
-        }
-    };
-    let body = signet_verify::report::verified(signer, &times, &entries, statement.as_ref());
-    let report = report::verified(job, body);
-    let payload = statement.map(|_| {
-        String::from_utf8_lossy(&bundle.dsse_envelope.map(|e| e.payload).unwrap_or_default())
-            .into_owned()
-    });
+    let (body, payload) = signet_verify::report::verify(verifier, &bundle, artifact, mode)?;
+    let report = input_report(&job.label, &job.bundle.display().to_string(), Ok(body));
+    let payload = payload.map(|p| String::from_utf8_lossy(&p).into_owned());
     Ok(Outcome { report, payload })
-}
-
-/// The `--json` reports: the verifier's summary, with the input and bundle first.
-mod report {
-    use serde_json::{Map, Value};
-
-    use super::Job;
-
-    pub(super) fn verified(job: &Job, body: Map<String, Value>) -> Value {
-        let mut r = head(job, true);
-        r.extend(body);
-        Value::Object(r)
-    }
-
-    /// A failed input's report: the message and, for a verifier rule, its name.
-    pub(super) fn failed(job: &Job, e: &anyhow::Error) -> Value {
-        let mut r = head(job, false);
-        r.insert("error".into(), crate::error_text(e.as_ref()).into());
-        let rule = e
-            .downcast_ref::<signet_verify::Error>()
-            .and_then(|e| e.rule())
-            .map(|r| format!("{r:?}"));
-        r.insert("rule".into(), rule.into());
-        Value::Object(r)
-    }
-
-    fn head(job: &Job, ok: bool) -> Map<String, Value> {
-        let mut r = Map::new();
-        r.insert("input".into(), job.label.as_str().into());
-        r.insert("bundle".into(), job.bundle.display().to_string().into());
-        r.insert("verified".into(), ok.into());
-        r
-    }
 }
 
 fn default_jobs() -> usize {
@@ -299,7 +225,9 @@ fn verify_all(trust_args: &TrustArgs, input: &InputArgs, mode: Mode) -> Result<(
                     eprintln!("hint: {what} did not verify against the {source}; are you using the right Sigstore instance (--staging, --trust-config, --instance)?");
                 }
                 if input.json {
-                    println!("{}", report::failed(job, &e));
+                    let failed = Err((msg.clone(), rule));
+                    let shown = job.bundle.display().to_string();
+                    println!("{}", input_report(&job.label, &shown, failed));
                 }
             }
         }

@@ -263,6 +263,18 @@ impl ClientTrustConfig {
         }
     }
 
+    /// The Rekor a client reads entries from: the signing config's Rekor v1 log, else its
+    /// newest, else the trusted root's first transparency log.
+    pub fn rekor_url(&self) -> Option<String> {
+        let services = &self.signing_config.rekor_tlog_urls;
+        services
+            .iter()
+            .find(|s| s.major_api_version == 1)
+            .or_else(|| services.iter().max_by_key(|s| s.major_api_version))
+            .map(|s| s.url.clone())
+            .or_else(|| self.trusted_root.tlogs.first().map(|l| l.base_url.clone()))
+    }
+
     /// Parse and check the media type.
     pub fn from_json(bytes: &[u8]) -> Result<Self> {
         let c: ClientTrustConfig = parse_json("client trust config", bytes)?;

@@ -33,6 +33,17 @@ pub enum FileError {
         /// `FILE.sigstore`.
         legacy: String,
     },
+    /// An input's bundle is missing.
+    #[error("Missing verification materials for {input}: {bundle}")]
+    MissingBundle {
+        /// The input.
+        input: String,
+        /// The bundle expected.
+        bundle: String,
+    },
+    /// `--bundle` named for several inputs.
+    #[error("--bundle can only be used with a single input file or digest")]
+    OneBundleManyVerifyInputs,
     /// A digest input without a bundle named.
     #[error("verifying a digest input (sha256:*) needs --bundle")]
     DigestNeedsBundle,
@@ -148,6 +159,32 @@ pub fn default_bundle(file: &Path) -> Result<PathBuf, FileError> {
     }
 }
 
+/// What `verify` verifies: each input (a file or `sha256:HEX`, as written) with its bundle
+/// (`bundle`, only for one input; else the default one beside it), which must exist.
+pub fn verify_jobs(
+    inputs: &[String],
+    bundle: Option<&Path>,
+) -> Result<Vec<(String, Input, PathBuf)>, FileError> {
+    if bundle.is_some() && inputs.len() > 1 {
+        return Err(FileError::OneBundleManyVerifyInputs);
+    }
+    let named: Vec<PathBuf> = bundle.map(Path::to_path_buf).into_iter().collect();
+    let mut out = vec![];
+    for f in inputs {
+        let input = Input::parse(f)?;
+        // Never empty: the one named, or the default one.
+        let b = bundles_for(&input, &named)?.remove(0);
+        if !b.is_file() {
+            return Err(FileError::MissingBundle {
+                input: f.clone(),
+                bundle: b.display().to_string(),
+            });
+        }
+        out.push((f.clone(), input, b));
+    }
+    Ok(out)
+}
+
 /// The bundles to verify `input` with: those named, else its default bundle (a digest needs
 /// one named).
 pub fn bundles_for(input: &Input, named: &[PathBuf]) -> Result<Vec<PathBuf>, FileError> {
@@ -191,6 +228,31 @@ pub fn attestations_for(
             });
         }
         out.extend(found.into_iter().map(|a| (d.clone(), a)));
+    }
+    Ok(out)
+}
+
+/// The attestations `pypi sign` will write, `DIST.publish.attestation` for each of `dists`,
+/// checked before anything is signed (each DIST a file; none overwritten without `overwrite`).
+pub fn attestation_outputs(
+    dists: &[PathBuf],
+    overwrite: bool,
+) -> Result<Vec<(PathBuf, PathBuf)>, FileError> {
+    let mut out = vec![];
+    for d in dists {
+        if !d.is_file() {
+            return Err(FileError::NotAFile {
+                path: d.display().to_string(),
+                found: what_is(d),
+            });
+        }
+        let a = PathBuf::from(format!("{}.publish.attestation", d.display()));
+        if a.exists() && !overwrite {
+            return Err(FileError::WouldOverwrite {
+                bundle: a.display().to_string(),
+            });
+        }
+        out.push((d.clone(), a));
     }
     Ok(out)
 }

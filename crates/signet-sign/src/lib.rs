@@ -54,6 +54,17 @@ pub enum Error {
     /// The signing config has no usable service of a kind.
     #[error("signing config: {0}")]
     Config(String),
+    /// A local input file cannot be read.
+    #[error("reading {path}: {reason}")]
+    Read {
+        /// The file.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+    /// A distribution that is not a valid sdist or wheel, or a remote one without an index.
+    #[error(transparent)]
+    Distribution(#[from] signet_verify::pypi::Error),
     /// A format or crypto error.
     #[error(transparent)]
     Core(#[from] signet_core::Error),
@@ -78,6 +89,17 @@ pub enum RekorVersion {
     V1,
     /// Rekor v2 (tiles; needs a TSA for the signing time).
     V2,
+}
+
+impl RekorVersion {
+    /// `--rekor-version 1|2`; anything else is no choice (the newest offered).
+    pub fn from_flag(flag: Option<&str>) -> Option<Self> {
+        match flag {
+            Some("1") => Some(RekorVersion::V1),
+            Some("2") => Some(RekorVersion::V2),
+            _ => None,
+        }
+    }
 }
 
 /// A signing context: trust material, selected services, an HTTP client.

@@ -448,6 +448,26 @@ impl ReadEntry {
         }
     }
 
+    /// rekor-cli's text layout of `get` (its `getCmdOutput.String`): LogID, Index,
+    /// IntegratedTime (RFC 3339, UTC), UUID, then Body as two-space indented JSON and a blank
+    /// line. A tile log has no log ID or integrated time: its checkpoint origin stands first.
+    pub fn rekor_cli_text(&self) -> String {
+        let body = serde_json::to_string_pretty(&self.rekor_cli_json()["Body"]).unwrap_or_default();
+        match &self.checkpoint {
+            Some(cp) => format!(
+                "Origin: {}\nIndex: {}\nUUID: {}\nBody: {body}\n",
+                cp.origin, self.log_index, self.uuid
+            ),
+            None => format!(
+                "LogID: {}\nIndex: {}\nIntegratedTime: {}\nUUID: {}\nBody: {body}\n",
+                self.log_id.as_deref().unwrap_or_default(),
+                self.log_index,
+                signet_core::time::format_rfc3339(self.integrated_time.unwrap_or_default()),
+                self.uuid
+            ),
+        }
+    }
+
     /// One line per certificate the body carries: `Certificate: SAN ...; OIDC issuer ...;
     /// valid FROM .. TO`.
     pub fn certificate_lines(&self) -> Vec<String> {

@@ -237,3 +237,42 @@ impl PypiIndex {
         self.get(&url, "application/vnd.pypi.integrity.v1+json", MAX_JSON)
     }
 }
+
+/// A distribution and its provenance: the distribution is `spec` (a local file, or
+/// `pypi:FILENAME` / a URL fetched from `index`), the provenance `provenance_file` or, without
+/// one, the index's integrity API.
+pub fn dist_and_provenance(
+    index: Option<&PypiIndex>,
+    spec: &str,
+    provenance_file: Option<&std::path::Path>,
+) -> Result<(signet_verify::pypi::Distribution, Vec<u8>)> {
+    let no_index = || Error::Service {
+        service: "package index",
+        url: spec.to_string(),
+        message: "no index to fetch from".into(),
+    };
+    let read = |p: &std::path::Path| {
+        std::fs::read(p).map_err(|e| Error::Read {
+            path: p.display().to_string(),
+            reason: e.to_string(),
+        })
+    };
+    let remote =
+        spec.starts_with("pypi:") || spec.starts_with("https://") || spec.starts_with("http://");
+    let (filename, data) = if remote {
+        index.ok_or_else(no_index)?.fetch(spec)?
+    } else {
+        let p = std::path::Path::new(spec);
+        let name = p
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        (name, read(p)?)
+    };
+    let dist = signet_verify::pypi::Distribution::from_bytes(&filename, &data)?;
+    let prov = match provenance_file {
+        Some(p) => read(p)?,
+        None => index.ok_or_else(no_index)?.provenance(&filename)?,
+    };
+    Ok((dist, prov))
+}

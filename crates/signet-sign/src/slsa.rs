@@ -247,3 +247,48 @@ pub fn verify_vsa(
     };
     Ok(vsa::check(&env.payload_type, &env.payload, want)?)
 }
+
+/// The Rekor to look a provenance's log entry up in: none for a bundle (it carries its
+/// entries); for a bare DSSE envelope the one at `url`, unless `offline` (refused) or `kind`
+/// accepts only bundles.
+pub fn rekor_for(
+    prov: &ProvenanceFile,
+    kind: Kind,
+    offline: bool,
+    url: &str,
+) -> Result<Option<RekorV1>, Error> {
+    match prov {
+        ProvenanceFile::Bundle(_) => Ok(None),
+        ProvenanceFile::Envelope(_) if kind == Kind::GithubAttestation => Err(Error::EnvelopeNotAccepted),
+        ProvenanceFile::Envelope(_) if offline => Err(Error::File(format!(
+            "a bare DSSE envelope without certificate or log entry: verifying it needs a transparency log lookup (Rekor search at {url}), which --offline forbids; use a Sigstore bundle to verify offline"
+        ))),
+        ProvenanceFile::Envelope(_) => {
+            let http = signet_http::Http::new().map_err(|e| Error::File(format!("HTTP client: {e}")))?;
+            Ok(Some(RekorV1::new(url, http)))
+        }
+    }
+}
+
+/// The summary a pass of `kind` writes: `verifier_id` verified `resource_uri` from the
+/// provenance named `provenance_name` (its bytes hashed in), at the level of [`verified_level`],
+/// now.
+pub fn vsa_summary(
+    kind: Kind,
+    verifier_id: &str,
+    resource_uri: &str,
+    provenance_name: &str,
+    provenance: &[u8],
+) -> signet_verify::vsa::Summary {
+    signet_verify::vsa::Summary {
+        verifier_id: verifier_id.into(),
+        resource_uri: resource_uri.into(),
+        policy_uri: VSA_POLICY_URI.into(),
+        input_attestations: vec![(
+            provenance_name.into(),
+            hex::encode(signet_core::encoding::sha256(provenance)),
+        )],
+        verified_levels: vec![verified_level(kind).into()],
+        time_verified: signet_core::time::unix_now(),
+    }
+}

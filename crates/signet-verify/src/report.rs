@@ -7,7 +7,46 @@ use signet_core::intoto::Statement;
 use signet_core::time::format_rfc3339;
 use signet_core::x509::{Certificate, SanIdentity};
 
-use crate::{ProvenEntry, TimeSource};
+use signet_core::bundle::Bundle;
+
+use crate::{Artifact, ManagedKey, Policy, ProvenEntry, TimeSource, Verifier};
+
+/// What a bundle is verified against: a certificate identity policy, or managed keys.
+#[derive(Debug, Clone)]
+pub enum Mode {
+    /// A certificate identity policy.
+    Identity(Policy),
+    /// Managed keys.
+    Keys(Vec<ManagedKey>),
+}
+
+/// A verification's report (see [`verified`]) and, for a DSSE bundle, the verified
+/// statement's payload.
+pub type Report = (Map<String, Value>, Option<Vec<u8>>);
+
+/// Verify `bundle` over `artifact` under `mode`: its [`Report`].
+pub fn verify(
+    verifier: &Verifier,
+    bundle: &Bundle,
+    artifact: Artifact<'_>,
+    mode: &Mode,
+) -> crate::Result<Report> {
+    let (signer, times, entries, statement) = match mode {
+        Mode::Identity(policy) => {
+            let v = verifier.verify(bundle, artifact, policy)?;
+            let signer = certificate_signer(&v.certificate);
+            (signer, v.signing_times, v.log_entries, v.statement)
+        }
+        Mode::Keys(keys) => {
+            let v = verifier.verify_with_key(bundle, artifact, keys)?;
+            let signer = json!({ "key_hint": v.hint });
+            (signer, v.signing_times, v.log_entries, v.statement)
+        }
+    };
+    let body = verified(signer, &times, &entries, statement.as_ref());
+    let payload = statement.and(bundle.dsse_envelope.as_ref().map(|e| e.payload.clone()));
+    Ok((body, payload))
+}
 
 /// The signer of a certificate: identity and its kind, OIDC issuer, every Fulcio extension
 /// by OID (name and value) and the certificate serial.
@@ -92,4 +131,25 @@ pub fn verified(
             .into(),
     );
     r
+}
+
+/// The head of one input's report: its label, its bundle and whether it verified; `body`
+/// (from [`verify`]) or, for a failure, `error` and the `rule` that failed follow.
+pub fn input_report(
+    input: &str,
+    bundle: &str,
+    outcome: std::result::Result<Map<String, Value>, (String, Option<crate::Rule>)>,
+) -> Value {
+    let mut r = Map::new();
+    r.insert("input".into(), input.into());
+    r.insert("bundle".into(), bundle.into());
+    r.insert("verified".into(), outcome.is_ok().into());
+    match outcome {
+        Ok(body) => r.extend(body),
+        Err((error, rule)) => {
+            r.insert("error".into(), error.into());
+            r.insert("rule".into(), rule.map(|r| format!("{r:?}")).into());
+        }
+    }
+    Value::Object(r)
 }

@@ -421,26 +421,32 @@ impl OfflineBundle {
         }
     }
 
-    /// Sign `payload` with `opts` into a bundle, and verify it with `extra` flags.
+    /// Sign `payload` with `opts` into a bundle, and verify it offline with `extra` flags.
     fn verify(&self, payload: &[u8], opts: &SignOptions, extra: &[&str]) -> Output {
+        let root = self.dir.path().join("trusted_root.json");
+        let trust = ["--offline", "--trusted-root", root.to_str().unwrap()];
+        self.verify_with(&trust, payload, opts, extra)
+    }
+
+    /// As [`OfflineBundle::verify`], with the global flags `trust`.
+    fn verify_with(
+        &self,
+        trust: &[&str],
+        payload: &[u8],
+        opts: &SignOptions,
+        extra: &[&str],
+    ) -> Output {
         let b = self
             .vs
             .sign_dsse(INTOTO_PAYLOAD_TYPE, payload, opts)
             .unwrap();
         let prov = self.dir.path().join("artifact.sigstore.json");
         std::fs::write(&prov, b.to_json().unwrap()).unwrap();
-        let (root, art) = (
-            self.dir.path().join("trusted_root.json"),
-            self.dir.path().join("artifact"),
-        );
-        let mut args = vec!["--offline", "--trusted-root", root.to_str().unwrap()];
+        let art = self.dir.path().join("artifact");
+        let mut args = trust.to_vec();
         args.extend(["slsa", "verify-artifact", art.to_str().unwrap()]);
-        args.extend([
-            "--provenance-path",
-            prov.to_str().unwrap(),
-            "--source-uri",
-            SRC,
-        ]);
+        args.extend(["--provenance-path", prov.to_str().unwrap()]);
+        args.extend(["--source-uri", SRC]);
         args.extend(extra);
         signet(&args)
     }
@@ -606,6 +612,154 @@ fn container_based_builder_provenance_verifies() {
         &run(&builder, "https://example.com/build@v1", &[]),
         "buildtype",
     );
+}
+
+/// VSAs: a pass of verify-artifact writes one (key-signed DSSE with --vsa-key, or a keyless
+/// Sigstore bundle), and verify-vsa checks it: subject digest, verifier ID, resource URI,
+/// level, and the signature (key or bundle signer).
+#[test]
+fn verification_summaries_are_written_on_a_pass_and_verified() {
+    let o = OfflineBundle::new(b"vsa artifact\n");
+    let builder = format!("{G}/{GENERIC_YML}@refs/tags/v2.1.0");
+    let payload = provenance(&o.artifact, &builder);
+    let keys = common::key_files();
+    let vsa = o.dir.path().join("artifact.vsa.json");
+    let (uri, id) = (
+        "https://example.com/artifact",
+        "https://github.com/signet/signet/slsa",
+    );
+    let emit = ["--emit-vsa", vsa.to_str().unwrap(), "--resource-uri", uri];
+    let mut with_key = emit.to_vec();
+    with_key.extend(["--vsa-key", keys.key.to_str().unwrap()]);
+    assert_built_by(
+        &o.verify(&payload, &workflow_cert(&builder), &with_key),
+        &builder,
+    );
+    let digest = format!("sha256:{}", hex::encode(sha256(&o.artifact)));
+    let verify_vsa = |extra: &[&str]| {
+        let mut args = vec![
+            "slsa",
+            "verify-vsa",
+            "--attestation-path",
+            vsa.to_str().unwrap(),
+        ];
+        args.extend(["--verifier-id", id, "--resource-uri", uri]);
+        args.extend(extra);
+        signet(&args)
+    };
+    let key = ["--public-key-path", keys.public.to_str().unwrap()];
+    let ok = [
+        &key[..],
+        &[
+            "--subject-digest",
+            &digest,
+            "--verified-level",
+            "SLSA_BUILD_LEVEL_3",
+        ],
+    ]
+    .concat();
+    let o_ok = verify_vsa(&ok);
+    assert_eq!(o_ok.status.code(), Some(0), "{:?}", text(&o_ok));
+    let other = common::key_files();
+    let zero = format!("sha256:{}", "00".repeat(32));
+    for (args, says) in [
+        (
+            [&key[..], &["--subject-digest", &zero]].concat(),
+            "subject digest",
+        ),
+        (
+            [
+                &key[..],
+                &[
+                    "--subject-digest",
+                    &digest,
+                    "--verified-level",
+                    "SLSA_BUILD_LEVEL_4",
+                ],
+            ]
+            .concat(),
+            "verifiedlevels",
+        ),
+        (
+            vec![
+                "--public-key-path",
+                other.public.to_str().unwrap(),
+                "--subject-digest",
+                &digest,
+            ],
+            "no signature",
+        ),
+    ] {
+        assert_fail(&verify_vsa(&args), says);
+    }
+    // No VSA is written when verification fails.
+    std::fs::remove_file(&vsa).unwrap();
+    let mut bad = with_key.clone();
+    bad.extend(["--source-tag", "v0.0.1"]);
+    assert_fail(&o.verify(&payload, &workflow_cert(&builder), &bad), "tag");
+    assert!(!vsa.exists());
+
+    // Keyless, against a local instance: one trusted root holding both the provenance's
+    // (virtual) instance and the local one, and the local signing config.
+    let inst = common::Instance::start();
+    let mut root: Value = serde_json::from_str(&o.vs.trusted_root_json().unwrap()).unwrap();
+    let local: Value =
+        serde_json::from_slice(&std::fs::read(inst.trusted_root()).unwrap()).unwrap();
+    for k in [
+        "certificateAuthorities",
+        "tlogs",
+        "ctlogs",
+        "timestampAuthorities",
+    ] {
+        let more = local[k].as_array().cloned().unwrap_or_default();
+        root[k].as_array_mut().unwrap().extend(more);
+    }
+    let both = o.dir.path().join("both.json");
+    std::fs::write(&both, root.to_string()).unwrap();
+    let sc = inst.dir.path().join("signing_config.v0.2.json");
+    let trust = [
+        "--trusted-root",
+        both.to_str().unwrap(),
+        "--signing-config",
+        sc.to_str().unwrap(),
+    ];
+    let token = inst.token("verifier@example.com");
+    let mut keyless = emit.to_vec();
+    keyless.extend(["--identity-token", &token]);
+    assert_built_by(
+        &o.verify_with(&trust, &payload, &workflow_cert(&builder), &keyless),
+        &builder,
+    );
+    let issuer = inst.issuer();
+    let by = |who: &str| {
+        let mut a = vec![
+            "--trusted-root",
+            both.to_str().unwrap(),
+            "--offline",
+            "slsa",
+            "verify-vsa",
+        ];
+        a.extend([
+            "--attestation-path",
+            vsa.to_str().unwrap(),
+            "--verifier-id",
+            id,
+            "--resource-uri",
+            uri,
+        ]);
+        a.extend([
+            "--subject-digest",
+            &digest,
+            "--cert-identity",
+            who,
+            "--cert-oidc-issuer",
+            &issuer,
+        ]);
+        signet(&a)
+    };
+    let o_ok = by("verifier@example.com");
+    assert_eq!(o_ok.status.code(), Some(0), "{:?}", text(&o_ok));
+    assert_fail(&by("someone@example.com"), "someone@example.com");
 }
 
 struct Online {
