@@ -93,6 +93,17 @@ fn what_is(p: &Path) -> &'static str {
     }
 }
 
+/// `p` is a file, else [`FileError::NotAFile`] saying what is there.
+fn must_be_file(p: &Path) -> Result<(), FileError> {
+    match p.is_file() {
+        true => Ok(()),
+        false => Err(FileError::NotAFile {
+            path: p.display().to_string(),
+            found: what_is(p),
+        }),
+    }
+}
+
 /// What is verified: a file's bytes, or an artifact by its SHA-256.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Input {
@@ -116,12 +127,7 @@ impl Input {
             return Ok(Input::Digest(b));
         }
         let p = PathBuf::from(s);
-        if !p.is_file() {
-            return Err(FileError::NotAFile {
-                path: s.into(),
-                found: what_is(&p),
-            });
-        }
+        must_be_file(&p)?;
         Ok(Input::File(p))
     }
 }
@@ -207,12 +213,7 @@ pub fn attestations_for(
     }
     let mut out = vec![];
     for d in dists {
-        if !d.is_file() {
-            return Err(FileError::NotAFile {
-                path: d.display().to_string(),
-                found: what_is(d),
-            });
-        }
+        must_be_file(d)?;
         let found: Vec<PathBuf> = if named.is_empty() {
             ["publish", "slsa"]
                 .iter()
@@ -240,12 +241,7 @@ pub fn attestation_outputs(
 ) -> Result<Vec<(PathBuf, PathBuf)>, FileError> {
     let mut out = vec![];
     for d in dists {
-        if !d.is_file() {
-            return Err(FileError::NotAFile {
-                path: d.display().to_string(),
-                found: what_is(d),
-            });
-        }
+        must_be_file(d)?;
         let a = PathBuf::from(format!("{}.publish.attestation", d.display()));
         if a.exists() && !overwrite {
             return Err(FileError::WouldOverwrite {
@@ -270,12 +266,7 @@ pub fn bundle_outputs(
     }
     let mut out = vec![];
     for f in files {
-        if !f.is_file() {
-            return Err(FileError::NotAFile {
-                path: f.display().to_string(),
-                found: what_is(f),
-            });
-        }
+        must_be_file(f)?;
         let b = bundle
             .map(Path::to_path_buf)
             .unwrap_or_else(|| PathBuf::from(format!("{}.sigstore.json", f.display())));
