@@ -202,6 +202,10 @@ fn failed(reason: impl std::fmt::Display) -> Failure {
 
 fn verify_artifact(t: &TrustArgs, a: VerifyArtifactArgs, kind: Kind) -> Result<(), Failure> {
     let opts = options(&a)?;
+    if let Some(out) = &a.vsa.emit_vsa {
+        // Checked before anything is verified or signed; a VSA written earlier is replaced.
+        signet_sign::files::writable_output(out, true)?;
+    }
     let path = a.provenance_path.display();
     let bytes = crate::read_input(&a.provenance_path)?;
     let prov = ProvenanceFile::parse(&bytes).with_context(|| format!("{path}"))?;

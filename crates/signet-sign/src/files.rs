@@ -59,8 +59,8 @@ pub enum FileError {
     /// `--bundle` names one bundle for several inputs.
     #[error("--bundle can only be used with a single input file")]
     OneBundleManyInputs,
-    /// The bundle's directory does not exist.
-    #[error("cannot write the bundle {bundle}: expected a directory {dir}, found {found}")]
+    /// An output's directory does not exist.
+    #[error("cannot write {bundle}: expected a directory {dir}, found {found}")]
     NoDirectory {
         /// The bundle path.
         bundle: String,
@@ -69,13 +69,13 @@ pub enum FileError {
         /// What is there.
         found: &'static str,
     },
-    /// The bundle path is a directory.
-    #[error("cannot write the bundle {bundle}: it is a directory")]
+    /// An output path is a directory.
+    #[error("cannot write {bundle}: it is a directory")]
     BundleIsDirectory {
         /// The bundle path.
         bundle: String,
     },
-    /// The bundle exists and may not be overwritten.
+    /// An output exists and may not be overwritten.
     #[error("refusing to overwrite {bundle} (use --overwrite)")]
     WouldOverwrite {
         /// The bundle path.
@@ -233,6 +233,30 @@ pub fn attestations_for(
     Ok(out)
 }
 
+/// `out` can be written before anything is signed for it: its directory exists, it is not a
+/// directory, and (without `overwrite`) it does not exist yet.
+pub fn writable_output(out: &Path, overwrite: bool) -> Result<(), FileError> {
+    let dir = match out.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let shown = out.display().to_string();
+    if !dir.is_dir() {
+        return Err(FileError::NoDirectory {
+            bundle: shown,
+            dir: dir.display().to_string(),
+            found: what_is(dir),
+        });
+    }
+    if out.is_dir() {
+        return Err(FileError::BundleIsDirectory { bundle: shown });
+    }
+    if out.exists() && !overwrite {
+        return Err(FileError::WouldOverwrite { bundle: shown });
+    }
+    Ok(())
+}
+
 /// The attestations `pypi sign` will write, `DIST.publish.attestation` for each of `dists`,
 /// checked before anything is signed (each DIST a file; none overwritten without `overwrite`).
 pub fn attestation_outputs(
@@ -243,11 +267,7 @@ pub fn attestation_outputs(
     for d in dists {
         must_be_file(d)?;
         let a = PathBuf::from(format!("{}.publish.attestation", d.display()));
-        if a.exists() && !overwrite {
-            return Err(FileError::WouldOverwrite {
-                bundle: a.display().to_string(),
-            });
-        }
+        writable_output(&a, overwrite)?;
         out.push((d.clone(), a));
     }
     Ok(out)
@@ -270,24 +290,7 @@ pub fn bundle_outputs(
         let b = bundle
             .map(Path::to_path_buf)
             .unwrap_or_else(|| PathBuf::from(format!("{}.sigstore.json", f.display())));
-        let dir = match b.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d,
-            _ => Path::new("."),
-        };
-        let shown = b.display().to_string();
-        if !dir.is_dir() {
-            return Err(FileError::NoDirectory {
-                bundle: shown,
-                dir: dir.display().to_string(),
-                found: what_is(dir),
-            });
-        }
-        if b.is_dir() {
-            return Err(FileError::BundleIsDirectory { bundle: shown });
-        }
-        if b.exists() && !overwrite {
-            return Err(FileError::WouldOverwrite { bundle: shown });
-        }
+        writable_output(&b, overwrite)?;
         out.push(b);
     }
     Ok(out)

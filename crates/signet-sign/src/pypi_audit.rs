@@ -90,18 +90,13 @@ pub fn audit(
     for (i, r) in resolved.into_iter().enumerate() {
         let p = &packages[i];
         match r {
-            Ok(Resolved::Files(t, failures)) => {
+            Resolved::Files(t, failures) => {
                 targets.extend(t);
                 for (filename, sha, why) in failures {
                     rows.push((i, row(p, &filename, sha.as_deref(), Outcome::Failed(why))));
                 }
             }
-            Ok(Resolved::Skipped(why)) => rows.push((i, row(p, "", None, Outcome::Skipped(why)))),
-            Err(failures) => {
-                for (filename, sha, why) in failures {
-                    rows.push((i, row(p, &filename, sha.as_deref(), Outcome::Failed(why))));
-                }
-            }
+            Resolved::Skipped(why) => rows.push((i, row(p, "", None, Outcome::Skipped(why)))),
         }
     }
     let done = std::sync::atomic::AtomicUsize::new(0);
@@ -130,10 +125,10 @@ enum Resolved {
 
 type Unresolved = Vec<(String, Option<String>, String)>;
 
-/// The files of package `i` to audit, or why some cannot be.
-fn resolve(index: &PypiIndex, i: usize, p: &LockedPackage) -> Result<Resolved, Unresolved> {
+/// The files of package `i` to audit, and why some cannot be.
+fn resolve(index: &PypiIndex, i: usize, p: &LockedPackage) -> Resolved {
     if let Source::Other(what) = &p.source {
-        return Ok(Resolved::Skipped(format!("not from an index ({what})")));
+        return Resolved::Skipped(format!("not from an index ({what})"));
     }
     let complete: Option<Vec<Target>> = (!p.files.is_empty())
         .then(|| {
@@ -152,12 +147,13 @@ fn resolve(index: &PypiIndex, i: usize, p: &LockedPackage) -> Result<Resolved, U
         })
         .flatten();
     if let Some(t) = complete {
-        return Ok(Resolved::Files(t, vec![]));
+        return Resolved::Files(t, vec![]);
     }
     // Names or hashes are missing: the index's list of the project's files fills them in.
-    let listed = index
-        .project_files(&p.name)
-        .map_err(|e| vec![(String::new(), None, e.to_string())])?;
+    let listed = match index.project_files(&p.name) {
+        Ok(l) => l,
+        Err(e) => return Resolved::Files(vec![], vec![(String::new(), None, e.to_string())]),
+    };
     let want_version = normalize_version(&p.version).unwrap_or_else(|| p.version.clone());
     let of_version: Vec<&IndexFile> = listed
         .iter()
@@ -236,7 +232,7 @@ fn resolve(index: &PypiIndex, i: usize, p: &LockedPackage) -> Result<Resolved, U
             }
         }
     }
-    Ok(Resolved::Files(out, failed))
+    Resolved::Files(out, failed)
 }
 
 /// Fetch and verify one file's provenance.

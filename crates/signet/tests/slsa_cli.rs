@@ -692,6 +692,22 @@ fn verification_summaries_are_written_on_a_pass_and_verified() {
     ] {
         assert_fail(&verify_vsa(&args), says);
     }
+    // An output that cannot be written is refused before anything is verified or signed.
+    let nowhere = o.dir.path().join("no/such/dir/vsa.json");
+    let mut bad_out = vec![
+        "--emit-vsa",
+        nowhere.to_str().unwrap(),
+        "--resource-uri",
+        uri,
+    ];
+    bad_out.extend(["--vsa-key", keys.key.to_str().unwrap()]);
+    let r = o.verify(&payload, &workflow_cert(&builder), &bad_out);
+    let (_, err) = text(&r);
+    assert_eq!(r.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("expected a directory") && !err.contains("PASSED"),
+        "{err}"
+    );
     // No VSA is written when verification fails.
     std::fs::remove_file(&vsa).unwrap();
     let mut bad = with_key.clone();
