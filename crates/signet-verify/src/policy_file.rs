@@ -19,7 +19,7 @@ use signet_core::time::{format_rfc3339, parse_rfc3339};
 use signet_core::x509::{Certificate, FULCIO_EXTENSIONS};
 use thiserror::Error as ThisError;
 
-use crate::{Artifact, Policy, Verified, Verifier};
+use crate::{Artifact, IdentityMatcher, Policy, Verified, Verifier};
 
 /// Most identities, predicate rules and extension matchers a policy file may list.
 pub const MAX_RULES: usize = 256;
@@ -255,13 +255,14 @@ impl PolicyFile {
                     Policy::identity(s.clone(), id.issuer.clone()),
                     format!("{s} ({})", id.issuer),
                 ),
-                (None, Some(r)) => {
-                    anchored(file, &what, r)?;
-                    (
-                        Policy::identity_regex(r, id.issuer.clone())?,
-                        format!("SAN matching {r} ({})", id.issuer),
-                    )
-                }
+                (None, Some(r)) => (
+                    // Anchored as `Policy::identity_regex`, compiled once, the error naming
+                    // the policy file's rule.
+                    Policy::any_identity_unsafe()
+                        .with_identity_matcher(IdentityMatcher::Regex(anchored(file, &what, r)?))
+                        .with_issuer(id.issuer.clone()),
+                    format!("SAN matching {r} ({})", id.issuer),
+                ),
                 _ => {
                     return Err(bad(format!(
                         "{what}: expected exactly one of san and san_regex"
