@@ -227,9 +227,7 @@ fn resolve_pypi_input(
     t: &TrustArgs,
 ) -> Result<(Distribution, Vec<u8>), Failure> {
     let index_url = a.index_url.as_str();
-    let remote = a.dist.starts_with("pypi:")
-        || a.dist.starts_with("https://")
-        || a.dist.starts_with("http://");
+    let remote = signet_sign::pypi_index::is_remote(&a.dist);
     if t.offline && (remote || a.provenance_file.is_none()) {
         return Err(Failure::Usage(format!(
             "--offline needs a local distribution and --provenance-file (got {})",

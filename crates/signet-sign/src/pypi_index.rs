@@ -238,6 +238,12 @@ impl PypiIndex {
     }
 }
 
+/// Whether a distribution spec names one in an index (`pypi:FILENAME`) or at a URL, rather
+/// than a local file.
+pub fn is_remote(spec: &str) -> bool {
+    spec.starts_with("pypi:") || spec.starts_with("https://") || spec.starts_with("http://")
+}
+
 /// A distribution and its provenance: the distribution is `spec` (a local file, or
 /// `pypi:FILENAME` / a URL fetched from `index`), the provenance `provenance_file` or, without
 /// one, the index's integrity API.
@@ -257,9 +263,7 @@ pub fn dist_and_provenance(
             reason: e.to_string(),
         })
     };
-    let remote =
-        spec.starts_with("pypi:") || spec.starts_with("https://") || spec.starts_with("http://");
-    let (filename, data) = if remote {
+    let (filename, data) = if is_remote(spec) {
         index.ok_or_else(no_index)?.fetch(spec)?
     } else {
         let p = std::path::Path::new(spec);

@@ -767,6 +767,9 @@ fn dev_issuer_redirects_only_to_loopback_http() {
     if let Ok(r) = authorize(&http, &inst, long.as_str()) {
         assert!(r.status().is_client_error(), "{}", r.status());
     }
+    // A new client: the connection the oversized form was refused on may be closed under the
+    // old one's pool (a reused, half-closed connection fails with IncompleteMessage).
+    let http = no_redirects();
     let long = format!("http://127.0.0.1:1/{}", "a".repeat(3000));
     let r = authorize(&http, &inst, long.as_str()).unwrap();
     assert_eq!(r.status(), 400, "a redirect_uri over 2 KB");
