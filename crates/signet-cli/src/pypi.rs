@@ -7,12 +7,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use serde_json::Value;
-use signet_core::bundle::Bundle;
 use signet_core::pep740::Attestation;
-use signet_verify::pypi::{
-    self, verify_attestation, Distribution, Provenance, PublisherPolicy, Signer,
-};
+use signet_verify::pypi::{self, Distribution, Provenance, PublisherPolicy, Signer};
 use signet_verify::Verifier;
 
 use crate::sign::SignCommon;
@@ -154,12 +150,6 @@ pub fn read_attestation(p: &Path) -> anyhow::Result<Attestation> {
     Attestation::from_json(&bytes).with_context(|| format!("parsing {}", p.display()))
 }
 
-/// Read a local distribution file (its name and SHA-256).
-pub fn local_dist(p: &Path) -> anyhow::Result<Distribution> {
-    let data = std::fs::read(p).with_context(|| format!("reading {}", p.display()))?;
-    Ok(Distribution::from_bytes(&file_name(p), &data)?)
-}
-
 fn verify_attestations(t: &TrustArgs, a: VerifyAttestationArgs) -> Result<(), Failure> {
     let jobs = signet_sign::files::attestations_for(&a.dists, &a.attestation)?;
     let (root, _) = trust::trusted_root(t)?;
@@ -167,103 +157,51 @@ fn verify_attestations(t: &TrustArgs, a: VerifyAttestationArgs) -> Result<(), Fa
     let signer = Signer::Identity(a.identity.clone());
     let mut failed = false;
     for (dist, at) in jobs {
-        let r = (|| -> anyhow::Result<()> {
-            let d = local_dist(&dist)?;
-            let att = read_attestation(&at)?;
-            verify_attestation(&verifier, &att, &d, &signer)?;
-            Ok(())
-        })();
-        match r {
+        match signet_sign::pep740::verify_file(&verifier, &dist, &at, &signer) {
             Ok(()) => eprintln!("OK: {}", at.display()),
             Err(e) => {
                 failed = true;
-                eprintln!("FAIL: {}: {}", at.display(), crate::error_text(e.as_ref()));
+                eprintln!("FAIL: {}: {}", at.display(), crate::error_text(&e));
             }
         }
     }
-    if failed {
-        Err(Failure::Verification)
-    } else {
-        Ok(())
+    match failed {
+        true => Err(Failure::Verification),
+        false => Ok(()),
     }
-}
-
-/// The publisher policy the flags give.
-fn policy_from_args(a: &VerifyPypiArgs) -> Result<PublisherPolicy, Failure> {
-    if let Some(r) = &a.repository {
-        return PublisherPolicy::repository(r).map_err(|e| match e {
-            pypi::Error::Policy(m) => Failure::Usage(format!("--{m}")),
-            other => Failure::Usage(other.to_string()),
-        });
-    }
-    if let Some(e) = &a.gcp_service_account {
-        return Ok(PublisherPolicy::Google(e.clone()));
-    }
-    if let (Some(p), Some(d)) = (&a.circleci_project_id, &a.circleci_pipeline_definition_id) {
-        return Ok(PublisherPolicy::CircleCI {
-            project: p.clone(),
-            pipeline: d.clone(),
-        });
-    }
-    Err(Failure::Usage(
-        "no publisher policy: pass --repository URL (GitHub/GitLab), --gcp-service-account EMAIL, or --circleci-project-id with --circleci-pipeline-definition-id".into(),
-    ))
-}
-
-fn index(base: &str) -> anyhow::Result<signet_sign::pypi_index::PypiIndex> {
-    let o = signet_http::Options {
-        timeout: std::time::Duration::from_secs(60),
-        ..Default::default()
-    };
-    Ok(signet_sign::pypi_index::PypiIndex::new(
-        base,
-        signet_http::Http::with_options(o)?,
-    ))
-}
-
-/// The distribution, its label, and the provenance JSON.
-fn resolve_pypi_input(
-    a: &VerifyPypiArgs,
-    t: &TrustArgs,
-) -> Result<(Distribution, Vec<u8>), Failure> {
-    let index_url = a.index_url.as_str();
-    let remote = signet_sign::pypi_index::is_remote(&a.dist);
-    if t.offline && (remote || a.provenance_file.is_none()) {
-        return Err(Failure::Usage(format!(
-            "--offline needs a local distribution and --provenance-file (got {})",
-            a.dist
-        )));
-    }
-    if !remote && !Path::new(&a.dist).is_file() {
-        return Err(Failure::Usage(format!(
-            "distribution must be a file, pypi:FILENAME or a URL: {}",
-            a.dist
-        )));
-    }
-    let run = || -> anyhow::Result<(Distribution, Vec<u8>)> {
-        let index = if remote || a.provenance_file.is_none() {
-            Some(index(index_url)?)
-        } else {
-            None
-        };
-        let prov = a.provenance_file.as_deref();
-        Ok(signet_sign::pypi_index::dist_and_provenance(
-            index.as_ref(),
-            &a.dist,
-            prov,
-        )?)
-    };
-    run().map_err(|e| {
-        eprintln!("FAIL: {}: {}", a.dist, crate::error_text(e.as_ref()));
-        Failure::Verification
-    })
 }
 
 fn verify_pypi(t: &TrustArgs, a: VerifyPypiArgs) -> Result<(), Failure> {
-    let policy = policy_from_args(&a)?;
+    let circleci = (
+        a.circleci_project_id.as_deref(),
+        a.circleci_pipeline_definition_id.as_deref(),
+    );
+    let policy = PublisherPolicy::from_flags(
+        a.repository.as_deref(),
+        a.gcp_service_account.as_deref(),
+        circleci,
+    )
+    .map_err(|e| match e {
+        pypi::Error::Policy(m) if m.starts_with("repository") => Failure::Usage(format!("--{m}")),
+        pypi::Error::Policy(m) => Failure::Usage(m),
+        other => Failure::Usage(other.to_string()),
+    })?;
     let (root, _) = trust::trusted_root(t)?;
     let verifier = Verifier::new(&root).map_err(|e| Failure::Other(e.into()))?;
-    let (dist, prov) = resolve_pypi_input(&a, t)?;
+    use signet_sign::pypi_index::{resolve, ResolveError};
+    let (dist, prov) = resolve(
+        &a.dist,
+        a.provenance_file.as_deref(),
+        &a.index_url,
+        t.offline,
+    )
+    .map_err(|e| match e {
+        ResolveError::Usage(m) => Failure::Usage(m),
+        ResolveError::Failed(e) => {
+            eprintln!("FAIL: {}: {}", a.dist, crate::error_text(&e));
+            Failure::Verification
+        }
+    })?;
     let r = Provenance::from_json(&prov)
         .and_then(|prov| pypi::verify_provenance(&verifier, &prov, &dist, &policy));
     match r {
@@ -291,29 +229,12 @@ fn inspect(a: PypiInspectArgs) -> Result<(), Failure> {
 }
 
 fn convert(a: ConvertArgs) -> Result<(), Failure> {
-    let bytes = crate::read_input(&a.input)?;
-    let v: Value = serde_json::from_slice(&bytes)
-        .with_context(|| format!("{} is not JSON", a.input.display()))?;
-    let out = if v.get("envelope").is_some() && v.get("verification_material").is_some() {
-        let att = Attestation::from_json(&bytes)
-            .with_context(|| format!("parsing attestation {}", a.input.display()))?;
-        att.to_bundle()
-            .to_json()
-            .map_err(|e| Failure::Other(e.into()))?
-    } else {
-        let b = Bundle::from_json(&bytes)
-            .with_context(|| format!("parsing bundle {}", a.input.display()))?;
-        let att = Attestation::from_bundle(&b)
-            .with_context(|| format!("converting {}", a.input.display()))?;
-        serde_json::to_string(&att).map_err(|e| Failure::Other(e.into()))?
-    };
+    let out = Attestation::convert(&crate::read_input(&a.input)?)
+        .with_context(|| format!("converting {}", a.input.display()))?;
     std::fs::write(&a.output_file, out)
         .with_context(|| format!("writing {}", a.output_file.display()))?;
-    eprintln!(
-        "Converted {} to {}",
-        a.input.display(),
-        a.output_file.display()
-    );
+    let (i, o) = (a.input.display(), a.output_file.display());
+    eprintln!("Converted {i} to {o}");
     Ok(())
 }
 
@@ -383,7 +304,7 @@ fn audit(t: &TrustArgs, a: AuditArgs) -> Result<(), Failure> {
     if !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
         bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
     }
-    let index = index(&a.index_url)?;
+    let index = signet_sign::pypi_index::PypiIndex::connect(&a.index_url)?;
     let on_done = |n: usize| bar.set_position(n as u64);
     let rows = pypi_audit::audit(&index, &verifier, &packages, &pins, a.jobs.max(1), &on_done);
     bar.finish_and_clear();

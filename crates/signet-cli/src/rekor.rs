@@ -224,17 +224,7 @@ fn run_verify_bundle(
 }
 
 fn run_loginfo(log: &LogReader, root: &TrustedRoot) -> Result<(), Failure> {
-    let head = log.tree_head(root)?;
-    let root_hex = hex::encode(&head.root_hash);
-    match (&head.origin, log.is_tiles()) {
-        (Some(o), true) => println!("Origin: {o}\nTree size: {}\nRoot hash: {root_hex}\nSigned checkpoint verified against the trusted root", head.size),
-        (o, _) => {
-            println!("Tree size: {}\nRoot hash: {root_hex}", head.size);
-            if let Some(o) = o {
-                println!("Origin: {o}\nSigned checkpoint verified against the trusted root");
-            }
-        }
-    }
+    print!("{}", log.tree_head(root)?.loginfo_text(log.is_tiles()));
     Ok(())
 }
 

@@ -27,6 +27,33 @@ pub enum SlsaCommand {
     /// Verify a SLSA verification summary attestation (VSA v1): a DSSE envelope signed with a
     /// key (--public-key-path), or a Sigstore bundle (--cert-identity, --cert-oidc-issuer).
     VerifyVsa(VerifyVsaArgs),
+    /// Verify an npm package tarball against its registry attestations (SLSA provenance and
+    /// the registry's publish attestation, the registry's keys from the public-good TUF
+    /// repository's registry.npmjs.org role unless --npm-keys is given).
+    VerifyNpmPackage(VerifyNpmArgs),
+}
+
+/// `slsa verify-npm-package`.
+#[derive(Args, Debug)]
+pub struct VerifyNpmArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+    /// The attestations, as GET /-/npm/v1/attestations/NAME@VERSION serves them.
+    #[arg(long, value_name = "FILE")]
+    pub attestations_path: PathBuf,
+    /// The package name (e.g. @scope/name).
+    #[arg(long, value_name = "NAME")]
+    pub package_name: String,
+    /// The package version.
+    #[arg(long, value_name = "VERSION")]
+    pub package_version: String,
+    /// The builder: https://github.com/actions/runner/github-hosted for the npm CLI, or the
+    /// trusted reusable workflow of a BYOB builder.
+    #[arg(long, value_name = "ID")]
+    pub builder_id: String,
+    /// The npm registry's keys.json instead of the TUF repository's.
+    #[arg(long, value_name = "FILE")]
+    pub npm_keys: Option<PathBuf>,
 }
 
 /// `--emit-vsa` and its signing.
@@ -174,6 +201,60 @@ pub fn run(t: &TrustArgs, cmd: SlsaCommand) -> Result<(), Failure> {
             verify_artifact(t, a.into(), Kind::GithubAttestation)
         }
         SlsaCommand::VerifyVsa(a) => verify_vsa(t, a),
+        SlsaCommand::VerifyNpmPackage(a) => verify_npm(t, a),
+    }
+}
+
+fn verify_npm(t: &TrustArgs, a: VerifyNpmArgs) -> Result<(), Failure> {
+    use signet_verify::slsa::npm;
+    let path = a.attestations_path.display();
+    let atts = npm::Attestations::from_json(&crate::read_input(&a.attestations_path)?)
+        .with_context(|| format!("{path}"))?;
+    let keys = match &a.npm_keys {
+        Some(p) => crate::read_input(p)?,
+        None => trust::tuf_target(t, signet_tuf::NPM_KEYS_TARGET)?,
+    };
+    let keys = signet_verify::ManagedKey::registry_keys(&keys, npm::ATTESTATION_KEY_USAGE)
+        .context("npm registry keys")?;
+    let (root, _) = trust::trusted_root(t)?;
+    let verifier = Verifier::new(&root).context("trusted root")?;
+    let opts = npm::Options {
+        package_name: a.package_name,
+        package_version: a.package_version,
+        slsa: Options {
+            builder_id: Some(a.builder_id),
+            ..source_options(&a.source)
+        },
+    };
+    for tarball in &a.source.artifacts {
+        let digest = signet_core::encoding::sha512(&crate::read_input(tarball)?);
+        let v = npm::verify_package(&verifier, &atts, digest, &keys, &opts)
+            .map_err(|e| failed(format!("{}: {e}", tarball.display())))?;
+        let o = v.outcome;
+        eprintln!(
+            "Verified build using builder \"{}\" at commit {}",
+            o.builder_id, o.commit
+        );
+        eprintln!(
+            "Verified publish attestation signed by npm registry key {}",
+            v.registry_key
+        );
+        if a.source.print_provenance {
+            println!("{}", serde_json::to_string(&o.statement).context("JSON")?);
+        }
+    }
+    eprintln!("PASSED: SLSA verification passed");
+    Ok(())
+}
+
+fn source_options(s: &SourceArgs) -> Options {
+    Options {
+        source_uri: s.source_uri.clone(),
+        source_tag: s.source_tag.clone(),
+        source_versioned_tag: s.source_versioned_tag.clone(),
+        source_branch: s.source_branch.clone(),
+        builder_id: None,
+        workflow_inputs: vec![],
     }
 }
 
@@ -186,12 +267,9 @@ fn options(a: &VerifyArtifactArgs) -> Result<Options, Failure> {
         inputs.push((k.to_string(), v.to_string()));
     }
     Ok(Options {
-        source_uri: a.source.source_uri.clone(),
-        source_tag: a.source.source_tag.clone(),
-        source_versioned_tag: a.source.source_versioned_tag.clone(),
-        source_branch: a.source.source_branch.clone(),
         builder_id: a.builder_id.clone(),
         workflow_inputs: inputs,
+        ..source_options(&a.source)
     })
 }
 

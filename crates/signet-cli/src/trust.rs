@@ -58,6 +58,18 @@ pub fn tuf_material(t: &TrustArgs) -> Result<Material, Failure> {
     Ok(m)
 }
 
+/// Target `name` of the TUF repository the flags name, with the same fallbacks.
+pub fn tuf_target(t: &TrustArgs, name: &str) -> Result<Vec<u8>, Failure> {
+    let src = source(t)?;
+    let got = src
+        .target(name, t.offline, now())
+        .with_context(|| format!("{name} from {}", src.url()))?;
+    if let Some(note) = &got.fallback {
+        eprintln!("note: {note}");
+    }
+    Ok(got.bytes)
+}
+
 /// The trusted root selected by the flags, and a description of where it came from.
 pub fn trusted_root(t: &TrustArgs) -> Result<(TrustedRoot, String), Failure> {
     if let Some(p) = &t.trust_config {

@@ -50,6 +50,14 @@ pub fn sha256(data: &[u8]) -> [u8; 32] {
     out
 }
 
+/// SHA-512 of `data`.
+pub fn sha512(data: &[u8]) -> [u8; 64] {
+    let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA512, data);
+    let mut out = [0u8; 64];
+    out.copy_from_slice(d.as_ref());
+    out
+}
+
 /// Serde adapter: an `i64`/`u64` carried as a JSON string (protobuf JSON int64), accepting a
 /// bare number on input too.
 pub mod int_string {

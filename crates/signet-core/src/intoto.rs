@@ -96,9 +96,15 @@ impl Statement {
 
     /// Whether some subject has `sha256` equal to `hex_digest` (case-insensitive).
     pub fn has_sha256_subject(&self, hex_digest: &str) -> bool {
+        self.has_subject_digest("sha256", hex_digest)
+    }
+
+    /// Whether some subject's digest under `alg` (`sha256`, `sha512`, ...) is `hex_digest`
+    /// (case-insensitive).
+    pub fn has_subject_digest(&self, alg: &str, hex_digest: &str) -> bool {
         self.subject.iter().any(|s| {
             s.digest
-                .get("sha256")
+                .get(alg)
                 .is_some_and(|d| d.eq_ignore_ascii_case(hex_digest))
         })
     }

@@ -32,8 +32,12 @@ pub const MAX_BODY_SIGNATURES: usize = MAX_DSSE_SIGNATURES;
 
 /// Most certificates accepted in an RFC 3161 token's embedded certificate set.
 pub const MAX_TSA_EMBEDDED_CERTS: usize = 32;
-/// Most keys a managed-key keyring may list.
+/// Most keys a managed-key keyring may list (also the npm registry's `keys.json`).
 pub const MAX_KEYRING_KEYS: usize = 256;
+/// Most attestations an npm attestations document may list (npm publishes two).
+pub const MAX_NPM_ATTESTATIONS: usize = 16;
+/// Largest npm attestations document read, bytes.
+pub const MAX_NPM_ATTESTATIONS_JSON: u64 = 16 << 20;
 /// Largest Rekor v1 API answer read, bytes.
 pub const MAX_REKOR_JSON: u64 = 64 << 20;
 /// Largest package-index JSON document (simple API, provenance) read, bytes.

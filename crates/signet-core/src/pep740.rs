@@ -78,6 +78,21 @@ impl Attestation {
         }
     }
 
+    /// `pypi-attestations convert` both ways: a PEP 740 attestation (it has `envelope` and
+    /// `verification_material`) becomes a Sigstore bundle, anything else is read as a bundle
+    /// and becomes an attestation. Returns the converted JSON.
+    pub fn convert(json: &[u8]) -> Result<String> {
+        let v: serde_json::Value = parse_json("attestation or bundle", json)?;
+        if v.get("envelope").is_some() && v.get("verification_material").is_some() {
+            return Attestation::from_json(json)?.to_bundle().to_json();
+        }
+        let att = Attestation::from_bundle(&Bundle::from_json(json)?)?;
+        serde_json::to_string(&att).map_err(|source| Error::Json {
+            what: "PEP 740 attestation",
+            source,
+        })
+    }
+
     /// Convert a DSSE bundle with a leaf certificate to an attestation.
     pub fn from_bundle(b: &Bundle) -> Result<Self> {
         let env = b.dsse_envelope.as_ref().ok_or_else(|| {

@@ -40,6 +40,26 @@ pub struct TreeHead {
     pub origin: Option<String>,
 }
 
+impl TreeHead {
+    /// `rekor-cli loginfo`'s lines (a tile log's origin first), and whether the signed
+    /// checkpoint was verified.
+    pub fn loginfo_text(&self, tiles: bool) -> String {
+        let root = hex::encode(&self.root_hash);
+        let verified = "Signed checkpoint verified against the trusted root";
+        match (&self.origin, tiles) {
+            (Some(o), true) => format!(
+                "Origin: {o}\nTree size: {}\nRoot hash: {root}\n{verified}\n",
+                self.size
+            ),
+            (Some(o), false) => format!(
+                "Tree size: {}\nRoot hash: {root}\nOrigin: {o}\n{verified}\n",
+                self.size
+            ),
+            (None, _) => format!("Tree size: {}\nRoot hash: {root}\n", self.size),
+        }
+    }
+}
+
 /// One entry read from a log, its proofs checked.
 #[derive(Debug, Clone)]
 pub struct ReadEntry {

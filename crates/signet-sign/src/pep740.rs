@@ -7,10 +7,34 @@
 use signet_core::intoto::Statement;
 use signet_core::pep740::Attestation;
 use signet_core::x509::Certificate;
-use signet_verify::pypi::PUBLISH_V1;
+use signet_verify::pypi::{Distribution, Signer, PUBLISH_V1};
 use signet_verify::{Artifact, Policy, Verifier};
 
-use crate::{Result, SigningContext};
+use crate::{Error, Result, SigningContext};
+
+/// Verify the attestation file `attestation` for the distribution file `dist` by `signer`
+/// (`pypi verify attestation`).
+pub fn verify_file(
+    verifier: &Verifier,
+    dist: &std::path::Path,
+    attestation: &std::path::Path,
+    signer: &Signer,
+) -> Result<()> {
+    let read = |p: &std::path::Path| {
+        std::fs::read(p).map_err(|e| Error::Read {
+            path: p.display().to_string(),
+            reason: e.to_string(),
+        })
+    };
+    let name = dist
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    let d = Distribution::from_bytes(&name, &read(dist)?)?;
+    let att = Attestation::from_json(&read(attestation)?)?;
+    signet_verify::pypi::verify_attestation(verifier, &att, &d, signer)?;
+    Ok(())
+}
 
 impl SigningContext {
     /// Attest that the distribution file `name` with SHA-256 `digest` is published by the

@@ -59,6 +59,17 @@ impl PypiIndex {
         }
     }
 
+    /// The index at `base` over a new HTTP client (60 s timeout: large distributions).
+    pub fn connect(base: &str) -> Result<Self> {
+        let o = signet_http::Options {
+            timeout: std::time::Duration::from_secs(60),
+            ..Default::default()
+        };
+        let http = signet_http::Http::with_options(o)
+            .map_err(|e| Error::Config(format!("HTTP client: {e}")))?;
+        Ok(Self::new(base, http))
+    }
+
     fn get(&self, url: &str, accept: &str, max: u64) -> Result<Vec<u8>> {
         self.get_opt(url, accept, max)?
             .ok_or_else(|| index_error(url, "HTTP 404"))
@@ -279,4 +290,41 @@ pub fn dist_and_provenance(
         None => index.ok_or_else(no_index)?.provenance(&filename)?,
     };
     Ok((dist, prov))
+}
+
+/// Why [`resolve`] gave no distribution: the arguments cannot work (a usage error), or
+/// fetching or reading failed.
+#[derive(Debug)]
+pub enum ResolveError {
+    /// The arguments cannot work, e.g. `--offline` with a remote distribution.
+    Usage(String),
+    /// The index or a file failed.
+    Failed(Error),
+}
+
+/// `pypi verify pypi`'s inputs: the distribution `spec` (a local file, `pypi:FILENAME` or a
+/// URL) and its provenance (`provenance_file`, else the index at `index_url`). `offline`
+/// refuses anything that needs the index.
+pub fn resolve(
+    spec: &str,
+    provenance_file: Option<&std::path::Path>,
+    index_url: &str,
+    offline: bool,
+) -> std::result::Result<(signet_verify::pypi::Distribution, Vec<u8>), ResolveError> {
+    let remote = is_remote(spec);
+    if offline && (remote || provenance_file.is_none()) {
+        return Err(ResolveError::Usage(format!(
+            "--offline needs a local distribution and --provenance-file (got {spec})"
+        )));
+    }
+    if !remote && !std::path::Path::new(spec).is_file() {
+        return Err(ResolveError::Usage(format!(
+            "distribution must be a file, pypi:FILENAME or a URL: {spec}"
+        )));
+    }
+    let index = match remote || provenance_file.is_none() {
+        true => Some(PypiIndex::connect(index_url).map_err(ResolveError::Failed)?),
+        false => None,
+    };
+    dist_and_provenance(index.as_ref(), spec, provenance_file).map_err(ResolveError::Failed)
 }

@@ -25,6 +25,7 @@ pub use signet_core::keys;
 use signet_core::rekor::body;
 pub mod fixtures;
 pub mod logs;
+pub mod npm;
 pub mod softhsm;
 pub mod tree;
 
@@ -172,6 +173,9 @@ pub struct SignOptions {
     /// Sign with this managed key instead of a Fulcio certificate: the bundle carries a
     /// `publicKey` hint (base64 SHA-256 of the key's SPKI) and the log entry records the key.
     pub managed_key: Option<std::sync::Arc<EcKey>>,
+    /// The `publicKey` hint a managed-key bundle names its key by, instead of the base64
+    /// SHA-256 of its SPKI (npm's registry names keys `SHA256:...`).
+    pub key_hint: Option<String>,
 }
 
 /// Current Unix time in seconds (0 if the clock is before 1970).
@@ -207,6 +211,7 @@ impl SignOptions {
             legacy_issuer: None,
             sct_declared_algorithms: None,
             managed_key: None,
+            key_hint: None,
         }
     }
 
@@ -694,7 +699,10 @@ impl VirtualSigstore {
         };
         let public_key = match signer {
             SignerMaterial::Key(spki) => Some(PublicKeyIdentifier {
-                hint: b64_encode(sha256(spki)),
+                hint: opts
+                    .key_hint
+                    .clone()
+                    .unwrap_or_else(|| b64_encode(sha256(spki))),
             }),
             SignerMaterial::Leaf(_) => None,
         };

@@ -22,6 +22,9 @@ use signet_core::trust::{SigningConfig, TrustedRoot};
 pub const TRUSTED_ROOT_TARGET: &str = "trusted_root.json";
 /// The signing config target.
 pub const SIGNING_CONFIG_TARGET: &str = "signing_config.v0.2.json";
+/// The npm registry's keys, which the public-good repository delegates to role
+/// `registry.npmjs.org`.
+pub const NPM_KEYS_TARGET: &str = "registry.npmjs.org/keys.json";
 
 /// Errors of this crate.
 #[derive(Debug, thiserror::Error)]
@@ -218,6 +221,16 @@ impl Instance {
             Instance::Staging => include_bytes!("../embedded/staging/signing_config.v0.2.json"),
         }
     }
+    /// An embedded copy of target `name` other than the trust material: the npm registry's
+    /// keys ([`NPM_KEYS_TARGET`]) for the public-good instance (see `embedded/SOURCE.md`).
+    pub fn embedded_target(self, name: &str) -> Option<&'static [u8]> {
+        match (self, name) {
+            (Instance::Production, NPM_KEYS_TARGET) => Some(include_bytes!(
+                "../embedded/prod/registry.npmjs.org/keys.json"
+            )),
+            _ => None,
+        }
+    }
     /// The parsed embedded trusted root.
     pub fn trusted_root(self) -> Result<TrustedRoot, Error> {
         TrustedRoot::from_json(self.trusted_root_json()).map_err(|source| Error::Embedded {
@@ -267,6 +280,23 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn embedded_npm_keys_match_source_md() {
+        let src = include_str!("../embedded/SOURCE.md");
+        let bytes = Instance::Production
+            .embedded_target(NPM_KEYS_TARGET)
+            .expect("embedded npm keys");
+        let row = src
+            .lines()
+            .find(|l| l.starts_with("| prod/registry.npmjs.org/keys.json |"))
+            .expect("row in SOURCE.md");
+        assert!(
+            row.contains(&sha(bytes)),
+            "npm keys hash differs from SOURCE.md"
+        );
+        assert!(Instance::Staging.embedded_target(NPM_KEYS_TARGET).is_none());
     }
 
     #[test]

@@ -52,6 +52,18 @@ impl Material {
     }
 }
 
+/// A target other than the trust material, and where it came from.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// The target's bytes.
+    pub bytes: Vec<u8>,
+    /// Where they came from, for messages.
+    pub source: String,
+    /// Set when they are a fallback (cache or embedded) for a reason other than `--offline`,
+    /// or the cache has expired: one line saying which and why.
+    pub fallback: Option<String>,
+}
+
 /// Why the material is not refreshed with `--offline`.
 const OFFLINE: &str = "--offline";
 
@@ -170,6 +182,69 @@ impl TrustSource {
             }
             Err(e) => Err(e),
         }
+    }
+
+    /// Another target of the repository (e.g. [`crate::NPM_KEYS_TARGET`], which a delegated
+    /// role lists), with the same policy as [`TrustSource::material`]: refreshed unless
+    /// `offline`; when offline or unreachable, the verified cache, then the embedded copy.
+    /// Returns the bytes and the material's description (`fallback` set when not fresh).
+    pub fn target(&self, name: &str, offline: bool, now: i64) -> Result<Target, Error> {
+        let why = if offline {
+            OFFLINE.to_string()
+        } else {
+            let bootstrap = self.instance.map(|i| i.tuf_root_json());
+            let fresh = Updater::new(&self.url, &self.cache, bootstrap, HttpFetcher::new()?, now)
+                .and_then(|mut u| {
+                    u.refresh()?;
+                    Ok((u.target(name)?, u.root().version))
+                });
+            match fresh {
+                Ok((bytes, v)) => {
+                    return Ok(Target {
+                        bytes,
+                        source: format!("{name} from TUF repository {} (root v{v})", self.url),
+                        fallback: None,
+                    })
+                }
+                Err(Error::Fetch { reason, .. }) => {
+                    let short = reason.rsplit(": ").next().unwrap_or(&reason).trim();
+                    format!("refresh failed: {short}")
+                }
+                Err(e) => return Err(e),
+            }
+        };
+        let cached = client::read_cached(&self.cache, name, now);
+        let embedded = self
+            .instance
+            .and_then(|i| i.embedded_target(name).map(|b| (i, b)));
+        let (bytes, source) = match (cached, embedded) {
+            (Ok(c), _) => {
+                let expired = c
+                    .expired
+                    .map(|e| format!("; WARNING: {e}"))
+                    .unwrap_or_default();
+                (
+                    c.bytes,
+                    format!("cached {name} for {} ({why}{expired})", self.url),
+                )
+            }
+            (Err(_), Some((i, b))) => (
+                b.to_vec(),
+                format!("embedded {} {name} ({why}; not in the TUF cache)", i.name()),
+            ),
+            (Err(e), None) => {
+                return Err(Error::NoTrustMaterial {
+                    url: self.url.clone(),
+                    reason: format!("{why}, and no usable cached {name}: {e}"),
+                })
+            }
+        };
+        Ok(Target {
+            bytes,
+            fallback: (why != OFFLINE || source.contains("WARNING"))
+                .then(|| format!("using the {source}")),
+            source,
+        })
     }
 
     fn fallback(&self, why: &str, now: i64) -> Result<Material, Error> {

@@ -124,6 +124,10 @@ impl Verifier {
             let (check, message) = match artifact {
                 Artifact::Bytes(b) => (Check::Plain, b.to_vec()),
                 Artifact::Sha256(d) => (Check::Prehashed, d.to_vec()),
+                Artifact::Sha512(_) => return Err(Error::Artifact(
+                    "a message signature signs the artifact's SHA-256; only its SHA-512 was given"
+                        .into(),
+                )),
             };
             out.push(SignatureCheck {
                 what: "artifact",

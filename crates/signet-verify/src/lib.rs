@@ -53,20 +53,35 @@ pub use floor::SignatureCheck;
 pub use managed::{ManagedKey, VerifiedKey};
 pub use policy::{IdentityMatcher, Policy};
 
-/// What was signed: the artifact bytes, or only their SHA-256 digest.
+/// What was signed: the artifact bytes, or only their SHA-256 or SHA-512 digest.
 #[derive(Debug, Clone, Copy)]
 pub enum Artifact<'a> {
     /// The artifact itself.
     Bytes(&'a [u8]),
     /// The SHA-256 digest of the artifact.
     Sha256([u8; 32]),
+    /// The SHA-512 digest of the artifact: verifies DSSE bundles whose in-toto statement names
+    /// the artifact by `sha512` (as npm's attestations do); a message signature, which signs a
+    /// SHA-256 digest, cannot be checked against it.
+    Sha512([u8; 64]),
 }
 
 impl Artifact<'_> {
-    fn sha256(&self) -> [u8; 32] {
+    /// The SHA-256 digest, unless only the SHA-512 is known.
+    fn sha256(&self) -> Option<[u8; 32]> {
         match self {
-            Artifact::Bytes(b) => sha256(b),
-            Artifact::Sha256(d) => *d,
+            Artifact::Bytes(b) => Some(sha256(b)),
+            Artifact::Sha256(d) => Some(*d),
+            Artifact::Sha512(_) => None,
+        }
+    }
+
+    /// The in-toto subject digest to look for: (algorithm, lower-case hex).
+    fn subject_digest(&self) -> (&'static str, String) {
+        match self {
+            Artifact::Bytes(b) => ("sha256", hex::encode(sha256(b))),
+            Artifact::Sha256(d) => ("sha256", hex::encode(d)),
+            Artifact::Sha512(d) => ("sha512", hex::encode(d)),
         }
     }
 }
@@ -230,7 +245,7 @@ impl Verifier {
                 der: leaf_der,
                 key: &key,
             },
-            &artifact.sha256(),
+            artifact.sha256().as_ref(),
             &entry_times,
             &times,
             self.thresholds.tlog,

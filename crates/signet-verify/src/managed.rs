@@ -56,7 +56,64 @@ fn capped_keys<'de, D: serde::Deserializer<'de>>(
     signet_core::limits::capped::vec(d, "keyring keys", MAX_KEYRING_KEYS)
 }
 
+/// One key of the npm registry's `keys.json` (the public-good TUF repository's
+/// `registry.npmjs.org/keys.json`): the trusted root's `PublicKey` message under the key ID
+/// bundles name it by, and what the registry uses it for.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RegistryKeyEntry {
+    key_id: String,
+    key_usage: String,
+    public_key: PublicKeyDetails,
+}
+
+#[derive(Deserialize)]
+struct RegistryKeys {
+    #[serde(deserialize_with = "capped_registry_keys")]
+    keys: Vec<RegistryKeyEntry>,
+}
+
+fn capped_registry_keys<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Vec<RegistryKeyEntry>, D::Error> {
+    signet_core::limits::capped::vec(d, "registry keys", MAX_KEYRING_KEYS)
+}
+
 impl ManagedKey {
+    /// The keys of an npm registry `keys.json` (`{"keys": [{"keyId", "keyUsage", "publicKey":
+    /// {"rawBytes", "keyDetails", "validFor"}}]}`) whose `keyUsage` is `usage` (e.g.
+    /// `npm:attestations`), each under its key ID as hint and trusted within its window.
+    pub fn registry_keys(json: &[u8], usage: &str) -> Result<Vec<Self>> {
+        let ring: RegistryKeys = serde_json::from_slice(json).map_err(|e| {
+            Error::Format(signet_core::Error::invalid(
+                "npm registry keys",
+                e.to_string(),
+            ))
+        })?;
+        ring.keys
+            .into_iter()
+            .filter(|k| k.key_usage == usage)
+            .map(|k| Self::trusted_root_key(k.key_id, &k.public_key))
+            .collect()
+    }
+
+    /// A key in the trusted root's encoding, listed under `hint`, with its required window.
+    fn trusted_root_key(hint: String, pk: &PublicKeyDetails) -> Result<Self> {
+        let what = format!("key {hint:?}");
+        let raw = pk
+            .raw_bytes
+            .as_deref()
+            .ok_or_else(|| Error::Format(signet_core::Error::invalid(&what, "no rawBytes")))?;
+        let key = PublicKey::from_trusted_root(raw, &pk.key_details)?;
+        let (start, end) = crate::material::required_bounds(&what, pk.valid_for.as_ref())?;
+        Ok(ManagedKey {
+            key,
+            hint: Some(hint),
+            start: Some(start),
+            end,
+        })
+    }
+
     /// A key with no validity window (a key file: trusted at any time).
     pub fn new(key: PublicKey) -> Self {
         ManagedKey {
@@ -90,21 +147,7 @@ impl ManagedKey {
             .map_err(|e| Error::Format(signet_core::Error::invalid("keyring", e.to_string())))?;
         ring.keys
             .into_iter()
-            .map(|k| {
-                let what = format!("keyring key {:?}", k.hint);
-                let raw = k.public_key.raw_bytes.as_deref().ok_or_else(|| {
-                    Error::Format(signet_core::Error::invalid(&what, "no rawBytes"))
-                })?;
-                let key = PublicKey::from_trusted_root(raw, &k.public_key.key_details)?;
-                let (start, end) =
-                    crate::material::required_bounds(&what, k.public_key.valid_for.as_ref())?;
-                Ok(ManagedKey {
-                    key,
-                    hint: Some(k.hint),
-                    start: Some(start),
-                    end,
-                })
-            })
+            .map(|k| Self::trusted_root_key(k.hint, &k.public_key))
             .collect()
     }
 
@@ -208,7 +251,7 @@ impl Verifier {
                 start: mk.start,
                 end: mk.end,
             },
-            &artifact.sha256(),
+            artifact.sha256().as_ref(),
             &entry_times,
             &times,
             self.thresholds.tlog.min(self.m.distinct_logs),

@@ -726,6 +726,27 @@ impl PublisherPolicy {
         Ok(PublisherPolicy::Repository { kind, url: trimmed })
     }
 
+    /// The policy `pypi verify pypi`'s flags name: `--repository URL`, else
+    /// `--gcp-service-account EMAIL`, else `--circleci-project-id` with
+    /// `--circleci-pipeline-definition-id`. [`Error::Policy`] when none is given.
+    pub fn from_flags(
+        repository: Option<&str>,
+        gcp_service_account: Option<&str>,
+        circleci: (Option<&str>, Option<&str>),
+    ) -> Result<Self> {
+        match (repository, gcp_service_account, circleci) {
+            (Some(r), _, _) => Self::repository(r),
+            (None, Some(e), _) => Ok(PublisherPolicy::Google(e.to_string())),
+            (None, None, (Some(p), Some(d))) => Ok(PublisherPolicy::CircleCI {
+                project: p.to_string(),
+                pipeline: d.to_string(),
+            }),
+            _ => Err(Error::Policy(
+                "no publisher policy: pass --repository URL (GitHub/GitLab), --gcp-service-account EMAIL, or --circleci-project-id with --circleci-pipeline-definition-id".into(),
+            )),
+        }
+    }
+
     /// Check a provenance's publisher against the policy, naming both on mismatch.
     pub fn check(&self, p: &Publisher) -> Result<()> {
         let fail = |m: String| Err(Error::Publisher(m));

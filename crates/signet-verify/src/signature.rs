@@ -14,7 +14,11 @@ pub(crate) fn verify_artifact(
     artifact: Artifact<'_>,
 ) -> Result<Option<Statement>> {
     if let Some(ms) = &bundle.message_signature {
-        let digest = artifact.sha256();
+        let digest = artifact.sha256().ok_or_else(|| {
+            Error::Artifact(
+                "the bundle is a message signature, which signs the artifact's SHA-256; only its SHA-512 was given".into(),
+            )
+        })?;
         if let Some(md) = &ms.message_digest {
             if md.algorithm != "SHA2_256" {
                 return Err(Error::Artifact(format!(
@@ -32,7 +36,9 @@ pub(crate) fn verify_artifact(
         }
         let ok = match artifact {
             Artifact::Bytes(b) => key.verify_with_hash(HashAlg::Sha256, b, &ms.signature),
-            Artifact::Sha256(d) => key.verify_prehashed(HashAlg::Sha256, &d, &ms.signature),
+            Artifact::Sha256(_) | Artifact::Sha512(_) => {
+                key.verify_prehashed(HashAlg::Sha256, &digest, &ms.signature)
+            }
         };
         ok.map_err(|_| {
             Error::Artifact(format!(
@@ -64,16 +70,16 @@ pub(crate) fn verify_artifact(
         )));
     }
     let st = Statement::from_json_without_predicate(&env.payload)?;
-    let digest = hex::encode(artifact.sha256());
-    if !st.has_sha256_subject(&digest) {
+    let (alg, digest) = artifact.subject_digest();
+    if !st.has_subject_digest(alg, &digest) {
         return Err(Error::Artifact(format!(
-            "artifact sha256 {digest} is not a subject of the in-toto statement (subjects: {})",
+            "artifact {alg} {digest} is not a subject of the in-toto statement (subjects: {})",
             st.subject
                 .iter()
                 .map(|s| format!(
-                    "{} sha256:{}",
+                    "{} {alg}:{}",
                     s.name,
-                    s.digest.get("sha256").map(String::as_str).unwrap_or("-")
+                    s.digest.get(alg).map(String::as_str).unwrap_or("-")
                 ))
                 .collect::<Vec<_>>()
                 .join(", ")

@@ -28,6 +28,8 @@ use thiserror::Error as ThisError;
 
 use crate::policy::{Policy, GITHUB_ISSUER};
 
+pub mod npm;
+
 /// The repository hosting the trusted reusable workflows.
 pub const TRUSTED_BUILDER_REPOSITORY: &str = "slsa-framework/slsa-github-generator";
 
@@ -774,30 +776,29 @@ fn verify_certificate_consistency(
     Ok(sha)
 }
 
-fn verify_digest(st: &Value, sha256_hex: &str) -> Result<()> {
+/// Some subject of the statement has digest `hex` under `alg` (`sha256`; `sha512` for npm).
+fn verify_digest(st: &Value, (alg, hex): (&str, &str)) -> Result<()> {
     let subjects = st
         .get("subject")
         .and_then(Value::as_array)
         .filter(|s| !s.is_empty())
         .ok_or_else(|| Error::Provenance("statement has no subjects".into()))?;
-    let found = subjects.iter().any(|s| {
-        s.pointer("/digest/sha256")
+    fn digest_of<'v>(s: &'v Value, alg: &str) -> Option<&'v str> {
+        s.get("digest")
+            .and_then(|d| d.get(alg))
             .and_then(Value::as_str)
-            .is_some_and(|d| d == sha256_hex)
-    });
-    if found {
+    }
+    if subjects.iter().any(|s| digest_of(s, alg) == Some(hex)) {
         return Ok(());
     }
     Err(Error::Digest(format!(
-        "artifact sha256 {sha256_hex} is not a subject of the provenance (subjects: {})",
+        "artifact {alg} {hex} is not a subject of the provenance (subjects: {})",
         subjects
             .iter()
             .map(|s| format!(
-                "{} sha256:{}",
+                "{} {alg}:{}",
                 s.get("name").and_then(Value::as_str).unwrap_or("-"),
-                s.pointer("/digest/sha256")
-                    .and_then(Value::as_str)
-                    .unwrap_or("-")
+                digest_of(s, alg).unwrap_or("-")
             ))
             .collect::<Vec<_>>()
             .join(", ")
@@ -879,7 +880,7 @@ pub fn verify_provenance(
         verify_builder_ref(&trw.version)
             .map_err(|e| Error::BuilderId(format!("provenance builder {:?}: {e}", p.builder_id)))?;
         trw.matches_loose(want)?;
-        return check_source_and_constraints(leaf, trw, st, &p, artifact_sha256, opts);
+        return check_source_and_constraints(leaf, trw, st, &p, ("sha256", artifact_sha256), opts);
     }
     // The provenance builder must be exactly the certificate's (vX.Y.Z ~ refs/tags/vX.Y.Z).
     let pid = BuilderId::parse(&p.builder_id, false)?;
@@ -892,7 +893,7 @@ pub fn verify_provenance(
             builder.to_string()
         )));
     }
-    check_source_and_constraints(leaf, builder, st, &p, artifact_sha256, opts)
+    check_source_and_constraints(leaf, builder, st, &p, ("sha256", artifact_sha256), opts)
 }
 
 /// The buildType of GitHub's `actions/attest-build-provenance` (SLSA v1).
@@ -946,7 +947,7 @@ pub fn verify_github_attestation(
             p.builder_id
         )));
     }
-    check_source_and_constraints(leaf, builder, st, &p, artifact_sha256, opts)
+    check_source_and_constraints(leaf, builder, st, &p, ("sha256", artifact_sha256), opts)
 }
 
 fn parse_provenance(payload: &[u8], build_types: &[&str]) -> Result<(Value, Provenance)> {
@@ -963,18 +964,18 @@ fn parse_provenance(payload: &[u8], build_types: &[&str]) -> Result<(Value, Prov
     Ok((st, p))
 }
 
-/// Steps 4–7, shared by both provenance flavours.
+/// Steps 4–7, shared by every provenance flavour (`digest`: the artifact's (algorithm, hex)).
 fn check_source_and_constraints(
     leaf: &Certificate,
     builder: BuilderId,
     st: Value,
     p: &Provenance,
-    artifact_sha256: &str,
+    digest: (&str, &str),
     opts: &Options,
 ) -> Result<Outcome> {
     verify_source_uri(p, &opts.source_uri)?;
     let commit = verify_certificate_consistency(leaf, p, &opts.source_uri)?;
-    verify_digest(&st, artifact_sha256)?;
+    verify_digest(&st, digest)?;
     if let Some(want) = &opts.source_branch {
         let r = p.branch_ref()?;
         let b =

@@ -115,7 +115,7 @@ pub(crate) fn same_key(key: &PublicKey, spki_der: &[u8]) -> bool {
 pub(crate) fn verify_entries(
     bundle: &Bundle,
     signer: Signer<'_>,
-    artifact: &[u8; 32],
+    artifact: Option<&[u8; 32]>,
     entry_times: &[EntryTime<'_>],
     times: &[(i64, TimeSource)],
     threshold: usize,
@@ -339,8 +339,16 @@ struct Logged<'a>(
     &'a TransparencyLogEntry,
     &'a Bundle,
     Signer<'a>,
-    &'a [u8; 32],
+    Option<&'a [u8; 32]>,
 );
+
+/// The artifact's SHA-256, which a message signature's entry records; `None` when only its
+/// SHA-512 is known (DSSE bundles about npm packages), which no message signature can match.
+fn message_artifact(artifact: Option<&[u8; 32]>) -> std::result::Result<&[u8; 32], String> {
+    artifact.ok_or_else(|| {
+        "a message signature's log entry records the artifact's SHA-256, and only its SHA-512 was given".to_string()
+    })
+}
 
 /// Rebuild the canonical Rekor v2 entry from the bundle and compare it with the logged body.
 fn check_v2_body(logged: Logged<'_>) -> Result<()> {
@@ -374,6 +382,7 @@ fn check_v2_body(logged: Logged<'_>) -> Result<()> {
         &bundle.dsse_envelope,
     ) {
         ("hashedrekord", Some(ms), None) => {
+            let artifact = message_artifact(artifact).map_err(err)?;
             if let Some(d) = &ms.message_digest {
                 if d.digest != artifact {
                     return Err(err(format!(
@@ -488,7 +497,7 @@ fn check_v1_body(logged: Logged<'_>) -> Result<()> {
             check_hashedrekord(
                 h,
                 &ms.signature,
-                artifact,
+                message_artifact(artifact).map_err(err)?,
                 ("the bundle's signature", "artifact"),
             )
             .map_err(err)?;

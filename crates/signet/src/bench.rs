@@ -16,7 +16,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use signet_cli::pypi::{file_name, local_dist, read_attestation};
+use signet_cli::pypi::{file_name, read_attestation};
 use signet_cli::{trust, Failure, TrustArgs};
 use signet_verify::bench::{
     median, run_parallel, throughput, time_attestation, time_case, AttestationCase, BundleCase,
@@ -149,7 +149,9 @@ fn bench_items(dir: &Path) -> anyhow::Result<Vec<AttestationCase>> {
             eprintln!("skipping {name}: no distribution {stem} next to it");
             continue;
         }
-        let dist = local_dist(&dist_path)?;
+        let data = std::fs::read(&dist_path)
+            .with_context(|| format!("reading {}", dist_path.display()))?;
+        let dist = signet_verify::pypi::Distribution::from_bytes(stem, &data)?;
         if kind == ".provenance" {
             let bytes = std::fs::read(&p).with_context(|| format!("reading {}", p.display()))?;
             let prov = Provenance::from_json(&bytes)

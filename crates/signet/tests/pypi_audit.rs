@@ -6,55 +6,20 @@
 
 mod common;
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use common::{text, Cli};
 
-/// A static HTTP/1.1 server on loopback: path -> body (404 otherwise). One thread per
-/// connection, `Connection: close`.
+/// The loopback index ([`common::serve_static`]).
 struct Index {
     url: String,
 }
 
 impl Index {
     fn serve(routes: HashMap<String, Vec<u8>>) -> Index {
-        let l = TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("http://{}", l.local_addr().unwrap());
-        let routes = Arc::new(routes);
-        std::thread::spawn(move || {
-            for s in l.incoming().map_while(Result::ok) {
-                let routes = routes.clone();
-                std::thread::spawn(move || {
-                    let mut r = BufReader::new(s.try_clone().unwrap());
-                    let mut line = String::new();
-                    if r.read_line(&mut line).is_err() {
-                        return;
-                    }
-                    loop {
-                        let mut h = String::new();
-                        if r.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
-                            break;
-                        }
-                    }
-                    let path = line.split(' ').nth(1).unwrap_or("/").to_string();
-                    let mut s = s;
-                    let (status, body) = match routes.get(&path) {
-                        Some(b) => ("200 OK", b.clone()),
-                        None => ("404 Not Found", b"not found".to_vec()),
-                    };
-                    let _ = write!(
-                        s,
-                        "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                        body.len()
-                    );
-                    let _ = s.write_all(&body);
-                });
-            }
-        });
-        Index { url }
+        Index {
+            url: common::serve_static(routes),
+        }
     }
 }
 

@@ -5,8 +5,6 @@
 mod common;
 
 use std::collections::HashMap;
-use std::io::{Read, Write};
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
@@ -465,40 +463,9 @@ fn inspect_human_and_json() {
     assert!(v["transparency_entries"][0]["log_index"].is_i64());
 }
 
-/// A loopback HTTP/1.1 server answering GETs from a path → (content type, body) map.
+/// The loopback index ([`common::serve_static`]).
 fn serve(routes: HashMap<String, Vec<u8>>) -> String {
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = l.local_addr().unwrap();
-    std::thread::spawn(move || {
-        for stream in l.incoming() {
-            let Ok(mut st) = stream else { continue };
-            let mut buf = vec![];
-            let mut chunk = [0u8; 4096];
-            while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
-                match st.read(&mut chunk) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                }
-            }
-            let req = String::from_utf8_lossy(&buf);
-            let path = req.split_whitespace().nth(1).unwrap_or("/").to_string();
-            let resp = match routes.get(&path) {
-                Some(body) => {
-                    let mut r = format!(
-                        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                        body.len()
-                    )
-                    .into_bytes();
-                    r.extend_from_slice(body);
-                    r
-                }
-                None => b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-                    .to_vec(),
-            };
-            let _ = st.write_all(&resp);
-        }
-    });
-    format!("http://{addr}")
+    common::serve_static(routes)
 }
 
 fn sha256_hex(b: &[u8]) -> String {

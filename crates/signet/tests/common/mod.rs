@@ -582,3 +582,43 @@ pub fn bundle_leaf(bundle: &Path) -> signet_core::x509::Certificate {
     let b = signet_core::bundle::Bundle::from_json(&std::fs::read(bundle).unwrap()).unwrap();
     signet_core::x509::Certificate::from_der(b.leaf_certificate_der().unwrap()).unwrap()
 }
+
+/// A static HTTP/1.1 server on loopback for the test's lifetime: path -> body (404 otherwise),
+/// one thread per connection, `Connection: close`. Returns its base URL.
+pub fn serve_static(routes: std::collections::HashMap<String, Vec<u8>>) -> String {
+    use std::io::Write;
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", l.local_addr().unwrap());
+    let routes = std::sync::Arc::new(routes);
+    std::thread::spawn(move || {
+        for s in l.incoming().map_while(Result::ok) {
+            let routes = routes.clone();
+            std::thread::spawn(move || {
+                let mut r = BufReader::new(s.try_clone().unwrap());
+                let mut line = String::new();
+                if r.read_line(&mut line).is_err() {
+                    return;
+                }
+                loop {
+                    let mut h = String::new();
+                    if r.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
+                        break;
+                    }
+                }
+                let path = line.split(' ').nth(1).unwrap_or("/").to_string();
+                let mut s = s;
+                let (status, body) = match routes.get(&path) {
+                    Some(b) => ("200 OK", b.clone()),
+                    None => ("404 Not Found", b"not found".to_vec()),
+                };
+                let _ = write!(
+                    s,
+                    "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = s.write_all(&body);
+            });
+        }
+    });
+    url
+}
