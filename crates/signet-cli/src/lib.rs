@@ -28,24 +28,14 @@ pub struct TrustArgs {
     #[arg(long, global = true, conflicts_with = "trust_config")]
     pub staging: bool,
     /// A ClientTrustConfig JSON (trusted root + signing config), e.g. from `signet serve`.
-    #[arg(
-        long,
-        global = true,
-        value_name = "FILE",
-        conflicts_with = "trusted_root"
-    )]
+    #[arg(long, global = true, value_name = "FILE", conflicts_with_all = ["trusted_root", "signing_config"])]
     pub trust_config: Option<PathBuf>,
     /// A trusted_root.json to verify against.
     #[arg(long, global = true, value_name = "FILE")]
     pub trusted_root: Option<PathBuf>,
     /// A signing_config.json naming the services to sign with (with --trusted-root, or with
     /// the TUF-distributed trusted root).
-    #[arg(
-        long,
-        global = true,
-        value_name = "FILE",
-        conflicts_with = "trust_config"
-    )]
+    #[arg(long, global = true, value_name = "FILE")]
     pub signing_config: Option<PathBuf>,
     /// A Sigstore instance's TUF repository URL (for `signet serve`: `URL/tuf`), trusted
     /// beforehand with `signet trust-instance ROOT.json --instance URL`.

@@ -468,18 +468,6 @@ impl SigningContext {
         )?)
     }
 
-    /// Sign an in-toto statement as a DSSE envelope with a managed key.
-    pub fn sign_statement_with_key(
-        &self,
-        key: &EcKey,
-        statement: &[u8],
-        subject_digest: [u8; 32],
-    ) -> Result<Bundle> {
-        Ok(self
-            .sign_statement_as(Credential::Key(key), statement, subject_digest)?
-            .0)
-    }
-
     /// Sign an in-toto statement as a DSSE envelope with `cred`: the bundle, and (keyless)
     /// the signing certificate.
     pub fn sign_statement_as(

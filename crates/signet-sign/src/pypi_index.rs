@@ -172,28 +172,15 @@ impl PypiIndex {
     pub fn find_file(&self, filename: &str) -> Result<(String, Option<String>)> {
         let (project, _) = signet_verify::pypi::project_and_version(filename)
             .map_err(|e| Error::Config(e.to_string()))?;
-        let url = format!("{}/simple/{project}/", self.base);
-        let body = self.get(&url, "application/vnd.pypi.simple.v1+json", MAX_JSON)?;
-        let v: Value = serde_json::from_slice(&body)
-            .map_err(|e| index_error(&url, format!("not simple API JSON: {e}")))?;
-        let f = v["files"]
-            .as_array()
-            .ok_or_else(|| index_error(&url, "no \"files\" array"))?
-            .iter()
-            .find(|f| f["filename"].as_str() == Some(filename))
+        let f = self
+            .project_files(&project)?
+            .into_iter()
+            .find(|f| f.filename == filename)
             .ok_or_else(|| {
+                let url = format!("{}/simple/{project}/", self.base);
                 index_error(&url, format!("project {project} has no file {filename}"))
             })?;
-        let href = f["url"]
-            .as_str()
-            .ok_or_else(|| index_error(&url, format!("file {filename} has no url")))?;
-        let full = reqwest::Url::parse(&url)
-            .and_then(|b| b.join(href))
-            .map_err(|e| index_error(&url, format!("file URL {href:?}: {e}")))?;
-        Ok((
-            full.to_string(),
-            f["hashes"]["sha256"].as_str().map(str::to_string),
-        ))
+        Ok((f.url, f.sha256))
     }
 
     /// Download `url`; when `want_sha256` is given the bytes must hash to it.

@@ -43,16 +43,17 @@ struct KeyringEntry {
     public_key: PublicKeyDetails,
 }
 
+/// `{"keys": [...]}`: a keyring, or the npm registry's keys (at most [`MAX_KEYRING_KEYS`]).
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Keyring {
+#[serde(deny_unknown_fields, bound(deserialize = "E: Deserialize<'de>"))]
+struct KeyList<E> {
     #[serde(deserialize_with = "capped_keys")]
-    keys: Vec<KeyringEntry>,
+    keys: Vec<E>,
 }
 
-fn capped_keys<'de, D: serde::Deserializer<'de>>(
+fn capped_keys<'de, D: serde::Deserializer<'de>, E: Deserialize<'de>>(
     d: D,
-) -> std::result::Result<Vec<KeyringEntry>, D::Error> {
+) -> std::result::Result<Vec<E>, D::Error> {
     signet_core::limits::capped::vec(d, "keyring keys", MAX_KEYRING_KEYS)
 }
 
@@ -67,24 +68,12 @@ struct RegistryKeyEntry {
     public_key: PublicKeyDetails,
 }
 
-#[derive(Deserialize)]
-struct RegistryKeys {
-    #[serde(deserialize_with = "capped_registry_keys")]
-    keys: Vec<RegistryKeyEntry>,
-}
-
-fn capped_registry_keys<'de, D: serde::Deserializer<'de>>(
-    d: D,
-) -> std::result::Result<Vec<RegistryKeyEntry>, D::Error> {
-    signet_core::limits::capped::vec(d, "registry keys", MAX_KEYRING_KEYS)
-}
-
 impl ManagedKey {
     /// The keys of an npm registry `keys.json` (`{"keys": [{"keyId", "keyUsage", "publicKey":
     /// {"rawBytes", "keyDetails", "validFor"}}]}`) whose `keyUsage` is `usage` (e.g.
     /// `npm:attestations`), each under its key ID as hint and trusted within its window.
     pub fn registry_keys(json: &[u8], usage: &str) -> Result<Vec<Self>> {
-        let ring: RegistryKeys = serde_json::from_slice(json).map_err(|e| {
+        let ring: KeyList<RegistryKeyEntry> = serde_json::from_slice(json).map_err(|e| {
             Error::Format(signet_core::Error::invalid(
                 "npm registry keys",
                 e.to_string(),
@@ -143,7 +132,7 @@ impl ManagedKey {
     /// "validFor": {"start", "end"}}}]}`, each key in the trusted root's own encoding with the
     /// window it is trusted in. `validFor.start` is required, as for every trusted-root key.
     pub fn keyring_from_json(json: &[u8]) -> Result<Vec<Self>> {
-        let ring: Keyring = serde_json::from_slice(json)
+        let ring: KeyList<KeyringEntry> = serde_json::from_slice(json)
             .map_err(|e| Error::Format(signet_core::Error::invalid("keyring", e.to_string())))?;
         ring.keys
             .into_iter()

@@ -235,18 +235,22 @@ fn tuf_repository(f: &Fixture, keys: &[u8]) -> (String, String) {
     )
 }
 
-#[test]
-fn npm_package_verifies_with_registry_keys_from_a_tuf_delegated_role() {
-    let f = Fixture::new();
-    let (url, root) = tuf_repository(&f, &std::fs::read(f.path("keys.json")).unwrap());
-    let cache = f.dir.path().join("cache");
+/// `signet --instance URL trust-instance ROOT` into the fixture's TUF cache.
+fn trust_instance(f: &Fixture, url: &str, root: &str) {
     let o = Cli::signet()
-        .args(["--instance", &url, "trust-instance", &root])
-        .env("SIGNET_TUF_CACHE", &cache)
+        .args(["--instance", url, "trust-instance", root])
+        .env("SIGNET_TUF_CACHE", f.dir.path().join("cache"))
         .env_remove("HTTP_PROXY")
         .env_remove("http_proxy")
         .run();
     assert!(o.status.success(), "{}", text(&o).1);
+}
+
+#[test]
+fn npm_package_verifies_with_registry_keys_from_a_tuf_delegated_role() {
+    let f = Fixture::new();
+    let (url, root) = tuf_repository(&f, &std::fs::read(f.path("keys.json")).unwrap());
+    trust_instance(&f, &url, &root);
     passes(&f.run(&["--instance", &url], &[]));
     // The cache holds the delegated role and the keys: offline works too.
     passes(&f.run(&["--offline", "--instance", &url], &[]));
@@ -257,14 +261,7 @@ fn npm_package_fails_when_the_tuf_keys_do_not_list_the_registry_key() {
     let f = Fixture::new();
     let other = NpmPackage::new(b"x").unwrap();
     let (url, root) = tuf_repository(&f, &other.keys_json("npm:attestations", 0, None));
-    let cache = f.dir.path().join("cache");
-    let o = Cli::signet()
-        .args(["--instance", &url, "trust-instance", &root])
-        .env("SIGNET_TUF_CACHE", &cache)
-        .env_remove("HTTP_PROXY")
-        .env_remove("http_proxy")
-        .run();
-    assert!(o.status.success(), "{}", text(&o).1);
+    trust_instance(&f, &url, &root);
     fails(
         &f.run(&["--instance", &url], &[]),
         "which the keyring does not list",
