@@ -1878,6 +1878,12 @@ mod tests {
             .unwrap()
     }
 
+    /// `text` (an error message, mostly) must contain `want`.
+    #[track_caller]
+    fn assert_contains(text: &str, want: &str) {
+        assert!(text.contains(want), "{want:?} is not in: {text}");
+    }
+
     fn verify_err(resp: &[u8], data: &[u8], chain: &[Vec<u8>]) -> String {
         match parse_timestamp_response(resp).and_then(|t| t.verify(data, chain)) {
             Ok(()) => panic!("verification unexpectedly succeeded"),
@@ -1967,14 +1973,11 @@ mod tests {
         let err = TimestampSigner::new(&other.pkcs8, pki.chain())
             .unwrap_err()
             .to_string();
-        assert!(
-            err.contains("does not match the public key of the leaf"),
-            "{err}"
-        );
+        assert_contains(&err, "does not match the public key of the leaf");
         let err = TimestampSigner::new(b"not a key", pki.chain())
             .unwrap_err()
             .to_string();
-        assert!(err.contains("PKCS#8"), "{err}");
+        assert_contains(&err, "PKCS#8");
         let s = pki.signer();
         // The signer's error on a SHA-256 request with this imprint, serial and policy.
         let sign_err = |imprint: &[u8], serial: &[u8], policy: &str| {
@@ -1991,11 +1994,11 @@ mod tests {
             .to_string()
         };
         let err = sign_err(&[0; 31], &[1], POLICY);
-        assert!(err.contains("expected 32"), "{err}");
+        assert_contains(&err, "expected 32");
         let err = sign_err(&[0; 32], &[1], "nope");
-        assert!(err.contains("not a valid OID"), "{err}");
+        assert_contains(&err, "not a valid OID");
         let err = sign_err(&[0; 32], &[0], POLICY);
-        assert!(err.contains("serial"), "{err}");
+        assert_contains(&err, "serial");
     }
 
     // ----- generalized time --------------------------------------------------------------------
@@ -2151,9 +2154,9 @@ mod tests {
         let pki = pki();
         let resp = sign_with(&pki.signer(), false, GEN_TIME);
         let err = verify_err(&resp, b"some other signature", &pki.chain());
-        assert!(
-            err.contains("message imprint does not match the signature: expected sha256"),
-            "{err}"
+        assert_contains(
+            &err,
+            "message imprint does not match the signature: expected sha256",
         );
     }
 
@@ -2188,11 +2191,9 @@ mod tests {
             .verify(ARTIFACT_SIG, &pki.chain())
             .unwrap_err()
             .to_string();
-        assert!(
-            err.contains(
-                "message-digest signed attribute does not match the TSTInfo: expected sha256"
-            ),
-            "{err}"
+        assert_contains(
+            &err,
+            "message-digest signed attribute does not match the TSTInfo: expected sha256",
         );
     }
 
@@ -2204,23 +2205,23 @@ mod tests {
         let other_key = gen_key(false);
         let other_root = make_root(&other_key, ROOT_NAME);
         let err = verify_err(&resp, ARTIFACT_SIG, &[pki.leaf.clone(), other_root]);
-        assert!(
-            err.contains("TSA chain certificate 0 (subject \"CN=Signet Test TSA,O=Signet\") is not signed by"),
-            "{err}"
+        assert_contains(
+            &err,
+            "TSA chain certificate 0 (subject \"CN=Signet Test TSA,O=Signet\") is not signed by",
         );
         // Different name: the chain does not link.
         let other_root = make_root(&other_key, "CN=Someone Else");
         let err = verify_err(&resp, ARTIFACT_SIG, &[pki.leaf.clone(), other_root]);
-        assert!(err.contains("TSA chain is broken"), "{err}");
+        assert_contains(&err, "TSA chain is broken");
         // A leaf that is not the signer.
         let other_leaf_key = gen_key(false);
         let spec = CertSpec::leaf(3, LEAF_VALIDITY, Some((vec![OID_EKU_TIME_STAMPING], true)));
         let other_leaf = make_cert(&spec, &other_leaf_key, &pki.root_key);
         let err = verify_err(&resp, ARTIFACT_SIG, &[other_leaf, pki.root.clone()]);
-        assert!(err.contains("SignerInfo names issuer"), "{err}");
+        assert_contains(&err, "SignerInfo names issuer");
         // The root in leaf position.
         let err = verify_err(&resp, ARTIFACT_SIG, std::slice::from_ref(&pki.root));
-        assert!(err.contains("SignerInfo names issuer"), "{err}");
+        assert_contains(&err, "SignerInfo names issuer");
         // A non-CA issuer (no basicConstraints, key usage digitalSignature only).
         let spec = CertSpec {
             subject: ROOT_NAME,
@@ -2232,10 +2233,7 @@ mod tests {
         };
         let not_ca = make_cert(&spec, &pki.root_key, &pki.root_key);
         let err = verify_err(&resp, ARTIFACT_SIG, &[pki.leaf.clone(), not_ca]);
-        assert!(
-            err.contains("key usage does not include keyCertSign"),
-            "{err}"
-        );
+        assert_contains(&err, "key usage does not include keyCertSign");
         // Empty chain, garbage chain.
         assert!(verify_err(&resp, ARTIFACT_SIG, &[]).contains("no TSA certificate chain"));
         assert!(verify_err(&resp, ARTIFACT_SIG, &[b"junk".to_vec()])
@@ -2272,13 +2270,10 @@ mod tests {
         let pki = pki();
         let before = sign_with(&pki.signer(), false, LEAF_VALIDITY.0 - 1);
         let err = verify_err(&before, ARTIFACT_SIG, &pki.chain());
-        assert!(
-            err.contains("is outside the validity of TSA chain certificate 0"),
-            "{err}"
-        );
+        assert_contains(&err, "is outside the validity of TSA chain certificate 0");
         let after = sign_with(&pki.signer(), false, LEAF_VALIDITY.1 + 1);
         let err = verify_err(&after, ARTIFACT_SIG, &pki.chain());
-        assert!(err.contains("not after 2033-05-18T03:33:20Z"), "{err}");
+        assert_contains(&err, "not after 2033-05-18T03:33:20Z");
         // Inside the leaf but after the root expires is caught on the root.
         let long_leaf = pki_with(
             Some((vec![OID_EKU_TIME_STAMPING], true)),
@@ -2287,7 +2282,7 @@ mod tests {
         );
         let late = sign_with(&long_leaf.signer(), false, 2_150_000_000);
         let err = verify_err(&late, ARTIFACT_SIG, &long_leaf.chain());
-        assert!(err.contains("validity of TSA chain certificate 1"), "{err}");
+        assert_contains(&err, "validity of TSA chain certificate 1");
         // Boundaries are inclusive.
         for t in [LEAF_VALIDITY.0, LEAF_VALIDITY.1] {
             let resp = sign_with(&pki.signer(), false, t);
@@ -2316,11 +2311,11 @@ mod tests {
         let err = parse_timestamp_response(&resp.to_der().unwrap())
             .unwrap_err()
             .to_string();
-        assert!(
-            err.contains("status is 2 (rejection); expected granted (0) or grantedWithMods (1)"),
-            "{err}"
+        assert_contains(
+            &err,
+            "status is 2 (rejection); expected granted (0) or grantedWithMods (1)",
         );
-        assert!(err.contains("\"bad alg\""), "{err}");
+        assert_contains(&err, "\"bad alg\"");
         let granted_without_token = StatusOnly {
             status: PkiStatusInfo {
                 status: PkiStatus::Accepted,
@@ -2331,7 +2326,7 @@ mod tests {
         let err = parse_timestamp_response(&granted_without_token.to_der().unwrap())
             .unwrap_err()
             .to_string();
-        assert!(err.contains("carries no timeStampToken"), "{err}");
+        assert_contains(&err, "carries no timeStampToken");
     }
 
     #[test]
@@ -2460,14 +2455,11 @@ mod tests {
         let err = verify_cms_signature(&pk, &OID_RSA, HashAlg::Sha256, msg, sig.as_ref())
             .unwrap_err()
             .to_string();
-        assert!(
-            err.contains("does not match the TSA leaf's ECDSA P-256 key"),
-            "{err}"
-        );
+        assert_contains(&err, "does not match the TSA leaf's ECDSA P-256 key");
         let err = verify_cms_signature(&pk, &OID_SHA256, HashAlg::Sha256, msg, sig.as_ref())
             .unwrap_err()
             .to_string();
-        assert!(err.contains("unsupported signature algorithm"), "{err}");
+        assert_contains(&err, "unsupported signature algorithm");
     }
 
     // ----- OpenSSL interoperability ---------------------------------------------------------
@@ -2514,9 +2506,9 @@ mod tests {
                 "openssl ts -reply failed: {}",
                 String::from_utf8_lossy(&out.stderr)
             );
-            assert!(text.contains("Status: Granted."), "{text}");
+            assert_contains(&text, "Status: Granted.");
             assert!(text.contains(&format!("Policy OID: {POLICY}")), "{text}");
-            assert!(text.contains("Nonce: 0x850102"), "{text}");
+            assert_contains(&text, "Nonce: 0x850102");
             // `openssl ts -verify` of `data` (a file in `dir`) against this response.
             let ts_verify = |data: &str| {
                 std::process::Command::new("openssl")
@@ -2605,9 +2597,9 @@ mod tests {
         );
         tok.verify(ARTIFACT_SIG, &pki.chain()).unwrap();
         let err = tok.verify(b"other", &pki.chain()).unwrap_err().to_string();
-        assert!(
-            err.contains("message imprint does not match the signature: expected sha384"),
-            "{err}"
+        assert_contains(
+            &err,
+            "message imprint does not match the signature: expected sha384",
         );
         let _ = std::fs::remove_dir_all(&dir);
     }
