@@ -1144,7 +1144,7 @@ impl TimestampToken {
         Ok(())
     }
 
-    /// The first ESSCertID (`C`, or ESSCertIDv2) of the signing-certificate(-v2) attribute `name`
+    /// The first `C` (ESSCertID or ESSCertIDv2) of the signing-certificate(-v2) attribute `name`
     /// (`oid`), if the token has that attribute; an attribute listing none is an error.
     fn first_ess_cert<'s, C: Sequence<'s>>(
         &'s self,
