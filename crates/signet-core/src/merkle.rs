@@ -161,16 +161,9 @@ pub fn verify_inclusion(
 ) -> Result<()> {
     let root = check_hash("root hash", root)?;
     let got = root_from_inclusion_proof(index, size, leaf, proof)?;
-    if got != root {
-        return Err(Error::Proof {
-            reason: format!(
-                "inclusion proof leads to root {}, expected {}",
-                hex::encode(got),
-                hex::encode(root)
-            ),
-        });
-    }
-    Ok(())
+    require_root(&got, &root, |got, want| {
+        format!("inclusion proof leads to root {got}, expected {want}")
+    })
 }
 
 /// Verify a consistency proof between a tree of `size1` with `root1` and one of `size2` with
@@ -237,13 +230,21 @@ pub fn verify_consistency(
 }
 
 fn match_roots(got: &[u8], want: &[u8]) -> Result<()> {
+    require_root(got, want, |got, want| {
+        format!("computed root {got} does not match expected {want}")
+    })
+}
+
+/// `got` must equal `want`; else an [`Error::Proof`] whose reason `mismatch` words from the two
+/// roots in hex (found, expected).
+fn require_root(
+    got: &[u8],
+    want: &[u8],
+    mismatch: impl FnOnce(String, String) -> String,
+) -> Result<()> {
     if got != want {
         return Err(Error::Proof {
-            reason: format!(
-                "computed root {} does not match expected {}",
-                hex::encode(got),
-                hex::encode(want)
-            ),
+            reason: mismatch(hex::encode(got), hex::encode(want)),
         });
     }
     Ok(())

@@ -144,15 +144,9 @@ pub struct IntotoV002Signature {
     pub keyid: Option<String>,
 }
 
-/// Rekor v2 `HashOutput` (`{algorithm: SHA2_256, digest: b64}`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct V2HashOutput {
-    /// `SHA2_256`.
-    pub algorithm: String,
-    /// Digest.
-    #[serde(with = "base64_bytes")]
-    pub digest: Vec<u8>,
-}
+/// Rekor v2 `HashOutput` (`{algorithm: SHA2_256, digest: b64}`): the protobuf-specs common
+/// `HashOutput`, the same message as a bundle's message digest.
+pub type V2HashOutput = crate::bundle::HashOutput;
 
 /// Rekor v2 verifier.
 #[serde_with::skip_serializing_none]

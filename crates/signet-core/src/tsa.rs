@@ -83,6 +83,45 @@ struct MessageImprintAsn1<'a> {
     hashed_message: OctetStringRef<'a>,
 }
 
+impl MessageImprintAsn1<'_> {
+    /// The hash algorithm (SHA-256/384/512) and the hashed message, which must be a hash of
+    /// that length. `of` names the structure holding the imprint in a DER error (`TSTInfo`),
+    /// `label` the imprint in the other errors (`message imprint`).
+    fn checked(&self, of: &str, label: &str) -> Result<(HashAlg, Vec<u8>)> {
+        let oid = alg_oid(&self.hash_algorithm)
+            .map_err(|e| Error::der(format!("{of} messageImprint hashAlgorithm"), e))?;
+        let alg = HashAlg::from_digest_oid(&oid).ok_or_else(|| {
+            ts_err(format!(
+                "{label} hash algorithm {oid} is not supported; expected SHA-256, SHA-384 or SHA-512"
+            ))
+        })?;
+        let imprint = self.hashed_message.as_bytes();
+        check_imprint_len(label, alg, imprint)?;
+        Ok((alg, imprint.to_vec()))
+    }
+}
+
+/// `imprint` must be as long as an `alg` hash; else an error naming it `label`.
+fn check_imprint_len(label: &str, alg: HashAlg, imprint: &[u8]) -> Result<()> {
+    let want = alg.digest_alg().output_len();
+    if imprint.len() != want {
+        return Err(ts_err(format!(
+            "{label} is {} bytes; expected {want} for {}",
+            imprint.len(),
+            hash_label(alg)
+        )));
+    }
+    Ok(())
+}
+
+/// RFC 3161 `TSTInfo` and `TimeStampReq` are version 1; `of` names the structure.
+fn check_version_1(of: &str, version: u8) -> Result<()> {
+    if version != 1 {
+        return Err(ts_err(format!("{of} version is {version}; expected 1")));
+    }
+    Ok(())
+}
+
 /// `Accuracy ::= SEQUENCE { seconds INTEGER OPTIONAL, millis [0] INTEGER OPTIONAL,
 /// micros [1] INTEGER OPTIONAL }` (the RFC 3161 module uses IMPLICIT tags).
 #[derive(Clone, Copy, Debug, Sequence)]
@@ -172,14 +211,6 @@ struct EssCertIdV2Asn1<'a> {
     issuer_serial: Option<AnyRef<'a>>,
 }
 
-/// `SigningCertificateV2 ::= SEQUENCE { certs SEQUENCE OF ESSCertIDv2,
-/// policies SEQUENCE OF PolicyInformation OPTIONAL }`
-#[derive(Clone, Debug, Sequence)]
-struct SigningCertificateV2Asn1<'a> {
-    certs: Vec<EssCertIdV2Asn1<'a>>,
-    policies: Option<AnyRef<'a>>,
-}
-
 /// `ESSCertID ::= SEQUENCE { certHash OCTET STRING (SHA-1), issuerSerial IssuerSerial OPTIONAL }`
 #[derive(Clone, Debug, Sequence)]
 struct EssCertIdAsn1<'a> {
@@ -187,10 +218,12 @@ struct EssCertIdAsn1<'a> {
     issuer_serial: Option<AnyRef<'a>>,
 }
 
-/// `SigningCertificate ::= SEQUENCE { certs SEQUENCE OF ESSCertID, policies ... OPTIONAL }`
+/// `SigningCertificate ::= SEQUENCE { certs SEQUENCE OF ESSCertID,
+/// policies SEQUENCE OF PolicyInformation OPTIONAL }` with `C` = [`EssCertIdAsn1`], and
+/// `SigningCertificateV2` (the same with ESSCertIDv2) with `C` = [`EssCertIdV2Asn1`].
 #[derive(Clone, Debug, Sequence)]
-struct SigningCertificateAsn1<'a> {
-    certs: Vec<EssCertIdAsn1<'a>>,
+struct SigningCertificateAsn1<'a, C: Sequence<'a>> {
+    certs: Vec<C>,
     policies: Option<AnyRef<'a>>,
 }
 
@@ -594,28 +627,8 @@ fn int_magnitude(int: &IntRef<'_>) -> Vec<u8> {
 
 fn parse_tst_info(der: &[u8]) -> Result<TstInfoParsed> {
     let tst = TstInfoAsn1::from_der(der).map_err(|e| Error::der("TSTInfo", e))?;
-    if tst.version != 1 {
-        return Err(ts_err(format!(
-            "TSTInfo version is {}; expected 1",
-            tst.version
-        )));
-    }
-    let imprint_oid = alg_oid(&tst.message_imprint.hash_algorithm)
-        .map_err(|e| Error::der("TSTInfo messageImprint hashAlgorithm", e))?;
-    let imprint_alg = HashAlg::from_digest_oid(&imprint_oid).ok_or_else(|| {
-        ts_err(format!(
-            "message imprint hash algorithm {imprint_oid} is not supported; expected SHA-256, SHA-384 or SHA-512"
-        ))
-    })?;
-    let imprint = tst.message_imprint.hashed_message.as_bytes().to_vec();
-    if imprint.len() != imprint_alg.digest_alg().output_len() {
-        return Err(ts_err(format!(
-            "message imprint is {} bytes; expected {} for {}",
-            imprint.len(),
-            imprint_alg.digest_alg().output_len(),
-            hash_label(imprint_alg)
-        )));
-    }
+    check_version_1("TSTInfo", tst.version)?;
+    let (imprint_alg, imprint) = tst.message_imprint.checked("TSTInfo", "message imprint")?;
     let gen_time = parse_generalized_time(tst.gen_time.0)?;
     let accuracy = tst.accuracy.map(|a| Accuracy {
         seconds: a.seconds.unwrap_or(0),
@@ -1131,6 +1144,25 @@ impl TimestampToken {
         Ok(())
     }
 
+    /// The first `C` (ESSCertID or ESSCertIDv2) of the signing-certificate(-v2) attribute `name`
+    /// (`oid`), if the token has that attribute; an attribute listing none is an error.
+    fn first_ess_cert<'s, C: Sequence<'s>>(
+        &'s self,
+        oid: ObjectIdentifier,
+        name: &'static str,
+    ) -> Result<Option<C>> {
+        let Some(der) = self.single_attr(oid, name)? else {
+            return Ok(None);
+        };
+        let sc = SigningCertificateAsn1::<C>::from_der(der).map_err(|e| Error::der(name, e))?;
+        let first = sc
+            .certs
+            .into_iter()
+            .next()
+            .ok_or_else(|| ts_err(format!("{name} attribute lists no certificate")))?;
+        Ok(Some(first))
+    }
+
     /// RFC 2634 / RFC 5035: the first ESSCertID(v2) must identify the signing certificate.
     /// Tokens without either attribute are accepted (the leaf comes from the trusted root).
     fn check_ess_signing_certificate(&self, leaf_der: &[u8]) -> Result<()> {
@@ -1141,15 +1173,10 @@ impl TimestampToken {
                 hex::encode(found)
             ))
         };
-        if let Some(v2) =
-            self.single_attr(OID_ATTR_SIGNING_CERTIFICATE_V2, "signing-certificate-v2")?
-        {
-            let sc = SigningCertificateV2Asn1::from_der(v2)
-                .map_err(|e| Error::der("signing-certificate-v2", e))?;
-            let first = sc
-                .certs
-                .first()
-                .ok_or_else(|| ts_err("signing-certificate-v2 attribute lists no certificate"))?;
+        if let Some(first) = self.first_ess_cert::<EssCertIdV2Asn1>(
+            OID_ATTR_SIGNING_CERTIFICATE_V2,
+            "signing-certificate-v2",
+        )? {
             let oid = match &first.hash_algorithm {
                 Some(a) => alg_oid(a).map_err(|e| Error::der("ESSCertIDv2 hashAlgorithm", e))?,
                 None => OID_SHA256,
@@ -1168,13 +1195,9 @@ impl TimestampToken {
                 ));
             }
         }
-        if let Some(v1) = self.single_attr(OID_ATTR_SIGNING_CERTIFICATE, "signing-certificate")? {
-            let sc = SigningCertificateAsn1::from_der(v1)
-                .map_err(|e| Error::der("signing-certificate", e))?;
-            let first = sc
-                .certs
-                .first()
-                .ok_or_else(|| ts_err("signing-certificate attribute lists no certificate"))?;
+        if let Some(first) = self
+            .first_ess_cert::<EssCertIdAsn1>(OID_ATTR_SIGNING_CERTIFICATE, "signing-certificate")?
+        {
             let expected =
                 aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, leaf_der);
             if first.cert_hash.as_bytes() != expected.as_ref() {
@@ -1361,26 +1384,10 @@ pub fn build_timestamp_request(
 /// SHA-256/384/512 hash of the right length.
 pub fn parse_timestamp_request(der: &[u8]) -> Result<TimestampRequest> {
     let req = TimeStampReqAsn1::from_der(der).map_err(|e| Error::der("TimeStampReq", e))?;
-    if req.version != 1 {
-        return Err(ts_err(format!(
-            "TimeStampReq version is {}; expected 1",
-            req.version
-        )));
-    }
-    let oid = alg_oid(&req.message_imprint.hash_algorithm)
-        .map_err(|e| Error::der("TimeStampReq messageImprint hashAlgorithm", e))?;
-    let imprint_alg = HashAlg::from_digest_oid(&oid).ok_or_else(|| {
-        ts_err(format!("requested imprint hash algorithm {oid} is not supported; expected SHA-256, SHA-384 or SHA-512"))
-    })?;
-    let imprint = req.message_imprint.hashed_message.as_bytes().to_vec();
-    let want = imprint_alg.digest_alg().output_len();
-    if imprint.len() != want {
-        return Err(ts_err(format!(
-            "requested imprint is {} bytes; expected {want} for {}",
-            imprint.len(),
-            hash_label(imprint_alg)
-        )));
-    }
+    check_version_1("TimeStampReq", req.version)?;
+    let (imprint_alg, imprint) = req
+        .message_imprint
+        .checked("TimeStampReq", "requested imprint")?;
     Ok(TimestampRequest {
         version: req.version,
         imprint_alg,
@@ -1509,14 +1516,7 @@ impl TimestampSigner {
         policy: &str,
     ) -> Result<Vec<u8>> {
         let enc = |what: &'static str| move |e: der::Error| Error::der(what, e);
-        let want = imprint_alg.digest_alg().output_len();
-        if imprint.len() != want {
-            return Err(ts_err(format!(
-                "imprint is {} bytes; expected {want} for {}",
-                imprint.len(),
-                hash_label(imprint_alg)
-            )));
-        }
+        check_imprint_len("imprint", imprint_alg, imprint)?;
         if serial.iter().all(|&b| b == 0) || serial.len() > 20 {
             return Err(ts_err(
                 "serial number must be positive and at most 20 bytes",
@@ -1554,7 +1554,7 @@ impl TimestampSigner {
 
         // `new` rejects an empty chain, so index 0 exists.
         let leaf_hash = sha256(&self.chain[0]);
-        let ess = SigningCertificateV2Asn1 {
+        let ess = SigningCertificateAsn1 {
             certs: vec![EssCertIdV2Asn1 {
                 hash_algorithm: None, // DEFAULT id-sha256
                 cert_hash: OctetStringRef::new(&leaf_hash).map_err(enc("ESSCertIDv2"))?,
@@ -1878,6 +1878,12 @@ mod tests {
             .unwrap()
     }
 
+    /// `text` (an error message, mostly) must contain `want`.
+    #[track_caller]
+    fn assert_contains(text: &str, want: &str) {
+        assert!(text.contains(want), "{want:?} is not in: {text}");
+    }
+
     fn verify_err(resp: &[u8], data: &[u8], chain: &[Vec<u8>]) -> String {
         match parse_timestamp_response(resp).and_then(|t| t.verify(data, chain)) {
             Ok(()) => panic!("verification unexpectedly succeeded"),
@@ -1967,14 +1973,11 @@ mod tests {
         let err = TimestampSigner::new(&other.pkcs8, pki.chain())
             .unwrap_err()
             .to_string();
-        assert!(
-            err.contains("does not match the public key of the leaf"),
-            "{err}"
-        );
+        assert_contains(&err, "does not match the public key of the leaf");
         let err = TimestampSigner::new(b"not a key", pki.chain())
             .unwrap_err()
             .to_string();
-        assert!(err.contains("PKCS#8"), "{err}");
+        assert_contains(&err, "PKCS#8");
         let s = pki.signer();
         // The signer's error on a SHA-256 request with this imprint, serial and policy.
         let sign_err = |imprint: &[u8], serial: &[u8], policy: &str| {
@@ -1991,11 +1994,11 @@ mod tests {
             .to_string()
         };
         let err = sign_err(&[0; 31], &[1], POLICY);
-        assert!(err.contains("expected 32"), "{err}");
+        assert_contains(&err, "expected 32");
         let err = sign_err(&[0; 32], &[1], "nope");
-        assert!(err.contains("not a valid OID"), "{err}");
+        assert_contains(&err, "not a valid OID");
         let err = sign_err(&[0; 32], &[0], POLICY);
-        assert!(err.contains("serial"), "{err}");
+        assert_contains(&err, "serial");
     }
 
     // ----- generalized time --------------------------------------------------------------------
@@ -2151,9 +2154,9 @@ mod tests {
         let pki = pki();
         let resp = sign_with(&pki.signer(), false, GEN_TIME);
         let err = verify_err(&resp, b"some other signature", &pki.chain());
-        assert!(
-            err.contains("message imprint does not match the signature: expected sha256"),
-            "{err}"
+        assert_contains(
+            &err,
+            "message imprint does not match the signature: expected sha256",
         );
     }
 
@@ -2188,11 +2191,9 @@ mod tests {
             .verify(ARTIFACT_SIG, &pki.chain())
             .unwrap_err()
             .to_string();
-        assert!(
-            err.contains(
-                "message-digest signed attribute does not match the TSTInfo: expected sha256"
-            ),
-            "{err}"
+        assert_contains(
+            &err,
+            "message-digest signed attribute does not match the TSTInfo: expected sha256",
         );
     }
 
@@ -2204,23 +2205,23 @@ mod tests {
         let other_key = gen_key(false);
         let other_root = make_root(&other_key, ROOT_NAME);
         let err = verify_err(&resp, ARTIFACT_SIG, &[pki.leaf.clone(), other_root]);
-        assert!(
-            err.contains("TSA chain certificate 0 (subject \"CN=Signet Test TSA,O=Signet\") is not signed by"),
-            "{err}"
+        assert_contains(
+            &err,
+            "TSA chain certificate 0 (subject \"CN=Signet Test TSA,O=Signet\") is not signed by",
         );
         // Different name: the chain does not link.
         let other_root = make_root(&other_key, "CN=Someone Else");
         let err = verify_err(&resp, ARTIFACT_SIG, &[pki.leaf.clone(), other_root]);
-        assert!(err.contains("TSA chain is broken"), "{err}");
+        assert_contains(&err, "TSA chain is broken");
         // A leaf that is not the signer.
         let other_leaf_key = gen_key(false);
         let spec = CertSpec::leaf(3, LEAF_VALIDITY, Some((vec![OID_EKU_TIME_STAMPING], true)));
         let other_leaf = make_cert(&spec, &other_leaf_key, &pki.root_key);
         let err = verify_err(&resp, ARTIFACT_SIG, &[other_leaf, pki.root.clone()]);
-        assert!(err.contains("SignerInfo names issuer"), "{err}");
+        assert_contains(&err, "SignerInfo names issuer");
         // The root in leaf position.
         let err = verify_err(&resp, ARTIFACT_SIG, std::slice::from_ref(&pki.root));
-        assert!(err.contains("SignerInfo names issuer"), "{err}");
+        assert_contains(&err, "SignerInfo names issuer");
         // A non-CA issuer (no basicConstraints, key usage digitalSignature only).
         let spec = CertSpec {
             subject: ROOT_NAME,
@@ -2232,10 +2233,7 @@ mod tests {
         };
         let not_ca = make_cert(&spec, &pki.root_key, &pki.root_key);
         let err = verify_err(&resp, ARTIFACT_SIG, &[pki.leaf.clone(), not_ca]);
-        assert!(
-            err.contains("key usage does not include keyCertSign"),
-            "{err}"
-        );
+        assert_contains(&err, "key usage does not include keyCertSign");
         // Empty chain, garbage chain.
         assert!(verify_err(&resp, ARTIFACT_SIG, &[]).contains("no TSA certificate chain"));
         assert!(verify_err(&resp, ARTIFACT_SIG, &[b"junk".to_vec()])
@@ -2272,13 +2270,10 @@ mod tests {
         let pki = pki();
         let before = sign_with(&pki.signer(), false, LEAF_VALIDITY.0 - 1);
         let err = verify_err(&before, ARTIFACT_SIG, &pki.chain());
-        assert!(
-            err.contains("is outside the validity of TSA chain certificate 0"),
-            "{err}"
-        );
+        assert_contains(&err, "is outside the validity of TSA chain certificate 0");
         let after = sign_with(&pki.signer(), false, LEAF_VALIDITY.1 + 1);
         let err = verify_err(&after, ARTIFACT_SIG, &pki.chain());
-        assert!(err.contains("not after 2033-05-18T03:33:20Z"), "{err}");
+        assert_contains(&err, "not after 2033-05-18T03:33:20Z");
         // Inside the leaf but after the root expires is caught on the root.
         let long_leaf = pki_with(
             Some((vec![OID_EKU_TIME_STAMPING], true)),
@@ -2287,7 +2282,7 @@ mod tests {
         );
         let late = sign_with(&long_leaf.signer(), false, 2_150_000_000);
         let err = verify_err(&late, ARTIFACT_SIG, &long_leaf.chain());
-        assert!(err.contains("validity of TSA chain certificate 1"), "{err}");
+        assert_contains(&err, "validity of TSA chain certificate 1");
         // Boundaries are inclusive.
         for t in [LEAF_VALIDITY.0, LEAF_VALIDITY.1] {
             let resp = sign_with(&pki.signer(), false, t);
@@ -2316,11 +2311,11 @@ mod tests {
         let err = parse_timestamp_response(&resp.to_der().unwrap())
             .unwrap_err()
             .to_string();
-        assert!(
-            err.contains("status is 2 (rejection); expected granted (0) or grantedWithMods (1)"),
-            "{err}"
+        assert_contains(
+            &err,
+            "status is 2 (rejection); expected granted (0) or grantedWithMods (1)",
         );
-        assert!(err.contains("\"bad alg\""), "{err}");
+        assert_contains(&err, "\"bad alg\"");
         let granted_without_token = StatusOnly {
             status: PkiStatusInfo {
                 status: PkiStatus::Accepted,
@@ -2331,7 +2326,7 @@ mod tests {
         let err = parse_timestamp_response(&granted_without_token.to_der().unwrap())
             .unwrap_err()
             .to_string();
-        assert!(err.contains("carries no timeStampToken"), "{err}");
+        assert_contains(&err, "carries no timeStampToken");
     }
 
     #[test]
@@ -2460,14 +2455,11 @@ mod tests {
         let err = verify_cms_signature(&pk, &OID_RSA, HashAlg::Sha256, msg, sig.as_ref())
             .unwrap_err()
             .to_string();
-        assert!(
-            err.contains("does not match the TSA leaf's ECDSA P-256 key"),
-            "{err}"
-        );
+        assert_contains(&err, "does not match the TSA leaf's ECDSA P-256 key");
         let err = verify_cms_signature(&pk, &OID_SHA256, HashAlg::Sha256, msg, sig.as_ref())
             .unwrap_err()
             .to_string();
-        assert!(err.contains("unsupported signature algorithm"), "{err}");
+        assert_contains(&err, "unsupported signature algorithm");
     }
 
     // ----- OpenSSL interoperability ---------------------------------------------------------
@@ -2514,9 +2506,9 @@ mod tests {
                 "openssl ts -reply failed: {}",
                 String::from_utf8_lossy(&out.stderr)
             );
-            assert!(text.contains("Status: Granted."), "{text}");
+            assert_contains(&text, "Status: Granted.");
             assert!(text.contains(&format!("Policy OID: {POLICY}")), "{text}");
-            assert!(text.contains("Nonce: 0x850102"), "{text}");
+            assert_contains(&text, "Nonce: 0x850102");
             // `openssl ts -verify` of `data` (a file in `dir`) against this response.
             let ts_verify = |data: &str| {
                 std::process::Command::new("openssl")
@@ -2605,9 +2597,9 @@ mod tests {
         );
         tok.verify(ARTIFACT_SIG, &pki.chain()).unwrap();
         let err = tok.verify(b"other", &pki.chain()).unwrap_err().to_string();
-        assert!(
-            err.contains("message imprint does not match the signature: expected sha384"),
-            "{err}"
+        assert_contains(
+            &err,
+            "message imprint does not match the signature: expected sha384",
         );
         let _ = std::fs::remove_dir_all(&dir);
     }
