@@ -68,6 +68,11 @@ fn read(path: &Path) -> Result<Vec<u8>> {
 /// Years of validity for the CA and TSA certificates.
 pub(crate) const CA_YEARS: i64 = 10;
 
+/// The `validFor` of certificates made at `now`: from a minute before, for [`CA_YEARS`].
+fn ca_validity(now: i64) -> (i64, i64) {
+    (now - 60, now + CA_YEARS * 365 * 86400)
+}
+
 /// A brought CA: the issuing CA, the certificates above it, and its key's PKCS#8.
 pub(crate) type LoadedCa = (Ca<SharedSigner>, Vec<Vec<u8>>, Vec<u8>);
 
@@ -197,7 +202,7 @@ impl InstanceKeys {
             }
             return Ok(keys);
         }
-        let validity = (now - 60, now + CA_YEARS * 365 * 86400);
+        let validity = ca_validity(now);
         let (ca_intermediate, ca_chain) = match brought {
             Some(b) => {
                 let (issuing, chain, pkcs8) = b.load()?;
@@ -221,38 +226,66 @@ impl InstanceKeys {
                 (intermediate, vec![ca_root.cert_der])
             }
         };
-        let tsa_root_key = EcKey::generate(Curve::P384)?;
-        write_private(&p("tsa-root.pk8"), tsa_root_key.pkcs8_der())?;
+        // The other keys are new files `<name>.pk8` (the manifest's role names, as in a token).
+        let new_file_key = |role: &str| -> Result<SharedSigner> {
+            let name = match role {
+                "tsaRoot" => "tsa-root",
+                "rekorV1" => "rekor-v1",
+                "rekorV2" => "rekor-v2",
+                other => other,
+            };
+            let path = p(&format!("{name}.pk8"));
+            Ok(match alg_of(role).curve() {
+                Some(curve) => {
+                    let key = EcKey::generate(curve)?;
+                    write_private(&path, key.pkcs8_der())?;
+                    Arc::new(key)
+                }
+                None => {
+                    let key = EdKey::generate()?;
+                    write_private(&path, key.pkcs8_der())?;
+                    Arc::new(key)
+                }
+            })
+        };
+        Self::create(dir, now, (ca_intermediate, ca_chain), &new_file_key)
+    }
+
+    /// Make a new instance's keys and certificates around its issuing CA `ca` (with the chain
+    /// above it): the TSA root and leaf, CT log and Rekor keys from `new_key` (by manifest role
+    /// name), a new development issuer file key; then write the certificates and `created`.
+    fn create(
+        dir: &Path,
+        now: i64,
+        (ca_intermediate, ca_chain): (Ca<SharedSigner>, Vec<Vec<u8>>),
+        new_key: &dyn Fn(&str) -> Result<SharedSigner>,
+    ) -> Result<Self> {
+        let p = |n: &str| dir.join(n);
+        let validity = ca_validity(now);
         let tsa_root = Ca::root(
-            Arc::new(tsa_root_key) as SharedSigner,
+            new_key("tsaRoot")?,
             "CN=signet-tsa-root,O=signet.dev",
             validity,
         )?;
-        let tsa_key = EcKey::generate(Curve::P256)?;
+        let tsa_key = new_key("tsa")?;
         let tsa_leaf_der = signet_core::certs::tsa_leaf(
             &tsa_root,
-            &tsa_key,
+            tsa_key.as_ref(),
             "CN=signet-tsa,O=signet.dev",
             validity,
         )?;
-        let ct = EcKey::generate(Curve::P256)?;
-        let rekor_v1 = EcKey::generate(Curve::P256)?;
-        let rekor_v2 = EdKey::generate()?;
         let oidc = EcKey::generate(Curve::P256)?;
-        write_private(&p("tsa.pk8"), tsa_key.pkcs8_der())?;
-        write_private(&p("ct.pk8"), ct.pkcs8_der())?;
-        write_private(&p("rekor-v1.pk8"), rekor_v1.pkcs8_der())?;
-        write_private(&p("rekor-v2.pk8"), rekor_v2.pkcs8_der())?;
         write_private(&p("oidc.pk8"), oidc.pkcs8_der())?;
+        let rekor_v2 = new_key("rekorV2")?;
         let keys = InstanceKeys {
             ca_chain,
             ca_intermediate,
-            ct: Arc::new(ct),
-            rekor_v1: Arc::new(rekor_v1),
-            rekor_v2_public: rekor_v2.raw_public_key().to_vec(),
-            rekor_v2: Arc::new(rekor_v2),
+            ct: new_key("ct")?,
+            rekor_v1: new_key("rekorV1")?,
+            rekor_v2_public: signet_core::signer::public_key_bits(rekor_v2.as_ref())?,
+            rekor_v2,
             tsa_root,
-            tsa_key: Arc::new(tsa_key),
+            tsa_key,
             tsa_leaf_der,
             oidc,
             created: now - 60,
@@ -260,13 +293,9 @@ impl InstanceKeys {
             retired_rekor_v1: vec![],
             retired_rekor_v2: vec![],
         };
-        for (name, ca) in [
-            ("ca-intermediate", &keys.ca_intermediate),
-            ("tsa-root", &keys.tsa_root),
-        ] {
-            write_private(&p(&format!("{name}.der")), &ca.cert_der)?;
-        }
+        write_private(&p("ca-intermediate.der"), &keys.ca_intermediate.cert_der)?;
         write_private(&p("ca-chain.pem"), chain_pem(&keys.ca_chain).as_bytes())?;
+        write_private(&p("tsa-root.der"), &keys.tsa_root.cert_der)?;
         write_private(&p("tsa.der"), &keys.tsa_leaf_der)?;
         write_created(dir, keys.created)?;
         Ok(keys)
@@ -274,29 +303,44 @@ impl InstanceKeys {
 
     fn load(dir: &Path) -> Result<Self> {
         let p = |n: &str| dir.join(n);
-        let created = read_created(dir)?;
-        let rotations = Rotations::load(dir)?;
-        let g = |r: Role| rotations.generation(r);
-        let key = |r: Role, gen: u32| -> Result<SharedSigner> {
-            file_key(r, &read(&p(&gen_file(r.key_file(), "pk8", gen)))?)
-        };
-        let ca = |name: &str, gen: u32| -> Result<Ca<SharedSigner>> {
+        // CA keys are read as PEM, which says their curve (a brought CA's may be P-256).
+        let ca_key = |name: &str, gen: u32| -> Result<SharedSigner> {
             let text = signet_core::encoding::pem_encode(
                 "PRIVATE KEY",
                 &read(&p(&gen_file(name, "pk8", gen)))?,
             );
-            Ca::from_parts(
-                Arc::new(EcKey::from_pem(&text)?) as SharedSigner,
-                read(&p(&gen_file(name, "der", gen)))?,
-            )
-            .map_err(Error::from)
+            Ok(Arc::new(EcKey::from_pem(&text)?))
         };
+        Self::assemble(
+            dir,
+            &|r, gen| file_key(r, &read(&p(&gen_file(r.key_file(), "pk8", gen)))?),
+            &|gen| ca_key("ca-intermediate", gen),
+            &|| ca_key("tsa-root", 0),
+        )
+    }
+
+    /// An instance from the certificates, `created` and rotations in `dir` and its keys: `key`
+    /// opens a role's key of a generation, `ca_key` the issuing CA's of a generation and
+    /// `tsa_root_key` the TSA root's.
+    fn assemble(
+        dir: &Path,
+        key: &dyn Fn(Role, u32) -> Result<SharedSigner>,
+        ca_key: &dyn Fn(u32) -> Result<SharedSigner>,
+        tsa_root_key: &dyn Fn() -> Result<SharedSigner>,
+    ) -> Result<Self> {
+        let p = |n: &str| dir.join(n);
+        let created = read_created(dir)?;
+        let rotations = Rotations::load(dir)?;
+        let g = |r: Role| rotations.generation(r);
         let rekor_v2 = key(Role::RekorV2, g(Role::RekorV2))?;
-        let retired = |r: Role| retired_signers(&rotations, r, &key);
+        let retired = |r: Role| retired_signers(&rotations, r, key);
         Ok(InstanceKeys {
             ca_chain: read_ca_chain(dir, g(Role::Ca))?,
-            ca_intermediate: ca("ca-intermediate", g(Role::Ca))?,
-            tsa_root: ca("tsa-root", 0)?,
+            ca_intermediate: Ca::from_parts(
+                ca_key(g(Role::Ca))?,
+                read(&p(&gen_file("ca-intermediate", "der", g(Role::Ca))))?,
+            )?,
+            tsa_root: Ca::from_parts(tsa_root_key()?, read(&p("tsa-root.der"))?)?,
             tsa_key: key(Role::Tsa, g(Role::Tsa))?,
             tsa_leaf_der: read(&p(&gen_file("tsa", "der", g(Role::Tsa))))?,
             ct: key(Role::Ctlog, g(Role::Ctlog))?,
@@ -463,7 +507,7 @@ impl InstanceKeys {
                 .cloned()
                 .ok_or_else(|| Error::Config(format!("internal: no {role} key generated")))
         };
-        let validity = (now - 60, now + CA_YEARS * 365 * 86400);
+        let validity = ca_validity(now);
         let ca_root = Ca::root(key("caRoot")?, "CN=signet-root,O=signet.dev", validity)?;
         let ca_intermediate = ca_root.intermediate(
             key("ca")?,
@@ -471,88 +515,30 @@ impl InstanceKeys {
             validity,
             None,
         )?;
-        let tsa_root = Ca::root(key("tsaRoot")?, "CN=signet-tsa-root,O=signet.dev", validity)?;
-        let tsa_key = key("tsa")?;
-        let tsa_leaf_der = signet_core::certs::tsa_leaf(
-            &tsa_root,
-            tsa_key.as_ref(),
-            "CN=signet-tsa,O=signet.dev",
-            validity,
-        )?;
-        let oidc = EcKey::generate(Curve::P256)?;
-        write_private(&p("oidc.pk8"), oidc.pkcs8_der())?;
         write_private(&p("ca-root.der"), &ca_root.cert_der)?;
-        write_private(&p("ca-intermediate.der"), &ca_intermediate.cert_der)?;
-        write_private(
-            &p("ca-chain.pem"),
-            chain_pem(std::slice::from_ref(&ca_root.cert_der)).as_bytes(),
-        )?;
-        write_private(&p("tsa-root.der"), &tsa_root.cert_der)?;
-        write_private(&p("tsa.der"), &tsa_leaf_der)?;
         let manifest = serde_json::json!({
             "store": "pkcs11",
             "token": token.describe(),
             "keys": TOKEN_KEYS.iter().map(|(role, label, _)| (role.to_string(), serde_json::Value::from(*label))).collect::<serde_json::Map<_, _>>(),
         });
         write_private(&p(TOKEN_MANIFEST), format!("{manifest:#}\n").as_bytes())?;
-        let rekor_v2 = key("rekorV2")?;
-        let keys = InstanceKeys {
-            ca_chain: vec![ca_root.cert_der],
-            ca_intermediate,
-            ct: key("ct")?,
-            rekor_v1: key("rekorV1")?,
-            rekor_v2_public: signet_core::signer::public_key_bits(rekor_v2.as_ref())?,
-            rekor_v2,
-            tsa_root,
-            tsa_key,
-            tsa_leaf_der,
-            oidc,
-            created: now - 60,
-            rotations: Rotations::default(),
-            retired_rekor_v1: vec![],
-            retired_rekor_v2: vec![],
-        };
-        write_created(dir, keys.created)?;
-        Ok(keys)
+        Self::create(dir, now, (ca_intermediate, vec![ca_root.cert_der]), &key)
     }
 
     /// Load an instance whose keys are in `token`: the labels from the manifest, the
     /// certificates from `dir`; each certificate must carry its key's public key.
     fn load_from_token(dir: &Path, token: &dyn KeyProvider) -> Result<Self> {
-        let p = |n: &str| dir.join(n);
-        let manifest = read_manifest(dir)?
-            .ok_or_else(|| Error::Config(format!("{}: missing", p(TOKEN_MANIFEST).display())))?;
-        let open = |role: &str| -> Result<SharedSigner> {
-            Ok(token.open(manifest_label(&manifest, role)?, alg_of(role))?)
-        };
-        let created = read_created(dir)?;
-        let rotations = Rotations::load(dir)?;
-        let g = |r: Role| rotations.generation(r);
+        let manifest = read_manifest(dir)?.ok_or_else(|| {
+            Error::Config(format!("{}: missing", dir.join(TOKEN_MANIFEST).display()))
+        })?;
         let key = |r: Role, gen: u32| token_key(token, &manifest, r, gen);
-        let rekor_v2 = key(Role::RekorV2, g(Role::RekorV2))?;
-        let tsa_key = key(Role::Tsa, g(Role::Tsa))?;
-        let tsa_leaf_der = read(&p(&gen_file("tsa", "der", g(Role::Tsa))))?;
-        let retired = |r: Role| retired_signers(&rotations, r, &key);
-        Ok(InstanceKeys {
-            ca_chain: read_ca_chain(dir, g(Role::Ca))?,
-            ca_intermediate: Ca::from_parts(
-                key(Role::Ca, g(Role::Ca))?,
-                read(&p(&gen_file("ca-intermediate", "der", g(Role::Ca))))?,
-            )?,
+        Self::assemble(
+            dir,
+            &key,
+            &|gen| key(Role::Ca, gen),
             // The TSA root's key signs only TSA certificates (`keys init`, `keys rotate tsa`).
-            tsa_root: Ca::from_parts(open("tsaRoot")?, read(&p("tsa-root.der"))?)?,
-            ct: key(Role::Ctlog, g(Role::Ctlog))?,
-            rekor_v1: key(Role::RekorV1, g(Role::RekorV1))?,
-            rekor_v2_public: signet_core::signer::public_key_bits(rekor_v2.as_ref())?,
-            rekor_v2,
-            tsa_key,
-            tsa_leaf_der,
-            oidc: EcKey::from_pkcs8(Curve::P256, &read(&p("oidc.pk8"))?)?,
-            created,
-            retired_rekor_v1: retired(Role::RekorV1)?,
-            retired_rekor_v2: retired(Role::RekorV2)?,
-            rotations,
-        })
+            &|| Ok(token.open(manifest_label(&manifest, "tsaRoot")?, alg_of("tsaRoot"))?),
+        )
     }
 }
 

@@ -241,6 +241,15 @@ fn valid_email(e: &str) -> bool {
     matches!((parts.next(), parts.next(), parts.next()), (Some(u), Some(d), None) if !u.is_empty() && d.contains('.') && !e.contains(char::is_whitespace))
 }
 
+/// [`valid_email`], else a 400 naming what was typed.
+fn require_email(e: &str) -> Result<()> {
+    if valid_email(e) {
+        Ok(())
+    } else {
+        Err(Error::bad_request(format!("{e:?} is not an email address")))
+    }
+}
+
 #[derive(Deserialize)]
 struct AuthorizeQuery {
     #[serde(default)]
@@ -376,12 +385,7 @@ async fn authorize_submit(
             )));
         }
     }
-    if !valid_email(&f.email) {
-        return Err(Error::bad_request(format!(
-            "{:?} is not an email address",
-            f.email
-        )));
-    }
+    require_email(&f.email)?;
     let code = random_token(16)?;
     insert_pending(
         &app.oidc.codes,
@@ -583,12 +587,7 @@ async fn device_approve(
     Form(f): Form<DeviceForm>,
 ) -> Result<Html<String>> {
     require_local(&app, peer)?;
-    if !valid_email(&f.email) {
-        return Err(Error::bad_request(format!(
-            "{:?} is not an email address",
-            f.email
-        )));
-    }
+    require_email(&f.email)?;
     let mut devices = lock_table(&app.oidc.devices, "device table")?;
     let d = devices
         .values_mut()
