@@ -10,7 +10,10 @@ real ones: GitHub, Google and CircleCI publishers). The pylock.toml lists N file
 through them, each with its sha256 (so nothing is downloaded). The signet binary is
 $CARGO_TARGET_DIR/release/signet (default target/release/signet).
 """
-import hashlib, os, socket, statistics, subprocess, sys, tempfile, time
+import hashlib, os, socket, subprocess, sys, tempfile, time
+
+sys.dont_write_bytecode = True  # importing benchutil leaves no scripts/__pycache__ behind
+from benchutil import median_run  # noqa: E402
 
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 n = int(sys.argv[1]) if len(sys.argv) > 1 else 500
@@ -54,23 +57,11 @@ for _ in range(100):
     except OSError:
         time.sleep(0.05)
 
-
-def median(cmd, runs, cwd=None):
-    t = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        r = subprocess.run(cmd, capture_output=True, cwd=cwd)
-        t.append(time.perf_counter() - start)
-        if r.returncode != 0:
-            server.kill()
-            sys.exit(f"{' '.join(cmd)} failed ({r.returncode}): {r.stderr.decode()[-2000:]}")
-    return statistics.median(t), t
-
-
+# The server is stopped in `finally`, also when a failed run exits.
 try:
     audit = [signet, "--trusted-root", os.path.join(data, "trust", "prod.trusted_root.json"),
              "pypi", "audit", "--index-url", f"http://127.0.0.1:{port}", lockfile]
-    a, runs = median(audit, 5)
+    a, runs = median_run(audit, 5)
     print(f"signet pypi audit, {n} files (pylock.toml, loopback index), 5 runs: "
           f"median {a:.2f} s ({', '.join(f'{x:.2f}' for x in runs)}), {a / n * 1000:.2f} ms/file")
     ref_bin = os.path.join(peers, "venv", "bin", "pypi-attestations")
@@ -79,7 +70,7 @@ try:
                  "release.yml@refs/tags/v0.0.19")
         ref = [ref_bin, "verify", "attestation", "--offline", "--identity", ident,
                "pypi_attestations-0.0.19.tar.gz"]
-        b, _ = median(ref, 5, cwd=os.path.join(data, "pypi"))
+        b, _ = median_run(ref, 5, cwd=os.path.join(data, "pypi"))
         print(f"pypi-attestations verify attestation, one file per process: median {b:.3f} s;"
               f" x {n} files = {b * n:.0f} s; ratio {b * n / a:.0f}x")
     else:

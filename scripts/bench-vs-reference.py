@@ -4,7 +4,10 @@
 usage: scripts/bench-vs-reference.py [PEERS_DIR]   (default ~/.cache/signet, as .ci/run installs)
 Runs from ../shared/data/pypi with the release binary in target/release.
 """
-import os, statistics, subprocess, sys, time
+import os, sys
+
+sys.dont_write_bytecode = True  # importing benchutil leaves no scripts/__pycache__ behind
+from benchutil import median_run  # noqa: E402
 
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 peers = sys.argv[1] if len(sys.argv) > 1 else os.path.expanduser("~/.cache/signet")
@@ -14,19 +17,7 @@ dist = "pypi_attestations-0.0.19.tar.gz"
 signet = [os.path.join(root, "target/release/signet"), "pypi", "verify", "attestation", "--offline", "--identity", ident, dist]
 ref = [os.path.join(peers, "venv/bin/pypi-attestations"), "verify", "attestation", "--offline", "--identity", ident, dist]
 
-
-def median(cmd, n):
-    t = []
-    for _ in range(n):
-        s = time.perf_counter()
-        r = subprocess.run(cmd, capture_output=True, cwd=data)
-        t.append(time.perf_counter() - s)
-        if r.returncode != 0:
-            sys.exit(f"{cmd[0]} failed: {r.stderr.decode()}")
-    return statistics.median(t)
-
-
-a, b = median(signet, 21), median(ref, 7)
+(a, _), (b, _) = median_run(signet, 21, cwd=data), median_run(ref, 7, cwd=data)
 print(f"verify 2 PEP 740 attestations of {dist}, whole process, median:")
 print(f"  signet pypi verify attestation      {a * 1000:8.1f} ms")
 print(f"  pypi-attestations verify attestation {b * 1000:8.1f} ms")

@@ -152,6 +152,19 @@ fn unix_now() -> i64 {
         .unwrap_or(0)
 }
 
+/// `Error::OutOfRange` unless leaf `index` lies below `limit` (the size named `limit_what`).
+fn check_leaf_index(index: u64, limit_what: &'static str, limit: u64) -> Result<()> {
+    if index >= limit {
+        return Err(Error::OutOfRange {
+            what: "leaf index",
+            value: index,
+            limit_what,
+            limit,
+        });
+    }
+    Ok(())
+}
+
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     // The guarded values (an Option or a Vec) are valid after any panic.
     m.lock().unwrap_or_else(|p| p.into_inner())
@@ -554,16 +567,7 @@ impl Log {
     }
 
     fn check_index(&self, index: u64) -> Result<()> {
-        let size = self.size();
-        if index >= size {
-            return Err(Error::OutOfRange {
-                what: "leaf index",
-                value: index,
-                limit_what: "sequenced size",
-                limit: size,
-            });
-        }
-        Ok(())
+        check_leaf_index(index, "sequenced size", self.size())
     }
 
     /// The entry at `index` (a blocking redb read; cheap, but call from `spawn_blocking` if the
@@ -609,14 +613,7 @@ impl Log {
     pub fn inclusion_proof(&self, index: u64, tree_size: u64) -> Result<Vec<[u8; 32]>> {
         let r = self.reader();
         self.check_size("tree size", tree_size, r.size)?;
-        if index >= tree_size {
-            return Err(Error::OutOfRange {
-                what: "leaf index",
-                value: index,
-                limit_what: "requested tree size",
-                limit: tree_size,
-            });
-        }
+        check_leaf_index(index, "requested tree size", tree_size)?;
         r.inclusion(index, tree_size)
     }
 

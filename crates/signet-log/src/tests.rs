@@ -16,6 +16,9 @@ use crate::*;
 
 const ORIGIN: &str = "log.example.test";
 
+/// Appended entries as `(index, data)`, sorted by index.
+type Entries = Vec<(u64, Vec<u8>)>;
+
 fn ed_signer(name: &str) -> Arc<KeyNoteSigner> {
     let pkcs8 = Ed25519KeyPair::generate_pkcs8(&SystemRandom::new()).unwrap();
     Arc::new(KeyNoteSigner::ed25519_from_pkcs8(name, pkcs8.as_ref()).unwrap())
@@ -44,12 +47,41 @@ async fn open_log(dir: &Path) -> Log {
     Log::open(config(dir), ed_signer(ORIGIN)).await.unwrap()
 }
 
+/// A log in a fresh directory (returned to keep it alive) with the default config changed by
+/// `tweak`, and an Ed25519 signer for ORIGIN.
+async fn temp_log(tweak: impl FnOnce(&mut LogConfig)) -> (tempfile::TempDir, Log) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = config(dir.path());
+    tweak(&mut c);
+    let log = Log::open(c, ed_signer(ORIGIN)).await.unwrap();
+    (dir, log)
+}
+
 /// A log in `dir` with entries `0..n` appended and published, and those entries.
-async fn published_log(dir: &Path, n: u64) -> (Log, Vec<(u64, Vec<u8>)>) {
+async fn published_log(dir: &Path, n: u64) -> (Log, Entries) {
     let log = open_log(dir).await;
     let got = fill(&log, 0, n).await;
     log.publish_now().await.unwrap();
     (log, got)
+}
+
+/// A published log of entries `0..n` in a fresh directory, with the entries by index, their
+/// leaf hashes, and the root of every tree size `0..=n` computed independently; the log's
+/// `root_at` agrees with each of them.
+async fn published_with_roots(n: u64) -> (tempfile::TempDir, Log, Entries, Vec<Hash>, Vec<Hash>) {
+    let dir = tempfile::tempdir().unwrap();
+    let (log, got) = published_log(dir.path(), n).await;
+    let mut leaves = vec![[0u8; 32]; n as usize];
+    for (index, data) in &got {
+        leaves[*index as usize] = leaf_hash(data);
+    }
+    let mut roots = vec![signet_core::merkle::empty_root()];
+    for size in 1..=n {
+        let root = log.root_at(size).unwrap();
+        assert_eq!(root, naive_root(&leaves[..size as usize]), "root at {size}");
+        roots.push(root);
+    }
+    (dir, log, got, leaves, roots)
 }
 
 /// The log's proof that leaf `i` (hash `leaf`) is in the tree of `size` verifies against `root`.
@@ -67,7 +99,14 @@ fn check_consistency(log: &Log, s1: u64, size: u64, root1: &Hash, root: &Hash) {
         .unwrap_or_else(|e| panic!("consistency {s1} -> {size}: {e}"));
 }
 
-async fn fill(log: &Log, start: u64, n: u64) -> Vec<(u64, Vec<u8>)> {
+/// The fsck report for the log in `dir`, which must find no problems.
+fn fsck_clean(dir: &Path) -> FsckReport {
+    let r = fsck(dir).unwrap();
+    assert!(r.is_ok(), "{:?}", r.problems);
+    r
+}
+
+async fn fill(log: &Log, start: u64, n: u64) -> Entries {
     let mut out = Vec::new();
     let mut i = start;
     while i < start + n {
@@ -122,10 +161,7 @@ async fn append_read_roundtrip() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn duplicates_across_and_within_batches() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut c = config(dir.path());
-    c.batch_max_age = Duration::from_millis(200);
-    let log = Log::open(c, ed_signer(ORIGIN)).await.unwrap();
+    let (_dir, log) = temp_log(|c| c.batch_max_age = Duration::from_millis(200)).await;
     // Within one batch: the three appends land in the same 200 ms window.
     let (a, b, d) = tokio::join!(
         log.append(b"same".to_vec()),
@@ -153,19 +189,8 @@ async fn duplicates_across_and_within_batches() {
 /// code, for all (index, size) and (size1, size2) pairs up to a bound that crosses a tile edge.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_proof_verifies_for_all_pairs_up_to_300() {
-    let dir = tempfile::tempdir().unwrap();
     let n = 300u64;
-    let (log, got) = published_log(dir.path(), n).await;
-    let mut leaves = vec![[0u8; 32]; n as usize];
-    for (index, data) in &got {
-        leaves[*index as usize] = leaf_hash(data);
-    }
-    let mut roots = vec![signet_core::merkle::empty_root()];
-    for size in 1..=n {
-        let root = log.root_at(size).unwrap();
-        assert_eq!(root, naive_root(&leaves[..size as usize]), "root at {size}");
-        roots.push(root);
-    }
+    let (_dir, log, _, leaves, roots) = published_with_roots(n).await;
     let mut checked = 0u64;
     for size in 1..=n {
         let root = roots[size as usize];
@@ -184,15 +209,9 @@ async fn every_proof_verifies_for_all_pairs_up_to_300() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn proofs_roots_and_tiles() {
-    let dir = tempfile::tempdir().unwrap();
     let n = 600u64;
-    let (log, got) = published_log(dir.path(), n).await;
+    let (dir, log, got, leaves, roots) = published_with_roots(n).await;
     assert_eq!(log.integrated_size(), n);
-    let leaves: Vec<Hash> = got.iter().map(|(_, d)| leaf_hash(d)).collect();
-    let mut roots = vec![signet_core::merkle::empty_root()];
-    for size in 1..=n {
-        roots.push(naive_root(&leaves[..size as usize]));
-    }
     let mut rng = 0x1234_5678_9abc_def0u64;
     let mut next = move |m: u64| {
         rng ^= rng << 13;
@@ -201,8 +220,7 @@ async fn proofs_roots_and_tiles() {
         rng % m
     };
     for size in 1..=n {
-        let root = log.root_at(size).unwrap();
-        assert_eq!(root, roots[size as usize], "root at {size}");
+        let root = roots[size as usize];
         let mut idxs = vec![0, size - 1, size / 2, next(size)];
         if size > 256 {
             idxs.extend([255, 256]);
@@ -372,10 +390,7 @@ async fn publish_on_demand_latency() {
 /// the first append wait an hour), and the next one waits until the interval has passed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn checkpoint_on_integration_rate_limited_by_interval() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut c = config(dir.path());
-    c.checkpoint_interval = Duration::from_secs(3600);
-    let log = Log::open(c, ed_signer(ORIGIN)).await.unwrap();
+    let (_dir, log) = temp_log(|c| c.checkpoint_interval = Duration::from_secs(3600)).await;
     let a = log.append(entry(0)).await.unwrap();
     let cp = tokio::time::timeout(Duration::from_secs(60), log.await_checkpoint(a.index))
         .await
@@ -400,10 +415,7 @@ async fn checkpoint_on_integration_rate_limited_by_interval() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn await_checkpoint_periodic() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut c = config(dir.path());
-    c.checkpoint_interval = Duration::from_millis(300);
-    let log = Log::open(c, ed_signer(ORIGIN)).await.unwrap();
+    let (_dir, log) = temp_log(|c| c.checkpoint_interval = Duration::from_millis(300)).await;
     let a = log.append(b"hello".to_vec()).await.unwrap();
     let t = Instant::now();
     let cp = log.await_checkpoint(a.index).await.unwrap();
@@ -419,11 +431,11 @@ async fn await_checkpoint_periodic() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pushback() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut c = config(dir.path());
-    c.max_pending = 4;
-    c.batch_max_age = Duration::from_millis(500);
-    let log = Log::open(c, ed_signer(ORIGIN)).await.unwrap();
+    let (_dir, log) = temp_log(|c| {
+        c.max_pending = 4;
+        c.batch_max_age = Duration::from_millis(500);
+    })
+    .await;
     let mut hs = Vec::new();
     for i in 0..4u64 {
         let log = log.clone();
@@ -476,8 +488,7 @@ async fn restart_keeps_entries_and_continues() {
     let p = log.consistency_proof(300, 320).unwrap();
     verify_consistency(300, 320, &p, &root300, &cp.root).unwrap();
     log.shutdown().await.unwrap();
-    let r = fsck(dir.path()).unwrap();
-    assert!(r.is_ok(), "{:?}", r.problems);
+    fsck_clean(dir.path());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -495,8 +506,7 @@ async fn missing_tiles_are_repaired_on_open() {
     let log = Log::open(config(dir.path()), signer).await.unwrap();
     assert_eq!(log.root_at(700).unwrap(), cp.root);
     log.shutdown().await.unwrap();
-    let r = fsck(dir.path()).unwrap();
-    assert!(r.is_ok(), "{:?}", r.problems);
+    fsck_clean(dir.path());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -693,8 +703,7 @@ async fn crash_and_recover() {
     let a = log.append(b"after the crashes".to_vec()).await.unwrap();
     assert_eq!(a.index, before);
     log.shutdown().await.unwrap();
-    let r = fsck(dir.path()).unwrap();
-    assert!(r.is_ok(), "{:?}", r.problems);
+    fsck_clean(dir.path());
     eprintln!(
         "{} acknowledged entries survived 4 SIGKILLs; fsck clean",
         acked.len()
@@ -715,8 +724,7 @@ async fn fsck_stale_checkpoint_file() {
     log.shutdown().await.unwrap();
     let file = dir.path().join("checkpoint");
     std::fs::write(&file, first.note.as_bytes()).unwrap();
-    let r = fsck(dir.path()).unwrap();
-    assert!(r.is_ok(), "{:?}", r.problems);
+    let r = fsck_clean(dir.path());
     assert_eq!(r.notes.len(), 1, "{r:?}");
     let mut forged = first.note.clone().into_bytes();
     let n = forged.len();

@@ -33,6 +33,12 @@ fn now() -> i64 {
         .as_secs() as i64
 }
 
+/// A repository set up now, and that time.
+fn setup_now() -> (Setup, i64) {
+    let n = now();
+    (setup(n), n)
+}
+
 fn setup(t0: i64) -> Setup {
     let tmp = tempfile::tempdir().unwrap();
     let repo =
@@ -108,8 +114,7 @@ fn assert_expired(s: &Setup, n: i64, role: &str) {
 
 #[test]
 fn happy_path_and_cache() {
-    let n = now();
-    let s = setup(n);
+    let (s, n) = setup_now();
     let u = s.refresh(n).unwrap();
     assert_eq!(u.target("trusted_root.json").unwrap(), b"{\"root\":1}");
     assert_eq!(u.target("signing_config.v0.2.json").unwrap(), b"{\"sc\":1}");
@@ -138,34 +143,31 @@ fn expired_timestamp() {
     s.refresh(n).unwrap();
 }
 
+/// A repository set up `days` ago, with the roles checked before `role` re-signed now (a new
+/// snapshot `(version, targets version)`, a new timestamp `(version, snapshot version)`),
+/// fails on `role`.
 #[test]
-fn expired_snapshot() {
+fn expired_snapshot_targets_and_root() {
     let n = now();
-    let s = setup(n - 8 * DAY);
-    s.repo.write_timestamp(2, 1, n).unwrap();
-    assert_expired(&s, n, "snapshot");
-}
-
-#[test]
-fn expired_targets() {
-    let n = now();
-    let s = setup(n - 91 * DAY);
-    s.repo.write_snapshot(2, 1, n).unwrap();
-    s.repo.write_timestamp(2, 2, n).unwrap();
-    assert_expired(&s, n, "targets");
-}
-
-#[test]
-fn expired_root() {
-    let n = now();
-    let s = setup(n - 366 * DAY);
-    assert_expired(&s, n, "root");
+    for (role, days, snapshot, timestamp) in [
+        ("snapshot", 8, None, Some((2, 1))),
+        ("targets", 91, Some((2, 1)), Some((2, 2))),
+        ("root", 366, None, None),
+    ] {
+        let s = setup(n - days * DAY);
+        if let Some((v, targets_v)) = snapshot {
+            s.repo.write_snapshot(v, targets_v, n).unwrap();
+        }
+        if let Some((v, snapshot_v)) = timestamp {
+            s.repo.write_timestamp(v, snapshot_v, n).unwrap();
+        }
+        assert_expired(&s, n, role);
+    }
 }
 
 #[test]
 fn timestamp_rollback_rejected() {
-    let n = now();
-    let s = setup(n);
+    let (s, n) = setup_now();
     let old_ts = std::fs::read(s.path("timestamp.json")).unwrap();
     s.repo
         .publish_targets(&[("trusted_root.json", b"{\"root\":2}")], n)
@@ -182,8 +184,7 @@ fn timestamp_rollback_rejected() {
 
 #[test]
 fn snapshot_rollback_rejected() {
-    let n = now();
-    let s = setup(n);
+    let (s, n) = setup_now();
     s.repo
         .publish_targets(&[("trusted_root.json", b"{\"root\":2}")], n)
         .unwrap();
@@ -207,8 +208,7 @@ fn snapshot_rollback_rejected() {
 
 #[test]
 fn tampered_signature_rejected() {
-    let n = now();
-    let s = setup(n);
+    let (s, n) = setup_now();
     rewrite(&s.path("timestamp.json"), |env| {
         env.signed["version"] = serde_json::json!(7);
     });
@@ -221,8 +221,7 @@ fn tampered_signature_rejected() {
 
 #[test]
 fn signature_by_wrong_key_rejected() {
-    let n = now();
-    let s = setup(n);
+    let (s, n) = setup_now();
     // Targets signed by the snapshot key (authorized key IDs differ): below threshold.
     let snap_key = repo_key(&s, "tuf-snapshot.pk8");
     resign(&s.path("1.targets.json"), &snap_key);
@@ -274,8 +273,7 @@ fn root_rotation_signed_only_by_old_key_rejected() {
 
 #[test]
 fn target_hash_mismatch_rejected() {
-    let n = now();
-    let s = setup(n);
+    let (s, n) = setup_now();
     let sha = hex::encode(signet_core::encoding::sha256(b"{\"root\":1}"));
     // Same length, different content.
     std::fs::write(
@@ -293,8 +291,7 @@ fn target_hash_mismatch_rejected() {
 
 #[test]
 fn snapshot_hash_mismatch_rejected() {
-    let n = now();
-    let s = setup(n);
+    let (s, n) = setup_now();
     // Re-signed snapshot with the same version: timestamp's sha256 no longer matches.
     s.repo.write_snapshot(1, 1, n + 1).unwrap();
     let e = s.refresh(n).err().unwrap();
@@ -447,8 +444,7 @@ impl Setup {
 
 /// A repository set up now, with NPM delegated (`keys` keys, `threshold`), and that time.
 fn setup_npm(threshold: u32, keys: u32) -> (Setup, i64) {
-    let n = now();
-    let s = setup(n);
+    let (s, n) = setup_now();
     s.delegate_npm(threshold, keys, n);
     (s, n)
 }
@@ -545,8 +541,7 @@ fn delegated_metadata_with_another_version_than_the_snapshot_names_is_rejected()
 
 #[test]
 fn target_in_delegated_role_whose_paths_do_not_match_is_not_found() {
-    let n = now();
-    let s = setup(n);
+    let (s, n) = setup_now();
     s.delegate("targets", "other", &["other/*"], false, n);
     s.publish_delegated("other", &[(NPM_KEYS, b"{\"npm\":1}"), ("other/x", b"x")], n);
     let u = s.refresh(n).unwrap();
@@ -559,8 +554,7 @@ fn target_in_delegated_role_whose_paths_do_not_match_is_not_found() {
 
 #[test]
 fn path_hash_prefixes_select_the_delegated_role() {
-    let n = now();
-    let s = setup(n);
+    let (s, n) = setup_now();
     let prefix = hex::encode(signet_core::encoding::sha256(NPM_KEYS.as_bytes()));
     for (name, p) in [
         ("bin-a", prefix[..2].to_string()),
@@ -583,8 +577,7 @@ fn path_hash_prefixes_select_the_delegated_role() {
 
 #[test]
 fn terminating_delegation_stops_the_search() {
-    let n = now();
-    let s = setup(n);
+    let (s, n) = setup_now();
     // "first" is trusted for npm/* but does not list npm/keys.json; "second" does.
     s.delegate("targets", "first", &["npm/*"], true, n);
     s.delegate("targets", "second", &["npm/*"], false, n);
@@ -604,8 +597,7 @@ fn terminating_delegation_stops_the_search() {
 
 #[test]
 fn delegations_are_searched_depth_first() {
-    let n = now();
-    let s = setup(n);
+    let (s, n) = setup_now();
     // targets -> a -> a1 (lists x), then targets -> b (lists x): a1 comes first.
     s.delegate("targets", "a", &["*"], false, n);
     s.delegate("targets", "b", &["*"], false, n);

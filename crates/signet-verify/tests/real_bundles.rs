@@ -185,22 +185,16 @@ fn every_real_bundle_verifies_with_its_identity() {
         cases.len()
     );
     for c in &cases {
-        let v = if c.instance == Instance::Production {
-            &prod
+        let (v, other) = if c.instance == Instance::Production {
+            (&prod, &staging)
         } else {
-            &staging
+            (&staging, &prod)
         };
-        let r = c.verify(v, &Policy::identity(c.identity, c.issuer));
+        let policy = Policy::identity(c.identity, c.issuer);
+        let r = c.verify(v, &policy);
         assert!(r.is_ok(), "{}: {:?}", c.name, r.err());
         // The other instance must reject it (the chain does not lead to its CAs).
-        let other = if c.instance == Instance::Production {
-            &staging
-        } else {
-            &prod
-        };
-        let e = c
-            .verify(other, &Policy::identity(c.identity, c.issuer))
-            .unwrap_err();
+        let e = c.verify(other, &policy).unwrap_err();
         let m = e.to_string();
         assert!(
             m.contains("not a transparency log") || m.contains("certificate chain"),

@@ -481,6 +481,14 @@ fn completions_and_man_pages() {
     );
 }
 
+/// `signet inspect FILE` succeeds, and its output contains each of `fields`.
+fn assert_inspect_shows(file: &Path, fields: &[&str]) {
+    let out = text(&Cli::signet().arg("inspect").arg(file).ok()).0;
+    for field in fields {
+        assert!(out.contains(field), "inspect lacks {field:?}:\n{out}");
+    }
+}
+
 /// `signet inspect` shows what `openssl x509 -text` does: serial, issuer and subject, the
 /// signature algorithm, every extension with its criticality (key usage, extended key usage,
 /// basic constraints, SKI/AKI, SAN, the CT SCT list with each SCT's fields), Sigstore OIDs by
@@ -492,31 +500,31 @@ fn inspect_shows_every_openssl_field() {
         return;
     };
     let bundle = d.join("slsa/gha_generic/v2.1.0/binary-linux-amd64-push-v14.intoto.jsonl");
-    let out = text(&Cli::signet().arg("inspect").arg(&bundle).ok()).0;
-    for field in [
-        "serial: 1776e1af4ca33f67672bb72cdd20b190be599279",
-        "issuer: CN=sigstore-intermediate,O=sigstore.dev",
-        "subject: ",
-        "signature algorithm: ecdsa-with-SHA384 (1.2.840.10045.4.3.3)",
-        "public key: ECDSA P-256",
-        "Key Usage (2.5.29.15), critical:",
-        "- DigitalSignature",
-        "Extended Key Usage (2.5.29.37):",
-        "- codeSigning",
-        "Subject Key Identifier (2.5.29.14): 17b29c9aff4c7105879fa6151e960021c2f7a2e5",
-        "Authority Key Identifier (2.5.29.35): dfd3e9cf56241196f9a8d8e92855a2c62e18643f",
-        "Subject Alternative Name (2.5.29.17), critical:",
-        "CT Precertificate SCTs (1.3.6.1.4.1.11129.2.4.2):",
-        "version: v1 (0)",
-        "log id: dd3d306ac6c7113263191e1c99673702a24a5eb8de3cadff878a72802f29ee8e",
-        "timestamp ms: 1740517937576",
-        "extensions: none",
-        "signature algorithm: ECDSA-with-SHA256",
-        "Issuer (1.3.6.1.4.1.57264.1.8): https://token.actions.githubusercontent.com",
-        "Source Repository Visibility At Signing (1.3.6.1.4.1.57264.1.22): public",
-    ] {
-        assert!(out.contains(field), "inspect lacks {field:?}:\n{out}");
-    }
+    assert_inspect_shows(
+        &bundle,
+        &[
+            "serial: 1776e1af4ca33f67672bb72cdd20b190be599279",
+            "issuer: CN=sigstore-intermediate,O=sigstore.dev",
+            "subject: ",
+            "signature algorithm: ecdsa-with-SHA384 (1.2.840.10045.4.3.3)",
+            "public key: ECDSA P-256",
+            "Key Usage (2.5.29.15), critical:",
+            "- DigitalSignature",
+            "Extended Key Usage (2.5.29.37):",
+            "- codeSigning",
+            "Subject Key Identifier (2.5.29.14): 17b29c9aff4c7105879fa6151e960021c2f7a2e5",
+            "Authority Key Identifier (2.5.29.35): dfd3e9cf56241196f9a8d8e92855a2c62e18643f",
+            "Subject Alternative Name (2.5.29.17), critical:",
+            "CT Precertificate SCTs (1.3.6.1.4.1.11129.2.4.2):",
+            "version: v1 (0)",
+            "log id: dd3d306ac6c7113263191e1c99673702a24a5eb8de3cadff878a72802f29ee8e",
+            "timestamp ms: 1740517937576",
+            "extensions: none",
+            "signature algorithm: ECDSA-with-SHA256",
+            "Issuer (1.3.6.1.4.1.57264.1.8): https://token.actions.githubusercontent.com",
+            "Source Repository Visibility At Signing (1.3.6.1.4.1.57264.1.22): public",
+        ],
+    );
 
     // A CA certificate: basic constraints with the path length; an unknown extension.
     let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
@@ -528,14 +536,14 @@ fn inspect_shows_every_openssl_field() {
     let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
     let cert = params.self_signed(&key).unwrap();
     let (_work, der) = common::work_file("ca.der", cert.der());
-    let out = text(&Cli::signet().arg("inspect").arg(&der).ok()).0;
-    for field in [
-        "Basic Constraints (2.5.29.19), critical:",
-        "ca: true",
-        "path len: 0",
-        "signature algorithm: ecdsa-with-SHA256 (1.2.840.10045.4.3.2)",
-        "(1.3.6.1.4.1.99999.7): 0402beef",
-    ] {
-        assert!(out.contains(field), "inspect lacks {field:?}:\n{out}");
-    }
+    assert_inspect_shows(
+        &der,
+        &[
+            "Basic Constraints (2.5.29.19), critical:",
+            "ca: true",
+            "path len: 0",
+            "signature algorithm: ecdsa-with-SHA256 (1.2.840.10045.4.3.2)",
+            "(1.3.6.1.4.1.99999.7): 0402beef",
+        ],
+    );
 }

@@ -4,11 +4,17 @@
 //! sigstore-js signs against the CA + Rekor v1.
 
 mod common;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use common::{peers_dir, Cli, Instance};
 
 const EMAIL: &str = "interop@example.com";
+
+/// The peer clients' folder and a started local instance, or `None` to skip (see [`peers_dir`]).
+fn setup() -> Option<(PathBuf, Instance)> {
+    let peers = peers_dir()?;
+    Some((peers, Instance::start()))
+}
 
 /// `sigstore --trust-config DATA/trust_config.json` (sigstore-python).
 fn python(peers: &Path, inst: &Instance) -> Cli {
@@ -66,8 +72,7 @@ fn signet_verify(inst: &Instance, bundle: &Path, artifact: &Path) -> Cli {
 
 #[test]
 fn sigstore_python_signs_against_signet_and_both_verify() {
-    let Some(peers) = peers_dir() else { return };
-    let inst = Instance::start();
+    let Some((peers, inst)) = setup() else { return };
     let work = tempfile::tempdir().unwrap();
     for v in ["1", "2"] {
         let f = work.path().join(format!("py-v{v}.txt"));
@@ -94,8 +99,7 @@ fn sigstore_python_signs_against_signet_and_both_verify() {
 
 #[test]
 fn reference_clients_verify_signet_bundles() {
-    let Some(peers) = peers_dir() else { return };
-    let inst = Instance::start();
+    let Some((peers, inst)) = setup() else { return };
     let (work, pred) = common::work_file("pred.json", r#"{"ok":true}"#);
     let attest_flags = common::attest_flags(&pred);
     for v in ["1", "2"] {
@@ -140,8 +144,7 @@ fn reference_clients_verify_signet_bundles() {
 
 #[test]
 fn sigstore_js_signs_against_signet() {
-    let Some(peers) = peers_dir() else { return };
-    let inst = Instance::start();
+    let Some((peers, inst)) = setup() else { return };
     let (work, f) = common::work_file("js.txt", b"signed by sigstore-js\n");
     for mode in ["sign", "attest"] {
         let out = work.path().join(format!("js-{mode}.sigstore.json"));
@@ -160,8 +163,7 @@ fn sigstore_js_signs_against_signet() {
 /// sigstore-js given the key as trust material (sigstore-python 4.5.1 cannot verify with a key).
 #[test]
 fn sigstore_js_verifies_signet_managed_key_bundles() {
-    let Some(peers) = peers_dir() else { return };
-    let inst = Instance::start();
+    let Some((peers, inst)) = setup() else { return };
     let k = common::key_files();
     let pubp = k.public.clone();
     for v in ["1", "2"] {
@@ -197,8 +199,7 @@ fn sigstore_js_verifies_signet_managed_key_bundles() {
 /// included): plain and `--in-toto`; sigstore-python verifies the plain bundle, signet both.
 #[test]
 fn conformance_sign_bundle_against_signet_serve_verified_by_sigstore_python() {
-    let Some(peers) = peers_dir() else { return };
-    let inst = Instance::start();
+    let Some((peers, inst)) = setup() else { return };
     let work = tempfile::tempdir().unwrap();
     let tc: serde_json::Value =
         serde_json::from_slice(&std::fs::read(inst.trust_config()).unwrap()).unwrap();

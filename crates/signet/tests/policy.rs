@@ -88,6 +88,17 @@ fn code(o: &std::process::Output) -> i32 {
     o.status.code().unwrap_or(-1)
 }
 
+/// `o` exits 1 (verification failed), with `says` in its stderr.
+fn assert_refused(o: &std::process::Output, says: &str) {
+    assert_eq!(
+        code(o),
+        1,
+        "expected a refusal saying {says:?}: {:?}",
+        text(o)
+    );
+    assert!(text(o).1.contains(says), "expected {says:?}: {:?}", text(o));
+}
+
 #[test]
 fn identities_threshold_and_extensions() {
     let c = case();
@@ -125,18 +136,13 @@ fn identities_threshold_and_extensions() {
         text(&o)
     );
     let o = c.run(&format!("{both}threshold: 3\n"), &[&c.alice, &c.bob], f);
-    assert_eq!(code(&o), 1);
-    assert!(
-        text(&o)
-            .1
-            .contains("policy rule threshold: expected 3 distinct signer(s), found 2"),
-        "{:?}",
-        text(&o)
+    assert_refused(
+        &o,
+        "policy rule threshold: expected 3 distinct signer(s), found 2",
     );
     // The same signer twice counts once.
     let o = c.run(&format!("{both}threshold: 2\n"), &[&c.alice, &c.alice], f);
-    assert_eq!(code(&o), 1, "{:?}", text(&o));
-    assert!(text(&o).1.contains("found 1"), "{:?}", text(&o));
+    assert_refused(&o, "found 1");
     // A bundle that is not for this artifact does not count (and says why).
     let o = c.run(
         &format!("{both}threshold: 2\n"),
@@ -208,19 +214,11 @@ fn predicate_and_signing_time_rules() {
         (ok.replace("/builder/id", "/builder/name"), "predicate[0] /builder/name: expected a string matching"),
     ] {
         let o = c.run(&bad, &[&c.attested], s);
-        assert_eq!(code(&o), 1, "{bad}");
-        assert!(text(&o).1.contains(says), "{says}\n{:?}", text(&o));
+        assert_refused(&o, says);
     }
     // A predicate rule over a message signature (no statement) fails.
     let o = c.run(&ok, &[&c.alice], c.file.to_str().unwrap());
-    assert_eq!(code(&o), 1);
-    assert!(
-        text(&o)
-            .1
-            .contains("a DSSE bundle with an in-toto statement"),
-        "{:?}",
-        text(&o)
-    );
+    assert_refused(&o, "a DSSE bundle with an in-toto statement");
     // Signing-time bounds, on the verified signing time.
     for (bound, says) in [
         (
@@ -233,8 +231,7 @@ fn predicate_and_signing_time_rules() {
         ),
     ] {
         let o = c.run(&format!("{base}{bound}\n"), &[&c.attested], s);
-        assert_eq!(code(&o), 1, "{bound}");
-        assert!(text(&o).1.contains(says), "{:?}", text(&o));
+        assert_refused(&o, says);
     }
     let o = c.run(
         &format!("{base}signed_after: 2020-01-01T00:00:00Z\nsigned_before: 2999-01-01T00:00:00Z\n"),

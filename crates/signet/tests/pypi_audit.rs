@@ -196,9 +196,7 @@ impl Fixture {
 
 #[test]
 fn pylock_all_verified_one_missing_one_tampered() {
-    let Some(f) = setup() else {
-        return;
-    };
+    let Some(f) = setup() else { return };
     let (ds, idx, _, root, lock) = (&f.ds, &f.idx, &f.work, &f.root, &f.lock);
 
     // The three with provenance: verified, each with its publisher, nothing downloaded.
@@ -249,9 +247,7 @@ fn pylock_all_verified_one_missing_one_tampered() {
 
 #[test]
 fn publisher_drift_against_pins_and_trust_on_first_use() {
-    let Some(f) = setup() else {
-        return;
-    };
+    let Some(f) = setup() else { return };
     let (ds, idx, work, root, lock) = (&f.ds, &f.idx, &f.work, &f.root, &f.lock);
     f.write_lock(3, |x| x.sha256.clone(), None);
     let pins = work.path().join("pins.toml");
@@ -305,9 +301,7 @@ fn publisher_drift_against_pins_and_trust_on_first_use() {
 
 #[test]
 fn pylock_attestation_identities_are_enforced() {
-    let Some(f) = setup() else {
-        return;
-    };
+    let Some(f) = setup() else { return };
     let (ds, idx, _, root, lock) = (&f.ds, &f.idx, &f.work, &f.root, &f.lock);
     let only = [&ds[0]];
     let ok = "[[packages.attestation-identities]]\nkind = \"GitHub\"\nrepository = \"trailofbits/pypi-attestations\"\nworkflow = \"release.yml\"\n";
@@ -340,9 +334,7 @@ fn pylock_attestation_identities_are_enforced() {
 
 #[test]
 fn requirements_and_uv_lock_resolve_files_through_the_index() {
-    let Some(f) = setup() else {
-        return;
-    };
+    let Some(f) = setup() else { return };
     let (ds, idx, work, root, _) = (&f.ds, &f.idx, &f.work, &f.root, &f.lock);
     // requirements.txt names no files: the index maps each hash to its file.
     let req = work.path().join("requirements.txt");
