@@ -75,15 +75,15 @@ pub struct VsaArgs {
     )]
     pub verifier_id: String,
     /// Sign the VSA with this managed key (PEM, P-256) instead of keylessly.
-    #[arg(long, value_name = "KEY.pem", requires = "emit_vsa")]
-    pub vsa_key: Option<PathBuf>,
-    /// The OIDC identity token to sign the VSA keylessly with.
     #[arg(
         long,
-        value_name = "TOKEN",
+        value_name = "KEY.pem",
         requires = "emit_vsa",
-        conflicts_with = "vsa_key"
+        conflicts_with = "identity_token"
     )]
+    pub vsa_key: Option<PathBuf>,
+    /// The OIDC identity token to sign the VSA keylessly with.
+    #[arg(long, value_name = "TOKEN", requires = "emit_vsa")]
     pub identity_token: Option<String>,
 }
 

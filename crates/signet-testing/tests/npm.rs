@@ -59,6 +59,11 @@ fn verify_doc(
     verify_package(&v, &atts, sha512(&p.tarball), keys, o)
 }
 
+/// Verify `doc` with the registry key and the default options.
+fn verify_default(p: &NpmPackage, doc: &[u8]) -> Result<Verified, Error> {
+    verify_doc(p, doc, &keys(p), &opts())
+}
+
 /// Verify `prov` signed by the workflow certificate with a valid publish attestation.
 fn verify_prov(p: &NpmPackage, prov: &Value) -> Result<Verified, Error> {
     let doc = document(
@@ -143,7 +148,7 @@ fn byob_builder_provenance_verifies_with_its_builder_id() {
     assert!(v.trusted_builder);
     assert_eq!(v.outcome.builder_id, trw);
     // The runner is not the builder of BYOB provenance.
-    fails(verify_doc(&p, &doc, &keys(&p), &opts()), "expected builder");
+    fails(verify_default(&p, &doc), "expected builder");
 }
 
 #[test]
@@ -193,7 +198,7 @@ fn publish_attestation_naming_another_package_fails() {
             &NpmPackage::workflow_cert(),
             &publish,
         );
-        fails(verify_doc(&p, &doc, &keys(&p), &opts()), want);
+        fails(verify_default(&p, &doc), want);
     }
 }
 
@@ -241,19 +246,16 @@ fn listed_predicate_types_must_match_the_statements() {
         (PUBLISH_TYPE, &ub),
     ])
     .unwrap();
-    fails(verify_doc(&p, &doc, &keys(&p), &opts()), "lists it as");
+    fails(verify_default(&p, &doc), "lists it as");
     // A publish statement whose predicate type is not the publish spec's.
     let mut publish = p.publish_statement();
     publish["predicateType"] = json!("https://example.com/other/v1");
     let ub = NpmPackage::sign(vs(), &publish, &p.registry_signer()).unwrap();
     let doc = NpmPackage::document(&[(PROV_V1, &pb), (PUBLISH_TYPE, &ub)]).unwrap();
-    fails(verify_doc(&p, &doc, &keys(&p), &opts()), "lists it as");
+    fails(verify_default(&p, &doc), "lists it as");
     // A document without the publish attestation.
     let doc = NpmPackage::document(&[(PROV_V1, &pb)]).unwrap();
-    fails(
-        verify_doc(&p, &doc, &keys(&p), &opts()),
-        "found no publish attestation",
-    );
+    fails(verify_default(&p, &doc), "found no publish attestation");
 }
 
 #[test]
@@ -262,10 +264,7 @@ fn provenance_from_another_issuer_fails() {
     let mut cert = NpmPackage::workflow_cert();
     cert.issuer = "https://accounts.example.com".into();
     let doc = document(&p, &p.provenance_v1(), &cert, &p.publish_statement());
-    fails(
-        verify_doc(&p, &doc, &keys(&p), &opts()),
-        "provenance attestation",
-    );
+    fails(verify_default(&p, &doc), "provenance attestation");
 }
 
 #[test]
