@@ -407,3 +407,113 @@ fn provenance_of_an_untrusted_build_type_fails() {
     prov["predicate"]["buildDefinition"]["buildType"] = json!("https://example.com/build/v1");
     fails(verify_prov(&p, &prov), "buildType");
 }
+
+/// Review finding: v1 provenance could carry flat `GITHUB_*` keys in `internalParameters`,
+/// which the parser reads as GitHub context (a base branch here) though no certificate field
+/// confirms them, passing `--source-branch main` for a build that was never on main.
+#[test]
+fn flat_github_context_in_v1_internal_parameters_is_refused() {
+    let p = pkg();
+    let mut prov = p.provenance_v1();
+    let internal = &mut prov["predicate"]["buildDefinition"]["internalParameters"];
+    internal["GITHUB_BASE_REF"] = json!("refs/heads/main");
+    let doc = document(
+        &p,
+        &prov,
+        &NpmPackage::workflow_cert(),
+        &p.publish_statement(),
+    );
+    let mut o = opts();
+    o.slsa.source_branch = Some("main".into());
+    fails(
+        verify_doc(&p, &doc, &keys(&p), &o),
+        "internalParameters field \"GITHUB_BASE_REF\"",
+    );
+    let mut prov = p.provenance_v1();
+    prov["predicate"]["buildDefinition"]["externalParameters"]["inputs"] = json!({});
+    fails(
+        verify_prov(&p, &prov),
+        "externalParameters field \"inputs\"",
+    );
+}
+
+/// Review finding: the claims checked were chosen by the fields present, the parser by the
+/// predicate type, so a v0.2 statement with a v1 `buildDefinition` skipped the v0.2 checks.
+#[test]
+fn provenance_with_the_other_versions_fields_is_refused() {
+    let p = pkg();
+    let mut prov = p.provenance_v02();
+    let v1 = p.provenance_v1();
+    prov["predicate"]["buildDefinition"] = v1["predicate"]["buildDefinition"].clone();
+    fails(
+        verify_prov(&p, &prov),
+        "SLSA v0.2 provenance with a \"buildDefinition\"",
+    );
+    let mut prov = p.provenance_v1();
+    prov["predicate"]["invocation"] = json!({"environment": {}});
+    fails(
+        verify_prov(&p, &prov),
+        "SLSA v1 provenance with a \"invocation\"",
+    );
+}
+
+/// A runner environment in the builder ID is a claim: without the certificate's .11 it is
+/// refused; the early short form (no environment) needs none.
+#[test]
+fn runner_environment_needs_the_certificate_field() {
+    let p = pkg();
+    let mut cert = NpmPackage::workflow_cert();
+    cert.extensions.retain(|(n, _)| *n != 11);
+    let doc = document(&p, &p.provenance_v1(), &cert, &p.publish_statement());
+    fails(verify_default(&p, &doc), "Runner Environment (.11)");
+    let doc = document(&p, &p.provenance_v02(), &cert, &p.publish_statement());
+    verify_default(&p, &doc).unwrap();
+}
+
+/// v0.2 claims of the workflow file and the material's commit are confirmed too.
+#[test]
+fn v02_workflow_and_material_claims_are_confirmed() {
+    let p = pkg();
+    let mut prov = p.provenance_v02();
+    prov["predicate"]["invocation"]["configSource"]["entryPoint"] =
+        json!(".github/workflows/x.yml");
+    fails(verify_prov(&p, &prov), "Build Config URI (.18)");
+    let mut prov = p.provenance_v02();
+    prov["predicate"]["materials"][0]["digest"]["sha1"] =
+        json!("1111111111111111111111111111111111111111");
+    fails(verify_prov(&p, &prov), "material commit");
+}
+
+/// A delegator's certificate at a branch ref is refused for that reason, not for falling
+/// through to the npm CLI rules.
+#[test]
+fn delegator_at_a_branch_ref_names_the_ref() {
+    let p = pkg();
+    let g = "https://github.com/slsa-framework/slsa-github-generator/.github/workflows";
+    let mut cert = NpmPackage::workflow_cert();
+    cert.identity = Identity::uri(format!(
+        "{g}/delegator_lowperms-generic_slsa3.yml@refs/heads/main"
+    ));
+    let doc = document(&p, &p.provenance_v1(), &cert, &p.publish_statement());
+    fails(
+        verify_default(&p, &doc),
+        "builder workflow ref \"refs/heads/main\"",
+    );
+}
+
+/// Only the publish predicate the registry signs (v0.1) is taken; the error lists what the
+/// document had.
+#[test]
+fn publish_attestation_of_another_version_is_not_taken() {
+    let p = pkg();
+    let pb = NpmPackage::sign(vs(), &p.provenance_v1(), &NpmPackage::workflow_cert()).unwrap();
+    let mut publish = p.publish_statement();
+    let other = "https://github.com/npm/attestation/tree/main/specs/publish/v9";
+    publish["predicateType"] = json!(other);
+    let ub = NpmPackage::sign(vs(), &publish, &p.registry_signer()).unwrap();
+    let doc = NpmPackage::document(&[(PROV_V1, &pb), (other, &ub)]).unwrap();
+    fails(
+        verify_default(&p, &doc),
+        &format!("listed: \"{PROV_V1}\", \"{other}\""),
+    );
+}

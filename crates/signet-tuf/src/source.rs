@@ -59,8 +59,8 @@ pub struct Target {
     pub bytes: Vec<u8>,
     /// Where they came from, for messages.
     pub source: String,
-    /// Set when they are a fallback (cache or embedded) for a reason other than `--offline`,
-    /// or the cache has expired: one line saying which and why.
+    /// Set when they are a fallback: embedded, expired, or cached for a reason other than
+    /// `--offline`; one line saying which and why.
     pub fallback: Option<String>,
 }
 
@@ -189,28 +189,46 @@ impl TrustSource {
     /// `offline`; when offline or unreachable, the verified cache, then the embedded copy.
     /// Returns the bytes and the material's description (`fallback` set when not fresh).
     pub fn target(&self, name: &str, offline: bool, now: i64) -> Result<Target, Error> {
-        let why = if offline {
-            OFFLINE.to_string()
-        } else {
-            let bootstrap = self.instance.map(|i| i.tuf_root_json());
-            let fresh = Updater::new(&self.url, &self.cache, bootstrap, HttpFetcher::new()?, now)
-                .and_then(|mut u| {
-                    u.refresh()?;
-                    Ok((u.target(name)?, u.root().version))
-                });
-            match fresh {
-                Ok((bytes, v)) => {
-                    return Ok(Target {
-                        bytes,
-                        source: format!("{name} from TUF repository {} (root v{v})", self.url),
-                        fallback: None,
-                    })
+        match offline {
+            true => self.target_with(None::<HttpFetcher>, name, now),
+            false => self.target_with(Some(HttpFetcher::new()?), name, now),
+        }
+    }
+
+    /// [`TrustSource::target`] over `fetcher` (`None`: offline).
+    fn target_with<F: client::Fetcher>(
+        &self,
+        fetcher: Option<F>,
+        name: &str,
+        now: i64,
+    ) -> Result<Target, Error> {
+        let why = match fetcher {
+            None => OFFLINE.to_string(),
+            Some(fetcher) => {
+                let bootstrap = self.instance.map(|i| i.tuf_root_json());
+                let refreshed = Updater::new(&self.url, &self.cache, bootstrap, fetcher, now)
+                    .and_then(|mut u| u.refresh().map(|()| u));
+                match refreshed {
+                    // Refreshed: the target must be the one the fresh metadata names. A
+                    // failure to fetch it now is an error, not a fallback to older bytes
+                    // (which the fresh metadata may have replaced, e.g. to revoke a key).
+                    Ok(u) => {
+                        return Ok(Target {
+                            bytes: u.target(name)?,
+                            source: format!(
+                                "{name} from TUF repository {} (root v{})",
+                                self.url,
+                                u.root().version
+                            ),
+                            fallback: None,
+                        })
+                    }
+                    Err(Error::Fetch { reason, .. }) => {
+                        let short = reason.rsplit(": ").next().unwrap_or(&reason).trim();
+                        format!("refresh failed: {short}")
+                    }
+                    Err(e) => return Err(e),
                 }
-                Err(Error::Fetch { reason, .. }) => {
-                    let short = reason.rsplit(": ").next().unwrap_or(&reason).trim();
-                    format!("refresh failed: {short}")
-                }
-                Err(e) => return Err(e),
             }
         };
         let cached = client::read_cached(&self.cache, name, now);
@@ -230,7 +248,11 @@ impl TrustSource {
             }
             (Err(_), Some((i, b))) => (
                 b.to_vec(),
-                format!("embedded {} {name} ({why}; not in the TUF cache)", i.name()),
+                format!(
+                    "embedded {} {name} ({why}; not in the TUF cache; its newest key dates from {})",
+                    i.name(),
+                    newest_start(b).unwrap_or_else(|| "an unknown date".into())
+                ),
             ),
             (Err(e), None) => {
                 return Err(Error::NoTrustMaterial {
@@ -241,8 +263,11 @@ impl TrustSource {
         };
         Ok(Target {
             bytes,
-            fallback: (why != OFFLINE || source.contains("WARNING"))
-                .then(|| format!("using the {source}")),
+            // Said unless it is the cache asked for with --offline and still current.
+            fallback: (why != OFFLINE
+                || source.contains("WARNING")
+                || source.starts_with("embedded"))
+            .then(|| format!("using the {source}")),
             source,
         })
     }
@@ -326,5 +351,71 @@ impl TrustSource {
             )),
             source,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::repo::{DelegationScope, NewDelegation, Repository};
+    use crate::NPM_KEYS_TARGET;
+
+    /// Reads a repository directory as if it were served at `mem://repo`.
+    struct DirFetcher(PathBuf);
+
+    impl client::Fetcher for DirFetcher {
+        fn fetch(&self, url: &str, _max: u64) -> Result<Option<Vec<u8>>, Error> {
+            let name = url.strip_prefix("mem://repo/").unwrap_or(url);
+            Ok(std::fs::read(self.0.join(name)).ok())
+        }
+    }
+
+    /// Review finding: after a successful refresh, a failure to fetch the target fell back to
+    /// the cache and then (for public-good) to the embedded copy, so blocking one download
+    /// brought back keys the fresh metadata had replaced. It is an error now.
+    #[test]
+    fn target_the_fresh_metadata_names_but_cannot_be_fetched_is_an_error() {
+        let n = signet_core::time::unix_now();
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("tuf");
+        let repo = Repository::open_or_init(&dir, &tmp.path().join("keys"), n).unwrap();
+        repo.publish_targets(&[("trusted_root.json", b"{}")], n)
+            .unwrap();
+        let d = NewDelegation {
+            name: "registry.npmjs.org".into(),
+            scope: DelegationScope::Paths(vec!["registry.npmjs.org/*".into()]),
+            terminating: true,
+            threshold: 1,
+            keys: 1,
+        };
+        repo.delegate("targets", &d, n).unwrap();
+        let publish = |keys: &[u8]| {
+            repo.publish_delegated_targets(&d.name, &[(NPM_KEYS_TARGET, keys)], n)
+                .unwrap()
+        };
+        publish(b"{\"keys\": 1}");
+        let cache = tmp.path().join("cache");
+        let root = std::fs::read(dir.join("1.root.json")).unwrap();
+        client::trust_instance(&cache, &root).unwrap();
+        // The public-good policy (an embedded copy to fall back to) over this repository.
+        let src = TrustSource {
+            url: "mem://repo".into(),
+            instance: Some(Instance::Production),
+            cache,
+        };
+        let fetch = || Some(DirFetcher(dir.clone()));
+        let t = src.target_with(fetch(), NPM_KEYS_TARGET, n).unwrap();
+        assert_eq!(t.bytes, b"{\"keys\": 1}");
+        assert!(t.fallback.is_none());
+        // New keys are published, but their file cannot be fetched.
+        publish(b"{\"keys\": 2}");
+        let new_file = std::fs::read_dir(dir.join("targets/registry.npmjs.org"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| std::fs::read(p).unwrap() == b"{\"keys\": 2}")
+            .unwrap();
+        std::fs::remove_file(new_file).unwrap();
+        let e = src.target_with(fetch(), NPM_KEYS_TARGET, n).err();
+        assert!(matches!(e, Some(Error::Fetch { .. })), "{e:?}");
     }
 }

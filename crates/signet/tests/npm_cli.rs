@@ -209,6 +209,12 @@ fn routes(dir: &Path, prefix: &str, out: &mut HashMap<String, Vec<u8>>) {
 /// delegated `registry.npmjs.org` role (as the public-good repository does), served on
 /// loopback. Returns its URL and the initial root's path.
 fn tuf_repository(f: &Fixture, keys: &[u8]) -> (String, String) {
+    let (url, root, _) = tuf_repository_shared(f, keys);
+    (url, root)
+}
+
+/// As [`tuf_repository`], with the served files, which the test may change.
+fn tuf_repository_shared(f: &Fixture, keys: &[u8]) -> (String, String, common::SharedRoutes) {
     let t = now();
     let repo_dir = f.dir.path().join("repo");
     let repo = Repository::open_or_init(&repo_dir, &f.dir.path().join("repo-keys"), t).unwrap();
@@ -228,11 +234,10 @@ fn tuf_repository(f: &Fixture, keys: &[u8]) -> (String, String) {
         .unwrap();
     let mut r = HashMap::new();
     routes(&repo_dir, "", &mut r);
-    let url = common::serve_static(r);
-    (
-        url,
-        repo_dir.join("1.root.json").to_string_lossy().into_owned(),
-    )
+    let shared = std::sync::Arc::new(std::sync::Mutex::new(r));
+    let url = common::serve_shared(shared.clone());
+    let root = repo_dir.join("1.root.json").to_string_lossy().into_owned();
+    (url, root, shared)
 }
 
 /// `signet --instance URL trust-instance ROOT` into the fixture's TUF cache.
@@ -266,4 +271,34 @@ fn npm_package_fails_when_the_tuf_keys_do_not_list_the_registry_key() {
         &f.run(&["--instance", &url], &[]),
         "which the keyring does not list",
     );
+}
+
+/// Keys the repository has replaced are not used when the new ones cannot be fetched: the
+/// command fails naming the target (the public-good case, with an embedded copy to fall back
+/// to, is `source::tests::target_the_fresh_metadata_names_but_cannot_be_fetched_is_an_error`).
+#[test]
+fn keys_the_refreshed_metadata_replaced_are_not_used_when_the_new_ones_cannot_be_fetched() {
+    let f = Fixture::new();
+    let keys = std::fs::read(f.path("keys.json")).unwrap();
+    let (url, root, served) = tuf_repository_shared(&f, &keys);
+    trust_instance(&f, &url, &root);
+    passes(&f.run(&["--instance", &url], &[]));
+    // The registry's keys change (another key); the new keys file is not served.
+    let other = NpmPackage::new(b"x")
+        .unwrap()
+        .keys_json("npm:attestations", 0, None);
+    let (repo_dir, keys_dir) = (f.dir.path().join("repo"), f.dir.path().join("repo-keys"));
+    let repo = Repository::open_or_init(&repo_dir, &keys_dir, now()).unwrap();
+    let role = "registry.npmjs.org";
+    repo.publish_delegated_targets(role, &[(signet_tuf::NPM_KEYS_TARGET, &other)], now())
+        .unwrap();
+    let mut r = HashMap::new();
+    routes(&repo_dir, "", &mut r);
+    r.retain(|_, body| body != &other);
+    *served.lock().unwrap() = r;
+    let o = f.run(&["--instance", &url], &[]);
+    let err = text(&o).1;
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("registry.npmjs.org/keys.json"), "{err}");
+    assert!(!err.contains("PASSED"), "{err}");
 }

@@ -7,7 +7,7 @@
 //! logged signing time, log entries, DSSE signature) about the tarball's SHA-512:
 //!
 //! 1. the document lists one provenance attestation (SLSA v0.2 or v1) and one publish
-//!    attestation (`.../specs/publish/v0.x`), each statement's predicate type that of its
+//!    attestation (`.../specs/publish/v0.1`), each statement's predicate type that of its
 //!    listing, in-toto Statement v0.1 or v1;
 //! 2. the publish bundle is signed with an `npm:attestations` registry key valid at its
 //!    signing time, the provenance bundle by a GitHub Actions workflow certificate;
@@ -42,9 +42,9 @@ use super::{
 };
 use crate::{Artifact, ManagedKey, Verifier};
 
-/// Predicate-type prefix of the npm registry's publish attestation.
-pub const PUBLISH_PREDICATE_PREFIX: &str =
-    "https://github.com/npm/attestation/tree/main/specs/publish/";
+/// Predicate type of the npm registry's publish attestation (the one version there is).
+pub const PUBLISH_PREDICATE: &str =
+    "https://github.com/npm/attestation/tree/main/specs/publish/v0.1";
 
 /// The `keyUsage` of the registry keys that sign publish attestations.
 pub const ATTESTATION_KEY_USAGE: &str = "npm:attestations";
@@ -134,10 +134,15 @@ impl Attestations {
             Error::Attestations(format!("expected {{\"attestations\": [...]}}: {e}"))
         })?;
         let (mut prov, mut publish) = (None, None);
+        let seen: Vec<String> = doc
+            .attestations
+            .iter()
+            .map(|a| format!("{:?}", a.predicate_type))
+            .collect();
         for (i, a) in doc.attestations.into_iter().enumerate() {
             let slot = if a.predicate_type == PROVENANCE_V02 || a.predicate_type == PROVENANCE_V1 {
                 &mut prov
-            } else if a.predicate_type.starts_with(PUBLISH_PREDICATE_PREFIX) {
+            } else if a.predicate_type == PUBLISH_PREDICATE {
                 &mut publish
             } else {
                 continue;
@@ -158,8 +163,9 @@ impl Attestations {
                 publish,
             }),
             (p, _) => Err(Error::Attestations(format!(
-                "expected a SLSA provenance ({PROVENANCE_V02} or {PROVENANCE_V1}) and a publish attestation ({PUBLISH_PREDICATE_PREFIX}v0.1); found no {}",
-                if p.is_none() { "provenance" } else { "publish attestation" }
+                "expected a SLSA provenance ({PROVENANCE_V02} or {PROVENANCE_V1}) and a publish attestation ({PUBLISH_PREDICATE}); found no {} (listed: {})",
+                if p.is_none() { "provenance" } else { "publish attestation" },
+                if seen.is_empty() { "none".to_string() } else { seen.join(", ") }
             ))),
         }
     }
@@ -210,7 +216,7 @@ pub fn verify_package(
         .verify(prov_bundle, artifact, &super::github_attestation_policy())
         .map_err(bundle_err("provenance"))?;
     let prov_payload = payload(prov_bundle)?;
-    check_statement("provenance", prov_payload, prov_type, false)?;
+    check_statement("provenance", prov_payload, prov_type)?;
 
     // The publish attestation: the registry's key.
     if registry_keys.is_empty() {
@@ -221,7 +227,7 @@ pub fn verify_package(
     let publish = verifier
         .verify_with_key(pub_bundle, artifact, registry_keys)
         .map_err(bundle_err("publish"))?;
-    let pub_st = check_statement("publish", payload(pub_bundle)?, pub_type, true)?;
+    let pub_st = check_statement("publish", payload(pub_bundle)?, pub_type)?;
 
     // The package, in both.
     let (name, version) = (&opts.package_name, &opts.package_version);
@@ -243,11 +249,15 @@ pub fn verify_package(
                 p.builder_id
             ))
         })?;
-    let delegator = verify_builder_identity(leaf, None)
-        .ok()
-        .filter(super::is_delegator);
+    // A delegator's certificate is a trusted builder only at a release tag: its failure is the
+    // reason, not a fall through to the npm CLI rules.
+    let delegator = match verify_builder_identity(leaf, None) {
+        Ok(b) => super::is_delegator(&b),
+        Err(e) if names_delegator(leaf) => return Err(e.into()),
+        Err(_) => false,
+    };
     let (outcome, trusted_builder) = match delegator {
-        Some(_) => {
+        true => {
             // BYOB: the provenance names the trusted reusable workflow the delegator ran.
             let trw = BuilderId::parse(&p.builder_id, true)?;
             verify_builder_ref(&trw.version).map_err(|e| {
@@ -257,7 +267,7 @@ pub fn verify_package(
             let o = check_source_and_constraints(leaf, trw, st, &p, digest, &opts.slsa)?;
             (o, true)
         }
-        None => {
+        false => {
             let builder = npm_cli_builder(leaf, &p, want)?;
             check_claims_confirmed(leaf, &st, &p)?;
             let o = check_source_and_constraints(leaf, builder, st, &p, digest, &opts.slsa)?;
@@ -268,6 +278,17 @@ pub fn verify_package(
         outcome,
         trusted_builder,
         registry_key: publish.hint.unwrap_or_default(),
+    })
+}
+
+/// Whether the certificate's SAN names a BYOB delegator workflow (at whatever ref).
+fn names_delegator(leaf: &Certificate) -> bool {
+    let sans = leaf.san_identities().unwrap_or_default();
+    sans.iter().any(|s| match s {
+        signet_core::x509::SanIdentity::Uri(u) => super::DELEGATOR_WORKFLOWS
+            .iter()
+            .any(|w| u.starts_with(&format!("{}{w}@", super::TRUSTED_BUILDER_PREFIX))),
+        _ => false,
     })
 }
 
@@ -290,21 +311,14 @@ fn payload(b: &Bundle) -> Result<&[u8]> {
         })
 }
 
-/// The statement's type is in-toto v0.1 or v1 and its predicate type is the one listed
-/// (publish: under [`PUBLISH_PREDICATE_PREFIX`]).
-fn check_statement(which: &str, payload: &[u8], listed: &str, publish: bool) -> Result<Statement> {
+/// The statement's type is in-toto v0.1 or v1 and its predicate type is the one listed.
+fn check_statement(which: &str, payload: &[u8], listed: &str) -> Result<Statement> {
     // Parsing checks the _type: in-toto Statement v0.1 or v1.
     let st = Statement::from_json(payload)
         .map_err(|e| Error::Attestations(format!("{which} statement: {e}")))?;
     if st.predicate_type != listed {
         return Err(Error::Attestations(format!(
             "{which} statement predicate type {:?}, but the document lists it as {listed:?}",
-            st.predicate_type
-        )));
-    }
-    if publish && !st.predicate_type.starts_with(PUBLISH_PREDICATE_PREFIX) {
-        return Err(Error::Publish(format!(
-            "predicate type {:?}, expected one under {PUBLISH_PREDICATE_PREFIX}",
             st.predicate_type
         )));
     }
@@ -361,9 +375,15 @@ fn check_provenance_subject(st: &Value, name: &str, version: &str) -> Result<()>
         .and_then(Value::as_str)
         .is_none()
     {
-        return Err(Error::Slsa(super::Error::Provenance(
-            "the subject has no sha512 digest".into(),
-        )));
+        let algs = subject.get("digest").and_then(Value::as_object);
+        let algs: Vec<&str> = algs
+            .into_iter()
+            .flatten()
+            .map(|(k, _)| k.as_str())
+            .collect();
+        return Err(Error::Slsa(super::Error::Provenance(format!(
+            "expected the subject's sha512 digest, found digests {algs:?}"
+        ))));
     }
     let purl = subject
         .get("name")
@@ -428,12 +448,21 @@ fn npm_cli_builder(leaf: &Certificate, p: &Provenance, want: &str) -> Result<Bui
             p.builder_id
         ))));
     }
-    if let Some(cert_env) = cert_ext(leaf, 11)? {
-        if cert_env != env {
+    // The runner environment is a claim too: the certificate's (.11) must confirm it. Early
+    // npm provenance names the runner without one (the short form), which needs no .11.
+    match cert_ext(leaf, 11)? {
+        Some(cert_env) if cert_env != env => {
             return Err(Error::Slsa(super::Error::Certificate(format!(
                 "certificate runner environment {cert_env:?}, provenance builder {found:?}"
-            ))));
+            ))))
         }
+        None if p.builder_id != GITHUB_RUNNER_BUILDER => {
+            return Err(Error::Slsa(super::Error::Certificate(format!(
+                "provenance builder {:?} names a runner environment the certificate cannot confirm: it has no Runner Environment (.11)",
+                p.builder_id
+            ))))
+        }
+        _ => {}
     }
     Ok(BuilderId {
         name: found,
@@ -470,8 +499,31 @@ fn check_claims_confirmed(leaf: &Certificate, st: &Value, p: &Provenance) -> Res
     };
     let pred = st.get("predicate").cloned().unwrap_or(Value::Null);
     let s = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_string);
-    if let Some(bd) = pred.get("buildDefinition") {
+    // The version is the predicate type's (as the parser reads it); the other version's
+    // fields would go unchecked here, so they are refused.
+    let v1 = st.get("predicateType").and_then(Value::as_str) == Some(PROVENANCE_V1);
+    let foreign: &[&str] = match v1 {
+        true => &["invocation", "materials", "buildConfig", "metadata"],
+        false => &["buildDefinition", "runDetails"],
+    };
+    if let Some(k) = foreign.iter().find(|k| pred.get(**k).is_some()) {
+        let version = if v1 { "SLSA v1" } else { "SLSA v0.2" };
+        return unverifiable(format!("{version} provenance with a {k:?} field"));
+    }
+    if v1 {
         // v1: workflow, GitHub parameters, one resolved dependency, run, no build times.
+        let bd = pred.get("buildDefinition").cloned().unwrap_or(Value::Null);
+        // Only these parameters can be confirmed; anything else (a flat GITHUB_* key the
+        // parser would read as GitHub context, say) is refused.
+        for (obj, allowed) in [
+            ("externalParameters", "workflow"),
+            ("internalParameters", "github"),
+        ] {
+            let keys = bd.get(obj).and_then(Value::as_object).into_iter().flatten();
+            if let Some((k, _)) = keys.into_iter().find(|(k, _)| *k != allowed) {
+                return unverifiable(format!("{obj} field {k:?}"));
+            }
+        }
         let wf = bd.pointer("/externalParameters/workflow");
         let field = |k: &str| s(wf.and_then(|w| w.get(k)));
         let (Some(repo), Some(path), Some(r)) = (field("repository"), field("path"), field("ref"))
@@ -595,6 +647,15 @@ fn check_claims_confirmed(leaf: &Certificate, st: &Value, p: &Provenance) -> Res
             if pred.pointer(ptr).and_then(Value::as_bool) == Some(true) {
                 return unverifiable(format!("{} true", &ptr[1..]));
             }
+        }
+        // The workflow file and the material's commit, when claimed.
+        if let Some(entry) = s(pred.pointer("/invocation/configSource/entryPoint")) {
+            let (repo, r) = super::split_git_uri(&p.trigger_uri)?;
+            let repo = repo.trim_start_matches("git+");
+            confirm(leaf, "workflow", &format!("{repo}/{entry}@{r}"), 18)?;
+        }
+        if let Some(sha) = s(pred.pointer("/materials/0/digest/sha1")) {
+            confirm(leaf, "material commit", &sha, 13)?;
         }
         if pred
             .pointer("/materials")

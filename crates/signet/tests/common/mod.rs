@@ -586,10 +586,18 @@ pub fn bundle_leaf(bundle: &Path) -> signet_core::x509::Certificate {
 /// A static HTTP/1.1 server on loopback for the test's lifetime: path -> body (404 otherwise),
 /// one thread per connection, `Connection: close`. Returns its base URL.
 pub fn serve_static(routes: std::collections::HashMap<String, Vec<u8>>) -> String {
+    serve_shared(std::sync::Arc::new(std::sync::Mutex::new(routes)))
+}
+
+/// Routes a test can change while [`serve_shared`] serves them.
+pub type SharedRoutes =
+    std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, Vec<u8>>>>;
+
+/// As [`serve_static`], answering from `routes` as they are at each request.
+pub fn serve_shared(routes: SharedRoutes) -> String {
     use std::io::Write;
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", l.local_addr().unwrap());
-    let routes = std::sync::Arc::new(routes);
     std::thread::spawn(move || {
         for s in l.incoming().map_while(Result::ok) {
             let routes = routes.clone();
@@ -607,8 +615,9 @@ pub fn serve_static(routes: std::collections::HashMap<String, Vec<u8>>) -> Strin
                 }
                 let path = line.split(' ').nth(1).unwrap_or("/").to_string();
                 let mut s = s;
-                let (status, body) = match routes.get(&path) {
-                    Some(b) => ("200 OK", b.clone()),
+                let found = routes.lock().unwrap().get(&path).cloned();
+                let (status, body) = match found {
+                    Some(b) => ("200 OK", b),
                     None => ("404 Not Found", b"not found".to_vec()),
                 };
                 let _ = write!(
