@@ -228,14 +228,19 @@ impl InstanceKeys {
         };
         // The other keys are new files `<name>.pk8` (the manifest's role names, as in a token).
         let new_file_key = |role: &str| -> Result<SharedSigner> {
+            // The file a loader reads the role from: its generation file, or the TSA root's.
             let name = match role {
                 "tsaRoot" => "tsa-root",
-                "rekorV1" => "rekor-v1",
-                "rekorV2" => "rekor-v2",
-                other => other,
+                other => Role::ALL
+                    .iter()
+                    .find(|r| r.token_role() == other)
+                    .map(|r| r.key_file())
+                    .ok_or_else(|| {
+                        Error::Config(format!("internal: no key file for role {role}"))
+                    })?,
             };
             let path = p(&format!("{name}.pk8"));
-            Ok(match alg_of(role).curve() {
+            Ok(match alg_of(role)?.curve() {
                 Some(curve) => {
                     let key = EcKey::generate(curve)?;
                     write_private(&path, key.pkcs8_der())?;
@@ -248,17 +253,19 @@ impl InstanceKeys {
                 }
             })
         };
-        Self::create(dir, now, (ca_intermediate, ca_chain), &new_file_key)
+        Self::create(dir, now, (ca_intermediate, ca_chain), &new_file_key, &[])
     }
 
     /// Make a new instance's keys and certificates around its issuing CA `ca` (with the chain
     /// above it): the TSA root and leaf, CT log and Rekor keys from `new_key` (by manifest role
-    /// name), a new development issuer file key; then write the certificates and `created`.
+    /// name), a new development issuer file key; then write the certificates, the `extra`
+    /// files (a token instance's manifest) and, last, `created`.
     fn create(
         dir: &Path,
         now: i64,
         (ca_intermediate, ca_chain): (Ca<SharedSigner>, Vec<Vec<u8>>),
         new_key: &dyn Fn(&str) -> Result<SharedSigner>,
+        extra: &[(&str, Vec<u8>)],
     ) -> Result<Self> {
         let p = |n: &str| dir.join(n);
         let validity = ca_validity(now);
@@ -297,6 +304,9 @@ impl InstanceKeys {
         write_private(&p("ca-chain.pem"), chain_pem(&keys.ca_chain).as_bytes())?;
         write_private(&p("tsa-root.der"), &keys.tsa_root.cert_der)?;
         write_private(&p("tsa.der"), &keys.tsa_leaf_der)?;
+        for (name, bytes) in extra {
+            write_private(&p(name), bytes)?;
+        }
         write_created(dir, keys.created)?;
         Ok(keys)
     }
@@ -478,11 +488,14 @@ pub fn rotate_tuf_root(data_dir: &Path, now: i64, token: Option<&dyn KeyProvider
     Ok(done)
 }
 
-fn alg_of(role: &str) -> SignatureAlgorithm {
+/// The algorithm of manifest role `role` ([`TOKEN_KEYS`]); an unknown role is an error, never
+/// a default.
+fn alg_of(role: &str) -> Result<SignatureAlgorithm> {
     TOKEN_KEYS
         .iter()
         .find(|(r, _, _)| *r == role)
-        .map_or(SignatureAlgorithm::EcdsaP256Sha256, |(_, _, a)| *a)
+        .map(|(_, _, a)| *a)
+        .ok_or_else(|| Error::Config(format!("internal: no algorithm for role {role}")))
 }
 
 impl InstanceKeys {
@@ -521,8 +534,10 @@ impl InstanceKeys {
             "token": token.describe(),
             "keys": TOKEN_KEYS.iter().map(|(role, label, _)| (role.to_string(), serde_json::Value::from(*label))).collect::<serde_json::Map<_, _>>(),
         });
-        write_private(&p(TOKEN_MANIFEST), format!("{manifest:#}\n").as_bytes())?;
-        Self::create(dir, now, (ca_intermediate, vec![ca_root.cert_der]), &key)
+        // The manifest marks a token instance: written with the certificates, before `created`.
+        let manifest = (TOKEN_MANIFEST, format!("{manifest:#}\n").into_bytes());
+        let chain = vec![ca_root.cert_der];
+        Self::create(dir, now, (ca_intermediate, chain), &key, &[manifest])
     }
 
     /// Load an instance whose keys are in `token`: the labels from the manifest, the
@@ -537,7 +552,7 @@ impl InstanceKeys {
             &key,
             &|gen| key(Role::Ca, gen),
             // The TSA root's key signs only TSA certificates (`keys init`, `keys rotate tsa`).
-            &|| Ok(token.open(manifest_label(&manifest, "tsaRoot")?, alg_of("tsaRoot"))?),
+            &|| Ok(token.open(manifest_label(&manifest, "tsaRoot")?, alg_of("tsaRoot")?)?),
         )
     }
 }
@@ -668,5 +683,41 @@ mod token_tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("holds file keys"), "{err}");
+    }
+}
+
+#[cfg(test)]
+mod file_tests {
+    use super::*;
+
+    /// Review finding: a file instance's key algorithms came from a role-name lookup that fell
+    /// back to P-256 for a name it did not know. Each key has its role's algorithm, as made and
+    /// as loaded again.
+    #[test]
+    fn file_instance_keys_have_their_roles_algorithms() {
+        let tmp = tempfile::tempdir().unwrap();
+        let now = signet_core::time::unix_now();
+        let made = InstanceKeys::load_or_create(tmp.path(), now, None, None).unwrap();
+        let loaded = InstanceKeys::load_or_create(tmp.path(), now, None, None).unwrap();
+        for k in [made, loaded] {
+            let algs = [
+                (
+                    k.ca_intermediate.key.algorithm(),
+                    SignatureAlgorithm::EcdsaP384Sha384,
+                ),
+                (k.ct.algorithm(), SignatureAlgorithm::EcdsaP256Sha256),
+                (k.rekor_v1.algorithm(), SignatureAlgorithm::EcdsaP256Sha256),
+                (k.rekor_v2.algorithm(), SignatureAlgorithm::Ed25519),
+                (
+                    k.tsa_root.key.algorithm(),
+                    SignatureAlgorithm::EcdsaP384Sha384,
+                ),
+                (k.tsa_key.algorithm(), SignatureAlgorithm::EcdsaP256Sha256),
+            ];
+            for (i, (got, want)) in algs.into_iter().enumerate() {
+                assert_eq!(got, want, "key #{i}");
+            }
+        }
+        assert!(alg_of("noSuchRole").is_err());
     }
 }
