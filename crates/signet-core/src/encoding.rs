@@ -322,11 +322,41 @@ pub fn pem_decode_all(text: &[u8]) -> Result<Vec<(String, Vec<u8>)>> {
                 .take_while(|b| **b == b'\r' || **b == b'\n')
                 .count()
                 .min(2);
-        let (l, der) = pem_rfc7468::decode_vec(&block[..stop]).map_err(|e| bad(e.to_string()))?;
-        out.push((l.to_string(), der));
+        out.push(decode_block(&block[..stop]).map_err(bad)?);
         rest = &block[stop..];
     }
     Ok(out)
+}
+
+/// One PEM block: RFC 7468's strict grammar, else its lax form as Go's `encoding/pem` reads
+/// it (and so Rekor stores it): base64 lines of any length (npm's registry logs its key as one
+/// 124-column line), CRLF or LF, no final newline. The base64 must still be standard and
+/// exact, the END label the BEGIN's, and headers are refused.
+fn decode_block(block: &[u8]) -> std::result::Result<(String, Vec<u8>), String> {
+    let strict = match pem_rfc7468::decode_vec(block) {
+        Ok((l, der)) => return Ok((l.to_string(), der)),
+        Err(e) => e.to_string(),
+    };
+    let lax = || -> Option<(String, Vec<u8>)> {
+        let mut lines = std::str::from_utf8(block).ok()?.lines();
+        let begin = lines.next()?.trim_end();
+        let label = begin.strip_prefix("-----BEGIN ")?.strip_suffix("-----")?;
+        let mut b64 = String::new();
+        for line in lines {
+            let line = line.trim_end();
+            if let Some(end) = line.strip_prefix("-----END ") {
+                let der = (end.strip_suffix("-----")? == label)
+                    .then(|| b64_decode_std("PEM body", &b64).ok())??;
+                return Some((label.to_string(), der));
+            }
+            if line.contains(':') {
+                return None;
+            }
+            b64.push_str(line);
+        }
+        None
+    };
+    lax().ok_or(strict)
 }
 
 /// The first PEM block of `text`: label and contents.
@@ -391,6 +421,30 @@ pub fn pem_block_der(text: &[u8], label: &str) -> Result<Vec<u8>> {
 
 #[cfg(test)]
 mod tests {
+    /// npm's registry logs its key as one 124-column base64 line with no final newline (as Go
+    /// writes and reads it); strictly that is not RFC 7468, laxly it is the same key.
+    #[test]
+    fn pem_with_a_long_base64_line_decodes_laxly() {
+        let der = super::b64_decode_std("t", "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE1Olb3zMAFFxXKHiIkQO5cJ3Yhl5i6UPp+IhuteBJbuHcA5UogKo0EWtlWwW6KSaKoTNEYL7JlCQiVnkhBktUgg==").unwrap();
+        let one_line = format!(
+            "-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----",
+            super::b64_encode(&der)
+        );
+        let (label, got) = super::pem_decode(one_line.as_bytes()).unwrap();
+        assert_eq!((label.as_str(), got), ("PUBLIC KEY", der.clone()));
+        let crlf = one_line.replace('\n', "\r\n");
+        assert_eq!(super::pem_decode(crlf.as_bytes()).unwrap().1, der);
+        // Still refused: another END label, headers, non-standard base64.
+        for bad in [
+            one_line.replace("END PUBLIC", "END PRIVATE"),
+            one_line.replace("-----\nMFkw", "-----\nProc-Type: 4,ENCRYPTED\nMFkw"),
+            one_line.replace("gg==", "gg"),
+            one_line.replace('+', "-"),
+        ] {
+            assert!(super::pem_decode(bad.as_bytes()).is_err(), "{bad}");
+        }
+    }
+
     #[test]
     fn standard_base64_is_exact_and_protobuf_base64_is_lenient() {
         let want = vec![0xfb, 0xff, 0x01];
