@@ -396,7 +396,28 @@ pub fn router(app: Arc<App>, max_body: usize) -> Router {
     } else {
         r.merge(oidc::routes())
     };
-    r.layer(DefaultBodyLimit::max(max_body)).with_state(app)
+    r.layer(DefaultBodyLimit::max(max_body))
+        .layer(axum::middleware::from_fn(close_after_refused_body))
+        .with_state(app)
+}
+
+/// A request refused before its body was read (413) leaves the rest of the body unread, and
+/// the server then closes the connection: say so with `Connection: close`, so an HTTP/1.1
+/// client does not send its next request on a connection about to close (it failed as an
+/// incomplete message). HTTP/2 has no such header and needs none.
+async fn close_after_refused_body(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let h1 = req.version() < axum::http::Version::HTTP_2;
+    let mut res = next.run(req).await;
+    if h1 && res.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        res.headers_mut().insert(
+            header::CONNECTION,
+            axum::http::HeaderValue::from_static("close"),
+        );
+    }
+    res
 }
 
 /// What every configuration serves: operations endpoints, the trusted root, and Rekor.
@@ -441,6 +462,7 @@ pub async fn spawn(mut cfg: ServeConfig) -> Result<(String, Arc<App>)> {
 pub fn router_log_only(app: Arc<App>, max_body: usize) -> Router {
     log_routes(&app)
         .layer(DefaultBodyLimit::max(max_body))
+        .layer(axum::middleware::from_fn(close_after_refused_body))
         .with_state(app)
 }
 

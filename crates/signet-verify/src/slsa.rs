@@ -292,6 +292,15 @@ pub fn verify_builder_ref(r: &str) -> Result<()> {
     Ok(())
 }
 
+/// GitHub's `ref_type` of a ref: `tag`, `branch`, or "" for neither.
+fn ref_type(r: &str) -> &'static str {
+    match parse_git_ref(r).0 {
+        "tags" => "tag",
+        "heads" => "branch",
+        _ => "",
+    }
+}
+
 /// `refs/TYPE/NAME` -> (TYPE, NAME); anything else -> ("", ref).
 fn parse_git_ref(r: &str) -> (&str, &str) {
     let parts: Vec<&str> = r.splitn(3, '/').collect();
@@ -457,11 +466,18 @@ impl Provenance {
             .ok_or_else(|| Error::Provenance("statement has no predicate".into()))?;
         match pt {
             PROVENANCE_V02 => {
-                let env = pred
+                let mut env = pred
                     .pointer("/invocation/environment")
                     .and_then(Value::as_object)
                     .cloned()
                     .unwrap_or_default();
+                // The npm CLI writes the GitHub variables themselves (upper case, no ref
+                // type); slsa-github-generator writes lower-case github_* context.
+                let upper = env.contains_key("GITHUB_REF");
+                if let Some(t) = env.get("GITHUB_REF").and_then(Value::as_str).map(ref_type) {
+                    env.entry("GITHUB_REF_TYPE".to_string())
+                        .or_insert(Value::String(t.into()));
+                }
                 Ok(Provenance {
                     builder_id: get_str(pred, &["builder", "id"])
                         .unwrap_or_default()
@@ -480,7 +496,7 @@ impl Provenance {
                     source_sha: get_str(pred, &["invocation", "configSource", "digest", "sha1"])
                         .map(str::to_string),
                     env,
-                    upper: false,
+                    upper,
                 })
             }
             PROVENANCE_V1 => {
@@ -524,13 +540,8 @@ impl Provenance {
                 if let Some(r) = wf.get("ref") {
                     env.entry("GITHUB_REF".to_string()).or_insert(r.clone());
                     if let Some(s) = r.as_str() {
-                        let typ = match parse_git_ref(s).0 {
-                            "tags" => "tag",
-                            "heads" => "branch",
-                            _ => "",
-                        };
                         env.entry("GITHUB_REF_TYPE".to_string())
-                            .or_insert(Value::String(typ.into()));
+                            .or_insert(Value::String(ref_type(s).into()));
                     }
                 }
                 Ok(Provenance {

@@ -83,3 +83,39 @@ fn real_npm_package_fails_for_another_expectation() {
         assert!(e.to_string().contains(want), "expected {want:?} in: {e}");
     }
 }
+
+const V02_DOC: &[u8] = include_bytes!("data/npm/provenance-npm-test-1.0.3.attestations.json");
+const V02_SHA512: &str = "f2995e2565a1510c707850d8194f983b91fe61ec243c5551ad849c357273768b5f3a57e44b81cc0cd36a34b8b933322be871eea5b058202be807e24dc882811b";
+
+/// SLSA v0.2 provenance as the npm CLI wrote it in April 2023 (v0.1 bundles with SETs and no
+/// inclusion proofs, `null` optional fields, the builder's short form), its claims confirmed by
+/// the certificate; the source branch is checked too.
+#[test]
+fn real_npm_cli_v02_package_verifies() {
+    let root = Instance::Production.trusted_root().unwrap();
+    let keys = Instance::Production
+        .embedded_target(NPM_KEYS_TARGET)
+        .unwrap();
+    let keys = ManagedKey::registry_keys(keys, "npm:attestations").unwrap();
+    let digest: [u8; 64] = hex::decode(V02_SHA512).unwrap().try_into().unwrap();
+    let atts = Attestations::from_json(V02_DOC).unwrap();
+    let mut o = Options {
+        package_name: "@laurentsimon/provenance-npm-test".into(),
+        package_version: "1.0.3".into(),
+        slsa: signet_verify::slsa::Options {
+            source_uri: "github.com/laurentsimon/provenance-npm-test".into(),
+            source_branch: Some("main".into()),
+            builder_id: Some(RUNNER.into()),
+            ..Default::default()
+        },
+    };
+    let v = Verifier::new(&root).unwrap();
+    let ok = verify_package(&v, &atts, digest, &keys, &o).unwrap();
+    assert_eq!(
+        ok.outcome.commit,
+        "b38894f2dda4355ea5606fccb166e61565e12a14"
+    );
+    o.slsa.source_branch = Some("release".into());
+    let e = verify_package(&v, &atts, digest, &keys, &o).unwrap_err();
+    assert!(e.to_string().contains("branch mismatch"), "{e}");
+}

@@ -1192,6 +1192,28 @@ fn dev_issuer_memory_flood_keeps_rss_bounded() {
     );
 }
 
+/// Regression (CI flake of `dev_issuer_memory_flood_keeps_rss_bounded`): a form refused with
+/// 413 before its body was read left the client's pooled connection to be closed under its
+/// next request (IncompleteMessage). The refusal now says `Connection: close`, and the same
+/// client's next request succeeds.
+#[test]
+fn refused_oversized_body_closes_the_connection_and_says_so() {
+    let inst = Instance::start();
+    let http = no_redirects();
+    let big = "a".repeat(signet_core::limits::MAX_DEV_ISSUER_FORM + 1);
+    for _ in 0..20 {
+        let r = authorize(&http, &inst, &big).unwrap();
+        assert_eq!(r.status(), 413);
+        assert_eq!(r.headers()["connection"], "close");
+        let r = http
+            .post(format!("{}/device/code", inst.issuer()))
+            .form(&[("client_id", "sigstore")])
+            .send()
+            .unwrap();
+        assert!(r.status().is_success(), "{}", r.status());
+    }
+}
+
 /// A duplicate Rekor v2 entry answers 409 with the existing entry (rekor-tiles semantics), not
 /// a second 201.
 #[test]
