@@ -589,6 +589,12 @@ fn read_created(dir: &Path) -> Result<i64> {
 
 /// Written last: its presence means every other file is complete.
 fn write_created(dir: &Path, created: i64) -> Result<()> {
+    // The renames of every key and certificate reach the disk before the marker that says the
+    // instance is complete (a power loss cannot leave `created` without them).
+    #[cfg(unix)]
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| Error::io(dir, e))?;
     write_private(
         &dir.join("created"),
         format!("{created}\n{}\n", format_rfc3339(created)).as_bytes(),
