@@ -76,6 +76,13 @@ pub struct TrustSource {
     cache: PathBuf,
 }
 
+/// Why a refresh fell back: the last clause of a transport error says what happened
+/// ("Connection refused", "failed to lookup address information: ..." -> its reason).
+fn refresh_failed(reason: &str) -> String {
+    let short = reason.rsplit(": ").next().unwrap_or(reason).trim();
+    format!("refresh failed: {short}")
+}
+
 fn human_age(secs: i64) -> String {
     match secs {
         s if s < 120 => format!("{s} s"),
@@ -144,11 +151,18 @@ impl TrustSource {
         &self.cache
     }
 
+    /// The repository's metadata, refreshed over `fetcher` (from the cached root, else the
+    /// instance's embedded one).
+    fn refreshed<F: client::Fetcher>(&self, fetcher: F, now: i64) -> Result<Updater<F>, Error> {
+        let bootstrap = self.instance.map(|i| i.tuf_root_json());
+        let mut u = Updater::new(&self.url, &self.cache, bootstrap, fetcher, now)?;
+        u.refresh()?;
+        Ok(u)
+    }
+
     /// Refresh from the repository (no fallback).
     pub fn refresh(&self, now: i64) -> Result<Material, Error> {
-        let bootstrap = self.instance.map(|i| i.tuf_root_json());
-        let mut u = Updater::new(&self.url, &self.cache, bootstrap, HttpFetcher::new()?, now)?;
-        u.refresh()?;
+        let u = self.refreshed(HttpFetcher::new()?, now)?;
         let trusted_root = u.target(TRUSTED_ROOT_TARGET)?;
         let signing_config = match u.target(SIGNING_CONFIG_TARGET) {
             Ok(b) => Some(b),
@@ -174,12 +188,7 @@ impl TrustSource {
         }
         match self.refresh(now) {
             Ok(m) => Ok(m),
-            Err(Error::Fetch { reason, .. }) => {
-                // The last clause of a transport error says what happened ("Connection
-                // refused", "failed to lookup address information: ..." -> its reason).
-                let short = reason.rsplit(": ").next().unwrap_or(&reason).trim();
-                self.fallback(&format!("refresh failed: {short}"), now)
-            }
+            Err(Error::Fetch { reason, .. }) => self.fallback(&refresh_failed(&reason), now),
             Err(e) => Err(e),
         }
     }
@@ -205,10 +214,7 @@ impl TrustSource {
         let why = match fetcher {
             None => OFFLINE.to_string(),
             Some(fetcher) => {
-                let bootstrap = self.instance.map(|i| i.tuf_root_json());
-                let refreshed = Updater::new(&self.url, &self.cache, bootstrap, fetcher, now)
-                    .and_then(|mut u| u.refresh().map(|()| u));
-                match refreshed {
+                match self.refreshed(fetcher, now) {
                     // Refreshed: the target must be the one the fresh metadata names. A
                     // failure to fetch it now is an error, not a fallback to older bytes
                     // (which the fresh metadata may have replaced, e.g. to revoke a key).
@@ -223,10 +229,7 @@ impl TrustSource {
                             fallback: None,
                         })
                     }
-                    Err(Error::Fetch { reason, .. }) => {
-                        let short = reason.rsplit(": ").next().unwrap_or(&reason).trim();
-                        format!("refresh failed: {short}")
-                    }
+                    Err(Error::Fetch { reason, .. }) => refresh_failed(&reason),
                     Err(e) => return Err(e),
                 }
             }
@@ -235,15 +238,18 @@ impl TrustSource {
         let embedded = self
             .instance
             .and_then(|i| i.embedded_target(name).map(|b| (i, b)));
-        let (bytes, source) = match (cached, embedded) {
+        // `notable`: said even with --offline (an expired cache, the embedded copy).
+        let (bytes, source, notable) = match (cached, embedded) {
             (Ok(c), _) => {
                 let expired = c
                     .expired
+                    .as_ref()
                     .map(|e| format!("; WARNING: {e}"))
                     .unwrap_or_default();
                 (
                     c.bytes,
                     format!("cached {name} for {} ({why}{expired})", self.url),
+                    c.expired.is_some(),
                 )
             }
             (Err(_), Some((i, b))) => (
@@ -253,6 +259,7 @@ impl TrustSource {
                     i.name(),
                     newest_start(b).unwrap_or_else(|| "an unknown date".into())
                 ),
+                true,
             ),
             (Err(e), None) => {
                 return Err(Error::NoTrustMaterial {
@@ -264,10 +271,7 @@ impl TrustSource {
         Ok(Target {
             bytes,
             // Said unless it is the cache asked for with --offline and still current.
-            fallback: (why != OFFLINE
-                || source.contains("WARNING")
-                || source.starts_with("embedded"))
-            .then(|| format!("using the {source}")),
+            fallback: (why != OFFLINE || notable).then(|| format!("using the {source}")),
             source,
         })
     }
