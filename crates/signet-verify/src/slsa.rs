@@ -891,10 +891,7 @@ pub fn verify_provenance(
                 p.builder_id
             ))
         })?;
-        let trw = BuilderId::parse(&p.builder_id, true)?;
-        verify_builder_ref(&trw.version)
-            .map_err(|e| Error::BuilderId(format!("provenance builder {:?}: {e}", p.builder_id)))?;
-        trw.matches_loose(want)?;
+        let trw = delegated_builder(&p, want)?;
         return check_source_and_constraints(leaf, trw, st, &p, ("sha256", artifact_sha256), opts);
     }
     // The provenance builder must be exactly the certificate's (vX.Y.Z ~ refs/tags/vX.Y.Z).
@@ -909,6 +906,16 @@ pub fn verify_provenance(
         )));
     }
     check_source_and_constraints(leaf, builder, st, &p, ("sha256", artifact_sha256), opts)
+}
+
+/// BYOB: the trusted reusable workflow a delegator ran, as the provenance names it, at a
+/// release tag, matching `--builder-id` (`want`).
+fn delegated_builder(p: &Provenance, want: &str) -> Result<BuilderId> {
+    let trw = BuilderId::parse(&p.builder_id, true)?;
+    verify_builder_ref(&trw.version)
+        .map_err(|e| Error::BuilderId(format!("provenance builder {:?}: {e}", p.builder_id)))?;
+    trw.matches_loose(want)?;
+    Ok(trw)
 }
 
 /// The buildType of GitHub's `actions/attest-build-provenance` (SLSA v1).

@@ -37,8 +37,8 @@ use signet_core::x509::Certificate;
 use thiserror::Error as ThisError;
 
 use super::{
-    check_source_and_constraints, parse_provenance, verify_builder_identity, verify_builder_ref,
-    BuilderId, Outcome, Provenance, ALLOWED_BUILD_TYPES, PROVENANCE_V02, PROVENANCE_V1,
+    check_source_and_constraints, parse_provenance, verify_builder_identity, BuilderId, Outcome,
+    Provenance, ALLOWED_BUILD_TYPES, PROVENANCE_V02, PROVENANCE_V1,
 };
 use crate::{Artifact, ManagedKey, Verifier};
 
@@ -215,8 +215,9 @@ pub fn verify_package(
     let prov = verifier
         .verify(prov_bundle, artifact, &super::github_attestation_policy())
         .map_err(bundle_err("provenance"))?;
-    let prov_payload = payload(prov_bundle)?;
-    check_statement("provenance", prov_payload, prov_type)?;
+    // The verifier parsed the statement (type, subjects, predicate type) when it matched the
+    // tarball against it.
+    check_listed("provenance", prov.statement.as_ref(), prov_type)?;
 
     // The publish attestation: the registry's key.
     if registry_keys.is_empty() {
@@ -227,12 +228,15 @@ pub fn verify_package(
     let publish = verifier
         .verify_with_key(pub_bundle, artifact, registry_keys)
         .map_err(bundle_err("publish"))?;
-    let pub_st = check_statement("publish", payload(pub_bundle)?, pub_type)?;
+    check_listed("publish", publish.statement.as_ref(), pub_type)?;
+    // The predicate (the package's name and version) is needed too.
+    let pub_st = Statement::from_json(payload(pub_bundle)?)
+        .map_err(|e| Error::Attestations(format!("publish statement: {e}")))?;
 
     // The package, in both.
     let (name, version) = (&opts.package_name, &opts.package_version);
     check_publish_package(&pub_st, name, version)?;
-    let (st, p) = parse_provenance(prov_payload, &all_build_types())?;
+    let (st, p) = parse_provenance(payload(prov_bundle)?, &all_build_types())?;
     check_provenance_subject(&st, name, version)?;
 
     let leaf = &prov.certificate;
@@ -259,11 +263,7 @@ pub fn verify_package(
     let (outcome, trusted_builder) = match delegator {
         true => {
             // BYOB: the provenance names the trusted reusable workflow the delegator ran.
-            let trw = BuilderId::parse(&p.builder_id, true)?;
-            verify_builder_ref(&trw.version).map_err(|e| {
-                super::Error::BuilderId(format!("provenance builder {:?}: {e}", p.builder_id))
-            })?;
-            trw.matches_loose(want)?;
+            let trw = super::delegated_builder(&p, want)?;
             let o = check_source_and_constraints(leaf, trw, st, &p, digest, &opts.slsa)?;
             (o, true)
         }
@@ -285,9 +285,9 @@ pub fn verify_package(
 fn names_delegator(leaf: &Certificate) -> bool {
     let sans = leaf.san_identities().unwrap_or_default();
     sans.iter().any(|s| match s {
-        signet_core::x509::SanIdentity::Uri(u) => super::DELEGATOR_WORKFLOWS
-            .iter()
-            .any(|w| u.starts_with(&format!("{}{w}@", super::TRUSTED_BUILDER_PREFIX))),
+        signet_core::x509::SanIdentity::Uri(u) => {
+            BuilderId::parse(u, true).is_ok_and(|b| super::is_delegator(&b))
+        }
         _ => false,
     })
 }
@@ -311,18 +311,20 @@ fn payload(b: &Bundle) -> Result<&[u8]> {
         })
 }
 
-/// The statement's type is in-toto v0.1 or v1 and its predicate type is the one listed.
-fn check_statement(which: &str, payload: &[u8], listed: &str) -> Result<Statement> {
-    // Parsing checks the _type: in-toto Statement v0.1 or v1.
-    let st = Statement::from_json(payload)
-        .map_err(|e| Error::Attestations(format!("{which} statement: {e}")))?;
+/// The (verified, parsed) statement's predicate type is the one its listing names.
+fn check_listed(which: &str, st: Option<&Statement>, listed: &str) -> Result<()> {
+    let st = st.ok_or_else(|| {
+        Error::Attestations(format!(
+            "{which}: expected a DSSE statement, found a message signature"
+        ))
+    })?;
     if st.predicate_type != listed {
         return Err(Error::Attestations(format!(
             "{which} statement predicate type {:?}, but the document lists it as {listed:?}",
             st.predicate_type
         )));
     }
-    Ok(st)
+    Ok(())
 }
 
 /// `pkg:npm/NAME@VERSION` (percent-encoded, as purls are) -> (NAME, VERSION).
