@@ -7,10 +7,10 @@
 use signet_core::intoto::Statement;
 use signet_core::pep740::Attestation;
 use signet_core::x509::Certificate;
-use signet_verify::pypi::{Distribution, Signer, PUBLISH_V1};
+use signet_verify::pypi::{Signer, PUBLISH_V1};
 use signet_verify::{Artifact, Policy, Verifier};
 
-use crate::{Error, Result, SigningContext};
+use crate::{Result, SigningContext};
 
 /// Verify the attestation file `attestation` for the distribution file `dist` by `signer`
 /// (`pypi verify attestation`).
@@ -20,18 +20,8 @@ pub fn verify_file(
     attestation: &std::path::Path,
     signer: &Signer,
 ) -> Result<()> {
-    let read = |p: &std::path::Path| {
-        std::fs::read(p).map_err(|e| Error::Read {
-            path: p.display().to_string(),
-            reason: e.to_string(),
-        })
-    };
-    let name = dist
-        .file_name()
-        .map(|n| n.to_string_lossy())
-        .unwrap_or_default();
-    let d = Distribution::from_bytes(&name, &read(dist)?)?;
-    let att = Attestation::from_json(&read(attestation)?)?;
+    let d = crate::pypi_index::local_dist(dist)?;
+    let att = Attestation::from_json(&crate::pypi_index::read_file(attestation)?)?;
     signet_verify::pypi::verify_attestation(verifier, &att, &d, signer)?;
     Ok(())
 }

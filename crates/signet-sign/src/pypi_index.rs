@@ -255,28 +255,40 @@ pub fn dist_and_provenance(
         url: spec.to_string(),
         message: "no index to fetch from".into(),
     };
-    let read = |p: &std::path::Path| {
-        std::fs::read(p).map_err(|e| Error::Read {
-            path: p.display().to_string(),
-            reason: e.to_string(),
-        })
-    };
     let (filename, data) = if is_remote(spec) {
         index.ok_or_else(no_index)?.fetch(spec)?
     } else {
-        let p = std::path::Path::new(spec);
-        let name = p
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        (name, read(p)?)
+        local_file(std::path::Path::new(spec))?
     };
     let dist = signet_verify::pypi::Distribution::from_bytes(&filename, &data)?;
     let prov = match provenance_file {
-        Some(p) => read(p)?,
+        Some(p) => read_file(p)?,
         None => index.ok_or_else(no_index)?.provenance(&filename)?,
     };
     Ok((dist, prov))
+}
+
+/// A local file's name (as the index knows it) and contents.
+fn local_file(p: &std::path::Path) -> Result<(String, Vec<u8>)> {
+    let name = p
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    Ok((name, read_file(p)?))
+}
+
+/// A local distribution file: its name and SHA-256.
+pub fn local_dist(p: &std::path::Path) -> Result<signet_verify::pypi::Distribution> {
+    let (name, data) = local_file(p)?;
+    Ok(signet_verify::pypi::Distribution::from_bytes(&name, &data)?)
+}
+
+/// Read a file the user named ([`Error::Read`] naming it).
+pub(crate) fn read_file(p: &std::path::Path) -> Result<Vec<u8>> {
+    std::fs::read(p).map_err(|e| Error::Read {
+        path: p.display().to_string(),
+        reason: e.to_string(),
+    })
 }
 
 /// Why [`resolve`] gave no distribution: the arguments cannot work (a usage error), or

@@ -149,9 +149,7 @@ fn bench_items(dir: &Path) -> anyhow::Result<Vec<AttestationCase>> {
             eprintln!("skipping {name}: no distribution {stem} next to it");
             continue;
         }
-        let data = std::fs::read(&dist_path)
-            .with_context(|| format!("reading {}", dist_path.display()))?;
-        let dist = signet_verify::pypi::Distribution::from_bytes(stem, &data)?;
+        let dist = signet_sign::pypi_index::local_dist(&dist_path)?;
         if kind == ".provenance" {
             let bytes = std::fs::read(&p).with_context(|| format!("reading {}", p.display()))?;
             let prov = Provenance::from_json(&bytes)
