@@ -499,7 +499,7 @@ fn check_claims_confirmed(leaf: &Certificate, st: &Value, p: &Provenance) -> Res
             "{what}: a claim the certificate cannot confirm"
         ))))
     };
-    let pred = st.get("predicate").cloned().unwrap_or(Value::Null);
+    let pred = st.get("predicate").unwrap_or(&Value::Null);
     let s = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_string);
     // The version is the predicate type's (as the parser reads it); the other version's
     // fields would go unchecked here, so they are refused.
@@ -514,7 +514,7 @@ fn check_claims_confirmed(leaf: &Certificate, st: &Value, p: &Provenance) -> Res
     }
     if v1 {
         // v1: workflow, GitHub parameters, one resolved dependency, run, no build times.
-        let bd = pred.get("buildDefinition").cloned().unwrap_or(Value::Null);
+        let bd = pred.get("buildDefinition").unwrap_or(&Value::Null);
         // Only these parameters can be confirmed; anything else (a flat GITHUB_* key the
         // parser would read as GitHub context, say) is refused.
         for (obj, allowed) in [
