@@ -68,22 +68,30 @@ impl IssuerType {
     }
 }
 
+impl IssuerType {
+    /// Every type with a name of its own (all but [`IssuerType::Other`]).
+    const NAMED: [IssuerType; 11] = [
+        IssuerType::Email,
+        IssuerType::Uri,
+        IssuerType::Username,
+        IssuerType::GithubWorkflow,
+        IssuerType::GitlabPipeline,
+        IssuerType::BuildkiteJob,
+        IssuerType::Spiffe,
+        IssuerType::CodefreshWorkflow,
+        IssuerType::Kubernetes,
+        IssuerType::ChainguardIdentity,
+        IssuerType::CiProvider,
+    ];
+}
+
 impl From<String> for IssuerType {
+    /// The type [`IssuerType::as_str`] names `s`, else `Other(s)`.
     fn from(s: String) -> Self {
-        match s.as_str() {
-            "email" => IssuerType::Email,
-            "uri" => IssuerType::Uri,
-            "username" => IssuerType::Username,
-            "github-workflow" => IssuerType::GithubWorkflow,
-            "gitlab-pipeline" => IssuerType::GitlabPipeline,
-            "buildkite-job" => IssuerType::BuildkiteJob,
-            "spiffe" => IssuerType::Spiffe,
-            "codefresh-workflow" => IssuerType::CodefreshWorkflow,
-            "kubernetes" => IssuerType::Kubernetes,
-            "chainguard-identity" => IssuerType::ChainguardIdentity,
-            "ci-provider" => IssuerType::CiProvider,
-            _ => IssuerType::Other(s),
-        }
+        Self::NAMED
+            .into_iter()
+            .find(|t| t.as_str() == s)
+            .unwrap_or(IssuerType::Other(s))
     }
 }
 
@@ -426,5 +434,21 @@ impl FulcioConfig {
                 cfg.issuer_url = issuer.to_string();
                 cfg
             })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn issuer_type_names_round_trip_and_unknown_ones_are_kept() {
+        for t in IssuerType::NAMED {
+            assert_eq!(IssuerType::from(t.as_str().to_string()), t);
+            assert_eq!(String::from(t.clone()), t.as_str());
+        }
+        let other = IssuerType::from("Email".to_string());
+        assert_eq!(other, IssuerType::Other("Email".into()));
+        assert_eq!(other.as_str(), "Email");
     }
 }

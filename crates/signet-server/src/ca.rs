@@ -206,7 +206,7 @@ pub async fn signing_cert(
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     Ok(Json(serde_json::json!({
         "signedCertificateEmbeddedSct": {
-            "chain": { "certificates": ([pem_of(&der), pem_of(&ca.cert_der)].into_iter().chain(app.keys.ca_chain.iter().map(|c| pem_of(c))).collect::<Vec<_>>()) }
+            "chain": { "certificates": (std::iter::once(&der).chain(app.keys.ca_certificates()).map(|c| pem_of(c)).collect::<Vec<_>>()) }
         }
     })))
 }
@@ -214,7 +214,7 @@ pub async fn signing_cert(
 /// `GET /api/v2/trustBundle`.
 pub async fn trust_bundle(State(app): State<Arc<App>>) -> Json<serde_json::Value> {
     Json(serde_json::json!({
-        "chains": [{ "certificates": ([pem_of(&app.keys.ca_intermediate.cert_der)].into_iter().chain(app.keys.ca_chain.iter().map(|c| pem_of(c))).collect::<Vec<_>>()) }]
+        "chains": [{ "certificates": (app.keys.ca_certificates().map(|c| pem_of(c)).collect::<Vec<_>>()) }]
     }))
 }
 

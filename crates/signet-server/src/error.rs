@@ -52,33 +52,28 @@ impl Error {
             source,
         }
     }
-    /// 400 Bad Request.
-    pub fn bad_request(message: impl Into<String>) -> Self {
+    /// A client error answered with `status`.
+    pub fn request(status: StatusCode, message: impl Into<String>) -> Self {
         Error::Request {
-            status: StatusCode::BAD_REQUEST,
+            status,
             message: message.into(),
         }
+    }
+    /// 400 Bad Request.
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::request(StatusCode::BAD_REQUEST, message)
     }
     /// 401 Unauthorized.
     pub fn unauthorized(message: impl Into<String>) -> Self {
-        Error::Request {
-            status: StatusCode::UNAUTHORIZED,
-            message: message.into(),
-        }
+        Self::request(StatusCode::UNAUTHORIZED, message)
     }
     /// 403 Forbidden.
     pub fn forbidden(message: impl Into<String>) -> Self {
-        Error::Request {
-            status: StatusCode::FORBIDDEN,
-            message: message.into(),
-        }
+        Self::request(StatusCode::FORBIDDEN, message)
     }
     /// 404 Not Found.
     pub fn not_found(message: impl Into<String>) -> Self {
-        Error::Request {
-            status: StatusCode::NOT_FOUND,
-            message: message.into(),
-        }
+        Self::request(StatusCode::NOT_FOUND, message)
     }
     /// The HTTP status of this error.
     pub fn status(&self) -> StatusCode {

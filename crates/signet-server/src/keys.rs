@@ -32,14 +32,8 @@ pub struct InstanceKeys {
     pub rekor_v1: SharedSigner,
     /// Rekor v2 checkpoint key (Ed25519).
     pub rekor_v2: SharedSigner,
-    /// The Rekor v2 key's raw 32-byte public key (its log ID input).
-    pub rekor_v2_public: Vec<u8>,
-    /// TSA root (P-384).
-    pub tsa_root: Ca<SharedSigner>,
-    /// TSA signing key (P-256) and leaf certificate DER.
-    pub tsa_key: SharedSigner,
-    /// TSA leaf certificate.
-    pub tsa_leaf_der: Vec<u8>,
+    /// The timestamp authority.
+    pub tsa: TsaKeys,
     /// OIDC development issuer key (P-256; a file key in either store: it signs only the
     /// development issuer's test tokens).
     pub oidc: EcKey,
@@ -54,7 +48,30 @@ pub struct InstanceKeys {
     pub retired_rekor_v2: Vec<(u32, SharedSigner)>,
 }
 
+/// The timestamp authority's root, signing key and leaf certificate.
+#[derive(Debug)]
+pub struct TsaKeys {
+    /// TSA root (P-384).
+    pub root: Ca<SharedSigner>,
+    /// TSA signing key (P-256).
+    pub key: SharedSigner,
+    /// The signing key's leaf certificate (DER), issued by `root`.
+    pub leaf_der: Vec<u8>,
+}
+
+impl TsaKeys {
+    /// The chain timestamps carry and the trusted root lists (DER): leaf, then root.
+    pub fn chain(&self) -> Vec<Vec<u8>> {
+        vec![self.leaf_der.clone(), self.root.cert_der.clone()]
+    }
+}
+
 impl InstanceKeys {
+    /// The issuing CA's certificate, then those above it up to the root (DER).
+    pub fn ca_certificates(&self) -> impl Iterator<Item = &Vec<u8>> {
+        std::iter::once(&self.ca_intermediate.cert_der).chain(&self.ca_chain)
+    }
+
     /// The start of `role`'s current key's `validFor`.
     pub fn start(&self, role: Role) -> i64 {
         self.rotations.start(role, self.created)
@@ -269,31 +286,31 @@ impl InstanceKeys {
     ) -> Result<Self> {
         let p = |n: &str| dir.join(n);
         let validity = ca_validity(now);
-        let tsa_root = Ca::root(
+        let root = Ca::root(
             new_key("tsaRoot")?,
             "CN=signet-tsa-root,O=signet.dev",
             validity,
         )?;
-        let tsa_key = new_key("tsa")?;
-        let tsa_leaf_der = signet_core::certs::tsa_leaf(
-            &tsa_root,
-            tsa_key.as_ref(),
+        let key = new_key("tsa")?;
+        let leaf_der = signet_core::certs::tsa_leaf(
+            &root,
+            key.as_ref(),
             "CN=signet-tsa,O=signet.dev",
             validity,
         )?;
         let oidc = EcKey::generate(Curve::P256)?;
         write_private(&p("oidc.pk8"), oidc.pkcs8_der())?;
-        let rekor_v2 = new_key("rekorV2")?;
         let keys = InstanceKeys {
             ca_chain,
             ca_intermediate,
             ct: new_key("ct")?,
             rekor_v1: new_key("rekorV1")?,
-            rekor_v2_public: signet_core::signer::public_key_bits(rekor_v2.as_ref())?,
-            rekor_v2,
-            tsa_root,
-            tsa_key,
-            tsa_leaf_der,
+            rekor_v2: new_key("rekorV2")?,
+            tsa: TsaKeys {
+                root,
+                key,
+                leaf_der,
+            },
             oidc,
             created: now - 60,
             rotations: Rotations::default(),
@@ -302,8 +319,8 @@ impl InstanceKeys {
         };
         write_private(&p("ca-intermediate.der"), &keys.ca_intermediate.cert_der)?;
         write_private(&p("ca-chain.pem"), chain_pem(&keys.ca_chain).as_bytes())?;
-        write_private(&p("tsa-root.der"), &keys.tsa_root.cert_der)?;
-        write_private(&p("tsa.der"), &keys.tsa_leaf_der)?;
+        write_private(&p("tsa-root.der"), &keys.tsa.root.cert_der)?;
+        write_private(&p("tsa.der"), &keys.tsa.leaf_der)?;
         for (name, bytes) in extra {
             write_private(&p(name), bytes)?;
         }
@@ -342,7 +359,6 @@ impl InstanceKeys {
         let created = read_created(dir)?;
         let rotations = Rotations::load(dir)?;
         let g = |r: Role| rotations.generation(r);
-        let rekor_v2 = key(Role::RekorV2, g(Role::RekorV2))?;
         let retired = |r: Role| retired_signers(&rotations, r, key);
         Ok(InstanceKeys {
             ca_chain: read_ca_chain(dir, g(Role::Ca))?,
@@ -350,13 +366,14 @@ impl InstanceKeys {
                 ca_key(g(Role::Ca))?,
                 read(&p(&gen_file("ca-intermediate", "der", g(Role::Ca))))?,
             )?,
-            tsa_root: Ca::from_parts(tsa_root_key()?, read(&p("tsa-root.der"))?)?,
-            tsa_key: key(Role::Tsa, g(Role::Tsa))?,
-            tsa_leaf_der: read(&p(&gen_file("tsa", "der", g(Role::Tsa))))?,
+            tsa: TsaKeys {
+                root: Ca::from_parts(tsa_root_key()?, read(&p("tsa-root.der"))?)?,
+                key: key(Role::Tsa, g(Role::Tsa))?,
+                leaf_der: read(&p(&gen_file("tsa", "der", g(Role::Tsa))))?,
+            },
             ct: key(Role::Ctlog, g(Role::Ctlog))?,
             rekor_v1: key(Role::RekorV1, g(Role::RekorV1))?,
-            rekor_v2_public: signet_core::signer::public_key_bits(rekor_v2.as_ref())?,
-            rekor_v2,
+            rekor_v2: key(Role::RekorV2, g(Role::RekorV2))?,
             oidc: EcKey::from_pkcs8(Curve::P256, &read(&p("oidc.pk8"))?)?,
             created,
             retired_rekor_v1: retired(Role::RekorV1)?,
@@ -657,9 +674,12 @@ mod token_tests {
             again.ca_intermediate.cert_der,
             made.ca_intermediate.cert_der
         );
-        assert_eq!(again.rekor_v2_public, made.rekor_v2_public);
+        assert_eq!(
+            again.rekor_v2.public_key_der(),
+            made.rekor_v2.public_key_der()
+        );
         assert_eq!(again.created, made.created);
-        for k in [&again.ct, &again.rekor_v1, &again.rekor_v2, &again.tsa_key] {
+        for k in [&again.ct, &again.rekor_v1, &again.rekor_v2, &again.tsa.key] {
             verify_own(k.as_ref(), b"m", &k.sign(b"m").unwrap()).unwrap();
         }
         // The TSA chain and certificates load as the server builds them.
@@ -715,10 +735,10 @@ mod file_tests {
                 (k.rekor_v1.algorithm(), SignatureAlgorithm::EcdsaP256Sha256),
                 (k.rekor_v2.algorithm(), SignatureAlgorithm::Ed25519),
                 (
-                    k.tsa_root.key.algorithm(),
+                    k.tsa.root.key.algorithm(),
                     SignatureAlgorithm::EcdsaP384Sha384,
                 ),
-                (k.tsa_key.algorithm(), SignatureAlgorithm::EcdsaP256Sha256),
+                (k.tsa.key.algorithm(), SignatureAlgorithm::EcdsaP256Sha256),
             ];
             for (i, (got, want)) in algs.into_iter().enumerate() {
                 assert_eq!(got, want, "key #{i}");

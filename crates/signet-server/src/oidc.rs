@@ -8,7 +8,8 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use axum::extract::{ConnectInfo, Form, Query, State};
+use axum::extract::{ConnectInfo, Form, FromRequestParts, Query, State};
+use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -56,12 +57,12 @@ fn insert_pending<T>(
 }
 
 fn table_full(what: &str) -> Error {
-    Error::Request {
-        status: StatusCode::SERVICE_UNAVAILABLE,
-        message: format!(
+    Error::request(
+        StatusCode::SERVICE_UNAVAILABLE,
+        format!(
             "the development issuer holds {MAX_PENDING} pending {what}; try again once some expire"
         ),
-    }
+    )
 }
 
 struct AuthCode {
@@ -268,10 +269,22 @@ struct AuthorizeQuery {
     response_type: Option<String>,
 }
 
-/// The login and device pages answer loopback clients only, unless the operator allowed
-/// remote ones (`--dev-issuer-allow-remote`).
-fn require_local(app: &App, peer: SocketAddr) -> Result<()> {
-    require_local_mode(app.dev_issuer, peer)
+/// A client the login and device pages answer: a loopback one, unless the operator allowed
+/// remote ones (`--dev-issuer-allow-remote`). Taking it as a handler argument is the check.
+struct SignInClient;
+
+impl FromRequestParts<Arc<App>> for SignInClient {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self> {
+        let ConnectInfo(peer) = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .copied()
+            .ok_or_else(|| Error::Config("the server was started without peer addresses".into()))?;
+        require_local_mode(app.dev_issuer, peer)?;
+        Ok(SignInClient)
+    }
 }
 
 fn require_local_mode(mode: DevIssuerMode, peer: SocketAddr) -> Result<()> {
@@ -318,12 +331,7 @@ fn html_escape(s: &str) -> String {
         .replace('\'', "&#39;")
 }
 
-async fn authorize_page(
-    State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Query(q): Query<AuthorizeQuery>,
-) -> Result<Html<String>> {
-    require_local(&app, peer)?;
+async fn authorize_page(_: SignInClient, Query(q): Query<AuthorizeQuery>) -> Result<Html<String>> {
     loopback_redirect(&q.redirect_uri)?;
     if q.response_type.as_deref().is_some_and(|r| r != "code") {
         return Err(Error::bad_request("response_type must be \"code\""));
@@ -367,10 +375,9 @@ struct AuthorizeForm {
 
 async fn authorize_submit(
     State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    _: SignInClient,
     Form(f): Form<AuthorizeForm>,
 ) -> Result<Response> {
-    require_local(&app, peer)?;
     let url = loopback_redirect(&f.redirect_uri)?;
     for (name, v) in [
         ("email", &f.email),
@@ -561,12 +568,7 @@ struct DeviceQuery {
     user_code: String,
 }
 
-async fn device_page(
-    State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Query(q): Query<DeviceQuery>,
-) -> Result<Html<String>> {
-    require_local(&app, peer)?;
+async fn device_page(_: SignInClient, Query(q): Query<DeviceQuery>) -> Result<Html<String>> {
     Ok(Html(format!(
         "<!doctype html><html><body><h1>Signet device sign-in</h1><form method=\"post\" action=\"device\">\
          <label>Code <input name=\"user_code\" value=\"{}\" required></label> \
@@ -583,10 +585,9 @@ struct DeviceForm {
 
 async fn device_approve(
     State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    _: SignInClient,
     Form(f): Form<DeviceForm>,
 ) -> Result<Html<String>> {
-    require_local(&app, peer)?;
     require_email(&f.email)?;
     let mut devices = lock_table(&app.oidc.devices, "device table")?;
     let d = devices

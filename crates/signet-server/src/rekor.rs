@@ -17,13 +17,21 @@ use signet_core::dsse::{pae, Envelope};
 use signet_core::encoding::{b64_decode, b64_decode_std, b64_encode, sha256};
 
 use signet_core::merkle::leaf_hash;
-use signet_core::rekor::set_payload;
+use signet_core::rekor::{set_payload, LogEntry, LogEntryVerification, V1InclusionProof};
 use signet_core::x509::Certificate;
 use signet_log::NoteSigner;
 
 use crate::keys::InstanceKeys;
 use crate::trust::Urls;
 use crate::{App, Error, Result, ServeConfig};
+
+/// The v1 API's answer for entries: `{UUID: LogEntry}`.
+type Entries = std::collections::BTreeMap<String, LogEntry>;
+
+/// A log index or size as the v1 API's signed 64-bit integer.
+fn index_i64(n: u64) -> Result<i64> {
+    i64::try_from(n).map_err(|_| Error::Config(format!("log index {n} exceeds the API's int64")))
+}
 
 const INDEX: MultimapTableDefinition<&str, &str> = MultimapTableDefinition::new("search_index");
 
@@ -504,20 +512,21 @@ impl RekorV1 {
         }
     }
 
-    /// The full v1 LogEntry JSON for global index `i`, with SET and a proof against the
-    /// shard's latest checkpoint.
-    async fn entry_at(&self, shard: &V1Shard, local: u64) -> Result<(String, Value)> {
+    /// The API's answer for the shard's entry `local`, `{UUID: LogEntry}`, with SET and a proof
+    /// against the shard's latest checkpoint.
+    async fn entry_at(&self, shard: &V1Shard, local: u64) -> Result<Entries> {
         let cp = shard.log.latest_checkpoint().filter(|c| c.size > local);
-        shard.log_entry(local, cp).await
+        let (eid, e) = shard.log_entry(local, cp).await?;
+        Ok(Entries::from([(eid, e)]))
     }
 
     /// Index an entry's search keys, durably (resolves after the commit).
     async fn add_index(&self, keys: Vec<String>, uuid: String) -> Result<()> {
         let unavailable = |reason: String| {
-            Error::Request {
-            status: StatusCode::SERVICE_UNAVAILABLE,
-            message: format!("the entry is logged but its search index could not be written ({reason}); retry the request"),
-        }
+            Error::request(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("the entry is logged but its search index could not be written ({reason}); retry the request"),
+            )
         };
         let (tx, rx) = tokio::sync::oneshot::channel();
         self.index_tx
@@ -597,14 +606,14 @@ impl V1Shard {
         format!("{:016x}{uuid}", self.tree_id)
     }
 
-    /// The full v1 LogEntry JSON for the shard's entry `local`: `logIndex` and the SET are
+    /// The v1 LogEntry for the shard's entry `local`, and its entry ID: `logIndex` and the SET are
     /// global (the shard's offset added, as Rekor's virtual indices), the inclusion proof's
     /// `logIndex` is the index within the shard, against `cp` or the next checkpoint.
     async fn log_entry(
         &self,
         local: u64,
         cp: Option<signet_log::SignedCheckpoint>,
-    ) -> Result<(String, Value)> {
+    ) -> Result<(String, LogEntry)> {
         let body = self.log.entry(local)?;
         let t = self.log.integrated_time(local)?;
         let cp = match cp {
@@ -615,27 +624,26 @@ impl V1Shard {
         let uuid = hex::encode(leaf_hash(&body));
         let body_b64 = b64_encode(&body);
         let log_id = hex::encode(self.log_id);
-        let global = self.offset + local;
-        let set = self
-            .key
-            .sign(&set_payload(&body_b64, t, &log_id, global as i64))?;
-        let v = json!({
-            "body": body_b64,
-            "integratedTime": t,
-            "logID": log_id,
-            "logIndex": global,
-            "verification": {
-                "signedEntryTimestamp": b64_encode(set),
-                "inclusionProof": {
-                    "logIndex": local,
-                    "rootHash": hex::encode(cp.root),
-                    "treeSize": cp.size,
-                    "hashes": proof.iter().map(hex::encode).collect::<Vec<_>>(),
-                    "checkpoint": cp.note,
-                }
-            }
-        });
-        Ok((self.entry_id(&uuid), v))
+        let global = index_i64(self.offset + local)?;
+        let set = self.key.sign(&set_payload(&body_b64, t, &log_id, global))?;
+        let e = LogEntry {
+            body: body_b64,
+            integrated_time: t,
+            log_id,
+            log_index: global,
+            verification: Some(LogEntryVerification {
+                signed_entry_timestamp: Some(b64_encode(set)),
+                inclusion_proof: Some(V1InclusionProof {
+                    log_index: index_i64(local)?,
+                    root_hash: hex::encode(cp.root),
+                    tree_size: index_i64(cp.size)?,
+                    hashes: proof.iter().map(hex::encode).collect(),
+                    checkpoint: Some(cp.note),
+                }),
+            }),
+            attestation: None,
+        };
+        Ok((self.entry_id(&uuid), e))
     }
 
     /// The shard's log info (Rekor's `LogInfo` / `InactiveShardLogInfo`).
@@ -678,11 +686,12 @@ async fn v1_create(State(app): State<Arc<App>>, Json(proposed): Json<Value>) -> 
             .into_response());
     }
     let (eid, entry) = r.log_entry(appended.index, None).await?;
+    let entry = Entries::from([(eid.clone(), entry)]);
     app.metrics.rekor_v1_entries.fetch_add(1, Ordering::Relaxed);
     Ok((
         StatusCode::CREATED,
         [(header::LOCATION, format!("/api/v1/log/entries/{eid}"))],
-        Json(json!({ eid: entry })),
+        Json(entry),
     )
         .into_response())
 }
@@ -696,7 +705,7 @@ struct IndexQuery {
 async fn v1_get_by_index(
     State(app): State<Arc<App>>,
     Query(q): Query<IndexQuery>,
-) -> Result<Json<Value>> {
+) -> Result<Json<Entries>> {
     let raw = q
         .log_index
         .ok_or_else(|| bad("missing logIndex query parameter"))?;
@@ -709,18 +718,16 @@ async fn v1_get_by_index(
     let (shard, local) = r.at_index(i).ok_or_else(|| {
         Error::not_found(format!("no entry at log index {i} (log size {})", r.size()))
     })?;
-    let (eid, e) = r.entry_at(shard, local).await?;
-    Ok(Json(json!({ eid: e })))
+    Ok(Json(r.entry_at(shard, local).await?))
 }
 
 async fn v1_get_by_uuid(
     State(app): State<Arc<App>>,
     Path(id): Path<String>,
-) -> Result<Json<Value>> {
+) -> Result<Json<Entries>> {
     let r = &app.rekor_v1;
     let (shard, local) = r.resolve(&id)?;
-    let (eid, e) = r.entry_at(shard, local).await?;
-    Ok(Json(json!({ eid: e })))
+    Ok(Json(r.entry_at(shard, local).await?))
 }
 
 #[derive(Deserialize, Default)]
@@ -735,7 +742,7 @@ struct RetrieveRequest {
 async fn v1_retrieve(
     State(app): State<Arc<App>>,
     Json(req): Json<RetrieveRequest>,
-) -> Result<Json<Value>> {
+) -> Result<Json<Vec<Entries>>> {
     let r = &app.rekor_v1;
     if req.entry_uuids.len() + req.log_indexes.len() + req.entries.len() > 10 {
         return Err(bad("at most 10 UUIDs, indexes or entries per request"));
@@ -762,10 +769,9 @@ async fn v1_retrieve(
     }
     let mut out = vec![];
     for (shard, local) in found {
-        let (eid, e) = r.entry_at(shard, local).await?;
-        out.push(json!({ eid: e }));
+        out.push(r.entry_at(shard, local).await?);
     }
-    Ok(Json(Value::Array(out)))
+    Ok(Json(out))
 }
 
 #[derive(Deserialize, Default)]
@@ -1069,14 +1075,14 @@ async fn v2_create(app: Arc<App>, shard: usize, req: Value) -> Result<Response> 
         .get(shard)
         .ok_or_else(|| Error::not_found("no such log shard"))?;
     if shard + 1 != v2.shards.len() {
-        return Err(Error::Request {
-            status: StatusCode::GONE,
-            message: format!(
+        return Err(Error::request(
+            StatusCode::GONE,
+            format!(
                 "this log shard (key generation {}) is frozen: its key was rotated; the instance's signing config lists the active shard {}",
                 r.generation,
                 crate::trust::rekor_v2_path(v2.active().generation)
             ),
-        });
+        ));
     }
     let (body, kind) = app.cpu(move || canonicalize_v2(&req)).await?;
     let appended = r.log.append(body.clone()).await?;

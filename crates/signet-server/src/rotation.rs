@@ -170,7 +170,9 @@ pub fn rotate(
         public_key: None,
         chain: vec![],
     };
-    let b64s = |v: &[&Vec<u8>]| v.iter().map(b64_encode).collect::<Vec<_>>();
+    fn b64s<'a>(ders: impl IntoIterator<Item = &'a Vec<u8>>) -> Vec<String> {
+        ders.into_iter().map(b64_encode).collect()
+    }
     let validity = |issuer_der: &[u8]| -> Result<(i64, i64)> {
         let issuer = signet_core::x509::Certificate::from_der(issuer_der)?;
         Ok((now, (now + CA_YEARS * 365 * 86400).min(issuer.not_after())))
@@ -187,21 +189,19 @@ pub fn rotate(
             k.public_key_der().to_vec()
         }
         Role::Tsa => {
-            retired.chain = b64s(&[&keys.tsa_leaf_der, &keys.tsa_root.cert_der]);
+            retired.chain = b64s(&keys.tsa.chain());
             let k = new_key(&dir, role, g, token, manifest.as_ref())?;
             let leaf = signet_core::certs::tsa_leaf(
-                &keys.tsa_root,
+                &keys.tsa.root,
                 k.as_ref(),
                 "CN=signet-tsa,O=signet.dev",
-                validity(&keys.tsa_root.cert_der)?,
+                validity(&keys.tsa.root.cert_der)?,
             )?;
             write_private(&dir.join(gen_file("tsa", "der", g)), &leaf)?;
             k.public_key_der().to_vec()
         }
         Role::Ca => {
-            let mut old_chain = vec![&keys.ca_intermediate.cert_der];
-            old_chain.extend(keys.ca_chain.iter());
-            retired.chain = b64s(&old_chain);
+            retired.chain = b64s(keys.ca_certificates());
             let (issuing_der, chain) = match brought {
                 Some(b) => {
                     if token.is_some() {

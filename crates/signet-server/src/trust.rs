@@ -206,20 +206,16 @@ pub fn trusted_root(keys: &InstanceKeys, urls: &Urls) -> TrustedRoot {
         v.push(ca(current, since(keys.start(role))));
         v
     };
-    let mut current_chain = vec![keys.ca_intermediate.cert_der.clone()];
-    current_chain.extend(keys.ca_chain.iter().cloned());
+    let current_chain: Vec<Vec<u8>> = keys.ca_certificates().cloned().collect();
     let cas = authorities(Role::Ca, &current_chain, &urls.base, &|chain| {
         subject_of(&chain[0])
     });
-    let tsas = authorities(
-        Role::Tsa,
-        &[keys.tsa_leaf_der.clone(), keys.tsa_root.cert_der.clone()],
-        &urls.tsa(),
-        &|_| DistinguishedName {
+    let tsas = authorities(Role::Tsa, &keys.tsa.chain(), &urls.tsa(), &|_| {
+        DistinguishedName {
             organization: "signet.dev".into(),
             common_name: "signet-tsa".into(),
-        },
-    );
+        }
+    });
     TrustedRoot {
         media_type: TRUSTED_ROOT_MEDIA_TYPE.into(),
         tlogs,

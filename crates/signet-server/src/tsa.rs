@@ -135,7 +135,7 @@ pub async fn certchain(State(app): State<Arc<App>>) -> Response {
 /// Build the TSA signer from the instance keys.
 pub fn signer(keys: &crate::keys::InstanceKeys) -> Result<TimestampSigner> {
     Ok(TimestampSigner::from_signer(
-        keys.tsa_key.clone(),
-        vec![keys.tsa_leaf_der.clone(), keys.tsa_root.cert_der.clone()],
+        keys.tsa.key.clone(),
+        keys.tsa.chain(),
     )?)
 }
