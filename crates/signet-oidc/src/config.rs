@@ -49,6 +49,21 @@ pub enum IssuerType {
 }
 
 impl IssuerType {
+    /// Every type with a name of its own (all but [`IssuerType::Other`]).
+    const NAMED: [IssuerType; 11] = [
+        IssuerType::Email,
+        IssuerType::Uri,
+        IssuerType::Username,
+        IssuerType::GithubWorkflow,
+        IssuerType::GitlabPipeline,
+        IssuerType::BuildkiteJob,
+        IssuerType::Spiffe,
+        IssuerType::CodefreshWorkflow,
+        IssuerType::Kubernetes,
+        IssuerType::ChainguardIdentity,
+        IssuerType::CiProvider,
+    ];
+
     /// The config name.
     pub fn as_str(&self) -> &str {
         match self {
@@ -66,23 +81,6 @@ impl IssuerType {
             IssuerType::Other(s) => s,
         }
     }
-}
-
-impl IssuerType {
-    /// Every type with a name of its own (all but [`IssuerType::Other`]).
-    const NAMED: [IssuerType; 11] = [
-        IssuerType::Email,
-        IssuerType::Uri,
-        IssuerType::Username,
-        IssuerType::GithubWorkflow,
-        IssuerType::GitlabPipeline,
-        IssuerType::BuildkiteJob,
-        IssuerType::Spiffe,
-        IssuerType::CodefreshWorkflow,
-        IssuerType::Kubernetes,
-        IssuerType::ChainguardIdentity,
-        IssuerType::CiProvider,
-    ];
 }
 
 impl From<String> for IssuerType {
